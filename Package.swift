@@ -1,0 +1,67 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Layout (fixed by the design card):
+/// - `Engine`: the deterministic simulation kernel (virtual time, event queue, seeded randomness,
+///   simulated network and faults). Knows nothing about the job system.
+/// - `System`: the reference implementation of the job system, written only against injected
+///   protocols (clock, network, store, signer, randomness). Runs unchanged in both worlds.
+/// - `SimHarness`: fleets, fault injection, invariants, traces, shrinking, sweeps.
+/// - `Scenarios`: the named fault scenarios and their expected outcomes.
+/// - `CSodium`: system-library shim for libsodium (SHA-256, Ed25519) used in both worlds.
+let package = Package(
+    name: "SimHarness",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "simharness", targets: ["SimHarnessCLI"]),
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "System", targets: ["System"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(
+            name: "Engine",
+            dependencies: [.product(name: "Collections", package: "swift-collections")]
+        ),
+        .target(
+            name: "System",
+            dependencies: ["CSodium"]
+        ),
+        .target(
+            name: "SimHarness",
+            dependencies: ["Engine", "System"]
+        ),
+        .target(
+            name: "Scenarios",
+            dependencies: ["SimHarness", "Engine", "System"]
+        ),
+        .executableTarget(
+            name: "SimHarnessCLI",
+            dependencies: [
+                "Engine", "System", "SimHarness", "Scenarios",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: ["Engine"]
+        ),
+        .testTarget(
+            name: "SystemTests",
+            dependencies: [
+                "System",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

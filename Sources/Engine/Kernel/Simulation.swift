@@ -1,0 +1,218 @@
+/// The deterministic simulation kernel: virtual time, one event queue, the actors' liveness,
+/// clocks and random streams, and the simulated network.
+///
+/// Shaped like swift-nio's `EmbeddedEventLoop`: synchronous and single-threaded; the caller
+/// pulls events one at a time with `next()` and dispatches them to its processes, which react
+/// by setting timers and sending messages through this value. Payloads are plain data (an enum
+/// of the world's messages), not closures, so an event costs no allocation and every event can
+/// be folded into the run digest and written to a trace.
+///
+/// Same seed and same calls give the same events in the same order, byte for byte.
+public struct Simulation<Payload: TraceablePayload> {
+    @usableFromInline struct Envelope {
+        @usableFromInline var actor: Int32
+        @usableFromInline var from: Int32
+        @usableFromInline var incarnation: UInt32
+        @usableFromInline var kind: EventKind
+        @usableFromInline var payload: Payload
+        @inlinable init(actor: Int32, from: Int32, incarnation: UInt32, kind: EventKind, payload: Payload) {
+            self.actor = actor
+            self.from = from
+            self.incarnation = incarnation
+            self.kind = kind
+            self.payload = payload
+        }
+    }
+
+    /// Per-actor state the kernel owns. Kept in parallel arrays (struct of arrays) so the hot
+    /// path touches only what it reads.
+    @usableFromInline var up: [Bool] = []
+    @usableFromInline var incarnations: [UInt32] = []
+    @usableFromInline var clocks: [LocalClock] = []
+    /// Each actor's own stream, for its decisions (compute times, backoff jitter, ...).
+    public var rngs: [Xoshiro256StarStar] = []
+    /// Each actor's network stream: the network's decisions about messages it sends.
+    @usableFromInline var netRngs: [Xoshiro256StarStar] = []
+    public private(set) var names: [String] = []
+
+    @usableFromInline var queue = EventQueue<Envelope>()
+    @usableFromInline var _now: SimInstant = .zero
+    public var now: SimInstant { _now }
+    public let seed: UInt64
+    public var network = SimNetwork()
+    /// Digest of every delivered event so far.
+    @usableFromInline var _digest: TraceDigest = TraceDigest()
+    public var digest: TraceDigest { _digest }
+    /// Events delivered to the dispatcher (timers, messages, control events).
+    @usableFromInline var _eventsDelivered: UInt64 = 0
+    public var eventsDelivered: UInt64 { _eventsDelivered }
+    /// Timers dropped because their actor crashed after setting them.
+    @usableFromInline var _timersLostToCrash: UInt64 = 0
+    public var timersLostToCrash: UInt64 { _timersLostToCrash }
+
+    public init(seed: UInt64) {
+        self.seed = seed
+    }
+
+    // MARK: Actors
+
+    /// Registers an actor. Its random streams are keyed by `name`, so they do not depend on how
+    /// many actors were added before it: adding an actor never shifts another's draws.
+    public mutating func addActor(named name: String) -> ActorID {
+        let id = ActorID(up.count)
+        let key = streamKey(name)
+        up.append(true)
+        incarnations.append(0)
+        clocks.append(LocalClock())
+        rngs.append(Xoshiro256StarStar(seed: seed, stream: key))
+        netRngs.append(Xoshiro256StarStar(seed: seed, stream: key ^ 0x4E45_5457_4F52_4B00))  // "NETWORK"
+        names.append(name)
+        network.ensureActor(id)
+        return id
+    }
+
+    public var actorCount: Int { up.count }
+
+    @inlinable public func isUp(_ a: ActorID) -> Bool { up[Int(a.index)] }
+
+    /// How many times the actor has crashed.
+    public func incarnation(of a: ActorID) -> UInt32 { incarnations[Int(a.index)] }
+
+    /// Crashes an actor: it stops receiving messages and every timer it set is lost. Its
+    /// volatile state is the dispatcher's to discard (see `ProcessSlot`).
+    public mutating func crash(_ a: ActorID) {
+        let i = Int(a.index)
+        guard up[i] else { return }
+        up[i] = false
+        incarnations[i] &+= 1
+    }
+
+    /// Brings a crashed actor back; the dispatcher rebuilds its volatile state from durable state.
+    public mutating func restart(_ a: ActorID) {
+        up[Int(a.index)] = true
+    }
+
+    // MARK: Clocks
+
+    /// The actor's local reading of the current time.
+    @inlinable public func localTime(of a: ActorID) -> SimInstant {
+        clocks[Int(a.index)].local(at: now)
+    }
+
+    public func clock(of a: ActorID) -> LocalClock { clocks[Int(a.index)] }
+
+    public mutating func stepClock(of a: ActorID, by delta: SimDuration) {
+        clocks[Int(a.index)].step(by: delta, at: now)
+    }
+
+    public mutating func setDrift(of a: ActorID, ppb: Int64) {
+        clocks[Int(a.index)].setDrift(ppb: ppb, at: now)
+    }
+
+    // MARK: Scheduling
+
+    /// Sets a timer that fires after `delay` as measured by the actor's own clock. Lost if the
+    /// actor crashes before it fires.
+    @inlinable @discardableResult
+    public mutating func setTimer(for a: ActorID, after delay: SimDuration, _ payload: Payload) -> EventHandle {
+        let i = Int(a.index)
+        let real = clocks[i].virtualDuration(for: delay)
+        return queue.schedule(
+            at: now.nanoseconds &+ max(0, real.nanoseconds),
+            Envelope(actor: a.index, from: a.index, incarnation: incarnations[i], kind: .timer, payload: payload))
+    }
+
+    /// Schedules a control event for an actor at a virtual instant (a scenario step or a fault).
+    /// Delivered whether or not the actor is up.
+    @inlinable @discardableResult
+    public mutating func schedule(at t: SimInstant, for a: ActorID, _ payload: Payload) -> EventHandle {
+        queue.schedule(
+            at: max(now.nanoseconds, t.nanoseconds),
+            Envelope(actor: a.index, from: a.index, incarnation: 0, kind: .control, payload: payload))
+    }
+
+    @inlinable @discardableResult
+    public mutating func cancel(_ h: EventHandle) -> Bool { queue.cancel(h) }
+
+    @inlinable public func isPending(_ h: EventHandle) -> Bool { queue.isPending(h) }
+
+    /// Sends a message over the simulated network. Returns how many copies are in flight
+    /// (0 if lost or cut by a partition, 2 if duplicated).
+    @inlinable @discardableResult
+    public mutating func send(from: ActorID, to: ActorID, _ payload: Payload) -> Int {
+        let routing = network.route(from: from, to: to, rng: &netRngs[Int(from.index)])
+        switch routing {
+        case .lost, .partitioned:
+            return 0
+        case .deliver(let first, let second):
+            let env = Envelope(actor: to.index, from: from.index, incarnation: 0, kind: .message, payload: payload)
+            _ = queue.schedule(at: now.nanoseconds &+ first.nanoseconds, env)
+            if let second {
+                _ = queue.schedule(at: now.nanoseconds &+ second.nanoseconds, env)
+                return 2
+            }
+            return 1
+        }
+    }
+
+    /// Sends a message that takes exactly `latency`, bypassing the link model and partitions
+    /// (for channels the scenario controls itself). Still dropped if the receiver is down.
+    @inlinable
+    public mutating func deliver(from: ActorID, to: ActorID, after latency: SimDuration, _ payload: Payload) {
+        _ = queue.schedule(
+            at: now.nanoseconds &+ latency.nanoseconds,
+            Envelope(actor: to.index, from: from.index, incarnation: 0, kind: .message, payload: payload))
+    }
+
+    // MARK: Running
+
+    /// Time of the next event that would be delivered or discarded, if any.
+    @inlinable public mutating func nextEventTime() -> SimInstant? {
+        queue.peekTime().map { SimInstant(nanoseconds: $0) }
+    }
+
+    /// Whether no events are left.
+    public var isIdle: Bool { queue.isEmpty }
+
+    /// Advances virtual time to the next deliverable event and returns it; `nil` when the queue
+    /// is empty or the next event is later than `limit`. Timers of crashed incarnations and
+    /// messages to actors that are down are discarded on the way.
+    @inlinable
+    public mutating func next(until limit: SimInstant = .distantFuture) -> Delivered<Payload>? {
+        while let t = queue.peekTime() {
+            if t > limit.nanoseconds { return nil }
+            let (time, env) = queue.pop().unsafelyUnwrapped
+            let i = Int(env.actor)
+            switch env.kind {
+            case .timer:
+                if env.incarnation != incarnations[i] || !up[i] {
+                    _timersLostToCrash &+= 1
+                    continue
+                }
+            case .message:
+                if !up[i] {
+                    network.noteDelivered(toDownActor: true)
+                    continue
+                }
+                network.noteDelivered(toDownActor: false)
+            case .control:
+                break
+            }
+            _now = SimInstant(nanoseconds: time)
+            _eventsDelivered &+= 1
+            _digest.fold(time)
+            _digest.fold(UInt64(UInt32(bitPattern: env.actor)) << 32 | UInt64(UInt32(bitPattern: env.from)))
+            _digest.fold(UInt64(env.kind.rawValue))
+            env.payload.fold(into: &_digest)
+            return Delivered(
+                time: now, actor: ActorID(env.actor), from: ActorID(env.from), kind: env.kind, payload: env.payload)
+        }
+        return nil
+    }
+
+    /// Moves the clock forward with no event (e.g. to the horizon at the end of a run).
+    public mutating func advance(to t: SimInstant) {
+        precondition(t >= now, "time never goes backwards")
+        _now = t
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// `simharness`: run, replay, shrink and sweep deterministic simulations of the job system.
+struct SimHarnessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simharness",
+        abstract: "Deterministic simulation testing for the distributed job system.",
+        subcommands: [BenchCommand.self]
+    )
+}
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the hot paths.",
+        subcommands: []
+    )
+}
