@@ -1,0 +1,92 @@
+/// Every threshold of the system, one value each, read by every component that needs it, and
+/// the defect switches. Threshold tuning is validated by running scenarios under a changed
+/// profile before production is changed.
+public struct Profile: Sendable, Equatable {
+    public var name: String
+    public var defects: DefectSet
+
+    // MARK: Nodes
+    /// How often a node heartbeats.
+    public var heartbeatInterval: Interval = .seconds(15)
+    /// A node is online iff `last_seen_at > now - onlineWindow`: the scheduler assigns only to
+    /// such nodes and the offline marking uses the same window (three missed heartbeats).
+    public var onlineWindow: Interval = .seconds(45)
+    /// How often `mark_nodes_offline` runs.
+    public var offlineMarkingPeriod: Interval = .minutes(1)
+    /// First and largest pause between a node's chunk-complete retries (doubling, with jitter).
+    public var completionRetryBase: Interval = .seconds(1)
+    public var completionRetryMax: Interval = .seconds(60)
+
+    // MARK: Chunks
+    /// A running chunk whose claim is older than this is reaped back to pending.
+    public var claimTimeout: Interval = .minutes(5)
+    /// How often `reap_stale_chunks` runs.
+    public var reaperPeriod: Interval = .minutes(1)
+    /// Iterations per chunk; the last chunk takes the remainder.
+    public var chunkIterations: Int = 1_000
+    /// Upper bound on a job's iterations (10,000 chunks).
+    public var maxJobIterations: Int = 10_000_000
+
+    // MARK: Sentinel
+    /// The LISTEN timeout: a pass runs at least this often.
+    public var fallbackPeriod: Interval = .seconds(30)
+    /// Wait after a notification before the pass, so a burst of inserts makes one pass.
+    public var debounce: Interval = .milliseconds(50)
+    /// Pending chunks read per pass.
+    public var assignmentBatch: Int = 100
+
+    // MARK: Requests
+    /// Accepted distance between a signed request's timestamp and the server's clock.
+    public var signatureWindow: Interval = .seconds(300)
+    /// Largest accepted config, canonical JSON bytes.
+    public var maxConfigBytes: Int = 64 * 1024
+
+    // MARK: Clean-up (`cleanup_stale_data`)
+    public var cleanupPeriod: Interval = .hours(1)
+    public var unclaimedNodeTTL: Interval = .hours(1)
+    public var offlineNodeTTL: Interval = .days(30)
+    public var unusedConfigTTL: Interval = .days(7)
+
+    // MARK: Today's values that the defects reintroduce
+    /// The sentinel's online window today (assign.rs).
+    public var legacySentinelOnlineWindow: Interval = .seconds(30)
+    /// The offline marking's age today (`mark_nodes_offline`).
+    public var legacyOfflineMarkingAge: Interval = .minutes(5)
+    /// Node silence after which today's sentinel reclaims its chunks (reclaim.rs).
+    public var legacyReclaimSilence: Interval = .seconds(60)
+
+    public init(name: String, defects: DefectSet) {
+        self.name = name
+        self.defects = defects
+    }
+
+    /// The system as it should be.
+    public static let fixed = Profile(name: "fixed", defects: .none)
+    /// The system as it is today: every defect of the seeds on.
+    public static let legacy = Profile(name: "legacy", defects: .all)
+
+    /// The fixed system with exactly one defect turned on.
+    public static func fixed(with defect: Defect) -> Profile {
+        Profile(name: "fixed+\(defect.rawValue)", defects: DefectSet([defect]))
+    }
+
+    public func has(_ d: Defect) -> Bool { defects.contains(d) }
+
+    /// The window the scheduler uses to decide a node is online.
+    public var sentinelOnlineWindow: Interval {
+        has(.mismatchedOnlineThresholds) ? legacySentinelOnlineWindow : onlineWindow
+    }
+
+    /// The age of `last_seen_at` at which `mark_nodes_offline` sets a node offline.
+    public var offlineMarkingAge: Interval {
+        has(.mismatchedOnlineThresholds) ? legacyOfflineMarkingAge : onlineWindow
+    }
+
+    /// Profiles by name: `fixed`, `legacy`, and `fixed+<defect>` for each defect.
+    public static func named(_ name: String) -> Profile? {
+        if name == "fixed" { return .fixed }
+        if name == "legacy" { return .legacy }
+        if name.hasPrefix("fixed+"), let d = Defect(rawValue: String(name.dropFirst(6))) { return .fixed(with: d) }
+        return nil
+    }
+}

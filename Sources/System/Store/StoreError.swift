@@ -1,0 +1,34 @@
+/// Why a store operation failed. Every failure leaves the store as it was (each operation is
+/// one transaction).
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The connection broke or the server restarted; the transaction did not commit. Retry.
+    case connectionLost
+    /// A unique constraint was hit (the racy check-then-insert upsert loses this way).
+    case uniqueViolation(String)
+    case configNotFound(ConfigHash)
+    case rotationNotFound(String)
+    case jobNotFound(JobID)
+    case chunkNotFound(ChunkID)
+    case nodeNotFound
+    case claimCodeNotFound(String)
+    case nodeAlreadyClaimed(NodeID)
+    case nodeNotClaimed(NodeID)
+    /// A status change outside the status machine was attempted.
+    case illegalTransition(String)
+
+    public var description: String {
+        switch self {
+        case .connectionLost: return "connection to the store lost; nothing was committed"
+        case .uniqueViolation(let what): return "unique constraint violated: \(what)"
+        case .configNotFound(let h): return "no config with hash \(h.hex)"
+        case .rotationNotFound(let id): return "no rotation \(id)"
+        case .jobNotFound(let id): return "no job \(id)"
+        case .chunkNotFound(let id): return "no chunk \(id)"
+        case .nodeNotFound: return "no such node"
+        case .claimCodeNotFound(let c): return "no unclaimed node with claim code \(c)"
+        case .nodeAlreadyClaimed(let id): return "node \(id) is already claimed"
+        case .nodeNotClaimed(let id): return "node \(id) is not claimed yet"
+        case .illegalTransition(let what): return "illegal status transition: \(what)"
+        }
+    }
+}

@@ -1,0 +1,185 @@
+/// Inputs and outputs of the store's operations.
+
+/// A config to upsert: its canonical JSON and the hash of it.
+public struct NewConfig: Sendable, Equatable {
+    public var hash: ConfigHash
+    public var canonicalJSON: String
+    public var rotationID: String?
+    public init(hash: ConfigHash, canonicalJSON: String, rotationID: String?) {
+        self.hash = hash
+        self.canonicalJSON = canonicalJSON
+        self.rotationID = rotationID
+    }
+}
+
+public struct NewJob: Sendable, Equatable {
+    public var userID: UserID
+    public var configHash: ConfigHash
+    public var totalIterations: Int
+    public var chunkIterations: Int
+    public var accessType: AccessType
+    public var discordServerID: String?
+    public init(
+        userID: UserID, configHash: ConfigHash, totalIterations: Int, chunkIterations: Int,
+        accessType: AccessType, discordServerID: String?
+    ) {
+        self.userID = userID
+        self.configHash = configHash
+        self.totalIterations = totalIterations
+        self.chunkIterations = chunkIterations
+        self.accessType = accessType
+        self.discordServerID = discordServerID
+    }
+}
+
+public struct JobCreated: Sendable, Equatable {
+    public var jobID: JobID
+    public var chunks: Int
+    /// Whether the config row was inserted by this call (false: it existed).
+    public var configInserted: Bool
+}
+
+public struct NodeRegistration: Sendable, Equatable {
+    public var publicKey: PublicKey
+    public var claimCode: String
+    public var name: String
+    public var totalCores: Int
+    public var maxParallel: Int
+    public var platform: String
+    public var version: String
+    public init(
+        publicKey: PublicKey, claimCode: String, name: String, totalCores: Int, maxParallel: Int,
+        platform: String, version: String
+    ) {
+        self.publicKey = publicKey
+        self.claimCode = claimCode
+        self.name = name
+        self.totalCores = totalCores
+        self.maxParallel = maxParallel
+        self.platform = platform
+        self.version = version
+    }
+}
+
+public struct NodeRegistered: Sendable, Equatable {
+    public var node: NodeRow
+    /// False when the key was registered already (re-registration is idempotent).
+    public var created: Bool
+}
+
+/// A chunk result as a node reports it.
+public struct Completion: Sendable, Equatable {
+    public var nodeID: NodeID
+    public var chunkID: ChunkID
+    /// The claim (`attempt`) the node was given; nil from today's nodes, which send none.
+    public var attempt: Int?
+    public var result: ChunkResult
+    public init(nodeID: NodeID, chunkID: ChunkID, attempt: Int?, result: ChunkResult) {
+        self.nodeID = nodeID
+        self.chunkID = chunkID
+        self.attempt = attempt
+        self.result = result
+    }
+}
+
+/// How chunk-complete behaves; set from the profile's defects.
+public struct CompletionRules: Sendable, Equatable {
+    /// Write `jobs.result` with the last completion (off: today's bug 1).
+    public var aggregateResult = true
+    /// Increment `completed_iterations` (off: today's bug 2).
+    public var countProgress = true
+    /// Require the reporting node to hold the chunk's latest claim. Today's handler accepts a
+    /// completion for any chunk from any node.
+    public var requireClaim = true
+    public init(aggregateResult: Bool = true, countProgress: Bool = true, requireClaim: Bool = true) {
+        self.aggregateResult = aggregateResult
+        self.countProgress = countProgress
+        self.requireClaim = requireClaim
+    }
+}
+
+public enum CompletionOutcome: Sendable, Equatable {
+    /// The result was stored; `jobCompleted` when it was the job's last chunk.
+    case accepted(jobID: JobID, jobCompleted: Bool)
+    /// The same node re-sent the result it already delivered (a retry or a duplicated message):
+    /// answered as a success, counted nothing.
+    case duplicate(jobID: JobID)
+    /// The chunk was completed by another claim; nothing changed.
+    case alreadyCompleted(jobID: JobID)
+    /// The node does not hold the chunk's latest claim (it was reaped and reassigned); nothing
+    /// changed.
+    case staleClaim(jobID: JobID)
+}
+
+/// What the scheduler reads for one pass.
+public struct AssignmentSnapshot: Sendable, Equatable {
+    public struct Chunk: Sendable, Equatable {
+        public var id: ChunkID
+        public var jobID: JobID
+        public var pendingSeq: Int64
+    }
+    public struct Node: Sendable, Equatable {
+        public var id: NodeID
+        public var userID: UserID?
+        /// The owner's Discord id, for `discord` jobs.
+        public var ownerDiscordID: String?
+        public var capacity: Int
+        /// Chunks running on it now (its backlog).
+        public var running: Int
+        /// Users named by its `user` permissions, sorted.
+        public var permittedUsers: [UserID]
+    }
+    public struct Job: Sendable, Equatable {
+        public var id: JobID
+        public var userID: UserID
+        public var accessType: AccessType
+        public var discordServerID: String?
+    }
+    /// Pending, unassigned chunks, oldest first (by `pending_seq`), at most the batch size.
+    public var chunks: [Chunk]
+    /// Online nodes (by the given window), by id.
+    public var nodes: [Node]
+    /// The jobs of `chunks`, by id.
+    public var jobs: [Job]
+    /// Pending chunks beyond the batch (the scheduler rewakes at once when there are more).
+    public var morePending: Bool
+}
+
+/// One planned assignment.
+public struct PlannedAssignment: Sendable, Equatable {
+    public var chunkID: ChunkID
+    public var nodeID: NodeID
+    public init(chunkID: ChunkID, nodeID: NodeID) {
+        self.chunkID = chunkID
+        self.nodeID = nodeID
+    }
+}
+
+/// An assignment the store made: what is pushed to the node (the seeds' ChunkPayload).
+public struct ChunkAssignment: Sendable, Equatable {
+    public var chunkID: ChunkID
+    public var jobID: JobID
+    public var nodeID: NodeID
+    public var attempt: Int
+    public var configHash: ConfigHash
+    public var iterations: Int
+    public var seedOffset: Int64
+    public var claimedAt: Timestamp
+}
+
+public struct CleanupCounts: Sendable, Equatable {
+    public var unclaimedNodes = 0
+    public var offlineNodes = 0
+    public var unusedConfigs = 0
+    public init() {}
+}
+
+/// A committed `NOTIFY`.
+public struct StoreNotification: Sendable, Equatable {
+    public var channel: String
+    public var payload: String
+    public init(channel: String, payload: String) {
+        self.channel = channel
+        self.payload = payload
+    }
+}
