@@ -5,7 +5,7 @@ struct SimHarnessCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simharness",
         abstract: "Deterministic simulation testing for the distributed job system.",
-        subcommands: [BenchCommand.self]
+        subcommands: [BenchCommand.self, DemoCommand.self]
     )
 }
 
@@ -13,6 +13,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the hot paths.",
-        subcommands: []
+        subcommands: [EngineBench.self]
     )
 }
