@@ -11,6 +11,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case chunkNotFound(ChunkID)
     case nodeNotFound
     case claimCodeNotFound(String)
+    /// More than one unclaimed node shows this claim code (6 characters of a key hash collide
+    /// once fleets are large); the claim is refused rather than given to an arbitrary node.
+    case claimCodeAmbiguous(String)
     case nodeAlreadyClaimed(NodeID)
     case nodeNotClaimed(NodeID)
     /// A status change outside the status machine was attempted.
@@ -26,6 +29,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .chunkNotFound(let id): return "no chunk \(id)"
         case .nodeNotFound: return "no such node"
         case .claimCodeNotFound(let c): return "no unclaimed node with claim code \(c)"
+        case .claimCodeAmbiguous(let c): return "several unclaimed nodes show claim code \(c); re-register one of them"
         case .nodeAlreadyClaimed(let id): return "node \(id) is already claimed"
         case .nodeNotClaimed(let id): return "node \(id) is not claimed yet"
         case .illegalTransition(let what): return "illegal status transition: \(what)"

@@ -1,0 +1,91 @@
+/// The pg_cron functions.
+extension EmbeddedStore {
+    /// `reap_stale_chunks()`: every running chunk with `claimed_at < claimedBefore` back to
+    /// pending (`node_id`, `claimed_at` NULL, a fresh `pending_seq`, trigger run), oldest claim
+    /// first, ties in chunk creation order. Returns them in that order.
+    ///
+    /// Reads the claims heap: cost is proportional to claims made since the last run, not to the
+    /// number of chunks. Claims that ended otherwise (completed, reclaimed, overwritten) are
+    /// discarded as they surface.
+    public mutating func reapStaleChunks(claimedBefore: Timestamp, now: Timestamp) throws(StoreError) -> [ChunkID] {
+        var reaped: [ChunkID] = []
+        while let claim = claims.min, claim.claimedAt < claimedBefore {
+            claims.popMin()
+            let row = chunks[claim.chunk]
+            guard row.status == .running, row.attempt == claim.attempt else { continue }
+            releaseToPending(claim.chunk)
+            reaped.append(row.id)
+        }
+        return reaped
+    }
+
+    /// `mark_nodes_offline()`: every `online` node with `last_seen_at < lastSeenBefore` becomes
+    /// `offline`. Returns how many. One scan of the live nodes.
+    public mutating func markNodesOffline(lastSeenBefore: Timestamp, now: Timestamp) throws(StoreError) -> Int {
+        var marked = 0
+        for handle in nodeOrder {
+            let row = nodes[handle]!
+            guard row.status == .online, let seen = row.lastSeenAt, seen < lastSeenBefore else { continue }
+            setNodeStatus(handle, .offline)
+            marked += 1
+        }
+        return marked
+    }
+
+    /// `cleanup_stale_data()`: deletes
+    /// - unclaimed nodes still `pending` created before `unclaimedBefore`;
+    /// - `offline` nodes last seen before `offlineBefore`;
+    /// - configs no job references whose `last_used_at` is before `unusedConfigBefore`.
+    ///
+    /// A node's permissions go with it. A node with a chunk running on it is kept (the chunk's
+    /// `node_id` references it; it is reaped first, so this only matters if the reaper is off).
+    /// Jobs and chunks are never deleted, so completed chunks keep naming deleted nodes.
+    public mutating func cleanupStaleData(
+        unclaimedBefore: Timestamp, offlineBefore: Timestamp, unusedConfigBefore: Timestamp, now: Timestamp
+    ) throws(StoreError) -> CleanupCounts {
+        var counts = CleanupCounts()
+        var doomed: [Int] = []
+        for handle in nodeOrder where nodeRunning[handle].isEmpty {
+            let row = nodes[handle]!
+            if row.status == .pending, row.userID == nil, row.createdAt < unclaimedBefore {
+                counts.unclaimedNodes += 1
+                doomed.append(handle)
+            } else if row.status == .offline, let seen = row.lastSeenAt, seen < offlineBefore {
+                counts.offlineNodes += 1
+                doomed.append(handle)
+            }
+        }
+        for handle in doomed { deleteNode(handle) }
+        if !doomed.isEmpty {
+            let gone = Set(doomed)
+            nodeOrder.removeAll { gone.contains($0) }
+        }
+
+        var kept: [ConfigHash] = []
+        kept.reserveCapacity(configOrder.count)
+        for hash in configOrder {
+            let row = configs[hash]!
+            if jobsPerConfig[hash, default: 0] == 0, row.lastUsedAt < unusedConfigBefore {
+                configs[hash] = nil
+                counts.unusedConfigs += 1
+            } else {
+                kept.append(hash)
+            }
+        }
+        configOrder = kept
+        return counts
+    }
+
+    /// Removes a node's row and index entries; the caller fixes `nodeOrder`.
+    private mutating func deleteNode(_ handle: Int) {
+        let row = nodes[handle]!
+        nodeStatusCounts[row.status.ordinal] -= 1
+        nodeHandles[row.id] = nil
+        nodeByKey[row.publicKey] = nil
+        nodesByCode[row.claimCode]?.removeAll { $0 == handle }
+        if nodesByCode[row.claimCode]?.isEmpty == true { nodesByCode[row.claimCode] = nil }
+        nodePermissions[handle] = []
+        nodePermittedUsers[handle] = []
+        nodes[handle] = nil
+    }
+}

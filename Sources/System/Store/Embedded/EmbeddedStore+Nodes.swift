@@ -1,0 +1,103 @@
+/// The nodes' operations: registration, claim, heartbeat, permissions.
+extension EmbeddedStore {
+    /// Registers a key (status `pending`, unclaimed, never seen), or returns the existing node
+    /// for it unchanged (`created: false`): re-registration is idempotent per public key.
+    ///
+    /// Claim codes are not unique: two unclaimed nodes may show the same code (the code is a few
+    /// bits of the key's hash). Both are registered; `claimNode` refuses the ambiguous code.
+    public mutating func registerNode(_ registration: NodeRegistration, now: Timestamp) throws(StoreError) -> NodeRegistered {
+        if let handle = nodeByKey[registration.publicKey] {
+            return NodeRegistered(node: nodes[handle]!, created: false)
+        }
+        let row = NodeRow(
+            id: NodeID(freshID()), publicKey: registration.publicKey, userID: nil, name: registration.name,
+            status: .pending, totalCores: registration.totalCores, maxParallel: registration.maxParallel,
+            platform: registration.platform, version: registration.version, claimCode: registration.claimCode,
+            lastSeenAt: nil, createdAt: now)
+        let handle = nodes.count
+        nodes.append(row)
+        nodeRunning.append([])
+        nodePermissions.append([])
+        nodePermittedUsers.append([])
+        nodeStatusCounts[NodeStatus.pending.ordinal] += 1
+        nodeHandles[row.id] = handle
+        nodeByKey[row.publicKey] = handle
+        nodesByCode[row.claimCode, default: []].append(handle)
+        let position = nodeOrder.partitionPoint { nodes[$0]!.id < row.id }
+        nodeOrder.insert(handle, at: position)
+        return NodeRegistered(node: row, created: true)
+    }
+
+    /// The unclaimed node showing `claimCode` becomes the user's (its status stays `pending`
+    /// until its first heartbeat). Exact, case-sensitive match; the handler normalises.
+    ///
+    /// - Throws: `.claimCodeAmbiguous` if several unclaimed nodes show the code;
+    ///   `.nodeAlreadyClaimed` if none is unclaimed but a claimed node shows it;
+    ///   `.claimCodeNotFound` otherwise.
+    public mutating func claimNode(claimCode: String, by user: UserID, now: Timestamp) throws(StoreError) -> NodeRow {
+        let showing = nodesByCode[claimCode] ?? []
+        let unclaimed = showing.filter { nodes[$0]!.userID == nil }
+        guard unclaimed.count <= 1 else { throw .claimCodeAmbiguous(claimCode) }
+        guard let handle = unclaimed.first else {
+            if let claimed = showing.map({ nodes[$0]!.id }).min() { throw .nodeAlreadyClaimed(claimed) }
+            throw .claimCodeNotFound(claimCode)
+        }
+        nodes[handle]!.userID = user
+        return nodes[handle]!
+    }
+
+    public func node(_ id: NodeID) -> NodeRow? {
+        nodeHandles[id].flatMap { nodes[$0] }
+    }
+
+    public func node(publicKey: PublicKey) -> NodeRow? {
+        nodeByKey[publicKey].flatMap { nodes[$0] }
+    }
+
+    /// Claimed nodes only (`.nodeNotClaimed` otherwise): `pending`/`offline` → `online`, and
+    /// `last_seen_at = now` (as given: with skewed clocks it may move backwards, as in SQL).
+    public mutating func heartbeat(_ node: NodeID, now: Timestamp) throws(StoreError) -> NodeRow {
+        guard let handle = nodeHandles[node] else { throw .nodeNotFound }
+        let row = nodes[handle]!
+        guard row.userID != nil else { throw .nodeNotClaimed(node) }
+        try Self.checkNode(row.status, .online, node)
+        setNodeStatus(handle, .online)
+        nodes[handle]!.lastSeenAt = now
+        return nodes[handle]!
+    }
+
+    /// Appends a grant (the table has no uniqueness: granting twice makes two rows). A `user`
+    /// grant whose target parses as a user id also joins the node's permitted users.
+    public mutating func grantPermission(
+        node: NodeID, type: PermissionType, target: String?, now: Timestamp
+    ) throws(StoreError) -> PermissionRow {
+        guard let handle = nodeHandles[node] else { throw .nodeNotFound }
+        let row = PermissionRow(id: PermissionID(freshID()), nodeID: node, accessType: type, targetID: target, createdAt: now)
+        nodePermissions[handle].append(row)
+        if type == .user, let target, let user = UserID(uuidString: target) {
+            let position = nodePermittedUsers[handle].partitionPoint { $0 < user }
+            if position == nodePermittedUsers[handle].count || nodePermittedUsers[handle][position] != user {
+                nodePermittedUsers[handle].insert(user, at: position)
+            }
+        }
+        return row
+    }
+
+    /// A node's grants in the order they were made.
+    public func permissions(of node: NodeID) -> [PermissionRow] {
+        nodeHandles[node].map { nodePermissions[$0] } ?? []
+    }
+}
+
+fileprivate extension Array {
+    /// The first index whose element does not satisfy `belongs` (the array is partitioned:
+    /// all elements satisfying it come first). Binary search.
+    func partitionPoint(_ belongs: (Element) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if belongs(self[mid]) { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}

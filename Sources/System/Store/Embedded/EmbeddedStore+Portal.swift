@@ -1,0 +1,138 @@
+/// The portal's operations: configs, jobs and their chunks, rotations, users.
+extension EmbeddedStore {
+    /// Inserts the config if its hash is new (created_at = last_used_at = now), else touches
+    /// `last_used_at` (reuse keeps a config alive against the cleanup). Returns whether it inserted.
+    ///
+    /// `checkThenInsert` (today's racy upsert) behaves the same here: an embedded operation is
+    /// atomic, so nothing can slip in between its lookup and its insert. Today's race lies between
+    /// the portal's *two* calls, `upsertConfig` and then `createJob(upserting: nil)`, where a
+    /// cleanup can delete the config and make the second call fail with `.configNotFound`.
+    /// The store does not check `rotationID` (the config is opaque jsonb to it); the handler does.
+    public mutating func upsertConfig(_ config: NewConfig, checkThenInsert: Bool, now: Timestamp) throws(StoreError) -> Bool {
+        upsertConfigRow(config, now: now)
+    }
+
+    /// Insert-or-touch; cannot fail.
+    mutating func upsertConfigRow(_ config: NewConfig, now: Timestamp) -> Bool {
+        if configs[config.hash] != nil {
+            configs[config.hash]!.lastUsedAt = now
+            return false
+        }
+        configs[config.hash] = ConfigRow(
+            hash: config.hash, canonicalJSON: config.canonicalJSON, rotationID: config.rotationID,
+            createdAt: now, lastUsedAt: now)
+        configOrder.append(config.hash)
+        return true
+    }
+
+    /// Creates a pending job and its pending chunks in one step.
+    ///
+    /// - With `upserting` (the merged RPC): the config is upserted in the same step (inserted or
+    ///   its `last_used_at` touched). Its hash must be `job.configHash`.
+    /// - Without (today's second call): the config must exist, else `.configNotFound`; its
+    ///   `last_used_at` is not touched (today's job-create only checks it exists).
+    ///
+    /// Chunking: `ceil(total / chunkIterations)` chunks of `chunkIterations`, the last taking the
+    /// remainder; chunk i's `seed_offset` is the sum of the iterations of chunks 0..<i, so the
+    /// chunks' seed ranges tile `0..<total` without overlap. Each chunk is inserted `pending`
+    /// with `node_id` NULL and a fresh `pending_seq`, in index order, and so (with the trigger)
+    /// notifies `pending_chunk` once, in index order.
+    ///
+    /// - Precondition: `totalIterations > 0`, `chunkIterations > 0` (the handler validates
+    ///   requests; a store call with nothing to run is a programming error).
+    public mutating func createJob(_ job: NewJob, upserting config: NewConfig?, now: Timestamp) throws(StoreError) -> JobCreated {
+        precondition(job.totalIterations > 0 && job.chunkIterations > 0, "a job needs iterations")
+        if let config {
+            precondition(config.hash == job.configHash, "the upserted config must be the job's")
+        } else if configs[job.configHash] == nil {
+            throw .configNotFound(job.configHash)
+        }
+        // Validated; from here on nothing throws.
+        let inserted = config.map { upsertConfigRow($0, now: now) } ?? false
+
+        let jobID = JobID(freshID())
+        let chunkCount = (job.totalIterations + job.chunkIterations - 1) / job.chunkIterations
+        let jobHandle = jobs.count
+        jobs.append(JobRow(
+            id: jobID, userID: job.userID, configHash: job.configHash, status: .pending,
+            totalIterations: job.totalIterations, completedIterations: 0, result: nil,
+            accessType: job.accessType, discordServerID: job.discordServerID, chunkCount: chunkCount,
+            createdAt: now, completedAt: nil))
+        jobStatusCounts[JobStatus.pending.ordinal] += 1
+        jobHandles[jobID] = jobHandle
+        jobsByUser[job.userID, default: []].append(jobHandle)
+        jobsPerConfig[job.configHash, default: 0] += 1
+        jobUnfinished.append(chunkCount)
+        jobUncountedCompletions.append(0)
+
+        var handles: [Int] = []
+        handles.reserveCapacity(chunkCount)
+        var offset: Int64 = 0
+        for index in 0..<chunkCount {
+            let iterations = min(job.chunkIterations, job.totalIterations - index * job.chunkIterations)
+            let handle = insertChunk(ChunkRow(
+                id: ChunkID(freshID()), jobID: jobID, index: index, nodeID: nil, configHash: job.configHash,
+                iterations: iterations, seedOffset: offset, status: .pending, result: nil, claimedAt: nil,
+                completedAt: nil, createdAt: now, attempt: 0, lastNodeID: nil, pendingSeq: 0), job: jobHandle)
+            handles.append(handle)
+            offset += Int64(iterations)
+        }
+        jobChunks.append(handles)
+        return JobCreated(jobID: jobID, chunks: chunkCount, configInserted: inserted)
+    }
+
+    /// Appends a pending chunk row, queues it and runs the trigger.
+    private mutating func insertChunk(_ row: ChunkRow, job: Int) -> Int {
+        let handle = chunks.count
+        chunks.append(row)
+        chunkHandles[row.id] = handle
+        chunkJob.append(job)
+        chunkCompletedBy.append(nil)
+        chunkCompletedAttempt.append(0)
+        chunkStatusCounts[ChunkStatus.pending.ordinal] += 1
+        enqueuePending(handle)
+        chunkRowWritten(handle)
+        return handle
+    }
+
+    public func job(_ id: JobID) -> JobRow? {
+        jobHandles[id].map { jobs[$0] }
+    }
+
+    /// A user's jobs, newest first: by `created_at` descending, ties newest-created first.
+    public func jobs(ofUser user: UserID) -> [JobRow] {
+        let rows = (jobsByUser[user] ?? []).reversed().map { jobs[$0] }
+        // Stable sort: within one created_at, the reversed creation order stands.
+        return rows.enumerated()
+            .sorted { ($0.element.createdAt, $1.offset) > ($1.element.createdAt, $0.offset) }
+            .map(\.element)
+    }
+
+    /// A job's chunks by index; empty for an unknown job.
+    public func chunks(ofJob job: JobID) -> [ChunkRow] {
+        guard let handle = jobHandles[job] else { return [] }
+        return jobChunks[handle].map { chunks[$0] }
+    }
+
+    public func chunk(_ id: ChunkID) -> ChunkRow? {
+        chunkHandles[id].map { chunks[$0] }
+    }
+
+    public func config(_ hash: ConfigHash) -> ConfigRow? { configs[hash] }
+
+    public func rotation(_ id: String) -> RotationRow? { rotations[id] }
+
+    /// Inserts the rotation, or replaces its JSON keeping the first `created_at`.
+    public mutating func upsertRotation(_ rotation: RotationRow) throws(StoreError) {
+        var row = rotation
+        if let existing = rotations[rotation.id] { row.createdAt = existing.createdAt }
+        rotations[rotation.id] = row
+    }
+
+    /// Inserts or replaces the user (`auth.users` joined with its Discord identity).
+    public mutating func upsertUser(_ user: UserRow) throws(StoreError) {
+        users[user.id] = user
+    }
+
+    public func user(_ id: UserID) -> UserRow? { users[id] }
+}

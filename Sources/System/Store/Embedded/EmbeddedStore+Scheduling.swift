@@ -1,0 +1,189 @@
+/// The sentinel's operations: the pass snapshot, applying a plan, today's reclaim; and the
+/// pending queue and running sets they rest on.
+extension EmbeddedStore {
+    // MARK: Snapshot
+
+    /// At most `limit` pending chunks in `pending_seq` order, read from the front of the pending
+    /// queue (never a scan of all chunks); the nodes with `last_seen_at > onlineSince`, by id,
+    /// whatever their status column says (one scan of the live nodes); and the chunks' jobs by id.
+    public func assignmentSnapshot(limit: Int, onlineSince: Timestamp) -> AssignmentSnapshot {
+        var picked: [AssignmentSnapshot.Chunk] = []
+        picked.reserveCapacity(max(0, min(limit, chunkStatusCounts[ChunkStatus.pending.ordinal])))
+        var more = false
+        var position = pendingHead
+        while position < pendingQueue.count {
+            let entry = pendingQueue[position]
+            position += 1
+            guard isLive(entry) else { continue }
+            if picked.count >= limit {
+                more = true
+                break
+            }
+            let row = chunks[entry.chunk]
+            picked.append(AssignmentSnapshot.Chunk(id: row.id, jobID: row.jobID, pendingSeq: row.pendingSeq))
+        }
+
+        var online: [AssignmentSnapshot.Node] = []
+        for handle in nodeOrder {
+            let row = nodes[handle]!
+            guard let seen = row.lastSeenAt, seen > onlineSince else { continue }
+            online.append(AssignmentSnapshot.Node(
+                id: row.id, userID: row.userID, ownerDiscordID: row.userID.flatMap { users[$0]?.discordID },
+                capacity: row.capacity, running: nodeRunning[handle].count,
+                permittedUsers: nodePermittedUsers[handle]))
+        }
+
+        var jobHandlesSeen: [Int] = []
+        for chunk in picked { jobHandlesSeen.append(jobHandles[chunk.jobID]!) }
+        jobHandlesSeen.sort()
+        var snapshotJobs: [AssignmentSnapshot.Job] = []
+        var previous = -1
+        for handle in jobHandlesSeen where handle != previous {
+            previous = handle
+            let row = jobs[handle]
+            snapshotJobs.append(AssignmentSnapshot.Job(
+                id: row.id, userID: row.userID, accessType: row.accessType, discordServerID: row.discordServerID))
+        }
+        snapshotJobs.sort { $0.id < $1.id }
+        return AssignmentSnapshot(chunks: picked, nodes: online, jobs: snapshotJobs, morePending: more)
+    }
+
+    // MARK: Applying a plan
+
+    /// Applies the plan in order. Each assignment sets `status = running`, `node_id`,
+    /// `claimed_at = now`, `attempt += 1`, `last_node_id = node`, and adds one to the node's
+    /// running count. Returns what was assigned, in plan order.
+    ///
+    /// - Guarded (the fix): a row is applied only if the chunk is still pending with `node_id`
+    ///   NULL and the node is below its capacity at that moment (counting rows applied before it);
+    ///   other rows are skipped silently. Two sentinels can never give one chunk to two nodes.
+    /// - Unguarded (today's batch update): every row is written. A running chunk is taken from
+    ///   its node and given to the new one (the old node's running count drops, so counts always
+    ///   equal the chunks running there); capacity is not checked; a chunk listed twice ends on
+    ///   the last node. A row naming a *completed* chunk would move it back to running, which the
+    ///   status machine forbids: the whole batch fails with `.illegalTransition` and nothing is
+    ///   assigned (as a status check in PostgreSQL aborts the whole statement).
+    ///
+    /// - Throws: `.chunkNotFound` / `.nodeNotFound` for a row naming a row that does not exist,
+    ///   in either mode (the foreign keys), before anything is written.
+    public mutating func applyAssignments(_ plan: [PlannedAssignment], guarded: Bool, now: Timestamp) throws(StoreError) -> [ChunkAssignment] {
+        var resolved: [(chunk: Int, node: Int)] = []
+        resolved.reserveCapacity(plan.count)
+        for row in plan {
+            guard let chunk = chunkHandles[row.chunkID] else { throw .chunkNotFound(row.chunkID) }
+            guard let node = nodeHandles[row.nodeID] else { throw .nodeNotFound }
+            if !guarded { try Self.checkChunk(chunks[chunk].status, .running, row.chunkID) }
+            resolved.append((chunk, node))
+        }
+        var made: [ChunkAssignment] = []
+        made.reserveCapacity(plan.count)
+        for (chunk, node) in resolved {
+            if guarded {
+                let row = chunks[chunk]
+                guard row.status == .pending, row.nodeID == nil,
+                    nodeRunning[node].count < nodes[node]!.capacity
+                else { continue }
+            }
+            made.append(assign(chunk, to: node, now: now))
+        }
+        trimPendingQueue()
+        return made
+    }
+
+    /// One assignment; the caller validated it.
+    private mutating func assign(_ chunk: Int, to node: Int, now: Timestamp) -> ChunkAssignment {
+        if chunks[chunk].status == .running { leaveRunning(chunk) }
+        setChunkStatus(chunk, .running)
+        let nodeID = nodes[node]!.id
+        chunks[chunk].nodeID = nodeID
+        chunks[chunk].claimedAt = now
+        chunks[chunk].attempt += 1
+        chunks[chunk].lastNodeID = nodeID
+        nodeRunning[node].append(chunk)
+        claims.push(ClaimEntry(claimedAt: now, chunk: chunk, attempt: chunks[chunk].attempt))
+        chunkRowWritten(chunk)
+        let row = chunks[chunk]
+        return ChunkAssignment(
+            chunkID: row.id, jobID: row.jobID, nodeID: nodeID, attempt: row.attempt, configHash: row.configHash,
+            iterations: row.iterations, seedOffset: row.seedOffset, claimedAt: now)
+    }
+
+    // MARK: Today's reclaim
+
+    /// Today's reclaim.rs: every running chunk whose node has `last_seen_at < silentSince`
+    /// (a node never seen does not match, as NULL compares false in SQL) goes back to pending,
+    /// in chunk id order; returns them in that order.
+    public mutating func reclaimChunksOfSilentNodes(silentSince: Timestamp, now: Timestamp) throws(StoreError) -> [ChunkID] {
+        var victims: [Int] = []
+        for handle in nodeOrder where !nodeRunning[handle].isEmpty {
+            if let seen = nodes[handle]!.lastSeenAt, seen < silentSince { victims += nodeRunning[handle] }
+        }
+        let ordered = victims.map { (chunks[$0].id, $0) }.sorted { $0.0 < $1.0 }
+        for (_, chunk) in ordered { releaseToPending(chunk) }
+        return ordered.map(\.0)
+    }
+
+    // MARK: Running and pending sets
+
+    /// Running chunks in creation order (job creation, then chunk index). Built from the
+    /// per-node running lists, not a scan of all chunks.
+    public func runningChunks() -> [ChunkRow] {
+        var handles: [Int] = []
+        handles.reserveCapacity(chunkStatusCounts[ChunkStatus.running.ordinal])
+        for handle in nodeOrder { handles += nodeRunning[handle] }
+        handles.sort()
+        return handles.map { chunks[$0] }
+    }
+
+    /// Chunks with status `pending` (all of which have `node_id` NULL).
+    public func pendingChunkCount() -> Int { chunkStatusCounts[ChunkStatus.pending.ordinal] }
+
+    /// A running chunk back to pending: `node_id` and `claimed_at` NULL, a fresh `pending_seq`,
+    /// queued, trigger run. Keeps `attempt` and `last_node_id`, so the late result of the claim
+    /// just taken away can still be recognised.
+    mutating func releaseToPending(_ chunk: Int) {
+        leaveRunning(chunk)
+        setChunkStatus(chunk, .pending)
+        chunks[chunk].nodeID = nil
+        chunks[chunk].claimedAt = nil
+        enqueuePending(chunk)
+        chunkRowWritten(chunk)
+    }
+
+    /// Removes a running chunk from its node's running list (the status is set by the caller).
+    mutating func leaveRunning(_ chunk: Int) {
+        guard let nodeID = chunks[chunk].nodeID, let node = nodeHandles[nodeID],
+            let position = nodeRunning[node].firstIndex(of: chunk)
+        else { return }
+        nodeRunning[node].remove(at: position)
+    }
+
+    /// Gives the chunk a fresh `pending_seq` and appends it to the queue (which stays sorted).
+    mutating func enqueuePending(_ chunk: Int) {
+        chunks[chunk].pendingSeq = nextPendingSeq
+        pendingQueue.append(PendingEntry(seq: nextPendingSeq, chunk: chunk))
+        nextPendingSeq += 1
+    }
+
+    func isLive(_ entry: PendingEntry) -> Bool {
+        let row = chunks[entry.chunk]
+        return row.status == .pending && row.pendingSeq == entry.seq
+    }
+
+    /// Drops stale entries from the front, and compacts the whole queue once stale entries
+    /// outnumber live ones (a chunk skipped by every pass and then completed leaves one in the
+    /// middle), so a snapshot's walk stays proportional to the chunks it returns.
+    mutating func trimPendingQueue() {
+        while pendingHead < pendingQueue.count, !isLive(pendingQueue[pendingHead]) { pendingHead += 1 }
+        let live = chunkStatusCounts[ChunkStatus.pending.ordinal]
+        let stored = pendingQueue.count - pendingHead
+        if pendingHead > 1_024 && pendingHead > stored {
+            pendingQueue.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+        if stored - live > 1_024 && stored - live > live {
+            pendingQueue = pendingQueue[pendingHead...].filter(isLive)
+            pendingHead = 0
+        }
+    }
+}

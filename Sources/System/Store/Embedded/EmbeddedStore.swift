@@ -1,0 +1,211 @@
+/// The in-memory `JobStore`: the simulation's store and the embedded default.
+///
+/// Layout, chosen for a fleet of 10,000 nodes and 100,000 chunks over a simulated day:
+/// - Rows live in arrays and are addressed by dense integer handles (their position); an
+///   `id → handle` dictionary serves lookups. Dictionaries are never iterated: everything the
+///   store returns comes from an ordered array or is sorted by id first.
+/// - Jobs and chunks are never deleted (the seeds' cleanup touches nodes and configs only), so
+///   their handles are their creation order. Deleted nodes leave an empty slot.
+/// - Derived state is maintained incrementally and checked by `checkConsistency()`: each node's
+///   running chunks, each job's count of unfinished chunks, counts by status, the pending queue.
+///
+/// Every operation is atomic: it validates everything first and only then mutates, so a thrown
+/// error leaves the store exactly as it was. Each operation runs at one instant, which is how
+/// the embedded store meets the contract's "as if one after another"; the races the defects
+/// exercise lie *between* operations (a snapshot, then an apply; an upsert, then a create).
+///
+/// Identifiers come from the store's own SplitMix64 stream, so the same seed and the same
+/// sequence of operations name every row the same way.
+public struct EmbeddedStore: JobStore, Sendable {
+    /// Whether `trg_pending_chunk` exists (false models the `missingTrigger` defect).
+    public let triggerInstalled: Bool
+
+    var rng: SplitMix64
+
+    // MARK: Jobs (creation order; never deleted)
+    var jobs: [JobRow] = []
+    var jobHandles: [JobID: Int] = [:]
+    /// Per job, its chunks' handles by chunk index.
+    var jobChunks: [[Int]] = []
+    /// Per job, how many of its chunks are not completed.
+    var jobUnfinished: [Int] = []
+    /// Per job, accepted completions that did not count progress (`countProgress` off), so the
+    /// consistency check knows when `completed_iterations` must equal the completed chunks.
+    var jobUncountedCompletions: [Int] = []
+    /// Per user, their jobs' handles in creation order.
+    var jobsByUser: [UserID: [Int]] = [:]
+
+    // MARK: Chunks (creation order; never deleted)
+    var chunks: [ChunkRow] = []
+    var chunkHandles: [ChunkID: Int] = [:]
+    /// Per chunk, its job's handle.
+    var chunkJob: [Int] = []
+    /// Per chunk, the node and attempt whose completion was stored last (internal, not a column):
+    /// tells a duplicate re-send from a completion by someone else.
+    var chunkCompletedBy: [NodeID?] = []
+    var chunkCompletedAttempt: [Int] = []
+    /// `pending_seq` source: strictly increasing, so appending to `pendingQueue` keeps it sorted.
+    var nextPendingSeq: Int64 = 1
+    /// Pending chunks in `pending_seq` order, with lazy deletion (see `PendingEntry`).
+    var pendingQueue: [PendingEntry] = []
+    var pendingHead = 0
+    /// Running claims by `claimed_at`, with lazy deletion (see `ClaimEntry`): the reaper's order.
+    var claims = MinHeap<ClaimEntry>()
+
+    // MARK: Configs, rotations, users
+    var configs: [ConfigHash: ConfigRow] = [:]
+    /// Config hashes in insertion order, for deterministic deletion.
+    var configOrder: [ConfigHash] = []
+    /// Jobs referencing each config (jobs are never deleted, so this only grows).
+    var jobsPerConfig: [ConfigHash: Int] = [:]
+    var rotations: [String: RotationRow] = [:]
+    var users: [UserID: UserRow] = [:]
+
+    // MARK: Nodes (slots; a deleted node leaves nil)
+    var nodes: [NodeRow?] = []
+    var nodeHandles: [NodeID: Int] = [:]
+    var nodeByKey: [PublicKey: Int] = [:]
+    /// Live node handles sorted by node id: the snapshot's node order.
+    var nodeOrder: [Int] = []
+    /// Node handles per claim code, ascending (claimed and unclaimed alike).
+    var nodesByCode: [String: [Int]] = [:]
+    /// Per node, the handles of the chunks running on it: its backlog is the count.
+    var nodeRunning: [[Int]] = []
+    var nodePermissions: [[PermissionRow]] = []
+    /// Per node, the users named by its `user` permissions, sorted and unique.
+    var nodePermittedUsers: [[UserID]] = []
+
+    // MARK: Replay cache
+    var signatures: [Signature: Timestamp] = [:]
+    var signatureExpiries = MinHeap<SignatureEntry>()
+    var nextSignatureSeq: UInt64 = 0
+
+    // MARK: Counts by status (indexed by `allCases` position)
+    var jobStatusCounts = [0, 0, 0]
+    var chunkStatusCounts = [0, 0, 0]
+    var nodeStatusCounts = [0, 0, 0]
+
+    var notifications: [StoreNotification] = []
+
+    /// - Parameters:
+    ///   - seed: seeds the identifier stream.
+    ///   - triggerInstalled: false models a database without `trg_pending_chunk`.
+    public init(seed: UInt64, triggerInstalled: Bool = true) {
+        self.rng = SplitMix64(seed: seed)
+        self.triggerInstalled = triggerInstalled
+    }
+
+    // MARK: Notifications
+
+    /// Committed notifications not yet taken, in commit order (the order operations ran and,
+    /// within one, the order rows were written).
+    public mutating func takeNotifications() -> [StoreNotification] {
+        defer { notifications.removeAll(keepingCapacity: true) }
+        return notifications
+    }
+
+    /// The trigger's body, run for every chunk row written: notifies when the row is left
+    /// `pending` with `node_id` NULL, and only if the trigger is installed.
+    mutating func chunkRowWritten(_ handle: Int) {
+        let row = chunks[handle]
+        guard triggerInstalled, row.status == .pending, row.nodeID == nil else { return }
+        notifications.append(StoreNotification(channel: "pending_chunk", payload: row.id.uuidString))
+    }
+
+    // MARK: Identifiers
+
+    mutating func freshID() -> Identifier { Identifier.random(using: &rng) }
+
+    // MARK: Status changes
+
+    /// Throws unless `from → to` is a legal chunk transition (staying put is no transition).
+    static func checkChunk(_ from: ChunkStatus, _ to: ChunkStatus, _ id: ChunkID) throws(StoreError) {
+        guard from == to || from.canBecome(to) else {
+            throw .illegalTransition("chunk \(id) \(from.rawValue) → \(to.rawValue)")
+        }
+    }
+
+    static func checkJob(_ from: JobStatus, _ to: JobStatus, _ id: JobID) throws(StoreError) {
+        guard from == to || from.canBecome(to) else {
+            throw .illegalTransition("job \(id) \(from.rawValue) → \(to.rawValue)")
+        }
+    }
+
+    static func checkNode(_ from: NodeStatus, _ to: NodeStatus, _ id: NodeID) throws(StoreError) {
+        guard from == to || from.canBecome(to) else {
+            throw .illegalTransition("node \(id) \(from.rawValue) → \(to.rawValue)")
+        }
+    }
+
+    /// Sets a chunk's status, keeping the counts; the caller validated the transition.
+    mutating func setChunkStatus(_ handle: Int, _ status: ChunkStatus) {
+        let old = chunks[handle].status
+        precondition(old == status || old.canBecome(status), "unvalidated chunk transition")
+        chunkStatusCounts[old.ordinal] -= 1
+        chunkStatusCounts[status.ordinal] += 1
+        chunks[handle].status = status
+    }
+
+    mutating func setJobStatus(_ handle: Int, _ status: JobStatus) {
+        let old = jobs[handle].status
+        precondition(old == status || old.canBecome(status), "unvalidated job transition")
+        jobStatusCounts[old.ordinal] -= 1
+        jobStatusCounts[status.ordinal] += 1
+        jobs[handle].status = status
+    }
+
+    mutating func setNodeStatus(_ handle: Int, _ status: NodeStatus) {
+        let old = nodes[handle]!.status
+        precondition(old == status || old.canBecome(status), "unvalidated node transition")
+        nodeStatusCounts[old.ordinal] -= 1
+        nodeStatusCounts[status.ordinal] += 1
+        nodes[handle]!.status = status
+    }
+}
+
+extension JobStatus {
+    var ordinal: Int { Self.allCases.firstIndex(of: self)! }
+}
+
+extension ChunkStatus {
+    var ordinal: Int { Self.allCases.firstIndex(of: self)! }
+}
+
+extension NodeStatus {
+    var ordinal: Int { Self.allCases.firstIndex(of: self)! }
+}
+
+/// One entry of the pending queue. It is live iff the chunk is still pending with this very
+/// `pending_seq` (every time a chunk becomes pending it takes a fresh, larger sequence number and
+/// a new entry is appended, so the queue stays sorted and older entries of the chunk go stale).
+struct PendingEntry: Sendable {
+    var seq: Int64
+    var chunk: Int
+}
+
+/// One claim in the reaper's heap: live iff the chunk is still running under this attempt.
+/// Ordered by `claimed_at`, ties by chunk creation order, then attempt.
+struct ClaimEntry: Comparable, Sendable {
+    var claimedAt: Timestamp
+    var chunk: Int
+    var attempt: Int
+
+    static func < (a: ClaimEntry, b: ClaimEntry) -> Bool {
+        (a.claimedAt.micros, a.chunk, a.attempt) < (b.claimedAt.micros, b.chunk, b.attempt)
+    }
+}
+
+/// One remembered signature in expiry order; ties by the order they were remembered.
+struct SignatureEntry: Comparable, Sendable {
+    var expiresAt: Timestamp
+    var seq: UInt64
+    var signature: Signature
+
+    static func < (a: SignatureEntry, b: SignatureEntry) -> Bool {
+        (a.expiresAt.micros, a.seq) < (b.expiresAt.micros, b.seq)
+    }
+
+    static func == (a: SignatureEntry, b: SignatureEntry) -> Bool {
+        a.expiresAt == b.expiresAt && a.seq == b.seq
+    }
+}
