@@ -34,7 +34,7 @@ let package = Package(
         ),
         .target(
             name: "System",
-            dependencies: ["CSodium"]
+            dependencies: ["CSodium", .product(name: "Collections", package: "swift-collections")]
         ),
         .target(
             name: "SimHarness",

@@ -1,0 +1,70 @@
+import Collections
+
+/// Plans one scheduling pass: each pending chunk, oldest first, to the eligible node with the
+/// most free slots (capacity minus running chunks), ties to the lowest node id. Pure: the same
+/// snapshot gives the same plan. The store has the last word (a guarded apply skips rows that
+/// changed since the snapshot), so a plan may be stale without harm.
+///
+/// Cost: nodes are kept in buckets by free slots, each bucket a min-heap of node positions
+/// (positions follow id order). A `public` chunk, the common case, takes the head of the
+/// highest non-empty bucket: O(log n). A restricted chunk scans the nodes once: O(n). Heap
+/// entries are invalidated lazily: a position is current in bucket f only while its free
+/// count is f.
+public enum AssignmentPlanner {
+    public static func plan(_ snapshot: AssignmentSnapshot, guilds: GuildDirectory) -> [PlannedAssignment] {
+        let nodes = snapshot.nodes
+        guard !nodes.isEmpty, !snapshot.chunks.isEmpty else { return [] }
+        var free = nodes.map { max(0, $0.capacity - $0.running) }
+        let maxFree = free.max() ?? 0
+        guard maxFree > 0 else { return [] }
+        var buckets = [Heap<Int>](repeating: Heap(), count: maxFree + 1)
+        for (i, f) in free.enumerated() where f > 0 { buckets[f].insert(i) }
+        var top = maxFree
+
+        var jobsByID: [JobID: AssignmentSnapshot.Job] = [:]
+        jobsByID.reserveCapacity(snapshot.jobs.count)
+        for j in snapshot.jobs { jobsByID[j.id] = j }
+
+        var plan: [PlannedAssignment] = []
+        plan.reserveCapacity(snapshot.chunks.count)
+        for chunk in snapshot.chunks {
+            guard let job = jobsByID[chunk.jobID] else { continue }
+            let chosen: Int?
+            if job.accessType == .public {
+                chosen = popMostFree(&buckets, &top, free)
+            } else {
+                chosen = scanMostFree(job, nodes, free, guilds)
+            }
+            guard let i = chosen else { continue }
+            free[i] -= 1
+            if free[i] > 0 { buckets[free[i]].insert(i) }
+            plan.append(PlannedAssignment(chunkID: chunk.id, nodeID: nodes[i].id))
+        }
+        return plan
+    }
+
+    /// The lowest position in the highest non-empty bucket, skipping stale entries.
+    static func popMostFree(_ buckets: inout [Heap<Int>], _ top: inout Int, _ free: [Int]) -> Int? {
+        while top > 0 {
+            while let i = buckets[top].popMin() {
+                if free[i] == top { return i }
+            }
+            top -= 1
+        }
+        return nil
+    }
+
+    static func scanMostFree(
+        _ job: AssignmentSnapshot.Job, _ nodes: [AssignmentSnapshot.Node], _ free: [Int], _ guilds: GuildDirectory
+    ) -> Int? {
+        var best: Int? = nil
+        var bestFree = 0
+        for i in nodes.indices where free[i] > bestFree {
+            if Eligibility.isEligible(job, nodes[i], guilds: guilds) {
+                best = i
+                bestFree = free[i]
+            }
+        }
+        return best
+    }
+}
