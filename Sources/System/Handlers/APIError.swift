@@ -1,0 +1,125 @@
+/// Why a request was rejected: one case per reason, each with its HTTP status and a message
+/// a user or node operator can act on. Errors of the layers below are wrapped, not flattened,
+/// so the exact cause stays matchable.
+public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No route with this path.
+    case routeNotFound(String)
+    /// The route exists but not for this method.
+    case methodNotAllowed(method: String, path: String)
+    /// A portal route called without an authenticated user.
+    case unauthenticated
+    /// Node authentication failed (signature, window, replay, unknown key, unsigned).
+    case signature(SignatureError)
+    /// node-register signed by one key registering another.
+    case keyMismatch
+    /// The body is not JSON.
+    case invalidJSON(JSONError)
+    /// The body is JSON but not an object.
+    case bodyNotObject
+    case missingField(String)
+    /// A field of the wrong type or with an unusable value (`expected` says what is accepted).
+    case invalidField(field: String, expected: String)
+    /// A required query parameter is missing or malformed.
+    case invalidQuery(parameter: String, expected: String)
+    /// The config's canonical JSON exceeds the profile's limit.
+    case configTooLarge(bytes: Int, limit: Int)
+    /// The config does not parse as a `SimConfig`.
+    case invalidConfig(ConfigError)
+    /// The config references a rotation that does not exist.
+    case unknownRotation(String)
+    /// Iterations outside `1...limit`.
+    case invalidIterations(Int, limit: Int)
+    /// `accessType: discord` without a `discordServerId`.
+    case discordServerRequired
+    /// A chunk result that does not decode as a tally.
+    case invalidResult(ResultDecodingError)
+    /// A chunk result that decodes but does not fit the chunk (iteration count, fight length,
+    /// non-finite or disordered statistics).
+    case resultMismatch(String)
+    /// The node does not hold the chunk's latest claim; its result was not stored.
+    case staleClaim(ChunkID)
+    /// The chunk was completed by another claim; this result was not stored.
+    case chunkAlreadyCompleted(ChunkID)
+    /// A job that does not exist or that the caller may not see (404 either way, so that
+    /// existence does not leak).
+    case jobNotFound(String)
+    /// A store failure (not found, conflicts, lost connection…).
+    case store(StoreError)
+
+    public var httpStatus: Int {
+        switch self {
+        case .routeNotFound, .jobNotFound: return 404
+        case .methodNotAllowed: return 405
+        case .unauthenticated, .signature, .keyMismatch: return 401
+        case .invalidJSON, .bodyNotObject, .missingField, .invalidField, .invalidQuery, .invalidConfig,
+            .invalidIterations, .discordServerRequired, .invalidResult, .resultMismatch:
+            return 400
+        case .configTooLarge: return 413
+        case .unknownRotation: return 422
+        case .staleClaim, .chunkAlreadyCompleted: return 409
+        case .store(let error):
+            switch error {
+            case .connectionLost: return 503
+            case .uniqueViolation, .claimCodeAmbiguous, .nodeAlreadyClaimed: return 409
+            case .configNotFound, .rotationNotFound, .jobNotFound, .chunkNotFound, .nodeNotFound,
+                .claimCodeNotFound:
+                return 404
+            case .nodeNotClaimed: return 403
+            case .illegalTransition: return 500
+            }
+        }
+    }
+
+    /// A stable machine-readable code for the body's `error` field.
+    public var code: String {
+        switch self {
+        case .routeNotFound: return "route_not_found"
+        case .methodNotAllowed: return "method_not_allowed"
+        case .unauthenticated: return "unauthenticated"
+        case .signature: return "bad_node_authentication"
+        case .keyMismatch: return "key_mismatch"
+        case .invalidJSON: return "invalid_json"
+        case .bodyNotObject: return "body_not_object"
+        case .missingField: return "missing_field"
+        case .invalidField: return "invalid_field"
+        case .invalidQuery: return "invalid_query"
+        case .configTooLarge: return "config_too_large"
+        case .invalidConfig: return "invalid_config"
+        case .unknownRotation: return "unknown_rotation"
+        case .invalidIterations: return "invalid_iterations"
+        case .discordServerRequired: return "discord_server_required"
+        case .invalidResult: return "invalid_result"
+        case .resultMismatch: return "result_mismatch"
+        case .staleClaim: return "stale_claim"
+        case .chunkAlreadyCompleted: return "chunk_already_completed"
+        case .jobNotFound: return "job_not_found"
+        case .store: return "store_error"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .routeNotFound(let path): return "no route \(path)"
+        case .methodNotAllowed(let method, let path): return "\(method) is not allowed on \(path)"
+        case .unauthenticated: return "sign in first: this route needs an authenticated user"
+        case .signature(let error): return "node authentication failed: \(error)"
+        case .keyMismatch: return "node-register must be signed by the key it registers"
+        case .invalidJSON(let error): return "request body: \(error)"
+        case .bodyNotObject: return "request body must be a JSON object"
+        case .missingField(let field): return "missing field '\(field)'"
+        case .invalidField(let field, let expected): return "field '\(field)' must be \(expected)"
+        case .invalidQuery(let parameter, let expected): return "query parameter '\(parameter)' must be \(expected)"
+        case .configTooLarge(let bytes, let limit): return "config is \(bytes) bytes, at most \(limit) allowed"
+        case .invalidConfig(let error): return "invalid config: \(error)"
+        case .unknownRotation(let id): return "config references rotation '\(id)', which does not exist"
+        case .invalidIterations(let n, let limit): return "iterations must be between 1 and \(limit), got \(n)"
+        case .discordServerRequired: return "accessType 'discord' needs a discordServerId"
+        case .invalidResult(let error): return "invalid chunk result: \(error)"
+        case .resultMismatch(let why): return "chunk result does not fit the chunk: \(why)"
+        case .staleClaim(let id): return "chunk \(id) is no longer assigned to this node under that attempt; result discarded"
+        case .chunkAlreadyCompleted(let id): return "chunk \(id) was already completed by another claim"
+        case .jobNotFound(let id): return "no job \(id)"
+        case .store(let error): return error.description
+        }
+    }
+}

@@ -1,0 +1,68 @@
+/// `POST /chunk-complete` (node): `{chunkId, attempt, result: {...}}` →
+/// `{success: true, jobComplete, duplicate}`.
+extension RequestHandlers {
+    /// Validates the result against the chunk, then records it (`JobStore.completeChunk`) under
+    /// the profile's `completionRules`.
+    ///
+    /// The result must decode (`ChunkResult(json:)`, 400 `invalidResult`) and fit the chunk
+    /// (400 `resultMismatch`): its iterations equal the chunk's, its fight length the config's,
+    /// and its statistics finite with min ≤ mean ≤ max. `attempt` is optional in the body (today's
+    /// nodes send none; under `requireClaim` a missing attempt holds no claim).
+    ///
+    /// Outcomes: accepted → 200; a duplicate re-send → 200 with `duplicate: true` (the node may
+    /// stop retrying); a stale claim or a chunk completed by another claim → 409, which tells the
+    /// node to drop the result and not retry.
+    func chunkComplete<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
+        let node = try authenticatedNode(request, store: &store, now: now)
+        let body = try RequestBody(request.body)
+        let chunkID = try body.uuid("chunkId", as: ChunkTag.self)
+        let attempt = try body.optionalInt("attempt")
+        let result: ChunkResult
+        do { result = try ChunkResult(json: try body.object("result")) } catch let error as ResultDecodingError {
+            throw .invalidResult(error)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw .invalidResult(.inconsistent("\(error)"))
+        }
+        guard let chunk = store.chunk(chunkID) else { throw .store(.chunkNotFound(chunkID)) }
+        try checkResult(result, fits: chunk, store: store)
+
+        let outcome: CompletionOutcome
+        do {
+            outcome = try store.completeChunk(
+                Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), rules: completionRules,
+                now: now)
+        } catch {
+            throw .store(error)
+        }
+        switch outcome {
+        case .accepted(_, let jobCompleted):
+            return .ok(["success": true, "jobComplete": .bool(jobCompleted), "duplicate": false])
+        case .duplicate(let jobID):
+            let done = store.job(jobID)?.status == .completed
+            return .ok(["success": true, "jobComplete": .bool(done), "duplicate": true])
+        case .alreadyCompleted:
+            throw .chunkAlreadyCompleted(chunkID)
+        case .staleClaim:
+            throw .staleClaim(chunkID)
+        }
+    }
+
+    private func checkResult<S: JobStore>(_ result: ChunkResult, fits chunk: ChunkRow, store: S) throws(APIError) {
+        guard result.iterations == chunk.iterations else {
+            throw .resultMismatch("\(result.iterations) iterations reported, the chunk has \(chunk.iterations)")
+        }
+        let statistics = [result.meanDPS, result.minDPS, result.maxDPS, result.variance]
+        guard statistics.allSatisfy(\.isFinite) else { throw .resultMismatch("statistics are not finite") }
+        guard result.minDPS <= result.meanDPS, result.meanDPS <= result.maxDPS else {
+            throw .resultMismatch("mean DPS \(result.meanDPS) is not between min \(result.minDPS) and max \(result.maxDPS)")
+        }
+        if let row = store.config(chunk.configHash), let json = try? JSONValue.parse(row.canonicalJSON),
+            let config = try? SimConfig(json: json), config.fightLengthSeconds != result.fightLengthSeconds
+        {
+            throw .resultMismatch(
+                "fight length \(result.fightLengthSeconds) s reported, the config's is \(config.fightLengthSeconds) s")
+        }
+    }
+}

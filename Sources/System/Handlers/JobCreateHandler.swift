@@ -1,0 +1,58 @@
+/// `POST /job-create` (portal) → `{jobId, chunks, queued: true}`.
+extension RequestHandlers {
+    /// Fixed: `{config: {...}, iterations, accessType, discordServerId?}` and one store call that
+    /// upserts the config and creates the job and its chunks atomically (the review's merged RPC).
+    ///
+    /// With `.racyConfigUpsert` (today's second call): `{configHash, iterations, accessType,
+    /// discordServerId?}`; the config must already exist (404 `configNotFound` when a cleanup or
+    /// a lost race removed it after the portal's config-upsert).
+    ///
+    /// Iterations must be in `1...profile.maxJobIterations`; chunks are `profile.chunkIterations`
+    /// each. `accessType` is one of `private`, `public`, `user`, `discord`; `discord` needs a
+    /// non-empty `discordServerId`, which is stored only for discord jobs.
+    func jobCreate<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
+        let user = try requireUser(request)
+        try checkBodySize(request)
+        let body = try RequestBody(request.body)
+
+        let config: NewConfig?
+        let hash: ConfigHash
+        if profile.has(.racyConfigUpsert) {
+            guard let parsed = ConfigHash(hex: try body.string("configHash")) else {
+                throw .invalidField(field: "configHash", expected: "64 lowercase hex digits")
+            }
+            config = nil
+            hash = parsed
+        } else {
+            let prepared = try prepareConfig(try body.object("config"), store: store)
+            config = prepared
+            hash = prepared.hash
+        }
+
+        let iterations = try body.int("iterations")
+        guard (1...profile.maxJobIterations).contains(iterations) else {
+            throw .invalidIterations(iterations, limit: profile.maxJobIterations)
+        }
+        guard let access = AccessType(rawValue: try body.string("accessType")) else {
+            throw .invalidField(field: "accessType", expected: "one of private, public, user, discord")
+        }
+        var discordServerID: String?
+        if access == .discord {
+            guard let server = try body.optionalString("discordServerId"), !server.isEmpty else {
+                throw .discordServerRequired
+            }
+            discordServerID = server
+        }
+
+        let job = NewJob(
+            userID: user, configHash: hash, totalIterations: iterations, chunkIterations: profile.chunkIterations,
+            accessType: access, discordServerID: discordServerID)
+        let created: JobCreated
+        do {
+            created = try store.createJob(job, upserting: config, now: now)
+        } catch {
+            throw .store(error)
+        }
+        return .ok(["jobId": .string(created.jobID.uuidString), "chunks": .number(Double(created.chunks)), "queued": true])
+    }
+}

@@ -1,0 +1,32 @@
+/// `POST /node-register` (node) → `{id, claimCode, claimed}`.
+extension RequestHandlers {
+    /// `{publicKey, name, totalCores, maxParallel, platform, version}`, signed by the key it
+    /// registers (a request signed by another key is `.keyMismatch`; with `.unsignedNodes`,
+    /// unsigned). Idempotent per key: a known key gets its existing node back unchanged.
+    ///
+    /// Limits: name 1–64 characters; totalCores and maxParallel 1–1024; platform one of
+    /// `windows`, `linux`, `macos`; version 1–32 characters.
+    func nodeRegister<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
+        let caller = try authenticateNode(request, store: &store, now: now, registering: true)
+        let body = try RequestBody(request.body)
+        let key = try body.publicKey("publicKey")
+        guard caller == key else { throw .keyMismatch }
+        let name = try body.string("name", length: 1...64)
+        let totalCores = try body.int("totalCores", in: 1...1_024)
+        let maxParallel = try body.int("maxParallel", in: 1...1_024)
+        let platform = try body.string("platform")
+        guard ["windows", "linux", "macos"].contains(platform) else {
+            throw .invalidField(field: "platform", expected: "one of windows, linux, macos")
+        }
+        let version = try body.string("version", length: 1...32)
+        let registration = NodeRegistration(
+            publicKey: key, claimCode: ClaimCode.derive(from: key, hasher: hasher), name: name,
+            totalCores: totalCores, maxParallel: maxParallel, platform: platform, version: version)
+        let registered: NodeRegistered
+        do { registered = try store.registerNode(registration, now: now) } catch { throw .store(error) }
+        return .ok([
+            "id": .string(registered.node.id.uuidString), "claimCode": .string(registered.node.claimCode),
+            "claimed": .bool(registered.node.userID != nil),
+        ])
+    }
+}

@@ -1,0 +1,90 @@
+/// The request handlers that were Supabase edge functions, behind one router. Pure functions of
+/// (request, store, now) and the injected profile and crypto: the same code serves the
+/// simulation and a real HTTP server.
+///
+/// Routes:
+/// - portal (an authenticated `user`): `POST /config-upsert`, `POST /job-create`,
+///   `POST /node-claim`, `GET /jobs`, `GET /jobs/{id}` (this one also anonymously, for public jobs);
+/// - nodes (signed, see `authenticateNode`): `POST /node-register`, `POST /node-heartbeat`,
+///   `POST /chunk-complete`, `GET /config-fetch?hash=`, `GET /rotation-fetch?id=`.
+public struct RequestHandlers: Sendable {
+    public let profile: Profile
+    let hasher: any SHA256Hashing
+    let verifier: RequestVerifier
+
+    public init(profile: Profile, hasher: any SHA256Hashing, scheme: any SignatureScheme) {
+        self.profile = profile
+        self.hasher = hasher
+        self.verifier = RequestVerifier(
+            scheme: scheme, hasher: hasher, window: max(0, profile.signatureWindow.micros / 1_000_000))
+    }
+
+    /// Runs the request against the store at `now`. Every rejection is an `APIResponse` with the
+    /// error's status; nothing throws out of here. A rejected request changes nothing in the
+    /// store, except that a node request's signature is remembered (replay protection) once it
+    /// authenticated, even if the request is then refused.
+    public func handle<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) -> APIResponse {
+        do throws(APIError) {
+            return try route(request, store: &store, now: now)
+        } catch {
+            return .rejected(error)
+        }
+    }
+
+    private func route<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
+        let method = request.method.uppercased()
+        func expect(_ wanted: String) throws(APIError) {
+            guard method == wanted else { throw .methodNotAllowed(method: method, path: request.path) }
+        }
+        switch request.path {
+        case "/config-upsert":
+            try expect("POST")
+            return try configUpsert(request, store: &store, now: now)
+        case "/job-create":
+            try expect("POST")
+            return try jobCreate(request, store: &store, now: now)
+        case "/node-register":
+            try expect("POST")
+            return try nodeRegister(request, store: &store, now: now)
+        case "/node-claim":
+            try expect("POST")
+            return try nodeClaim(request, store: &store, now: now)
+        case "/node-heartbeat":
+            try expect("POST")
+            return try nodeHeartbeat(request, store: &store, now: now)
+        case "/chunk-complete":
+            try expect("POST")
+            return try chunkComplete(request, store: &store, now: now)
+        case "/config-fetch":
+            try expect("GET")
+            return try configFetch(request, store: &store, now: now)
+        case "/rotation-fetch":
+            try expect("GET")
+            return try rotationFetch(request, store: &store, now: now)
+        case "/jobs":
+            try expect("GET")
+            return try listJobs(request, store: store)
+        default:
+            if request.path.hasPrefix("/jobs/") {
+                try expect("GET")
+                return try readJob(String(request.path.dropFirst("/jobs/".count)), request, store: store)
+            }
+            throw .routeNotFound(request.path)
+        }
+    }
+
+    /// The portal's user, or `.unauthenticated`.
+    func requireUser(_ request: APIRequest) throws(APIError) -> UserID {
+        guard let user = request.user else { throw .unauthenticated }
+        return user
+    }
+
+    /// Completion rules from the profile's defects: today's handler never aggregates, never
+    /// counts, and (its nodes being unauthenticated) checks no claim.
+    var completionRules: CompletionRules {
+        CompletionRules(
+            aggregateResult: !profile.has(.resultsNeverAggregated),
+            countProgress: !profile.has(.progressNeverCounted),
+            requireClaim: !profile.has(.unsignedNodes))
+    }
+}
