@@ -1,0 +1,112 @@
+/// Crypto vocabulary of the job system.
+///
+/// The reference implementation never calls a hash function or a signature primitive directly:
+/// it is handed a `SHA256Hashing` and a `SignatureScheme`. Production and the simulation both
+/// inject the libsodium-backed ones (`SodiumSHA256`, `Ed25519`) so that simulated nodes hash and
+/// sign exactly the bytes real nodes do; very large simulated fleets may inject the cheap,
+/// insecure `StandInSignatureScheme` instead.
+
+/// A 32-byte SHA-256 digest.
+///
+/// Ordered by its bytes (lexicographically, unsigned), which is also the order of `hex`, so that
+/// collections of digests can be sorted deterministically.
+public struct Digest32: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The 32 digest bytes.
+    public let bytes: [UInt8]
+
+    /// Wraps exactly 32 bytes; `nil` for any other length so a truncated digest cannot exist.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Parses 64 hex digits (either case); `nil` otherwise.
+    public init?(hex: String) {
+        guard let decoded = Hex.decode(hex) else { return nil }
+        self.init(bytes: decoded)
+    }
+
+    /// Lowercase hex, 64 characters: the spelling used on the wire and in the database.
+    public var hex: String { Hex.encode(bytes) }
+
+    public var description: String { hex }
+
+    public static func < (lhs: Digest32, rhs: Digest32) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+}
+
+/// Computes SHA-256. Injected so the reference implementation stays testable and so that the
+/// simulation uses the same primitive as production.
+public protocol SHA256Hashing: Sendable {
+    func sha256(_ data: [UInt8]) -> Digest32
+}
+
+/// A 32-byte signature public key (an Ed25519 public key under the default scheme).
+///
+/// Ordered by its bytes so node sets keyed by public key can be iterated in a stable order.
+public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The 32 key bytes.
+    public let bytes: [UInt8]
+
+    /// Wraps exactly 32 bytes; `nil` for any other length.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 32 else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Strictly decodes standard, padded base64 of exactly 32 bytes (the `X-Node-Key` spelling).
+    public init?(base64: String) {
+        guard let decoded = Base64.decode(base64) else { return nil }
+        self.init(bytes: decoded)
+    }
+
+    /// Standard base64 with padding (44 characters).
+    public var base64: String { Base64.encode(bytes) }
+
+    public var description: String { base64 }
+
+    public static func < (lhs: PublicKey, rhs: PublicKey) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+}
+
+/// A 64-byte detached signature (an Ed25519 signature under the default scheme).
+public struct Signature: Hashable, Sendable, CustomStringConvertible {
+    /// The 64 signature bytes.
+    public let bytes: [UInt8]
+
+    /// Wraps exactly 64 bytes; `nil` for any other length.
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 64 else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Strictly decodes standard, padded base64 of exactly 64 bytes (the `X-Node-Sig` spelling).
+    public init?(base64: String) {
+        guard let decoded = Base64.decode(base64) else { return nil }
+        self.init(bytes: decoded)
+    }
+
+    /// Standard base64 with padding (88 characters).
+    public var base64: String { Base64.encode(bytes) }
+
+    public var description: String { base64 }
+}
+
+/// Holds one private key and signs with it. The private key never leaves the signer, so code
+/// that only needs to sign is never handed key material.
+public protocol Signer: Sendable {
+    var publicKey: PublicKey { get }
+    func sign(_ message: [UInt8]) -> Signature
+}
+
+/// A signature scheme: derives signers from seeds and verifies detached signatures.
+///
+/// Keys are derived from a 32-byte seed (rather than drawn from the OS) so that the simulation
+/// can derive every node's key from its seeded randomness and replay runs bit for bit.
+public protocol SignatureScheme: Sendable {
+    /// - Precondition: `seed.count == 32`.
+    func makeSigner(seed: [UInt8]) -> any Signer
+    func verify(_ signature: Signature, message: [UInt8], publicKey: PublicKey) -> Bool
+}

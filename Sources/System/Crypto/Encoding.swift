@@ -1,0 +1,134 @@
+/// Byte ↔ text encodings used on the wire (headers, hashes, serialized Bloom filters).
+///
+/// Written by hand rather than taken from Foundation so that the reference implementation has no
+/// platform-dependent behaviour, and decoding is strict: every string has exactly one accepted
+/// spelling per byte sequence, so a signature or key cannot be smuggled in under an alternative
+/// encoding (which would, for instance, defeat a replay cache keyed on the header text).
+
+/// Standard base64 (RFC 4648 §4: `A–Z a–z 0–9 + /`) with `=` padding.
+public enum Base64 {
+    private static let alphabet: [UInt8] = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Reverse table: 0...63 for alphabet bytes, 0xFF otherwise.
+    private static let reverse: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
+        return table
+    }()
+
+    /// Encodes with padding; the output length is always a multiple of 4.
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index + 3 <= bytes.count {
+            let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out.append(alphabet[Int(chunk >> 18 & 63)])
+            out.append(alphabet[Int(chunk >> 12 & 63)])
+            out.append(alphabet[Int(chunk >> 6 & 63)])
+            out.append(alphabet[Int(chunk & 63)])
+            index += 3
+        }
+        switch bytes.count - index {
+        case 1:
+            let chunk = UInt32(bytes[index]) << 16
+            out.append(alphabet[Int(chunk >> 18 & 63)])
+            out.append(alphabet[Int(chunk >> 12 & 63)])
+            out.append(UInt8(ascii: "="))
+            out.append(UInt8(ascii: "="))
+        case 2:
+            let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
+            out.append(alphabet[Int(chunk >> 18 & 63)])
+            out.append(alphabet[Int(chunk >> 12 & 63)])
+            out.append(alphabet[Int(chunk >> 6 & 63)])
+            out.append(UInt8(ascii: "="))
+        default:
+            break
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Strict decoding. Returns `nil` unless the text is canonical padded base64: length a
+    /// multiple of 4, only alphabet characters, `=` only as the final one or two characters,
+    /// and the unused low bits of the last symbol zero (so `encode(decode(s)!) == s`).
+    /// No whitespace, no URL-safe alphabet, no missing padding.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let input = Array(text.utf8)
+        guard input.count % 4 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count / 4 * 3)
+        var index = 0
+        while index < input.count {
+            let isLast = index + 4 == input.count
+            let c0 = reverse[Int(input[index])]
+            let c1 = reverse[Int(input[index + 1])]
+            guard c0 != 0xFF, c1 != 0xFF else { return nil }
+            let p2 = input[index + 2] == UInt8(ascii: "=")
+            let p3 = input[index + 3] == UInt8(ascii: "=")
+            if p2 || p3 {
+                // Padding is only legal in the last quantum, and "x=y" is never legal.
+                guard isLast, p3 else { return nil }
+                if p2 {
+                    guard c1 & 0x0F == 0 else { return nil }
+                    out.append(c0 << 2 | c1 >> 4)
+                } else {
+                    let c2 = reverse[Int(input[index + 2])]
+                    guard c2 != 0xFF, c2 & 0x03 == 0 else { return nil }
+                    out.append(c0 << 2 | c1 >> 4)
+                    out.append(c1 << 4 | c2 >> 2)
+                }
+            } else {
+                let c2 = reverse[Int(input[index + 2])]
+                let c3 = reverse[Int(input[index + 3])]
+                guard c2 != 0xFF, c3 != 0xFF else { return nil }
+                out.append(c0 << 2 | c1 >> 4)
+                out.append(c1 << 4 | c2 >> 2)
+                out.append(c2 << 6 | c3)
+            }
+            index += 4
+        }
+        return out
+    }
+}
+
+/// Hexadecimal: lowercase on output (the spelling of digests and config hashes), either case on
+/// input.
+public enum Hex {
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Lowercase hex, two characters per byte.
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes an even number of hex digits (`0-9 a-f A-F`, nothing else); `nil` otherwise.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let input = Array(text.utf8)
+        guard input.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(input.count / 2)
+        var index = 0
+        while index < input.count {
+            guard let high = nibble(input[index]), let low = nibble(input[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    private static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

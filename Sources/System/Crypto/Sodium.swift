@@ -1,0 +1,164 @@
+import CSodium
+import Synchronization
+
+/// libsodium-backed primitives: the implementations injected in production and, by default, in
+/// the simulation, so that both worlds hash and sign exactly the same bytes.
+
+/// Calls `sodium_init` exactly once per process before the first primitive is used.
+///
+/// `sodium_init` is itself idempotent and thread-safe; the lazy global merely avoids paying for
+/// the call on every hash. It only fails if the OS cannot provide randomness, which none of the
+/// primitives used here need (keys come from explicit seeds), but a failure still stops the
+/// process because libsodium is then in an unknown state.
+private let sodiumReady: Bool = sodium_init() >= 0
+
+@inline(__always)
+private func ensureSodium() {
+    precondition(sodiumReady, "sodium_init failed")
+}
+
+/// Calls `body` with a pointer to `bytes`, never passing a null pointer to C even for an empty
+/// array (Swift does not promise a non-null base address for empty buffers).
+@inline(__always)
+private func withBytes<R>(_ bytes: [UInt8], _ body: (UnsafePointer<UInt8>, Int) -> R) -> R {
+    if bytes.isEmpty {
+        var dummy: UInt8 = 0
+        return withUnsafePointer(to: &dummy) { body($0, 0) }
+    }
+    return bytes.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+}
+
+/// SHA-256 over the concatenation of `parts`, streamed so that no concatenated copy is made.
+private func sodiumSHA256(_ parts: [UInt8]...) -> [UInt8] {
+    ensureSodium()
+    var state = crypto_hash_sha256_state()
+    var out = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
+    crypto_hash_sha256_init(&state)
+    for part in parts {
+        withBytes(part) { pointer, count in
+            _ = crypto_hash_sha256_update(&state, pointer, UInt64(count))
+        }
+    }
+    crypto_hash_sha256_final(&state, &out)
+    return out
+}
+
+/// SHA-256 via libsodium's `crypto_hash_sha256`.
+public struct SodiumSHA256: SHA256Hashing {
+    public init() {}
+
+    public func sha256(_ data: [UInt8]) -> Digest32 {
+        ensureSodium()
+        var out = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
+        withBytes(data) { pointer, count in
+            _ = crypto_hash_sha256(&out, pointer, UInt64(count))
+        }
+        return Digest32(bytes: out)!
+    }
+}
+
+/// Ed25519 (libsodium `crypto_sign_*`): the scheme nodes use today, and the default everywhere.
+///
+/// Keys are derived with `crypto_sign_seed_keypair` from an explicit 32-byte seed so that the
+/// simulation can derive node identities from its seeded randomness.
+public struct Ed25519: SignatureScheme {
+    public init() {}
+
+    public func makeSigner(seed: [UInt8]) -> any Signer {
+        Ed25519Signer(seed: seed)
+    }
+
+    /// `crypto_sign_verify_detached`, which also rejects non-canonical signatures (S ≥ L) and
+    /// small-order keys, so a signature has one accepted byte form — important because replay
+    /// protection is keyed on the signature bytes.
+    public func verify(_ signature: Signature, message: [UInt8], publicKey: PublicKey) -> Bool {
+        ensureSodium()
+        return withBytes(message) { pointer, count in
+            crypto_sign_verify_detached(signature.bytes, pointer, UInt64(count), publicKey.bytes) == 0
+        }
+    }
+}
+
+/// An Ed25519 private key. A value type holding the 64-byte libsodium secret key (seed ‖ public
+/// key); it never exposes it.
+public struct Ed25519Signer: Signer {
+    public let publicKey: PublicKey
+    private let secretKey: [UInt8]
+
+    /// - Precondition: `seed.count == 32` (`crypto_sign_SEEDBYTES`).
+    public init(seed: [UInt8]) {
+        precondition(seed.count == Int(crypto_sign_SEEDBYTES), "Ed25519 seed must be 32 bytes")
+        ensureSodium()
+        var pk = [UInt8](repeating: 0, count: Int(crypto_sign_PUBLICKEYBYTES))
+        var sk = [UInt8](repeating: 0, count: Int(crypto_sign_SECRETKEYBYTES))
+        let status = crypto_sign_seed_keypair(&pk, &sk, seed)
+        precondition(status == 0, "crypto_sign_seed_keypair failed")
+        self.publicKey = PublicKey(bytes: pk)!
+        self.secretKey = sk
+    }
+
+    public func sign(_ message: [UInt8]) -> Signature {
+        var signature = [UInt8](repeating: 0, count: Int(crypto_sign_BYTES))
+        let status = withBytes(message) { pointer, count in
+            crypto_sign_detached(&signature, nil, pointer, UInt64(count), secretKey)
+        }
+        precondition(status == 0, "crypto_sign_detached failed")
+        return Signature(bytes: signature)!
+    }
+}
+
+/// **NOT SECURE.** A cheap, deterministic stand-in for Ed25519, for simulated fleets so large
+/// (≈10k nodes, each signing every request) that real Ed25519 would dominate the run time.
+///
+/// Ed25519 stays the default; inject this only in simulation profiles that ask for it, never in
+/// production. Construction:
+/// - secret = SHA-256("standin-sk" ‖ seed)
+/// - public key = SHA-256("pk" ‖ seed)
+/// - signature = h ‖ SHA-256(secret ‖ h), where h = SHA-256(secret ‖ message)
+///
+/// Because a public key does not determine the secret, verification looks the secret up in a
+/// registry filled by `makeSigner`. That registry belongs to the scheme *instance* (a shared
+/// reference), so signers and verifiers must come from the same instance; a signature under a
+/// key this instance never issued does not verify. Anyone holding the instance can forge, which
+/// is fine for a closed simulation and the reason this must never face a real network.
+public struct StandInSignatureScheme: SignatureScheme {
+    /// Public key → secret. A Mutex rather than actor isolation because `verify` is synchronous;
+    /// in the single-threaded simulation it is never contended. Lookups only: its iteration order
+    /// never reaches behaviour.
+    private final class Registry: Sendable {
+        let secrets = Mutex<[PublicKey: [UInt8]]>([:])
+    }
+
+    private let registry = Registry()
+
+    public init() {}
+
+    public func makeSigner(seed: [UInt8]) -> any Signer {
+        precondition(seed.count == 32, "stand-in seed must be 32 bytes")
+        let secret = sodiumSHA256(Array("standin-sk".utf8), seed)
+        let publicKey = PublicKey(bytes: sodiumSHA256(Array("pk".utf8), seed))!
+        registry.secrets.withLock { $0[publicKey] = secret }
+        return StandInSigner(publicKey: publicKey, secret: secret)
+    }
+
+    public func verify(_ signature: Signature, message: [UInt8], publicKey: PublicKey) -> Bool {
+        guard let secret = registry.secrets.withLock({ $0[publicKey] }) else { return false }
+        return StandInSigner.signature(secret: secret, message: message) == signature
+    }
+}
+
+/// Signer of `StandInSignatureScheme`. **NOT SECURE**; see there.
+struct StandInSigner: Signer {
+    let publicKey: PublicKey
+    let secret: [UInt8]
+
+    static func signature(secret: [UInt8], message: [UInt8]) -> Signature {
+        let first = sodiumSHA256(secret, message)
+        let second = sodiumSHA256(secret, first)
+        return Signature(bytes: first + second)!
+    }
+
+    func sign(_ message: [UInt8]) -> Signature {
+        Self.signature(secret: secret, message: message)
+    }
+}
