@@ -1,0 +1,177 @@
+/// RFC 8785 JSON Canonicalization Scheme (JCS), and the config hash built on it.
+///
+/// A config is identified by the SHA-256 of its canonical form, so the same config submitted
+/// with a different key order, whitespace or number spelling (`1`, `1.0`, `1e0`) deduplicates to
+/// one row. The canonical form is exactly what a JavaScript `JSON.stringify` of the same value
+/// with sorted keys produces, which keeps the hash reproducible by the TypeScript portal.
+extension JSONValue {
+    /// The RFC 8785 canonical UTF-8 bytes: no insignificant whitespace, object members sorted by
+    /// the UTF-16 code units of their keys, strings escaped minimally, numbers in ECMAScript
+    /// `Number.prototype.toString` form.
+    ///
+    /// JCS treats non-finite numbers as an error; this serializer is total and writes them as
+    /// `null` (what `JSON.stringify` does). The parser never produces them, so this only matters
+    /// for values built in code.
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
+        JCSWriter.write(self, into: &out)
+        return out
+    }
+
+    /// `canonicalBytes` as a `String`.
+    public var canonicalString: String {
+        String(decoding: canonicalBytes, as: UTF8.self)
+    }
+}
+
+enum JCSWriter {
+    static func write(_ value: JSONValue, into out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .number(let number): out.append(contentsOf: formatNumber(number).utf8)
+        case .string(let text): writeString(text, into: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                write(element, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            // Sorting makes the (unspecified) dictionary order irrelevant. Distinct dictionary
+            // keys always have distinct UTF-16 sequences, so the order is total.
+            let sorted = members.map { (key: $0.key, units: Array($0.key.utf16), value: $0.value) }
+                .sorted { $0.units.lexicographicallyPrecedes($1.units) }
+            for (index, member) in sorted.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(member.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                write(member.value, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// RFC 8785 §3.2.2.2: escape `"` and `\`, use the two-character forms for `\b \t \n \f \r`,
+    /// `\u00xx` (lowercase hex) for the other C0 controls, and emit everything else as UTF-8.
+    static func writeString(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x00..<0x20:
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0x0F)])
+            default:
+                // Multi-byte sequences pass through unchanged: a Swift String is valid UTF-8.
+                out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// ECMAScript Number::toString (ECMA-262 §6.1.6.1.20) for finite values.
+    ///
+    /// Takes the shortest round-trip decimal digits from `Double.description` (which, like
+    /// ECMAScript, picks the shortest digit string and, among those, the one closest to the
+    /// value) and re-lays them out by the ECMAScript rules: plain integers up to 21 digits, plain
+    /// decimals down to 1e-6, exponent form (`1e+21`, `1.5e-7`) otherwise; `-0` prints as `0`.
+    static func formatNumber(_ value: Double) -> String {
+        guard value.isFinite else { return "null" }
+        if value == 0 { return "0" }
+        if value < 0 { return "-" + formatNumber(-value) }
+
+        // Decompose `description` ("1.0", "0.001", "1e-07", "1.2345e+30") into digits and the
+        // position of the decimal point relative to the first digit.
+        let text = Array(value.description.utf8)
+        var mantissa = text[...]
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            mantissa = text[..<e]
+            var expText = text[(e + 1)...]
+            var negative = false
+            if let sign = expText.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+                negative = sign == UInt8(ascii: "-")
+                expText = expText.dropFirst()
+            }
+            for digit in expText { exponent = exponent * 10 + Int(digit - UInt8(ascii: "0")) }
+            if negative { exponent = -exponent }
+        }
+        var digits: [UInt8] = []
+        var integerDigits = 0
+        var seenPoint = false
+        for byte in mantissa {
+            if byte == UInt8(ascii: ".") {
+                seenPoint = true
+            } else {
+                digits.append(byte)
+                if !seenPoint { integerDigits += 1 }
+            }
+        }
+        // n: the value is 0.d1d2d3… × 10^n.
+        var n = integerDigits + exponent
+        while let first = digits.first, first == UInt8(ascii: "0") {
+            digits.removeFirst()
+            n -= 1
+        }
+        while let last = digits.last, last == UInt8(ascii: "0") { digits.removeLast() }
+        let k = digits.count
+
+        var out: [UInt8] = []
+        if k <= n && n <= 21 {
+            out = digits + [UInt8](repeating: UInt8(ascii: "0"), count: n - k)
+        } else if 0 < n && n <= 21 {
+            out = Array(digits[..<n]) + [UInt8(ascii: ".")] + Array(digits[n...])
+        } else if -6 < n && n <= 0 {
+            out = Array("0.".utf8) + [UInt8](repeating: UInt8(ascii: "0"), count: -n) + digits
+        } else {
+            let e = n - 1
+            out = [digits[0]]
+            if k > 1 { out += [UInt8(ascii: ".")] + Array(digits[1...]) }
+            out += Array("e\(e < 0 ? "-" : "+")\(abs(e))".utf8)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Identity of a config: lowercase hex SHA-256 of its RFC 8785 canonical bytes.
+///
+/// Ordered by `hex`, which (fixed length, lowercase) is also the order of the digest bytes.
+public struct ConfigHash: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// 64 lowercase hex digits.
+    public var hex: String
+
+    /// Accepts exactly 64 lowercase hex digits, the only spelling `of` produces, so that two
+    /// spellings of one hash can never become two keys.
+    public init?(hex: String) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 64,
+            utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
+        else { return nil }
+        self.hex = hex
+    }
+
+    public init(digest: Digest32) {
+        self.hex = digest.hex
+    }
+
+    /// Hashes the canonical bytes of `value`.
+    public static func of(_ value: JSONValue, hasher: some SHA256Hashing) -> ConfigHash {
+        ConfigHash(digest: hasher.sha256(value.canonicalBytes))
+    }
+
+    public var description: String { hex }
+
+    public static func < (lhs: ConfigHash, rhs: ConfigHash) -> Bool { lhs.hex < rhs.hex }
+}
