@@ -1,0 +1,307 @@
+/// Node request authentication, wire-compatible with today's edge-function verifier
+/// (`_shared/ed25519.ts`):
+///
+/// - `X-Node-Key`: standard base64 of the node's 32-byte Ed25519 public key;
+/// - `X-Node-Sig`: standard base64 of the 64-byte detached signature;
+/// - `X-Node-Ts`: unix seconds in decimal;
+/// - signed message: UTF-8 of `"{ts}\0{METHOD}\0{path}\0{hex SHA-256 of the raw body}"`, with
+///   NUL separators (which cannot occur in any of the fields, so fields cannot be shifted
+///   across separators to forge a different request with the same signature).
+///
+/// Verification here covers what needs only the request: header syntax, the timestamp window
+/// and the signature. Replay rejection (`ReplayGuard`) and "key belongs to a registered node"
+/// need state and are applied by the handlers, which is why `SignatureError` has cases for them.
+
+/// Why a request's authentication was rejected.
+public enum SignatureError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// One of the three headers is absent while another is present.
+    case missingHeader(String)
+    /// `X-Node-Key` is not strict base64 of 32 bytes (or was given twice with different values).
+    case malformedKey
+    /// `X-Node-Sig` is not strict base64 of 64 bytes (or was given twice with different values).
+    case malformedSignature
+    /// `X-Node-Ts` is not a canonical non-negative decimal `Int64` (no sign, no leading zeros).
+    case malformedTimestamp
+    /// The timestamp is further than the window from now; `skewSeconds` = ts − now (positive
+    /// when the request claims to come from the future).
+    case outsideWindow(skewSeconds: Int64)
+    /// The signature does not verify for this key, method, path, body and timestamp.
+    case badSignature
+    /// The signature was already used within its validity window.
+    case replayed
+    /// The signature is valid but the key is not a registered node.
+    case unknownNode
+    /// None of the three headers is present (distinguished from `missingHeader` so a migration
+    /// phase can choose to tolerate unsigned requests from not-yet-updated nodes).
+    case unsigned
+
+    public var description: String {
+        switch self {
+        case .missingHeader(let name): return "missing header \(name)"
+        case .malformedKey: return "\(RequestSigning.keyHeader) is not base64 of a 32-byte public key"
+        case .malformedSignature: return "\(RequestSigning.signatureHeader) is not base64 of a 64-byte signature"
+        case .malformedTimestamp: return "\(RequestSigning.timestampHeader) is not decimal unix seconds"
+        case .outsideWindow(let skew):
+            return "request timestamp is \(skew < 0 ? "\(skew.magnitude) s in the past" : "\(skew) s in the future"), outside the accepted window"
+        case .badSignature: return "signature does not verify"
+        case .replayed: return "signature was already used (replay)"
+        case .unknownNode: return "public key does not belong to a registered node"
+        case .unsigned: return "request is not signed"
+        }
+    }
+}
+
+/// Names and message layout shared by signer and verifier.
+public enum RequestSigning {
+    public static let keyHeader = "X-Node-Key"
+    public static let signatureHeader = "X-Node-Sig"
+    public static let timestampHeader = "X-Node-Ts"
+
+    /// Default accepted clock skew in seconds, either direction (a profile value).
+    public static let defaultWindow: Int64 = 300
+
+    /// The exact bytes that are signed. `method` is upper-cased (ASCII) on both sides so that
+    /// a client library's spelling cannot break verification; `path` is used verbatim.
+    public static func message(timestamp: Int64, method: String, path: String, bodyDigest: Digest32) -> [UInt8] {
+        var out = Array(String(timestamp).utf8)
+        out.append(0)
+        out.append(contentsOf: method.utf8.map { (0x61...0x7A).contains($0) ? $0 - 0x20 : $0 })
+        out.append(0)
+        out.append(contentsOf: path.utf8)
+        out.append(0)
+        out.append(contentsOf: bodyDigest.hex.utf8)
+        return out
+    }
+}
+
+/// The three authentication headers of a request, parsed.
+public struct SignedHeaders: Hashable, Sendable {
+    public var key: PublicKey
+    public var signature: Signature
+    public var timestamp: Int64
+
+    public init(key: PublicKey, signature: Signature, timestamp: Int64) {
+        self.key = key
+        self.signature = signature
+        self.timestamp = timestamp
+    }
+
+    /// Parses the headers (names case-insensitively; surrounding spaces/tabs of values are
+    /// ignored as HTTP optional whitespace). Unrelated headers are ignored.
+    ///
+    /// If a name appears in several spellings (`x-node-key` and `X-Node-Key`) with different
+    /// values, the header is rejected as malformed: picking one would depend on dictionary order.
+    public init(headers: [String: String]) throws(SignatureError) {
+        let rawKey = try Self.lookup(RequestSigning.keyHeader, in: headers, conflict: .malformedKey)
+        let rawSignature = try Self.lookup(RequestSigning.signatureHeader, in: headers, conflict: .malformedSignature)
+        let rawTimestamp = try Self.lookup(RequestSigning.timestampHeader, in: headers, conflict: .malformedTimestamp)
+        if rawKey == nil && rawSignature == nil && rawTimestamp == nil { throw .unsigned }
+        guard let rawKey else { throw .missingHeader(RequestSigning.keyHeader) }
+        guard let rawSignature else { throw .missingHeader(RequestSigning.signatureHeader) }
+        guard let rawTimestamp else { throw .missingHeader(RequestSigning.timestampHeader) }
+        guard let key = PublicKey(base64: rawKey) else { throw .malformedKey }
+        guard let signature = Signature(base64: rawSignature) else { throw .malformedSignature }
+        guard let timestamp = Self.parseTimestamp(rawTimestamp) else { throw .malformedTimestamp }
+        self.init(key: key, signature: signature, timestamp: timestamp)
+    }
+
+    /// The headers to send, always in the order key, signature, timestamp.
+    public var headers: [(String, String)] {
+        [
+            (RequestSigning.keyHeader, key.base64),
+            (RequestSigning.signatureHeader, signature.base64),
+            (RequestSigning.timestampHeader, String(timestamp)),
+        ]
+    }
+
+    private static func lookup(
+        _ name: String, in headers: [String: String], conflict: SignatureError
+    ) throws(SignatureError) -> String? {
+        let wanted = asciiLowercased(name)
+        var found: String?
+        for (headerName, value) in headers where asciiLowercased(headerName) == wanted {
+            let trimmed = trimOptionalWhitespace(value)
+            // Order-independent: the result is the same whichever spelling comes first.
+            if let found, found != trimmed { throw conflict }
+            found = trimmed
+        }
+        return found
+    }
+
+    /// Only canonical decimal: digits, no sign, no leading zeros, fits `Int64`. The signed
+    /// message re-renders the parsed value, so any other spelling would be a different message.
+    private static func parseTimestamp(_ text: String) -> Int64? {
+        let utf8 = Array(text.utf8)
+        guard !utf8.isEmpty, utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        guard utf8.count == 1 || utf8[0] != 0x30 else { return nil }
+        return Int64(text)
+    }
+
+    private static func asciiLowercased(_ text: String) -> [UInt8] {
+        text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }
+    }
+
+    private static func trimOptionalWhitespace(_ text: String) -> String {
+        let utf8 = Array(text.utf8)
+        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
+            let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })
+        else { return "" }
+        return String(decoding: utf8[first...last], as: UTF8.self)
+    }
+}
+
+/// Signs outgoing node requests.
+public struct RequestSigner: Sendable {
+    public let signer: any Signer
+    public let hasher: any SHA256Hashing
+
+    public init(signer: any Signer, hasher: any SHA256Hashing) {
+        self.signer = signer
+        self.hasher = hasher
+    }
+
+    /// Headers for a request sent at `unixSeconds` (the caller's clock, injected).
+    public func sign(method: String, path: String, body: [UInt8], unixSeconds: Int64) -> SignedHeaders {
+        let message = RequestSigning.message(
+            timestamp: unixSeconds, method: method, path: path, bodyDigest: hasher.sha256(body))
+        return SignedHeaders(key: signer.publicKey, signature: signer.sign(message), timestamp: unixSeconds)
+    }
+}
+
+/// A request whose headers parsed, whose timestamp is inside the window and whose signature
+/// verifies. Not yet checked: replay and node registration (the handler's job).
+public struct VerifiedRequest: Hashable, Sendable {
+    public var publicKey: PublicKey
+    public var timestamp: Int64
+    public var signature: Signature
+    /// Last second at which this request would still pass the window check (`timestamp +
+    /// window`); a replay guard must remember the signature at least until then.
+    public var replayExpiry: Int64
+
+    public init(publicKey: PublicKey, timestamp: Int64, signature: Signature, replayExpiry: Int64) {
+        self.publicKey = publicKey
+        self.timestamp = timestamp
+        self.signature = signature
+        self.replayExpiry = replayExpiry
+    }
+}
+
+/// Verifies incoming node requests.
+public struct RequestVerifier: Sendable {
+    public let scheme: any SignatureScheme
+    public let hasher: any SHA256Hashing
+    /// Accepted |ts − now| in seconds (inclusive).
+    public let window: Int64
+
+    public init(scheme: any SignatureScheme, hasher: any SHA256Hashing, window: Int64 = RequestSigning.defaultWindow) {
+        precondition(window >= 0, "signature window must be non-negative")
+        self.scheme = scheme
+        self.hasher = hasher
+        self.window = window
+    }
+
+    /// Checks, in order: header presence and syntax, the timestamp window (cheap, before any
+    /// cryptography), then the signature over the reconstructed message.
+    public func verify(
+        headers: [String: String], method: String, path: String, body: [UInt8], nowUnixSeconds: Int64
+    ) throws(SignatureError) -> VerifiedRequest {
+        let signed = try SignedHeaders(headers: headers)
+        let (skew, overflow) = signed.timestamp.subtractingReportingOverflow(nowUnixSeconds)
+        if overflow {
+            throw .outsideWindow(skewSeconds: nowUnixSeconds < 0 ? .max : .min)
+        }
+        guard skew.magnitude <= window.magnitude else { throw .outsideWindow(skewSeconds: skew) }
+        let message = RequestSigning.message(
+            timestamp: signed.timestamp, method: method, path: path, bodyDigest: hasher.sha256(body))
+        guard scheme.verify(signed.signature, message: message, publicKey: signed.key) else { throw .badSignature }
+        let (expiry, expiryOverflow) = signed.timestamp.addingReportingOverflow(window)
+        return VerifiedRequest(
+            publicKey: signed.key, timestamp: signed.timestamp, signature: signed.signature,
+            replayExpiry: expiryOverflow ? .max : expiry)
+    }
+}
+
+/// Remembers recently used signatures so a captured request cannot be replayed within its
+/// validity window.
+public protocol ReplayGuard {
+    /// Records `signature` as used until `expiresAt` (inclusive, unix seconds). Returns `false`
+    /// if it is already remembered, i.e. the request is a replay.
+    mutating func remember(_ signature: Signature, until expiresAt: Int64) -> Bool
+    /// Forgets every signature whose expiry is before `now`. Expiry needs the injected clock,
+    /// so the caller drives it rather than the guard reading time itself.
+    mutating func expire(asOf now: Int64)
+}
+
+extension ReplayGuard {
+    /// Expires entries as of `now`, then remembers `signature`: the usual call from a handler.
+    public mutating func remember(_ signature: Signature, until expiresAt: Int64, now: Int64) -> Bool {
+        expire(asOf: now)
+        return remember(signature, until: expiresAt)
+    }
+}
+
+/// In-memory `ReplayGuard`. Entries expire in (expiry, insertion) order from a binary min-heap;
+/// the `Set` is used for membership only, never iterated, so behaviour is deterministic.
+public struct InMemoryReplayGuard: ReplayGuard, Sendable {
+    private struct Entry: Sendable {
+        var expiresAt: Int64
+        var sequence: UInt64
+        var signature: Signature
+
+        func precedes(_ other: Entry) -> Bool {
+            (expiresAt, sequence) < (other.expiresAt, other.sequence)
+        }
+    }
+
+    private var seen: Set<Signature> = []
+    private var heap: [Entry] = []
+    private var nextSequence: UInt64 = 0
+
+    public init() {}
+
+    /// Number of signatures currently remembered.
+    public var count: Int { seen.count }
+
+    public mutating func remember(_ signature: Signature, until expiresAt: Int64) -> Bool {
+        guard seen.insert(signature).inserted else { return false }
+        heap.append(Entry(expiresAt: expiresAt, sequence: nextSequence, signature: signature))
+        nextSequence += 1
+        siftUp(heap.count - 1)
+        return true
+    }
+
+    public mutating func expire(asOf now: Int64) {
+        while let first = heap.first, first.expiresAt < now {
+            seen.remove(first.signature)
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                siftDown(0)
+            }
+        }
+    }
+
+    private mutating func siftUp(_ start: Int) {
+        var child = start
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].precedes(heap[parent]) else { return }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].precedes(heap[smallest]) { smallest = left }
+            if right < heap.count, heap[right].precedes(heap[smallest]) { smallest = right }
+            if smallest == parent { return }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}
