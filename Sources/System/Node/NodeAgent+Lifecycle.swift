@@ -1,0 +1,48 @@
+/// Registration and heartbeats: how the node gets and keeps its place in the fleet.
+extension NodeAgent {
+    /// Starts registering unless a registration is already under way. `becauseUnknown`: the
+    /// server no longer knows the key (its unclaimed node was cleaned up), so the id is stale.
+    mutating func register(now: Timestamp, _ effects: inout [Effect], becauseUnknown: Bool = false) {
+        guard registration == nil else { return }
+        if becauseUnknown {
+            counters.reRegistrations += 1
+            if durable.nodeID != nil {
+                durable.nodeID = nil
+                effects.append(.persist(durable))
+            }
+            // Heartbeats resume once the new registration is answered.
+            effects.append(.cancelTimer(.heartbeat))
+        }
+        registration = start(.register, now: now, &effects)
+    }
+
+    mutating func registered(_ opID: UInt64, _ body: JSONValue?, now: Timestamp, _ effects: inout [Effect]) {
+        guard let text = body?["id"]?.stringValue, let id = NodeID(uuidString: text) else {
+            // A 2xx we cannot read is as good as a failure.
+            failed(opID, .transient("unreadable node-register answer"), now: now, &effects)
+            return
+        }
+        operations[opID] = nil
+        registration = nil
+        durable.nodeID = id
+        durable.claimCode = body?["claimCode"]?.stringValue ?? durable.claimCode
+        isClaimed = body?["claimed"]?.boolValue
+        effects.append(.persist(durable))
+        heartbeat(now: now, &effects)
+    }
+
+    /// Sends a heartbeat and arms the next one. Without a node id (registration under way) it
+    /// does nothing: the registration's answer restarts the heartbeats.
+    mutating func heartbeat(now: Timestamp, _ effects: inout [Effect]) {
+        guard durable.nodeID != nil else { return }
+        start(.heartbeat, now: now, &effects)
+        effects.append(.setTimer(.heartbeat, after: settings.heartbeatInterval))
+    }
+
+    mutating func heartbeatAcknowledged(_ opID: UInt64, _ body: JSONValue?) {
+        operations[opID] = nil
+        counters.heartbeatsAcknowledged += 1
+        // Only claimed nodes may heartbeat, so an accepted heartbeat proves the claim.
+        isClaimed = true
+    }
+}

@@ -1,0 +1,90 @@
+/// Sending operations' requests, and routing each answer or failure to the operation's own
+/// handling: the retry policy in one place.
+extension NodeAgent {
+    /// Starts a new operation with its first request; returns its id.
+    @discardableResult
+    mutating func start(_ kind: Operation.Kind, now: Timestamp, _ effects: inout [Effect]) -> UInt64 {
+        let opID = makeID()
+        operations[opID] = Operation(kind)
+        send(opID, now: now, &effects)
+        return opID
+    }
+
+    /// Sends the operation's request (again) and arms its timeout.
+    mutating func send(_ opID: UInt64, now: Timestamp, _ effects: inout [Effect]) {
+        guard let op = operations[opID] else { return }
+        let requestID = makeID()
+        operations[opID]?.inFlight = requestID
+        outstanding[requestID] = opID
+        switch op.kind {
+        case .register: counters.registrationsSent += 1
+        case .heartbeat: counters.heartbeatsSent += 1
+        case .fetchConfig: counters.configFetchesSent += 1
+        case .fetchRotation: counters.rotationFetchesSent += 1
+        case .complete: counters.completionsSent += 1
+        }
+        effects.append(.send(requestID: requestID, request(for: op.kind, now: now)))
+        effects.append(.setTimer(.requestTimeout(requestID), after: settings.requestTimeout))
+    }
+
+    /// Schedules the operation's next try after the backoff for its failure count.
+    mutating func retryLater(_ opID: UInt64, _ effects: inout [Effect]) {
+        guard var op = operations[opID] else { return }
+        op.failures += 1
+        operations[opID] = op
+        counters.retries += 1
+        let backoff = Backoff(base: settings.retryBase, max: settings.retryMax)
+        effects.append(.setTimer(.retry(opID), after: backoff.delay(failures: op.failures, using: &random)))
+    }
+
+    mutating func answered(_ opID: UInt64, _ response: APIResponse, now: Timestamp, _ effects: inout [Effect]) {
+        let outcome = ResponseClass(response)
+        guard case .success(let body) = outcome else {
+            if case .heartbeat? = operations[opID]?.kind, response.status == 403 {
+                isClaimed = false  // nodeNotClaimed: waiting for its owner, as expected
+            }
+            failed(opID, outcome, now: now, &effects)
+            return
+        }
+        guard let op = operations[opID] else { return }
+        switch op.kind {
+        case .register: registered(opID, body, now: now, &effects)
+        case .heartbeat: heartbeatAcknowledged(opID, body)
+        case .fetchConfig(let hash): configFetched(opID, hash, response.body, now: now, &effects)
+        case .fetchRotation(let id, let hash): rotationFetched(opID, id, hash, body, now: now, &effects)
+        case .complete(let key, _): completionTaken(opID, key, body)
+        }
+    }
+
+    /// A refusal, an error or a timeout (`outcome` is never `.success`).
+    mutating func failed(_ opID: UInt64, _ outcome: ResponseClass, now: Timestamp, _ effects: inout [Effect]) {
+        guard let op = operations[opID] else { return }
+        if case .unknownNode = outcome { register(now: now, &effects, becauseUnknown: true) }
+        let definitive: Bool
+        if case .definitive = outcome { definitive = true } else { definitive = false }
+        switch op.kind {
+        case .register:
+            // Until it works: a node without an id can do nothing else.
+            counters.registrationsFailed += 1
+            retryLater(opID, &effects)
+        case .heartbeat:
+            counters.heartbeatsFailed += 1
+            operations[opID] = nil
+        case .fetchConfig(let hash), .fetchRotation(_, let hash):
+            if definitive {
+                operations[opID] = nil
+                abandon(hash)
+            } else {
+                retryLater(opID, &effects)
+            }
+        case .complete(let key, _):
+            if definitive {
+                counters.completionsRejected += 1
+                operations[opID] = nil
+                forget(key)
+            } else {
+                retryLater(opID, &effects)
+            }
+        }
+    }
+}

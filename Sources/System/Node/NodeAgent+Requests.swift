@@ -1,0 +1,50 @@
+/// How the node words its requests, for both software generations.
+///
+/// New versions sign every request (`X-Node-Key/Sig/Ts`, over the path as
+/// `RequestHandlers.signedPath` spells it, with the query, at the node's own clock). Old ones
+/// (`signsRequests == false`, today's nodes) send no headers, put `publicKey` in the body of
+/// every request that identifies them and send no `attempt` with a completion.
+extension NodeAgent {
+    func request(for kind: Operation.Kind, now: Timestamp) -> APIRequest {
+        switch kind {
+        case .register:
+            let body: JSONValue = [
+                "publicKey": .string(publicKey.base64), "name": .string(settings.name),
+                "totalCores": .number(Double(settings.totalCores)),
+                "maxParallel": .number(Double(settings.maxParallel)), "platform": .string(settings.platform),
+                "version": .string(settings.version),
+            ]
+            return signed("POST", "/node-register", body: body.canonicalBytes, now: now)
+        case .heartbeat:
+            return signed("POST", "/node-heartbeat", body: identified([:]).canonicalBytes, now: now)
+        case .fetchConfig(let hash):
+            return signed("GET", "/config-fetch", query: ["hash": hash.hex], now: now)
+        case .fetchRotation(let id, _):
+            return signed("GET", "/rotation-fetch", query: ["id": id], now: now)
+        case .complete(let key, let result):
+            var fields: [String: JSONValue] = ["chunkId": .string(key.chunkID.uuidString), "result": result.json]
+            if settings.signsRequests { fields["attempt"] = .number(Double(key.attempt)) }
+            return signed("POST", "/chunk-complete", body: identified(fields).canonicalBytes, now: now)
+        }
+    }
+
+    /// The body, with `publicKey` added for old versions (their only way to say who they are).
+    func identified(_ fields: [String: JSONValue]) -> JSONValue {
+        var fields = fields
+        if !settings.signsRequests { fields["publicKey"] = .string(publicKey.base64) }
+        return .object(fields)
+    }
+
+    func signed(
+        _ method: String, _ path: String, query: [String: String] = [:], body: [UInt8] = [], now: Timestamp
+    ) -> APIRequest {
+        var headers: [String: String] = [:]
+        if settings.signsRequests {
+            let signature = signer.sign(
+                method: method, path: RequestHandlers.signedPath(path: path, query: query), body: body,
+                unixSeconds: now.unixSeconds)
+            for (name, value) in signature.headers { headers[name] = value }
+        }
+        return APIRequest(method: method, path: path, query: query, headers: headers, body: body)
+    }
+}

@@ -1,0 +1,147 @@
+/// A compute node (the seeds' `crates/node`) as a state machine: inputs in, effects out, no I/O
+/// of its own, exactly the shape of `Sentinel`, so the simulator and the production runner
+/// drive the same code.
+///
+/// Life: `boot` → register if the key has no node id yet (retried with backoff until it works)
+/// → heartbeat at once and then every `heartbeatInterval`. Heartbeats go on while the node is
+/// unclaimed; the server refuses them until a user claims the node, which is normal. If the
+/// server says the key is unknown (the hourly cleanup deletes unclaimed nodes), the node
+/// registers again: same key, same claim code.
+///
+/// Work: assignments are pushed (the realtime subscription). Each needs its config (fetched by
+/// hash, verified against the hash, cached) and the config's rotation if it names one. Then it
+/// runs on a free worker slot, at most `min(maxParallel, totalCores)` at once; the rest wait in
+/// arrival order. A result is reported with `chunk-complete`, retried with jittered exponential
+/// backoff until the server takes it or refuses it for good.
+///
+/// Crash: the driver drops the agent (running work, queue, caches, outstanding requests are
+/// lost) and builds a new one from the last `persist`ed `Durable`; the driver must also drop
+/// the old life's timers. Every id the agent hands out carries its incarnation, so answers to
+/// a previous life are ignored rather than misread.
+public struct NodeAgent: Sendable {
+    public enum Input: Sendable, Equatable {
+        case boot
+        case timer(NodeTimer)
+        case response(requestID: UInt64, APIResponse)
+        /// A chunk assigned to this node (the realtime push).
+        case assignment(ChunkAssignment)
+        case computeFinished(chunkID: ChunkID, attempt: Int, result: ChunkResult)
+    }
+
+    public enum Effect: Sendable, Equatable {
+        case send(requestID: UInt64, APIRequest)
+        case setTimer(NodeTimer, after: Interval)
+        case cancelTimer(NodeTimer)
+        case startCompute(ComputeOrder)
+        /// Write this to disk now: it is what the node restarts from.
+        case persist(Durable)
+    }
+
+    public internal(set) var durable: Durable
+    public let settings: Settings
+    public let publicKey: PublicKey
+    public internal(set) var counters = Counters()
+    /// What the last answer said about the claim: nil until registration or a heartbeat tells.
+    public internal(set) var isClaimed: Bool?
+
+    let signer: RequestSigner
+    let hasher: any SHA256Hashing
+    var random: JitterSource
+    var booted = false
+    var nextSerial: UInt64 = 1
+
+    /// Operations in progress by id, and which operation each outstanding request serves.
+    var operations: [UInt64: Operation] = [:]
+    var outstanding: [UInt64: UInt64] = [:]
+    /// The registration operation, while one runs.
+    var registration: UInt64?
+
+    /// Assignments waiting for a slot (or their config), oldest first.
+    var queue: [ChunkAssignment] = []
+    /// Assignments being computed, in start order.
+    var running: [ChunkAssignment] = []
+    /// Claims queued, running or being reported: a second push of one of them is a duplicate.
+    var active: Set<ChunkKey> = []
+    /// Recently finished claims (reported or given up), so a late duplicate push is not rerun.
+    var finished = RecentSet<ChunkKey>(capacity: 1_024)
+    var configs: [ConfigHash: ConfigState] = [:]
+    /// Ready configs, least recently used first (the eviction order).
+    var configUse: [ConfigHash] = []
+    var rotations: [String: Rotation] = [:]
+    var rotationUse: [String] = []
+
+    /// - Parameters:
+    ///   - scheme: derives the key pair from `durable.keySeed` (Ed25519 in production and in
+    ///     faithful simulations).
+    ///   - hasher: SHA-256, for request signing, config verification and the jitter seed.
+    public init(durable: Durable, settings: Settings, scheme: any SignatureScheme, hasher: any SHA256Hashing) {
+        self.durable = durable
+        self.settings = settings
+        let signer = scheme.makeSigner(seed: durable.keySeed)
+        self.signer = RequestSigner(signer: signer, hasher: hasher)
+        self.publicKey = signer.publicKey
+        self.hasher = hasher
+        self.random = JitterSource(keySeed: durable.keySeed, incarnation: durable.incarnation, hasher: hasher)
+    }
+
+    /// Chunks being computed, in start order.
+    public var runningChunks: [ChunkAssignment] { running }
+    /// Chunks waiting for a worker slot or their config, in arrival order.
+    public var queuedChunks: [ChunkAssignment] { queue }
+    /// Results computed and not yet taken or refused by the server.
+    public var pendingCompletions: Int {
+        operations.values.reduce(0) { count, op in
+            if case .complete = op.kind { return count + 1 }
+            return count
+        }
+    }
+    public var isRegistered: Bool { durable.nodeID != nil }
+
+    public mutating func handle(_ input: Input, now: Timestamp, effects: inout [Effect]) {
+        switch input {
+        case .boot:
+            boot(now: now, &effects)
+        case .timer(.heartbeat):
+            heartbeat(now: now, &effects)
+        case .timer(.requestTimeout(let requestID)):
+            guard let opID = outstanding.removeValue(forKey: requestID) else { return }
+            counters.requestTimeouts += 1
+            operations[opID]?.inFlight = nil
+            failed(opID, .transient("request timed out"), now: now, &effects)
+        case .timer(.retry(let opID)):
+            guard let op = operations[opID], op.inFlight == nil else { return }
+            send(opID, now: now, &effects)
+        case .response(let requestID, let response):
+            guard let opID = outstanding.removeValue(forKey: requestID) else {
+                counters.lateResponses += 1
+                return
+            }
+            effects.append(.cancelTimer(.requestTimeout(requestID)))
+            operations[opID]?.inFlight = nil
+            answered(opID, response, now: now, &effects)
+        case .assignment(let assignment):
+            receive(assignment, now: now, &effects)
+        case .computeFinished(let chunkID, let attempt, let result):
+            computed(ChunkKey(chunkID: chunkID, attempt: attempt), result, now: now, &effects)
+        }
+    }
+
+    mutating func boot(now: Timestamp, _ effects: inout [Effect]) {
+        guard !booted else { return }
+        booted = true
+        durable.incarnation += 1
+        random = JitterSource(keySeed: durable.keySeed, incarnation: durable.incarnation, hasher: hasher)
+        effects.append(.persist(durable))
+        if durable.nodeID == nil {
+            register(now: now, &effects)
+        } else {
+            heartbeat(now: now, &effects)
+        }
+    }
+
+    /// A fresh id for a request or an operation: the incarnation in the high 24 bits.
+    mutating func makeID() -> UInt64 {
+        defer { nextSerial += 1 }
+        return durable.incarnation << 40 | (nextSerial & 0xFF_FFFF_FFFF)
+    }
+}
