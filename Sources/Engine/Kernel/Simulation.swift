@@ -179,9 +179,7 @@ public struct Simulation<Payload: TraceablePayload> {
     /// messages to actors that are down are discarded on the way.
     @inlinable
     public mutating func next(until limit: SimInstant = .distantFuture) -> Delivered<Payload>? {
-        while let t = queue.peekTime() {
-            if t > limit.nanoseconds { return nil }
-            let (time, env) = queue.pop().unsafelyUnwrapped
+        while let (time, env) = queue.popNext(notAfter: limit.nanoseconds) {
             let i = Int(env.actor)
             switch env.kind {
             case .timer:

@@ -21,13 +21,20 @@ public struct EventHandle: Hashable, Sendable {
 /// It is the hottest structure of the project, shaped for that:
 /// - the heap holds small 24-byte keys `(time, seq, slot, generation)`; payloads sit still in
 ///   a slab (an array with a free list) and never move during sift operations;
+/// - the heap is 4-ary (half the depth of a binary heap, and a node's children share one or two
+///   cache lines), and a pop uses Floyd's bottom-up sift: the root's hole goes down along the
+///   smallest children to a leaf, then the last key is sifted up from there (usually 0-1 levels);
 /// - cancellation is O(1): it bumps the slot's generation and frees the slot; the stale heap
-///   key is skipped when it surfaces (lazy deletion), so no search through the heap;
-/// - in the steady state nothing is allocated: the heap and the slab keep their capacity and
-///   freed slots are reused.
-/// swift-collections' `Heap` is a min-max heap over whole elements; a plain binary min-heap of
-/// small keys does fewer comparisons per pop and moves no payloads. `simharness bench engine`
-/// measures this structure under the project's workload.
+///   key is skipped when it surfaces (lazy deletion), so no search through the heap; when stale
+///   keys outnumber live ones they are all dropped at once (O(n), so O(1) per cancel);
+/// - in the steady state nothing is allocated: the heap, the slab and the free list keep their
+///   capacity (they never shrink; their logical sizes are counters) and freed slots are reused.
+/// Invariant: a slot's generation changes exactly when its event fires or is cancelled, so a
+/// heap key or a handle is live iff its generation equals its slot's.
+/// Pop order depends only on the keys' total order (time, seq), never on the heap's layout.
+/// swift-collections' `Heap` is a min-max heap over whole elements; a min-heap of small keys
+/// does fewer comparisons per pop and moves no payloads. `simharness bench engine` measures
+/// this structure under the project's workload.
 public struct EventQueue<Payload> {
     @usableFromInline struct Key {
         @usableFromInline var time: Int64
@@ -40,23 +47,21 @@ public struct EventQueue<Payload> {
             self.slot = slot
             self.generation = generation
         }
-        @inlinable func precedes(_ o: Key) -> Bool {
+        @inlinable @inline(__always) func precedes(_ o: Key) -> Bool {
             time < o.time || (time == o.time && seq < o.seq)
         }
     }
 
-    @usableFromInline struct Slot {
-        @usableFromInline var generation: UInt32
-        @usableFromInline var payload: Payload?
-        @inlinable init(generation: UInt32, payload: Payload?) {
-            self.generation = generation
-            self.payload = payload
-        }
-    }
-
+    /// The heap's keys in `heap[0..<heapCount]`; the array never shrinks.
     @usableFromInline var heap: [Key] = []
-    @usableFromInline var slots: [Slot] = []
+    @usableFromInline var heapCount: Int = 0
+    /// Per slot: its generation, bumped when the slot's event fires or is cancelled.
+    @usableFromInline var generations: [UInt32] = []
+    /// Per slot: the payload while its event is pending, nil while the slot is free.
+    @usableFromInline var payloads: [Payload?] = []
+    /// Free slots in `freeSlots[0..<freeCount]`; the array never shrinks.
     @usableFromInline var freeSlots: [UInt32] = []
+    @usableFromInline var freeCount: Int = 0
     @usableFromInline var nextSeq: UInt64 = 0
     /// Events scheduled and neither fired nor cancelled.
     @usableFromInline var _liveCount: Int = 0
@@ -69,45 +74,55 @@ public struct EventQueue<Payload> {
     /// Schedules `payload` at `time`. Events at equal times fire in scheduling order.
     @inlinable
     public mutating func schedule(at time: Int64, _ payload: Payload) -> EventHandle {
-        let slot: UInt32
-        if let s = freeSlots.popLast() {
-            slot = s
-            slots[Int(s)].payload = payload
+        let slot: Int
+        if freeCount > 0 {
+            freeCount &-= 1
+            slot = Int(freeSlots[freeCount])
+            payloads[slot] = payload
         } else {
-            slot = UInt32(slots.count)
-            slots.append(Slot(generation: 0, payload: payload))
+            slot = generations.count
+            generations.append(0)
+            payloads.append(payload)
         }
-        let gen = slots[Int(slot)].generation
-        let key = Key(time: time, seq: nextSeq, slot: slot, generation: gen)
+        let gen = generations[slot]
+        let key = Key(time: time, seq: nextSeq, slot: UInt32(truncatingIfNeeded: slot), generation: gen)
         nextSeq &+= 1
-        _liveCount += 1
-        heap.append(key)
-        siftUp(heap.count - 1)
-        return EventHandle(slot: slot, generation: gen)
+        _liveCount &+= 1
+        if heapCount < heap.count {
+            heap[heapCount] = key
+        } else {
+            heap.append(key)
+        }
+        heapCount &+= 1
+        siftUp(heapCount &- 1)
+        return EventHandle(slot: UInt32(truncatingIfNeeded: slot), generation: gen)
     }
 
     /// Cancels a scheduled event. Returns false if it had already fired or been cancelled.
     @inlinable @discardableResult
     public mutating func cancel(_ handle: EventHandle) -> Bool {
         let i = Int(handle.slot)
-        guard i < slots.count, slots[i].generation == handle.generation, slots[i].payload != nil else {
-            return false
-        }
+        guard i < generations.count, generations[i] == handle.generation else { return false }
+        payloads[i] = nil
         release(slot: i)
+        // Every cancel leaves one stale key in the heap. When stale keys outnumber live ones,
+        // drop them all at once rather than paying a sift for each as it surfaces.
+        if heapCount &- _liveCount > Swift.max(_liveCount, 1_024) { compact() }
         return true
     }
 
     /// Whether the event behind `handle` is still due to fire.
     @inlinable public func isPending(_ handle: EventHandle) -> Bool {
         let i = Int(handle.slot)
-        return i < slots.count && slots[i].generation == handle.generation && slots[i].payload != nil
+        return i < generations.count && generations[i] == handle.generation
     }
 
     /// The time of the next live event, discarding cancelled keys on the way.
     @inlinable
     public mutating func peekTime() -> Int64? {
-        while let top = heap.first {
-            if slots[Int(top.slot)].generation == top.generation { return top.time }
+        while heapCount > 0 {
+            let top = heap[0]
+            if generations[Int(top.slot)] == top.generation { return top.time }
             popKey()
         }
         return nil
@@ -116,60 +131,142 @@ public struct EventQueue<Payload> {
     /// Removes and returns the next live event.
     @inlinable
     public mutating func pop() -> (time: Int64, payload: Payload)? {
-        while let top = heap.first {
-            popKey()
+        popNext(notAfter: .max)
+    }
+
+    /// Removes and returns the next live event if it is due at or before `limit`, discarding
+    /// cancelled keys on the way; nil if the queue is empty or the next event is later.
+    @inlinable
+    public mutating func popNext(notAfter limit: Int64) -> (time: Int64, payload: Payload)? {
+        while heapCount > 0 {
+            let top = heap[0]
             let i = Int(top.slot)
-            if slots[i].generation == top.generation {
-                let p = slots[i].payload.unsafelyUnwrapped
+            if generations[i] == top.generation {
+                if top.time > limit { return nil }
+                popKey()
+                var p: Payload? = nil
+                swap(&p, &payloads[i])
                 release(slot: i)
-                return (top.time, p)
+                return (top.time, p.unsafelyUnwrapped)
             }
+            popKey()
         }
         return nil
     }
 
+    /// Marks slot `i` free (its payload already taken or cleared).
     @inlinable mutating func release(slot i: Int) {
-        slots[i].generation &+= 1
-        slots[i].payload = nil
-        freeSlots.append(UInt32(i))
-        _liveCount -= 1
+        generations[i] &+= 1
+        if freeCount < freeSlots.count {
+            freeSlots[freeCount] = UInt32(truncatingIfNeeded: i)
+        } else {
+            freeSlots.append(UInt32(truncatingIfNeeded: i))
+        }
+        freeCount &+= 1
+        _liveCount &-= 1
     }
 
+    /// Removes every stale key and rebuilds the heap bottom-up.
+    @usableFromInline mutating func compact() {
+        var kept = 0
+        generations.withUnsafeBufferPointer { g in
+            heap.withUnsafeMutableBufferPointer { h in
+                for j in 0..<heapCount where g[Int(h[j].slot)] == h[j].generation {
+                    h[kept] = h[j]
+                    kept += 1
+                }
+            }
+        }
+        heapCount = kept
+        if kept > 1 {
+            var i = (kept - 2) / 4 + 1
+            while i > 0 {
+                i -= 1
+                siftDown(i)
+            }
+        }
+    }
+
+    /// Removes the root key (Floyd's bottom-up variant, see the type's notes).
     @inlinable mutating func popKey() {
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            siftDown(0)
+        let n = heapCount &- 1
+        heapCount = n
+        if n == 0 { return }
+        heap.withUnsafeMutableBufferPointer { h in
+            let base = h.baseAddress.unsafelyUnwrapped
+            let last = base[n]
+            var i = 0
+            while true {
+                let c0 = 4 &* i &+ 1
+                if c0 &+ 3 < n {
+                    // A full node: a tournament of the four children.
+                    let a = base[c0 &+ 1].precedes(base[c0]) ? c0 &+ 1 : c0
+                    let b = base[c0 &+ 3].precedes(base[c0 &+ 2]) ? c0 &+ 3 : c0 &+ 2
+                    let c = base[b].precedes(base[a]) ? b : a
+                    base[i] = base[c]
+                    i = c
+                } else {
+                    if c0 < n {
+                        var c = c0
+                        var j = c0 &+ 1
+                        while j < n {
+                            if base[j].precedes(base[c]) { c = j }
+                            j &+= 1
+                        }
+                        base[i] = base[c]
+                        i = c
+                    }
+                    break
+                }
+            }
+            while i > 0 {
+                let parent = (i &- 1) >> 2
+                let p = base[parent]
+                if !last.precedes(p) { break }
+                base[i] = p
+                i = parent
+            }
+            base[i] = last
         }
     }
 
     @inlinable mutating func siftUp(_ start: Int) {
-        var i = start
-        let key = heap[i]
-        while i > 0 {
-            let parent = (i - 1) >> 1
-            let p = heap[parent]
-            if !key.precedes(p) { break }
-            heap[i] = p
-            i = parent
+        heap.withUnsafeMutableBufferPointer { h in
+            let base = h.baseAddress.unsafelyUnwrapped
+            var i = start
+            let key = base[i]
+            while i > 0 {
+                let parent = (i &- 1) >> 2
+                let p = base[parent]
+                if !key.precedes(p) { break }
+                base[i] = p
+                i = parent
+            }
+            base[i] = key
         }
-        heap[i] = key
     }
 
     @inlinable mutating func siftDown(_ start: Int) {
-        let n = heap.count
-        var i = start
-        let key = heap[i]
-        while true {
-            let l = 2 * i + 1
-            if l >= n { break }
-            let r = l + 1
-            var c = l
-            if r < n && heap[r].precedes(heap[l]) { c = r }
-            if !heap[c].precedes(key) { break }
-            heap[i] = heap[c]
-            i = c
+        let n = heapCount
+        heap.withUnsafeMutableBufferPointer { h in
+            let base = h.baseAddress.unsafelyUnwrapped
+            var i = start
+            let key = base[i]
+            while true {
+                let c0 = 4 &* i &+ 1
+                if c0 >= n { break }
+                var c = c0
+                var j = c0 &+ 1
+                let end = Swift.min(c0 &+ 4, n)
+                while j < end {
+                    if base[j].precedes(base[c]) { c = j }
+                    j &+= 1
+                }
+                if !base[c].precedes(key) { break }
+                base[i] = base[c]
+                i = c
+            }
+            base[i] = key
         }
-        heap[i] = key
     }
 }
