@@ -74,6 +74,15 @@ public enum PortalAnomaly: Sendable, Equatable, CustomStringConvertible {
     /// A 2xx answer whose body is not a job row the portal can read.
     case unreadableJob(index: Int, reason: String, at: Timestamp)
 
+    /// The submission it concerns.
+    public var index: Int {
+        switch self {
+        case .progressWentBackwards(let i, _, _, _), .statusWentBackwards(let i, _, _, _), .completedWithoutResult(let i, _),
+            .completedWithIncompleteProgress(let i, _, _, _), .unreadableJob(let i, _, _):
+            return i
+        }
+    }
+
     public var description: String {
         switch self {
         case .progressWentBackwards(let i, let from, let to, let at):

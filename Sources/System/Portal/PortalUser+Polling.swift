@@ -25,19 +25,21 @@ extension PortalUser {
         guard let body, let statusText = body["status"]?.stringValue, let status = JobStatus(rawValue: statusText),
             let completed = body["completedIterations"]?.intValue, let total = body["totalIterations"]?.intValue
         else {
-            jobs[index].anomalies.append(.unreadableJob(index: index, reason: "missing status or iteration counts", at: now))
+            flag(.unreadableJob(index: index, reason: "missing status or iteration counts", at: now))
             return
         }
-        let result = body["result"].flatMap { $0.isNull ? nil : $0 }
+        // Spelled out: in `x.isNull ? nil : x` the literal nil would become `JSONValue.null`.
+        var result: JSONValue? = body["result"]
+        if result?.isNull == true { result = nil }
         let reading = JobObservation(
             at: now, status: status, completedIterations: completed, totalIterations: total, hasResult: result != nil)
         if let previous = jobs[index].observations.last {
             if completed < previous.completedIterations {
-                jobs[index].anomalies.append(
+                flag(
                     .progressWentBackwards(index: index, from: previous.completedIterations, to: completed, at: now))
             }
             if Self.rank(status) < Self.rank(previous.status) {
-                jobs[index].anomalies.append(.statusWentBackwards(index: index, from: previous.status, to: status, at: now))
+                flag(.statusWentBackwards(index: index, from: previous.status, to: status, at: now))
             }
         }
         if jobs[index].observations.last.map({ ($0.status, $0.completedIterations, $0.hasResult) != (status, completed, result != nil) }) ?? true {
@@ -46,11 +48,16 @@ extension PortalUser {
         jobs[index].result = result
         guard status == .completed else { return }
         jobs[index].completedAt = now
-        if result == nil { jobs[index].anomalies.append(.completedWithoutResult(index: index, at: now)) }
+        if result == nil { flag(.completedWithoutResult(index: index, at: now)) }
         if completed != total {
-            jobs[index].anomalies.append(
+            flag(
                 .completedWithIncompleteProgress(index: index, completed: completed, total: total, at: now))
         }
+    }
+
+    mutating func flag(_ anomaly: PortalAnomaly) {
+        jobs[anomaly.index].anomalies.append(anomaly)
+        anomalies.append(anomaly)
     }
 
     static func rank(_ status: JobStatus) -> Int {

@@ -94,6 +94,8 @@ extension PortalUser {
     }
 
     mutating func fail(_ index: Int, step: String, status: Int?, reason: String, error: APIError? = nil) {
-        jobs[index].outcome = .failed(SubmissionFailure(index: index, step: step, status: status, reason: reason, error: error))
+        let failure = SubmissionFailure(index: index, step: step, status: status, reason: reason, error: error)
+        jobs[index].outcome = .failed(failure)
+        submissionFailures.append(failure)
     }
 }

@@ -67,15 +67,11 @@ public struct PortalUser: Sendable {
         dueOrder = submissions.indices.sorted { (submissions[$0].at, $0) < (submissions[$1].at, $1) }
     }
 
-    /// Every anomaly seen, by submission then time.
-    public var anomalies: [PortalAnomaly] { jobs.flatMap(\.anomalies) }
-    /// Every submission that failed, with its reason.
-    public var submissionFailures: [SubmissionFailure] {
-        jobs.compactMap { record in
-            if case .failed(let failure) = record.outcome { return failure }
-            return nil
-        }
-    }
+    /// Every anomaly seen, in the order seen: append-only, so a driver can report new ones by
+    /// count. Each record also keeps its own.
+    public internal(set) var anomalies: [PortalAnomaly] = []
+    /// Every submission that failed, in the order they failed (append-only, like `anomalies`).
+    public internal(set) var submissionFailures: [SubmissionFailure] = []
     /// Whether every submission is settled: failed, or created and seen completed.
     public var isDone: Bool {
         nextDue == dueOrder.count
