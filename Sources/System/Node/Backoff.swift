@@ -2,9 +2,9 @@
 /// fetches, completions) so a fleet that failed together does not retry together.
 ///
 /// "Equal jitter": the n-th consecutive failure waits `d/2 + uniform(0...d/2)` with
-/// `d = min(max, base · 2^(n−1))`. Half of the wait is fixed so the waits of one operation never
-/// shrink (each is at least the previous cap's half, which is at least the previous wait) and
-/// half is random so retries spread out.
+/// `d = min(max, base · 2^(n−1))`. Half of the wait is fixed and half random: while the cap
+/// doubles, each wait is at least the previous cap, so waits grow; once capped they spread over
+/// `[max/2, max]`, so a fleet that failed together does not come back in lockstep.
 public struct Backoff: Sendable, Equatable {
     public var base: Interval
     public var max: Interval
