@@ -47,8 +47,16 @@ public struct EventQueue<Payload> {
             self.slot = slot
             self.generation = generation
         }
+        /// `(time, seq) < (o.time, o.seq)`, as one 128-bit comparison: it compiles to a
+        /// compare and subtract-with-borrow, with no data-dependent branch. Which child of a
+        /// heap node is smaller is a coin flip, so branches here mispredict about half the time.
         @inlinable @inline(__always) func precedes(_ o: Key) -> Bool {
-            time < o.time || (time == o.time && seq < o.seq)
+            order < o.order
+        }
+        /// The key's position in the total order: time (sign bit flipped, so that unsigned order
+        /// is signed order) above the sequence number.
+        @inlinable @inline(__always) var order: UInt128 {
+            UInt128(UInt64(bitPattern: time) ^ (1 << 63)) << 64 | UInt128(seq)
         }
     }
 
@@ -199,10 +207,11 @@ public struct EventQueue<Payload> {
             while true {
                 let c0 = 4 &* i &+ 1
                 if c0 &+ 3 < n {
-                    // A full node: a tournament of the four children.
-                    let a = base[c0 &+ 1].precedes(base[c0]) ? c0 &+ 1 : c0
-                    let b = base[c0 &+ 3].precedes(base[c0 &+ 2]) ? c0 &+ 3 : c0 &+ 2
-                    let c = base[b].precedes(base[a]) ? b : a
+                    // A full node: a tournament of the four children, selected arithmetically
+                    // (no branch on the comparisons' outcomes).
+                    let a = c0 &+ Int(base[c0 &+ 1].order < base[c0].order ? 1 : 0)
+                    let b = c0 &+ 2 &+ Int(base[c0 &+ 3].order < base[c0 &+ 2].order ? 1 : 0)
+                    let c = base[b].order < base[a].order ? b : a
                     base[i] = base[c]
                     i = c
                 } else {
