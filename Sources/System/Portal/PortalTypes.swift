@@ -107,9 +107,10 @@ public struct JobRecord: Sendable, Equatable {
     public internal(set) var createdAt: Timestamp?
     /// The hash `config-upsert` answered (racy flow only).
     public internal(set) var configHash: ConfigHash?
-    /// A submission step was re-sent after its request got no answer. If the first request
-    /// did reach the server, the re-send creates a *second* job with the same content: job-create
-    /// is not idempotent (no client request id), so the user may own an extra job nobody polls.
+    /// A submission step was re-sent after its request got no answer. Harmless for
+    /// `config-upsert` (same hash, same row), but if a lost `job-create` did reach the server,
+    /// the re-send creates a *second* job with the same content: job-create is not idempotent
+    /// (no client request id), so the user may own an extra job nobody polls.
     public internal(set) var resentAfterLoss = false
     /// Readings that differed from the previous one (status, progress or result presence);
     /// unchanged readings are only counted in `polls`.
