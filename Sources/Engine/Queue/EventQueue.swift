@@ -26,7 +26,7 @@ public struct EventHandle: Hashable, Sendable {
 ///   smallest children to a leaf, then the last key is sifted up from there (usually 0-1 levels);
 /// - cancellation is O(1): it bumps the slot's generation and frees the slot; the stale heap
 ///   key is skipped when it surfaces (lazy deletion), so no search through the heap; when stale
-///   keys outnumber live ones they are all dropped at once (O(n), so O(1) per cancel);
+///   keys reach a quarter of the live ones they are all dropped at once (O(1) per cancel);
 /// - in the steady state nothing is allocated: the heap, the slab and the free list keep their
 ///   capacity (they never shrink; their logical sizes are counters) and freed slots are reused.
 /// Invariant: a slot's generation changes exactly when its event fires or is cancelled, so a
@@ -113,9 +113,10 @@ public struct EventQueue<Payload> {
         guard i < generations.count, generations[i] == handle.generation else { return false }
         payloads[i] = nil
         release(slot: i)
-        // Every cancel leaves one stale key in the heap. When stale keys outnumber live ones,
-        // drop them all at once rather than paying a sift for each as it surfaces.
-        if heapCount &- _liveCount > Swift.max(_liveCount, 1_024) { compact() }
+        // Every cancel leaves one stale key in the heap. When stale keys reach a quarter of the
+        // live ones, drop them all at once (O(n) after n/4 cancels: O(1) per cancel) rather than
+        // paying a sift for each as it surfaces; the heap stays small, too.
+        if heapCount &- _liveCount > Swift.max(_liveCount / 4, 1_024) { compact() }
         return true
     }
 
@@ -264,12 +265,18 @@ public struct EventQueue<Payload> {
             while true {
                 let c0 = 4 &* i &+ 1
                 if c0 >= n { break }
-                var c = c0
-                var j = c0 &+ 1
-                let end = Swift.min(c0 &+ 4, n)
-                while j < end {
-                    if base[j].precedes(base[c]) { c = j }
-                    j &+= 1
+                var c: Int
+                if c0 &+ 3 < n {
+                    let a = c0 &+ Int(base[c0 &+ 1].order < base[c0].order ? 1 : 0)
+                    let b = c0 &+ 2 &+ Int(base[c0 &+ 3].order < base[c0 &+ 2].order ? 1 : 0)
+                    c = base[b].order < base[a].order ? b : a
+                } else {
+                    c = c0
+                    var j = c0 &+ 1
+                    while j < n {
+                        if base[j].precedes(base[c]) { c = j }
+                        j &+= 1
+                    }
                 }
                 if !base[c].precedes(key) { break }
                 base[i] = base[c]
