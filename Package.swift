@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -38,7 +39,7 @@ let package = Package(
         ),
         .target(
             name: "SimHarness",
-            dependencies: ["Engine", "System"]
+            dependencies: ["Engine", "System", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(
             name: "Scenarios",

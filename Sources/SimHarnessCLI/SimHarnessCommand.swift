@@ -5,7 +5,7 @@ struct SimHarnessCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simharness",
         abstract: "Deterministic simulation testing for the distributed job system.",
-        subcommands: [BenchCommand.self, DemoCommand.self]
+        subcommands: [ListCommand.self, RunCommand.self, BenchCommand.self, DemoCommand.self]
     )
 }
 

@@ -16,6 +16,7 @@ extension EmbeddedStore {
             lastSeenAt: nil, createdAt: now)
         let handle = nodes.count
         nodes.append(row)
+        changes.append(.node(NodeChange(id: row.id, from: nil, to: row.status, at: now)))
         nodeRunning.append([])
         nodePermissions.append([])
         nodePermittedUsers.append([])

@@ -3,13 +3,16 @@ extension EmbeddedStore {
     /// Inserts the config if its hash is new (created_at = last_used_at = now), else touches
     /// `last_used_at` (reuse keeps a config alive against the cleanup). Returns whether it inserted.
     ///
-    /// `checkThenInsert` (today's racy upsert) behaves the same here: an embedded operation is
-    /// atomic, so nothing can slip in between its lookup and its insert. Today's race lies between
-    /// the portal's *two* calls, `upsertConfig` and then `createJob(upserting: nil)`, where a
-    /// cleanup can delete the config and make the second call fail with `.configNotFound`.
+    /// `checkThenInsert` (today's racy upsert, an insert that ignores duplicates) inserts a new
+    /// config but leaves an existing one untouched: its `last_used_at` stays old. An embedded
+    /// operation is atomic, so nothing slips in between its lookup and its insert; today's race
+    /// lies between the portal's *two* calls, `upsertConfig` and then `createJob(upserting: nil)`,
+    /// where the hourly cleanup can delete a config that was unused for a week (and that the
+    /// upsert did not refresh), and make the second call fail with `.configNotFound`.
     /// The store does not check `rotationID` (the config is opaque jsonb to it); the handler does.
     public mutating func upsertConfig(_ config: NewConfig, checkThenInsert: Bool, now: Timestamp) throws(StoreError) -> Bool {
-        upsertConfigRow(config, now: now)
+        if checkThenInsert && configs[config.hash] != nil { return false }
+        return upsertConfigRow(config, now: now)
     }
 
     /// Insert-or-touch; cannot fail.
@@ -58,6 +61,7 @@ extension EmbeddedStore {
             totalIterations: job.totalIterations, completedIterations: 0, result: nil,
             accessType: job.accessType, discordServerID: job.discordServerID, chunkCount: chunkCount,
             createdAt: now, completedAt: nil))
+        changes.append(.job(JobChange(id: jobs[jobs.count - 1].id, from: nil, to: .pending, at: now)))
         jobStatusCounts[JobStatus.pending.ordinal] += 1
         jobHandles[jobID] = jobHandle
         jobsByUser[job.userID, default: []].append(jobHandle)

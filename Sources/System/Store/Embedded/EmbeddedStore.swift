@@ -86,6 +86,9 @@ public struct EmbeddedStore: JobStore, Sendable {
     var nodeStatusCounts = [0, 0, 0]
 
     var notifications: [StoreNotification] = []
+    /// The change feed (see `takeChanges()`), and the chunk status change being written.
+    var changes: [RowChange] = []
+    var stagedChunkChange: StagedChunkChange? = nil
 
     /// - Parameters:
     ///   - seed: seeds the identifier stream.
@@ -107,6 +110,7 @@ public struct EmbeddedStore: JobStore, Sendable {
     /// The trigger's body, run for every chunk row written: notifies when the row is left
     /// `pending` with `node_id` NULL, and only if the trigger is installed.
     mutating func chunkRowWritten(_ handle: Int) {
+        logChunkWrite(handle)
         let row = chunks[handle]
         guard triggerInstalled, row.status == .pending, row.nodeID == nil else { return }
         notifications.append(StoreNotification(channel: "pending_chunk", payload: row.id.uuidString))
@@ -141,6 +145,7 @@ public struct EmbeddedStore: JobStore, Sendable {
     mutating func setChunkStatus(_ handle: Int, _ status: ChunkStatus) {
         let old = chunks[handle].status
         precondition(old == status || old.canBecome(status), "unvalidated chunk transition")
+        stageChunkChange(handle, from: old)
         chunkStatusCounts[old.ordinal] -= 1
         chunkStatusCounts[status.ordinal] += 1
         chunks[handle].status = status
@@ -149,6 +154,7 @@ public struct EmbeddedStore: JobStore, Sendable {
     mutating func setJobStatus(_ handle: Int, _ status: JobStatus) {
         let old = jobs[handle].status
         precondition(old == status || old.canBecome(status), "unvalidated job transition")
+        if old != status { changes.append(.job(JobChange(id: jobs[handle].id, from: old, to: status, at: jobs[handle].createdAt))) }
         jobStatusCounts[old.ordinal] -= 1
         jobStatusCounts[status.ordinal] += 1
         jobs[handle].status = status
@@ -157,6 +163,7 @@ public struct EmbeddedStore: JobStore, Sendable {
     mutating func setNodeStatus(_ handle: Int, _ status: NodeStatus) {
         let old = nodes[handle]!.status
         precondition(old == status || old.canBecome(status), "unvalidated node transition")
+        if old != status { changes.append(.node(NodeChange(id: nodes[handle]!.id, from: old, to: status, at: nodes[handle]!.createdAt))) }
         nodeStatusCounts[old.ordinal] -= 1
         nodeStatusCounts[status.ordinal] += 1
         nodes[handle]!.status = status

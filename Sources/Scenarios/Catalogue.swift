@@ -1,0 +1,269 @@
+import Engine
+import SimHarness
+import System
+
+/// Every named scenario, in the order `simharness list` prints them.
+public enum Catalogue {
+    public static let all: [Scenario] = [
+        happyPath, nodeCrash, networkBlip, attacks, blueGreen, racySubmissions, storeRestart, sentinelCrash,
+        lossyNetwork, clockSkew, accessControl, nodeHang, rollingUpgrade, fleet,
+    ]
+
+    public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
+
+    // MARK: No faults
+
+    /// Jobs submitted through the portal complete with their aggregated results.
+    static let happyPath = Scenario(
+        name: "happy-path",
+        summary: "Three users' jobs on five nodes with the real DPS model and Ed25519; no faults.",
+        exposes: [.resultsNeverAggregated, .progressNeverCounted, .missingTrigger]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 5, users: 3)
+        Build.submit(&w, user: 0, count: 2, chunks: 6)
+        Build.submit(&w, user: 1, count: 1, chunks: 3, start: .seconds(Int64(40)))
+        Build.submit(&w, user: 2, count: 1, chunks: 1, start: .seconds(Int64(41)))
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(15))
+        plan.livenessDeadline = .zero + .minutes(15)
+        return plan
+    }
+
+    // MARK: Nodes failing
+
+    /// A node crashes mid-chunk and stays down for ten minutes; its chunks must be reaped
+    /// after the claim timeout (not earlier) and finish elsewhere.
+    static let nodeCrash = Scenario(
+        name: "node-crash",
+        summary: "Two of four nodes crash while computing and restart ten minutes later.",
+        exposes: [.competingReclaim], faults: ["node crash", "node restart"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 4)
+        Build.submit(&w, count: 2, chunks: 8)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(25))
+        plan.at(.seconds(Int64(45)), .crash, on: .node(0))
+        plan.at(.seconds(Int64(50)), .crash, on: .node(1))
+        plan.at(.seconds(Int64(45 + 600)), .restart, on: .node(0))
+        plan.at(.seconds(Int64(50 + 600)), .restart, on: .node(1))
+        plan.livenessDeadline = .zero + .seconds(Int64(50)) + Build.livenessBound(profile)
+        return plan
+    }
+
+    /// A node is cut off from the store for 150 s while it computes: it must not be shown
+    /// online without being schedulable, nor lose its claims before the timeout.
+    static let networkBlip = Scenario(
+        name: "network-blip",
+        summary: "One node partitioned from the store for 150 s mid-chunk, then healed.",
+        exposes: [.mismatchedOnlineThresholds, .competingReclaim], faults: ["partition", "heal"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 3)
+        Build.submit(&w, count: 1, chunks: 9)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
+        plan.at(.seconds(Int64(30)), .partition(label: "blip", from: [.node(0)], to: [.store], oneWay: false))
+        plan.at(.seconds(Int64(180)), .heal(label: "blip"))
+        plan.livenessDeadline = .zero + .seconds(Int64(180)) + Build.livenessBound(profile)
+        return plan
+    }
+
+    /// A hung node keeps heartbeating but never finishes: its claims time out and are reaped.
+    static let nodeHang = Scenario(
+        name: "node-hang",
+        summary: "A node's workers hang for good while it keeps heartbeating.",
+        faults: ["node hang"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 3)
+        Build.submit(&w, count: 1, chunks: 8)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
+        plan.at(.seconds(Int64(1)), .hang, on: .node(0))
+        plan.livenessDeadline = .zero + Build.livenessBound(profile, rounds: 4)
+        return plan
+    }
+
+    // MARK: Requests
+
+    /// Forged, unsigned and replayed requests against the store's API.
+    static let attacks = Scenario(
+        name: "attacks",
+        summary: "An attacker sends forged, unsigned and replayed requests while jobs run.",
+        exposes: [.unsignedNodes, .replayableSignatures], faults: ["forged request", "unsigned request", "replayed request"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 3)
+        Build.submit(&w, count: 1, chunks: 6)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(12))
+        for k in 0..<3 {
+            let t = Int64(40 + 10 * k)
+            plan.at(.seconds(t), .attack(.forgedCompletion))
+            plan.at(.seconds(t + 2), .attack(.unsignedCompletion))
+            plan.at(.seconds(t + 4), .attack(.replayedHeartbeat))
+        }
+        // A forged result that was accepted would corrupt the job; liveness is still checked.
+        plan.livenessDeadline = .zero + .minutes(12)
+        return plan
+    }
+
+    /// Two users submit around the hourly clean-up, with configs that are over a week old
+    /// and unused: between today's two calls the clean-up can delete the config.
+    static let racySubmissions = Scenario(
+        name: "racy-submissions",
+        summary: "Submissions of week-old unused configs straddle the hourly clean-up.",
+        exposes: [.racyConfigUpsert], faults: ["clean-up between calls"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 3, users: 2)
+        for k in 0..<12 {
+            let config = Build.config(variant: 100 + k)
+            w.staleConfigs.append(config)
+            var s = SubmissionSpec(at: .milliseconds(3_599_700 + 50 * Int64(k)), config: config, iterations: 1_000)
+            s.accessType = .public
+            w.users[k % 2].submissions.append(s)
+        }
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(70))
+        plan.livenessDeadline = .zero + .minutes(70)
+        return plan
+    }
+
+    // MARK: Sentinels and store
+
+    /// A blue/green deploy: a second sentinel starts while a burst of jobs arrives, and both
+    /// schedule at once for a while.
+    static let blueGreen = Scenario(
+        name: "blue-green",
+        summary: "Two sentinels schedule at once during a deploy, with bursts of pending chunks.",
+        exposes: [.unguardedAssignment], faults: ["second sentinel", "sentinel stop"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 8)
+        w.sentinels = 2
+        Build.submit(&w, count: 6, chunks: 10, spacing: .seconds(Int64(15)))
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
+        plan.at(.seconds(Int64(300)), .stopSentinel)
+        plan.livenessDeadline = .zero + .minutes(20)
+        return plan
+    }
+
+    /// The store restarts: sessions and listeners are lost, committed data is kept.
+    static let storeRestart = Scenario(
+        name: "store-restart",
+        summary: "The store goes down for 20 s mid-run and comes back with its data.",
+        faults: ["store crash", "store restart", "slow statements", "dropped connections"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 4)
+        Build.submit(&w, count: 2, chunks: 8)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
+        plan.at(.seconds(Int64(30)), .storeSlowness(.milliseconds(800)), on: .store)
+        plan.at(.seconds(Int64(45)), .storeSlowness(.zero), on: .store)
+        plan.at(.seconds(Int64(50)), .crash, on: .store)
+        plan.at(.seconds(Int64(70)), .restart, on: .store)
+        plan.at(.seconds(Int64(100)), .dropStoreConnections, on: .store)
+        plan.at(.seconds(Int64(110)), .dropNotifications(probability: 0.5), on: .store)
+        plan.at(.seconds(Int64(200)), .dropNotifications(probability: 0), on: .store)
+        plan.livenessDeadline = .zero + .seconds(Int64(70)) + Build.livenessBound(profile)
+        return plan
+    }
+
+    /// The sentinel crashes mid-run and comes back: nothing is lost, all is in the store.
+    static let sentinelCrash = Scenario(
+        name: "sentinel-crash",
+        summary: "The sentinel crashes twice, once for two minutes.",
+        faults: ["sentinel crash", "sentinel restart"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 4)
+        Build.submit(&w, count: 3, chunks: 6, spacing: .seconds(Int64(20)))
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(15))
+        plan.at(.milliseconds(20_030), .crash, on: .sentinel(0))
+        plan.at(.seconds(Int64(25)), .restart, on: .sentinel(0))
+        plan.at(.seconds(Int64(60)), .crash, on: .sentinel(0))
+        plan.at(.seconds(Int64(180)), .restart, on: .sentinel(0))
+        plan.livenessDeadline = .zero + .minutes(15)
+        return plan
+    }
+
+    // MARK: Network and clocks
+
+    static let lossyNetwork = Scenario(
+        name: "lossy-network",
+        summary: "5 % loss, 5 % duplication and 10 % reordering on every link for five minutes.",
+        faults: ["loss", "duplication", "reordering"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 4)
+        Build.submit(&w, count: 2, chunks: 6)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
+        plan.at(.seconds(Int64(10)), .setLink(LinkModel(loss: 0.05, duplication: 0.05, reorder: 0.10)))
+        plan.at(.seconds(Int64(310)), .setLink(.standard))
+        plan.livenessDeadline = .zero + .seconds(Int64(310)) + Build.livenessBound(profile)
+        return plan
+    }
+
+    static let clockSkew = Scenario(
+        name: "clock-skew",
+        summary: "Node clocks off by ±2 minutes and drifting; the sentinel's clock 3 s behind.",
+        faults: ["clock step", "clock drift"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 4)
+        Build.submit(&w, count: 2, chunks: 6)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(15))
+        plan.at(.zero, .clockStep(.seconds(Int64(120))), on: .node(0))
+        plan.at(.zero, .clockStep(.seconds(Int64(-120))), on: .node(1))
+        plan.at(.zero, .clockDrift(ppb: 200_000), on: .node(2))
+        plan.at(.zero, .clockStep(.seconds(Int64(-3))), on: .sentinel(0))
+        plan.livenessDeadline = .zero + .minutes(15)
+        return plan
+    }
+
+    // MARK: Access
+
+    /// Private, user and discord jobs on nodes of different owners, with guild churn.
+    static let accessControl = Scenario(
+        name: "access-control",
+        summary: "Private, user-shared and Discord jobs across owners; a member leaves the guild.",
+        faults: ["guild member leaves"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 6, users: 3)
+        // Nodes 0-1: user 0's; 2-3: user 1's, 3 shared with user 2; 4-5: user 2's.
+        for n in 0..<6 { w.nodes[n].owner = n / 2 }
+        w.nodes[3].permittedUsers = [2]
+        w.guilds["guild-1"] = [100_000, 100_002]  // users 0 and 2
+        Build.submit(&w, user: 0, count: 1, chunks: 4, access: .private)
+        Build.submit(&w, user: 2, count: 1, chunks: 4, start: .seconds(Int64(25)), access: .user)
+        Build.submit(&w, user: 2, count: 1, chunks: 4, start: .seconds(Int64(30)), access: .discord, discord: "guild-1")
+        Build.submit(&w, user: 1, count: 1, chunks: 4, start: .seconds(Int64(35)), access: .public)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(15))
+        plan.at(.seconds(Int64(60)), .guild(.memberLeft(guild: "guild-1", member: 100_000)))
+        plan.livenessDeadline = .zero + .minutes(15)
+        return plan
+    }
+
+    // MARK: Deploys
+
+    /// Nodes are upgraded one by one from today's version while jobs run.
+    static let rollingUpgrade = Scenario(
+        name: "rolling-upgrade",
+        summary: "Four nodes of today's (unsigned) version upgraded one at a time to the signing version mid-run.",
+        faults: ["rolling upgrade"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 4)
+        for n in 0..<4 { w.nodes[n].version = NodeSpec.legacyVersion }
+        Build.submit(&w, count: 2, chunks: 8)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(25))
+        for n in 0..<4 {
+            plan.at(.seconds(Int64(40 + 30 * n)), .upgradeNode(version: NodeSpec.currentVersion), on: .node(n))
+        }
+        plan.livenessDeadline = .zero + .seconds(Int64(130)) + Build.livenessBound(profile)
+        return plan
+    }
+
+    // MARK: Scale
+
+    /// A thousand nodes with random crashes, a hundred jobs: the stand-ins keep it fast.
+    static let fleet = Scenario(
+        name: "fleet",
+        summary: "1,000 nodes crashing at random (mean once a day each), 100 jobs of 100 chunks.",
+        faults: ["random node crashes"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 1_000)
+        w.signatures = .standIn
+        w.compute = .standIn
+        w.nodeCrashMean = .seconds(Int64(86_400))
+        Build.submit(&w, count: 100, chunks: 100, start: .seconds(Int64(20)))
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(40))
+        plan.livenessDeadline = .zero + .minutes(40)
+        return plan
+    }
+}

@@ -1,0 +1,72 @@
+import Engine
+import SimHarness
+import System
+
+/// A named fault scenario: how to build its run for a seed and profile, and which of today's
+/// defects it exposes. Its expectations follow from that:
+/// - under `fixed`, no invariant is violated (liveness included);
+/// - under `legacy`, and under `fixed` with any one exposed defect switched on, the invariant
+///   that catches that defect is violated.
+public struct Scenario: Sendable {
+    public let name: String
+    public let summary: String
+    /// Defects this scenario is built to expose.
+    public let exposes: [Defect]
+    /// Fault kinds it injects (for the catalogue and reports).
+    public let faults: [String]
+    let build: @Sendable (_ seed: UInt64, _ profile: Profile) -> RunPlan
+
+    public init(
+        name: String, summary: String, exposes: [Defect] = [], faults: [String] = [],
+        build: @escaping @Sendable (_ seed: UInt64, _ profile: Profile) -> RunPlan
+    ) {
+        self.name = name
+        self.summary = summary
+        self.exposes = exposes
+        self.faults = faults
+        self.build = build
+    }
+
+    public func plan(seed: UInt64, profile: Profile) -> RunPlan { build(seed, profile) }
+
+    /// The invariants that must be violated under `profile` (empty: none may be).
+    public func expectedViolations(under profile: Profile) -> [Invariant] {
+        Array(Set(exposes.filter { profile.has($0) }.map(\.caughtBy))).sorted()
+    }
+
+    /// The profiles `run --all` checks this scenario under: fixed, and, for a scenario that
+    /// exposes defects, legacy and fixed with each exposed defect alone.
+    public var checkedProfiles: [Profile] {
+        exposes.isEmpty ? [.fixed] : [.fixed, .legacy] + exposes.map { Profile.fixed(with: $0) }
+    }
+}
+
+/// Whether a run met its scenario's expectation under its profile.
+public struct Verdict: Sendable {
+    public var scenario: String
+    public var profile: String
+    public var seed: UInt64
+    public var expected: [Invariant]
+    public var violated: [Invariant]
+    /// True for a profile without defects: then no invariant may be violated.
+    public var mustBeClean: Bool
+    public var outcome: RunOutcome
+
+    /// Runs without defects must be clean; runs with defects must show every expected invariant
+    /// (other violations are the other defects' doing).
+    public var passed: Bool {
+        mustBeClean ? violated.isEmpty : Set(expected).isSubset(of: Set(violated))
+    }
+
+    public var missing: [Invariant] { expected.filter { !violated.contains($0) } }
+}
+
+extension Scenario {
+    public func check(seed: UInt64, profile: Profile, trace: TraceRecorder? = nil) -> Verdict {
+        let plan = self.plan(seed: seed, profile: profile)
+        let (_, outcome) = World.run(plan, trace: trace)
+        return Verdict(
+            scenario: name, profile: profile.name, seed: seed, expected: expectedViolations(under: profile),
+            violated: outcome.violated, mustBeClean: profile.defects.isEmpty, outcome: outcome)
+    }
+}

@@ -1,0 +1,75 @@
+import Engine
+import System
+
+/// What a scenario does to a running world at a scheduled instant: faults where real ones
+/// occur, and workload steps. Delivered to the actor it concerns (or the environment actor for
+/// world-wide actions) whatever that actor's state, so a crashed actor can be restarted.
+public enum ControlAction: Sendable, Equatable, CustomStringConvertible {
+    /// Crash the target actor: volatile state, timers and incoming messages lost.
+    case crash
+    /// Restart the target actor from its durable state.
+    case restart
+    /// The target node stays alive and heartbeats but stops computing (a hung worker pool).
+    case hang
+    case unhang
+    /// Step the target's clock, or set its drift (parts per billion).
+    case clockStep(SimDuration)
+    case clockDrift(ppb: Int64)
+    /// Cut the named groups apart (both directions unless one-way); `heal` undoes one partition
+    /// by its label, `healAll` every one.
+    case partition(label: String, from: [Target], to: [Target], oneWay: Bool)
+    case heal(label: String)
+    case healAll
+    /// Change the default link (loss, duplication, reordering, latency) from now on.
+    case setLink(LinkModel)
+    /// Store faults: statements answered late by this much, and notifications dropped with
+    /// this probability, until changed.
+    case storeSlowness(SimDuration)
+    case dropNotifications(probability: Double)
+    /// Close every client connection of the store (sessions and listeners) without a restart.
+    case dropStoreConnections
+    /// Start a second sentinel, or stop one (a blue/green deploy).
+    case startSentinel
+    case stopSentinel
+    /// Upgrade the target node to a software version (rolling upgrade), restarting it.
+    case upgradeNode(version: String)
+    /// A guild membership event, delivered to every sentinel.
+    case guild(GuildEvent)
+    /// An attacker sends a forged, replayed or unsigned request (see `Attack`).
+    case attack(Attack)
+
+    public var description: String {
+        switch self {
+        case .crash: return "crash"
+        case .restart: return "restart"
+        case .hang: return "hang"
+        case .unhang: return "unhang"
+        case .clockStep(let d): return "clock_step(\(d))"
+        case .clockDrift(let p): return "clock_drift(\(p)ppb)"
+        case .partition(let l, let f, let t, let o): return "partition(\(l),\(f.count)->\(t.count),oneWay:\(o))"
+        case .heal(let l): return "heal(\(l))"
+        case .healAll: return "heal_all"
+        case .setLink(let m): return "set_link(\(m))"
+        case .storeSlowness(let d): return "store_slowness(\(d))"
+        case .dropNotifications(let p): return "drop_notifications(\(p))"
+        case .dropStoreConnections: return "drop_store_connections"
+        case .startSentinel: return "start_sentinel"
+        case .stopSentinel: return "stop_sentinel"
+        case .upgradeNode(let v): return "upgrade_node(\(v))"
+        case .guild(let e): return "guild(\(e))"
+        case .attack(let a): return "attack(\(a))"
+        }
+    }
+}
+
+/// Requests an attacker sends to the store's API, to show that the fixed profile rejects them
+/// and today's accepts them.
+public enum Attack: String, Sendable, Equatable, CaseIterable {
+    /// A chunk-complete with a bogus result, signed with a key that is not the node's.
+    case forgedCompletion = "forged-completion"
+    /// A captured signed heartbeat sent again within the signature window: it would keep a
+    /// dead node looking online.
+    case replayedHeartbeat = "replayed-heartbeat"
+    /// A chunk-complete with no signature at all, naming a node in its body (today's nodes).
+    case unsignedCompletion = "unsigned-completion"
+}

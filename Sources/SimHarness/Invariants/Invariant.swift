@@ -1,0 +1,54 @@
+import Engine
+import System
+
+/// The named properties a run must keep. Each defect of today's system breaks at least one of
+/// them in a scenario built to show it; the fixed profile breaks none.
+public enum Invariant: String, Sendable, CaseIterable, Codable, Comparable {
+    // Safety
+    /// Every status change follows the status machines (Domain/Statuses.swift).
+    case legalTransitions = "legal-transitions"
+    /// A chunk is assigned only while pending: never to a second node while a claim is live.
+    case singleAssignee = "single-assignee"
+    /// `completed_iterations` equals the iterations of the job's completed chunks and never
+    /// exceeds the total.
+    case progressAccounting = "progress-accounting"
+    /// A completed job's result is the aggregate of its chunk results and equals the
+    /// all-at-once statistics.
+    case resultAggregation = "result-aggregation"
+    /// Assignments go to eligible nodes, online by the profile's window, within capacity.
+    case eligibleAssignment = "eligible-assignment"
+    /// Progress seen by the portal never goes backwards.
+    case monotonicProgress = "monotonic-progress"
+    /// With signing on, no unsigned, forged or replayed request is accepted.
+    case authenticatedRequests = "authenticated-requests"
+    /// A running chunk is taken back only once its claim is older than the claim timeout.
+    case reclaimAfterTimeout = "reclaim-after-timeout"
+    /// A node the store shows online is one the scheduler considers online (up to one marking
+    /// period).
+    case onlineAgreement = "online-agreement"
+    /// Every chunk that becomes pending is notified on `pending_chunk` at commit.
+    case pendingNotified = "pending-notified"
+    /// Every valid submission from the portal creates its job.
+    case submissionAccepted = "submission-accepted"
+    /// The store's derived state (running counts, queues, counters) matches its rows.
+    case storeConsistency = "store-consistency"
+    // Liveness
+    /// Once faults heal, every job completes within the bound the scenario derives from the
+    /// profile's thresholds.
+    case jobsComplete = "jobs-complete"
+
+    public static func < (a: Invariant, b: Invariant) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// A broken invariant: which, when, what, and the events that led to it.
+public struct Violation: Sendable, Equatable, CustomStringConvertible {
+    public var invariant: Invariant
+    public var time: SimInstant
+    public var message: String
+    /// The last events before the violation, oldest first, as trace lines.
+    public var recentEvents: [String]
+
+    public var description: String {
+        "\(invariant.rawValue) at \(time): \(message)"
+    }
+}

@@ -1,0 +1,182 @@
+import Engine
+import System
+
+/// Watches a run as it goes: checks every invariant at the moment the store commits, keeps the
+/// measures, and remembers the last events so a violation can say what led to it.
+///
+/// It reads the store's change feed and the messages the world carries; it never changes the
+/// run (no randomness drawn, nothing scheduled), so a run with or without it is the same run.
+public struct Observer {
+    public let profile: Profile
+    /// How nodes compute, so the all-at-once reference is computed the same way.
+    public let compute: ComputeChoice
+    public private(set) var violations: [Violation] = []
+    public var measures = Measures()
+    /// Ground-truth guild membership (sorted members), for the eligibility check.
+    public var guildMembers: [String: [UInt64]] = [:]
+    /// Jobs must all be completed by this instant (set by a scenario that expects liveness).
+    public var livenessDeadline: SimInstant? = nil
+    /// Invariants a scenario switches off (e.g. liveness in a run that never heals).
+    public var disabled: Set<Invariant> = []
+    /// Whether to recompute each completed job all at once with the real model.
+    public var verifyAllAtOnce = true
+
+    var now: SimInstant = .zero
+    var recent: [(SimInstant, Int32, Int32, String)] = []
+    var recentHead = 0
+    static let recentCapacity = 24
+
+    // Shadow state from the change feed (looked up by id, never iterated).
+    var chunkClaimedAt: [ChunkID: Timestamp] = [:]
+    var chunkPendingSince: [ChunkID: SimInstant] = [:]
+    var chunkComputations: [ChunkID: Int] = [:]
+    var jobTally: [JobID: Int] = [:]
+    var jobCreatedAt: [JobID: SimInstant] = [:]
+    var publishedNotifications: [String] = []
+    var lastConsistencyCheck: SimInstant = .zero
+
+    public init(profile: Profile, compute: ComputeChoice) {
+        self.profile = profile
+        self.compute = compute
+    }
+
+    public var firstViolation: Violation? { violations.first }
+
+    /// Violated invariants, each once, sorted.
+    public var violatedInvariants: [Invariant] { Array(Set(violations.map(\.invariant))).sorted() }
+
+    mutating func violate(_ inv: Invariant, _ message: String) {
+        guard !disabled.contains(inv) else { return }
+        // Keep the first few of each kind; a broken run can repeat one thousands of times.
+        if violations.lazy.filter({ $0.invariant == inv }).count >= 5 { return }
+        violations.append(Violation(invariant: inv, time: now, message: message, recentEvents: recentLines()))
+    }
+
+    // MARK: Events
+
+    mutating func noteEvent(_ e: Delivered<WorldEvent>) {
+        now = e.time
+        let entry = (e.time, e.actor.index, e.from.index, e.payload.kind)
+        if recent.count < Self.recentCapacity {
+            recent.append(entry)
+        } else {
+            recent[recentHead] = entry
+            recentHead = (recentHead + 1) % Self.recentCapacity
+        }
+    }
+
+    func recentLines() -> [String] {
+        let ordered = Array(recent[recentHead...]) + Array(recent[..<recentHead])
+        return ordered.map { "t=\($0.0) a\($0.1)<-a\($0.2) \($0.3)" }
+    }
+
+    // MARK: Requests
+
+    mutating func noteAPI(_ request: APIRequest, _ response: APIResponse, fromAttacker: Bool) {
+        measures.apiRequests += 1
+        if let error = response.error { measures.apiRejections[error.code, default: 0] += 1 }
+        if fromAttacker && response.status < 300 {
+            violate(.authenticatedRequests, "attack \(request.method) \(request.path) accepted with \(response.status)")
+        }
+    }
+
+    mutating func noteSubmission(ok: Bool, reason: String) {
+        if !ok { violate(.submissionAccepted, "a valid submission failed: \(reason)") }
+    }
+
+    /// What a user saw that they should not have.
+    mutating func notePortalAnomaly(_ a: PortalAnomaly) {
+        switch a {
+        case .progressWentBackwards, .statusWentBackwards:
+            violate(.monotonicProgress, "portal saw \(a)")
+        case .completedWithoutResult:
+            violate(.resultAggregation, "portal saw \(a)")
+        case .completedWithIncompleteProgress:
+            violate(.progressAccounting, "portal saw \(a)")
+        case .unreadableJob:
+            measures.unreadableJobs += 1
+        }
+    }
+
+    mutating func noteComputationStarted(_ chunk: ChunkID) {
+        measures.computations += 1
+        let n = chunkComputations[chunk, default: 0] + 1
+        chunkComputations[chunk] = n
+        if n > 1 { measures.duplicateExecutions += 1 }
+    }
+
+    mutating func noteFault(_ what: String) {
+        measures.faults.append((now.seconds, what))
+    }
+
+    /// Keeps the ground-truth membership in step with the guild events the scenario sends.
+    mutating func applyGuild(_ event: GuildEvent) {
+        switch event {
+        case .members(let g, let m): guildMembers[g] = Array(Set(m)).sorted()
+        case .memberJoined(let g, let m):
+            var list = guildMembers[g] ?? []
+            if !list.contains(m) { list.append(m); list.sort() }
+            guildMembers[g] = list
+        case .memberLeft(let g, let m): guildMembers[g]?.removeAll { $0 == m }
+        case .guildLeft(let g): guildMembers[g] = nil
+        }
+    }
+
+    mutating func noteWastedComputation() { measures.wastedComputations += 1 }
+
+    mutating func noteStoreError(_ error: StoreError) { measures.storeErrors += 1 }
+
+    mutating func notePublished(_ notes: [StoreNotification]) {
+        for n in notes where n.channel == Sentinel.channel { publishedNotifications.append(n.payload) }
+    }
+
+    // MARK: Sentinel statements
+
+    mutating func noteStoreCall(_ call: StoreCall, _ reply: StoreReply, store: borrowing EmbeddedStore, storeNow: Timestamp) {
+        guard case .applied(let assignments) = reply else {
+            if case .reclaimed(let ids) = reply { noteReclaimed(ids, by: "sentinel", storeNow: storeNow) }
+            return
+        }
+        for a in assignments {
+            guard let node = store.node(a.nodeID) else {
+                violate(.eligibleAssignment, "chunk \(a.chunkID) assigned to a node that does not exist")
+                continue
+            }
+            if let seen = node.lastSeenAt, seen > storeNow - profile.onlineWindow {
+            } else {
+                violate(.eligibleAssignment, "chunk \(a.chunkID) assigned to \(node.name), not online (last seen \(node.lastSeenAt.map { "\($0)" } ?? "never"))")
+            }
+            let running = store.runningCount(of: a.nodeID)
+            if running > node.capacity {
+                violate(.eligibleAssignment, "\(node.name) runs \(running) chunks, capacity \(node.capacity)")
+            }
+            if let job = store.job(a.jobID), !isEligible(job: job, node: node, store: store) {
+                violate(.eligibleAssignment, "chunk of \(job.accessType.rawValue) job \(job.id) assigned to ineligible \(node.name)")
+            }
+        }
+    }
+
+    func isEligible(job: JobRow, node: NodeRow, store: borrowing EmbeddedStore) -> Bool {
+        if node.userID == job.userID { return true }
+        switch job.accessType {
+        case .private: return false
+        case .public: return true
+        case .user:
+            return store.permissions(of: node.id).contains { $0.accessType == .user && $0.targetID == job.userID.uuidString }
+        case .discord:
+            guard let g = job.discordServerID, let owner = node.userID, let discord = store.user(owner)?.discordID,
+                let id = UInt64(discord), let members = guildMembers[g]
+            else { return false }
+            return members.contains(id)
+        }
+    }
+
+    mutating func noteReclaimed(_ ids: [ChunkID], by who: String, storeNow: Timestamp) {
+        for id in ids {
+            if who == "reaper" { measures.reclaimedByReaper += 1 } else { measures.reclaimedBySentinel += 1 }
+            if let claimed = chunkClaimedAt[id], claimed >= storeNow - profile.claimTimeout {
+                violate(.reclaimAfterTimeout, "\(who) took chunk \(id) back after \((storeNow - claimed).seconds)s, claim timeout \(profile.claimTimeout.seconds)s")
+            }
+        }
+    }
+}

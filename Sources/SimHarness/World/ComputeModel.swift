@@ -1,0 +1,64 @@
+import Engine
+import System
+
+/// How a simulated node turns a chunk into its result.
+///
+/// `realModel` runs the System's `DPSModel`, as production nodes do. `standIn` is for fleets of
+/// thousands, where the model's CPU time would dominate the run: a cheap deterministic function
+/// of (config, seed offset, iteration) whose per-iteration damage has roughly the model's mean
+/// (an analytic estimate from the config) and a ±10 % spread. Both are exact tallies, so chunk
+/// results aggregate to the all-at-once result in either mode. Production never uses the
+/// stand-in.
+public enum ComputeModel {
+    public static func result(
+        _ choice: ComputeChoice, config: SimConfig, rotation: Rotation?, configKey: UInt64, seedOffset: Int64, iterations: Int
+    ) -> ChunkResult? {
+        switch choice {
+        case .realModel:
+            return try? DPSModel(config: config, rotation: rotation).run(seedOffset: seedOffset, iterations: iterations)
+        case .standIn:
+            let mean = estimatedDamage(config)
+            let spread = max(1, mean / 10)
+            var tally = DamageTally(fightLengthSeconds: config.fightLengthSeconds)
+            for i in 0..<Int64(iterations) {
+                let r = SplitMix64.mix(configKey ^ UInt64(bitPattern: seedOffset &+ i))
+                tally.add(mean - spread + r % (2 * spread + 1))
+            }
+            return ChunkResult(tally: tally)
+        }
+    }
+
+    /// The expected total damage of one iteration, ignoring rotation conflicts: each ability
+    /// cast as often as its cooldown (or cast time) allows, at its mean damage, crits and
+    /// targets applied.
+    static func estimatedDamage(_ c: SimConfig) -> UInt64 {
+        let haste = 1 + c.hastePercent / 100
+        let crit = 1 + c.critChance * (c.critMultiplier - 1)
+        var total = 0.0
+        for a in c.abilities {
+            let period = Double(max(a.cooldownMs, a.castTimeMs, 100)) / haste
+            let casts = (Double(c.fightLengthSeconds) * 1000 / period).rounded(.down) + 1
+            total += casts * Double(a.minDamage + a.maxDamage) / 2 * crit * (a.aoe ? Double(c.targets) : 1)
+        }
+        return UInt64(max(1, min(total, 1e15)))
+    }
+}
+
+/// The reference the result invariant compares a job's result with: all its iterations run at
+/// once (one chunk of the whole job).
+public enum ReferenceResults {
+    public static func allAtOnce(
+        _ job: JobRow, store: borrowing EmbeddedStore, compute: ComputeChoice
+    ) -> SimulationResult? {
+        guard let row = store.config(job.configHash), let json = try? JSONValue.parse(Array(row.canonicalJSON.utf8)),
+            let config = try? SimConfig(json: json)
+        else { return nil }
+        let rotation = config.rotationId.flatMap { store.rotation($0) }.flatMap {
+            (try? JSONValue.parse(Array($0.canonicalJSON.utf8))).flatMap { try? Rotation(json: $0) }
+        }
+        return ComputeModel.result(
+            compute, config: config, rotation: rotation, configKey: streamKey(job.configHash.hex), seedOffset: 0,
+            iterations: job.totalIterations
+        ).map(SimulationResult.init)
+    }
+}

@@ -1,0 +1,145 @@
+import Engine
+import System
+
+/// A node process in the world: the System's `NodeAgent`, its timers, and its worker pool's
+/// computations, which take simulated time drawn from the workload model.
+struct NodeHost {
+    let actor: ActorID
+    var spec: NodeSpec
+    /// Nil while crashed (or before its first boot).
+    var agent: NodeAgent?
+    /// What survives a crash: the key seed, the node id, the claim code.
+    var durable: NodeAgent.Durable
+    /// The agent's armed timers (looked up by kind, never iterated).
+    var timers: [NodeTimer: EventHandle] = [:]
+    /// Alive and heartbeating, but its workers are stuck (no computation finishes).
+    var hung = false
+    var claimRequested = false
+}
+
+extension World {
+    mutating func addNode(_ spec: NodeSpec) {
+        let i = nodes.count
+        let actor = sim.addActor(named: "node-\(spec.name)")
+        roles.append(.node(i))
+        // The identity: 32 bytes from the node's own stream, drawn once (first run).
+        var seed = [UInt8](repeating: 0, count: 32)
+        for k in 0..<4 {
+            let w = sim.rngs[Int(actor.index)].next()
+            for b in 0..<8 { seed[k * 8 + b] = UInt8(truncatingIfNeeded: w >> (8 * UInt64(b))) }
+        }
+        nodes.append(NodeHost(actor: actor, spec: spec, agent: nil, durable: NodeAgent.Durable(keySeed: seed)))
+        sim.schedule(at: SimInstant.zero + spec.bootAt, for: actor, .control(.restart))
+    }
+
+    func nodeSettings(_ spec: NodeSpec) -> NodeAgent.Settings {
+        NodeAgent.Settings(
+            name: spec.name, totalCores: spec.totalCores, maxParallel: spec.maxParallel, platform: "linux",
+            version: spec.version, signsRequests: spec.signs, profile: config.profile,
+            requestTimeout: config.requestTimeout)
+    }
+
+    mutating func bootNode(_ i: Int) {
+        let actor = nodes[i].actor
+        sim.restart(actor)
+        nodes[i].timers.removeAll(keepingCapacity: true)
+        nodes[i].agent = NodeAgent(
+            durable: nodes[i].durable, settings: nodeSettings(nodes[i].spec), scheme: scheme, hasher: hasher)
+        feedNode(i, .boot)
+        if let mean = config.nodeCrashMean {
+            let after = DurationDistribution.exponential(mean: mean).draw(&sim.rngs[Int(actor.index)])
+            sim.schedule(at: sim.now + after, for: actor, .control(.crash))
+        }
+    }
+
+    mutating func crashNode(_ i: Int) {
+        guard nodes[i].agent != nil else { return }
+        // What survives is what the agent last persisted (`.persist`), nothing else.
+        nodes[i].agent = nil
+        sim.crash(nodes[i].actor)
+        if config.nodeCrashMean != nil {
+            sim.schedule(at: sim.now + config.nodeRestartDelay, for: nodes[i].actor, .control(.restart))
+        }
+    }
+
+    mutating func nodeReceive(_ i: Int, _ e: Delivered<WorldEvent>) {
+        switch e.payload {
+        case .apiReply(let id, let response): feedNode(i, .response(requestID: id, response))
+        case .assignment(let a): feedNode(i, .assignment(a))
+        case .nodeTimer(let t):
+            nodes[i].timers[t] = nil
+            feedNode(i, .timer(t))
+        case .computed(let chunk, let attempt, let result):
+            feedNode(i, .computeFinished(chunkID: chunk, attempt: attempt, result: result))
+        case .control(let action): nodeControl(i, action)
+        default: preconditionFailure("node got \(e.payload.kind)")
+        }
+    }
+
+    mutating func feedNode(_ i: Int, _ input: NodeAgent.Input) {
+        guard nodes[i].agent != nil else { return }
+        let actor = nodes[i].actor
+        let now = self.now(actor)
+        nodeEffects.removeAll(keepingCapacity: true)
+        nodes[i].agent!.handle(input, now: now, effects: &nodeEffects)
+        for effect in nodeEffects {
+            switch effect {
+            case .send(let id, let request):
+                sim.send(from: actor, to: storeActor, .api(id: id, request))
+            case .setTimer(let t, let after):
+                if let h = nodes[i].timers[t] { sim.cancel(h) }
+                nodes[i].timers[t] = sim.setTimer(for: actor, after: WorldTime.duration(after), .nodeTimer(t))
+            case .cancelTimer(let t):
+                if let h = nodes[i].timers.removeValue(forKey: t) { sim.cancel(h) }
+            case .startCompute(let order):
+                startCompute(i, order)
+            case .persist(let durable):
+                nodes[i].durable = durable
+            }
+        }
+        let durable = nodes[i].durable
+        if let id = durable.nodeID, subscriptions[id] != actor {
+            // The realtime subscription, filtered by node id, opened once the node knows its id.
+            subscriptions[id] = actor
+        }
+        if let code = durable.claimCode, !nodes[i].claimRequested, nodes[i].spec.owner != nil {
+            nodes[i].claimRequested = true
+            requestClaim(code, node: i)
+        }
+    }
+
+    mutating func startCompute(_ i: Int, _ order: NodeAgent.ComputeOrder) {
+        let a = order.assignment
+        observer.noteComputationStarted(a.chunkID)
+        guard !nodes[i].hung else { return }  // a hung worker never finishes
+        let actor = nodes[i].actor
+        let perThousand = config.chunkDuration.draw(&sim.rngs[Int(actor.index)])
+        let duration = SimDuration(nanoseconds: perThousand.nanoseconds / 1_000 * Int64(a.iterations))
+        guard let result = ComputeModel.result(
+            config.compute, config: order.config, rotation: order.rotation, configKey: streamKey(a.configHash.hex),
+            seedOffset: a.seedOffset, iterations: a.iterations)
+        else { return }
+        sim.setTimer(for: actor, after: duration, .computed(a.chunkID, attempt: a.attempt, result))
+    }
+
+    mutating func nodeControl(_ i: Int, _ action: ControlAction) {
+        let actor = nodes[i].actor
+        switch action {
+        case .crash: crashNode(i)
+        case .restart: if nodes[i].agent == nil { bootNode(i) }
+        case .hang: nodes[i].hung = true
+        case .unhang: nodes[i].hung = false
+        case .clockStep(let d): sim.stepClock(of: actor, by: d)
+        case .clockDrift(let ppb): sim.setDrift(of: actor, ppb: ppb)
+        case .upgradeNode(let version):
+            crashNode(i)
+            nodes[i].spec.version = version
+            bootNode(i)
+        default: break
+        }
+    }
+
+    /// Read access for tests and reports.
+    public func nodeAgent(_ i: Int) -> NodeAgent? { nodes[i].agent }
+    public func nodeDurable(_ i: Int) -> NodeAgent.Durable { nodes[i].durable }
+}

@@ -1,0 +1,90 @@
+import Engine
+import System
+
+/// A sentinel process in the world: the System's `Sentinel` state machine, its one wake timer,
+/// and its connection to the store.
+struct SentinelHost {
+    let actor: ActorID
+    /// Nil while crashed or stopped.
+    var sentinel: Sentinel?
+    var wakeHandle: EventHandle = .none
+}
+
+extension World {
+    mutating func addSentinel() {
+        let i = sentinels.count
+        let actor = sim.addActor(named: "sentinel-\(i)")
+        roles.append(.sentinel(i))
+        sentinels.append(SentinelHost(actor: actor, sentinel: nil))
+        startSentinel(i)
+    }
+
+    /// Boots a sentinel: rebuild guild filters (the bot's startup fetch), LISTEN, arm the timer.
+    mutating func startSentinel(_ i: Int) {
+        sentinels[i].sentinel = Sentinel(profile: config.profile)
+        for (guild, members) in currentGuilds() {
+            feedSentinel(i, .guild(.members(guild: guild, members: members)))
+        }
+        feedSentinel(i, .start)
+    }
+
+    func currentGuilds() -> [(String, [UInt64])] {
+        observer.guildMembers.keys.sorted().map { ($0, observer.guildMembers[$0]!) }
+    }
+
+    mutating func deliverGuild(_ event: GuildEvent, to i: Int) {
+        feedSentinel(i, .guild(event))
+    }
+
+    mutating func sentinelReceive(_ i: Int, _ e: Delivered<WorldEvent>) {
+        switch e.payload {
+        case .wake: feedSentinel(i, .wakeTimer)
+        case .storeReply(let id, let reply): feedSentinel(i, .storeReply(callID: id, reply))
+        case .notify(let n): feedSentinel(i, .notification(n))
+        case .listenAck: feedSentinel(i, .listening)
+        case .listenLost: feedSentinel(i, .listenLost)
+        case .control(let action): sentinelControl(i, action)
+        default: preconditionFailure("sentinel got \(e.payload.kind)")
+        }
+    }
+
+    mutating func feedSentinel(_ i: Int, _ input: Sentinel.Input) {
+        guard sentinels[i].sentinel != nil else { return }
+        let actor = sentinels[i].actor
+        let now = self.now(actor)
+        sentinelEffects.removeAll(keepingCapacity: true)
+        sentinels[i].sentinel!.handle(input, now: now, effects: &sentinelEffects)
+        for effect in sentinelEffects {
+            switch effect {
+            case .listen:
+                sim.send(from: actor, to: storeActor, .listen)
+            case .setWakeTimer(let after):
+                sim.cancel(sentinels[i].wakeHandle)
+                sentinels[i].wakeHandle = sim.setTimer(for: actor, after: WorldTime.duration(after), .wake)
+            case .call(let id, let call):
+                sim.send(from: actor, to: storeActor, .storeCall(id: id, call))
+            }
+        }
+    }
+
+    mutating func sentinelControl(_ i: Int, _ action: ControlAction) {
+        let actor = sentinels[i].actor
+        switch action {
+        case .crash, .stopSentinel:
+            sim.crash(actor)
+            sentinels[i].sentinel = nil
+            listeners.removeAll { $0 == actor }
+        case .restart:
+            guard sentinels[i].sentinel == nil else { return }
+            sim.restart(actor)
+            startSentinel(i)
+        case .clockStep(let d): sim.stepClock(of: actor, by: d)
+        case .clockDrift(let ppb): sim.setDrift(of: actor, ppb: ppb)
+        case .guild(let event): feedSentinel(i, .guild(event))
+        default: break
+        }
+    }
+
+    /// Read access for tests and reports.
+    public func sentinel(_ i: Int) -> Sentinel? { sentinels[i].sentinel }
+}

@@ -1,0 +1,137 @@
+import Engine
+import System
+
+/// A simulated deployment of the whole system: the store (PostgreSQL with its edge functions,
+/// pg_cron and realtime feed), one or more sentinels, a fleet of nodes and portal users, all
+/// actors of one deterministic `Simulation`. Each role runs the System's own code (handlers,
+/// `Sentinel`, `NodeAgent`, `PortalUser`); this type only carries their messages and timers,
+/// and injects the faults a scenario asks for.
+///
+/// A struct mutated in place: the whole world is one value, the run loop one `mutating` method.
+public struct World {
+    public enum Role: Sendable, Equatable {
+        case environment
+        case console
+        case store
+        case sentinel(Int)
+        case node(Int)
+        case portal(Int)
+    }
+
+    public let config: WorldConfig
+    public var sim: Simulation<WorldEvent>
+    public var store: EmbeddedStore
+    let handlers: RequestHandlers
+    let scheme: any SignatureScheme
+    let hasher = SodiumSHA256()
+
+    /// The scenario's hand (faults) and the attacker.
+    public let environment: ActorID
+    /// The users' browser sessions that claim nodes.
+    let consoleActor: ActorID
+    public let storeActor: ActorID
+    var roles: [Role] = []
+
+    // Store server state (volatile: lost when the store restarts).
+    var listeners: [ActorID] = []
+    var cronHandles: [EventHandle] = []
+    var storeSlowness: SimDuration = .zero
+    var notificationDropRate = 0.0
+    /// The realtime subscriptions: which actor receives a node's assignments.
+    var subscriptions: [NodeID: ActorID] = [:]
+
+    var sentinels: [SentinelHost] = []
+    var sentinelEffects: [Sentinel.Effect] = []
+    var nodes: [NodeHost] = []
+    var nodeEffects: [NodeAgent.Effect] = []
+    var portals: [PortalHost] = []
+    var portalEffects: [PortalUser.Effect] = []
+    var nextRequestID: UInt64 = 1
+
+    public var observer: Observer
+    /// Set to record the run's trace lines.
+    public var traceRecorder: TraceRecorder?
+    /// Claims in flight: request id → node index.
+    var pendingClaims: [UInt64: Int] = [:]
+    /// The attacker's capture of a signed heartbeat, for the replay attack.
+    var capturedHeartbeat: APIRequest?
+    var attackReplies: [UInt64: APIResponse] = [:]
+    /// Named partitions in force.
+    var partitions: [String: PartitionID] = [:]
+
+    public init(_ config: WorldConfig) {
+        self.config = config
+        sim = Simulation(seed: config.seed)
+        sim.network.defaultLink = config.link
+        store = EmbeddedStore(seed: config.seed, triggerInstalled: !config.profile.has(.missingTrigger))
+        switch config.signatures {
+        case .ed25519: scheme = Ed25519()
+        case .standIn: scheme = StandInSignatureScheme()
+        }
+        handlers = RequestHandlers(profile: config.profile, hasher: SodiumSHA256(), scheme: scheme)
+        observer = Observer(profile: config.profile, compute: config.compute)
+        environment = sim.addActor(named: "environment")
+        roles.append(.environment)
+        consoleActor = sim.addActor(named: "console")
+        roles.append(.console)
+        storeActor = sim.addActor(named: "store")
+        roles.append(.store)
+        bootStore()
+        for (guild, members) in config.guilds { observer.guildMembers[guild] = Array(Set(members)).sorted() }
+        registerUsers()
+        seedStaleConfigs()
+        for _ in 0..<config.sentinels { addSentinel() }
+        for (i, user) in config.users.enumerated() { addPortal(user, index: i) }
+        for spec in config.nodes { addNode(spec) }
+    }
+
+    /// The system's wall clock as `actor` reads it now.
+    @inlinable func now(_ actor: ActorID) -> Timestamp {
+        WorldTime.timestamp(sim.localTime(of: actor))
+    }
+
+    mutating func takeRequestID() -> UInt64 {
+        defer { nextRequestID += 1 }
+        return nextRequestID
+    }
+
+    // MARK: Running
+
+    /// Runs until no event is left or the next one is later than `horizon`; stops early at
+    /// the first invariant violation when `stopOnViolation`.
+    @discardableResult
+    public mutating func run(until horizon: SimInstant, stopOnViolation: Bool = true) -> Bool {
+        while let event = sim.next(until: horizon) {
+            if let recorder = traceRecorder {
+                recorder.record(event, index: sim.eventsDelivered, digest: sim.digest)
+            }
+            dispatch(event)
+            if stopOnViolation && observer.firstViolation != nil { return false }
+        }
+        if sim.now < horizon { sim.advance(to: horizon) }
+        observer.finish(store: store)
+        return observer.firstViolation == nil
+    }
+
+    mutating func dispatch(_ e: Delivered<WorldEvent>) {
+        observer.noteEvent(e)
+        switch roles[Int(e.actor.index)] {
+        case .store: storeReceive(e)
+        case .sentinel(let i): sentinelReceive(i, e)
+        case .node(let i): nodeReceive(i, e)
+        case .portal(let i): portalReceive(i, e)
+        case .environment: environmentReceive(e)
+        case .console: consoleReceive(e)
+        }
+    }
+
+    /// Schedules a control action at a virtual instant for an actor (or the environment).
+    public mutating func schedule(_ action: ControlAction, at t: SimInstant, for actor: ActorID? = nil) {
+        sim.schedule(at: t, for: actor ?? environment, .control(action))
+    }
+
+    public func actor(ofNode i: Int) -> ActorID { nodes[i].actor }
+    public func actor(ofSentinel i: Int) -> ActorID { sentinels[i].actor }
+    public var nodeCount: Int { nodes.count }
+    public var sentinelCount: Int { sentinels.count }
+}

@@ -1,0 +1,92 @@
+import Engine
+import System
+
+/// Everything a run is made of, as data: the same config and seed give the same run.
+public struct WorldConfig: Sendable {
+    public var seed: UInt64
+    public var profile: Profile
+    public var sentinels = 1
+    public var nodes: [NodeSpec] = []
+    public var users: [UserSpec] = []
+    /// Discord guilds and their members (ground truth; sentinels learn it through events).
+    public var guilds: [String: [UInt64]] = [:]
+    /// The default link between any two actors.
+    public var link: LinkModel = .standard
+    /// Signature primitive: Ed25519 (libsodium) by default; the stand-in for very large fleets.
+    public var signatures: SignatureChoice = .ed25519
+    /// How nodes compute a chunk: the real DPS model, or its drawn duration and a cheap
+    /// deterministic result with the model's statistics (fleets of thousands).
+    public var compute: ComputeChoice = .realModel
+    /// The time one chunk of 1,000 iterations takes (the fleet workload's LogNormal, median 20 s).
+    public var chunkDuration: DurationDistribution = .logNormal(median: .seconds(Int64(20)), sigma: 0.5)
+    /// Random node crashes: mean time between crashes per node (nil: none) and restart delay.
+    public var nodeCrashMean: SimDuration? = nil
+    public var nodeRestartDelay: SimDuration = .seconds(Int64(300))
+    /// Configs already in the store when the run starts, created and last used eight days
+    /// earlier and referenced by no job (what the hourly clean-up deletes).
+    public var staleConfigs: [JSONValue] = []
+    /// Requests without an answer after this long are retried by their client.
+    public var requestTimeout: Interval = .seconds(10)
+
+    public init(seed: UInt64, profile: Profile) {
+        self.seed = seed
+        self.profile = profile
+    }
+}
+
+public enum SignatureChoice: String, Sendable {
+    case ed25519
+    case standIn = "stand-in"
+}
+
+public enum ComputeChoice: String, Sendable {
+    case realModel = "real"
+    case standIn = "stand-in"
+}
+
+/// One node of the fleet.
+public struct NodeSpec: Sendable {
+    public var name: String
+    public var totalCores = 4
+    public var maxParallel = 4
+    /// Software version; versions below `NodeSpec.signingVersion` behave as today's nodes.
+    public var version = NodeSpec.currentVersion
+    /// Index into `WorldConfig.users` of the user who claims it (nil: stays unclaimed).
+    public var owner: Int? = 0
+    /// Users (indices) granted a `user` permission on it.
+    public var permittedUsers: [Int] = []
+    /// When it first boots.
+    public var bootAt: SimDuration = .zero
+
+    public static let currentVersion = "2.0.0"
+    public static let legacyVersion = "1.4.2"
+
+    public init(name: String) { self.name = name }
+
+    /// Whether this version signs its requests.
+    public var signs: Bool { !version.hasPrefix("1.") }
+}
+
+/// A portal user and what they submit.
+public struct UserSpec: Sendable {
+    public var name: String
+    public var discordID: UInt64?
+    public var submissions: [SubmissionSpec] = []
+    public init(name: String, discordID: UInt64? = nil) {
+        self.name = name
+        self.discordID = discordID
+    }
+}
+
+public struct SubmissionSpec: Sendable {
+    public var at: SimDuration
+    public var config: JSONValue
+    public var iterations: Int
+    public var accessType: AccessType = .public
+    public var discordServerID: String? = nil
+    public init(at: SimDuration, config: JSONValue, iterations: Int) {
+        self.at = at
+        self.config = config
+        self.iterations = iterations
+    }
+}

@@ -1,0 +1,102 @@
+import Engine
+import System
+
+/// Every event of a simulated run: messages between the roles, their timers, and the control
+/// events of a scenario (faults and workload). Plain data, so events cost no allocation of
+/// their own beyond their contents, fold into the run digest and print as trace lines.
+public enum WorldEvent: TraceablePayload, Sendable {
+    // Requests to the store's API (the edge functions) and their answers.
+    case api(id: UInt64, APIRequest)
+    case apiReply(id: UInt64, APIResponse)
+    // The sentinel's statements on its store connection.
+    case storeCall(id: UInt64, StoreCall)
+    case storeReply(id: UInt64, StoreReply)
+    // LISTEN/NOTIFY.
+    case listen
+    case listenAck
+    case listenLost
+    case notify(StoreNotification)
+    /// The realtime push of an assignment to its node (the store's change feed).
+    case assignment(ChunkAssignment)
+    // Timers.
+    case wake
+    case cron(CronJob)
+    case nodeTimer(NodeTimer)
+    case computed(ChunkID, attempt: Int, ChunkResult)
+    case portalTimer(PortalTimer)
+    // Scenario control.
+    case control(ControlAction)
+
+    /// A short stable name per case, for traces and counts.
+    public var kind: String {
+        switch self {
+        case .api: return "api"
+        case .apiReply: return "api_reply"
+        case .storeCall: return "store_call"
+        case .storeReply: return "store_reply"
+        case .listen: return "listen"
+        case .listenAck: return "listen_ack"
+        case .listenLost: return "listen_lost"
+        case .notify: return "notify"
+        case .assignment: return "assignment"
+        case .wake: return "wake"
+        case .cron: return "cron"
+        case .nodeTimer: return "node_timer"
+        case .computed: return "computed"
+        case .portalTimer: return "portal_timer"
+        case .control: return "control"
+        }
+    }
+
+    public func fold(into d: inout TraceDigest) {
+        switch self {
+        case .api(let id, let r):
+            d.fold(1); d.fold(id); d.fold(r.method); d.fold(r.path); d.fold(r.body)
+        case .apiReply(let id, let r):
+            d.fold(2); d.fold(id); d.fold(r.status); d.fold(r.body)
+        case .storeCall(let id, let c):
+            d.fold(3); d.fold(id); d.fold(String(describing: c))
+        case .storeReply(let id, let r):
+            d.fold(4); d.fold(id); foldReply(r, &d)
+        case .listen: d.fold(5)
+        case .listenAck: d.fold(6)
+        case .listenLost: d.fold(7)
+        case .notify(let n): d.fold(8); d.fold(n.payload)
+        case .assignment(let a):
+            d.fold(9); d.fold(a.chunkID.raw.high); d.fold(a.chunkID.raw.low); d.fold(a.attempt)
+            d.fold(a.nodeID.raw.high); d.fold(a.nodeID.raw.low)
+        case .wake: d.fold(10)
+        case .cron(let j): d.fold(11); d.fold(j.rawValue)
+        case .nodeTimer(let t): d.fold(12); d.fold(String(describing: t))
+        case .computed(let c, let attempt, let r):
+            d.fold(13); d.fold(c.raw.high); d.fold(c.raw.low); d.fold(attempt); d.fold(r.iterations); d.fold(r.meanDPS)
+        case .portalTimer(let t): d.fold(14); d.fold(String(describing: t))
+        case .control(let a): d.fold(15); d.fold(String(describing: a))
+        }
+    }
+
+    private func foldReply(_ r: StoreReply, _ d: inout TraceDigest) {
+        switch r {
+        case .snapshot(let s):
+            d.fold(1); d.fold(s.chunks.count); d.fold(s.nodes.count); d.fold(s.morePending)
+            for c in s.chunks { d.fold(c.pendingSeq) }
+        case .applied(let a):
+            d.fold(2); d.fold(a.count)
+            for x in a { d.fold(x.chunkID.raw.low); d.fold(x.nodeID.raw.low); d.fold(x.attempt) }
+        case .reclaimed(let ids):
+            d.fold(3); d.fold(ids.count)
+            for x in ids { d.fold(x.raw.low) }
+        case .gauges(let g):
+            d.fold(4); d.fold(g.pendingChunks); d.fold(g.runningChunks); d.fold(g.onlineNodes)
+        case .failed(let e):
+            d.fold(5); d.fold(e.description)
+        }
+    }
+}
+
+/// The store's scheduled functions (pg_cron).
+public enum CronJob: String, Sendable, CaseIterable {
+    case reapStaleChunks = "reap_stale_chunks"
+    case markNodesOffline = "mark_nodes_offline"
+    case cleanupStaleData = "cleanup_stale_data"
+}

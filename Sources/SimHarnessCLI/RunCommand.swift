@@ -1,0 +1,103 @@
+import ArgumentParser
+import Engine
+import Scenarios
+import SimHarness
+import System
+
+/// `simharness run`: one scenario, or all of them under every profile they are checked under.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run scenarios and check their expectations (exit 0 only if all are met).")
+
+    @Argument(help: "Scenario names (see `simharness list`).")
+    var scenarios: [String] = []
+
+    @Flag(help: "Every scenario, under fixed, legacy and fixed plus each defect it exposes.")
+    var all = false
+
+    @Option(help: "Profile: fixed, legacy or fixed+<defect>. Default: every profile the scenario is checked under.")
+    var profile: String?
+
+    @Option(help: "Seed.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "One JSON object per run on stdout.")
+    var json = false
+
+    @Flag(help: "Print the violations of each run.")
+    var verbose = false
+
+    func run() throws {
+        let chosen: [Scenario]
+        if all || scenarios.isEmpty {
+            chosen = Catalogue.all
+        } else {
+            chosen = try scenarios.map { name in
+                guard let s = Catalogue.named(name) else { throw ValidationError("no scenario named \(name)") }
+                return s
+            }
+        }
+        var failures = 0
+        var runs = 0
+        for scenario in chosen {
+            let profiles: [Profile]
+            if let name = profile {
+                guard let p = Profile.named(name) else { throw ValidationError("no profile named \(name)") }
+                profiles = [p]
+            } else {
+                profiles = scenario.checkedProfiles
+            }
+            for p in profiles {
+                let verdict = scenario.check(seed: seed, profile: p)
+                runs += 1
+                if !verdict.passed { failures += 1 }
+                if json {
+                    print(VerdictReport.json(verdict))
+                } else {
+                    print(VerdictReport.line(verdict))
+                    if verbose || !verdict.passed {
+                        for v in verdict.outcome.violations.prefix(8) { print("    \(v)") }
+                    }
+                }
+            }
+        }
+        if !json { print("\(runs - failures) passed, \(failures) failed") }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// How verdicts print.
+enum VerdictReport {
+    static func line(_ v: Verdict) -> String {
+        let o = v.outcome
+        let mark = v.passed ? "ok  " : "FAIL"
+        let expect = v.mustBeClean ? "expect clean" : "expect " + v.expected.map(\.rawValue).joined(separator: ",")
+        let got = v.violated.isEmpty ? "clean" : v.violated.map(\.rawValue).joined(separator: ",")
+        return "\(mark) \(v.scenario) [\(v.profile)] seed=\(v.seed) \(expect); got \(got); jobs \(o.jobsCompleted)/\(o.jobsTotal) events=\(o.events) sim=\(Int(o.simSeconds))s digest=\(o.digest)"
+    }
+
+    static func json(_ v: Verdict) -> String {
+        let o = v.outcome
+        let fields: [String: JSONValue] = [
+            "scenario": .string(v.scenario), "profile": .string(v.profile), "seed": .number(Double(v.seed)),
+            "passed": .bool(v.passed),
+            "expected": .array(v.expected.map { .string($0.rawValue) }),
+            "violated": .array(v.violated.map { .string($0.rawValue) }),
+            "jobsTotal": .number(Double(o.jobsTotal)), "jobsCompleted": .number(Double(o.jobsCompleted)),
+            "events": .number(Double(o.events)), "simSeconds": .number(o.simSeconds), "digest": .string("\(o.digest)"),
+            "jobLatencyP50": .number(o.measures.jobLatencyP50), "jobLatencyP99": .number(o.measures.jobLatencyP99),
+        ]
+        return JSONValue.object(fields).canonicalString
+    }
+}
+
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the scenarios.")
+    func run() {
+        for s in Catalogue.all {
+            let exposes = s.exposes.isEmpty ? "" : "  exposes: " + s.exposes.map(\.rawValue).joined(separator: ", ")
+            print("\(s.name): \(s.summary)\(exposes)")
+        }
+    }
+}
