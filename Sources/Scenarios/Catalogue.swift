@@ -6,7 +6,7 @@ import System
 public enum Catalogue {
     public static let all: [Scenario] = [
         happyPath, nodeCrash, networkBlip, attacks, blueGreen, racySubmissions, storeRestart, sentinelCrash,
-        lossyNetwork, clockSkew, accessControl, nodeHang, rollingUpgrade, fleet,
+        lossyNetwork, clockSkew, accessControl, nodeHang, rollingUpgrade, Swarm.scenario, fleet,
     ]
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }

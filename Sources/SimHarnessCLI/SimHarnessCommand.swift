@@ -13,6 +13,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the hot paths.",
-        subcommands: [EngineBench.self]
+        subcommands: [EngineBench.self, FleetBench.self]
     )
 }

@@ -23,7 +23,8 @@ extension World {
                 discordServerID: $0.discordServerID, at: WorldTime.timestamp(SimInstant.zero + $0.at))
         }
         let settings = PortalUser.Settings(
-            userID: userID(index), profile: config.profile, requestTimeout: config.requestTimeout)
+            userID: userID(index), profile: config.profile, pollInterval: config.pollInterval,
+            requestTimeout: config.requestTimeout)
         portals.append(PortalHost(actor: actor, user: PortalUser(settings: settings, submissions: submissions)))
         feedPortal(i, .start)
     }

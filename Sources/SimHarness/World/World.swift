@@ -98,15 +98,21 @@ public struct World {
     // MARK: Running
 
     /// Runs until no event is left or the next one is later than `horizon`; stops early at
-    /// the first invariant violation when `stopOnViolation`.
+    /// the first invariant violation when `stopOnViolation`, and right after the event that
+    /// completes the `stopAfterCompletedJobs`-th job when that is set (the fleet workload).
     @discardableResult
-    public mutating func run(until horizon: SimInstant, stopOnViolation: Bool = true) -> Bool {
+    public mutating func run(until horizon: SimInstant, stopOnViolation: Bool = true, stopAfterCompletedJobs: Int? = nil) -> Bool {
+        let jobTarget = stopAfterCompletedJobs ?? .max
         while let event = sim.next(until: horizon) {
             if let recorder = traceRecorder {
                 recorder.record(event, index: sim.eventsDelivered, digest: sim.digest)
             }
             dispatch(event)
             if stopOnViolation && observer.firstViolation != nil { return false }
+            if store.jobCount(.completed) >= jobTarget {
+                observer.finish(store: store)
+                return observer.firstViolation == nil
+            }
         }
         if sim.now < horizon { sim.advance(to: horizon) }
         observer.finish(store: store)

@@ -25,6 +25,8 @@ public struct WorldConfig: Sendable {
     /// Configs already in the store when the run starts, created and last used eight days
     /// earlier and referenced by no job (what the hourly clean-up deletes).
     public var staleConfigs: [JSONValue] = []
+    /// How often portal users poll each job (the portal's `useJob` polls every 2 s).
+    public var pollInterval: Interval = .seconds(2)
     /// Requests without an answer after this long are retried by their client.
     public var requestTimeout: Interval = .seconds(10)
 

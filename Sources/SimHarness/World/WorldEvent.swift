@@ -55,7 +55,7 @@ public enum WorldEvent: TraceablePayload, Sendable {
         case .apiReply(let id, let r):
             d.fold(2); d.fold(id); d.fold(r.status); d.fold(r.body)
         case .storeCall(let id, let c):
-            d.fold(3); d.fold(id); d.fold(String(describing: c))
+            d.fold(3); d.fold(id); foldCall(c, &d)
         case .storeReply(let id, let r):
             d.fold(4); d.fold(id); foldReply(r, &d)
         case .listen: d.fold(5)
@@ -67,11 +67,34 @@ public enum WorldEvent: TraceablePayload, Sendable {
             d.fold(a.nodeID.raw.high); d.fold(a.nodeID.raw.low)
         case .wake: d.fold(10)
         case .cron(let j): d.fold(11); d.fold(j.rawValue)
-        case .nodeTimer(let t): d.fold(12); d.fold(String(describing: t))
+        case .nodeTimer(let t):
+            d.fold(12)
+            switch t {
+            case .heartbeat: d.fold(0)
+            case .requestTimeout(let id): d.fold(1); d.fold(id)
+            case .retry(let id): d.fold(2); d.fold(id)
+            }
         case .computed(let c, let attempt, let r):
             d.fold(13); d.fold(c.raw.high); d.fold(c.raw.low); d.fold(attempt); d.fold(r.iterations); d.fold(r.meanDPS)
-        case .portalTimer(let t): d.fold(14); d.fold(String(describing: t))
+        case .portalTimer(let t):
+            d.fold(14)
+            switch t {
+            case .submit: d.fold(0)
+            case .poll(let i): d.fold(1); d.fold(i)
+            case .requestTimeout(let id): d.fold(2); d.fold(id)
+            }
         case .control(let a): d.fold(15); d.fold(String(describing: a))
+        }
+    }
+
+    private func foldCall(_ c: StoreCall, _ d: inout TraceDigest) {
+        switch c {
+        case .snapshot(let limit, let since): d.fold(1); d.fold(limit); d.fold(since.micros)
+        case .apply(let plan, let guarded):
+            d.fold(2); d.fold(guarded); d.fold(plan.count)
+            for p in plan { d.fold(p.chunkID.raw.low); d.fold(p.nodeID.raw.low) }
+        case .reclaimSilent(let since): d.fold(3); d.fold(since.micros)
+        case .gauges(let since): d.fold(4); d.fold(since.micros)
         }
     }
 
