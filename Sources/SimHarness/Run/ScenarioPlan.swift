@@ -55,17 +55,20 @@ public struct RunOutcome: Sendable {
     public var simSeconds: Double
     public var jobsTotal: Int
     public var jobsCompleted: Int
+    /// The sampled timeline, when the run was asked for one (reports).
+    public var timeline: Timeline? = nil
 
     public var violated: [Invariant] { Array(Set(violations.map(\.invariant))).sorted() }
 }
 
 extension World {
     /// Builds the world of a plan, schedules its actions and runs it to the horizon.
-    public static func run(_ plan: RunPlan, stopOnViolation: Bool = false, trace: TraceRecorder? = nil) -> (World, RunOutcome) {
+    public static func run(_ plan: RunPlan, stopOnViolation: Bool = false, trace: TraceRecorder? = nil, timeline: Timeline? = nil) -> (World, RunOutcome) {
         var world = World(plan.world)
         world.observer.livenessDeadline = plan.livenessDeadline
         world.observer.disabled = plan.disabled
         world.traceRecorder = trace
+        world.timeline = timeline
         for a in plan.actions {
             world.schedule(a.action, at: SimInstant.zero + a.at, for: world.resolve(a.target))
         }
@@ -74,7 +77,7 @@ extension World {
             violations: world.observer.violations, measures: world.observer.measures, digest: world.sim.digest,
             events: world.sim.eventsDelivered, simSeconds: world.sim.now.seconds,
             jobsTotal: world.store.allJobs.count,
-            jobsCompleted: world.store.jobCount(.completed))
+            jobsCompleted: world.store.jobCount(.completed), timeline: world.timeline)
         return (world, outcome)
     }
 }

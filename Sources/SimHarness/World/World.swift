@@ -51,6 +51,8 @@ public struct World {
     public var observer: Observer
     /// Set to record the run's trace lines.
     public var traceRecorder: TraceRecorder?
+    /// Set to sample pending/running chunks, online nodes and delays for reports (Timeline.swift).
+    public var timeline: Timeline?
     /// Claims in flight: request id → node index.
     var pendingClaims: [UInt64: Int] = [:]
     /// The attacker's capture of a signed heartbeat, for the replay attack.
@@ -107,14 +109,17 @@ public struct World {
             if let recorder = traceRecorder {
                 recorder.record(event, index: sim.eventsDelivered, digest: sim.digest)
             }
+            if timeline != nil { sampleTimeline(before: event.time) }
             dispatch(event)
             if stopOnViolation && observer.firstViolation != nil { return false }
             if store.jobCount(.completed) >= jobTarget {
+                finishTimeline(at: sim.now)
                 observer.finish(store: store)
                 return observer.firstViolation == nil
             }
         }
         if sim.now < horizon { sim.advance(to: horizon) }
+        finishTimeline(at: sim.now)
         observer.finish(store: store)
         return observer.firstViolation == nil
     }
