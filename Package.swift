@@ -57,6 +57,10 @@ let package = Package(
             dependencies: ["Engine"]
         ),
         .testTarget(
+            name: "SimHarnessTests",
+            dependencies: ["Engine", "System", "SimHarness", "Scenarios"]
+        ),
+        .testTarget(
             name: "SystemTests",
             dependencies: [
                 "System",

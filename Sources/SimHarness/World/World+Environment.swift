@@ -52,3 +52,12 @@ extension World {
         }
     }
 }
+
+extension World {
+    /// Delivers a message as if `from` had sent it, after `delay`, bypassing the link model: a
+    /// rogue or buggy client (a scheduler that ignores eligibility, say), for runs built to
+    /// break an invariant on purpose.
+    public mutating func inject(_ payload: WorldEvent, from: ActorID, to: ActorID, after delay: SimDuration = .milliseconds(1)) {
+        sim.deliver(from: from, to: to, after: delay, payload)
+    }
+}
