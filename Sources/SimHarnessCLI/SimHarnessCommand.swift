@@ -5,7 +5,10 @@ struct SimHarnessCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simharness",
         abstract: "Deterministic simulation testing for the distributed job system.",
-        subcommands: [ListCommand.self, RunCommand.self, BenchCommand.self, DemoCommand.self]
+        subcommands: [
+            ListCommand.self, RunCommand.self, RecordCommand.self, ReplayCommand.self, DiffCommand.self, ShrinkCommand.self,
+            BenchCommand.self, DemoCommand.self,
+        ]
     )
 }
 
