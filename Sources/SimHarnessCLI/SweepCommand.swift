@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import Scenarios
+import SimHarness
+import System
+
+/// `simharness sweep`: many seeds of many scenarios in parallel worker processes, with a
+/// summary of violations by invariant and by scenario/profile.
+///
+/// Exit codes (what CI can rely on): 0 every run met its expectation; 1 some run did not (or
+/// crashed); 2 the sweep could not be carried out (a worker would not start or spoke nonsense);
+/// 64 bad usage.
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run many seeds in parallel worker processes; summarize violations by invariant.",
+        discussion: """
+            Seeds are dealt to shards round-robin by position (position % n == i, 0-based). Without \
+            --shard, JOB_COMPLETION_INDEX (Kubernetes Indexed Job) with --shard-count or SHARD_COUNT \
+            selects the shard. The summary (--json, --out) is identical whatever --workers is; merge \
+            shard summaries with `simharness merge`.
+            Exit: 0 all runs met their expectation, 1 some did not, 2 the sweep could not run.
+            """)
+
+    @Option(help: "Comma-separated scenario names (default: all).")
+    var scenarios: String?
+
+    @Flag(help: "Every scenario (the default).")
+    var all = false
+
+    @Option(help: "Comma-separated profiles (fixed, legacy, fixed+<defect>). Default: each scenario's checked profiles.")
+    var profiles: String?
+
+    @Option(help: "Seeds: a..b (inclusive) and single seeds, comma-separated.")
+    var seeds: String = "1..20"
+
+    @Option(help: "Worker processes (default: the number of cores).")
+    var workers: Int?
+
+    @Option(help: "This shard only: i/n, 0-based.")
+    var shard: String?
+
+    @Option(name: .customLong("shard-count"), help: "Shard count when the index comes from JOB_COMPLETION_INDEX.")
+    var shardCount: Int?
+
+    @Flag(help: "Print the summary as JSON on stdout.")
+    var json = false
+
+    @Option(help: "Write the JSON summary to this file.")
+    var out: String?
+
+    func validate() throws {
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if all && scenarios != nil { throw ValidationError("--all and --scenarios exclude each other") }
+    }
+
+    func run() throws {
+        let plan = try makePlan()
+        let keys = plan.keys
+        let workerCount = min(workers ?? ProcessInfo.processInfo.activeProcessorCount, max(1, keys.count))
+        let tasks = SweepTask.batches(cells: plan.cells, seeds: plan.shard.select(plan.seeds.seeds), workers: workerCount)
+        var progress = SweepProgress(total: keys.count, label: "sweep")
+        let pool = SweepPool(executable: SweepPool.ownExecutable(), workers: workerCount)
+        let records: [RunRecord]
+        do {
+            records = try pool.run(tasks) { done, failed in progress.update(done: done, failed: failed) }
+        } catch {
+            progress.finish("sweep aborted")
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        progress.finish("\(records.count) runs on \(workerCount) workers")
+        let summary = SweepSummary(plan: plan, runs: records)
+        try SweepOutput.emit(summary, json: json, out: out)
+        // Every planned run must have reported (a crashed one reports as failed).
+        let reported = Set(summary.runs.map(\.key))
+        if keys.contains(where: { !reported.contains($0) }) { throw ExitCode(2) }
+        if summary.failed > 0 { throw ExitCode(1) }
+    }
+
+    func makePlan() throws -> SweepPlan {
+        let chosen: [Scenario]
+        if let scenarios {
+            chosen = try scenarios.split(separator: ",").map { name in
+                guard let s = Catalogue.named(String(name)) else { throw ValidationError("no scenario named \(name)") }
+                return s
+            }
+        } else {
+            chosen = Catalogue.all
+        }
+        let fixedProfiles: [Profile]? = try profiles.map { list in
+            try list.split(separator: ",").map { name in
+                guard let p = Profile.named(String(name)) else { throw ValidationError("no profile named \(name)") }
+                return p
+            }
+        }
+        var cells: [Cell] = []
+        for s in chosen {
+            for p in fixedProfiles ?? s.checkedProfiles {
+                let c = Cell(scenario: s.name, profile: p.name)
+                if !cells.contains(c) { cells.append(c) }
+            }
+        }
+        do {
+            let seedSet = try SeedSet(seeds)
+            let shard = try Shard.resolve(flag: shard, countFlag: shardCount, environment: ProcessInfo.processInfo.environment)
+            return SweepPlan(cells: cells, seeds: seedSet, shard: shard)
+        } catch let e as SeedSet.ParseError {
+            throw ValidationError(e.description)
+        } catch let e as Shard.ParseError {
+            throw ValidationError(e.description)
+        }
+    }
+}
+
+/// Where a summary goes: JSON or the human tables on stdout, and the JSON file.
+enum SweepOutput {
+    static func emit(_ summary: SweepSummary, json: Bool, out: String?) throws {
+        if let out {
+            do { try summary.jsonText.write(toFile: out, atomically: true, encoding: .utf8) } catch {
+                throw ValidationError("cannot write \(out): \(error.localizedDescription)")
+            }
+        }
+        if json { print(summary.jsonText, terminator: "") } else { print(SweepText.summary(summary)) }
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Scenarios
+import SimHarness
+import System
+
+/// `simharness sweep-worker` (hidden): what `sweep` runs in each worker process. Runs one
+/// scenario under one profile for the given seeds, in order, and prints one JSON line per run
+/// (a `RunRecord`) as soon as it is done, so the parent can count progress and, if this
+/// process dies, tell which seed it died on.
+struct SweepWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep-worker",
+        abstract: "Run one scenario/profile for some seeds; one JSON line per run (used by `sweep`).",
+        shouldDisplay: false)
+
+    @Option(help: "Scenario name.")
+    var scenario: String
+
+    @Option(help: "Profile name.")
+    var profile: String
+
+    @Option(help: "Seeds, comma-separated (ranges a..b allowed).")
+    var seeds: String
+
+    func run() throws {
+        guard let s = Catalogue.named(scenario) else { throw ValidationError("no scenario named \(scenario)") }
+        guard let p = Profile.named(profile) else { throw ValidationError("no profile named \(profile)") }
+        let set: SeedSet
+        do { set = try SeedSet(seeds) } catch { throw ValidationError(error.description) }
+        for seed in set.seeds {
+            // Unbuffered, so the parent sees each run as it ends.
+            FileHandle.standardOutput.write(Data((RunRecord(s.check(seed: seed, profile: p)).jsonLine + "\n").utf8))
+        }
+    }
+}
+
+extension RunRecord {
+    /// The record of a checked run.
+    init(_ v: Verdict) {
+        let o = v.outcome
+        self.init(
+            key: RunKey(scenario: v.scenario, profile: v.profile, seed: v.seed), passed: v.passed,
+            mustBeClean: v.mustBeClean, expected: v.expected.map(\.rawValue), violated: v.violated.map(\.rawValue),
+            firstViolation: o.violations.first?.description, digest: "\(o.digest)", events: o.events,
+            simSeconds: o.simSeconds, jobsTotal: o.jobsTotal, jobsCompleted: o.jobsCompleted,
+            jobLatencyP50: o.measures.jobLatencyP50, jobLatencyP99: o.measures.jobLatencyP99)
+    }
+}
