@@ -211,24 +211,31 @@ struct HandlerTests {
             == .missingField("configHash"))
         let unknown = racy.portal("/job-create", ["configHash": .string(HandlerBench.configHash.hex), "iterations": 10, "accessType": "public"])
         #expect(unknown.error == .store(.configNotFound(HandlerBench.configHash)) && unknown.status == 404)
-        #expect(racy.portal("/config-upsert", ["config": HandlerBench.config]).status == 200)
-        // Between the two calls, a cleanup finds the config unused (the portal's first call
-        // came from a machine whose clock is days behind) and deletes it.
+        // The config was first submitted eight days ago and never run. Today's upsert ignores
+        // the duplicate, so its last_used_at stays old, and the hourly cleanup that runs between
+        // the portal's two calls deletes it.
         racy.now = F.t0 - .days(8)
-        _ = racy.portal("/config-upsert", ["config": HandlerBench.config])
+        #expect(racy.portal("/config-upsert", ["config": HandlerBench.config]).status == 200)
+        racy.now = F.t0
+        #expect(racy.portal("/config-upsert", ["config": HandlerBench.config]).status == 200)
         _ = try racy.store.cleanupStaleData(
             unclaimedBefore: F.t0, offlineBefore: F.t0, unusedConfigBefore: F.t0 - .days(7), now: F.t0)
-        racy.now = F.t0
         let lost = racy.portal("/job-create", ["configHash": .string(HandlerBench.configHash.hex), "iterations": 10, "accessType": "public"])
         #expect(lost.error == .store(.configNotFound(HandlerBench.configHash)))
         #expect(racy.portal("/job-create", ["configHash": "XYZ", "iterations": 10, "accessType": "public"]).error
             == .invalidField(field: "configHash", expected: "64 lowercase hex digits"))
 
-        // Fixed: one call, nothing to lose.
+        // Fixed: the same history loses nothing, since the upsert and the job are one call.
         var fixed = HandlerBench()
         #expect(fixed.portal("/job-create", ["configHash": .string(HandlerBench.configHash.hex), "iterations": 10, "accessType": "public"]).error
             == .missingField("config"))
+        fixed.now = F.t0 - .days(8)
+        #expect(fixed.portal("/config-upsert", ["config": HandlerBench.config]).status == 200)
+        fixed.now = F.t0
+        _ = try fixed.store.cleanupStaleData(
+            unclaimedBefore: F.t0, offlineBefore: F.t0, unusedConfigBefore: F.t0 - .days(7), now: F.t0)
         _ = try fixed.createJob(iterations: 10)
+        #expect(fixed.store.config(HandlerBench.configHash)?.lastUsedAt == F.t0)
     }
 
     // MARK: Nodes

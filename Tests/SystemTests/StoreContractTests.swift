@@ -163,9 +163,12 @@ struct StoreContractTests {
     func configUpsertInsertsThenTouches(kind: StoreKind) throws {
         var store = kind.make()
         #expect(try store.upsertConfig(F.config(1), checkThenInsert: false, now: F.t0))
-        #expect(try !store.upsertConfig(F.config(1), checkThenInsert: true, now: F.t0 + .hours(1)))
+        #expect(try !store.upsertConfig(F.config(1), checkThenInsert: false, now: F.t0 + .hours(1)))
         let row = try #require(store.config(F.config(1).hash))
         #expect(row.createdAt == F.t0 && row.lastUsedAt == F.t0 + .hours(1))
+        // Today's racy upsert ignores the duplicate: last_used_at is not refreshed.
+        #expect(try !store.upsertConfig(F.config(1), checkThenInsert: true, now: F.t0 + .hours(2)))
+        #expect(store.config(F.config(1).hash)?.lastUsedAt == F.t0 + .hours(1))
         #expect(row.canonicalJSON == F.config(1).canonicalJSON)
         #expect(try store.upsertConfig(F.config(2), checkThenInsert: true, now: F.t0))
         // The two-call path: the job needs the config to exist, and does not re-insert it.
