@@ -34,16 +34,21 @@ public struct NetworkStats: Sendable, Equatable {
 public struct SimNetwork: Sendable {
     public var defaultLink: LinkModel = .standard
     /// Per-direction overrides, looked up only (never iterated), keyed by (from, to).
-    var linkOverrides: [UInt64: LinkModel] = [:]
+    @usableFromInline var linkOverrides: [UInt64: LinkModel] = [:]
     /// Bit g set when the actor belongs to group g.
-    var membership: [UInt64] = []
+    @usableFromInline var membership: [UInt64] = []
     var groupCount: UInt8 = 0
-    struct Rule: Sendable {
-        let id: UInt32
-        let fromMask: UInt64
-        let toMask: UInt64
+    @usableFromInline struct Rule: Sendable {
+        @usableFromInline let id: UInt32
+        @usableFromInline let fromMask: UInt64
+        @usableFromInline let toMask: UInt64
+        @usableFromInline init(id: UInt32, fromMask: UInt64, toMask: UInt64) {
+            self.id = id
+            self.fromMask = fromMask
+            self.toMask = toMask
+        }
     }
-    var rules: [Rule] = []
+    @usableFromInline var rules: [Rule] = []
     var nextRuleID: UInt32 = 0
     public var stats = NetworkStats()
 
@@ -98,7 +103,7 @@ public struct SimNetwork: Sendable {
     public var activePartitions: Int { Set(rules.map(\.id)).count }
 
     /// Whether a message from `from` to `to` would be cut by a partition now.
-    public func isCut(from: ActorID, to: ActorID) -> Bool {
+    @inlinable public func isCut(from: ActorID, to: ActorID) -> Bool {
         if rules.isEmpty { return false }
         let f = Int(from.index) < membership.count ? membership[Int(from.index)] : 0
         let t = Int(to.index) < membership.count ? membership[Int(to.index)] : 0
@@ -107,26 +112,36 @@ public struct SimNetwork: Sendable {
     }
 
     /// Decides the fate of one message, drawing from `rng` (the sender's network stream).
+    /// Inlined into `Simulation.send`; the link is read in place, not copied, on the common path
+    /// (no per-link overrides).
+    @inlinable
     public mutating func route<R: RandomSource>(from: ActorID, to: ActorID, rng: inout R) -> Routing {
-        stats.sent += 1
-        if isCut(from: from, to: to) {
-            stats.partitioned += 1
+        stats.sent &+= 1
+        if !rules.isEmpty && isCut(from: from, to: to) {
+            stats.partitioned &+= 1
             return .partitioned
         }
-        let link = linkOverrides.isEmpty ? defaultLink : (linkOverrides[Self.key(from, to)] ?? defaultLink)
+        if linkOverrides.isEmpty {
+            return Self.decide(defaultLink, rng: &rng, stats: &stats)
+        }
+        return Self.decide(linkOverrides[Self.key(from, to)] ?? defaultLink, rng: &rng, stats: &stats)
+    }
+
+    @inlinable
+    static func decide<R: RandomSource>(_ link: LinkModel, rng: inout R, stats: inout NetworkStats) -> Routing {
         if link.loss > 0 && rng.bernoulli(link.loss) {
-            stats.lost += 1
+            stats.lost &+= 1
             return .lost
         }
         var first = link.latency.draw(&rng)
         if link.reorder > 0 && rng.bernoulli(link.reorder) {
             first = first + link.reorderDelay.draw(&rng)
-            stats.reordered += 1
+            stats.reordered &+= 1
         }
         var second: SimDuration? = nil
         if link.duplication > 0 && rng.bernoulli(link.duplication) {
             second = link.latency.draw(&rng)
-            stats.duplicated += 1
+            stats.duplicated &+= 1
         }
         return .deliver(first: first, second: second)
     }

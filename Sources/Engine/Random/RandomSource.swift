@@ -53,7 +53,8 @@ public struct Xoshiro256StarStar: RandomSource, Sendable {
         return result
     }
 
-    @inlinable func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+    /// Unchecked shifts: `k` is a constant in 1...63, and the checked form does not inline.
+    @inlinable func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x &<< k) | (x &>> (64 &- k)) }
 }
 
 /// A stable 64-bit key for a stream name ("network", "faults", "node-17"): FNV-1a over UTF-8.

@@ -37,14 +37,27 @@ public struct Identifier: Hashable, Comparable, Sendable, CustomStringConvertibl
         low = v[1]
     }
 
-    /// Lowercase 8-4-4-4-12, as PostgreSQL prints uuid.
+    /// Lowercase 8-4-4-4-12, as PostgreSQL prints uuid. Written byte by byte into one buffer:
+    /// ids are printed into every request body and notification, so this is on the hot path.
     public var uuidString: String {
-        func hex(_ x: UInt64, _ digits: Int) -> String {
-            let s = String(x, radix: 16)
-            return String(repeating: "0", count: digits - s.count) + s
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            digits.withUTF8Buffer { hex in
+                var i = 0
+                for (word, start) in [(high, 0), (low, 16)] {
+                    for nibble in 0..<16 {
+                        let position = start + nibble
+                        if position == 8 || position == 12 || position == 16 || position == 20 {
+                            buffer[i] = UInt8(ascii: "-")
+                            i += 1
+                        }
+                        buffer[i] = hex[Int((word >> UInt64(60 - 4 * nibble)) & 0xF)]
+                        i += 1
+                    }
+                }
+            }
+            return 36
         }
-        let h = hex(high, 16), l = hex(low, 16)
-        return "\(h.prefix(8))-\(h.dropFirst(8).prefix(4))-\(h.suffix(4))-\(l.prefix(4))-\(l.suffix(12))"
     }
 
     public var description: String { uuidString }

@@ -19,6 +19,8 @@ public struct ChunkChange: Sendable, Equatable {
     public var claimedAtBefore: Timestamp?
     public var iterations: Int
     public var attempt: Int
+    /// The row's `claimed_at`, else `completed_at`, else `created_at`: for a change to running,
+    /// when the claim was made.
     public var at: Timestamp
     public init(
         id: ChunkID, jobID: JobID, from: ChunkStatus?, to: ChunkStatus, fromNode: NodeID?, toNode: NodeID?,
@@ -41,6 +43,8 @@ public struct JobChange: Sendable, Equatable {
     public var id: JobID
     public var from: JobStatus?
     public var to: JobStatus
+    /// The job's `created_at` (the status setter is not handed the time; the harness stamps
+    /// changes with its own clock as it reads the feed).
     public var at: Timestamp
     public init(id: JobID, from: JobStatus?, to: JobStatus, at: Timestamp) {
         self.id = id
@@ -54,6 +58,7 @@ public struct NodeChange: Sendable, Equatable {
     public var id: NodeID
     public var from: NodeStatus?
     public var to: NodeStatus
+    /// The node's `created_at` (see `JobChange.at`).
     public var at: Timestamp
     public init(id: NodeID, from: NodeStatus?, to: NodeStatus, at: Timestamp) {
         self.id = id
