@@ -7,7 +7,7 @@ struct SimHarnessCommand: ParsableCommand {
         abstract: "Deterministic simulation testing for the distributed job system.",
         subcommands: [
             ListCommand.self, RunCommand.self, RecordCommand.self, ReplayCommand.self, DiffCommand.self, ShrinkCommand.self,
-            SweepCommand.self, SweepMergeCommand.self, SweepWorkerCommand.self,
+            SweepCommand.self, SweepMergeCommand.self, SweepWorkerCommand.self, ReportCommand.self,
             BenchCommand.self, DemoCommand.self,
         ]
     )
