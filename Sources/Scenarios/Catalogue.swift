@@ -87,10 +87,10 @@ public enum Catalogue {
         exposes: [.unsignedNodes, .replayableSignatures], faults: ["forged request", "unsigned request", "replayed request"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 3)
-        Build.submit(&w, count: 1, chunks: 6)
+        Build.submit(&w, count: 2, chunks: 12)
         var plan = RunPlan(world: w, horizon: .zero + .minutes(12))
         for k in 0..<3 {
-            let t = Int64(40 + 10 * k)
+            let t = Int64(30 + 10 * k)
             plan.at(.seconds(t), .attack(.forgedCompletion))
             plan.at(.seconds(t + 2), .attack(.unsignedCompletion))
             plan.at(.seconds(t + 4), .attack(.replayedHeartbeat))
@@ -147,13 +147,13 @@ public enum Catalogue {
         var w = Build.world(seed: seed, profile: profile, nodes: 4)
         Build.submit(&w, count: 2, chunks: 8)
         var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
+        plan.at(.seconds(Int64(10)), .dropNotifications(probability: 0.5), on: .store)
+        plan.at(.seconds(Int64(28)), .dropNotifications(probability: 0), on: .store)
         plan.at(.seconds(Int64(30)), .storeSlowness(.milliseconds(800)), on: .store)
         plan.at(.seconds(Int64(45)), .storeSlowness(.zero), on: .store)
         plan.at(.seconds(Int64(50)), .crash, on: .store)
         plan.at(.seconds(Int64(70)), .restart, on: .store)
         plan.at(.seconds(Int64(100)), .dropStoreConnections, on: .store)
-        plan.at(.seconds(Int64(110)), .dropNotifications(probability: 0.5), on: .store)
-        plan.at(.seconds(Int64(200)), .dropNotifications(probability: 0), on: .store)
         plan.livenessDeadline = .zero + .seconds(Int64(70)) + Build.livenessBound(profile)
         return plan
     }

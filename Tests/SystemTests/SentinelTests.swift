@@ -27,8 +27,9 @@ struct SentinelTests {
         let s = Self.snapshot(chunks: 5, job: Self.job(.public), nodes: [
             Self.node(3, running: 1), Self.node(1, running: 2), Self.node(2, running: 0)])
         let plan = AssignmentPlanner.plan(s, guilds: GuildDirectory())
-        // free: n1 2, n2 4, n3 3 → n2, n2 (3 = n3's 3, tie → n2), n3, n2, n3 ...
-        #expect(plan.map(\.nodeID.raw.low) == [2, 2, 3, 2, 3])
+        // free: n1 2, n2 4, n3 3 → n2 (4), n2 (3, tie with n3 → lower id), n3 (3), then all
+        // three have 2 free → n1, then n2 and n3 tie at 2 → n2.
+        #expect(plan.map(\.nodeID.raw.low) == [2, 2, 3, 1, 2])
     }
 
     @Test func capacityIsNeverExceeded() {
@@ -125,6 +126,7 @@ struct SentinelTests {
     @Test func morePendingRewakesAndANotificationDuringAPassIsNotLost() {
         var s = Sentinel(profile: .fixed)
         _ = drive(&s, .start)
+        _ = drive(&s, .listening)
         _ = drive(&s, .notification(StoreNotification(channel: "pending_chunk", payload: "a")))
         guard case .call(let id, _) = drive(&s, .wakeTimer).first else { Issue.record("no call"); return }
         _ = drive(&s, .notification(StoreNotification(channel: "pending_chunk", payload: "b")))
@@ -136,9 +138,24 @@ struct SentinelTests {
         #expect(s.mode == .rewake)
     }
 
+    @Test func aLostListenIsAskedForAgainUntilAcknowledged() {
+        var s = Sentinel(profile: .fixed)
+        _ = drive(&s, .start)
+        _ = drive(&s, .listening)
+        #expect(drive(&s, .listenLost) == [.listen(channel: "pending_chunk")])
+        // That LISTEN went to a store that was down: the next pass asks again.
+        guard case .call(let id, _) = drive(&s, .wakeTimer).first else { Issue.record("no call"); return }
+        let empty = AssignmentSnapshot(chunks: [], nodes: [], jobs: [], morePending: false)
+        let effects = drive(&s, .storeReply(callID: id, .snapshot(empty)))
+        #expect(effects.contains(.listen(channel: "pending_chunk")))
+        _ = drive(&s, .listening)
+        #expect(s.isListening)
+    }
+
     @Test func anUnansweredCallIsAbandonedAndALateReplyIgnored() {
         var s = Sentinel(profile: .fixed)
         _ = drive(&s, .start)
+        _ = drive(&s, .listening)
         guard case .call(let id, _) = drive(&s, .wakeTimer).first else { Issue.record("no call"); return }
         #expect(s.mode == .awaitingStore)
         #expect(drive(&s, .wakeTimer, at: 10) == [.setWakeTimer(after: .seconds(30))])

@@ -18,8 +18,12 @@ extension World {
         case .replayedHeartbeat:
             return capturedHeartbeat
         case .forgedCompletion, .unsignedCompletion:
-            // A chunk running somewhere, and the node it runs on: the attacker claims to be it.
-            guard let chunk = store.runningChunks().first, let nodeID = chunk.nodeID, let node = store.node(nodeID)
+            // A chunk running somewhere and the node it runs on, else any unfinished chunk and
+            // any registered node: the attacker claims to be that node.
+            let unfinished = store.allJobs.lazy.filter { $0.status != .completed }
+                .flatMap { store.chunks(ofJob: $0.id) }.first { $0.status != .completed }
+            guard let chunk = store.runningChunks().first ?? unfinished,
+                let node = chunk.nodeID.flatMap({ store.node($0) }) ?? store.allNodes.first
             else { return nil }
             var tally = DamageTally(fightLengthSeconds: 1)
             for _ in 0..<chunk.iterations { tally.add(1) }

@@ -186,7 +186,13 @@ public struct Sentinel: Sendable {
         step = .idle
         metrics.passes += 1
         metrics.lastPassAt = now
-        if isListening { isReady = true }
+        if isListening {
+            isReady = true
+        } else {
+            // The LISTEN was lost (a store restart) and its re-issue may have gone to a server
+            // that was down: ask again after every pass until it is acknowledged.
+            effects.append(.listen(channel: Self.channel))
+        }
         if morePending {
             arm(.rewake, after: profile.debounce, &effects)
         } else if notifiedDuringPass {
