@@ -11,6 +11,7 @@ enum Swarm {
         case nodeCrash = "node crash"
         case nodeHang = "node hang"
         case partition = "partition"
+        case sentinelPartition = "sentinel cut off from the store"
         case lossyLinks = "loss, duplication, reordering"
         case clockSkew = "clock skew"
         case sentinelCrash = "sentinel crash"
@@ -24,7 +25,7 @@ enum Swarm {
 
     static let scenario = Scenario(
         name: "swarm",
-        summary: "A random subset of fault kinds per seed, all healed by minute 12; jobs must then finish.",
+        summary: "A random subset of thirteen fault kinds per seed, all healed by minute 12; jobs must then finish.",
         faults: Kind.allCases.map(\.rawValue)
     ) { seed, profile in
         var rng = Xoshiro256StarStar(seed: seed, stream: streamKey("swarm"))
@@ -51,6 +52,10 @@ enum Swarm {
                 let t = at(20, 400)
                 plan.at(t, .partition(label: "swarm", from: [.node(n)], to: [.store], oneWay: rng.bernoulli(0.5)))
                 plan.at(t + at(10, 300), .heal(label: "swarm"))
+            case .sentinelPartition:
+                let t = at(20, 400)
+                plan.at(t, .partition(label: "sentinel", from: [.sentinel(0)], to: [.store], oneWay: false))
+                plan.at(t + at(5, 120), .heal(label: "sentinel"))
             case .lossyLinks:
                 plan.at(at(10, 200), .setLink(LinkModel(loss: 0.03, duplication: 0.03, reorder: 0.05)))
                 plan.at(.seconds(healBy - 10), .setLink(.standard))

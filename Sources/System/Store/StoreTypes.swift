@@ -37,6 +37,11 @@ public struct JobCreated: Sendable, Equatable {
     public var chunks: Int
     /// Whether the config row was inserted by this call (false: it existed).
     public var configInserted: Bool
+    public init(jobID: JobID, chunks: Int, configInserted: Bool) {
+        self.jobID = jobID
+        self.chunks = chunks
+        self.configInserted = configInserted
+    }
 }
 
 public struct NodeRegistration: Sendable, Equatable {
@@ -65,6 +70,10 @@ public struct NodeRegistered: Sendable, Equatable {
     public var node: NodeRow
     /// False when the key was registered already (re-registration is idempotent).
     public var created: Bool
+    public init(node: NodeRow, created: Bool) {
+        self.node = node
+        self.created = created
+    }
 }
 
 /// A chunk result as a node reports it.
@@ -117,6 +126,11 @@ public struct AssignmentSnapshot: Sendable, Equatable {
         public var id: ChunkID
         public var jobID: JobID
         public var pendingSeq: Int64
+        public init(id: ChunkID, jobID: JobID, pendingSeq: Int64) {
+            self.id = id
+            self.jobID = jobID
+            self.pendingSeq = pendingSeq
+        }
     }
     public struct Node: Sendable, Equatable {
         public var id: NodeID
@@ -128,12 +142,26 @@ public struct AssignmentSnapshot: Sendable, Equatable {
         public var running: Int
         /// Users named by its `user` permissions, sorted.
         public var permittedUsers: [UserID]
+        public init(id: NodeID, userID: UserID?, ownerDiscordID: String?, capacity: Int, running: Int, permittedUsers: [UserID]) {
+            self.id = id
+            self.userID = userID
+            self.ownerDiscordID = ownerDiscordID
+            self.capacity = capacity
+            self.running = running
+            self.permittedUsers = permittedUsers
+        }
     }
     public struct Job: Sendable, Equatable {
         public var id: JobID
         public var userID: UserID
         public var accessType: AccessType
         public var discordServerID: String?
+        public init(id: JobID, userID: UserID, accessType: AccessType, discordServerID: String?) {
+            self.id = id
+            self.userID = userID
+            self.accessType = accessType
+            self.discordServerID = discordServerID
+        }
     }
     /// Pending, unassigned chunks, oldest first (by `pending_seq`), at most the batch size.
     public var chunks: [Chunk]
@@ -143,6 +171,12 @@ public struct AssignmentSnapshot: Sendable, Equatable {
     public var jobs: [Job]
     /// Pending chunks beyond the batch (the scheduler rewakes at once when there are more).
     public var morePending: Bool
+    public init(chunks: [Chunk], nodes: [Node], jobs: [Job], morePending: Bool) {
+        self.chunks = chunks
+        self.nodes = nodes
+        self.jobs = jobs
+        self.morePending = morePending
+    }
 }
 
 /// One planned assignment.
@@ -165,6 +199,16 @@ public struct ChunkAssignment: Sendable, Equatable {
     public var iterations: Int
     public var seedOffset: Int64
     public var claimedAt: Timestamp
+    public init(chunkID: ChunkID, jobID: JobID, nodeID: NodeID, attempt: Int, configHash: ConfigHash, iterations: Int, seedOffset: Int64, claimedAt: Timestamp) {
+        self.chunkID = chunkID
+        self.jobID = jobID
+        self.nodeID = nodeID
+        self.attempt = attempt
+        self.configHash = configHash
+        self.iterations = iterations
+        self.seedOffset = seedOffset
+        self.claimedAt = claimedAt
+    }
 }
 
 public struct CleanupCounts: Sendable, Equatable {
