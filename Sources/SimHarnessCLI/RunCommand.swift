@@ -25,8 +25,11 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "One JSON object per run on stdout.")
     var json = false
 
-    @Flag(help: "Print the violations of each run.")
+    @Flag(help: "Print the violations of each run, and the events that led to the first.")
     var verbose = false
+
+    @Flag(help: "End each run at its first violation.")
+    var stopAtFirst = false
 
     func run() throws {
         let chosen: [Scenario]
@@ -49,7 +52,7 @@ struct RunCommand: ParsableCommand {
                 profiles = scenario.checkedProfiles
             }
             for p in profiles {
-                let verdict = scenario.check(seed: seed, profile: p)
+                let verdict = scenario.check(seed: seed, profile: p, stopAtFirstViolation: stopAtFirst)
                 runs += 1
                 if !verdict.passed { failures += 1 }
                 if json {
@@ -58,6 +61,10 @@ struct RunCommand: ParsableCommand {
                     print(VerdictReport.line(verdict))
                     if verbose || !verdict.passed {
                         for v in verdict.outcome.violations.prefix(8) { print("    \(v)") }
+                        if verbose, let first = verdict.outcome.violations.first {
+                            print("    events before the first violation:")
+                            for line in first.recentEvents { print("      \(line)") }
+                        }
                     }
                 }
             }
