@@ -20,7 +20,7 @@ struct EventLane {
     /// Greedy row assignment: in order of start, each item in the lowest row free there.
     /// Returns the placements in the order of `items`.
     /// `labelX`: where the label starts (inside a band, or after a group's last mark).
-    static func place(_ items: [(x: Double, x2: Double?, labelX: Double, label: String)]) -> [Placed] {
+    static func place(_ items: [(x: Double, x2: Double?, labelX: Double, label: String)], width: Double) -> [Placed] {
         var rowsEnd: [Double] = []
         var out = items.map { Placed(row: nil, x: $0.x, x2: $0.x2, label: $0.label) }
         let order = items.indices.sorted { (items[$0].x, $0) < (items[$1].x, $1) }
@@ -28,7 +28,7 @@ struct EventLane {
             let it = items[i]
             let label = it.label.count > 48 ? String(it.label.prefix(47)) + "…" : it.label
             out[i].label = label
-            let end = max(it.x2 ?? it.x, it.labelX + textWidth(label))
+            let end = max(it.x2 ?? it.x, clamp(it.labelX, label, width) + textWidth(label))
             if let r = rowsEnd.firstIndex(where: { $0 <= it.x }) {
                 rowsEnd[r] = end
                 out[i].row = r
@@ -38,6 +38,12 @@ struct EventLane {
             }
         }
         return out
+    }
+
+    /// A label's start, moved left when it would run past the right edge (a violation at the
+    /// end of the run).
+    static func clamp(_ x: Double, _ label: String, _ width: Double) -> Double {
+        min(x, width - textWidth(label))
     }
 
     /// Repeats of one label close together (an invariant reported several times, the same
@@ -68,9 +74,11 @@ struct EventLane {
         let ticks = group(faults.filter { $0.end == nil }.map { (axis.x($0.start), $0.label) })
         let f = Self.place(
             bands.map { (axis.x($0.start), $0.end.map { axis.x($0) }, axis.x($0.start) + 3, $0.label) }
-                + ticks.map { g in (g.x, g.xs.count > 1 ? g.xs.last! : nil, g.xs.last! + 4, Self.groupLabel(g)) })
+                + ticks.map { g in (g.x, g.xs.count > 1 ? g.xs.last! : nil, g.xs.last! + 4, Self.groupLabel(g)) },
+            width: axis.width)
         let groups = group(violations.map { (axis.x($0.t), $0.name) })
-        let v = Self.place(groups.map { g in (g.x, g.xs.count > 1 ? g.xs.last! : nil, g.xs.last! + 6, Self.groupLabel(g)) })
+        let v = Self.place(
+            groups.map { g in (g.x, g.xs.count > 1 ? g.xs.last! : nil, g.xs.last! + 6, Self.groupLabel(g)) }, width: axis.width)
         let fRows = max(1, (f.compactMap(\.row).max() ?? -1) + 1)
         let vRows = max(1, (v.compactMap(\.row).max() ?? -1) + 1)
         let top = 4.0
@@ -96,7 +104,7 @@ struct EventLane {
                 }
             }
             if p.row != nil {
-                let lx = i < bands.count ? p.x + 3 : (ticks[i - bands.count].xs.last ?? p.x) + 4
+                let lx = Self.clamp(i < bands.count ? p.x + 3 : (ticks[i - bands.count].xs.last ?? p.x) + 4, p.label, axis.width)
                 s += "<text x=\"\(HTML.coord(lx))\" y=\"\(HTML.coord(y + 12))\" style=\"fill:#7c4a03\">\(HTML.escape(p.label))</text>\n"
             }
         }
@@ -112,7 +120,7 @@ struct EventLane {
             }
             if p.row != nil {
                 // After the group's last mark, so the label does not cover the others.
-                s += "<text x=\"\(HTML.coord((g.xs.last ?? p.x) + 6))\" y=\"\(HTML.coord(y + 12))\" style=\"fill:#cf222e\">\(HTML.escape(p.label))</text>"
+                s += "<text x=\"\(HTML.coord(Self.clamp((g.xs.last ?? p.x) + 6, p.label, axis.width)))\" y=\"\(HTML.coord(y + 12))\" style=\"fill:#cf222e\">\(HTML.escape(p.label))</text>"
             }
             s += "</g>\n"
         }

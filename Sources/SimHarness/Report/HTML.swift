@@ -82,6 +82,7 @@ enum HTML {
         .badge.pass { background: var(--good); } .badge.fail { background: var(--bad); }
         dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; }
         dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
+        td.mono { white-space: nowrap; }
         code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
         table { border-collapse: collapse; margin: 6px 0 12px; }
         th, td { text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid var(--line); vertical-align: top; }

@@ -86,6 +86,9 @@ public enum SweepText {
     }
 
     static func seeds(_ s: [UInt64]) -> String {
+        // Whole when short (a full range compacts to `1..200`), else the first few and a count.
+        let all = SeedSet.compact(s)
+        if all.count <= 40 { return all }
         let shown = SeedSet.compact(Array(s.prefix(seedsShown)))
         return s.count > seedsShown ? shown + ",… (\(s.count))" : shown
     }
