@@ -38,7 +38,8 @@ public enum Catalogue {
         exposes: [.competingReclaim], faults: ["node crash", "node restart"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 4)
-        Build.submit(&w, count: 2, chunks: 8)
+        // Three rounds of work for every slot, so the crashes land mid-chunk.
+        Build.submit(&w, count: 4, chunks: 12)
         var plan = RunPlan(world: w, horizon: .zero + .minutes(25))
         plan.at(.seconds(Int64(45)), .crash, on: .node(0))
         plan.at(.seconds(Int64(50)), .crash, on: .node(1))

@@ -32,6 +32,24 @@ struct SentinelTests {
         #expect(plan.map(\.nodeID.raw.low) == [2, 2, 3, 1, 2])
     }
 
+    /// A chunk whose claim was reaped avoids its previous node while another has room, and
+    /// goes back to it only when nothing else can take it.
+    @Test func aReapedChunkAvoidsItsPreviousNode() {
+        let job = Self.job(.public)
+        let hung = NodeID(Self.id(1))
+        var s = Self.snapshot(chunks: 1, job: job, nodes: [Self.node(1), Self.node(2, running: 1)])
+        s.chunks[0].lastNodeID = hung
+        #expect(AssignmentPlanner.plan(s, guilds: GuildDirectory()).map(\.nodeID) == [NodeID(Self.id(2))])
+        var only = Self.snapshot(chunks: 1, job: job, nodes: [Self.node(1), Self.node(2, running: 4)])
+        only.chunks[0].lastNodeID = hung
+        #expect(AssignmentPlanner.plan(only, guilds: GuildDirectory()).map(\.nodeID) == [hung])
+        // The same for a restricted job (the scanning path).
+        var restricted = Self.snapshot(chunks: 1, job: Self.job(.user), nodes: [
+            Self.node(1, user: Self.friend, permitted: [Self.other]), Self.node(2, user: Self.other, running: 3)])
+        restricted.chunks[0].lastNodeID = hung
+        #expect(AssignmentPlanner.plan(restricted, guilds: GuildDirectory()).map(\.nodeID) == [NodeID(Self.id(2))])
+    }
+
     @Test func capacityIsNeverExceeded() {
         let s = Self.snapshot(chunks: 20, job: Self.job(.public), nodes: [
             Self.node(1, capacity: 2), Self.node(2, capacity: 3, running: 1)])

@@ -126,10 +126,15 @@ public struct AssignmentSnapshot: Sendable, Equatable {
         public var id: ChunkID
         public var jobID: JobID
         public var pendingSeq: Int64
-        public init(id: ChunkID, jobID: JobID, pendingSeq: Int64) {
+        /// `last_node_id`: the node of the chunk's previous claim, if it was reaped. The planner
+        /// avoids it while another node has room: a node that let a claim time out (hung,
+        /// cut off) would otherwise get the same chunk back, since it has the most free slots.
+        public var lastNodeID: NodeID?
+        public init(id: ChunkID, jobID: JobID, pendingSeq: Int64, lastNodeID: NodeID? = nil) {
             self.id = id
             self.jobID = jobID
             self.pendingSeq = pendingSeq
+            self.lastNodeID = lastNodeID
         }
     }
     public struct Node: Sendable, Equatable {

@@ -20,7 +20,8 @@ extension EmbeddedStore {
                 break
             }
             let row = chunks[entry.chunk]
-            picked.append(AssignmentSnapshot.Chunk(id: row.id, jobID: row.jobID, pendingSeq: row.pendingSeq))
+            picked.append(AssignmentSnapshot.Chunk(
+                id: row.id, jobID: row.jobID, pendingSeq: row.pendingSeq, lastNodeID: row.lastNodeID))
         }
 
         var online: [AssignmentSnapshot.Node] = []
