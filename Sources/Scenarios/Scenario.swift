@@ -65,9 +65,13 @@ extension Scenario {
     /// Runs the scenario. With `stopAtFirstViolation` the run ends at the first broken
     /// invariant (its name, time and the events before it are in the outcome); otherwise it goes
     /// on to the horizon and collects every invariant broken.
-    public func check(seed: UInt64, profile: Profile, trace: TraceRecorder? = nil, stopAtFirstViolation: Bool = false) -> Verdict {
+    /// A `timeline` samples the run for reports; it does not change the run (same digest).
+    public func check(
+        seed: UInt64, profile: Profile, trace: TraceRecorder? = nil, timeline: Timeline? = nil,
+        stopAtFirstViolation: Bool = false
+    ) -> Verdict {
         let plan = self.plan(seed: seed, profile: profile)
-        let (_, outcome) = World.run(plan, stopOnViolation: stopAtFirstViolation, trace: trace)
+        let (_, outcome) = World.run(plan, stopOnViolation: stopAtFirstViolation, trace: trace, timeline: timeline)
         return Verdict(
             scenario: name, profile: profile.name, seed: seed, expected: expectedViolations(under: profile),
             violated: outcome.violated, mustBeClean: profile.defects.isEmpty, outcome: outcome)

@@ -64,15 +64,12 @@ struct ReportCommand: ParsableCommand {
         guard let name = scenario, let s = Catalogue.named(name) else { throw ValidationError("no scenario named \(scenario ?? "")") }
         guard let p = Profile.named(profile) else { throw ValidationError("no profile named \(profile)") }
         let plan = s.plan(seed: seed, profile: p)
-        // The same run as `scenario.check` (sampling changes nothing: same digest), with a timeline.
-        let (_, outcome) = World.run(plan, timeline: Timeline(period: .seconds(period)))
-        let expected = s.expectedViolations(under: p)
-        let mustBeClean = p.defects.isEmpty
-        // `Verdict.passed`'s rule (Scenario.swift), for a run made without `check`.
-        let passed = mustBeClean ? outcome.violated.isEmpty : Set(expected).isSubset(of: Set(outcome.violated))
+        // The same run as `run` makes (sampling changes nothing: same digest), with a timeline.
+        let verdict = s.check(seed: seed, profile: p, timeline: Timeline(period: .seconds(period)))
+        let outcome = verdict.outcome
         return RunReport(
-            scenario: s.name, summary: s.summary, profile: p.name, seed: seed, passed: passed, mustBeClean: mustBeClean,
-            expected: expected.map(\.rawValue), outcome: outcome,
+            scenario: s.name, summary: s.summary, profile: p.name, seed: seed, passed: verdict.passed,
+            mustBeClean: verdict.mustBeClean, expected: verdict.expected.map(\.rawValue), outcome: outcome,
             faults: FaultSpan.derive(actions: plan.actions, noted: outcome.measures.faults, runEnd: outcome.simSeconds))
     }
 }
