@@ -165,9 +165,9 @@ import Testing
     }
 
     @Test func reductionKeepsFirstNodesAndSubmissionsAndDropsActionsOnRemovedNodes() throws {
-        // node-crash: four nodes; crash and restart of nodes 0 and 1; two submissions from user 0.
+        // node-crash: four nodes; crash and restart of nodes 0 and 1; four submissions from user 0.
         let full = try RunSpec(scenario: "node-crash", seed: 1, profile: "fixed").plan()
-        #expect(RunSize(of: full).description == "actions=4 nodes=4 submissions=2")
+        #expect(RunSize(of: full).description == "actions=4 nodes=4 submissions=4")
         let spec = RunSpec(
             scenario: "node-crash", seed: 1, profile: "fixed",
             reduction: .init(droppedActions: [0], nodeLimit: 1, submissionLimit: 1))
