@@ -8,6 +8,9 @@ struct NodeHost {
     var spec: NodeSpec
     /// Nil while crashed (or before its first boot).
     var agent: NodeAgent?
+    /// `agent != nil`, kept apart (set with it): testing the optional copies the whole agent,
+    /// and this is asked on every event.
+    var isRunning = false
     /// What survives a crash: the key seed, the node id, the claim code.
     var durable: NodeAgent.Durable
     /// The agent's armed timers (looked up by kind, never iterated).
@@ -43,6 +46,7 @@ extension World {
         let actor = nodes[i].actor
         sim.restart(actor)
         nodes[i].timers.removeAll(keepingCapacity: true)
+        nodes[i].isRunning = true
         nodes[i].agent = NodeAgent(
             durable: nodes[i].durable, settings: nodeSettings(nodes[i].spec), scheme: scheme, hasher: hasher)
         feedNode(i, .boot)
@@ -53,9 +57,10 @@ extension World {
     }
 
     mutating func crashNode(_ i: Int) {
-        guard nodes[i].agent != nil else { return }
+        guard nodes[i].isRunning else { return }
         // What survives is what the agent last persisted (`.persist`), nothing else.
         nodes[i].agent = nil
+        nodes[i].isRunning = false
         sim.crash(nodes[i].actor)
         if config.nodeCrashMean != nil {
             sim.schedule(at: sim.now + config.nodeRestartDelay, for: nodes[i].actor, .control(.restart))
@@ -77,7 +82,7 @@ extension World {
     }
 
     mutating func feedNode(_ i: Int, _ input: NodeAgent.Input) {
-        guard nodes[i].agent != nil else { return }
+        guard nodes[i].isRunning else { return }
         let actor = nodes[i].actor
         let now = self.now(actor)
         nodeEffects.removeAll(keepingCapacity: true)
@@ -126,7 +131,7 @@ extension World {
         let actor = nodes[i].actor
         switch action {
         case .crash: crashNode(i)
-        case .restart: if nodes[i].agent == nil { bootNode(i) }
+        case .restart: if !nodes[i].isRunning { bootNode(i) }
         case .hang: nodes[i].hung = true
         case .unhang: nodes[i].hung = false
         case .clockStep(let d): sim.stepClock(of: actor, by: d)
