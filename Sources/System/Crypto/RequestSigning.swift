@@ -117,9 +117,8 @@ public struct SignedHeaders: Hashable, Sendable {
     private static func lookup(
         _ name: String, in headers: [String: String], conflict: SignatureError
     ) throws(SignatureError) -> String? {
-        let wanted = asciiLowercased(name)
         var found: String?
-        for (headerName, value) in headers where asciiLowercased(headerName) == wanted {
+        for (headerName, value) in headers where asciiCaseInsensitiveEqual(headerName, name) {
             let trimmed = trimOptionalWhitespace(value)
             // Order-independent: the result is the same whichever spelling comes first.
             if let found, found != trimmed { throw conflict }
@@ -137,8 +136,13 @@ public struct SignedHeaders: Hashable, Sendable {
         return Int64(text)
     }
 
-    private static func asciiLowercased(_ text: String) -> [UInt8] {
-        text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }
+    /// ASCII case-insensitive equality, without allocating (every signed request asks it for
+    /// every header, three times).
+    private static func asciiCaseInsensitiveEqual(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8) { x, y in
+            (0x41...0x5A).contains(x) ? x + 0x20 == ((0x41...0x5A).contains(y) ? y + 0x20 : y)
+                : x == ((0x41...0x5A).contains(y) ? y + 0x20 : y)
+        }
     }
 
     private static func trimOptionalWhitespace(_ text: String) -> String {
