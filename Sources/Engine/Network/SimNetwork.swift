@@ -114,7 +114,7 @@ public struct SimNetwork: Sendable {
     /// Decides the fate of one message, drawing from `rng` (the sender's network stream).
     /// Inlined into `Simulation.send`; the link is read in place, not copied, on the common path
     /// (no per-link overrides).
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func route<R: RandomSource>(from: ActorID, to: ActorID, rng: inout R) -> Routing {
         stats.sent &+= 1
         if !rules.isEmpty && isCut(from: from, to: to) {
@@ -127,7 +127,7 @@ public struct SimNetwork: Sendable {
         return Self.decide(linkOverrides[Self.key(from, to)] ?? defaultLink, rng: &rng, stats: &stats)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func decide<R: RandomSource>(_ link: LinkModel, rng: inout R, stats: inout NetworkStats) -> Routing {
         if link.loss > 0 && rng.bernoulli(link.loss) {
             stats.lost &+= 1

@@ -190,7 +190,7 @@ public struct EventQueue<Payload> {
     }
 
     /// Puts slot `i` on the free list (its word and payload already cleared).
-    @inlinable mutating func release(slot i: Int) {
+    @inlinable @inline(__always) mutating func release(slot i: Int) {
         if freeCount < freeSlots.count {
             freeSlots[freeCount] = UInt32(truncatingIfNeeded: i)
         } else {
@@ -225,7 +225,7 @@ public struct EventQueue<Payload> {
     }
 
     /// Removes the root key (Floyd's bottom-up variant, see the type's notes).
-    @inlinable mutating func popKey() {
+    @inlinable @inline(__always) mutating func popKey() {
         let n = heapCount &- 1
         heapCount = n
         if n == 0 { return }

@@ -44,7 +44,7 @@ public struct Xoshiro256StarStar: RandomSource, Sendable {
         self.init(seed: SplitMix64.mix(seed ^ SplitMix64.mix(stream &+ 0x5EED)))
     }
 
-    @inlinable public mutating func next() -> UInt64 {
+    @inlinable @inline(__always) public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
