@@ -373,6 +373,32 @@ struct StoreContractTests {
         #expect(F.problems(store).isEmpty)
     }
 
+    /// A guarded apply re-checks the node is online on the store's clock: a node can fall
+    /// silent between the sentinel's snapshot and its apply (found by the swarm, seed 161).
+    @Test(arguments: StoreKind.allCases)
+    func guardedAssignmentSkipsANodeThatWentSilentSinceTheSnapshot(kind: StoreKind) throws {
+        var store = kind.make()
+        let job = try store.createJob(F.newJob(iterations: 2_000), upserting: F.config(1), now: F.t0)
+        let node = try F.onlineNode(&store, 1)  // last seen at t0
+        let chunks = store.chunks(ofJob: job.jobID)
+        let later = F.t0 + .seconds(46)
+        let skipped = try store.applyAssignments(
+            [PlannedAssignment(chunkID: chunks[0].id, nodeID: node)], guarded: true,
+            onlineSince: later - .seconds(45), now: later)
+        #expect(skipped.isEmpty)
+        #expect(store.chunk(chunks[0].id)?.status == .pending)
+        let made = try store.applyAssignments(
+            [PlannedAssignment(chunkID: chunks[0].id, nodeID: node)], guarded: true,
+            onlineSince: F.t0 + .seconds(44) - .seconds(45), now: F.t0 + .seconds(44))
+        #expect(made.count == 1)
+        // Today's unguarded batch update checks nothing.
+        let blind = try store.applyAssignments(
+            [PlannedAssignment(chunkID: chunks[1].id, nodeID: node)], guarded: false,
+            onlineSince: later - .seconds(45), now: later)
+        #expect(blind.count == 1)
+        #expect(F.problems(store).isEmpty)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func assignmentPayloadAndUnknownRows(kind: StoreKind) throws {
         var store = kind.make()

@@ -64,7 +64,7 @@ extension WorldEvent {
         case .storeCall(let id, let c):
             switch c {
             case .snapshot(let limit, _): return "#\(id) snapshot limit=\(limit)"
-            case .apply(let plan, let guarded): return "#\(id) apply \(plan.count) guarded=\(guarded)"
+            case .apply(let plan, let guarded, _): return "#\(id) apply \(plan.count) guarded=\(guarded)"
             case .reclaimSilent: return "#\(id) reclaim-silent"
             case .gauges: return "#\(id) gauges"
             }

@@ -146,7 +146,8 @@ public struct Sentinel: Sendable {
                 afterAssignment(morePending: snapshot.morePending, now: now, &effects)
             } else {
                 step = .apply(morePending: snapshot.morePending)
-                call(.apply(plan: plan, guarded: !profile.has(.unguardedAssignment)), &effects)
+                let guarded = !profile.has(.unguardedAssignment)
+                call(.apply(plan: plan, guarded: guarded, onlineWindow: guarded ? profile.sentinelOnlineWindow : nil), &effects)
                 metrics.assignmentsSkipped += plan.count  // corrected by the reply
             }
         case (.apply(let more), .applied(let done)):

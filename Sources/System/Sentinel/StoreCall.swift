@@ -3,7 +3,9 @@
 /// through libpq. Both then hand back a `StoreReply`.
 public enum StoreCall: Sendable, Equatable {
     case snapshot(limit: Int, onlineSince: Timestamp)
-    case apply(plan: [PlannedAssignment], guarded: Bool)
+    /// Guarded, the store also skips nodes not seen within `onlineWindow` of its own clock: a
+    /// node can fall silent between the snapshot and the apply.
+    case apply(plan: [PlannedAssignment], guarded: Bool, onlineWindow: Interval? = nil)
     /// Today's reclaim.rs: chunks of nodes silent since the given time.
     case reclaimSilent(silentSince: Timestamp)
     case gauges(onlineSince: Timestamp)
@@ -36,8 +38,9 @@ extension StoreCall {
             switch self {
             case .snapshot(let limit, let since):
                 return .snapshot(store.assignmentSnapshot(limit: limit, onlineSince: since))
-            case .apply(let plan, let guarded):
-                return .applied(try store.applyAssignments(plan, guarded: guarded, now: now))
+            case .apply(let plan, let guarded, let window):
+                return .applied(try store.applyAssignments(
+                    plan, guarded: guarded, onlineSince: window.map { now - $0 }, now: now))
             case .reclaimSilent(let since):
                 return .reclaimed(try store.reclaimChunksOfSilentNodes(silentSince: since, now: now))
             case .gauges(let since):

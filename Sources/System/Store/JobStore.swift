@@ -59,9 +59,13 @@ public protocol JobStore {
     /// nodes with `last_seen_at > onlineSince`, their backlogs and permissions, the chunks' jobs.
     func assignmentSnapshot(limit: Int, onlineSince: Timestamp) -> AssignmentSnapshot
     /// Applies a pass's plan in order. Guarded (the fix): a chunk is assigned only if it is still
-    /// pending and unassigned and the node is below capacity, so two sentinels can never give a
-    /// chunk to two nodes. Unguarded (today's batch update): every row of the plan is written.
-    mutating func applyAssignments(_ plan: [PlannedAssignment], guarded: Bool, now: Timestamp) throws(StoreError) -> [ChunkAssignment]
+    /// pending and unassigned, the node is below capacity and, with `onlineSince`, the node was
+    /// seen after it (it may have fallen silent since the snapshot), so two sentinels can never
+    /// give a chunk to two nodes nor to a node gone offline. Unguarded (today's batch update):
+    /// every row of the plan is written.
+    mutating func applyAssignments(
+        _ plan: [PlannedAssignment], guarded: Bool, onlineSince: Timestamp?, now: Timestamp
+    ) throws(StoreError) -> [ChunkAssignment]
     /// Today's sentinel reclaim: running chunks of nodes with `last_seen_at < silentSince` back
     /// to pending. Returns them by id.
     mutating func reclaimChunksOfSilentNodes(silentSince: Timestamp, now: Timestamp) throws(StoreError) -> [ChunkID]
@@ -85,4 +89,13 @@ public protocol JobStore {
     var triggerInstalled: Bool { get }
     /// Committed notifications not yet taken, in commit order.
     mutating func takeNotifications() -> [StoreNotification]
+}
+
+extension JobStore {
+    /// `applyAssignments` without the online re-check.
+    public mutating func applyAssignments(
+        _ plan: [PlannedAssignment], guarded: Bool, now: Timestamp
+    ) throws(StoreError) -> [ChunkAssignment] {
+        try applyAssignments(plan, guarded: guarded, onlineSince: nil, now: now)
+    }
 }

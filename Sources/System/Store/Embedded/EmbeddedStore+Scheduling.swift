@@ -70,7 +70,9 @@ extension EmbeddedStore {
     ///
     /// - Throws: `.chunkNotFound` / `.nodeNotFound` for a row naming a row that does not exist,
     ///   in either mode (the foreign keys), before anything is written.
-    public mutating func applyAssignments(_ plan: [PlannedAssignment], guarded: Bool, now: Timestamp) throws(StoreError) -> [ChunkAssignment] {
+    public mutating func applyAssignments(
+        _ plan: [PlannedAssignment], guarded: Bool, onlineSince: Timestamp?, now: Timestamp
+    ) throws(StoreError) -> [ChunkAssignment] {
         var resolved: [(chunk: Int, node: Int)] = []
         resolved.reserveCapacity(plan.count)
         for row in plan {
@@ -87,6 +89,9 @@ extension EmbeddedStore {
                 guard row.status == .pending, row.nodeID == nil,
                     nodeRunning[node].count < nodes[node]!.capacity
                 else { continue }
+                if let since = onlineSince {
+                    guard let seen = nodes[node]!.lastSeenAt, seen > since else { continue }
+                }
             }
             made.append(assign(chunk, to: node, now: now))
         }
