@@ -45,7 +45,7 @@ public struct Sentinel: Sendable {
     enum Step: Sendable, Equatable {
         case idle
         case snapshot
-        case apply(morePending: Bool)
+        case apply(morePending: Bool, planned: Int)
         case reclaim(morePending: Bool)
         case gauges(morePending: Bool)
     }
@@ -145,14 +145,13 @@ public struct Sentinel: Sendable {
             if plan.isEmpty {
                 afterAssignment(morePending: snapshot.morePending, now: now, &effects)
             } else {
-                step = .apply(morePending: snapshot.morePending)
+                step = .apply(morePending: snapshot.morePending, planned: plan.count)
                 let guarded = !profile.has(.unguardedAssignment)
                 call(.apply(plan: plan, guarded: guarded, onlineWindow: guarded ? profile.sentinelOnlineWindow : nil), &effects)
-                metrics.assignmentsSkipped += plan.count  // corrected by the reply
             }
-        case (.apply(let more), .applied(let done)):
+        case (.apply(let more, let planned), .applied(let done)):
             metrics.chunksAssigned += done.count
-            metrics.assignmentsSkipped -= done.count
+            metrics.assignmentsSkipped += planned - done.count
             if let start = passStartedAt { metrics.lastPassLatency = now - start }
             afterAssignment(morePending: more, now: now, &effects)
         case (.reclaim(let more), .reclaimed(let ids)):
