@@ -4,6 +4,8 @@
 public struct Profile: Sendable, Equatable {
     public var name: String
     public var defects: DefectSet
+    /// Our changes beyond the seeded defects: all in `fixed`, none in `legacy` (today's code).
+    public var improvements: ImprovementSet
 
     // MARK: Nodes
     /// How often a node heartbeats.
@@ -55,22 +57,24 @@ public struct Profile: Sendable, Equatable {
     /// Node silence after which today's sentinel reclaims its chunks (reclaim.rs).
     public var legacyReclaimSilence: Interval = .seconds(60)
 
-    public init(name: String, defects: DefectSet) {
+    public init(name: String, defects: DefectSet, improvements: ImprovementSet = .all) {
         self.name = name
         self.defects = defects
+        self.improvements = improvements
     }
 
     /// The system as it should be.
     public static let fixed = Profile(name: "fixed", defects: .none)
-    /// The system as it is today: every defect of the seeds on.
-    public static let legacy = Profile(name: "legacy", defects: .all)
+    /// The system as it is today: every defect of the seeds on, none of our improvements.
+    public static let legacy = Profile(name: "legacy", defects: .all, improvements: .none)
 
-    /// The fixed system with exactly one defect turned on.
+    /// The fixed system with exactly one defect turned on (and every improvement).
     public static func fixed(with defect: Defect) -> Profile {
         Profile(name: "fixed+\(defect.rawValue)", defects: DefectSet([defect]))
     }
 
     public func has(_ d: Defect) -> Bool { defects.contains(d) }
+    public func has(_ i: Improvement) -> Bool { improvements.contains(i) }
 
     /// The window the scheduler uses to decide a node is online.
     public var sentinelOnlineWindow: Interval {

@@ -8,7 +8,8 @@
 /// specifies: *periodic* (the fallback, due `fallbackPeriod` after the last wake; a
 /// notification cancels it for a *debounce* wake), *debounce* and *rewake* (notifications are
 /// ignored since a wake is at most `debounce` away). A pass that leaves more than a batch
-/// pending rewakes after `debounce`.
+/// pending rewakes after `debounce` (`Improvement.rewakeAfterBacklog`; today's sentinel takes
+/// one batch per wake).
 ///
 /// A pass is a sequence of store calls, each answered by a later input, so that other clients
 /// (another sentinel, the reaper, completions) interleave with it exactly as they would with
@@ -141,7 +142,8 @@ public struct Sentinel: Sendable {
         }
         switch (step, reply) {
         case (.snapshot, .snapshot(let snapshot)):
-            let plan = AssignmentPlanner.plan(snapshot, guilds: guilds)
+            let plan = AssignmentPlanner.plan(
+                snapshot, guilds: guilds, avoidReapedNode: profile.has(.avoidReapedNode))
             if plan.isEmpty {
                 afterAssignment(morePending: snapshot.morePending, now: now, &effects)
             } else {
@@ -193,7 +195,7 @@ public struct Sentinel: Sendable {
             // that was down: ask again after every pass until it is acknowledged.
             effects.append(.listen(channel: Self.channel))
         }
-        if morePending {
+        if morePending && profile.has(.rewakeAfterBacklog) {
             arm(.rewake, after: profile.debounce, &effects)
         } else if notifiedDuringPass {
             arm(.debounce, after: profile.debounce, &effects)

@@ -1,0 +1,57 @@
+import Testing
+@testable import System
+
+/// `Profile.legacy` is today's code: our improvements (`Improvement`) are switched off there,
+/// each pinned here against the fixed behaviour beside it.
+@Suite("Today's behaviour")
+struct TodaysBehaviourTests {
+    typealias T = SentinelTests
+
+    /// Today's planner has no reaped-node rule: the reaped chunk goes back to the node with the
+    /// most free slots, the hung one, which is how a hung node starves a job.
+    @Test func todaysPlannerGivesAReapedChunkBackToItsPreviousNode() {
+        let hung = NodeID(T.id(1))
+        var s = T.snapshot(chunks: 1, job: T.job(.public), nodes: [T.node(1), T.node(2, running: 1)])
+        s.chunks[0].lastNodeID = hung
+        #expect(AssignmentPlanner.plan(s, guilds: GuildDirectory(), avoidReapedNode: false).map(\.nodeID) == [hung])
+        #expect(AssignmentPlanner.plan(s, guilds: GuildDirectory(), avoidReapedNode: true).map(\.nodeID) == [NodeID(T.id(2))])
+    }
+
+    /// Today's sentinel takes one batch per wake: a pass that leaves more than a batch pending
+    /// waits for the next notification or the 30 s fallback; ours passes again after 50 ms.
+    @Test func todaysSentinelTakesOneBatchPerWake() {
+        for (profile, expected) in [(Profile.legacy, Interval.seconds(30)), (Profile.fixed, Interval.milliseconds(50))] {
+            var s = Sentinel(profile: profile)
+            var effects: [Sentinel.Effect] = []
+            let now = Timestamp(unixSeconds: 1_000)
+            s.handle(.start, now: now, effects: &effects)
+            effects.removeAll()
+            s.handle(.wakeTimer, now: now, effects: &effects)
+            guard case .call(let id, _) = effects.first else {
+                Issue.record("\(profile.name): expected a snapshot call, got \(effects)")
+                continue
+            }
+            let backlog = AssignmentSnapshot(chunks: [], nodes: [], jobs: [], morePending: true)
+            effects.removeAll()
+            s.handle(.storeReply(callID: id, .snapshot(backlog)), now: now, effects: &effects)
+            // The fallback pass goes on to reclaim (legacy) or gauges; answer until the pass ends.
+            while case .call(let next, let call)? = effects.first {
+                effects.removeAll()
+                switch call {
+                case .reclaimSilent: s.handle(.storeReply(callID: next, .reclaimed([])), now: now, effects: &effects)
+                case .gauges: s.handle(.storeReply(callID: next, .gauges(StoreGauges(pendingChunks: 0, runningChunks: 0, onlineNodes: 0))), now: now, effects: &effects)
+                default: Issue.record("\(profile.name): unexpected call \(call)")
+                }
+            }
+            #expect(effects.last == .setWakeTimer(after: expected), "\(profile.name)")
+        }
+    }
+
+    @Test func legacyHasNoImprovementAndFixedProfilesHaveThemAll() {
+        #expect(Profile.legacy.improvements.members.isEmpty)
+        #expect(Profile.fixed.improvements.members == Improvement.allCases.sorted())
+        for d in Defect.allCases {
+            #expect(Profile.fixed(with: d).improvements == .all)
+        }
+    }
+}
