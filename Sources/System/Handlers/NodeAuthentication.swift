@@ -1,12 +1,14 @@
 /// How node requests are authenticated.
 extension RequestHandlers {
-    /// The path a node signs: the route, then, if there is a query, `?` and its parameters
-    /// sorted by name as `name=value` joined by `&` (no percent-encoding: values are hashes and
-    /// ids). Signing the query keeps a signed `config-fetch?hash=…` from being re-aimed.
+    /// The path a node signs: the URL's pathname only, without the query, exactly as today's
+    /// verifier (`_shared/ed25519.ts`) builds its message, so signatures stay wire-compatible in
+    /// both directions during a migration (a node of ours talks to today's verifier and a node
+    /// signing today's way talks to ours). What is not signed: the query of `config-fetch?hash=`
+    /// and `rotation-fetch?id=`. A captured fetch could be re-aimed at another hash within the
+    /// window, but its signature is spent on first use (replay protection), and both routes
+    /// read rows that any registered node may read anyway, so re-aiming reveals nothing.
     public static func signedPath(path: String, query: [String: String]) -> String {
-        guard !query.isEmpty else { return path }
-        let pairs = query.keys.sorted().map { "\($0)=\(query[$0]!)" }
-        return path + "?" + pairs.joined(separator: "&")
+        path
     }
 
     /// Authenticates a node request and returns the caller's public key.
