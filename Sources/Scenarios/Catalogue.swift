@@ -69,9 +69,15 @@ public enum Catalogue {
     static let nodeHang = Scenario(
         name: "node-hang",
         summary: "A node's workers hang for good while it keeps heartbeating.",
-        faults: ["node hang"]
+        needs: [.avoidReapedNode], faults: ["node hang"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 3)
+        // The hung node is the biggest, so once the reaper empties it, it has the most free
+        // slots whatever the node ids: without the reaped-node rule it takes its chunks back
+        // every five minutes, on every seed.
+        w.nodes[0].totalCores = 8
+        w.nodes[0].maxParallel = 8
+        for n in 1..<3 { w.nodes[n].maxParallel = 2 }
         Build.submit(&w, count: 1, chunks: 8)
         var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
         plan.at(.seconds(Int64(1)), .hang, on: .node(0))
@@ -213,8 +219,8 @@ public enum Catalogue {
     /// Private, user and discord jobs on nodes of different owners, with guild churn.
     static let accessControl = Scenario(
         name: "access-control",
-        summary: "Private, user-shared and Discord jobs across owners; a member leaves the guild.",
-        faults: ["guild member leaves"]
+        summary: "Private, user-shared and Discord jobs across owners; a member leaves a guild, 64 join another.",
+        needs: [.growGuildFilters], faults: ["guild member leaves", "guild members join"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 6, users: 3)
         // Nodes 0-1: user 0's; 2-3: user 1's, 3 shared with user 2; 4-5: user 2's.
@@ -225,7 +231,15 @@ public enum Catalogue {
         Build.submit(&w, user: 2, count: 1, chunks: 4, start: .seconds(Int64(25)), access: .user)
         Build.submit(&w, user: 2, count: 1, chunks: 4, start: .seconds(Int64(30)), access: .discord, discord: "guild-1")
         Build.submit(&w, user: 1, count: 1, chunks: 4, start: .seconds(Int64(35)), access: .public)
+        // guild-2 is one the sentinel learns only through joins (no startup fetch lists it):
+        // 64 members none of whom owns a node, then a discord job of user 1 for it, which only
+        // user 1's own nodes may take. Today's insert-only directory gives guild-2 a 2-byte
+        // filter on the first join; it saturates and admits everyone.
+        Build.submit(&w, user: 1, count: 1, chunks: 4, start: .seconds(Int64(45)), access: .discord, discord: "guild-2")
         var plan = RunPlan(world: w, horizon: .zero + .minutes(15))
+        for i in 0..<64 {
+            plan.at(.milliseconds(Int64(5_000 + 500 * i)), .guild(.memberJoined(guild: "guild-2", member: 300_000 + UInt64(i))))
+        }
         plan.at(.seconds(Int64(60)), .guild(.memberLeft(guild: "guild-1", member: 100_000)))
         plan.livenessDeadline = .zero + .minutes(15)
         return plan

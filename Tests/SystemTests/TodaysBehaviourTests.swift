@@ -47,6 +47,43 @@ struct TodaysBehaviourTests {
         }
     }
 
+    /// Observed false-positive rate of a directory's filter for `guild` over 10,000 ids that
+    /// are members of nothing.
+    static func falsePositiveRate(_ d: GuildDirectory, _ guild: String) -> Double {
+        let probes = UInt64(900_000_000_000)...900_000_009_999
+        return Double(probes.filter { d.mightContain(guild: guild, member: String($0)) }.count) / 10_000
+    }
+
+    /// A guild learnt through joins: today's directory gives it a 2-byte filter on the first
+    /// join and only inserts, so it saturates; ours grows it and keeps the design rate.
+    @Test func guildFiltersGrowInsteadOfSaturating() {
+        for grows in [true, false] {
+            var d = GuildDirectory(growsFilters: grows)
+            for i in 0..<200 { d.apply(.memberJoined(guild: "g", member: 300_000 + UInt64(i))) }
+            #expect((0..<200).allSatisfy { d.mightContain(guild: "g", member: String(300_000 + $0)) }, "no false negative")
+            let rate = Self.falsePositiveRate(d, "g")
+            if grows {
+                #expect(rate <= 2 * GuildBloomFilter.falsePositiveRate, "ours: \(rate)")
+                #expect(d.rebuilds <= 4, "growth by doubling from 32: 64, 128, 256 (\(d.rebuilds) rebuilds)")
+            } else {
+                #expect(rate == 1, "today's: \(rate)")
+            }
+        }
+    }
+
+    /// A guild of one member: today's 16-bit filter repeats positions under double hashing and
+    /// admits far more than 0.1 % of non-members; ours is sized for at least 32.
+    @Test func tinyGuildsKeepTheDesignRate() {
+        var ours = GuildDirectory(growsFilters: true)
+        var todays = GuildDirectory(growsFilters: false)
+        for d in [0, 1] {
+            let event = GuildEvent.members(guild: "g", members: [100_002])
+            if d == 0 { ours.apply(event) } else { todays.apply(event) }
+        }
+        #expect(Self.falsePositiveRate(ours, "g") <= 2 * GuildBloomFilter.falsePositiveRate)
+        #expect(Self.falsePositiveRate(todays, "g") > 0.01)
+    }
+
     @Test func legacyHasNoImprovementAndFixedProfilesHaveThemAll() {
         #expect(Profile.legacy.improvements.members.isEmpty)
         #expect(Profile.fixed.improvements.members == Improvement.allCases.sorted())

@@ -37,6 +37,11 @@ extension World {
         case .storeCall(let id, let call):
             let result = call.perform(on: &store, now: now)
             observer.noteStoreCall(call, result, store: store, storeNow: now)
+            if case .apply(let plan, _, _) = call, case .applied(let done) = result,
+                let s = sentinels.firstIndex(where: { $0.actor == e.from })
+            {
+                observer.noteApplied(bySentinel: s, of: sentinels.count, planned: plan.count, applied: done.count)
+            }
             if case .applied(let assignments) = result {
                 for a in assignments { pushAssignment(a) }
             }

@@ -113,15 +113,35 @@ public struct World {
             dispatch(event)
             if stopOnViolation && observer.firstViolation != nil { return false }
             if store.jobCount(.completed) >= jobTarget {
-                finishTimeline(at: sim.now)
-                observer.finish(store: store)
+                finishRun()
                 return observer.firstViolation == nil
             }
         }
         if sim.now < horizon { sim.advance(to: horizon) }
-        finishTimeline(at: sim.now)
-        observer.finish(store: store)
+        finishRun()
         return observer.firstViolation == nil
+    }
+
+    mutating func finishRun() {
+        finishTimeline(at: sim.now)
+        measureGuildFilters()
+        observer.finish(store: store)
+    }
+
+    /// Probes the first running sentinel's guild filters with ids that are members of no guild
+    /// (a fixed range far from any scenario's ids), counting what they admit. Probing does not
+    /// touch the simulation (no event, no randomness), so digests are unchanged.
+    mutating func measureGuildFilters() {
+        guard let directory = sentinels.lazy.compactMap(\.sentinel).first?.guilds else { return }
+        let probes: ClosedRange<UInt64> = 900_000_000_000...900_000_009_999
+        for guild in directory.guildNames {
+            for id in probes where !directory.contains(guild: guild, member: String(id)) {
+                observer.measures.guildFilterProbes += 1
+                if directory.mightContain(guild: guild, member: String(id)) {
+                    observer.measures.guildFilterFalsePositives += 1
+                }
+            }
+        }
     }
 
     mutating func dispatch(_ e: Delivered<WorldEvent>) {

@@ -11,6 +11,11 @@ public enum Improvement: String, Sendable, CaseIterable, Codable, Comparable {
     /// room (found by node-hang: the emptied hung node had the most free slots and took the same
     /// chunk back every five minutes). Today's planner has no such rule.
     case avoidReapedNode = "avoid-reaped-node"
+    /// A guild filter that outgrows its design size is rebuilt for twice its members, and none is
+    /// sized for fewer than 32. Today's sentinel only inserts, so a guild first seen through a
+    /// join gets a 2-byte filter that saturates and then admits everyone, and a guild of one or
+    /// two members admits 7.5 % of non-members (`GuildDirectory.growsFilters`).
+    case growGuildFilters = "grow-guild-filters"
 
     public static func < (a: Improvement, b: Improvement) -> Bool { a.rawValue < b.rawValue }
 }

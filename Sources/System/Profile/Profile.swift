@@ -86,11 +86,20 @@ public struct Profile: Sendable, Equatable {
         has(.mismatchedOnlineThresholds) ? legacyOfflineMarkingAge : onlineWindow
     }
 
-    /// Profiles by name: `fixed`, `legacy`, and `fixed+<defect>` for each defect.
+    /// The fixed system without one of our improvements: what that improvement is for.
+    public static func fixed(without improvement: Improvement) -> Profile {
+        var p = Profile(name: "fixed-\(improvement.rawValue)", defects: .none)
+        p.improvements.remove(improvement)
+        return p
+    }
+
+    /// Profiles by name: `fixed`, `legacy`, `fixed+<defect>` for each defect and
+    /// `fixed-<improvement>` for each improvement.
     public static func named(_ name: String) -> Profile? {
         if name == "fixed" { return .fixed }
         if name == "legacy" { return .legacy }
         if name.hasPrefix("fixed+"), let d = Defect(rawValue: String(name.dropFirst(6))) { return .fixed(with: d) }
+        if name.hasPrefix("fixed-"), let i = Improvement(rawValue: String(name.dropFirst(6))) { return .fixed(without: i) }
         return nil
     }
 }

@@ -69,10 +69,11 @@ public struct Sentinel: Sendable {
     /// /ready: true once LISTEN is up and a pass has completed.
     public private(set) var isReady = false
     public private(set) var metrics = SentinelMetrics()
-    public private(set) var guilds = GuildDirectory()
+    public private(set) var guilds: GuildDirectory
 
     public init(profile: Profile) {
         self.profile = profile
+        self.guilds = GuildDirectory(growsFilters: profile.has(.growGuildFilters))
     }
 
     public mutating func handle(_ input: Input, now: Timestamp, effects: inout [Effect]) {
