@@ -28,8 +28,10 @@ struct HandlerBench {
 
     static var configHash: ConfigHash { ConfigHash.of(config, hasher: SodiumSHA256()) }
 
+    /// The request at `now`, on the handler's clock and the store's alike (same host).
     mutating func call(_ request: APIRequest) -> APIResponse {
-        handlers.handle(request, store: &store, now: now)
+        store.now = now
+        return handlers.handle(request, store: &store, now: now)
     }
 
     /// A portal request by `user`.

@@ -24,7 +24,8 @@ extension World {
     }
 
     mutating func storeReceive(_ e: Delivered<WorldEvent>) {
-        let now = self.now(storeActor)
+        syncStoreClock()
+        let now = store.now
         switch e.payload {
         case .api(let id, let request):
             if request.path == "/node-heartbeat" && e.from != environment {
@@ -35,7 +36,7 @@ extension World {
             publishCommitted()
             reply(to: e.from, .apiReply(id: id, response))
         case .storeCall(let id, let call):
-            let result = call.perform(on: &store, now: now)
+            let result = call.perform(on: &store)
             observer.noteStoreCall(call, result, store: store, storeNow: now)
             if case .apply(let plan, _, _) = call, case .applied(let done) = result,
                 let s = sentinels.firstIndex(where: { $0.actor == e.from })
@@ -78,15 +79,14 @@ extension World {
         do {
             switch job {
             case .reapStaleChunks:
-                let reaped = try store.reapStaleChunks(claimedBefore: now - p.claimTimeout, now: now)
+                let reaped = try store.reapStaleChunks(claimTimeout: p.claimTimeout)
                 observer.noteReclaimed(reaped, by: "reaper", storeNow: now)
             case .markNodesOffline:
-                _ = try store.markNodesOffline(lastSeenBefore: now - p.offlineMarkingAge, now: now)
+                _ = try store.markNodesOffline(silence: p.offlineMarkingAge)
                 observer.checkOnlineAgreement(store: store, now: now)
             case .cleanupStaleData:
-                _ = try store.cleanupStaleData(
-                    unclaimedBefore: now - p.unclaimedNodeTTL, offlineBefore: now - p.offlineNodeTTL,
-                    unusedConfigBefore: now - p.unusedConfigTTL, now: now)
+                _ = try store.cleanupStaleData(CleanupAges(
+                    unclaimedNode: p.unclaimedNodeTTL, offlineNode: p.offlineNodeTTL, unusedConfig: p.unusedConfigTTL))
             }
         } catch {
             observer.noteStoreError(error)

@@ -25,10 +25,11 @@ extension World {
         for json in config.staleConfigs {
             let hash = ConfigHash.of(json, hasher: hasher)
             let rotation = json["rotationId"]?.stringValue
+            store.now = then
             _ = try? store.upsertConfig(
-                NewConfig(hash: hash, canonicalJSON: json.canonicalString, rotationID: rotation), checkThenInsert: false,
-                now: then)
+                NewConfig(hash: hash, canonicalJSON: json.canonicalString, rotationID: rotation), checkThenInsert: false)
         }
+        syncStoreClock()
     }
 
     mutating func requestClaim(_ code: String, node i: Int) {
@@ -60,7 +61,8 @@ extension World {
     mutating func grantPermissions(_ i: Int) {
         guard let nodeID = nodeDurable(i).nodeID else { return }
         for u in nodes[i].spec.permittedUsers {
-            _ = try? store.grantPermission(node: nodeID, type: .user, target: userID(u).uuidString, now: now(storeActor))
+            syncStoreClock()
+            _ = try? store.grantPermission(node: nodeID, type: .user, target: userID(u).uuidString)
         }
     }
 }

@@ -65,7 +65,8 @@ public struct World {
         self.config = config
         sim = Simulation(seed: config.seed)
         sim.network.defaultLink = config.link
-        store = EmbeddedStore(seed: config.seed, triggerInstalled: !config.profile.has(.missingTrigger))
+        store = EmbeddedStore(
+            seed: config.seed, triggerInstalled: !config.profile.has(.missingTrigger), now: WorldTime.epoch)
         switch config.signatures {
         case .ed25519: scheme = Ed25519()
         case .standIn: scheme = StandInSignatureScheme()
@@ -90,6 +91,13 @@ public struct World {
     /// The system's wall clock as `actor` reads it now.
     @inlinable func now(_ actor: ActorID) -> Timestamp {
         WorldTime.timestamp(sim.localTime(of: actor))
+    }
+
+    /// Sets the embedded store's clock (its `now()`) to the store server's local time, skew
+    /// and drift included: done before every statement, so the store owns its clock as
+    /// PostgreSQL does and clients only ever send it intervals.
+    @inlinable mutating func syncStoreClock() {
+        store.now = now(storeActor)
     }
 
     mutating func takeRequestID() -> UInt64 {

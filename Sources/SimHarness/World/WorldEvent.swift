@@ -89,12 +89,12 @@ public enum WorldEvent: TraceablePayload, Sendable {
 
     private func foldCall(_ c: StoreCall, _ d: inout TraceDigest) {
         switch c {
-        case .snapshot(let limit, let since): d.fold(1); d.fold(limit); d.fold(since.micros)
+        case .snapshot(let limit, let window): d.fold(1); d.fold(limit); d.fold(window.micros)
         case .apply(let plan, let guarded, let window):
             d.fold(2); d.fold(guarded); d.fold(window?.micros ?? -1); d.fold(plan.count)
             for p in plan { d.fold(p.chunkID.raw.low); d.fold(p.nodeID.raw.low) }
-        case .reclaimSilent(let since): d.fold(3); d.fold(since.micros)
-        case .gauges(let since): d.fold(4); d.fold(since.micros)
+        case .reclaimSilent(let silence): d.fold(3); d.fold(silence.micros)
+        case .gauges(let window): d.fold(4); d.fold(window.micros)
         }
     }
 

@@ -28,14 +28,13 @@ extension RequestHandlers {
         } catch {
             throw .invalidResult(.inconsistent("\(error)"))
         }
-        guard let chunk = store.chunk(chunkID) else { throw .store(.chunkNotFound(chunkID)) }
+        guard let chunk = try Self.read({ () throws(StoreError) in try store.chunk(chunkID) }) else { throw .store(.chunkNotFound(chunkID)) }
         try checkResult(result, fits: chunk, store: store)
 
         let outcome: CompletionOutcome
         do {
             outcome = try store.completeChunk(
-                Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), rules: completionRules,
-                now: now)
+                Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), rules: completionRules)
         } catch {
             throw .store(error)
         }
@@ -43,7 +42,7 @@ extension RequestHandlers {
         case .accepted(_, let jobCompleted):
             return .ok(["success": true, "jobComplete": .bool(jobCompleted), "duplicate": false])
         case .duplicate(let jobID):
-            let done = store.job(jobID)?.status == .completed
+            let done = try Self.read({ () throws(StoreError) in try store.job(jobID) })?.status == .completed
             return .ok(["success": true, "jobComplete": .bool(done), "duplicate": true])
         case .alreadyCompleted:
             throw .chunkAlreadyCompleted(chunkID)
@@ -56,7 +55,7 @@ extension RequestHandlers {
         guard result.iterations == chunk.iterations else {
             throw .resultMismatch("\(result.iterations) iterations reported, the chunk has \(chunk.iterations)")
         }
-        if let row = store.config(chunk.configHash), let json = try? JSONValue.parse(row.canonicalJSON),
+        if let row = try Self.read({ () throws(StoreError) in try store.config(chunk.configHash) }), let json = try? JSONValue.parse(row.canonicalJSON),
             let config = try? SimConfig(json: json), config.fightLengthSeconds != result.fightLengthSeconds
         {
             throw .resultMismatch(

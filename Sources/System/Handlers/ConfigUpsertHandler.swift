@@ -9,7 +9,7 @@ extension RequestHandlers {
         let body = try RequestBody(request.body)
         let config = try prepareConfig(try body.object("config"), store: store)
         do {
-            _ = try store.upsertConfig(config, checkThenInsert: profile.has(.racyConfigUpsert), now: now)
+            _ = try store.upsertConfig(config, checkThenInsert: profile.has(.racyConfigUpsert))
         } catch {
             throw .store(error)
         }

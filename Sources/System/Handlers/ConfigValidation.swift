@@ -13,7 +13,7 @@ extension RequestHandlers {
         let config: SimConfig
         do { config = try SimConfig(json: value) } catch { throw .invalidConfig(error) }
         if let rotationID = config.rotationId {
-            guard let row = store.rotation(rotationID) else { throw .unknownRotation(rotationID) }
+            guard let row = try Self.read({ () throws(StoreError) in try store.rotation(rotationID) }) else { throw .unknownRotation(rotationID) }
             do {
                 let rotation = try Rotation(json: try JSONValue.parse(row.canonicalJSON))
                 _ = try config.priority(with: rotation)

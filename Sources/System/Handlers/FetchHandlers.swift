@@ -7,7 +7,7 @@ extension RequestHandlers {
         guard let text = request.query["hash"], let hash = ConfigHash(hex: text) else {
             throw .invalidQuery(parameter: "hash", expected: "64 lowercase hex digits")
         }
-        guard let row = store.config(hash) else { throw .store(.configNotFound(hash)) }
+        guard let row = try Self.read({ () throws(StoreError) in try store.config(hash) }) else { throw .store(.configNotFound(hash)) }
         return .ok(canonicalJSON: row.canonicalJSON)
     }
 
@@ -17,7 +17,7 @@ extension RequestHandlers {
         guard let id = request.query["id"], !id.isEmpty else {
             throw .invalidQuery(parameter: "id", expected: "a rotation id")
         }
-        guard let row = store.rotation(id) else { throw .store(.rotationNotFound(id)) }
+        guard let row = try Self.read({ () throws(StoreError) in try store.rotation(id) }) else { throw .store(.rotationNotFound(id)) }
         return .ok(canonicalJSON: row.canonicalJSON)
     }
 }

@@ -49,7 +49,7 @@ extension RequestHandlers {
             accessType: access, discordServerID: discordServerID)
         let created: JobCreated
         do {
-            created = try store.createJob(job, upserting: config, now: now)
+            created = try store.createJob(job, upserting: config)
         } catch {
             throw .store(error)
         }

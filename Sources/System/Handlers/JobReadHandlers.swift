@@ -4,7 +4,7 @@ extension RequestHandlers {
     /// Anything else, including a malformed id, is 404 `jobNotFound`, never 403, so that the
     /// existence of other users' jobs does not leak.
     func readJob<S: JobStore>(_ id: String, _ request: APIRequest, store: S) throws(APIError) -> APIResponse {
-        guard let jobID = JobID(uuidString: id), let job = store.job(jobID),
+        guard let jobID = JobID(uuidString: id), let job = try Self.read({ () throws(StoreError) in try store.job(jobID) }),
             job.accessType == .public || job.userID == request.user
         else { throw .jobNotFound(id) }
         return .ok(Self.json(job))
@@ -13,7 +13,8 @@ extension RequestHandlers {
     /// The caller's own jobs, newest first: `{jobs: [...]}`.
     func listJobs<S: JobStore>(_ request: APIRequest, store: S) throws(APIError) -> APIResponse {
         let user = try requireUser(request)
-        return .ok(["jobs": .array(store.jobs(ofUser: user).map(Self.json))])
+        let jobs = try Self.read { () throws(StoreError) in try store.jobs(ofUser: user) }
+        return .ok(["jobs": .array(jobs.map(Self.json))])
     }
 
     /// A `jobs` row as the portal reads it (camelCase; timestamps ISO 8601 with microseconds).

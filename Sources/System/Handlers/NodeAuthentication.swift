@@ -29,7 +29,7 @@ extension RequestHandlers {
         if profile.has(.unsignedNodes) {
             guard identify else { return nil }
             let key = try RequestBody(request.body).publicKey("publicKey")
-            if !registering, store.node(publicKey: key) == nil { throw .signature(.unknownNode) }
+            if !registering, try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) == nil { throw .signature(.unknownNode) }
             return key
         }
         let verified: VerifiedRequest
@@ -41,14 +41,14 @@ extension RequestHandlers {
         } catch {
             throw .signature(error)
         }
-        if !registering, store.node(publicKey: verified.publicKey) == nil { throw .signature(.unknownNode) }
+        if !registering, try Self.read({ () throws(StoreError) in try store.node(publicKey: verified.publicKey) }) == nil { throw .signature(.unknownNode) }
         if !profile.has(.replayableSignatures) {
             // The verifier accepts the request through the whole second `replayExpiry`.
             let (last, overflow) = verified.replayExpiry.multipliedReportingOverflow(by: 1_000_000)
             let expiresAt = overflow ? Timestamp(micros: .max) : Timestamp(micros: last &+ 999_999)
             let fresh: Bool
             do {
-                fresh = try store.rememberSignature(verified.signature, expiresAt: expiresAt, now: now)
+                fresh = try store.rememberSignature(verified.signature, expiresAt: expiresAt)
             } catch {
                 throw .store(error)
             }
@@ -60,7 +60,7 @@ extension RequestHandlers {
     /// `authenticateNode` for routes that act as a node: the caller's registered row.
     func authenticatedNode<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> NodeRow {
         guard let key = try authenticateNode(request, store: &store, now: now),
-            let node = store.node(publicKey: key)
+            let node = try Self.read({ () throws(StoreError) in try store.node(publicKey: key) })
         else { throw .signature(.unknownNode) }
         return node
     }

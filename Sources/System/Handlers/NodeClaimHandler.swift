@@ -7,7 +7,7 @@ extension RequestHandlers {
         let code = ClaimCode.normalize(try RequestBody(request.body).string("claimCode"))
         guard code.count == 6 else { throw .invalidField(field: "claimCode", expected: "6 characters") }
         let node: NodeRow
-        do { node = try store.claimNode(claimCode: code, by: user, now: now) } catch { throw .store(error) }
+        do { node = try store.claimNode(claimCode: code, by: user) } catch { throw .store(error) }
         return .ok(["id": .string(node.id.uuidString)])
     }
 }

@@ -23,7 +23,7 @@ extension RequestHandlers {
             publicKey: key, claimCode: ClaimCode.derive(from: key, hasher: hasher), name: name,
             totalCores: totalCores, maxParallel: maxParallel, platform: platform, version: version)
         let registered: NodeRegistered
-        do { registered = try store.registerNode(registration, now: now) } catch { throw .store(error) }
+        do { registered = try store.registerNode(registration) } catch { throw .store(error) }
         return .ok([
             "id": .string(registered.node.id.uuidString), "claimCode": .string(registered.node.claimCode),
             "claimed": .bool(registered.node.userID != nil),

@@ -73,6 +73,12 @@ public struct RequestHandlers: Sendable {
         }
     }
 
+    /// A store read inside a handler: a failure (a lost connection) is the store's error, never
+    /// "not found".
+    static func read<T>(_ body: () throws(StoreError) -> T) throws(APIError) -> T {
+        do { return try body() } catch { throw .store(error) }
+    }
+
     /// The portal's user, or `.unauthenticated`.
     func requireUser(_ request: APIRequest) throws(APIError) -> UserID {
         guard let user = request.user else { throw .unauthenticated }

@@ -124,7 +124,7 @@ public struct Sentinel: Sendable {
         notifiedDuringPass = false
         passStartedAt = now
         step = .snapshot
-        call(.snapshot(limit: profile.assignmentBatch, onlineSince: now - profile.sentinelOnlineWindow), &effects)
+        call(.snapshot(limit: profile.assignmentBatch, onlineWindow: profile.sentinelOnlineWindow), &effects)
     }
 
     mutating func call(_ c: StoreCall, _ effects: inout [Effect]) {
@@ -160,7 +160,7 @@ public struct Sentinel: Sendable {
         case (.reclaim(let more), .reclaimed(let ids)):
             metrics.chunksReclaimed += ids.count
             step = .gauges(morePending: more)
-            call(.gauges(onlineSince: now - profile.sentinelOnlineWindow), &effects)
+            call(.gauges(onlineWindow: profile.sentinelOnlineWindow), &effects)
         case (.gauges(let more), .gauges(let g)):
             metrics.gauges = g
             finishPass(morePending: more, now: now, &effects)
@@ -178,10 +178,10 @@ public struct Sentinel: Sendable {
         }
         if profile.has(.competingReclaim) {
             step = .reclaim(morePending: morePending)
-            call(.reclaimSilent(silentSince: now - profile.legacyReclaimSilence), &effects)
+            call(.reclaimSilent(silence: profile.legacyReclaimSilence), &effects)
         } else {
             step = .gauges(morePending: morePending)
-            call(.gauges(onlineSince: now - profile.sentinelOnlineWindow), &effects)
+            call(.gauges(onlineWindow: profile.sentinelOnlineWindow), &effects)
         }
     }
 

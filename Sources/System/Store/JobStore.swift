@@ -1,10 +1,21 @@
 /// The store: every statement the system runs against its database, each operation one
 /// transaction. Two implementations keep this contract: `EmbeddedStore` (in memory, the
-/// simulation's and the embedded default) and the PostgreSQL adapter through libpq; one
-/// contract test suite runs against both.
+/// simulation's and the embedded default) and `PostgresStore` (libpq); one contract test suite
+/// runs against both (`Tests/StoreContractTests`).
+///
+/// This is what a database *client* sees, and only that. Notifications (`StoreNotifications`),
+/// the change feed (`StoreChangeFeed`), whether the trigger is installed (`PendingTrigger`) and
+/// the in-memory store's inspection helpers (`StoreInspection`) are separate interfaces: the
+/// sentinel and the handlers never see them.
 ///
 /// Semantics both must honour:
-/// - Every operation is atomic: it commits whole or, on a thrown error, changes nothing.
+/// - Every operation can fail, reads included (`StoreError.connectionLost` on a broken socket
+///   must never read as "no such row"), and is atomic: it commits whole or, on a thrown error,
+///   changes nothing.
+/// - The store owns its clock. Operations take intervals (an online window, a claim timeout),
+///   never instants computed on the caller's clock; the store compares them with its own
+///   `now()` (PostgreSQL's transaction time; the embedded store's injected clock). Clock skew
+///   between a client and the database then behaves as in production.
 /// - Concurrent operations behave as if run one after another in some order (the PostgreSQL
 ///   adapter gets there with row locks taken in id order; the embedded store by running each
 ///   operation at one instant). Races between *operations* (read a snapshot, then write) are
@@ -13,89 +24,103 @@
 ///   updated with `status = 'pending' AND node_id IS NULL` (the seeds' trigger), unless the
 ///   trigger is not installed; notifications become visible only after commit, in commit order.
 /// - Iteration order never depends on hashing: ties are broken by id or creation order.
+/// - The decisions inside `completeChunk` and the guarded `applyAssignments` are the pure
+///   functions of `CompletionRule` and `AssignmentGuard`: both stores call them on the rows
+///   they read, so the rules exist once.
 public protocol JobStore {
     // MARK: Portal
     /// Inserts the config if its hash is new, else touches `last_used_at`. Returns whether it
     /// inserted. `checkThenInsert` is today's racy upsert: a lookup, then a plain INSERT that
     /// fails with `.uniqueViolation` if another client inserted in between.
-    mutating func upsertConfig(_ config: NewConfig, checkThenInsert: Bool, now: Timestamp) throws(StoreError) -> Bool
+    mutating func upsertConfig(_ config: NewConfig, checkThenInsert: Bool) throws(StoreError) -> Bool
     /// Creates a job and its chunks (the last takes the remainder; chunk i's seed offset is the
     /// sum of the iterations before it). With `upserting`, upserts the config in the same
     /// transaction (the merged RPC); without, the config must exist.
-    mutating func createJob(_ job: NewJob, upserting config: NewConfig?, now: Timestamp) throws(StoreError) -> JobCreated
-    func job(_ id: JobID) -> JobRow?
+    mutating func createJob(_ job: NewJob, upserting config: NewConfig?) throws(StoreError) -> JobCreated
+    func job(_ id: JobID) throws(StoreError) -> JobRow?
     /// A user's jobs, newest first.
-    func jobs(ofUser user: UserID) -> [JobRow]
+    func jobs(ofUser user: UserID) throws(StoreError) -> [JobRow]
     /// A job's chunks by index.
-    func chunks(ofJob job: JobID) -> [ChunkRow]
-    func chunk(_ id: ChunkID) -> ChunkRow?
-    func config(_ hash: ConfigHash) -> ConfigRow?
-    func rotation(_ id: String) -> RotationRow?
-    mutating func upsertRotation(_ rotation: RotationRow) throws(StoreError)
+    func chunks(ofJob job: JobID) throws(StoreError) -> [ChunkRow]
+    func chunk(_ id: ChunkID) throws(StoreError) -> ChunkRow?
+    func config(_ hash: ConfigHash) throws(StoreError) -> ConfigRow?
+    func rotation(_ id: String) throws(StoreError) -> RotationRow?
+    /// Inserts the rotation (`created_at = now()`), or replaces its JSON keeping `created_at`.
+    mutating func upsertRotation(id: String, canonicalJSON: String) throws(StoreError)
     mutating func upsertUser(_ user: UserRow) throws(StoreError)
-    func user(_ id: UserID) -> UserRow?
+    func user(_ id: UserID) throws(StoreError) -> UserRow?
 
     // MARK: Nodes
     /// Registers a key, or returns the existing node for it (idempotent).
-    mutating func registerNode(_ registration: NodeRegistration, now: Timestamp) throws(StoreError) -> NodeRegistered
+    mutating func registerNode(_ registration: NodeRegistration) throws(StoreError) -> NodeRegistered
     /// A user claims the unclaimed node with this code.
-    mutating func claimNode(claimCode: String, by user: UserID, now: Timestamp) throws(StoreError) -> NodeRow
-    func node(_ id: NodeID) -> NodeRow?
-    func node(publicKey: PublicKey) -> NodeRow?
-    /// Sets `status = 'online'`, `last_seen_at = now`; claimed nodes only.
-    mutating func heartbeat(_ node: NodeID, now: Timestamp) throws(StoreError) -> NodeRow
-    mutating func grantPermission(node: NodeID, type: PermissionType, target: String?, now: Timestamp) throws(StoreError) -> PermissionRow
-    func permissions(of node: NodeID) -> [PermissionRow]
-    /// Records a completion (see `CompletionRules` and `CompletionOutcome`). On acceptance the
+    mutating func claimNode(claimCode: String, by user: UserID) throws(StoreError) -> NodeRow
+    func node(_ id: NodeID) throws(StoreError) -> NodeRow?
+    func node(publicKey: PublicKey) throws(StoreError) -> NodeRow?
+    /// Sets `status = 'online'`, `last_seen_at = now()`; claimed nodes only.
+    mutating func heartbeat(_ node: NodeID) throws(StoreError) -> NodeRow
+    mutating func grantPermission(node: NodeID, type: PermissionType, target: String?) throws(StoreError) -> PermissionRow
+    func permissions(of node: NodeID) throws(StoreError) -> [PermissionRow]
+    /// Records a completion (see `CompletionRule` and `CompletionOutcome`). On acceptance the
     /// chunk is completed, the job's progress counted once, the job turns running on its first
     /// completion and completed with its aggregated result on its last, in one transaction.
-    mutating func completeChunk(_ completion: Completion, rules: CompletionRules, now: Timestamp) throws(StoreError) -> CompletionOutcome
-    /// Remembers a request signature until `expiresAt`; false if it was already remembered
-    /// (a replay). Entries past their expiry are forgotten.
-    mutating func rememberSignature(_ signature: Signature, expiresAt: Timestamp, now: Timestamp) throws(StoreError) -> Bool
+    mutating func completeChunk(_ completion: Completion, rules: CompletionRules) throws(StoreError) -> CompletionOutcome
+    /// Remembers a request signature until `expiresAt` (an instant derived from the signed
+    /// timestamp, not from a clock); false if it was already remembered (a replay). Entries
+    /// past their expiry on the store's clock are forgotten.
+    mutating func rememberSignature(_ signature: Signature, expiresAt: Timestamp) throws(StoreError) -> Bool
 
     // MARK: Sentinel
-    /// What one scheduling pass reads: at most `limit` pending unassigned chunks oldest first,
-    /// nodes with `last_seen_at > onlineSince`, their backlogs and permissions, the chunks' jobs.
-    func assignmentSnapshot(limit: Int, onlineSince: Timestamp) -> AssignmentSnapshot
-    /// Applies a pass's plan in order. Guarded (the fix): a chunk is assigned only if it is still
-    /// pending and unassigned, the node is below capacity and, with `onlineSince`, the node was
-    /// seen after it (it may have fallen silent since the snapshot), so two sentinels can never
-    /// give a chunk to two nodes nor to a node gone offline. Unguarded (today's batch update):
-    /// every row of the plan is written.
+    /// What one scheduling pass reads, as one consistent snapshot: at most `limit` pending
+    /// unassigned chunks oldest first, nodes with `last_seen_at > now() - onlineWindow`, their
+    /// backlogs and permissions, the chunks' jobs.
+    func assignmentSnapshot(limit: Int, onlineWindow: Interval) throws(StoreError) -> AssignmentSnapshot
+    /// Applies a pass's plan in order. Guarded (the fix, `AssignmentGuard`): a chunk is
+    /// assigned only if it is still pending and unassigned, the node is below capacity and,
+    /// with `onlineWindow`, the node was seen within it on the store's clock (it may have fallen
+    /// silent since the snapshot), so two sentinels can never give a chunk to two nodes nor to
+    /// a node gone offline. Unguarded (today's batch update): every row of the plan is written.
     mutating func applyAssignments(
-        _ plan: [PlannedAssignment], guarded: Bool, onlineSince: Timestamp?, now: Timestamp
+        _ plan: [PlannedAssignment], guarded: Bool, onlineWindow: Interval?
     ) throws(StoreError) -> [ChunkAssignment]
-    /// Today's sentinel reclaim: running chunks of nodes with `last_seen_at < silentSince` back
-    /// to pending. Returns them by id.
-    mutating func reclaimChunksOfSilentNodes(silentSince: Timestamp, now: Timestamp) throws(StoreError) -> [ChunkID]
-    /// Running chunks, with a count per node: for gauges and invariants.
-    func runningChunks() -> [ChunkRow]
-    func pendingChunkCount() -> Int
+    /// Today's sentinel reclaim: running chunks of nodes with `last_seen_at < now() - silence`
+    /// back to pending. Returns them by id.
+    mutating func reclaimChunksOfSilentNodes(silence: Interval) throws(StoreError) -> [ChunkID]
+    /// Running chunks in creation order: for gauges and invariants.
+    func runningChunks() throws(StoreError) -> [ChunkRow]
+    func pendingChunkCount() throws(StoreError) -> Int
 
     // MARK: Cron (pg_cron functions)
-    /// `reap_stale_chunks()`: running chunks claimed before `claimedBefore` back to pending,
-    /// oldest claim first. Returns them.
-    mutating func reapStaleChunks(claimedBefore: Timestamp, now: Timestamp) throws(StoreError) -> [ChunkID]
-    /// `mark_nodes_offline()`: online nodes last seen before `lastSeenBefore` set offline.
-    mutating func markNodesOffline(lastSeenBefore: Timestamp, now: Timestamp) throws(StoreError) -> Int
+    /// `reap_stale_chunks()`: running chunks with `claimed_at < now() - claimTimeout` back to
+    /// pending, oldest claim first (ties by chunk id). Returns them.
+    mutating func reapStaleChunks(claimTimeout: Interval) throws(StoreError) -> [ChunkID]
+    /// `mark_nodes_offline()`: online nodes with `last_seen_at < now() - silence` set offline.
+    mutating func markNodesOffline(silence: Interval) throws(StoreError) -> Int
     /// `cleanup_stale_data()`.
-    mutating func cleanupStaleData(
-        unclaimedBefore: Timestamp, offlineBefore: Timestamp, unusedConfigBefore: Timestamp, now: Timestamp
-    ) throws(StoreError) -> CleanupCounts
-
-    // MARK: Notifications
-    /// Whether `trg_pending_chunk` is installed.
-    var triggerInstalled: Bool { get }
-    /// Committed notifications not yet taken, in commit order.
-    mutating func takeNotifications() -> [StoreNotification]
+    mutating func cleanupStaleData(_ ages: CleanupAges) throws(StoreError) -> CleanupCounts
 }
 
 extension JobStore {
     /// `applyAssignments` without the online re-check.
-    public mutating func applyAssignments(
-        _ plan: [PlannedAssignment], guarded: Bool, now: Timestamp
-    ) throws(StoreError) -> [ChunkAssignment] {
-        try applyAssignments(plan, guarded: guarded, onlineSince: nil, now: now)
+    public mutating func applyAssignments(_ plan: [PlannedAssignment], guarded: Bool) throws(StoreError) -> [ChunkAssignment] {
+        try applyAssignments(plan, guarded: guarded, onlineWindow: nil)
     }
+}
+
+/// Committed `NOTIFY`s, as a listening session receives them. The embedded store queues them
+/// at commit; PostgreSQL delivers them to a LISTENing connection (`PostgresListener`).
+public protocol StoreNotifications {
+    /// Committed notifications not yet taken, in commit order.
+    mutating func takeNotifications() throws(StoreError) -> [StoreNotification]
+}
+
+/// The change feed the harness's observer reads (logical decoding, Supabase realtime).
+public protocol StoreChangeFeed {
+    /// Committed status changes not yet taken, in commit order.
+    mutating func takeChanges() -> [RowChange]
+}
+
+/// Whether `trg_pending_chunk` is installed (false is today's `missing-trigger` defect).
+public protocol PendingTrigger {
+    func pendingTriggerInstalled() throws(StoreError) -> Bool
 }

@@ -216,6 +216,21 @@ public struct ChunkAssignment: Sendable, Equatable {
     }
 }
 
+/// The ages `cleanup_stale_data()` deletes beyond, measured on the store's clock.
+public struct CleanupAges: Sendable, Equatable {
+    /// Unclaimed nodes still `pending` created longer ago than this (1 h).
+    public var unclaimedNode: Interval
+    /// `offline` nodes last seen longer ago than this (30 days).
+    public var offlineNode: Interval
+    /// Configs no job references, last used longer ago than this (7 days).
+    public var unusedConfig: Interval
+    public init(unclaimedNode: Interval, offlineNode: Interval, unusedConfig: Interval) {
+        self.unclaimedNode = unclaimedNode
+        self.offlineNode = offlineNode
+        self.unusedConfig = unusedConfig
+    }
+}
+
 public struct CleanupCounts: Sendable, Equatable {
     public var unclaimedNodes = 0
     public var offlineNodes = 0

@@ -1,13 +1,14 @@
 /// The pg_cron functions.
 extension EmbeddedStore {
-    /// `reap_stale_chunks()`: every running chunk with `claimed_at < claimedBefore` back to
+    /// `reap_stale_chunks()`: every running chunk with `claimed_at < now - claimTimeout` back to
     /// pending (`node_id`, `claimed_at` NULL, a fresh `pending_seq`, trigger run), oldest claim
-    /// first, ties in chunk creation order. Returns them in that order.
+    /// first, ties by chunk id. Returns them in that order.
     ///
     /// Reads the claims heap: cost is proportional to claims made since the last run, not to the
     /// number of chunks. Claims that ended otherwise (completed, reclaimed, overwritten) are
     /// discarded as they surface.
-    public mutating func reapStaleChunks(claimedBefore: Timestamp, now: Timestamp) throws(StoreError) -> [ChunkID] {
+    public mutating func reapStaleChunks(claimTimeout: Interval) throws(StoreError) -> [ChunkID] {
+        let claimedBefore = now - claimTimeout
         var reaped: [ChunkID] = []
         while let claim = claims.min, claim.claimedAt < claimedBefore {
             claims.popMin()
@@ -19,9 +20,10 @@ extension EmbeddedStore {
         return reaped
     }
 
-    /// `mark_nodes_offline()`: every `online` node with `last_seen_at < lastSeenBefore` becomes
+    /// `mark_nodes_offline()`: every `online` node with `last_seen_at < now - silence` becomes
     /// `offline`. Returns how many. One scan of the live nodes.
-    public mutating func markNodesOffline(lastSeenBefore: Timestamp, now: Timestamp) throws(StoreError) -> Int {
+    public mutating func markNodesOffline(silence: Interval) throws(StoreError) -> Int {
+        let lastSeenBefore = now - silence
         var marked = 0
         for handle in nodeOrder {
             let row = nodes[handle]!
@@ -32,17 +34,18 @@ extension EmbeddedStore {
         return marked
     }
 
-    /// `cleanup_stale_data()`: deletes
-    /// - unclaimed nodes still `pending` created before `unclaimedBefore`;
-    /// - `offline` nodes last seen before `offlineBefore`;
-    /// - configs no job references whose `last_used_at` is before `unusedConfigBefore`.
+    /// `cleanup_stale_data()`: deletes, with ages measured back from `now`,
+    /// - unclaimed nodes still `pending` created before `now - ages.unclaimedNode`;
+    /// - `offline` nodes last seen before `now - ages.offlineNode`;
+    /// - configs no job references whose `last_used_at` is before `now - ages.unusedConfig`.
     ///
     /// A node's permissions go with it. A node with a chunk running on it is kept (the chunk's
     /// `node_id` references it; it is reaped first, so this only matters if the reaper is off).
     /// Jobs and chunks are never deleted, so completed chunks keep naming deleted nodes.
-    public mutating func cleanupStaleData(
-        unclaimedBefore: Timestamp, offlineBefore: Timestamp, unusedConfigBefore: Timestamp, now: Timestamp
-    ) throws(StoreError) -> CleanupCounts {
+    public mutating func cleanupStaleData(_ ages: CleanupAges) throws(StoreError) -> CleanupCounts {
+        let unclaimedBefore = now - ages.unclaimedNode
+        let offlineBefore = now - ages.offlineNode
+        let unusedConfigBefore = now - ages.unusedConfig
         var counts = CleanupCounts()
         var doomed: [Int] = []
         for handle in nodeOrder where nodeRunning[handle].isEmpty {

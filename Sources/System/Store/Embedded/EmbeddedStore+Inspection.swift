@@ -1,6 +1,6 @@
 /// Cheap read-only views for the harness's invariant checker, and a full recomputation of the
 /// derived state to catch the store itself drifting.
-extension EmbeddedStore {
+extension EmbeddedStore: StoreInspection {
     /// Every job in creation order.
     public var allJobs: [JobRow] { jobs }
 

@@ -5,7 +5,7 @@ extension EmbeddedStore {
     ///
     /// Claim codes are not unique: two unclaimed nodes may show the same code (the code is a few
     /// bits of the key's hash). Both are registered; `claimNode` refuses the ambiguous code.
-    public mutating func registerNode(_ registration: NodeRegistration, now: Timestamp) throws(StoreError) -> NodeRegistered {
+    public mutating func registerNode(_ registration: NodeRegistration) throws(StoreError) -> NodeRegistered {
         if let handle = nodeByKey[registration.publicKey] {
             return NodeRegistered(node: nodes[handle]!, created: false)
         }
@@ -35,7 +35,7 @@ extension EmbeddedStore {
     /// - Throws: `.claimCodeAmbiguous` if several unclaimed nodes show the code;
     ///   `.nodeAlreadyClaimed` if none is unclaimed but a claimed node shows it;
     ///   `.claimCodeNotFound` otherwise.
-    public mutating func claimNode(claimCode: String, by user: UserID, now: Timestamp) throws(StoreError) -> NodeRow {
+    public mutating func claimNode(claimCode: String, by user: UserID) throws(StoreError) -> NodeRow {
         let showing = nodesByCode[claimCode] ?? []
         let unclaimed = showing.filter { nodes[$0]!.userID == nil }
         guard unclaimed.count <= 1 else { throw .claimCodeAmbiguous(claimCode) }
@@ -56,8 +56,8 @@ extension EmbeddedStore {
     }
 
     /// Claimed nodes only (`.nodeNotClaimed` otherwise): `pending`/`offline` → `online`, and
-    /// `last_seen_at = now` (as given: with skewed clocks it may move backwards, as in SQL).
-    public mutating func heartbeat(_ node: NodeID, now: Timestamp) throws(StoreError) -> NodeRow {
+    /// `last_seen_at = now` (the store's clock: if it is stepped back, it moves backwards, as in SQL).
+    public mutating func heartbeat(_ node: NodeID) throws(StoreError) -> NodeRow {
         guard let handle = nodeHandles[node] else { throw .nodeNotFound }
         let row = nodes[handle]!
         guard row.userID != nil else { throw .nodeNotClaimed(node) }
@@ -70,7 +70,7 @@ extension EmbeddedStore {
     /// Appends a grant (the table has no uniqueness: granting twice makes two rows). A `user`
     /// grant whose target parses as a user id also joins the node's permitted users.
     public mutating func grantPermission(
-        node: NodeID, type: PermissionType, target: String?, now: Timestamp
+        node: NodeID, type: PermissionType, target: String?
     ) throws(StoreError) -> PermissionRow {
         guard let handle = nodeHandles[node] else { throw .nodeNotFound }
         let row = PermissionRow(id: PermissionID(freshID()), nodeID: node, accessType: type, targetID: target, createdAt: now)

@@ -10,13 +10,13 @@ extension EmbeddedStore {
     /// where the hourly cleanup can delete a config that was unused for a week (and that the
     /// upsert did not refresh), and make the second call fail with `.configNotFound`.
     /// The store does not check `rotationID` (the config is opaque jsonb to it); the handler does.
-    public mutating func upsertConfig(_ config: NewConfig, checkThenInsert: Bool, now: Timestamp) throws(StoreError) -> Bool {
+    public mutating func upsertConfig(_ config: NewConfig, checkThenInsert: Bool) throws(StoreError) -> Bool {
         if checkThenInsert && configs[config.hash] != nil { return false }
-        return upsertConfigRow(config, now: now)
+        return upsertConfigRow(config)
     }
 
     /// Insert-or-touch; cannot fail.
-    mutating func upsertConfigRow(_ config: NewConfig, now: Timestamp) -> Bool {
+    mutating func upsertConfigRow(_ config: NewConfig) -> Bool {
         if configs[config.hash] != nil {
             configs[config.hash]!.lastUsedAt = now
             return false
@@ -43,7 +43,7 @@ extension EmbeddedStore {
     ///
     /// - Precondition: `totalIterations > 0`, `chunkIterations > 0` (the handler validates
     ///   requests; a store call with nothing to run is a programming error).
-    public mutating func createJob(_ job: NewJob, upserting config: NewConfig?, now: Timestamp) throws(StoreError) -> JobCreated {
+    public mutating func createJob(_ job: NewJob, upserting config: NewConfig?) throws(StoreError) -> JobCreated {
         precondition(job.totalIterations > 0 && job.chunkIterations > 0, "a job needs iterations")
         if let config {
             precondition(config.hash == job.configHash, "the upserted config must be the job's")
@@ -51,7 +51,7 @@ extension EmbeddedStore {
             throw .configNotFound(job.configHash)
         }
         // Validated; from here on nothing throws.
-        let inserted = config.map { upsertConfigRow($0, now: now) } ?? false
+        let inserted = config.map { upsertConfigRow($0) } ?? false
 
         let jobID = JobID(freshID())
         let chunkCount = (job.totalIterations + job.chunkIterations - 1) / job.chunkIterations
@@ -126,11 +126,9 @@ extension EmbeddedStore {
 
     public func rotation(_ id: String) -> RotationRow? { rotations[id] }
 
-    /// Inserts the rotation, or replaces its JSON keeping the first `created_at`.
-    public mutating func upsertRotation(_ rotation: RotationRow) throws(StoreError) {
-        var row = rotation
-        if let existing = rotations[rotation.id] { row.createdAt = existing.createdAt }
-        rotations[rotation.id] = row
+    /// Inserts the rotation (`created_at = now`), or replaces its JSON keeping `created_at`.
+    public mutating func upsertRotation(id: String, canonicalJSON: String) throws(StoreError) {
+        rotations[id] = RotationRow(id: id, canonicalJSON: canonicalJSON, createdAt: rotations[id]?.createdAt ?? now)
     }
 
     /// Inserts or replaces the user (`auth.users` joined with its Discord identity).

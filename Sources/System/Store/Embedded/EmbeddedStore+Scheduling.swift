@@ -4,9 +4,10 @@ extension EmbeddedStore {
     // MARK: Snapshot
 
     /// At most `limit` pending chunks in `pending_seq` order, read from the front of the pending
-    /// queue (never a scan of all chunks); the nodes with `last_seen_at > onlineSince`, by id,
+    /// queue (never a scan of all chunks); the nodes with `last_seen_at > now - onlineWindow`, by id,
     /// whatever their status column says (one scan of the live nodes); and the chunks' jobs by id.
-    public func assignmentSnapshot(limit: Int, onlineSince: Timestamp) -> AssignmentSnapshot {
+    public func assignmentSnapshot(limit: Int, onlineWindow: Interval) -> AssignmentSnapshot {
+        let onlineSince = now - onlineWindow
         var picked: [AssignmentSnapshot.Chunk] = []
         picked.reserveCapacity(max(0, min(limit, chunkStatusCounts[ChunkStatus.pending.ordinal])))
         var more = false
@@ -58,9 +59,9 @@ extension EmbeddedStore {
     /// `claimed_at = now`, `attempt += 1`, `last_node_id = node`, and adds one to the node's
     /// running count. Returns what was assigned, in plan order.
     ///
-    /// - Guarded (the fix): a row is applied only if the chunk is still pending with `node_id`
-    ///   NULL and the node is below its capacity at that moment (counting rows applied before it);
-    ///   other rows are skipped silently. Two sentinels can never give one chunk to two nodes.
+    /// - Guarded (the fix): a row is applied only if `AssignmentGuard.admits` it at that moment
+    ///   (counting rows applied before it); other rows are skipped silently. Two sentinels can
+    ///   never give one chunk to two nodes.
     /// - Unguarded (today's batch update): every row is written. A running chunk is taken from
     ///   its node and given to the new one (the old node's running count drops, so counts always
     ///   equal the chunks running there); capacity is not checked; a chunk listed twice ends on
@@ -71,8 +72,9 @@ extension EmbeddedStore {
     /// - Throws: `.chunkNotFound` / `.nodeNotFound` for a row naming a row that does not exist,
     ///   in either mode (the foreign keys), before anything is written.
     public mutating func applyAssignments(
-        _ plan: [PlannedAssignment], guarded: Bool, onlineSince: Timestamp?, now: Timestamp
+        _ plan: [PlannedAssignment], guarded: Bool, onlineWindow: Interval?
     ) throws(StoreError) -> [ChunkAssignment] {
+        let onlineSince = onlineWindow.map { now - $0 }
         var resolved: [(chunk: Int, node: Int)] = []
         resolved.reserveCapacity(plan.count)
         for row in plan {
@@ -85,22 +87,20 @@ extension EmbeddedStore {
         made.reserveCapacity(plan.count)
         for (chunk, node) in resolved {
             if guarded {
-                let row = chunks[chunk]
-                guard row.status == .pending, row.nodeID == nil,
-                    nodeRunning[node].count < nodes[node]!.capacity
+                guard AssignmentGuard.admits(
+                    chunkStatus: chunks[chunk].status, chunkNode: chunks[chunk].nodeID,
+                    nodeRunning: nodeRunning[node].count, nodeCapacity: nodes[node]!.capacity,
+                    nodeLastSeen: nodes[node]!.lastSeenAt, onlineSince: onlineSince)
                 else { continue }
-                if let since = onlineSince {
-                    guard let seen = nodes[node]!.lastSeenAt, seen > since else { continue }
-                }
             }
-            made.append(assign(chunk, to: node, now: now))
+            made.append(assign(chunk, to: node))
         }
         trimPendingQueue()
         return made
     }
 
     /// One assignment; the caller validated it.
-    private mutating func assign(_ chunk: Int, to node: Int, now: Timestamp) -> ChunkAssignment {
+    private mutating func assign(_ chunk: Int, to node: Int) -> ChunkAssignment {
         if chunks[chunk].status == .running { leaveRunning(chunk) }
         setChunkStatus(chunk, .running)
         let nodeID = nodes[node]!.id
@@ -109,7 +109,7 @@ extension EmbeddedStore {
         chunks[chunk].attempt += 1
         chunks[chunk].lastNodeID = nodeID
         nodeRunning[node].append(chunk)
-        claims.push(ClaimEntry(claimedAt: now, chunk: chunk, attempt: chunks[chunk].attempt))
+        claims.push(ClaimEntry(claimedAt: now, id: chunks[chunk].id, chunk: chunk, attempt: chunks[chunk].attempt))
         chunkRowWritten(chunk)
         let row = chunks[chunk]
         return ChunkAssignment(
@@ -119,10 +119,11 @@ extension EmbeddedStore {
 
     // MARK: Today's reclaim
 
-    /// Today's reclaim.rs: every running chunk whose node has `last_seen_at < silentSince`
+    /// Today's reclaim.rs: every running chunk whose node has `last_seen_at < now - silence`
     /// (a node never seen does not match, as NULL compares false in SQL) goes back to pending,
     /// in chunk id order; returns them in that order.
-    public mutating func reclaimChunksOfSilentNodes(silentSince: Timestamp, now: Timestamp) throws(StoreError) -> [ChunkID] {
+    public mutating func reclaimChunksOfSilentNodes(silence: Interval) throws(StoreError) -> [ChunkID] {
+        let silentSince = now - silence
         var victims: [Int] = []
         for handle in nodeOrder where !nodeRunning[handle].isEmpty {
             if let seen = nodes[handle]!.lastSeenAt, seen < silentSince { victims += nodeRunning[handle] }

@@ -4,9 +4,9 @@ extension EmbeddedStore {
     /// which the verifier refuses the request anyway, so the cache stays bounded). Returns false
     /// if it is remembered already: a replay.
     ///
-    /// First forgets every entry with `expiresAt < now`, oldest expiry first (ties in the order
+    /// First forgets every entry with `expiresAt < now` (the store's clock), oldest expiry first (ties in the order
     /// they were remembered). A signature is live up to and including its expiry instant.
-    public mutating func rememberSignature(_ signature: Signature, expiresAt: Timestamp, now: Timestamp) throws(StoreError) -> Bool {
+    public mutating func rememberSignature(_ signature: Signature, expiresAt: Timestamp) throws(StoreError) -> Bool {
         while let oldest = signatureExpiries.min, oldest.expiresAt < now {
             signatureExpiries.popMin()
             signatures[oldest.signature] = nil

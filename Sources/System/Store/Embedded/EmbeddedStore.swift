@@ -16,9 +16,16 @@
 ///
 /// Identifiers come from the store's own SplitMix64 stream, so the same seed and the same
 /// sequence of operations name every row the same way.
-public struct EmbeddedStore: JobStore, Sendable {
+///
+/// The store owns its clock, as PostgreSQL owns `now()`: `now` is the embedded server's
+/// clock, which its owner sets before each statement (the simulated world sets it to the store
+/// server's own skewed, drifting local time; a test sets it directly). Callers pass intervals,
+/// so a client whose clock is skewed sees the same effects it would against PostgreSQL.
+public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, PendingTrigger, Sendable {
     /// Whether `trg_pending_chunk` exists (false models the `missingTrigger` defect).
     public let triggerInstalled: Bool
+    /// The store's clock: what `now()` reads in its statements.
+    public var now: Timestamp
 
     var rng: SplitMix64
 
@@ -93,10 +100,14 @@ public struct EmbeddedStore: JobStore, Sendable {
     /// - Parameters:
     ///   - seed: seeds the identifier stream.
     ///   - triggerInstalled: false models a database without `trg_pending_chunk`.
-    public init(seed: UInt64, triggerInstalled: Bool = true) {
+    ///   - now: the clock's initial reading.
+    public init(seed: UInt64, triggerInstalled: Bool = true, now: Timestamp = Timestamp(micros: 0)) {
         self.rng = SplitMix64(seed: seed)
         self.triggerInstalled = triggerInstalled
+        self.now = now
     }
+
+    public func pendingTriggerInstalled() -> Bool { triggerInstalled }
 
     // MARK: Notifications
 
@@ -191,14 +202,20 @@ struct PendingEntry: Sendable {
 }
 
 /// One claim in the reaper's heap: live iff the chunk is still running under this attempt.
-/// Ordered by `claimed_at`, ties by chunk creation order, then attempt.
+/// Ordered by `claimed_at`, ties by chunk id (as `reap_stale_chunks()` orders them in SQL),
+/// then attempt.
 struct ClaimEntry: Comparable, Sendable {
     var claimedAt: Timestamp
+    var id: ChunkID
     var chunk: Int
     var attempt: Int
 
     static func < (a: ClaimEntry, b: ClaimEntry) -> Bool {
-        (a.claimedAt.micros, a.chunk, a.attempt) < (b.claimedAt.micros, b.chunk, b.attempt)
+        (a.claimedAt.micros, a.id.raw.high, a.id.raw.low, a.attempt) < (b.claimedAt.micros, b.id.raw.high, b.id.raw.low, b.attempt)
+    }
+
+    static func == (a: ClaimEntry, b: ClaimEntry) -> Bool {
+        a.claimedAt == b.claimedAt && a.chunk == b.chunk && a.attempt == b.attempt
     }
 }
 
