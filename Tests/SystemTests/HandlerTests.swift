@@ -383,11 +383,12 @@ struct HandlerTests {
         ]
         #expect(bench.call(APIRequest(method: "POST", path: "/chunk-complete", body: body.canonicalBytes)).status == 200)
         #expect(bench.store.chunk(assignment.chunkID)?.result == fake)
-        // A node completes a chunk that is not its own, too.
+        // Today's guard holds for a node that names itself: a chunk running elsewhere is 403.
         _ = try bench.onlineNode(2)
         let job2 = try bench.createJob(iterations: 1_000)
         let other = try #require(try bench.assignAll(job2, to: victim).first)
-        #expect(bench.complete(2, other).status == 200)
+        let refused = bench.complete(2, other)
+        #expect(refused.status == 403 && refused.error == .chunkNotHeld(other.chunkID))
         // Fetches need no identity at all.
         #expect(bench.call(APIRequest(method: "GET", path: "/config-fetch", query: ["hash": HandlerBench.configHash.hex])).status == 200)
         // Only an unknown key is refused.

@@ -40,6 +40,8 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
     case staleClaim(ChunkID)
     /// The chunk was completed by another claim; this result was not stored.
     case chunkAlreadyCompleted(ChunkID)
+    /// Today's chunk-complete guard: the chunk is not running on the reporting node (403).
+    case chunkNotHeld(ChunkID)
     /// A job that does not exist or that the caller may not see (404 either way, so that
     /// existence does not leak).
     case jobNotFound(String)
@@ -57,6 +59,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .configTooLarge: return 413
         case .unknownRotation: return 422
         case .staleClaim, .chunkAlreadyCompleted: return 409
+        case .chunkNotHeld: return 403
         case .store(let error):
             switch error {
             case .connectionLost: return 503
@@ -92,6 +95,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .resultMismatch: return "result_mismatch"
         case .staleClaim: return "stale_claim"
         case .chunkAlreadyCompleted: return "chunk_already_completed"
+        case .chunkNotHeld: return "chunk_not_held"
         case .jobNotFound: return "job_not_found"
         case .store: return "store_error"
         }
@@ -118,6 +122,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .resultMismatch(let why): return "chunk result does not fit the chunk: \(why)"
         case .staleClaim(let id): return "chunk \(id) is no longer assigned to this node under that attempt; result discarded"
         case .chunkAlreadyCompleted(let id): return "chunk \(id) was already completed by another claim"
+        case .chunkNotHeld(let id): return "chunk \(id) is not running on this node; result discarded"
         case .jobNotFound(let id): return "no job \(id)"
         case .store(let error): return error.description
         }

@@ -14,7 +14,8 @@ extension RequestHandlers {
     ///
     /// Outcomes: accepted → 200; a duplicate re-send → 200 with `duplicate: true` (the node may
     /// stop retrying); a stale claim or a chunk completed by another claim → 409, which tells the
-    /// node to drop the result and not retry.
+    /// node to drop the result and not retry; under today's guard (`requireClaim` off) a chunk
+    /// not running on the reporting node → 403, as today's handler answers.
     func chunkComplete<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
         let node = try authenticatedNode(request, store: &store, now: now)
         let body = try RequestBody(request.body)
@@ -48,6 +49,8 @@ extension RequestHandlers {
             throw .chunkAlreadyCompleted(chunkID)
         case .staleClaim:
             throw .staleClaim(chunkID)
+        case .notHeld:
+            throw .chunkNotHeld(chunkID)
         }
     }
 
