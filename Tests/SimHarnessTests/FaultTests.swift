@@ -53,6 +53,7 @@ struct FaultTests {
         let (w, o) = try run("clock-skew")
         #expect(w.sim.clock(of: w.actor(ofNode: 0)).offset == 120_000_000_000)
         #expect(w.sim.clock(of: w.actor(ofNode: 2)).driftPPB == 200_000)
+        #expect(w.sim.clock(of: w.actor(ofSentinel: 0)).offset == -120_000_000_000)
         #expect(o.measures.apiRejections["bad_node_authentication", default: 0] == 0)
         for n in 0..<4 {
             #expect((w.nodeAgent(n)?.counters.completionsAccepted ?? 0) > 0, "node \(n) had results accepted")
