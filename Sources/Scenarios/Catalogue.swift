@@ -7,7 +7,7 @@ public enum Catalogue {
     public static let all: [Scenario] = [
         happyPath, nodeCrash, networkBlip, attacks, blueGreen, racySubmissions, storeRestart, sentinelCrash,
         lossyNetwork, clockSkew, accessControl, nodeHang, rollingUpgrade, Swarm.scenario, fleet,
-    ]
+    ] + deploys
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
 

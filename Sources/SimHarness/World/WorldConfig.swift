@@ -29,10 +29,34 @@ public struct WorldConfig: Sendable {
     public var pollInterval: Interval = .seconds(2)
     /// Requests without an answer after this long are retried by their client.
     public var requestTimeout: Interval = .seconds(10)
+    /// Deploys that mix versions: the profile each sentinel process runs, by index (missing or
+    /// nil: the world's profile), so today's sentinel and ours can schedule against one store.
+    /// The store, handlers and nodes always run `profile`.
+    public var sentinelProfiles: [Profile?] = []
+    /// An upgrade of one sentinel in the middle of a pass (nil: none).
+    public var sentinelUpgrade: SentinelUpgrade? = nil
 
     public init(seed: UInt64, profile: Profile) {
         self.seed = seed
         self.profile = profile
+    }
+}
+
+/// A sentinel replaced by another version mid-assignment: from `after`, sentinel `index` is
+/// stopped right after it sends its next apply (the statement runs and commits; its reply finds
+/// nobody), and a process running `to` starts in its place `restartAfter` later. It must leave
+/// nothing assigned twice and nothing lost.
+public struct SentinelUpgrade: Sendable {
+    public var index: Int
+    public var after: SimDuration
+    public var to: Profile
+    public var restartAfter: SimDuration
+
+    public init(index: Int, after: SimDuration, to: Profile, restartAfter: SimDuration = .seconds(Int64(5))) {
+        self.index = index
+        self.after = after
+        self.to = to
+        self.restartAfter = restartAfter
     }
 }
 
