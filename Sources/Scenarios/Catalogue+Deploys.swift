@@ -9,7 +9,56 @@ import System
 /// `fixed`); the plan we recommend, stop then start, and an upgrade that stops today's sentinel
 /// in the middle of an assignment lose nothing and assign nothing twice.
 extension Catalogue {
-    static let deploys: [Scenario] = [cutoverOldToNew, cutoverNewToOld, cutoverPlanned, sentinelUpgradeMidPass]
+    static let deploys: [Scenario] = [
+        cutoverOldToNew, cutoverNewToOld, cutoverPlanned, sentinelUpgradeMidPass,
+        rollingUpgradeWindow, rollingUpgradeShortWindow, rollingUpgradeTodaysHandlers,
+    ]
+
+    /// Four nodes of today's (unsigned) version upgraded one at a time, at 40, 70, 100 and
+    /// 130 s, while two jobs run; the handlers treat the old ones as `migration` says.
+    static func rollout(seed: UInt64, profile: Profile, migration: NodeMigration) -> RunPlan {
+        var w = Build.world(seed: seed, profile: profile, nodes: 4)
+        for n in 0..<4 { w.nodes[n].version = NodeSpec.legacyVersion }
+        w.nodeMigration = migration
+        Build.submit(&w, count: 2, chunks: 8)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(25))
+        for n in 0..<4 {
+            plan.at(.seconds(Int64(40 + 30 * n)), .upgradeNode(version: NodeSpec.currentVersion), on: .node(n))
+        }
+        plan.livenessDeadline = .zero + .seconds(Int64(130)) + Build.livenessBound(profile)
+        return plan
+    }
+
+    /// Option A, the plan we recommend: unsigned requests served until well after the last
+    /// node is upgraded, then refused. Nothing is rejected, nothing lost.
+    static let rollingUpgradeWindow = Scenario(
+        name: "rolling-upgrade-window",
+        summary: "Rollout option A: unsigned requests accepted for 10 minutes while four nodes are upgraded.",
+        faults: ["rolling upgrade", "migration window"]
+    ) { seed, profile in
+        rollout(seed: seed, profile: profile, migration: .acceptUnsigned(until: .minutes(10)))
+    }
+
+    /// Option A with a window that closes before the rollout ends: the nodes not yet upgraded
+    /// are refused until they are, and their results are lost (reaped and computed again).
+    static let rollingUpgradeShortWindow = Scenario(
+        name: "rolling-upgrade-short-window",
+        summary: "Rollout option A with a window closing at 60 s, before the last two nodes are upgraded.",
+        faults: ["rolling upgrade", "migration window"]
+    ) { seed, profile in
+        rollout(seed: seed, profile: profile, migration: .acceptUnsigned(until: .seconds(Int64(60))))
+    }
+
+    /// Option B: today's edge functions stay up beside ours for the old nodes. Their
+    /// completions go through today's chunk-complete, which counts no progress and aggregates
+    /// nothing: the plan breaks progress accounting even with our store and handlers.
+    static let rollingUpgradeTodaysHandlers = Scenario(
+        name: "rolling-upgrade-todays-handlers",
+        summary: "Rollout option B: today's handlers kept beside ours until four nodes are upgraded.",
+        planBreaks: [.progressAccounting], faults: ["rolling upgrade", "old handlers beside new"]
+    ) { seed, profile in
+        rollout(seed: seed, profile: profile, migration: .todaysHandlersBeside)
+    }
 
     /// A world with two sentinel processes, `first` running from the start and `second` from
     /// `overlapFrom`, the first stopped at `firstStops`.

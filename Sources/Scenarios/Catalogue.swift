@@ -255,15 +255,7 @@ public enum Catalogue {
         summary: "Four nodes of today's (unsigned) version upgraded one at a time to the signing version mid-run.",
         faults: ["rolling upgrade"]
     ) { seed, profile in
-        var w = Build.world(seed: seed, profile: profile, nodes: 4)
-        for n in 0..<4 { w.nodes[n].version = NodeSpec.legacyVersion }
-        Build.submit(&w, count: 2, chunks: 8)
-        var plan = RunPlan(world: w, horizon: .zero + .minutes(25))
-        for n in 0..<4 {
-            plan.at(.seconds(Int64(40 + 30 * n)), .upgradeNode(version: NodeSpec.currentVersion), on: .node(n))
-        }
-        plan.livenessDeadline = .zero + .seconds(Int64(130)) + Build.livenessBound(profile)
-        return plan
+        rollout(seed: seed, profile: profile, migration: .refuseUnsigned)
     }
 
     // MARK: Scale

@@ -34,4 +34,29 @@ struct DeployTests {
         #expect(planned.measures.assignmentsBySentinel.count == 2 && planned.measures.assignmentsBySentinel.allSatisfy { $0 > 0 })
         #expect(planned.measures.duplicateExecutions == 0)
     }
+
+    /// The seeds' rollout options for signing nodes. Refusing unsigned requests at once and a
+    /// window that closes too early both refuse today's nodes (their work waits for the reaper);
+    /// option B loses progress through today's chunk-complete; option A with a window covering
+    /// the rollout, the plan we recommend, refuses nothing and loses nothing.
+    @Test func rolloutOptions() throws {
+        func run(_ name: String) throws -> RunOutcome {
+            World.run(try #require(Catalogue.named(name)).plan(seed: 1, profile: .fixed)).1
+        }
+        func refused(_ o: RunOutcome) -> Int { o.measures.apiRejections["bad_node_authentication", default: 0] }
+
+        let none = try run("rolling-upgrade")
+        #expect(refused(none) > 0)
+        let short = try run("rolling-upgrade-short-window")
+        #expect(refused(short) > 0)
+        #expect(refused(short) < refused(none), "the window spared the first minute")
+        let b = try run("rolling-upgrade-todays-handlers")
+        #expect(refused(b) == 0)
+        #expect(b.violated.contains(.progressAccounting))
+        let a = try run("rolling-upgrade-window")
+        #expect(refused(a) == 0)
+        #expect(a.measures.wastedComputations == 0)
+        #expect(a.violations.isEmpty, "\(a.violations.prefix(2))")
+        #expect(a.jobsTotal > 0 && a.jobsCompleted == a.jobsTotal)
+    }
 }

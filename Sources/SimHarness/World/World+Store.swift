@@ -5,6 +5,8 @@ import System
 /// transaction each), then publishes what committed: NOTIFYs to the listening sessions and
 /// the realtime feed of assignments to their nodes. It also runs pg_cron.
 extension World {
+    static let nodeRoutes: Set<String> = ["/node-register", "/node-heartbeat", "/chunk-complete", "/config-fetch", "/rotation-fetch"]
+
     mutating func bootStore() {
         listeners.removeAll()
         cronHandles.removeAll()
@@ -31,7 +33,11 @@ extension World {
             if request.path == "/node-heartbeat" && e.from != environment {
                 capturedHeartbeat = request  // what an eavesdropper on the path keeps: the latest
             }
-            let response = handlers.handle(request, store: &store, now: now)
+            // Option B: a node request without signature headers is an old node's, sent to
+            // today's edge functions; everything else reaches ours.
+            let oldNode = request.user == nil && request.headers.isEmpty && Self.nodeRoutes.contains(request.path)
+            let servedBy = todaysHandlers.flatMap { oldNode ? $0 : nil } ?? handlers
+            let response = servedBy.handle(request, store: &store, now: now)
             observer.noteAPI(request, response, fromAttacker: e.from == environment)
             publishCommitted()
             reply(to: e.from, .apiReply(id: id, response))

@@ -22,6 +22,8 @@ public struct World {
     public var sim: Simulation<WorldEvent>
     public var store: EmbeddedStore
     let handlers: RequestHandlers
+    /// Rollout option B: today's handlers kept beside ours for today's unsigned nodes.
+    let todaysHandlers: RequestHandlers?
     let scheme: any SignatureScheme
     let hasher = SodiumSHA256()
 
@@ -71,7 +73,15 @@ public struct World {
         case .ed25519: scheme = Ed25519()
         case .standIn: scheme = StandInSignatureScheme()
         }
-        handlers = RequestHandlers(profile: config.profile, hasher: SodiumSHA256(), scheme: scheme)
+        var handlers = RequestHandlers(profile: config.profile, hasher: SodiumSHA256(), scheme: scheme)
+        var todaysHandlers: RequestHandlers? = nil
+        switch config.nodeMigration {
+        case .refuseUnsigned: break
+        case .acceptUnsigned(let until): handlers.acceptUnsignedUntil = WorldTime.timestamp(.zero + until)
+        case .todaysHandlersBeside: todaysHandlers = RequestHandlers(profile: .legacy, hasher: SodiumSHA256(), scheme: scheme)
+        }
+        self.handlers = handlers
+        self.todaysHandlers = todaysHandlers
         observer = Observer(profile: config.profile, compute: config.compute)
         environment = sim.addActor(named: "environment")
         roles.append(.environment)

@@ -35,6 +35,8 @@ public struct WorldConfig: Sendable {
     public var sentinelProfiles: [Profile?] = []
     /// An upgrade of one sentinel in the middle of a pass (nil: none).
     public var sentinelUpgrade: SentinelUpgrade? = nil
+    /// How the store's handlers treat today's unsigned nodes while they are upgraded.
+    public var nodeMigration: NodeMigration = .refuseUnsigned
 
     public init(seed: UInt64, profile: Profile) {
         self.seed = seed
@@ -58,6 +60,19 @@ public struct SentinelUpgrade: Sendable {
         self.to = to
         self.restartAfter = restartAfter
     }
+}
+
+/// The seeds' two rollout options for signing nodes (their "deployment ordering risk"), and
+/// doing without either.
+public enum NodeMigration: Sendable {
+    /// Unsigned requests are refused from the start: today's nodes stop working until upgraded.
+    case refuseUnsigned
+    /// Option A: the handlers serve unsigned requests as today's do until this instant of the
+    /// run (`RequestHandlers.acceptUnsignedUntil`), then refuse them.
+    case acceptUnsigned(until: SimDuration)
+    /// Option B: today's handlers (the edge functions) stay up beside ours; today's nodes,
+    /// which send no signature headers, reach them, upgraded nodes reach ours.
+    case todaysHandlersBeside
 }
 
 public enum SignatureChoice: String, Sendable {

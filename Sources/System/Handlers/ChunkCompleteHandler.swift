@@ -18,6 +18,9 @@ extension RequestHandlers {
     /// not running on the reporting node → 403, as today's handler answers.
     func chunkComplete<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
         let node = try authenticatedNode(request, store: &store, now: now)
+        var rules = completionRules
+        // An old node served in the migration window presents no attempt: today's guard.
+        if servedUnsignedForMigration(request, now: now) { rules.requireClaim = false }
         let body = try RequestBody(request.body)
         let chunkID = try body.uuid("chunkId", as: ChunkTag.self)
         let attempt = try body.optionalInt("attempt")
@@ -35,7 +38,7 @@ extension RequestHandlers {
         let outcome: CompletionOutcome
         do {
             outcome = try store.completeChunk(
-                Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), rules: completionRules)
+                Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), rules: rules)
         } catch {
             throw .store(error)
         }

@@ -22,11 +22,17 @@ extension RequestHandlers {
     /// With `.unsignedNodes` (today: nodes send no headers, the verifier is dead code) nothing is
     /// verified: the caller is whoever the body's `publicKey` field names, so anyone can act as
     /// any node. That is the defect. Routes that need no identity (`identify: false`, the
-    /// fetches) then get nil.
+    /// fetches) then get nil. The same holds for an unsigned request inside the migration window
+    /// (`acceptUnsignedUntil`, rollout option A): the price of keeping old nodes working.
+    ///
+    /// How today's handlers learn who calls is the one assumption left: the seeds say today's
+    /// nodes send no `X-Node-*` header, yet today's chunk-complete looks the node up by its
+    /// public key; the only place left for the key is the body, which is where today's nodes
+    /// put it here.
     func authenticateNode<S: JobStore>(
         _ request: APIRequest, store: inout S, now: Timestamp, registering: Bool = false, identify: Bool = true
     ) throws(APIError) -> PublicKey? {
-        if profile.has(.unsignedNodes) {
+        if profile.has(.unsignedNodes) || servedUnsignedForMigration(request, now: now) {
             guard identify else { return nil }
             let key = try RequestBody(request.body).publicKey("publicKey")
             if !registering, try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) == nil { throw .signature(.unknownNode) }
