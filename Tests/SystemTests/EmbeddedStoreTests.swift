@@ -316,11 +316,14 @@ struct EmbeddedStoreTests {
         #expect(!wide.morePending && wide.chunks.count == 5)
         #expect(wide.nodes.map(\.id) == [n1, n2].sorted())
 
-        // A chunk taken and reaped goes to the back of the queue.
+        // A chunk taken and reaped goes back to its place by creation, the front of the queue
+        // (today's ORDER BY created_at: a reaped chunk keeps its created_at).
         _ = try store.applyAssignments([PlannedAssignment(chunkID: all[0].id, nodeID: n1)], guarded: true, now: F.t0)
+        let taken = store.assignmentSnapshot(limit: 10, onlineSince: F.t0 - .seconds(45))
+        #expect(taken.chunks.map(\.id) == all.dropFirst().map(\.id))
         _ = try store.reapStaleChunks(claimedBefore: F.t0 + .seconds(1), now: F.t0 + .minutes(6))
         let after = store.assignmentSnapshot(limit: 10, onlineSince: F.t0 - .seconds(45))
-        #expect(after.chunks.map(\.id) == all.dropFirst().map(\.id) + [all[0].id])
+        #expect(after.chunks.map(\.id) == all.map(\.id))
         #expect(F.problems(store).isEmpty)
     }
 
@@ -626,12 +629,14 @@ struct EmbeddedStoreTests {
         _ = try store.completeChunk(
             Completion(nodeID: node, chunkID: ids[2], attempt: 1, result: F.result(iterations: 100)), rules: CompletionRules(), now: F.t0)
         _ = store.takeNotifications()
-        let seqBefore = store.chunks(ofJob: job.jobID).map(\.pendingSeq).max()!
+        let seqsBefore = store.chunks(ofJob: job.jobID).map(\.pendingSeq)
         let reaped = try store.reapStaleChunks(claimedBefore: F.t0 + .seconds(5), now: F.t0 + .minutes(6))
         #expect(reaped == [ids[1], ids[0]])
         let rows = reaped.map { store.chunk($0)! }
-        #expect(rows.allSatisfy { $0.status == .pending && $0.nodeID == nil && $0.claimedAt == nil && $0.pendingSeq > seqBefore })
-        #expect(rows[0].pendingSeq < rows[1].pendingSeq)
+        #expect(rows.allSatisfy { $0.status == .pending && $0.nodeID == nil && $0.claimedAt == nil })
+        // They keep their places by creation: the queue is oldest chunk first, not oldest reap.
+        #expect(rows.map(\.pendingSeq) == [seqsBefore[1], seqsBefore[0]])
+        #expect(store.assignmentSnapshot(limit: 10, onlineSince: F.t0 - .seconds(45)).chunks.map(\.id) == [ids[0], ids[1]])
         #expect(rows.allSatisfy { $0.attempt == 1 && $0.lastNodeID == node })
         let notes = store.takeNotifications()
         #expect(notes == (trigger ? reaped.map { StoreNotification(channel: "pending_chunk", payload: $0.uuidString) } : []))

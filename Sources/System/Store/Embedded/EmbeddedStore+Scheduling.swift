@@ -155,15 +155,15 @@ extension EmbeddedStore {
     /// Chunks with status `pending` (all of which have `node_id` NULL).
     public func pendingChunkCount() -> Int { chunkStatusCounts[ChunkStatus.pending.ordinal] }
 
-    /// A running chunk back to pending: `node_id` and `claimed_at` NULL, a fresh `pending_seq`,
-    /// queued, trigger run. Keeps `attempt` and `last_node_id`, so the late result of the claim
-    /// just taken away can still be recognised.
+    /// A running chunk back to pending: `node_id` and `claimed_at` NULL, back in the queue at
+    /// its old place, trigger run. Keeps `attempt` and `last_node_id`, so the late result of the
+    /// claim just taken away can still be recognised.
     mutating func releaseToPending(_ chunk: Int) {
         leaveRunning(chunk)
         setChunkStatus(chunk, .pending)
         chunks[chunk].nodeID = nil
         chunks[chunk].claimedAt = nil
-        enqueuePending(chunk)
+        requeuePending(chunk)
         chunkRowWritten(chunk)
     }
 
@@ -175,11 +175,34 @@ extension EmbeddedStore {
         nodeRunning[node].remove(at: position)
     }
 
-    /// Gives the chunk a fresh `pending_seq` and appends it to the queue (which stays sorted).
+    /// Gives a new chunk its `pending_seq` (creation order) and appends it to the queue (which
+    /// stays sorted).
     mutating func enqueuePending(_ chunk: Int) {
         chunks[chunk].pendingSeq = nextPendingSeq
         pendingQueue.append(PendingEntry(seq: nextPendingSeq, chunk: chunk))
         nextPendingSeq += 1
+    }
+
+    /// A chunk pending again keeps its `pending_seq`, so it goes back to its place by creation,
+    /// at the front of the queue: today's `ORDER BY created_at` (a reaped chunk keeps its
+    /// `created_at`). Its old entry is live again if it is still stored; otherwise it is put
+    /// back in order: just before the head when it is older than every live entry (the usual
+    /// case, O(1)), else at its binary-search position.
+    mutating func requeuePending(_ chunk: Int) {
+        let seq = chunks[chunk].pendingSeq
+        var lo = pendingHead, hi = pendingQueue.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if pendingQueue[mid].seq < seq { lo = mid + 1 } else { hi = mid }
+        }
+        if lo < pendingQueue.count && pendingQueue[lo].seq == seq { return }  // still stored: live again
+        let entry = PendingEntry(seq: seq, chunk: chunk)
+        if lo == pendingHead && pendingHead > 0 {
+            pendingHead -= 1
+            pendingQueue[pendingHead] = entry
+        } else {
+            pendingQueue.insert(entry, at: lo)
+        }
     }
 
     func isLive(_ entry: PendingEntry) -> Bool {
