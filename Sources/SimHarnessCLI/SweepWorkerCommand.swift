@@ -23,14 +23,27 @@ struct SweepWorkerCommand: ParsableCommand {
     @Option(help: "Seeds, comma-separated (ranges a..b allowed).")
     var seeds: String
 
+    @Flag(help: "Add the threshold-tuning figures to each record (used by `tune`, `validate-thresholds`).")
+    var measures = false
+
     func run() throws {
         guard let s = Catalogue.named(scenario) else { throw ValidationError("no scenario named \(scenario)") }
-        guard let p = Profile.named(profile) else { throw ValidationError("no profile named \(profile)") }
+        guard let p = Profile.named(profile) else {
+            if profile.contains(":") {
+                do { _ = try Profile(spec: profile) } catch { throw ValidationError(error.description) }
+            }
+            throw ValidationError("no profile named \(profile)")
+        }
         let set: SeedSet
         do { set = try SeedSet(seeds) } catch { throw ValidationError(error.description) }
         for seed in set.seeds {
             // Unbuffered, so the parent sees each run as it ends.
-            FileHandle.standardOutput.write(Data((RunRecord(s.check(seed: seed, profile: p)).jsonLine + "\n").utf8))
+            let v = s.check(seed: seed, profile: p)
+            var record = RunRecord(v)
+            if measures {
+                record.tuning = RunMeasures(v.outcome, nodes: s.plan(seed: seed, profile: p).world.nodes.count)
+            }
+            FileHandle.standardOutput.write(Data((record.jsonLine + "\n").utf8))
         }
     }
 }
