@@ -38,25 +38,8 @@ struct SweepWorkerCommand: ParsableCommand {
         do { set = try SeedSet(seeds) } catch { throw ValidationError(error.description) }
         for seed in set.seeds {
             // Unbuffered, so the parent sees each run as it ends.
-            let v = s.check(seed: seed, profile: p)
-            var record = RunRecord(v)
-            if measures {
-                record.tuning = RunMeasures(v.outcome, nodes: s.plan(seed: seed, profile: p).world.nodes.count)
-            }
+            let record = measures ? s.tuningRecord(seed: seed, profile: p) : RunRecord(s.check(seed: seed, profile: p))
             FileHandle.standardOutput.write(Data((record.jsonLine + "\n").utf8))
         }
-    }
-}
-
-extension RunRecord {
-    /// The record of a checked run.
-    init(_ v: Verdict) {
-        let o = v.outcome
-        self.init(
-            key: RunKey(scenario: v.scenario, profile: v.profile, seed: v.seed), passed: v.passed,
-            mustBeClean: v.mustBeClean, expected: v.expected.map(\.rawValue), violated: v.violated.map(\.rawValue),
-            firstViolation: o.violations.first?.description, digest: "\(o.digest)", events: o.events,
-            simSeconds: o.simSeconds, jobsTotal: o.jobsTotal, jobsCompleted: o.jobsCompleted,
-            jobLatencyP50: o.measures.jobLatencyP50, jobLatencyP99: o.measures.jobLatencyP99)
     }
 }

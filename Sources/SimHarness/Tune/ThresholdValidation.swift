@@ -101,7 +101,7 @@ public struct ThresholdValidation: Sendable {
             }
             let falseReclaims = figures.filter { $0.1.falseReclaims > 0 }.sorted { $0.1.falseReclaims > $1.1.falseReclaims }
             if !falseReclaims.isEmpty {
-                add("false-reclaims", "\(falseReclaims.reduce(0) { $0 + $1.1.falseReclaims }) chunk(s) taken from nodes alive and computing, in \(falseReclaims.count) run(s)", falseReclaims.map(\.0))
+                add("false-reclaims", "\(falseReclaims.reduce(0) { $0 + $1.1.falseReclaims }) chunk(s) taken from nodes alive and working on them, in \(falseReclaims.count) run(s)", falseReclaims.map(\.0))
             }
             guard candidate != baseline else { continue }
             let base = theirs.compactMap(\.tuning)

@@ -16,10 +16,11 @@ public enum TuneText {
         var header = ["", "point"] + axes.map(\.name) + measures.map(\.rawValue) + ["rules broken / violations"]
         var rows: [[String]] = []
         for (i, p) in s.points.enumerated() {
-            let mark = s.recommended == i ? ">" : s.pareto.contains(i) ? "*" : !p.ruleFailures.isEmpty ? "R" : !p.acceptable ? "V" : ""
+            let mark = s.recommended == i ? ">" : s.pareto.contains(i) ? "*" : !p.ruleFailures.isEmpty ? "R" : !p.acceptable ? "P" : ""
             var notes: [String] = p.ruleFailures.map(\.rule.rawValue)
             notes += p.violations.keys.sorted()
-            if p.falseReclaims > 0 && !p.violations.isEmpty { notes.append("false reclaims") }
+            if p.falseReclaims > 0 { notes.append("false reclaims") }
+            if p.unfinishedJobs > 0 { notes.append("unfinished jobs") }
             if !p.crashed.isEmpty { notes.append("\(p.crashed.count) crashed") }
             rows.append([mark, String(i + 1)] + axes.map { p.thresholds.text($0) } + measures.map { $0.text(p) } + [notes.joined(separator: ",")])
         }
@@ -36,7 +37,7 @@ public enum TuneText {
         out.append(line(header))
         for r in rows { out.append(line(r)) }
         out.append("")
-        out.append("> recommended   * Pareto front (latency p99 vs wasted compute vs heartbeat load)   R breaks a static rule   V violations, unfinished jobs or false reclaims")
+        out.append("> recommended   * Pareto front (latency p99 vs wasted compute vs heartbeat load)   R breaks a static rule   P violations, unfinished jobs, false reclaims or crashed runs")
         out.append("measures: " + measures.map { "\($0.rawValue) = \($0.meaning)" }.joined(separator: "; "))
         out.append("")
         out.append(contentsOf: recommendation(s))
