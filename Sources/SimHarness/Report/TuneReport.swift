@@ -34,12 +34,12 @@ public struct TuneReport {
         b += "</dl>\n"
         b += recommendation
         b += "<h2>Heat maps: \(HTML.escape(x.name)) × \(HTML.escape(y.name))</h2>\n"
-        b += "<p class=\"sub\">\(HTML.escape(sliceNote)) Green is best, red worst, within each map; a red outline marks a point that breaks a static rule, a dashed one a point with violations, unfinished jobs or false reclaims; ★ is the recommendation.</p>\n"
+        b += "<p class=\"sub\">\(HTML.escape(sliceNote)) Green is best, red worst, within each map (pale when the spread is under a quarter of the values); a red outline marks a point that breaks a static rule, a dashed one a point with violations, unfinished jobs or false reclaims; ★ is the recommendation.</p>\n"
         b += "<div class=\"cols\">\n"
         for m in TuneMeasure.allCases { b += "<div>" + heatMap(m) + "</div>\n" }
         b += "</div>\n"
         b += "<h2>Pareto front: job latency p99 against wasted compute and heartbeat load</h2>\n"
-        b += "<p class=\"sub\">Every acceptable point; the front (no other acceptable point is at least as good on all three and better on one) is drawn large and joined, dot colour is the heartbeat load (light: low, dark: high). Unacceptable points are grey crosses.</p>\n"
+        b += "<p class=\"sub\">Job latency p99 against heartbeat load; a dot's colour is its wasted compute (white: none, red: the most). The front (acceptable points no other acceptable point matches or beats on all three and beats on one) is drawn large, labelled and joined; unacceptable points are grey crosses. Points with equal figures overlap.</p>\n"
         b += pareto + "\n"
         b += table
         b += problems
@@ -75,8 +75,11 @@ public struct TuneReport {
         let ys = Array(Set(pts.map { $0.1.thresholds.value(y) })).sorted { Self.sortKey($0) < Self.sortKey($1) }
         let values = pts.map { m.value($0.1) }
         let lo = values.min() ?? 0, hi = values.max() ?? 0
+        // A spread that is small against the values themselves stays pale: colour shows
+        // differences that matter, not noise (full colour from a 25 % spread up).
+        let intensity = hi > 0 ? min(1, (hi - lo) / hi / 0.25) : 0
         let cw = max(34.0, min(70.0, 460.0 / Double(max(1, xs.count)))), ch = 26.0
-        let left = 64.0, top = 24.0
+        let left = 64.0, top = 38.0
         let width = left + cw * Double(xs.count) + 10, height = top + ch * Double(ys.count) + 34
         var h = "<h3>\(HTML.escape(m.title))</h3><p class=\"legend\">\(HTML.escape(m.meaning)); range \(HTML.escape(m.format(lo)))–\(HTML.escape(m.format(hi)))</p>\n"
         h += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(HTML.coord(width))\" height=\"\(HTML.coord(height))\" viewBox=\"0 0 \(HTML.coord(width)) \(HTML.coord(height))\" role=\"img\" aria-label=\"\(HTML.escape(m.title)) heat map\">\n"
@@ -86,7 +89,7 @@ public struct TuneReport {
             return t.text(k)
         }
         for (i, xv) in xs.enumerated() {
-            h += "<text x=\"\(HTML.coord(left + cw * (Double(i) + 0.5)))\" y=\"\(HTML.coord(top - 8))\" text-anchor=\"middle\">\(HTML.escape(text(xv, x)))</text>\n"
+            h += "<text x=\"\(HTML.coord(left + cw * (Double(i) + 0.5)))\" y=\"\(HTML.coord(top - 6))\" text-anchor=\"middle\">\(HTML.escape(text(xv, x)))</text>\n"
         }
         for (j, yv) in ys.enumerated() {
             h += "<text x=\"\(HTML.coord(left - 6))\" y=\"\(HTML.coord(top + ch * (Double(j) + 0.5) + 4))\" text-anchor=\"end\">\(HTML.escape(text(yv, y)))</text>\n"
@@ -96,7 +99,7 @@ public struct TuneReport {
         for (idx, p) in pts {
             guard let i = xs.firstIndex(of: p.thresholds.value(x)), let j = ys.firstIndex(of: p.thresholds.value(y)) else { continue }
             let v = m.value(p)
-            let f = hi > lo ? (v - lo) / (hi - lo) : 0
+            let f = hi > lo ? (v - lo) / (hi - lo) * intensity : 0
             let px = left + cw * Double(i), py = top + ch * Double(j)
             var stroke = ""
             if !p.ruleFailures.isEmpty {
@@ -129,46 +132,52 @@ public struct TuneReport {
         return "#" + hex(r) + hex(g) + hex(b)
     }
 
+    /// Job latency p99 (x) against heartbeat load (y), wasted compute as the dot's colour
+    /// (white: none, red: the most): the three objectives of the front in one picture.
     var pareto: String {
         let s = summary
-        let pts = s.points.enumerated().map { ($0, $1) }
+        let pts = Array(s.points.enumerated())
         let lat = pts.map { TuneMeasure.jobLatencyP99.value($0.1) }
+        let load = pts.map { TuneMeasure.heartbeatLoad.value($0.1) }
         let waste = pts.map { TuneMeasure.wastedComputations.value($0.1) }
-        let load = pts.filter { $0.1.acceptable }.map { TuneMeasure.heartbeatLoad.value($0.1) }
-        let (x0, x1) = (lat.min() ?? 0, max(lat.max() ?? 1, (lat.min() ?? 0) + 1e-9))
-        let (y0, y1) = (0.0, max(waste.max() ?? 1, 1e-9))
-        let (l0, l1) = (load.min() ?? 0, load.max() ?? 0)
+        func padded(_ xs: [Double]) -> (Double, Double) {
+            let lo = xs.min() ?? 0, hi = xs.max() ?? 1
+            let pad = max((hi - lo) * 0.08, max(abs(hi) * 0.02, 1e-6))
+            return (lo - pad, hi + pad)
+        }
+        let (x0, x1) = padded(lat), (y0, y1) = padded(load)
+        let maxWaste = waste.max() ?? 0
         let left = 64.0, top = 16.0, w = 760.0, hgt = 300.0
         func px(_ v: Double) -> Double { left + w * (v - x0) / (x1 - x0) }
         func py(_ v: Double) -> Double { top + hgt * (1 - (v - y0) / (y1 - y0)) }
-        var h = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(HTML.coord(left + w + 40))\" height=\"\(HTML.coord(top + hgt + 44))\" viewBox=\"0 0 \(HTML.coord(left + w + 40)) \(HTML.coord(top + hgt + 44))\" role=\"img\" aria-label=\"Pareto front\">\n"
+        var h = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(HTML.coord(left + w + 200))\" height=\"\(HTML.coord(top + hgt + 44))\" viewBox=\"0 0 \(HTML.coord(left + w + 200)) \(HTML.coord(top + hgt + 44))\" role=\"img\" aria-label=\"Pareto front\">\n"
         h += "<rect x=\"\(HTML.coord(left))\" y=\"\(HTML.coord(top))\" width=\"\(HTML.coord(w))\" height=\"\(HTML.coord(hgt))\" fill=\"none\" stroke=\"#d0d7de\"/>\n"
         for k in 0...4 {
             let xv = x0 + (x1 - x0) * Double(k) / 4, yv = y0 + (y1 - y0) * Double(k) / 4
             h += "<text x=\"\(HTML.coord(px(xv)))\" y=\"\(HTML.coord(top + hgt + 16))\" text-anchor=\"middle\">\(HTML.fixed(xv, 1))s</text>\n"
-            h += "<text x=\"\(HTML.coord(left - 6))\" y=\"\(HTML.coord(py(yv) + 4))\" text-anchor=\"end\">\(HTML.fixed(yv, 2))</text>\n"
+            h += "<text x=\"\(HTML.coord(left - 6))\" y=\"\(HTML.coord(py(yv) + 4))\" text-anchor=\"end\">\(HTML.fixed(yv, 1))</text>\n"
         }
         h += "<text x=\"\(HTML.coord(left + w / 2))\" y=\"\(HTML.coord(top + hgt + 36))\" text-anchor=\"middle\">job latency p99 (s) →</text>\n"
-        h += "<text x=\"\(HTML.coord(left + 4))\" y=\"\(HTML.coord(top + 12))\">↑ wasted compute per run</text>\n"
-        let front = s.pareto.sorted { lat[$0] < lat[$1] }
+        h += "<text x=\"\(HTML.coord(left + 4))\" y=\"\(HTML.coord(top + 12))\">↑ heartbeat load (requests/s per 1,000 nodes)</text>\n"
+        let front = s.pareto.sorted { (lat[$0], load[$0]) < (lat[$1], load[$1]) }
         if front.count > 1 {
-            let d = front.map { "\(HTML.coord(px(lat[$0]))),\(HTML.coord(py(waste[$0])))" }.joined(separator: " ")
-            h += "<polyline points=\"\(d)\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\"/>\n"
+            let d = front.map { "\(HTML.coord(px(lat[$0]))),\(HTML.coord(py(load[$0])))" }.joined(separator: " ")
+            h += "<polyline points=\"\(d)\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>\n"
         }
         for (i, p) in pts {
-            let cx = px(lat[i]), cy = py(waste[i])
-            let tip = "point \(i + 1): \(p.spec)\nlatency p99 \(HTML.fixed(lat[i], 1))s, wasted \(HTML.fixed(waste[i], 2)), heartbeat load \(HTML.fixed(TuneMeasure.heartbeatLoad.value(p), 1))/s per 1,000 nodes"
+            let cx = px(lat[i]), cy = py(load[i])
+            let tip = "point \(i + 1): \(p.spec)\nlatency p99 \(HTML.fixed(lat[i], 1))s, heartbeat load \(HTML.fixed(load[i], 1))/s per 1,000 nodes, wasted \(HTML.fixed(waste[i], 2)) per run"
             if !p.acceptable {
-                h += "<path d=\"M\(HTML.coord(cx - 3)) \(HTML.coord(cy - 3))l6 6m0 -6l-6 6\" stroke=\"#8c959f\" stroke-width=\"1.2\"><title>\(HTML.escape(tip + "\nnot acceptable"))</title></path>\n"
+                h += "<path d=\"M\(HTML.coord(cx - 4)) \(HTML.coord(cy - 4))l8 8m0 -8l-8 8\" stroke=\"#8c959f\" stroke-width=\"1.2\"><title>\(HTML.escape(tip + "\nnot acceptable"))</title></path>\n"
                 continue
             }
-            let f = l1 > l0 ? (TuneMeasure.heartbeatLoad.value(p) - l0) / (l1 - l0) : 0.5
-            let shade = Int(200 - 170 * f)
-            let fill = "rgb(\(shade),\(shade + 20 > 255 ? 255 : shade + 20),255)"
+            let f = maxWaste > 0 ? waste[i] / maxWaste : 0
+            let fill = "rgb(255,\(Int(255 - 160 * f)),\(Int(255 - 160 * f)))"
             let onFront = s.pareto.contains(i)
-            h += "<circle cx=\"\(HTML.coord(cx))\" cy=\"\(HTML.coord(cy))\" r=\"\(onFront ? 6 : 3.5)\" fill=\"\(fill)\" stroke=\"\(onFront ? "#0969da" : "#57606a")\"><title>\(HTML.escape(tip))</title></circle>\n"
-            if s.recommended == i {
-                h += "<text x=\"\(HTML.coord(cx + 8))\" y=\"\(HTML.coord(cy - 6))\" style=\"fill:#1a7f37;font-weight:600\">★ recommended (point \(i + 1))</text>\n"
+            h += "<circle cx=\"\(HTML.coord(cx))\" cy=\"\(HTML.coord(cy))\" r=\"\(onFront ? 7 : 4)\" fill=\"\(fill)\" stroke=\"\(onFront ? "#0969da" : "#57606a")\" stroke-width=\"\(onFront ? 2 : 1)\"><title>\(HTML.escape(tip))</title></circle>\n"
+            if onFront || s.recommended == i {
+                let label = s.recommended == i ? "★ point \(i + 1) (recommended)" : "point \(i + 1)"
+                h += "<text x=\"\(HTML.coord(cx + 10))\" y=\"\(HTML.coord(cy + 4))\" style=\"fill:\(s.recommended == i ? "#1a7f37;font-weight:600" : "#0969da")\">\(label)</text>\n"
             }
         }
         return h + "</svg>"
@@ -191,7 +200,7 @@ public struct TuneReport {
 
     var table: String {
         let s = summary
-        var h = "<h2>Every point</h2>\n<table><tr><th>#</th>"
+        var h = "<h2>Every point</h2>\n<div style=\"overflow-x:auto\"><table style=\"font-size:12.5px\"><tr><th>#</th>"
         h += s.axes.map { "<th>\(HTML.escape($0.name))</th>" }.joined()
         h += TuneMeasure.allCases.map { "<th class=\"num\">\(HTML.escape($0.rawValue))</th>" }.joined() + "<th>notes</th></tr>\n"
         for (i, p) in s.points.enumerated() {
@@ -200,9 +209,9 @@ public struct TuneReport {
             h += "<tr\(p.acceptable ? "" : " class=\"bad\"")><td class=\"num\">\(i + 1)</td>"
             h += s.axes.map { "<td class=\"mono\">\(HTML.escape(p.thresholds.text($0)))</td>" }.joined()
             h += TuneMeasure.allCases.map { "<td class=\"num\">\(HTML.escape($0.text(p)))</td>" }.joined()
-            h += "<td>\(HTML.escape(notes.joined(separator: ", ")))</td></tr>\n"
+            h += "<td style=\"min-width:300px\">\(HTML.escape(notes.joined(separator: ", ")))</td></tr>\n"
         }
-        return h + "</table>\n"
+        return h + "</table></div>\n"
     }
 
     var problems: String {
