@@ -54,6 +54,8 @@ struct TuneTests {
             #expect(error.description.hasPrefix("line 3: unknown key SENTINEL_FALLBAK"))
         }
         #expect(throws: TuneGrid.ParseError.self) { try TuneGrid.parse(file: "SENTINEL_DEBOUNCE=5x") }
+        // CRLF files read line by line like LF ones.
+        #expect(try TuneGrid.parse(file: "# g\r\nNODE_HEARTBEAT_INTERVAL=10s,15s\r\nCHUNK_REAPER_PERIOD=30s\r\n").points.count == 2)
     }
 
     // MARK: Aggregation, Pareto front, recommendation

@@ -62,7 +62,7 @@ public struct TuneGrid: Sendable, Equatable {
         var axes: [Axis] = []
         var seen: [ThresholdKey: Int] = [:]
         var lineNumber = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             var line = raw.drop { $0 == " " || $0 == "\t" }
             while line.last == " " || line.last == "\t" || line.last == "\r" { line = line.dropLast() }

@@ -50,7 +50,8 @@ public struct ThresholdsFile: Sendable, Equatable {
         var t = base
         var seen: [ThresholdKey: Int] = [:]
         var lineNumber = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Lines end in LF or CRLF ("\r\n" is one Character in Swift, so both are named).
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             var line = Substring(raw)
             if line.last == "\r" { line = line.dropLast() }
