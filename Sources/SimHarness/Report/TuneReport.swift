@@ -175,10 +175,22 @@ public struct TuneReport {
             let fill = "rgb(255,\(Int(255 - 160 * f)),\(Int(255 - 160 * f)))"
             let onFront = s.pareto.contains(i)
             h += "<circle cx=\"\(HTML.coord(cx))\" cy=\"\(HTML.coord(cy))\" r=\"\(onFront ? 7 : 4)\" fill=\"\(fill)\" stroke=\"\(onFront ? "#0969da" : "#57606a")\" stroke-width=\"\(onFront ? 2 : 1)\"><title>\(HTML.escape(tip))</title></circle>\n"
-            if onFront || s.recommended == i {
-                let label = s.recommended == i ? "★ point \(i + 1) (recommended)" : "point \(i + 1)"
-                h += "<text x=\"\(HTML.coord(cx + 10))\" y=\"\(HTML.coord(cy + 4))\" style=\"fill:\(s.recommended == i ? "#1a7f37;font-weight:600" : "#0969da")\">\(label)</text>\n"
-            }
+        }
+        // One label per place on the front: points with the same figures share it.
+        var places: [String: [Int]] = [:]
+        var order: [String] = []
+        for i in front {
+            let place = "\(HTML.coord(px(lat[i]))),\(HTML.coord(py(load[i])))"
+            if places[place] == nil { order.append(place) }
+            places[place, default: []].append(i)
+        }
+        for place in order {
+            let ids = places[place]!.sorted()
+            let i = ids[0]
+            let rec = s.recommended.map(ids.contains) ?? false
+            let label = (rec ? "★ " : "") + (ids.count == 1 ? "point " : "points ") + ids.map { String($0 + 1) }.joined(separator: ", ")
+                + (rec ? " (recommended: \(s.recommended! + 1))" : "")
+            h += "<text x=\"\(HTML.coord(px(lat[i]) + 10))\" y=\"\(HTML.coord(py(load[i]) - 8))\" style=\"fill:\(rec ? "#1a7f37;font-weight:600" : "#0969da")\">\(HTML.escape(label))</text>\n"
         }
         return h + "</svg>"
     }
