@@ -160,7 +160,11 @@ public struct ThresholdValidation: Sendable {
             }
         }
         out.append("")
-        out.append("simulation: \(candidateRuns) candidate runs, \(baselineRuns) baseline runs")
+        if candidateRuns == 0 {
+            out.append("simulation: not run (static rules only)")
+        } else {
+            out.append("simulation: \(candidateRuns) candidate runs, \(baselineRuns) baseline runs")
+        }
         if problems.isEmpty {
             out.append("  no violation, unfinished job, false reclaim or regression")
         }
