@@ -159,6 +159,19 @@ struct ThresholdsTests {
         }
     }
 
+    @Test func theSameKeysFromAProcessEnvironment() throws {
+        let env = ["PATH": "/usr/bin", "SENTINEL_ONLINE_WINDOW": "1m", "NODE_OFFLINE_AFTER": "1m", "HOME": "/root"]
+        let f = try ThresholdsFile(environment: env)
+        #expect(f.thresholds.onlineWindow == .minutes(1) && f.thresholds.offlineAfter == .minutes(1))
+        #expect(f.defaulted.count == ThresholdKey.allCases.count - 2)
+        do {
+            _ = try ThresholdsFile(environment: ["CHUNK_CLAIM_TIMEOUT": "5 minutes"])
+            Issue.record("accepted a bad value")
+        } catch {
+            #expect(error.line == 0 && error.message.hasPrefix("CHUNK_CLAIM_TIMEOUT=5 minutes: "))
+        }
+    }
+
     @Test func badBytesAreErrorsNotTraps() {
         #expect(throws: ThresholdsFile.ParseError(line: 0, "file is not UTF-8 text")) {
             try ThresholdsFile(bytes: [0x4E, 0xFF, 0xFE, 0x3D])

@@ -96,6 +96,25 @@ public struct ThresholdsFile: Sendable, Equatable {
         defaulted = ThresholdKey.allCases.filter { seen[$0] == nil }
     }
 
+    /// Reads the thresholds from a process environment, as the production sentinel does when no
+    /// file is given: the same keys and values, other variables ignored (an environment holds
+    /// many). Errors name the variable (`line` is 0).
+    public init(environment: [String: String], base: Thresholds = .fixed) throws(ParseError) {
+        var t = base
+        var set: [ThresholdKey] = []
+        for key in ThresholdKey.allCases {
+            guard let raw = environment[key.variable] else { continue }
+            do {
+                try t.set(key, text: raw)
+            } catch {
+                throw ParseError(line: 0, "\(key.variable)=\(Self.clip(Substring(raw))): \(error.description)")
+            }
+            set.append(key)
+        }
+        thresholds = t
+        defaulted = ThresholdKey.allCases.filter { !set.contains($0) }
+    }
+
     /// At most 60 characters of user input in a message.
     static func clip(_ s: Substring) -> String {
         s.count <= 60 ? String(s) : String(s.prefix(60)) + "…"
