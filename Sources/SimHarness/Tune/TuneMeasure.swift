@@ -35,7 +35,7 @@ public enum TuneMeasure: String, Sendable, CaseIterable {
         case .assignmentDelayP99: return "seconds from a chunk becoming pending to its assignment, mean over runs of the run's p99"
         case .wastedComputations: return "finished computations whose result was discarded, mean per run"
         case .duplicateExecutions: return "computations of a chunk beyond its first, mean per run"
-        case .falseReclaims: return "chunks taken from nodes alive and computing them, total over all runs"
+        case .falseReclaims: return "chunks taken from nodes alive and working on them (queued, computing or reporting), total over all runs"
         case .starvation: return "node-seconds online in the store but ignored by the scheduler while work waited, mean per run"
         case .heartbeatLoad: return "heartbeat requests per second at the store per 1,000 nodes, mean over runs"
         case .unfinishedJobs: return "jobs not completed when the run ended, total over all runs"

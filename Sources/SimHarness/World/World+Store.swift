@@ -92,7 +92,8 @@ extension World {
     }
 
     /// Counts the reclaimed chunks whose node was up, not hung, and still working on them
-    /// (queued, computing or reporting the result: ground truth the store cannot see). Reads only: the run is the same with or without it.
+    /// (queued, computing or reporting the result: ground truth the store cannot see). Reads
+    /// only: the run is the same with or without it.
     mutating func countFalseReclaims(_ ids: [ChunkID]) {
         for id in ids {
             guard let node = store.chunk(id)?.lastNodeID, let actor = subscriptions[node],
