@@ -8,6 +8,7 @@ struct SimHarnessCommand: ParsableCommand {
         subcommands: [
             ListCommand.self, RunCommand.self, RecordCommand.self, ReplayCommand.self, DiffCommand.self, ShrinkCommand.self,
             SweepCommand.self, SweepMergeCommand.self, SweepWorkerCommand.self, ReportCommand.self,
+            TuneCommand.self, ValidateThresholdsCommand.self,
             BenchCommand.self, DemoCommand.self,
         ]
     )

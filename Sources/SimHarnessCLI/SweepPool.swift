@@ -36,6 +36,8 @@ struct SweepTask {
 struct SweepPool {
     let executable: String
     let workers: Int
+    /// Passed to every `sweep-worker` (e.g. `--measures`).
+    var workerArguments: [String] = []
 
     /// Called after each record arrives, with every record so far.
     typealias Progress = (_ done: Int, _ failed: Int) -> Void
@@ -147,7 +149,7 @@ struct SweepPool {
         process.arguments = [
             "sweep-worker", "--scenario", task.cell.scenario, "--profile", task.cell.profile,
             "--seeds", task.seeds.map(String.init).joined(separator: ","),
-        ]
+        ] + workerArguments
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

@@ -23,27 +23,23 @@ struct SweepWorkerCommand: ParsableCommand {
     @Option(help: "Seeds, comma-separated (ranges a..b allowed).")
     var seeds: String
 
+    @Flag(help: "Add the threshold-tuning figures to each record (used by `tune`, `validate-thresholds`).")
+    var measures = false
+
     func run() throws {
         guard let s = Catalogue.named(scenario) else { throw ValidationError("no scenario named \(scenario)") }
-        guard let p = Profile.named(profile) else { throw ValidationError("no profile named \(profile)") }
+        guard let p = Profile.named(profile) else {
+            if profile.contains(":") {
+                do { _ = try Profile(spec: profile) } catch { throw ValidationError(error.description) }
+            }
+            throw ValidationError("no profile named \(profile)")
+        }
         let set: SeedSet
         do { set = try SeedSet(seeds) } catch { throw ValidationError(error.description) }
         for seed in set.seeds {
             // Unbuffered, so the parent sees each run as it ends.
-            FileHandle.standardOutput.write(Data((RunRecord(s.check(seed: seed, profile: p)).jsonLine + "\n").utf8))
+            let record = measures ? s.tuningRecord(seed: seed, profile: p) : RunRecord(s.check(seed: seed, profile: p))
+            FileHandle.standardOutput.write(Data((record.jsonLine + "\n").utf8))
         }
-    }
-}
-
-extension RunRecord {
-    /// The record of a checked run.
-    init(_ v: Verdict) {
-        let o = v.outcome
-        self.init(
-            key: RunKey(scenario: v.scenario, profile: v.profile, seed: v.seed), passed: v.passed,
-            mustBeClean: v.mustBeClean, expected: v.expected.map(\.rawValue), violated: v.violated.map(\.rawValue),
-            firstViolation: o.violations.first?.description, digest: "\(o.digest)", events: o.events,
-            simSeconds: o.simSeconds, jobsTotal: o.jobsTotal, jobsCompleted: o.jobsCompleted,
-            jobLatencyP50: o.measures.jobLatencyP50, jobLatencyP99: o.measures.jobLatencyP99)
     }
 }

@@ -22,6 +22,11 @@ public struct Measures: Sendable {
     public var guardedSkips = 0
     public var reclaimedByReaper = 0
     public var reclaimedBySentinel = 0
+    /// Reclaims (by either reclaimer) of a chunk whose node was up, not hung, and still working
+    /// on it (queued, computing, reporting): work taken from a healthy node (threshold tuning).
+    public var falseReclaims = 0
+    /// Heartbeat requests that reached the store (threshold tuning's heartbeat load).
+    public var heartbeatRequests = 0
     public var notificationsDropped = 0
     public var assignmentsToUnsubscribed = 0
     public var apiRequests = 0

@@ -55,6 +55,8 @@ public struct RunRecord: Sendable, Equatable {
     public var jobLatencyP99: Double
     /// Set when there was no run to judge: the worker died on this seed (its exit status).
     public var error: String?
+    /// The threshold-tuning figures, when the sweep asked for them (`tune`, `validate-thresholds`).
+    public var tuning: RunMeasures? = nil
 
     public init(
         key: RunKey, passed: Bool, mustBeClean: Bool, expected: [String], violated: [String], firstViolation: String?,
@@ -102,6 +104,7 @@ public struct RunRecord: Sendable, Equatable {
         ]
         if let firstViolation { o["firstViolation"] = .string(firstViolation) }
         if let error { o["error"] = .string(error) }
+        if let tuning { o["tuning"] = tuning.json }
         return .object(o)
     }
 
@@ -142,6 +145,7 @@ public struct RunRecord: Sendable, Equatable {
             jobsTotal: Int(exactly: try num("jobsTotal")) ?? 0, jobsCompleted: Int(exactly: try num("jobsCompleted")) ?? 0,
             jobLatencyP50: try num("jobLatencyP50"), jobLatencyP99: try num("jobLatencyP99"),
             error: v["error"]?.stringValue)
+        if let t = v["tuning"], !t.isNull { tuning = try RunMeasures(json: t) }
     }
 
     public init(jsonLine line: String) throws(DecodeError) {

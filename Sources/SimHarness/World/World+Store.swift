@@ -32,6 +32,7 @@ extension World {
         case .api(let id, let request):
             if request.path == "/node-heartbeat" && e.from != environment {
                 capturedHeartbeat = request  // what an eavesdropper on the path keeps: the latest
+                observer.measures.heartbeatRequests += 1
             }
             // Option B: a node request without signature headers is an old node's, sent to
             // today's edge functions; everything else reaches ours.
@@ -49,6 +50,7 @@ extension World {
             {
                 observer.noteApplied(bySentinel: s, of: sentinels.count, planned: plan.count, applied: done.count)
             }
+            if case .reclaimed(let ids) = result { countFalseReclaims(ids) }
             if case .applied(let assignments) = result {
                 for a in assignments { pushAssignment(a) }
             }
@@ -87,6 +89,7 @@ extension World {
             case .reapStaleChunks:
                 let reaped = try store.reapStaleChunks(claimTimeout: p.claimTimeout)
                 observer.noteReclaimed(reaped, by: "reaper", storeNow: now)
+                countFalseReclaims(reaped)
             case .markNodesOffline:
                 _ = try store.markNodesOffline(silence: p.offlineMarkingAge)
                 observer.checkOnlineAgreement(store: store, now: now)
@@ -96,6 +99,19 @@ extension World {
             }
         } catch {
             observer.noteStoreError(error)
+        }
+    }
+
+    /// Counts the reclaimed chunks whose node was up, not hung, and still working on them
+    /// (queued, computing or reporting the result: ground truth the store cannot see). Reads
+    /// only: the run is the same with or without it.
+    mutating func countFalseReclaims(_ ids: [ChunkID]) {
+        for id in ids {
+            guard let node = store.chunk(id)?.lastNodeID, let actor = subscriptions[node],
+                case .node(let i) = roles[Int(actor.index)], nodes[i].isRunning, !nodes[i].hung,
+                nodes[i].agent!.isWorking(on: id)
+            else { continue }
+            observer.measures.falseReclaims += 1
         }
     }
 

@@ -96,6 +96,9 @@ public struct NodeAgent: Sendable {
         }
     }
     public var isRegistered: Bool { durable.nodeID != nil }
+    /// Whether the node is working on `chunk`: queued for a slot, computing it, or reporting
+    /// its result (the harness counts reclaims of such chunks as false reclaims).
+    public func isWorking(on chunk: ChunkID) -> Bool { active.contains { $0.chunkID == chunk } }
 
     public mutating func handle(_ input: Input, now: Timestamp, effects: inout [Effect]) {
         switch input {

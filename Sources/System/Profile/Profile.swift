@@ -94,8 +94,10 @@ public struct Profile: Sendable, Equatable {
     }
 
     /// Profiles by name: `fixed`, `legacy`, `fixed+<defect>` for each defect and
-    /// `fixed-<improvement>` for each improvement.
+    /// `fixed-<improvement>` for each improvement, each optionally with threshold overrides
+    /// (`fixed:heartbeat=10s:claim-timeout=3m`, see `Profile(spec:)`).
     public static func named(_ name: String) -> Profile? {
+        if name.contains(":") { return try? Profile(spec: name) }
         if name == "fixed" { return .fixed }
         if name == "legacy" { return .legacy }
         if name.hasPrefix("fixed+"), let d = Defect(rawValue: String(name.dropFirst(6))) { return .fixed(with: d) }
