@@ -107,14 +107,23 @@ public enum Catalogue {
         return plan
     }
 
-    /// Two users submit around the hourly clean-up, with configs that are over a week old
-    /// and unused: between today's two calls the clean-up can delete the config.
+    /// Two users submit the same new config at the same moment, three times: today's
+    /// check-then-insert upsert loses one of each pair to a unique violation (both SELECTs miss
+    /// before either INSERT). Then they submit around the hourly clean-up, with configs that are
+    /// over a week old and unused: between today's two calls the clean-up can delete the config.
     static let racySubmissions = Scenario(
         name: "racy-submissions",
-        summary: "Submissions of week-old unused configs straddle the hourly clean-up.",
-        exposes: [.racyConfigUpsert], faults: ["clean-up between calls"]
+        summary: "Two users submit one new config at once; submissions of week-old configs straddle the hourly clean-up.",
+        exposes: [.racyConfigUpsert], faults: ["concurrent identical submissions", "clean-up between calls"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 3, users: 2)
+        for pair in 0..<3 {
+            let config = Build.config(variant: 50 + 10 * pair)
+            for user in 0..<2 {
+                w.users[user].submissions.append(
+                    SubmissionSpec(at: .seconds(Int64(30 + 60 * pair)), config: config, iterations: 1_000))
+            }
+        }
         for k in 0..<12 {
             let config = Build.config(variant: 100 + k)
             w.staleConfigs.append(config)

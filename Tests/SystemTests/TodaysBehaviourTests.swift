@@ -84,6 +84,48 @@ struct TodaysBehaviourTests {
         #expect(Self.falsePositiveRate(todays, "g") > 0.01)
     }
 
+    /// Today's config-upsert is a SELECT then an INSERT, separate round trips: two users
+    /// submitting one new config at once both miss in the SELECT, and the second INSERT loses
+    /// with PostgreSQL's unique violation (409). Ours is one statement: both succeed.
+    @Test func todaysConfigUpsertLosesARaceToAUniqueViolation() throws {
+        for profile in [Profile.fixed(with: .racyConfigUpsert), .fixed] {
+            var bench = HandlerBench(profile)
+            let request = { (user: UInt64) in
+                APIRequest(method: "POST", path: "/config-upsert",
+                           body: JSONValue.object(["config": HandlerBench.config]).canonicalBytes,
+                           user: StoreFixtures.user(user))
+            }
+            let first = bench.handlers.begin(request(1), store: &bench.store, now: bench.now)
+            let second = bench.handlers.begin(request(2), store: &bench.store, now: bench.now)
+            if profile.has(.racyConfigUpsert) {
+                guard case .awaiting(let a) = first, case .awaiting(let b) = second else {
+                    Issue.record("both SELECTs miss and wait for their INSERT: \(first), \(second)")
+                    continue
+                }
+                #expect(bench.handlers.resume(a, store: &bench.store, now: bench.now).status == 200)
+                let lost = bench.handlers.resume(b, store: &bench.store, now: bench.now)
+                #expect(lost.status == 409)
+                guard case .store(.uniqueViolation(let message))? = lost.error else {
+                    Issue.record("expected a unique violation, got \(String(describing: lost.error))")
+                    continue
+                }
+                #expect(message.contains("duplicate key value violates unique constraint"))
+                // A later submission finds the row in its SELECT and succeeds at once.
+                guard case .done(let third) = bench.handlers.begin(request(3), store: &bench.store, now: bench.now) else {
+                    Issue.record("a found config needs no INSERT")
+                    continue
+                }
+                #expect(third.status == 200)
+            } else {
+                guard case .done(let a) = first, case .done(let b) = second else {
+                    Issue.record("the merged upsert is one statement")
+                    continue
+                }
+                #expect(a.status == 200 && b.status == 200)
+            }
+        }
+    }
+
     @Test func legacyHasNoImprovementAndFixedProfilesHaveThemAll() {
         #expect(Profile.legacy.improvements.members.isEmpty)
         #expect(Profile.fixed.improvements.members == Improvement.allCases.sorted())

@@ -38,10 +38,23 @@ extension World {
             // today's edge functions; everything else reaches ours.
             let oldNode = request.user == nil && request.headers.isEmpty && Self.nodeRoutes.contains(request.path)
             let servedBy = todaysHandlers.flatMap { oldNode ? $0 : nil } ?? handlers
-            let response = servedBy.handle(request, store: &store, now: now)
-            observer.noteAPI(request, response, fromAttacker: e.from == environment)
+            switch servedBy.begin(request, store: &store, now: now) {
+            case .done(let response):
+                observer.noteAPI(request, response, fromAttacker: e.from == environment)
+                publishCommitted()
+                reply(to: e.from, .apiReply(id: id, response))
+            case .awaiting(let pending):
+                // The handler's next statement, one database round trip later.
+                publishCommitted()
+                let roundTrip = config.link.latency.draw(&sim.rngs[Int(storeActor.index)])
+                    + config.link.latency.draw(&sim.rngs[Int(storeActor.index)])
+                _ = sim.setTimer(for: storeActor, after: roundTrip, .statement(id: id, client: e.from, request, pending))
+            }
+        case .statement(let id, let client, let request, let pending):
+            let response = handlers.resume(pending, store: &store, now: now)
+            observer.noteAPI(request, response, fromAttacker: client == environment)
             publishCommitted()
-            reply(to: e.from, .apiReply(id: id, response))
+            reply(to: client, .apiReply(id: id, response))
         case .storeCall(let id, let call):
             let result = call.perform(on: &store)
             observer.noteStoreCall(call, result, store: store, storeNow: now)

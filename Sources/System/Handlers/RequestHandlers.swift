@@ -37,6 +37,29 @@ public struct RequestHandlers: Sendable {
         }
     }
 
+    /// `handle`, stopping where a request's statements are separate round trips (today's
+    /// config-upsert): the simulation runs other requests before `resume`; production simply
+    /// calls `handle`, whose statements interleave with other clients' on their own.
+    public func begin<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) -> HandlerProgress {
+        guard profile.has(.racyConfigUpsert), request.path == "/config-upsert", request.method.uppercased() == "POST" else {
+            return .done(handle(request, store: &store, now: now))
+        }
+        do throws(APIError) {
+            return try configUpsertFirstStatement(request, store: &store, now: now)
+        } catch {
+            return .done(.rejected(error))
+        }
+    }
+
+    /// Runs a request's remaining statement.
+    public func resume<S: JobStore>(_ pending: PendingStatement, store: inout S, now: Timestamp) -> APIResponse {
+        do throws(APIError) {
+            return try configUpsertInsert(pending, store: &store)
+        } catch {
+            return .rejected(error)
+        }
+    }
+
     private func route<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
         let method = request.method.uppercased()
         func expect(_ wanted: String) throws(APIError) {
