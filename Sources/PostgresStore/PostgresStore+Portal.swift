@@ -10,7 +10,7 @@ extension PostgresStore {
         if checkThenInsert {
             if !(try db.execute("SELECT 1 FROM jobs_configs WHERE hash = $1", [config.hash.hex])).isEmpty { return false }
             try db.execute(
-                "INSERT INTO jobs_configs (hash, config, config_text, rotation_id) VALUES ($1, $2::jsonb, $2, $3)",
+                "INSERT INTO jobs_configs (hash, config, config_text, rotation_id) VALUES ($1, $2::text::jsonb, $2::text, $3)",
                 [config.hash.hex, config.canonicalJSON, config.rotationID])
             return true
         }
@@ -19,7 +19,7 @@ extension PostgresStore {
 
     static func upsertConfigRow(_ config: NewConfig, on db: PGConnection) throws(StoreError) -> Bool {
         try db.run("""
-            INSERT INTO jobs_configs (hash, config, config_text, rotation_id) VALUES ($1, $2::jsonb, $2, $3)
+            INSERT INTO jobs_configs (hash, config, config_text, rotation_id) VALUES ($1, $2::text::jsonb, $2::text, $3)
             ON CONFLICT (hash) DO UPDATE SET last_used_at = now()
             RETURNING xmax = 0
             """, [config.hash.hex, config.canonicalJSON, config.rotationID]).first!.bool(0)
