@@ -151,7 +151,7 @@ extension StoreContractTests {
     /// the embedded store produces. The interleaving is forced: the other insert is held
     /// uncommitted until the racy INSERT waits on it.
     @Test func racyCheckThenInsertLosesWithAUniqueViolation() throws {
-        _ = try StoreHarness.make(.postgres)
+        let h = try StoreHarness.make(.postgres)
         let url = try testDatabaseURL()
         let holder = try PGConnection(url)
         try holder.execute("BEGIN")
@@ -163,7 +163,8 @@ extension StoreContractTests {
         // Wait until the racy INSERT is blocked on the held row, then commit the held one.
         var waited = false
         for _ in 0..<2_000 where !waited {
-            waited = try holder.execute("""
+            // Another session: pg_stat_activity is a snapshot per transaction, and the holder is in one.
+            waited = try h.admin!.execute("""
                 SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO jobs_configs%'
                 """).first!.int(0) > 0
             if !waited { usleep(5_000) }
