@@ -132,7 +132,6 @@ public final class PGConnection {
                 PQexecParams(raw, sql, Int32(params.count), nil, params.isEmpty ? nil : values, nil, nil, 0)
             }
         }
-        _ = cStrings.count
         guard let result else { throw .connectionLost }
         defer { PQclear(result) }
         try check(result)

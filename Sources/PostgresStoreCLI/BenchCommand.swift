@@ -100,22 +100,38 @@ struct BenchCommand: ParsableCommand {
     func measure(
         _ work: [[Item]], conninfo: String, _ op: @escaping @Sendable (inout PostgresStore, Item) throws(StoreError) -> Bool
     ) throws(StoreError) -> Rate {
-        let failed = Atomic<Int>(0), errors = Atomic<Int>(0)
-        let start = DispatchTime.now().uptimeNanoseconds
-        DispatchQueue.concurrentPerform(iterations: work.count) { w in
-            guard var store = try? PostgresStore(conninfo: conninfo) else {
-                errors.add(1, ordering: .relaxed)
-                return
-            }
-            for item in work[w] {
-                do {
-                    if try !op(&store, item) { failed.add(1, ordering: .relaxed) }
-                } catch {
+        let failed = Atomic<Int>(0), errors = Atomic<Int>(0), ready = Atomic<Int>(0)
+        let group = DispatchGroup()
+        let start = Atomic<UInt64>(0)
+        // One OS thread per connection (a thread pool would run only as many as there are cores).
+        for w in work.indices {
+            group.enter()
+            let items = work[w]
+            Thread {
+                defer { group.leave() }
+                var store: PostgresStore
+                do throws(StoreError) { store = try PostgresStore(conninfo: conninfo) } catch {
                     errors.add(1, ordering: .relaxed)
+                    ready.add(1, ordering: .sequentiallyConsistent)
+                    return
                 }
-            }
+                // Connected: wait until every worker is, then go together.
+                if ready.add(1, ordering: .sequentiallyConsistent).newValue == work.count {
+                    start.store(DispatchTime.now().uptimeNanoseconds, ordering: .sequentiallyConsistent)
+                }
+                while ready.load(ordering: .sequentiallyConsistent) < work.count { usleep(100) }
+                for item in items {
+                    do throws(StoreError) {
+                        if try !op(&store, item) { failed.add(1, ordering: .relaxed) }
+                    } catch {
+                        errors.add(1, ordering: .relaxed)
+                    }
+                }
+            }.start()
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        group.wait()
+        let began = start.load(ordering: .sequentiallyConsistent)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
         guard errors.load(ordering: .relaxed) == 0 else {
             throw .database(sqlState: "", message: "\(errors.load(ordering: .relaxed)) operations failed")
         }
