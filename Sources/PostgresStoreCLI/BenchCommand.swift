@@ -21,12 +21,16 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Chunks per connection.")
     var chunks: Int = 2_000
 
+    @Option(help: "Rows per guarded apply (the sentinel applies a pass's plan, up to 100 rows, in one call).")
+    var batch: Int = 1
+
     @Flag(help: "Confirm that the database's tables may be emptied.")
     var reset = false
 
     func validate() throws {
         guard reset else { throw ValidationError("bench empties the tables of the database it is given: pass --reset to confirm") }
         guard chunks > 0, chunks <= 1_000_000 else { throw ValidationError("--chunks must be in 1...1000000") }
+        guard (1...1_000).contains(batch) else { throw ValidationError("--batch must be in 1...1000") }
         guard !counts.isEmpty, counts.allSatisfy({ (1...64).contains($0) }) else {
             throw ValidationError("--connections must list counts in 1...64")
         }
@@ -42,18 +46,23 @@ struct BenchCommand: ParsableCommand {
             for n in counts {
                 try PostgresAdmin.truncateAll(on: admin)
                 let work = try prepare(conninfo: conninfo, workers: n)
-                let assign = try measure(work, conninfo: conninfo) { store, item throws(StoreError) in
-                    let made = try store.applyAssignments([PlannedAssignment(chunkID: item.chunk, nodeID: item.node)], guarded: true)
-                    return made.count == 1
+                let size = batch
+                let batches = work.map { items in
+                    stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min($0 + size, items.count)]) }
+                }
+                let assign = try measure(batches, conninfo: conninfo) { store, rows throws(StoreError) in
+                    let made = try store.applyAssignments(
+                        rows.map { PlannedAssignment(chunkID: $0.chunk, nodeID: $0.node) }, guarded: true)
+                    return made.count
                 }
                 let result = ChunkResult(tally: DamageTally(fightLengthSeconds: 300, iterationDamages: [1_000_000]))
-                let complete = try measure(work, conninfo: conninfo) { store, item throws(StoreError) in
+                let complete = try measure(work.map { $0.map { [$0] } }, conninfo: conninfo) { store, rows throws(StoreError) in
                     let outcome = try store.completeChunk(
-                        Completion(nodeID: item.node, chunkID: item.chunk, attempt: 1, result: result), rules: CompletionRules())
-                    if case .accepted = outcome { return true }
-                    return false
+                        Completion(nodeID: rows[0].node, chunkID: rows[0].chunk, attempt: 1, result: result), rules: CompletionRules())
+                    if case .accepted = outcome { return 1 }
+                    return 0
                 }
-                print("connections=\(n) chunks=\(n * chunks) guarded-assignments/s=\(assign.rate) (\(assign.failed) refused) completions/s=\(complete.rate) (\(complete.failed) refused)")
+                print("connections=\(n) chunks=\(n * chunks) batch=\(batch) guarded-assignments/s=\(assign.rate) (\(assign.failed) refused) completions/s=\(complete.rate) (\(complete.failed) refused)")
             }
         } catch {
             throw ValidationErrorMessage("bench failed: \(error)")
@@ -95,10 +104,10 @@ struct BenchCommand: ParsableCommand {
 
     struct Rate { var rate: Int; var failed: Int }
 
-    /// Runs `op` over each worker's items on its own connection and thread; operations per
-    /// second over the wall time of all of them.
+    /// Runs `op` over each worker's groups of items on its own connection and thread; rows per
+    /// second over the wall time of all of them (`op` returns how many of its rows it did).
     func measure(
-        _ work: [[Item]], conninfo: String, _ op: @escaping @Sendable (inout PostgresStore, Item) throws(StoreError) -> Bool
+        _ work: [[[Item]]], conninfo: String, _ op: @escaping @Sendable (inout PostgresStore, [Item]) throws(StoreError) -> Int
     ) throws(StoreError) -> Rate {
         let failed = Atomic<Int>(0), errors = Atomic<Int>(0), ready = Atomic<Int>(0)
         let group = DispatchGroup()
@@ -120,9 +129,10 @@ struct BenchCommand: ParsableCommand {
                     start.store(DispatchTime.now().uptimeNanoseconds, ordering: .sequentiallyConsistent)
                 }
                 while ready.load(ordering: .sequentiallyConsistent) < work.count { usleep(100) }
-                for item in items {
+                for group in items {
                     do throws(StoreError) {
-                        if try !op(&store, item) { failed.add(1, ordering: .relaxed) }
+                        let done = try op(&store, group)
+                        if done < group.count { failed.add(group.count - done, ordering: .relaxed) }
                     } catch {
                         errors.add(1, ordering: .relaxed)
                     }
@@ -135,7 +145,7 @@ struct BenchCommand: ParsableCommand {
         guard errors.load(ordering: .relaxed) == 0 else {
             throw .database(sqlState: "", message: "\(errors.load(ordering: .relaxed)) operations failed")
         }
-        let total = work.reduce(0) { $0 + $1.count }
+        let total = work.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
         return Rate(rate: Int(Double(total) / seconds), failed: failed.load(ordering: .relaxed))
     }
 }
