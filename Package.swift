@@ -9,6 +9,9 @@ import PackageDescription
 /// - `SimHarness`: fleets, fault injection, invariants, traces, shrinking, sweeps.
 /// - `Scenarios`: the named fault scenarios and their expected outcomes.
 /// - `CSodium`: system-library shim for libsodium (SHA-256, Ed25519) used in both worlds.
+/// - `CLibPQ`, `PostgresStore`: libpq and the PostgreSQL `JobStore` (production only: the
+///   simulation path, `simharness`, never links libpq). `pgstore` migrates and benchmarks it;
+///   `StoreContractTests` runs the contract suite on both stores.
 let package = Package(
     name: "SimHarness",
     platforms: [.macOS(.v15)],
@@ -16,6 +19,8 @@ let package = Package(
         .executable(name: "simharness", targets: ["SimHarnessCLI"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "System", targets: ["System"]),
+        .library(name: "PostgresStore", targets: ["PostgresStore"]),
+        .executable(name: "pgstore", targets: ["PostgresStoreCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +33,23 @@ let package = Package(
             name: "CSodium",
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "PostgresStore",
+            dependencies: ["System", "CLibPQ"],
+            resources: [.copy("Migrations")]
+        ),
+        .executableTarget(
+            name: "PostgresStoreCLI",
+            dependencies: [
+                "System", "PostgresStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .target(
             name: "Engine",
@@ -59,6 +81,10 @@ let package = Package(
         .testTarget(
             name: "SimHarnessTests",
             dependencies: ["Engine", "System", "SimHarness", "Scenarios"]
+        ),
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: ["System", "PostgresStore"]
         ),
         .testTarget(
             name: "SystemTests",

@@ -714,6 +714,31 @@ struct EmbeddedStoreTests {
         #expect(try store.rememberSignature(b, expiresAt: F.t0 + .seconds(900), now: F.t0 + .seconds(301)))
     }
 
+    // MARK: The store's clock
+
+    /// Calls carry intervals and the store measures them on its own clock: what "online" means
+    /// depends on the store's `now`, never on the clock of whoever sent the call (a sentinel
+    /// 3 s behind asks the very same question).
+    @Test func windowsAreMeasuredOnTheStoreClock() throws {
+        var store = StoreKind.embedded.make()
+        let job = try store.createJob(F.newJob(iterations: 1_000), upserting: F.config(1), now: F.t0)
+        let node = try F.onlineNode(&store, 1, at: F.t0)
+        let call = StoreCall.snapshot(limit: 10, onlineWindow: .seconds(45))
+        store.now = F.t0 + .seconds(44)
+        guard case .snapshot(let seen) = call.perform(on: &store) else { Issue.record("no snapshot"); return }
+        #expect(seen.nodes.map(\.id) == [node])
+        store.now = F.t0 + .seconds(46)
+        guard case .snapshot(let gone) = call.perform(on: &store) else { Issue.record("no snapshot"); return }
+        #expect(gone.nodes.isEmpty && gone.chunks.map(\.jobID) == [job.jobID])
+        // The guarded apply re-checks on the same clock.
+        let chunk = store.chunks(ofJob: job.jobID)[0].id
+        let apply = StoreCall.apply(plan: [PlannedAssignment(chunkID: chunk, nodeID: node)], guarded: true, onlineWindow: .seconds(45))
+        #expect(apply.perform(on: &store) == .applied([]))
+        store.now = F.t0 + .seconds(30)
+        guard case .applied(let made) = apply.perform(on: &store) else { Issue.record("no apply"); return }
+        #expect(made.map(\.claimedAt) == [F.t0 + .seconds(30)])
+    }
+
     // MARK: Whole-store properties
 
     /// Random operation sequences keep every derived field consistent, and the same seed

@@ -62,13 +62,13 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .chunkNotHeld: return 403
         case .store(let error):
             switch error {
-            case .connectionLost: return 503
+            case .connectionLost, .conflict: return 503
             case .uniqueViolation, .claimCodeAmbiguous, .nodeAlreadyClaimed: return 409
             case .configNotFound, .rotationNotFound, .jobNotFound, .chunkNotFound, .nodeNotFound,
                 .claimCodeNotFound:
                 return 404
             case .nodeNotClaimed: return 403
-            case .illegalTransition: return 500
+            case .illegalTransition, .database: return 500
             }
         }
     }

@@ -1,6 +1,7 @@
 /// The request handlers that were Supabase edge functions, behind one router. Pure functions of
 /// (request, store, now) and the injected profile and crypto: the same code serves the
-/// simulation and a real HTTP server.
+/// simulation and a real HTTP server. `now` is the handler host's clock, used only to check
+/// signed timestamps; everything the store stamps or compares uses the store's own clock.
 ///
 /// Routes:
 /// - portal (an authenticated `user`): `POST /config-upsert`, `POST /job-create`,

@@ -18,6 +18,12 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case nodeNotClaimed(NodeID)
     /// A status change outside the status machine was attempted.
     case illegalTransition(String)
+    /// Concurrent transactions kept conflicting (serialization failure or deadlock, SQLSTATE
+    /// 40001/40P01) after the adapter's retries; nothing was committed. Retry later.
+    case conflict(String)
+    /// The database refused a statement for a reason the contract does not name (its SQLSTATE
+    /// and message); nothing was committed. The embedded store never raises it.
+    case database(sqlState: String, message: String)
 
     public var description: String {
         switch self {
@@ -33,6 +39,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .nodeAlreadyClaimed(let id): return "node \(id) is already claimed"
         case .nodeNotClaimed(let id): return "node \(id) is not claimed yet"
         case .illegalTransition(let what): return "illegal status transition: \(what)"
+        case .conflict(let what): return "concurrent transactions conflicted, nothing committed: \(what)"
+        case .database(let state, let message): return "database error \(state): \(message)"
         }
     }
 }

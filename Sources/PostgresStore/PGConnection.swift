@@ -1,0 +1,183 @@
+import CLibPQ
+import System
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One libpq connection: parameterised statements only (`PQexecParams`, text parameters),
+/// results copied into `PGRows` and freed at once, SQLSTATEs mapped to `StoreError`,
+/// transactions at a stated isolation level, reconnection with backoff.
+///
+/// Not `Sendable` and not shared: a connection belongs to one client (a store, a listener), as a
+/// libpq connection must. The pointer is freed in `deinit`.
+public final class PGConnection {
+    /// The connection string: a URL (`postgresql://user@host:port/db`) or `key=value` pairs;
+    /// empty means libpq's defaults and the `PG*` environment variables.
+    public let conninfo: String
+    /// Reconnection: how many attempts, and the first pause (doubled each time, capped at 2 s).
+    public var reconnectAttempts = 6
+    public var reconnectBackoffMicros: UInt32 = 50_000
+    /// Transactions that fail with a serialization failure or a deadlock are retried this many
+    /// times before `.conflict` is thrown.
+    public var conflictRetries = 5
+    /// Run after every (re)connection, e.g. `LISTEN` for a listener.
+    var onConnect: [String] = []
+
+    private var raw: OpaquePointer?
+
+    /// Connects, retrying with backoff; throws `.connectionLost` if the server cannot be reached.
+    public init(_ conninfo: String) throws(StoreError) {
+        self.conninfo = conninfo
+        try ensureConnected()
+    }
+
+    deinit {
+        if let raw { PQfinish(raw) }
+    }
+
+    /// Whether the connection is up as far as libpq knows.
+    public var isConnected: Bool { raw.map { PQstatus($0) == CONNECTION_OK } ?? false }
+
+    /// The server process id of this session (`pg_backend_pid()`).
+    public var backendPID: Int32 { raw.map { PQbackendPID($0) } ?? 0 }
+
+    var pointer: OpaquePointer? { raw }
+
+    /// (Re)connects if the connection is down: attempts with exponential backoff, then
+    /// `.connectionLost`.
+    public func ensureConnected() throws(StoreError) {
+        if isConnected { return }
+        var pause = reconnectBackoffMicros
+        for attempt in 0..<max(1, reconnectAttempts) {
+            if attempt > 0 {
+                usleep(pause)
+                pause = min(pause * 2, 2_000_000)
+            }
+            if let raw {
+                PQreset(raw)
+            } else {
+                raw = PQconnectdb(conninfo)
+            }
+            if isConnected {
+                // Quiet: notices (e.g. "relation already exists") are not errors.
+                _ = try? run("SET client_min_messages TO warning", [])
+                for statement in onConnect { _ = try? run(statement, []) }
+                if isConnected { return }
+            }
+        }
+        throw .connectionLost
+    }
+
+    /// Runs one parameterised statement outside any explicit transaction (autocommit: one
+    /// statement, one snapshot, atomic on its own).
+    @discardableResult
+    public func execute(_ sql: String, _ params: [String?] = []) throws(StoreError) -> PGRows {
+        try ensureConnected()
+        return try run(sql, params)
+    }
+
+    /// Runs a script of several statements without parameters (migrations only), on the current
+    /// connection (inside the migrator's transaction).
+    func runScript(_ sql: String) throws(StoreError) {
+        guard let raw, let result = PQexec(raw, sql) else { throw .connectionLost }
+        defer { PQclear(result) }
+        try check(result)
+    }
+
+    public enum Isolation: String, Sendable {
+        case readCommitted = "READ COMMITTED"
+        case repeatableRead = "REPEATABLE READ"
+        case serializable = "SERIALIZABLE"
+    }
+
+    /// Runs `body` in one transaction at `isolation` and commits; on any error rolls back and
+    /// rethrows. A serialization failure or deadlock (40001, 40P01) reruns the whole body, up
+    /// to `conflictRetries` times, since nothing of it committed.
+    public func transaction<T>(
+        _ isolation: Isolation, readOnly: Bool = false, _ body: (PGConnection) throws(StoreError) -> T
+    ) throws(StoreError) -> T {
+        var tries = 0
+        while true {
+            try ensureConnected()
+            do {
+                try run("BEGIN ISOLATION LEVEL \(isolation.rawValue)\(readOnly ? " READ ONLY" : "")", [])
+                let value = try body(self)
+                try run("COMMIT", [])
+                return value
+            } catch {
+                if isConnected { _ = try? run("ROLLBACK", []) }
+                if case .conflict = error, tries < conflictRetries {
+                    tries += 1
+                    usleep(UInt32(1_000 << min(tries, 6)))
+                    continue
+                }
+                throw error
+            }
+        }
+    }
+
+    /// One statement on the current connection (no reconnection: inside a transaction a lost
+    /// connection must surface, not be papered over).
+    @discardableResult
+    func run(_ sql: String, _ params: [String?]) throws(StoreError) -> PGRows {
+        guard let raw else { throw .connectionLost }
+        // Copy each parameter into a C string that lives until the call returns.
+        var cStrings: [UnsafeMutablePointer<CChar>?] = params.map { $0.map { strdup($0) } ?? nil }
+        defer { for p in cStrings { free(p) } }
+        let result: OpaquePointer? = cStrings.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(buffer.count, 1)) { values in
+                PQexecParams(raw, sql, Int32(params.count), nil, params.isEmpty ? nil : values, nil, nil, 0)
+            }
+        }
+        guard let result else { throw .connectionLost }
+        defer { PQclear(result) }
+        try check(result)
+        return PGRows(result)
+    }
+
+    /// Maps a failed result to a `StoreError` by its SQLSTATE.
+    private func check(_ result: OpaquePointer) throws(StoreError) {
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return
+        default:
+            let state = field(result, "C")
+            let message = field(result, "M") ?? String(cString: PQerrorMessage(raw))
+            throw PGConnection.storeError(sqlState: state, message: message, constraint: field(result, "n"),
+                                          connected: isConnected)
+        }
+    }
+
+    private func field(_ result: OpaquePointer, _ code: Character) -> String? {
+        PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+    }
+
+    /// SQLSTATE → `StoreError`:
+    /// - class 08 (connection exception), 57P01–57P03 (server shutting down or restarting), or
+    ///   no SQLSTATE with the connection gone: `.connectionLost`;
+    /// - 23505 unique violation: `.uniqueViolation(constraint)`;
+    /// - 40001 serialization failure, 40P01 deadlock: `.conflict` (retried by `transaction`);
+    /// - SH001 (the status-machine trigger): `.illegalTransition(message)`; SH002 / SH003 (the
+    ///   legacy batch update naming an unknown chunk / node): `.chunkNotFound` / `.nodeNotFound`;
+    /// - anything else: `.database(sqlState:message:)`. Foreign-key violations are mapped by the
+    ///   operation that knows which row was missing.
+    static func storeError(sqlState: String?, message: String, constraint: String?, connected: Bool) -> StoreError {
+        guard let state = sqlState else {
+            return connected ? .database(sqlState: "", message: message) : .connectionLost
+        }
+        switch state {
+        case _ where state.hasPrefix("08"), "57P01", "57P02", "57P03": return .connectionLost
+        case "23505": return .uniqueViolation(constraint ?? message)
+        case "40001", "40P01": return .conflict(message)
+        case "SH001": return .illegalTransition(message)
+        case "SH002":
+            if let id = ChunkID(uuidString: message) { return .chunkNotFound(id) }
+            return .database(sqlState: state, message: message)
+        case "SH003": return .nodeNotFound
+        default: return .database(sqlState: state, message: message)
+        }
+    }
+}

@@ -1,0 +1,595 @@
+import Testing
+
+@testable import System
+
+/// One contract, two stores: every test runs against the embedded store and against
+/// PostgreSQL (through `PostgresStore`), and both must give the same results, errors and
+/// notifications. Identifiers and instants differ between the stores (seeded vs
+/// `gen_random_uuid()`, a set clock vs `now()`), so the tests compare what the contract
+/// promises: shapes, orders, relations between instants, and rows by the ids returned.
+/// Serialized: the PostgreSQL cases share one database.
+@Suite("Store contract", .serialized)
+struct StoreContractTests {
+    // MARK: Jobs and chunks
+
+    @Test(arguments: StoreKind.allCases)
+    func createJobChunksAndNotifies(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let created = try h.store.createJob(F.newJob(iterations: 2_500), upserting: F.config(1))
+        #expect(created.chunks == 3 && created.configInserted)
+        let job = try #require(try h.store.job(created.jobID))
+        #expect(job.status == .pending && job.totalIterations == 2_500 && job.completedIterations == 0)
+        #expect(job.chunkCount == 3 && job.result == nil && job.completedAt == nil)
+        let chunks = try h.store.chunks(ofJob: created.jobID)
+        #expect(chunks.map(\.iterations) == [1_000, 1_000, 500])
+        #expect(chunks.map(\.seedOffset) == [0, 1_000, 2_000])
+        #expect(chunks.map(\.index) == [0, 1, 2])
+        #expect(chunks.allSatisfy { $0.status == .pending && $0.nodeID == nil && $0.attempt == 0 && $0.createdAt == job.createdAt })
+        #expect(chunks.map(\.pendingSeq) == chunks.map(\.pendingSeq).sorted() && Set(chunks.map(\.pendingSeq)).count == 3)
+        #expect(try h.notifications() == F.pending(chunks.map(\.id)))
+        #expect(try h.notifications().isEmpty)
+        #expect(try h.store.pendingChunkCount() == 3)
+        #expect(try h.store.chunk(chunks[1].id) == chunks[1])
+        #expect(try h.store.job(JobID(Identifier(high: 5, low: 5))) == nil)
+        #expect(try h.store.chunks(ofJob: JobID(Identifier(high: 5, low: 5))).isEmpty)
+        #expect(h.problems.isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func noNotificationsWithoutTrigger(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind, trigger: false)
+        #expect(try !(h.store as! any PendingTrigger).pendingTriggerInstalled())
+        let created = try h.store.createJob(F.newJob(iterations: 2_000), upserting: F.config(1))
+        let node = try F.onlineNode(&h.store, 1)
+        let chunk = try h.store.chunks(ofJob: created.jobID)[0]
+        _ = try h.store.applyAssignments([PlannedAssignment(chunkID: chunk.id, nodeID: node)], guarded: true)
+        try h.advance(.minutes(6))
+        #expect(try h.store.reapStaleChunks(claimTimeout: .minutes(5)) == [chunk.id])
+        #expect(try h.store.chunk(chunk.id)?.status == .pending)
+        #expect(try h.notifications().isEmpty)
+        let installed = try StoreHarness.make(kind)
+        #expect(try (installed.store as! any PendingTrigger).pendingTriggerInstalled())
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func createJobWithoutConfigFailsAndChangesNothing(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        #expect(throws: StoreError.configNotFound(F.config(9).hash)) {
+            try h.store.createJob(F.newJob(config: F.config(9), iterations: 10), upserting: nil)
+        }
+        #expect(try h.store.jobs(ofUser: F.user(1)).isEmpty)
+        #expect(try h.store.pendingChunkCount() == 0)
+        #expect(try h.notifications().isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func configUpsertInsertsThenTouches(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        #expect(try h.store.upsertConfig(F.config(1), checkThenInsert: false))
+        try h.advance(.hours(1))
+        #expect(try !h.store.upsertConfig(F.config(1), checkThenInsert: false))
+        let row = try #require(try h.store.config(F.config(1).hash))
+        #expect(row.lastUsedAt - row.createdAt >= .hours(1))
+        #expect(row.canonicalJSON == F.config(1).canonicalJSON)
+        // Today's racy upsert ignores the duplicate: last_used_at is not refreshed.
+        try h.advance(.hours(1))
+        #expect(try !h.store.upsertConfig(F.config(1), checkThenInsert: true))
+        let untouched = try #require(try h.store.config(F.config(1).hash))
+        #expect(untouched.lastUsedAt - untouched.createdAt == row.lastUsedAt - row.createdAt)
+        #expect(try h.store.upsertConfig(F.config(2), checkThenInsert: true))
+        // The two-call path: the job needs the config to exist, and does not re-insert it.
+        let created = try h.store.createJob(F.newJob(config: F.config(2), iterations: 5), upserting: nil)
+        #expect(!created.configInserted)
+        // The merged path touches an existing config.
+        try h.advance(.hours(1))
+        let again = try h.store.createJob(F.newJob(config: F.config(1), iterations: 5), upserting: F.config(1))
+        #expect(!again.configInserted)
+        let touched = try #require(try h.store.config(F.config(1).hash))
+        #expect(touched.lastUsedAt - touched.createdAt >= .hours(3))
+        #expect(try h.store.config(F.config(7).hash) == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func jobsOfUserNewestFirst(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let a = try h.store.createJob(F.newJob(iterations: 1), upserting: F.config(1))
+        try h.advance(.seconds(5))
+        let b = try h.store.createJob(F.newJob(iterations: 1), upserting: F.config(1))
+        let c = try h.store.createJob(F.newJob(iterations: 1), upserting: F.config(1))
+        _ = try h.store.createJob(F.newJob(user: F.user(2), iterations: 1), upserting: F.config(1))
+        #expect(try h.store.jobs(ofUser: F.user(1)).map(\.id) == [c.jobID, b.jobID, a.jobID])
+        #expect(try h.store.jobs(ofUser: F.user(3)).isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func rotationsAndUsers(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        try h.store.upsertRotation(id: "r", canonicalJSON: "{\"v\":1}")
+        let first = try #require(try h.store.rotation("r"))
+        try h.advance(.hours(1))
+        try h.store.upsertRotation(id: "r", canonicalJSON: "{\"v\":2}")
+        let second = try #require(try h.store.rotation("r"))
+        try h.store.upsertRotation(id: "s", canonicalJSON: "{}")
+        let later = try #require(try h.store.rotation("s"))
+        #expect(second.canonicalJSON == "{\"v\":2}" && second.id == "r")
+        #expect(later.createdAt - second.createdAt >= .hours(1))  // the first created_at is kept
+        #expect(first.canonicalJSON == "{\"v\":1}")
+        #expect(try h.store.rotation("x") == nil)
+        try h.store.upsertUser(UserRow(id: F.user(1), discordID: "123"))
+        try h.store.upsertUser(UserRow(id: F.user(1), discordID: "456"))
+        #expect(try h.store.user(F.user(1))?.discordID == "456")
+        #expect(try h.store.user(F.user(2)) == nil)
+    }
+
+    // MARK: Nodes
+
+    @Test(arguments: StoreKind.allCases)
+    func registerIsIdempotentPerKey(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let first = try h.store.registerNode(F.registration(1))
+        #expect(first.created && first.node.status == .pending && first.node.userID == nil && first.node.lastSeenAt == nil)
+        #expect(first.node.publicKey == F.key(1) && first.node.claimCode == "C1" && first.node.capacity == 4)
+        var changed = F.registration(1)
+        changed.name = "renamed"
+        let second = try h.store.registerNode(changed)
+        #expect(!second.created && second.node == first.node)
+        #expect(try h.store.node(publicKey: F.key(1)) == first.node)
+        #expect(try h.store.node(first.node.id) == first.node)
+        #expect(try h.store.node(publicKey: F.key(2)) == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func claimCodes(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let a = try h.store.registerNode(F.registration(1, code: "AAAAAA")).node
+        let b = try h.store.registerNode(F.registration(2, code: "AAAAAA")).node
+        _ = try h.store.registerNode(F.registration(3, code: "BBBBBB"))
+        #expect(throws: StoreError.claimCodeAmbiguous("AAAAAA")) { try h.store.claimNode(claimCode: "AAAAAA", by: F.user(1)) }
+        #expect(throws: StoreError.claimCodeNotFound("ZZZZZZ")) { try h.store.claimNode(claimCode: "ZZZZZZ", by: F.user(1)) }
+        let claimed = try h.store.claimNode(claimCode: "BBBBBB", by: F.user(1))
+        #expect(claimed.userID == F.user(1) && claimed.status == .pending)
+        #expect(throws: StoreError.nodeAlreadyClaimed(claimed.id)) { try h.store.claimNode(claimCode: "BBBBBB", by: F.user(2)) }
+        // Once the colliding nodes are cleaned up (unclaimed for over an hour), the claimed one stays.
+        try h.advance(.hours(2))
+        let counts = try h.store.cleanupStaleData(CleanupAges(unclaimedNode: .hours(1), offlineNode: .days(30), unusedConfig: .days(7)))
+        #expect(counts.unclaimedNodes == 2 && counts.offlineNodes == 0)
+        #expect(try h.store.node(a.id) == nil && h.store.node(b.id) == nil && h.store.node(claimed.id) != nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func heartbeatRulesAndOfflineMarking(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let node = try h.store.registerNode(F.registration(1)).node
+        #expect(throws: StoreError.nodeNotClaimed(node.id)) { try h.store.heartbeat(node.id) }
+        #expect(throws: StoreError.nodeNotFound) { try h.store.heartbeat(NodeID(Identifier(high: 1, low: 2))) }
+        _ = try h.store.claimNode(claimCode: node.claimCode, by: F.user(1))
+        let beat = try h.store.heartbeat(node.id)
+        #expect(beat.status == .online && beat.lastSeenAt != nil)
+        let fresh = try F.onlineNode(&h.store, 2)
+        let unclaimed = try h.store.registerNode(F.registration(3)).node.id
+        try h.advance(.minutes(6))
+        _ = try h.store.heartbeat(fresh)
+        #expect(try h.store.markNodesOffline(silence: .minutes(5)) == 1)
+        #expect(try h.store.node(node.id)?.status == .offline)
+        #expect(try h.store.node(fresh)?.status == .online)
+        #expect(try h.store.node(unclaimed)?.status == .pending)
+        #expect(try h.store.markNodesOffline(silence: .minutes(5)) == 0)
+        #expect(try h.store.heartbeat(node.id).status == .online)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func permissionsAppearInSnapshot(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let node = try F.onlineNode(&h.store, 1)
+        let p1 = try h.store.grantPermission(node: node, type: .user, target: F.user(9).uuidString)
+        let p2 = try h.store.grantPermission(node: node, type: .user, target: F.user(3).uuidString)
+        let p3 = try h.store.grantPermission(node: node, type: .guild, target: "777")
+        _ = try h.store.grantPermission(node: node, type: .user, target: F.user(3).uuidString)
+        #expect(try h.store.permissions(of: node).prefix(3).map(\.id) == [p1.id, p2.id, p3.id])
+        #expect(try h.store.permissions(of: node).count == 4)
+        try h.store.upsertUser(UserRow(id: F.user(1), discordID: "42"))
+        let snap = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .seconds(45))
+        #expect(snap.nodes.first?.permittedUsers == [F.user(3), F.user(9)].sorted())
+        #expect(snap.nodes.first?.ownerDiscordID == "42" && snap.nodes.first?.userID == F.user(1))
+        #expect(throws: StoreError.nodeNotFound) {
+            try h.store.grantPermission(node: NodeID(Identifier(high: 5, low: 5)), type: .public, target: nil)
+        }
+    }
+
+    // MARK: Snapshot and assignment
+
+    @Test(arguments: StoreKind.allCases)
+    func snapshotReadsQueueInPendingOrder(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let stale = try F.onlineNode(&h.store, 2)
+        try h.advance(.minutes(5))
+        let a = try h.store.createJob(F.newJob(iterations: 3_000), upserting: F.config(1))
+        let b = try h.store.createJob(F.newJob(user: F.user(2), iterations: 2_000), upserting: F.config(1))
+        let n1 = try F.onlineNode(&h.store, 1)
+        let all = try h.store.chunks(ofJob: a.jobID) + h.store.chunks(ofJob: b.jobID)
+        let snap = try h.store.assignmentSnapshot(limit: 4, onlineWindow: .seconds(45))
+        #expect(snap.chunks.map(\.id) == Array(all.prefix(4)).map(\.id))
+        #expect(snap.chunks.map(\.jobID) == [a.jobID, a.jobID, a.jobID, b.jobID])
+        #expect(snap.morePending)
+        #expect(snap.nodes.map(\.id) == [n1])
+        #expect(snap.jobs.map(\.id) == [a.jobID, b.jobID].sorted())
+        #expect(snap.jobs.first { $0.id == b.jobID }?.userID == F.user(2))
+        let wide = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .minutes(10))
+        #expect(!wide.morePending && wide.chunks.count == 5)
+        #expect(wide.nodes.map(\.id) == [n1, stale].sorted())
+        // A chunk taken and reaped goes to the back of the queue.
+        _ = try h.store.applyAssignments([PlannedAssignment(chunkID: all[0].id, nodeID: n1)], guarded: true)
+        try h.advance(.minutes(6))
+        #expect(try h.store.reapStaleChunks(claimTimeout: .minutes(5)) == [all[0].id])
+        let after = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .hours(1))
+        #expect(after.chunks.map(\.id) == all.dropFirst().map(\.id) + [all[0].id])
+        #expect(after.chunks.last?.lastNodeID == n1)
+        #expect(try h.store.assignmentSnapshot(limit: 0, onlineWindow: .hours(1)).chunks.isEmpty)
+        #expect(h.problems.isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases, [false, true])
+    func interleavedSnapshots(kind: StoreKind, guarded: Bool) throws {
+        var h = try StoreHarness.make(kind)
+        let job = try h.store.createJob(F.newJob(iterations: 1_000), upserting: F.config(1))
+        let n1 = try F.onlineNode(&h.store, 1)
+        let n2 = try F.onlineNode(&h.store, 2)
+        let chunk = try h.store.chunks(ofJob: job.jobID)[0].id
+        _ = try h.notifications()
+        // Two sentinels read the same snapshot, then both apply.
+        let s1 = try h.store.assignmentSnapshot(limit: 100, onlineWindow: .seconds(45))
+        let s2 = try h.store.assignmentSnapshot(limit: 100, onlineWindow: .seconds(45))
+        #expect(s1 == s2 && s1.chunks.map(\.id) == [chunk])
+        let first = try h.store.applyAssignments([PlannedAssignment(chunkID: chunk, nodeID: n1)], guarded: guarded)
+        let second = try h.store.applyAssignments([PlannedAssignment(chunkID: chunk, nodeID: n2)], guarded: guarded)
+        #expect(first.map(\.nodeID) == [n1] && first.first?.attempt == 1)
+        let row = try #require(try h.store.chunk(chunk))
+        if guarded {
+            #expect(second.isEmpty)
+            #expect(row.nodeID == n1 && row.attempt == 1)
+        } else {
+            // Today's batch update gives the chunk to both nodes: n1 is computing it too.
+            #expect(second.map(\.nodeID) == [n2] && second.first?.attempt == 2)
+            #expect(row.nodeID == n2 && row.attempt == 2 && row.lastNodeID == n2)
+        }
+        #expect(try h.store.runningChunks().map(\.id) == [chunk])
+        #expect(try h.backlog(n1) == (guarded ? 1 : 0))
+        #expect(try h.backlog(n2) == (guarded ? 0 : 1))
+        #expect(try h.notifications().isEmpty)
+        #expect(h.problems.isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func guardedAssignmentRespectsCapacity(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let job = try h.store.createJob(F.newJob(iterations: 5_000), upserting: F.config(1))
+        let node = try F.onlineNode(&h.store, 1, capacity: 2)
+        let plan = try h.store.chunks(ofJob: job.jobID).map { PlannedAssignment(chunkID: $0.id, nodeID: node) }
+        let made = try h.store.applyAssignments(plan, guarded: true)
+        #expect(made.map(\.chunkID) == plan.prefix(2).map(\.chunkID))
+        #expect(made.allSatisfy { $0.claimedAt == made[0].claimedAt && $0.attempt == 1 && $0.nodeID == node })
+        #expect(try h.backlog(node) == 2)
+        #expect(try h.store.pendingChunkCount() == 3)
+        // Unguarded ignores capacity.
+        let rest = try h.store.applyAssignments(Array(plan.dropFirst(2)), guarded: false)
+        #expect(rest.count == 3)
+        #expect(try h.store.runningChunks().count == 5 && h.store.pendingChunkCount() == 0)
+        #expect(try h.notifications().count == 5)  // the inserts only
+        #expect(h.problems.isEmpty)
+    }
+
+    /// A guarded apply re-checks the node is online on the store's clock: a node can fall
+    /// silent between the sentinel's snapshot and its apply (found by the swarm, seed 161).
+    @Test(arguments: StoreKind.allCases)
+    func guardedAssignmentSkipsANodeThatWentSilentSinceTheSnapshot(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let job = try h.store.createJob(F.newJob(iterations: 2_000), upserting: F.config(1))
+        let node = try F.onlineNode(&h.store, 1)
+        let chunks = try h.store.chunks(ofJob: job.jobID)
+        try h.advance(.seconds(44))
+        #expect(try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[0].id, nodeID: node)], guarded: true, onlineWindow: .seconds(45)).count == 1)
+        try h.advance(.seconds(2))
+        #expect(try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[1].id, nodeID: node)], guarded: true, onlineWindow: .seconds(45)).isEmpty)
+        #expect(try h.store.chunk(chunks[1].id)?.status == .pending)
+        // Without the window the guarded apply does not look at last_seen_at; unguarded checks nothing.
+        #expect(try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[1].id, nodeID: node)], guarded: false, onlineWindow: .seconds(45)).count == 1)
+        #expect(h.problems.isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func assignmentPayloadAndUnknownRows(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let job = try h.store.createJob(F.newJob(iterations: 1_500), upserting: F.config(1))
+        let node = try F.onlineNode(&h.store, 1)
+        let chunks = try h.store.chunks(ofJob: job.jobID)
+        let made = try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[1].id, nodeID: node)], guarded: true)
+        let row = try #require(try h.store.chunk(chunks[1].id))
+        #expect(made == [ChunkAssignment(
+            chunkID: chunks[1].id, jobID: job.jobID, nodeID: node, attempt: 1, configHash: F.config(1).hash,
+            iterations: 500, seedOffset: 1_000, claimedAt: row.claimedAt!)])
+        #expect(row.status == .running && row.nodeID == node && row.lastNodeID == node)
+        _ = try h.notifications()
+        let ghost = ChunkID(Identifier(high: 9, low: 9))
+        for guarded in [true, false] {
+            #expect(throws: StoreError.chunkNotFound(ghost)) {
+                try h.store.applyAssignments(
+                    [PlannedAssignment(chunkID: chunks[0].id, nodeID: node), PlannedAssignment(chunkID: ghost, nodeID: node)],
+                    guarded: guarded)
+            }
+            #expect(throws: StoreError.nodeNotFound) {
+                try h.store.applyAssignments(
+                    [PlannedAssignment(chunkID: chunks[0].id, nodeID: NodeID(Identifier(high: 1, low: 1)))], guarded: guarded)
+            }
+        }
+        #expect(try h.store.chunk(chunks[0].id)?.status == .pending)
+        #expect(try h.store.chunks(ofJob: job.jobID).map(\.attempt) == [0, 1])
+        #expect(try h.notifications().isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func unguardedNeverResurrectsCompletedChunk(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let job = try h.store.createJob(F.newJob(iterations: 2_000), upserting: F.config(1))
+        let node = try F.onlineNode(&h.store, 1)
+        let chunks = try h.store.chunks(ofJob: job.jobID)
+        let a = try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[0].id, nodeID: node)], guarded: true)
+        _ = try h.store.completeChunk(
+            Completion(nodeID: node, chunkID: chunks[0].id, attempt: a[0].attempt, result: F.result(iterations: 1_000)),
+            rules: CompletionRules())
+        let before = try h.store.chunks(ofJob: job.jobID)
+        do {
+            _ = try h.store.applyAssignments(
+                [PlannedAssignment(chunkID: chunks[1].id, nodeID: node), PlannedAssignment(chunkID: chunks[0].id, nodeID: node)],
+                guarded: false)
+            Issue.record("a completed chunk was assigned again")
+        } catch {
+            guard case .illegalTransition = error else { Issue.record("expected illegalTransition, got \(error)"); return }
+        }
+        #expect(try h.store.chunks(ofJob: job.jobID) == before)
+        #expect(try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[0].id, nodeID: node)], guarded: true).isEmpty)
+    }
+
+    // MARK: Completion
+
+    struct Setup {
+        var h: StoreHarness
+        var job: JobID
+        var chunks: [ChunkID]
+        var n1: NodeID
+        var n2: NodeID
+    }
+
+    /// One job of `chunks` chunks of 100 iterations, two online nodes, chunk 0 assigned to n1.
+    static func completionSetup(_ kind: StoreKind, chunks: Int = 2, trigger: Bool = true) throws -> Setup {
+        var h = try StoreHarness.make(kind, trigger: trigger)
+        let job = try h.store.createJob(F.newJob(iterations: chunks * 100, chunk: 100), upserting: F.config(1))
+        let n1 = try F.onlineNode(&h.store, 1)
+        let n2 = try F.onlineNode(&h.store, 2)
+        let ids = try h.store.chunks(ofJob: job.jobID).map(\.id)
+        _ = try h.store.applyAssignments([PlannedAssignment(chunkID: ids[0], nodeID: n1)], guarded: true)
+        _ = try h.notifications()
+        return Setup(h: h, job: job.jobID, chunks: ids, n1: n1, n2: n2)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func completionOutcomes(kind: StoreKind) throws {
+        var s = try Self.completionSetup(kind)
+        let (job, chunks, n1, n2) = (s.job, s.chunks, s.n1, s.n2)
+        let r = F.result(iterations: 100)
+        func complete(_ node: NodeID, _ chunk: ChunkID, _ attempt: Int?) throws -> CompletionOutcome {
+            try s.h.store.completeChunk(Completion(nodeID: node, chunkID: chunk, attempt: attempt, result: r), rules: CompletionRules())
+        }
+        #expect(try complete(n2, chunks[0], 1) == .staleClaim(jobID: job))  // not its claim
+        #expect(try complete(n1, chunks[0], 2) == .staleClaim(jobID: job))  // wrong attempt
+        #expect(try complete(n1, chunks[0], nil) == .staleClaim(jobID: job))  // no claim presented
+        #expect(try complete(n1, chunks[1], 0) == .staleClaim(jobID: job))  // never assigned
+        #expect(try s.h.store.job(job)?.status == .pending)
+        #expect(try complete(n1, chunks[0], 1) == .accepted(jobID: job, jobCompleted: false))
+        #expect(try complete(n1, chunks[0], 1) == .duplicate(jobID: job))
+        #expect(try complete(n2, chunks[0], 1) == .alreadyCompleted(jobID: job))
+        #expect(try complete(n1, chunks[0], 7) == .alreadyCompleted(jobID: job))
+        let row = try #require(try s.h.store.chunk(chunks[0]))
+        #expect(row.status == .completed && row.result == r && row.completedAt != nil && row.nodeID == n1)
+        let jobRow = try #require(try s.h.store.job(job))
+        #expect(jobRow.status == .running && jobRow.completedIterations == 100)
+        #expect(try s.h.store.runningChunks().isEmpty)
+        #expect(try s.h.backlog(n1) == 0)
+        #expect(throws: StoreError.chunkNotFound(ChunkID(Identifier(high: 3, low: 3)))) {
+            try complete(n1, ChunkID(Identifier(high: 3, low: 3)), 1)
+        }
+        #expect(throws: StoreError.nodeNotFound) { try complete(NodeID(Identifier(high: 3, low: 3)), chunks[1], 1) }
+        #expect(try s.h.notifications().isEmpty)
+        #expect(s.h.problems.isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func lateResultAfterReapIsAcceptedOnceUnlessReassigned(kind: StoreKind) throws {
+        var s = try Self.completionSetup(kind, chunks: 3)
+        let (job, chunks, n1, n2) = (s.job, s.chunks, s.n1, s.n2)
+        _ = try s.h.store.applyAssignments([PlannedAssignment(chunkID: chunks[1], nodeID: n1)], guarded: true)
+        try s.h.advance(.minutes(6))
+        let reaped = try s.h.store.reapStaleChunks(claimTimeout: .minutes(5))
+        #expect(Set(reaped) == [chunks[0], chunks[1]])
+        #expect(try s.h.notifications() == F.pending(reaped))
+        #expect(try s.h.store.chunk(chunks[0])?.status == .pending && s.h.store.chunk(chunks[0])?.lastNodeID == n1)
+        // Chunk 1 is reassigned to n2 before n1's late result arrives: n1's claim is stale.
+        _ = try s.h.store.heartbeat(n2)
+        _ = try s.h.store.applyAssignments([PlannedAssignment(chunkID: chunks[1], nodeID: n2)], guarded: true)
+        let rules = CompletionRules()
+        let r = F.result(iterations: 100)
+        #expect(try s.h.store.completeChunk(Completion(nodeID: n1, chunkID: chunks[0], attempt: 1, result: r), rules: rules)
+            == .accepted(jobID: job, jobCompleted: false))
+        #expect(try s.h.store.completeChunk(Completion(nodeID: n1, chunkID: chunks[1], attempt: 1, result: r), rules: rules)
+            == .staleClaim(jobID: job))
+        #expect(try s.h.store.chunk(chunks[0])?.status == .completed)
+        #expect(try s.h.store.pendingChunkCount() == 1)
+        #expect(try !s.h.store.assignmentSnapshot(limit: 10, onlineWindow: .hours(1)).chunks.map(\.id).contains(chunks[0]))
+        _ = try s.h.store.completeChunk(Completion(nodeID: n2, chunkID: chunks[1], attempt: 2, result: r), rules: rules)
+        #expect(try s.h.store.completeChunk(Completion(nodeID: n1, chunkID: chunks[0], attempt: 1, result: r), rules: rules)
+            == .duplicate(jobID: job))
+        #expect(try s.h.store.job(job)?.completedIterations == 200)
+        #expect(s.h.problems.isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func jobLifecycleProgressAndAggregate(kind: StoreKind) throws {
+        var s = try Self.completionSetup(kind, chunks: 3)
+        let (job, chunks, n1) = (s.job, s.chunks, s.n1)
+        _ = try s.h.store.applyAssignments(chunks.dropFirst().map { PlannedAssignment(chunkID: $0, nodeID: n1) }, guarded: true)
+        let results = (0..<3).map { F.result(iterations: 100, base: 1_000_000 + UInt64($0) * 5_000) }
+        // Complete out of order: the aggregate is still over chunk index order.
+        for (step, i) in [2, 0, 1].enumerated() {
+            let outcome = try s.h.store.completeChunk(
+                Completion(nodeID: n1, chunkID: chunks[i], attempt: 1, result: results[i]), rules: CompletionRules())
+            #expect(outcome == .accepted(jobID: job, jobCompleted: step == 2))
+            let row = try #require(try s.h.store.job(job))
+            #expect(row.completedIterations == 100 * (step + 1))
+            #expect(row.status == (step == 2 ? .completed : .running))
+            #expect((row.completedAt != nil) == (step == 2))
+        }
+        let row = try #require(try s.h.store.job(job))
+        #expect(row.result == SimulationResult.aggregate(results))
+        #expect(row.result?.iterations == 300)
+        #expect(s.h.problems.isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func oneChunkJobGoesStraightToCompleted(kind: StoreKind) throws {
+        var s = try Self.completionSetup(kind, chunks: 1)
+        let outcome = try s.h.store.completeChunk(
+            Completion(nodeID: s.n1, chunkID: s.chunks[0], attempt: 1, result: F.result(iterations: 100)), rules: CompletionRules())
+        #expect(outcome == .accepted(jobID: s.job, jobCompleted: true))
+        #expect(try s.h.store.job(s.job)?.status == .completed)
+        #expect(try s.h.store.job(s.job)?.result == SimulationResult(F.result(iterations: 100)))
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func defectSwitchesInCompletion(kind: StoreKind) throws {
+        var s = try Self.completionSetup(kind, chunks: 1)
+        // Today: no aggregate, no progress, no claim; the job still completes.
+        let today = CompletionRules(aggregateResult: false, countProgress: false, requireClaim: false)
+        #expect(try s.h.store.completeChunk(
+            Completion(nodeID: s.n2, chunkID: s.chunks[0], attempt: nil, result: F.result(iterations: 100)), rules: today)
+            == .accepted(jobID: s.job, jobCompleted: true))
+        let row = try #require(try s.h.store.job(s.job))
+        #expect(row.status == .completed && row.result == nil && row.completedIterations == 0)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func withoutClaimsAnyNodeCompletesAndRecompletesRewrite(kind: StoreKind) throws {
+        var s = try Self.completionSetup(kind, chunks: 2)
+        let (job, chunks, n1, n2) = (s.job, s.chunks, s.n1, s.n2)
+        let rules = CompletionRules(aggregateResult: true, countProgress: true, requireClaim: false)
+        let r1 = F.result(iterations: 100, base: 1_000), r2 = F.result(iterations: 100, base: 2_000)
+        #expect(try s.h.store.completeChunk(Completion(nodeID: n2, chunkID: chunks[0], attempt: nil, result: r1), rules: rules)
+            == .accepted(jobID: job, jobCompleted: false))
+        #expect(try s.h.store.runningChunks().isEmpty)
+        #expect(try s.h.store.completeChunk(Completion(nodeID: n2, chunkID: chunks[1], attempt: nil, result: r1), rules: rules)
+            == .accepted(jobID: job, jobCompleted: true))
+        let firstDone = try #require(try s.h.store.job(job)?.completedAt)
+        try s.h.advance(.hours(1))
+        // A second completion rewrites the result and completed_at and re-runs the job step.
+        #expect(try s.h.store.completeChunk(Completion(nodeID: n1, chunkID: chunks[0], attempt: 1, result: r2), rules: rules)
+            == .accepted(jobID: job, jobCompleted: true))
+        #expect(try s.h.store.chunk(chunks[0])?.result == r2)
+        let row = try #require(try s.h.store.job(job))
+        #expect(row.completedIterations == 200)  // never twice
+        #expect(row.completedAt! - (firstDone - .hours(1)) >= .hours(1))
+        #expect(row.result == SimulationResult.aggregate([r2, r1]))
+    }
+
+    // MARK: Reaper, reclaim, clean-up, replay cache
+
+    @Test(arguments: StoreKind.allCases, [true, false])
+    func reaperOldestClaimFirstAndNotifies(kind: StoreKind, trigger: Bool) throws {
+        var h = try StoreHarness.make(kind, trigger: trigger)
+        let job = try h.store.createJob(F.newJob(iterations: 400, chunk: 100), upserting: F.config(1))
+        let node = try F.onlineNode(&h.store, 1)
+        let ids = try h.store.chunks(ofJob: job.jobID).map(\.id)
+        // Claims in the order 1, 2, 0 a second apart, chunk 3 much later.
+        for i in [1, 2, 0] {
+            _ = try h.store.applyAssignments([PlannedAssignment(chunkID: ids[i], nodeID: node)], guarded: true)
+            try h.advance(.seconds(1))
+        }
+        _ = try h.store.completeChunk(
+            Completion(nodeID: node, chunkID: ids[2], attempt: 1, result: F.result(iterations: 100)), rules: CompletionRules())
+        try h.advance(.minutes(4))
+        _ = try h.store.applyAssignments([PlannedAssignment(chunkID: ids[3], nodeID: node)], guarded: true)
+        _ = try h.notifications()
+        let seqBefore = try h.store.chunks(ofJob: job.jobID).map(\.pendingSeq).max()!
+        try h.advance(.minutes(2))
+        let reaped = try h.store.reapStaleChunks(claimTimeout: .minutes(5))
+        #expect(reaped == [ids[1], ids[0]])
+        let rows = try reaped.map { try h.store.chunk($0)! }
+        #expect(rows.allSatisfy { $0.status == .pending && $0.nodeID == nil && $0.claimedAt == nil && $0.pendingSeq > seqBefore })
+        #expect(rows[0].pendingSeq < rows[1].pendingSeq)
+        #expect(rows.allSatisfy { $0.attempt == 1 && $0.lastNodeID == node })
+        #expect(try h.notifications() == (trigger ? F.pending(reaped) : []))
+        #expect(try h.store.chunk(ids[3])?.status == .running && h.store.chunk(ids[2])?.status == .completed)
+        #expect(try h.store.reapStaleChunks(claimTimeout: .minutes(5)).isEmpty)
+        #expect(h.problems.isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func reclaimChunksOfSilentNodes(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let job = try h.store.createJob(F.newJob(iterations: 300, chunk: 100), upserting: F.config(1))
+        let silent = try F.onlineNode(&h.store, 1)
+        let alive = try F.onlineNode(&h.store, 2)
+        let ids = try h.store.chunks(ofJob: job.jobID).map(\.id)
+        _ = try h.store.applyAssignments(
+            [PlannedAssignment(chunkID: ids[0], nodeID: silent), PlannedAssignment(chunkID: ids[1], nodeID: alive),
+             PlannedAssignment(chunkID: ids[2], nodeID: silent)], guarded: true)
+        _ = try h.notifications()
+        try h.advance(.seconds(70))
+        _ = try h.store.heartbeat(alive)
+        let reclaimed = try h.store.reclaimChunksOfSilentNodes(silence: .seconds(60))
+        #expect(reclaimed == [ids[0], ids[2]].sorted())
+        #expect(try h.notifications() == F.pending(reclaimed))
+        #expect(try h.store.runningChunks().map(\.id) == [ids[1]])
+        #expect(try h.backlog(silent) == 0)
+        #expect(h.problems.isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func cleanupDeletesOnlyStaleRows(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let ages = CleanupAges(unclaimedNode: .hours(1), offlineNode: .days(30), unusedConfig: .days(7))
+        #expect(try h.store.upsertConfig(F.config(1), checkThenInsert: false))  // unused, will be old
+        _ = try h.store.createJob(F.newJob(config: F.config(2), iterations: 1), upserting: F.config(2))  // referenced
+        let offline = try F.onlineNode(&h.store, 1)
+        let busy = try F.onlineNode(&h.store, 2)
+        let job = try h.store.createJob(F.newJob(config: F.config(2), iterations: 1), upserting: F.config(2))
+        _ = try h.store.applyAssignments(
+            [PlannedAssignment(chunkID: try h.store.chunks(ofJob: job.jobID)[0].id, nodeID: busy)], guarded: true)
+        _ = try h.store.grantPermission(node: offline, type: .public, target: nil)
+        try h.advance(.days(31))
+        #expect(try h.store.markNodesOffline(silence: .minutes(5)) == 2)
+        let unclaimedOld = try h.store.registerNode(F.registration(3)).node.id
+        try h.advance(.hours(2))
+        let unclaimedNew = try h.store.registerNode(F.registration(4)).node.id
+        #expect(try h.store.upsertConfig(F.config(3), checkThenInsert: false))  // unused but fresh
+        let counts = try h.store.cleanupStaleData(ages)
+        #expect(counts.unclaimedNodes == 1 && counts.offlineNodes == 1 && counts.unusedConfigs == 1)
+        #expect(try h.store.node(offline) == nil && h.store.node(unclaimedOld) == nil)
+        #expect(try h.store.node(busy) != nil && h.store.node(unclaimedNew) != nil)  // a chunk runs on busy
+        #expect(try h.store.permissions(of: offline).isEmpty)
+        #expect(try h.store.config(F.config(1).hash) == nil)
+        #expect(try h.store.config(F.config(2).hash) != nil && h.store.config(F.config(3).hash) != nil)
+        #expect(try h.store.cleanupStaleData(ages) == CleanupCounts())
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func replayCache(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let a = Signature(bytes: [UInt8](repeating: 1, count: 64))!, b = Signature(bytes: [UInt8](repeating: 2, count: 64))!
+        let soon = Timestamp(micros: 4_000_000_000_000_000)  // far in any store's future
+        #expect(try h.store.rememberSignature(a, expiresAt: soon))
+        #expect(try !h.store.rememberSignature(a, expiresAt: soon))
+        // An entry whose expiry has passed on the store's clock is forgotten.
+        let past = Timestamp(micros: 1_000_000)
+        #expect(try h.store.rememberSignature(b, expiresAt: past))
+        #expect(try h.store.rememberSignature(b, expiresAt: past))
+        #expect(try !h.store.rememberSignature(a, expiresAt: soon))
+    }
+}
