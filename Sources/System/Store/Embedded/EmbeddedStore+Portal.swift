@@ -12,7 +12,7 @@ extension EmbeddedStore {
     /// The store does not check `rotationID` (the config is opaque jsonb to it); the handler does.
     public mutating func upsertConfig(_ config: NewConfig, checkThenInsert: Bool) throws(StoreError) -> Bool {
         if checkThenInsert && configs[config.hash] != nil {
-            throw .uniqueViolation(#"duplicate key value violates unique constraint "jobs_configs_pkey""#)
+            throw .uniqueViolation("jobs_configs_pkey")
         }
         return upsertConfigRow(config)
     }
