@@ -9,7 +9,7 @@ public struct Rotation: Equatable, Hashable, Sendable {
     public let abilityNames: [String]
 
     public init(id: String, abilityNames: [String]) throws(ConfigError) {
-        try ConfigFieldReader.requireIn(SimLimits.rotationIdLength, id.count, field: "id")
+        try ConfigFieldReader.requireIn(SimLimits.rotationIdLength, id.utf8.count, field: "id")
         guard !abilityNames.isEmpty else { throw .emptyRotation(id) }
         guard abilityNames.count <= SimLimits.maxAbilities else {
             throw .tooManyAbilities(count: abilityNames.count, limit: SimLimits.maxAbilities)

@@ -38,7 +38,7 @@ public struct SimConfig: Equatable, Hashable, Sendable {
             throw .duplicateAbilityName(a.name)
         }
         if let rotationId {
-            try ConfigFieldReader.requireIn(SimLimits.rotationIdLength, rotationId.count, field: "rotationId")
+            try ConfigFieldReader.requireIn(SimLimits.rotationIdLength, rotationId.utf8.count, field: "rotationId")
         }
         self.fightLengthSeconds = fightLengthSeconds
         self.targets = targets

@@ -23,6 +23,10 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidQuery(parameter: String, expected: String)
     /// The config's canonical JSON exceeds the profile's limit.
     case configTooLarge(bytes: Int, limit: Int)
+    /// The body exceeds the route's limit (`RequestLimits.maxBodyBytes`); nothing was parsed.
+    case bodyTooLarge(bytes: Int, limit: Int)
+    /// The path and query, or the headers, exceed their limit (`part` says which).
+    case requestTooLarge(part: String, bytes: Int, limit: Int)
     /// The config does not parse as a `SimConfig`.
     case invalidConfig(ConfigError)
     /// The config references a rotation that does not exist.
@@ -54,7 +58,8 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidJSON, .bodyNotObject, .missingField, .invalidField, .invalidQuery, .invalidConfig,
             .invalidIterations, .discordServerRequired, .invalidResult, .resultMismatch:
             return 400
-        case .configTooLarge: return 413
+        case .configTooLarge, .bodyTooLarge: return 413
+        case .requestTooLarge(let part, _, _): return part == "headers" ? 431 : 414
         case .unknownRotation: return 422
         case .staleClaim, .chunkAlreadyCompleted: return 409
         case .store(let error):
@@ -84,6 +89,8 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidField: return "invalid_field"
         case .invalidQuery: return "invalid_query"
         case .configTooLarge: return "config_too_large"
+        case .bodyTooLarge: return "body_too_large"
+        case .requestTooLarge(let part, _, _): return part == "headers" ? "headers_too_large" : "uri_too_long"
         case .invalidConfig: return "invalid_config"
         case .unknownRotation: return "unknown_rotation"
         case .invalidIterations: return "invalid_iterations"
@@ -110,6 +117,8 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidField(let field, let expected): return "field '\(field)' must be \(expected)"
         case .invalidQuery(let parameter, let expected): return "query parameter '\(parameter)' must be \(expected)"
         case .configTooLarge(let bytes, let limit): return "config is \(bytes) bytes, at most \(limit) allowed"
+        case .bodyTooLarge(let bytes, let limit): return "request body is \(bytes) bytes, at most \(limit) allowed on this route"
+        case .requestTooLarge(let part, let bytes, let limit): return "request \(part) is \(bytes) bytes, at most \(limit) allowed"
         case .invalidConfig(let error): return "invalid config: \(error)"
         case .unknownRotation(let id): return "config references rotation '\(id)', which does not exist"
         case .invalidIterations(let n, let limit): return "iterations must be between 1 and \(limit), got \(n)"

@@ -4,8 +4,9 @@ extension RequestHandlers {
     /// registers (a request signed by another key is `.keyMismatch`; with `.unsignedNodes`,
     /// unsigned). Idempotent per key: a known key gets its existing node back unchanged.
     ///
-    /// Limits: name 1–64 characters; totalCores and maxParallel 1–1024; platform one of
-    /// `windows`, `linux`, `macos`; version 1–32 characters.
+    /// Limits: name 1–64 bytes of UTF-8; totalCores and maxParallel 1–1024; platform one of
+    /// `windows`, `linux`, `macos`; version 1–32 bytes of UTF-8. The body is at most
+    /// `limits.maxBodyBytes` (checked before the signature).
     func nodeRegister<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
         let caller = try authenticateNode(request, store: &store, now: now, registering: true)
         let body = try RequestBody(request.body)

@@ -32,6 +32,7 @@ public struct RequestHandlers: Sendable {
     }
 
     private func route<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
+        try checkSizes(request)
         let method = request.method.uppercased()
         func expect(_ wanted: String) throws(APIError) {
             guard method == wanted else { throw .methodNotAllowed(method: method, path: request.path) }
@@ -70,6 +71,29 @@ public struct RequestHandlers: Sendable {
                 return try readJob(String(request.path.dropFirst("/jobs/".count)), request, store: store)
             }
             throw .routeNotFound(request.path)
+        }
+    }
+
+    /// Every request's sizes, before anything is parsed or verified: the path and query, the
+    /// headers, and the body (the config routes' body limit follows the config limit, see
+    /// `checkBodySize`; every other route has `limits.maxBodyBytes`). Counted in bytes.
+    func checkSizes(_ request: APIRequest) throws(APIError) {
+        var target = request.path.utf8.count
+        for (name, value) in request.query { target += name.utf8.count + value.utf8.count + 2 }
+        guard target <= profile.limits.maxTargetBytes else {
+            throw .requestTooLarge(part: "path", bytes: target, limit: profile.limits.maxTargetBytes)
+        }
+        var headers = 0
+        for (name, value) in request.headers { headers += name.utf8.count + value.utf8.count }
+        guard headers <= profile.limits.maxHeaderBytes else {
+            throw .requestTooLarge(part: "headers", bytes: headers, limit: profile.limits.maxHeaderBytes)
+        }
+        switch request.path {
+        case "/config-upsert", "/job-create": try checkBodySize(request)
+        default:
+            guard request.body.count <= profile.limits.maxBodyBytes else {
+                throw .bodyTooLarge(bytes: request.body.count, limit: profile.limits.maxBodyBytes)
+            }
         }
     }
 
