@@ -65,4 +65,115 @@ struct BadInputTests {
         #expect(bench.portal("/config-upsert", ["config": .object(config)]).error
             == .invalidConfig(.outOfRange(field: "abilities[0].name", allowed: "1...64")))
     }
+
+    // MARK: Cost
+
+    /// The audit's config: 32 instant abilities at the minimum period, 200 % haste, a one-hour
+    /// fight (about 3 KB, about 2 s of CPU per iteration).
+    static var costlyConfig: JSONValue {
+        var config = HandlerBench.config.objectValue!
+        config["fightLengthSeconds"] = 3600
+        config["hastePercent"] = 200
+        config["abilities"] = .array((0..<32).map { i in
+            ["name": .string("a\(i)"), "minDamage": 1, "maxDamage": 2, "cooldownMs": 100, "castTimeMs": 0, "aoe": false]
+        })
+        return .object(config)
+    }
+
+    @Test func costlyIterationIsRefusedAtValidation() throws {
+        var bench = HandlerBench()
+        let casts = try SimConfig(json: Self.costlyConfig).castsPerFightBound
+        #expect(casts == 32 * ((3_600_000 - 1) / 33 + 1))
+        let limit = bench.profile.limits.maxCastsPerFight
+        let upsert = bench.portal("/config-upsert", ["config": Self.costlyConfig])
+        #expect(upsert.status == 422 && upsert.error == .iterationTooCostly(casts: casts, limit: limit))
+        #expect(upsert.json?["error"] == "iteration_too_costly")
+        let create = bench.portal("/job-create", ["config": Self.costlyConfig, "iterations": 1, "accessType": "public"])
+        #expect(create.error == .iterationTooCostly(casts: casts, limit: limit))
+        #expect(bench.store.jobs(ofUser: F.user(1)).isEmpty)
+    }
+
+    @Test func costlyJobIsRefusedAtValidation() throws {
+        var profile = Profile.fixed
+        let casts = try SimConfig(json: HandlerBench.config).castsPerFightBound
+        profile.limits.maxCastsPerJob = casts * 1_000
+        var bench = HandlerBench(profile)
+        let over = bench.portal("/job-create", ["config": HandlerBench.config, "iterations": 1_001, "accessType": "public"])
+        #expect(over.status == 422 && over.error == .jobTooCostly(casts: casts * 1_001, limit: casts * 1_000))
+        #expect(over.json?["error"] == "job_too_costly")
+        #expect(bench.store.jobs(ofUser: F.user(1)).isEmpty)
+        let at = bench.portal("/job-create", ["config": HandlerBench.config, "iterations": 1_000, "accessType": "public"])
+        #expect(at.status == 200)
+        // The two-call flow checks the stored config's cost too.
+        var racy = Profile.fixed(with: .racyConfigUpsert)
+        racy.limits.maxCastsPerJob = casts * 1_000
+        var two = HandlerBench(racy)
+        #expect(two.portal("/config-upsert", ["config": HandlerBench.config]).status == 200)
+        let byHash = two.portal("/job-create", [
+            "configHash": .string(HandlerBench.configHash.hex), "iterations": 1_001, "accessType": "public",
+        ])
+        #expect(byHash.error == .jobTooCostly(casts: casts * 1_001, limit: casts * 1_000))
+    }
+
+    /// The bounds are upper bounds of what the model does, and exact for a config where every
+    /// cast is the same: one instant ability every 10 s of a 100 s fight that always crits.
+    @Test func configBoundsHoldForTheModel() throws {
+        let exact: JSONValue = [
+            "fightLengthSeconds": 100, "targets": 3, "hastePercent": 0, "critChance": 1, "critMultiplier": 1.5,
+            "abilities": [["name": "x", "minDamage": 7, "maxDamage": 7, "cooldownMs": 10_000, "castTimeMs": 0, "aoe": true]],
+        ]
+        let config = try SimConfig(json: exact)
+        #expect(config.castsPerFightBound == 10)
+        #expect(config.maxIterationDamage == 10 * 11 * 3)  // 7 × 1.5 = 10.5, rounded away from zero
+        #expect(try DPSModel(config: config).run(seedOffset: 0, iterations: 3).tally.maxDamage == 330)
+        for json in [HandlerBench.config, DPSTests.baseJSON] {
+            let c = try SimConfig(json: json)
+            let result = try DPSModel(config: c).run(seedOffset: 0, iterations: 200)
+            #expect(result.tally.maxDamage <= c.maxIterationDamage)
+            #expect(result.tally.maxDamage * 2 > c.maxIterationDamage / 2, "a bound, but not a wild one")
+        }
+    }
+
+    // MARK: Results
+
+    /// A result no iteration of its config can produce is refused and changes nothing.
+    @Test func resultAboveWhatTheConfigAllowsIsRefused() throws {
+        var bench = HandlerBench()
+        let nodeID = try bench.onlineNode(1)
+        let job = try bench.createJob(iterations: 1_000)
+        let assignment = try #require(try bench.assignAll(job, to: nodeID).first)
+        let most = try SimConfig(json: HandlerBench.config).maxIterationDamage
+        let forged = ChunkResult(tally: DamageTally(fightLengthSeconds: 300, iterationDamages: [most + 1] + Array(repeating: 1, count: 999)))
+        let response = bench.complete(1, assignment, result: forged)
+        #expect(response.status == 400 && response.json?["error"] == "result_mismatch")
+        #expect(response.error == .resultMismatch("an iteration dealt \(most + 1) damage, the config allows at most \(most)"))
+        #expect(bench.store.chunk(assignment.chunkID)?.status == .running)
+        let honest = ChunkResult(tally: DamageTally(fightLengthSeconds: 300, iterationDamages: Array(repeating: most, count: 1_000)))
+        #expect(bench.complete(1, assignment, result: honest).status == 200)
+    }
+
+    /// Two individually valid tallies whose exact sums overflow 128 bits: the job used to
+    /// become completed with a null result. The store now refuses the completion whole.
+    @Test func aggregationOverflowNeverCompletesAJobWithoutResult() throws {
+        var profile = Profile.fixed
+        profile.chunkIterations = 1
+        var bench = HandlerBench(profile)
+        let nodeID = try bench.onlineNode(1)
+        let job = try bench.createJob(iterations: 2)
+        let assignments = try bench.assignAll(job, to: nodeID)
+        try #require(assignments.count == 2)
+        let extreme = ChunkResult(tally: DamageTally(fightLengthSeconds: 300, iterationDamages: [UInt64.max]))
+        let rules = bench.handlers.completionRules
+        func complete(_ a: ChunkAssignment) throws(StoreError) -> CompletionOutcome {
+            try bench.store.completeChunk(
+                Completion(nodeID: nodeID, chunkID: a.chunkID, attempt: a.attempt, result: extreme), rules: rules, now: bench.now)
+        }
+        guard case .accepted(_, false) = try complete(assignments[0]) else { Issue.record("first completion"); return }
+        #expect(throws: StoreError.self) { try complete(assignments[1]) }
+        #expect(bench.store.job(job)?.status == .running)
+        #expect(bench.store.job(job)?.result == nil)
+        #expect(bench.store.chunk(assignments[1].chunkID)?.status == .running)
+        // Through the handler the extreme result is refused before it reaches the store.
+        #expect(bench.complete(1, assignments[1], result: extreme).error?.code == "result_mismatch")
+    }
 }

@@ -28,6 +28,10 @@ struct HandlerBench {
 
     static var configHash: ConfigHash { ConfigHash.of(config, hasher: SodiumSHA256()) }
 
+    /// Iteration damage of the bench's default results: within what `config` can deal (its
+    /// `maxIterationDamage` is 114,000), which chunk-complete checks.
+    static let resultBase: UInt64 = 50_000
+
     mutating func call(_ request: APIRequest) -> APIResponse {
         handlers.handle(request, store: &store, now: now)
     }
@@ -101,7 +105,7 @@ struct HandlerBench {
     mutating func complete(_ n: Int, _ assignment: ChunkAssignment, attempt: Int? = nil, result: ChunkResult? = nil) -> APIResponse {
         node(n, "POST", "/chunk-complete", [
             "chunkId": .string(assignment.chunkID.uuidString), "attempt": .number(Double(attempt ?? assignment.attempt)),
-            "result": (result ?? StoreFixtures.result(iterations: assignment.iterations)).json,
+            "result": (result ?? StoreFixtures.result(iterations: assignment.iterations, base: Self.resultBase)).json,
         ])
     }
 }

@@ -31,6 +31,10 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidConfig(ConfigError)
     /// The config references a rotation that does not exist.
     case unknownRotation(String)
+    /// The config's fights cost more than `RequestLimits.maxCastsPerFight` casts each.
+    case iterationTooCostly(casts: Int, limit: Int)
+    /// Iterations × casts per fight above `RequestLimits.maxCastsPerJob`.
+    case jobTooCostly(casts: Int, limit: Int)
     /// Iterations outside `1...limit`.
     case invalidIterations(Int, limit: Int)
     /// `accessType: discord` without a `discordServerId`.
@@ -60,7 +64,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
             return 400
         case .configTooLarge, .bodyTooLarge: return 413
         case .requestTooLarge(let part, _, _): return part == "headers" ? 431 : 414
-        case .unknownRotation: return 422
+        case .unknownRotation, .iterationTooCostly, .jobTooCostly: return 422
         case .staleClaim, .chunkAlreadyCompleted: return 409
         case .store(let error):
             switch error {
@@ -94,6 +98,8 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidConfig: return "invalid_config"
         case .unknownRotation: return "unknown_rotation"
         case .invalidIterations: return "invalid_iterations"
+        case .iterationTooCostly: return "iteration_too_costly"
+        case .jobTooCostly: return "job_too_costly"
         case .discordServerRequired: return "discord_server_required"
         case .invalidResult: return "invalid_result"
         case .resultMismatch: return "result_mismatch"
@@ -122,6 +128,10 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidConfig(let error): return "invalid config: \(error)"
         case .unknownRotation(let id): return "config references rotation '\(id)', which does not exist"
         case .invalidIterations(let n, let limit): return "iterations must be between 1 and \(limit), got \(n)"
+        case .iterationTooCostly(let casts, let limit):
+            return "one fight of this config may take \(casts) casts, at most \(limit) allowed (maxCastsPerFight): shorten the fight or lengthen cooldowns"
+        case .jobTooCostly(let casts, let limit):
+            return "this job may take \(casts) casts (iterations × casts per fight), at most \(limit) allowed (maxCastsPerJob): ask for fewer iterations"
         case .discordServerRequired: return "accessType 'discord' needs a discordServerId"
         case .invalidResult(let error): return "invalid chunk result: \(error)"
         case .resultMismatch(let why): return "chunk result does not fit the chunk: \(why)"

@@ -5,7 +5,8 @@ extension RequestHandlers {
     /// the profile's `completionRules`.
     ///
     /// The result must decode (`ChunkResult(json:)`, 400 `invalidResult`) and fit the chunk
-    /// (400 `resultMismatch`): its iterations equal the chunk's, its fight length the config's.
+    /// (400 `resultMismatch`): its iterations equal the chunk's, its fight length the config's,
+    /// and no iteration deals more than the config's `maxIterationDamage`.
     /// Decoding already proves its statistics sound: the tally is validated on the way in
     /// (n ≥ 1, min ≤ max, n·min ≤ Σx ≤ n·max, n·Σx² ≥ (Σx)²), so every statistic is finite with
     /// min ≤ mean ≤ max and a variance ≥ 0; they are not recomputed here (each costs a 256-bit
@@ -57,10 +58,18 @@ extension RequestHandlers {
             throw .resultMismatch("\(result.iterations) iterations reported, the chunk has \(chunk.iterations)")
         }
         if let row = store.config(chunk.configHash), let json = try? JSONValue.parse(row.canonicalJSON),
-            let config = try? SimConfig(json: json), config.fightLengthSeconds != result.fightLengthSeconds
+            let config = try? SimConfig(json: json)
         {
-            throw .resultMismatch(
-                "fight length \(result.fightLengthSeconds) s reported, the config's is \(config.fightLengthSeconds) s")
+            guard config.fightLengthSeconds == result.fightLengthSeconds else {
+                throw .resultMismatch(
+                    "fight length \(result.fightLengthSeconds) s reported, the config's is \(config.fightLengthSeconds) s")
+            }
+            // What no iteration of this config can deal: a forged or broken result. Also what
+            // keeps the job's exact sums from overflowing (n·max² within 128 bits).
+            let most = config.maxIterationDamage
+            guard result.tally.maxDamage <= most else {
+                throw .resultMismatch("an iteration dealt \(result.tally.maxDamage) damage, the config allows at most \(most)")
+            }
         }
     }
 }

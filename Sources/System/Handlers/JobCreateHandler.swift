@@ -7,7 +7,8 @@ extension RequestHandlers {
     /// discordServerId?}`; the config must already exist (404 `configNotFound` when a cleanup or
     /// a lost race removed it after the portal's config-upsert).
     ///
-    /// Iterations must be in `1...profile.maxJobIterations`; chunks are `profile.chunkIterations`
+    /// Iterations must be in `1...profile.maxJobIterations`, and iterations × the config's casts
+    /// per fight at most `limits.maxCastsPerJob` (422 `jobTooCostly`); chunks are `profile.chunkIterations`
     /// each. `accessType` is one of `private`, `public`, `user`, `discord`; `discord` needs a
     /// non-empty `discordServerId`, which is stored only for discord jobs.
     func jobCreate<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
@@ -17,21 +18,34 @@ extension RequestHandlers {
 
         let config: NewConfig?
         let hash: ConfigHash
+        /// Casts per fight of the job's config (nil: a stored config that is gone, which the
+        /// store refuses with `configNotFound`).
+        let castsPerFight: Int?
         if profile.has(.racyConfigUpsert) {
             guard let parsed = ConfigHash(hex: try body.string("configHash")) else {
                 throw .invalidField(field: "configHash", expected: "64 lowercase hex digits")
             }
             config = nil
             hash = parsed
+            castsPerFight = store.config(parsed).flatMap { try? JSONValue.parse($0.canonicalJSON) }
+                .flatMap { try? SimConfig(json: $0) }?.castsPerFightBound
         } else {
             let prepared = try prepareConfig(try body.object("config"), store: store)
-            config = prepared
-            hash = prepared.hash
+            config = prepared.row
+            hash = prepared.row.hash
+            castsPerFight = prepared.config.castsPerFightBound
         }
 
         let iterations = try body.int("iterations")
         guard (1...profile.maxJobIterations).contains(iterations) else {
             throw .invalidIterations(iterations, limit: profile.maxJobIterations)
+        }
+        if let castsPerFight {
+            // Both ≤ 10^8 or so: the product cannot overflow, but stay checked.
+            let (cost, overflow) = castsPerFight.multipliedReportingOverflow(by: iterations)
+            guard !overflow, cost <= profile.limits.maxCastsPerJob else {
+                throw .jobTooCostly(casts: overflow ? .max : cost, limit: profile.limits.maxCastsPerJob)
+            }
         }
         guard let access = AccessType(rawValue: try body.string("accessType")) else {
             throw .invalidField(field: "accessType", expected: "one of private, public, user, discord")

@@ -11,5 +11,13 @@ public struct RequestLimits: Sendable, Equatable {
     /// Largest sum of header names and values, in bytes of UTF-8.
     public var maxHeaderBytes: Int = 8 * 1024
 
+    /// Most casts one fight of a config may need (`SimConfig.castsPerFightBound`): the cost of
+    /// one iteration. A one-hour fight at one cast per 100 ms is 36,000; 32 instant abilities at
+    /// the minimum period with high haste are millions (seconds of CPU per iteration).
+    public var maxCastsPerFight: Int = 100_000
+    /// Most casts one job may need: iterations × casts per fight. The largest job of an
+    /// ordinary 300 s fight (10^7 iterations of ~500 casts) is 5·10^9.
+    public var maxCastsPerJob: Int = 100_000_000_000
+
     public init() {}
 }

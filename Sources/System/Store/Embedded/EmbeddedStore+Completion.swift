@@ -26,7 +26,10 @@ extension EmbeddedStore {
     /// `completed` (with `completed_at`, and with `aggregateResult` its `result`, the aggregate of
     /// all chunk results in chunk index order) when no chunk is left.
     ///
-    /// - Throws: `.chunkNotFound`, `.nodeNotFound` (the reporting node must exist).
+    /// - Throws: `.chunkNotFound`, `.nodeNotFound` (the reporting node must exist);
+    ///   `.illegalTransition` when the job would complete but its results do not aggregate
+    ///   (an exact sum would overflow: only results beyond what their config allows, which
+    ///   chunk-complete refuses first), so a job is never completed without a result.
     public mutating func completeChunk(_ completion: Completion, rules: CompletionRules, now: Timestamp) throws(StoreError) -> CompletionOutcome {
         guard let chunk = chunkHandles[completion.chunkID] else { throw .chunkNotFound(completion.chunkID) }
         guard nodeHandles[completion.nodeID] != nil else { throw .nodeNotFound }
@@ -51,6 +54,15 @@ extension EmbeddedStore {
         let jobTarget: JobStatus = unfinishedAfter == 0 ? .completed : (jobStatus == .pending ? .running : jobStatus)
         try Self.checkChunk(row.status, .completed, row.id)
         try Self.checkJob(jobStatus, jobTarget, jobs[job].id)
+        // A job never completes without its result: the aggregate (checked arithmetic) is
+        // taken before anything is written, and a completion it cannot take is refused whole.
+        var aggregate: SimulationResult?
+        if unfinishedAfter == 0, rules.aggregateResult {
+            aggregate = SimulationResult.aggregate(jobChunks[job].compactMap { $0 == chunk ? completion.result : chunks[$0].result })
+            guard aggregate != nil else {
+                throw .illegalTransition("job \(jobs[job].id) cannot complete: its chunk results do not aggregate (overflow)")
+            }
+        }
         // Validated; from here on nothing throws.
 
         if row.status == .running { leaveRunning(chunk) }
@@ -73,9 +85,7 @@ extension EmbeddedStore {
         setJobStatus(job, jobTarget)
         if unfinishedAfter == 0 {
             jobs[job].completedAt = now
-            if rules.aggregateResult {
-                jobs[job].result = SimulationResult.aggregate(jobChunks[job].compactMap { chunks[$0].result })
-            }
+            if rules.aggregateResult { jobs[job].result = aggregate }
         }
         return .accepted(jobID: row.jobID, jobCompleted: unfinishedAfter == 0)
     }
