@@ -176,4 +176,84 @@ struct BadInputTests {
         // Through the handler the extreme result is refused before it reaches the store.
         #expect(bench.complete(1, assignments[1], result: extreme).error?.code == "result_mismatch")
     }
+
+    // MARK: Text
+
+    /// Methods match ASCII-only, as they are signed: "poſt" (long s upper-cases to S) is not POST.
+    @Test func methodsMatchASCIIOnly() {
+        var bench = HandlerBench()
+        let body = JSONValue.object(["config": HandlerBench.config]).canonicalBytes
+        let unicode = bench.call(APIRequest(method: "po\u{17F}t", path: "/config-upsert", body: body, user: F.user(1)))
+        #expect(unicode.status == 405 && unicode.json?["error"] == "method_not_allowed")
+        #expect(bench.store.config(HandlerBench.configHash) == nil)
+        #expect(bench.call(APIRequest(method: "\u{130}", path: "/jobs", user: F.user(1))).status == 405)  // İ
+        #expect(bench.call(APIRequest(method: "pOsT", path: "/config-upsert", body: body, user: F.user(1))).status == 200)
+    }
+
+    /// Configs that differ only in Unicode normalization are different configs: different
+    /// hashes, and (agreeing with the hashes) unequal `SimConfig`s.
+    @Test func normalizationVariantsAreDifferentConfigs() throws {
+        func named(_ name: String) -> JSONValue {
+            var config = HandlerBench.config.objectValue!
+            var abilities = config["abilities"]!.arrayValue!
+            var first = abilities[0].objectValue!
+            first["name"] = .string(name)
+            abilities[0] = .object(first)
+            config["abilities"] = .array(abilities)
+            return .object(config)
+        }
+        let composed = named("\u{E9}clair"), decomposed = named("e\u{301}clair")
+        var bench = HandlerBench()
+        let a = bench.portal("/config-upsert", ["config": composed]).json?["hash"]
+        let b = bench.portal("/config-upsert", ["config": decomposed]).json?["hash"]
+        #expect(a != nil && b != nil && a != b)
+        let ca = try SimConfig(json: composed), cb = try SimConfig(json: decomposed)
+        #expect(ca != cb)
+        #expect(Set([ca, cb]).count == 2)
+        #expect(ca == (try SimConfig(json: composed)))
+        // A rotation names an ability by its exact bytes.
+        let rotation = try Rotation(id: "r", abilityNames: ["e\u{301}clair"])
+        let rotated = try SimConfig(
+            fightLengthSeconds: 10, targets: 1, hastePercent: 0, critChance: 0, critMultiplier: 1,
+            abilities: [try Ability(name: "\u{E9}clair", minDamage: 1, maxDamage: 1, cooldownMs: 0, castTimeMs: 1_000, aoe: false)],
+            rotationId: "r")
+        #expect(throws: ConfigError.unknownAbilityInRotation(rotation: "r", ability: "e\u{301}clair")) { try rotated.priority(with: rotation) }
+        // Two abilities whose names are canonically equivalent are two abilities.
+        let both = try SimConfig(
+            fightLengthSeconds: 10, targets: 1, hastePercent: 0, critChance: 0, critMultiplier: 1,
+            abilities: [
+                try Ability(name: "\u{E9}", minDamage: 1, maxDamage: 1, cooldownMs: 0, castTimeMs: 1_000, aoe: false),
+                try Ability(name: "e\u{301}", minDamage: 1, maxDamage: 1, cooldownMs: 0, castTimeMs: 1_000, aoe: false),
+            ])
+        #expect(both.abilities.count == 2)
+    }
+
+    @Test func whitespaceOnlyDiscordIdsAreRefused() {
+        var bench = HandlerBench()
+        for id: JSONValue in [" ", "\t\n", "\u{A0}", "\u{3000}"] {
+            let r = bench.portal("/job-create", ["config": HandlerBench.config, "iterations": 10, "accessType": "discord", "discordServerId": id])
+            #expect(r.error == .discordServerRequired, "\(id)")
+        }
+        for id: JSONValue in ["guild 1", " 123", "12\u{0}3", .string(String(repeating: "9", count: 65))] {
+            let r = bench.portal("/job-create", ["config": HandlerBench.config, "iterations": 10, "accessType": "discord", "discordServerId": id])
+            #expect(r.status == 400 && r.json?["error"] == "invalid_field", "\(id)")
+        }
+        #expect(bench.store.jobs(ofUser: F.user(1)).isEmpty)
+        let ok = bench.portal("/job-create", ["config": HandlerBench.config, "iterations": 10, "accessType": "discord", "discordServerId": "123456789012345678"])
+        #expect(ok.status == 200)
+    }
+
+    @Test func uuidsParseStrictly() {
+        let id = "01234567-89ab-cdef-fedc-ba9876543210"
+        #expect(Identifier(uuidString: id) != nil)
+        for bad in [
+            "0123456789abcdef-fedc-ba98765432-10", "----0123456789abcdeffedcba9876543210", "01234567-89ab-cdef-fedcba98-76543210",
+            "0123456789abcdeffedcba9876543210----", "01234567-89ab-cdef-fedc-ba987654321", "01234567-89ab-cdef-fedc-ba98765432100",
+            "01234567-89ab-cdef-fedc-ba987654321\u{FF10}", "{1234567-89ab-cdef-fedc-ba9876543210}", "",
+        ] {
+            #expect(Identifier(uuidString: bad) == nil, "\(bad)")
+        }
+        var bench = HandlerBench()
+        #expect(bench.call(APIRequest(method: "GET", path: "/jobs/----0123456789abcdeffedcba9876543210")).error?.code == "job_not_found")
+    }
 }

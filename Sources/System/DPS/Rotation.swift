@@ -14,7 +14,7 @@ public struct Rotation: Equatable, Hashable, Sendable {
         guard abilityNames.count <= SimLimits.maxAbilities else {
             throw .tooManyAbilities(count: abilityNames.count, limit: SimLimits.maxAbilities)
         }
-        for (i, name) in abilityNames.enumerated() where abilityNames[..<i].contains(name) {
+        for (i, name) in abilityNames.enumerated() where abilityNames[..<i].contains(where: { ExactText.same($0, name) }) {
             throw .duplicateAbilityName(name)
         }
         self.id = id

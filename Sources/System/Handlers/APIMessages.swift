@@ -1,7 +1,7 @@
 /// An HTTP request as the handlers see it, whatever carried it (the simulated network or a
 /// real server): the edge functions' inputs, with the portal's authentication already done.
 public struct APIRequest: Sendable, Equatable {
-    /// `GET` or `POST` (compared case-insensitively).
+    /// `GET` or `POST` (compared ASCII-case-insensitively, as it is signed).
     public var method: String
     /// The route, without query string: `/node-heartbeat`, `/jobs/<uuid>`.
     public var path: String

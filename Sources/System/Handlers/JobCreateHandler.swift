@@ -10,7 +10,8 @@ extension RequestHandlers {
     /// Iterations must be in `1...profile.maxJobIterations`, and iterations × the config's casts
     /// per fight at most `limits.maxCastsPerJob` (422 `jobTooCostly`); chunks are `profile.chunkIterations`
     /// each. `accessType` is one of `private`, `public`, `user`, `discord`; `discord` needs a
-    /// non-empty `discordServerId`, which is stored only for discord jobs.
+    /// `discordServerId` (not empty nor only whitespace: 400 `discordServerRequired`; at most 64
+    /// bytes, no whitespace or control characters: 400 `invalidField`), stored only for discord jobs.
     func jobCreate<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
         let user = try requireUser(request)
         try checkBodySize(request)
@@ -52,8 +53,14 @@ extension RequestHandlers {
         }
         var discordServerID: String?
         if access == .discord {
-            guard let server = try body.optionalString("discordServerId"), !server.isEmpty else {
+            guard let server = try body.optionalString("discordServerId"), server.contains(where: { !$0.isWhitespace }) else {
                 throw .discordServerRequired
+            }
+            // A guild id is matched by its exact bytes (the Bloom filter hashes them): no
+            // whitespace or control characters anywhere, at most 64 bytes.
+            guard server.utf8.count <= 64, !server.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+            else {
+                throw .invalidField(field: "discordServerId", expected: "a guild id of at most 64 bytes, without spaces or control characters")
             }
             discordServerID = server
         }

@@ -33,7 +33,9 @@ public struct RequestHandlers: Sendable {
 
     private func route<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
         try checkSizes(request)
-        let method = request.method.uppercased()
+        // ASCII-only, as the signed message upper-cases it: `uppercased()` would route "poſt"
+        // (a long s, which upper-cases to S) as POST.
+        let method = String(decoding: request.method.utf8.map { (0x61...0x7A).contains($0) ? $0 - 0x20 : $0 }, as: UTF8.self)
         func expect(_ wanted: String) throws(APIError) {
             guard method == wanted else { throw .methodNotAllowed(method: method, path: request.path) }
         }
