@@ -256,4 +256,76 @@ struct BadInputTests {
         var bench = HandlerBench()
         #expect(bench.call(APIRequest(method: "GET", path: "/jobs/----0123456789abcdeffedcba9876543210")).error?.code == "job_not_found")
     }
+
+    // MARK: Retries
+
+    /// A retry is re-signed strictly after its previous attempt, even within the same second,
+    /// so the server can never refuse it as a replay of that attempt.
+    @Test func retriesAreSignedWithAFreshTimestamp() throws {
+        typealias Rig = NodeAgentRig
+        var rig = Rig.registered()
+        var effects = rig.feed(.assignment(Rig.assignment(1)))
+        _ = rig.feed(.response(requestID: try #require(Rig.send(effects, path: "/config-fetch")).id, Rig.okRaw(Rig.config.canonicalString)))
+        effects = rig.feed(.computeFinished(chunkID: Rig.assignment(1).chunkID, attempt: 1, result: Rig.result()))
+        var timestamps: [Int64] = []
+        var signatures: Set<String> = []
+        for _ in 0..<3 {
+            let sent = try #require(Rig.send(effects, path: "/chunk-complete"))
+            timestamps.append(try #require(sent.request.headers[RequestSigning.timestampHeader].flatMap { Int64($0) }))
+            signatures.insert(try #require(sent.request.headers[RequestSigning.signatureHeader]))
+            // A fast failure (the store's connection dropped), retried within the same second.
+            effects = rig.feed(.response(requestID: sent.id, Rig.refused(.store(.connectionLost))))
+            effects = rig.feed(.timer(try #require(Rig.retryTimer(effects))))
+        }
+        #expect(timestamps == [timestamps[0], timestamps[0] + 1, timestamps[0] + 2])
+        #expect(signatures.count == 3)
+    }
+
+    /// Answers are read as they cross HTTP: the typed error is never looked at.
+    @Test func responsesAreClassifiedByWhatCrossesTheWire() {
+        func wire(_ error: APIError) -> APIResponse {
+            var response = APIResponse.rejected(error)
+            response.error = nil
+            return response
+        }
+        guard case .transient = ResponseClass(wire(.signature(.replayed))) else { Issue.record("replayed is transient"); return }
+        #expect(ResponseClass(wire(.signature(.unknownNode))) == .unknownNode)
+        guard case .definitive = ResponseClass(wire(.signature(.badSignature))) else { Issue.record("forged is definitive"); return }
+        #expect(APIResponse.rejected(.signature(.replayed)).json?["error"] == "replayed_request")
+        #expect(APIResponse.rejected(.signature(.unknownNode)).json?["error"] == "unknown_node")
+        #expect(APIResponse.rejected(.signature(.badSignature)).json?["error"] == "bad_node_authentication")
+        #expect(APIResponse.rejected(.signature(.replayed)).status == 401)
+    }
+
+    /// A replay of a chunk-complete that took effect is answered with its original outcome
+    /// (the network's copy of a request whose answer was lost); one that did not is refused.
+    @Test func replayOfAnAppliedCompletionGetsItsOutcome() throws {
+        var bench = HandlerBench()
+        let nodeID = try bench.onlineNode(1)
+        let job = try bench.createJob(iterations: 2_000)
+        let assignments = try bench.assignAll(job, to: nodeID)
+        let result = F.result(iterations: 1_000, base: HandlerBench.resultBase)
+        func request(_ a: ChunkAssignment, attempt: Int) -> APIRequest {
+            bench.nodeRequest(1, "POST", "/chunk-complete", [
+                "chunkId": .string(a.chunkID.uuidString), "attempt": .number(Double(attempt)), "result": result.json,
+            ])
+        }
+        let first = request(assignments[0], attempt: assignments[0].attempt)
+        #expect(bench.call(first).json == ["success": true, "jobComplete": false, "duplicate": false])
+        let replay = bench.call(first)
+        #expect(replay.status == 200 && replay.json == ["success": true, "jobComplete": false, "duplicate": true])
+        // A replay of a request that did not take effect (a stale attempt) stays refused.
+        let stale = request(assignments[1], attempt: assignments[1].attempt + 1)
+        #expect(bench.call(stale).error == .staleClaim(assignments[1].chunkID))
+        let again = bench.call(stale)
+        #expect(again.status == 401 && again.json?["error"] == "replayed_request")
+        #expect(bench.store.chunk(assignments[1].chunkID)?.status == .running)
+        // Another node's captured completion, replayed: refused, nothing changes.
+        _ = try bench.onlineNode(2)
+        let other = bench.nodeRequest(2, "POST", "/chunk-complete", [
+            "chunkId": .string(assignments[0].chunkID.uuidString), "attempt": 1, "result": result.json,
+        ])
+        #expect(bench.call(other).error == .chunkAlreadyCompleted(assignments[0].chunkID))
+        #expect(bench.call(other).error == .signature(.replayed))
+    }
 }

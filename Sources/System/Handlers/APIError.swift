@@ -85,6 +85,11 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .routeNotFound: return "route_not_found"
         case .methodNotAllowed: return "method_not_allowed"
         case .unauthenticated: return "unauthenticated"
+        // Two signature failures have their own code, because a node must act on them: an
+        // unknown key registers again; a replayed request is retried (re-signed), since over
+        // the wire it may be the network's duplicate of an attempt that never took effect.
+        case .signature(.unknownNode): return "unknown_node"
+        case .signature(.replayed): return "replayed_request"
         case .signature: return "bad_node_authentication"
         case .keyMismatch: return "key_mismatch"
         case .invalidJSON: return "invalid_json"

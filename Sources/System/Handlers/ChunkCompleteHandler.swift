@@ -13,11 +13,15 @@ extension RequestHandlers {
     /// division, on every completion). `attempt` is optional in the body (today's
     /// nodes send none; under `requireClaim` a missing attempt holds no claim).
     ///
+    /// A replayed signature is refused (401 `replayed_request`) unless the request already took
+    /// effect, see `replayedCompletion`.
+    ///
     /// Outcomes: accepted → 200; a duplicate re-send → 200 with `duplicate: true` (the node may
     /// stop retrying); a stale claim or a chunk completed by another claim → 409, which tells the
     /// node to drop the result and not retry.
     func chunkComplete<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
-        let node = try authenticatedNode(request, store: &store, now: now)
+        let (key, replayed) = try verifyNode(request, store: &store, now: now)
+        guard let key, let node = store.node(publicKey: key) else { throw .signature(.unknownNode) }
         let body = try RequestBody(request.body)
         let chunkID = try body.uuid("chunkId", as: ChunkTag.self)
         let attempt = try body.optionalInt("attempt")
@@ -30,6 +34,9 @@ extension RequestHandlers {
             throw .invalidResult(.inconsistent("\(error)"))
         }
         guard let chunk = store.chunk(chunkID) else { throw .store(.chunkNotFound(chunkID)) }
+        if replayed {
+            return try replayedCompletion(Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), chunk, store: &store, now: now)
+        }
         try checkResult(result, fits: chunk, store: store)
 
         let outcome: CompletionOutcome
@@ -51,6 +58,25 @@ extension RequestHandlers {
         case .staleClaim:
             throw .staleClaim(chunkID)
         }
+    }
+
+    /// A chunk-complete whose signature was seen before. If the chunk is completed by this very
+    /// completion (this node, this attempt), the request already took effect: the replay is
+    /// answered with the original outcome (200, `duplicate: true`), which is what the node needs
+    /// to hear when its first answer was lost and the network delivered a copy of the request.
+    /// Anything else is refused as a replay (401 `replayed_request`) and changes nothing.
+    ///
+    /// The store is asked through `completeChunk` itself (the one place that decides what a
+    /// duplicate is); on a completed chunk, with claims required (always so when signatures are
+    /// checked), it writes nothing.
+    private func replayedCompletion<S: JobStore>(
+        _ completion: Completion, _ chunk: ChunkRow, store: inout S, now: Timestamp
+    ) throws(APIError) -> APIResponse {
+        guard chunk.status == .completed, completionRules.requireClaim else { throw .signature(.replayed) }
+        let outcome: CompletionOutcome
+        do { outcome = try store.completeChunk(completion, rules: completionRules, now: now) } catch { throw .store(error) }
+        guard case .duplicate(let jobID) = outcome else { throw .signature(.replayed) }
+        return .ok(["success": true, "jobComplete": .bool(store.job(jobID)?.status == .completed), "duplicate": true])
     }
 
     private func checkResult<S: JobStore>(_ result: ChunkResult, fits chunk: ChunkRow, store: S) throws(APIError) {

@@ -24,11 +24,21 @@ extension RequestHandlers {
     func authenticateNode<S: JobStore>(
         _ request: APIRequest, store: inout S, now: Timestamp, registering: Bool = false, identify: Bool = true
     ) throws(APIError) -> PublicKey? {
+        let (key, replayed) = try verifyNode(request, store: &store, now: now, registering: registering, identify: identify)
+        guard !replayed else { throw .signature(.replayed) }
+        return key
+    }
+
+    /// `authenticateNode`, except that a replayed signature is reported rather than refused,
+    /// for a route that answers a replay of an already-applied request with its outcome.
+    func verifyNode<S: JobStore>(
+        _ request: APIRequest, store: inout S, now: Timestamp, registering: Bool = false, identify: Bool = true
+    ) throws(APIError) -> (key: PublicKey?, replayed: Bool) {
         if profile.has(.unsignedNodes) {
-            guard identify else { return nil }
+            guard identify else { return (nil, false) }
             let key = try RequestBody(request.body).publicKey("publicKey")
             if !registering, store.node(publicKey: key) == nil { throw .signature(.unknownNode) }
-            return key
+            return (key, false)
         }
         let verified: VerifiedRequest
         do {
@@ -50,9 +60,9 @@ extension RequestHandlers {
             } catch {
                 throw .store(error)
             }
-            guard fresh else { throw .signature(.replayed) }
+            return (verified.publicKey, !fresh)
         }
-        return verified.publicKey
+        return (verified.publicKey, false)
     }
 
     /// `authenticateNode` for routes that act as a node: the caller's registered row.
