@@ -328,4 +328,54 @@ struct BadInputTests {
         #expect(bench.call(other).error == .chunkAlreadyCompleted(assignments[0].chunkID))
         #expect(bench.call(other).error == .signature(.replayed))
     }
+
+    // MARK: Replay cache
+
+    /// Bounded in entries: when full the earliest-expiring signature is forgotten, and every
+    /// signature expiring no later than it is refused from then on, so no replay gets through.
+    @Test func replayCacheIsBoundedAndFailsClosed() throws {
+        var store = EmbeddedStore(seed: 1)
+        store.replayCacheCapacity = 3
+        let t0 = F.t0
+        let sigs = (1...6).map { Signature(bytes: [UInt8](repeating: UInt8($0), count: 64))! }
+        for (i, sig) in sigs.prefix(3).enumerated() {
+            #expect(try store.rememberSignature(sig, expiresAt: t0 + .seconds(Int64(10 * (i + 1))), now: t0))
+        }
+        #expect(store.rememberedSignatureCount == 3)
+        // Full: remembering a fourth forgets sigs[0] (expiring at +10 s)...
+        #expect(try store.rememberSignature(sigs[3], expiresAt: t0 + .seconds(40), now: t0))
+        #expect(store.rememberedSignatureCount == 3)
+        // ...which is still refused (it might be a replay), as is anything expiring by +10 s.
+        #expect(try !store.rememberSignature(sigs[0], expiresAt: t0 + .seconds(10), now: t0))
+        #expect(try !store.rememberSignature(sigs[4], expiresAt: t0 + .seconds(5), now: t0))
+        // A new signature that would expire first is accepted and forgotten at once (the floor
+        // rises to it); the remembered ones stay.
+        #expect(try store.rememberSignature(sigs[4], expiresAt: t0 + .seconds(11), now: t0))
+        #expect(try !store.rememberSignature(sigs[4], expiresAt: t0 + .seconds(11), now: t0))
+        #expect(try !store.rememberSignature(sigs[1], expiresAt: t0 + .seconds(20), now: t0))
+        #expect(store.rememberedSignatureCount == 3)
+        // Once expired entries go, there is room again without forgetting anything early.
+        #expect(try store.rememberSignature(sigs[5], expiresAt: t0 + .seconds(100), now: t0 + .seconds(25)))
+        #expect(store.rememberedSignatureCount == 3)
+        // 20,000 signatures in one second never hold more than the capacity.
+        var big = EmbeddedStore(seed: 1)
+        big.replayCacheCapacity = 1_000
+        for i in 0..<20_000 {
+            var bytes = [UInt8](repeating: 0, count: 64)
+            bytes[0] = UInt8(i & 0xFF)
+            bytes[1] = UInt8(i >> 8)
+            _ = try big.rememberSignature(Signature(bytes: bytes)!, expiresAt: t0 + .seconds(300), now: t0)
+            #expect(big.rememberedSignatureCount <= 1_000)
+        }
+    }
+
+    /// node-register needs no replay entry (idempotent per key), so fresh keys cannot fill the cache.
+    @Test func registrationsDoNotFillTheReplayCache() throws {
+        var bench = HandlerBench()
+        let request = bench.nodeRequest(1, "POST", "/node-register", HandlerBench.registration(bench.key(1)))
+        let first = bench.call(request)
+        let replay = bench.call(request)
+        #expect(first.status == 200 && replay.status == 200 && first.json?["id"] == replay.json?["id"])
+        #expect(bench.store.rememberedSignatureCount == 0)
+    }
 }

@@ -14,8 +14,9 @@ extension RequestHandlers {
     /// Fixed profile: the `X-Node-*` headers are verified (`RequestVerifier`, window =
     /// `profile.signatureWindow`; no headers at all is `.unsigned`); then, except when
     /// `registering`, the key must belong to a registered node (`.unknownNode`); then, unless
-    /// `.replayableSignatures`, the signature is remembered in the store until the last instant
-    /// its timestamp passes the window check, and a signature seen before is `.replayed`.
+    /// `.replayableSignatures` or `registering`, the signature is remembered in the store until
+    /// the last instant its timestamp passes the window check, and a signature seen before is
+    /// `.replayed`.
     ///
     /// With `.unsignedNodes` (today: nodes send no headers, the verifier is dead code) nothing is
     /// verified: the caller is whoever the body's `publicKey` field names, so anyone can act as
@@ -50,7 +51,10 @@ extension RequestHandlers {
             throw .signature(error)
         }
         if !registering, store.node(publicKey: verified.publicKey) == nil { throw .signature(.unknownNode) }
-        if !profile.has(.replayableSignatures) {
+        // node-register is not remembered: it is idempotent per key (a replay inside the
+        // window gets the same node back, as the first request did), and remembering it would
+        // let registrations from fresh keys, which need no registered node, fill the cache.
+        if !profile.has(.replayableSignatures), !registering {
             // The verifier accepts the request through the whole second `replayExpiry`.
             let (last, overflow) = verified.replayExpiry.multipliedReportingOverflow(by: 1_000_000)
             let expiresAt = overflow ? Timestamp(micros: .max) : Timestamp(micros: last &+ 999_999)

@@ -51,7 +51,9 @@ public protocol JobStore {
     /// completion and completed with its aggregated result on its last, in one transaction.
     mutating func completeChunk(_ completion: Completion, rules: CompletionRules, now: Timestamp) throws(StoreError) -> CompletionOutcome
     /// Remembers a request signature until `expiresAt`; false if it was already remembered
-    /// (a replay). Entries past their expiry are forgotten.
+    /// (a replay). Entries past their expiry are forgotten. Bounded in entries: when full, the
+    /// store may forget the earliest-expiring entries early, and then answers false for every
+    /// signature expiring no later than them (never accepting a replay).
     mutating func rememberSignature(_ signature: Signature, expiresAt: Timestamp, now: Timestamp) throws(StoreError) -> Bool
 
     // MARK: Sentinel
