@@ -378,4 +378,85 @@ struct BadInputTests {
         #expect(first.status == 200 && replay.status == 200 && first.json?["id"] == replay.json?["id"])
         #expect(bench.store.rememberedSignatureCount == 0)
     }
+
+    // MARK: Rates
+
+    @Test func jobCreationIsLimitedPerUser() throws {
+        var profile = Profile.fixed
+        profile.limits.maxUnfinishedJobsPerUser = 2
+        var bench = HandlerBench(profile)
+        _ = try bench.createJob(iterations: 10)
+        _ = try bench.createJob(iterations: 10)
+        let third = bench.portal("/job-create", ["config": HandlerBench.config, "iterations": 10, "accessType": "public"])
+        #expect(third.status == 429 && third.json?["error"] == "rate_limited" && third.json?["retryAfterSeconds"] == 60)
+        #expect(bench.store.jobs(ofUser: F.user(1)).count == 2)
+        _ = try bench.createJob(iterations: 10, user: F.user(2))  // another user is not affected
+
+        var hourly = Profile.fixed
+        hourly.limits.maxJobsPerUserPerHour = 3
+        var h = HandlerBench(hourly)
+        for _ in 0..<3 {
+            _ = try h.createJob(iterations: 10)
+            h.now = h.now + .minutes(10)
+        }
+        // The first job was created 30 minutes ago: a slot frees in 30 minutes.
+        let fourth = h.portal("/job-create", ["config": HandlerBench.config, "iterations": 10, "accessType": "public"])
+        #expect(fourth.status == 429 && fourth.json?["retryAfterSeconds"] == 1_800)
+        h.now = h.now + .minutes(30) + .seconds(1)
+        #expect(h.portal("/job-create", ["config": HandlerBench.config, "iterations": 10, "accessType": "public"]).status == 200)
+    }
+
+    /// Failed claims are limited per user (guessing 30-bit codes is slow); a success is free.
+    @Test func failedClaimsAreLimitedPerUser() throws {
+        var profile = Profile.fixed
+        profile.limits.failedClaimsPerUser = RateLimiter.Rate(burst: 2, perHour: 30)
+        var bench = HandlerBench(profile)
+        var limiter = RateLimiter()
+        func claim(_ code: String, user: UserID = F.user(1)) -> APIResponse {
+            let request = APIRequest(
+                method: "POST", path: "/node-claim", body: JSONValue.object(["claimCode": .string(code)]).canonicalBytes, user: user)
+            return bench.handlers.handle(request, store: &bench.store, limiter: &limiter, now: bench.now)
+        }
+        let registered = bench.node(1, "POST", "/node-register", HandlerBench.registration(bench.key(1)))
+        let code = try #require(registered.json?["claimCode"]?.stringValue)
+        let wrong = code == "000000" ? "000001" : "000000"
+        #expect(claim(wrong).status == 404)
+        #expect(claim(wrong).status == 404)
+        let limited = claim(wrong)
+        #expect(limited.status == 429 && limited.json?["error"] == "rate_limited" && limited.json?["retryAfterSeconds"] == 120)
+        #expect(claim(code).status == 429, "even the right code waits: guessing must not go on")
+        #expect(claim(wrong, user: F.user(2)).status == 404, "per user")
+        bench.now = bench.now + .seconds(120)
+        #expect(claim(code).status == 200)
+        #expect(claim(wrong).status == 404, "the successful claim gave its token back")
+    }
+
+    /// New keys register at a bounded rate (all callers); a known key re-registers freely.
+    @Test func registrationsOfNewKeysAreRateLimited() throws {
+        var profile = Profile.fixed
+        profile.limits.nodeRegistrations = RateLimiter.Rate(burst: 1, perHour: 3_600)
+        var bench = HandlerBench(profile)
+        var limiter = RateLimiter()
+        func register(_ n: Int) -> APIResponse {
+            bench.handlers.handle(
+                bench.nodeRequest(n, "POST", "/node-register", HandlerBench.registration(bench.key(n))), store: &bench.store,
+                limiter: &limiter, now: bench.now)
+        }
+        #expect(register(1).status == 200)
+        let second = register(2)
+        #expect(second.status == 429 && second.json?["retryAfterSeconds"] == 1)
+        #expect(bench.store.node(publicKey: bench.key(2)) == nil)
+        bench.now = bench.now + .seconds(1)
+        #expect(register(1).status == 200)  // known key: no token needed
+        #expect(register(2).status == 200)
+    }
+
+    @Test func rateLimiterMemoryIsBounded() {
+        var limiter = RateLimiter(capacity: 100)
+        let rate = RateLimiter.Rate(burst: 1, perHour: 1)
+        for i in 0..<10_000 { _ = limiter.take("k\(i)", rate: rate, now: F.t0) }
+        #expect(limiter.trackedKeys == 100)
+        #expect(limiter.take("k9999", rate: rate, now: F.t0) != nil, "a recent key is remembered")
+        #expect(limiter.take("k0", rate: rate, now: F.t0) == nil, "the first keys were forgotten (forgiven)")
+    }
 }

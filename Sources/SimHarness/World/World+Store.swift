@@ -30,7 +30,7 @@ extension World {
             if request.path == "/node-heartbeat" && e.from != environment {
                 capturedHeartbeat = request  // what an eavesdropper on the path keeps: the latest
             }
-            let response = handlers.handle(request, store: &store, now: now)
+            let response = handlers.handle(request, store: &store, limiter: &rateLimiter, now: now)
             observer.noteAPI(request, response, fromAttacker: e.from == environment)
             publishCommitted()
             reply(to: e.from, .apiReply(id: id, response))

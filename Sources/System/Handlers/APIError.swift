@@ -51,6 +51,8 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A job that does not exist or that the caller may not see (404 either way, so that
     /// existence does not leak).
     case jobNotFound(String)
+    /// A rate or count limit (`what` names it); try again after `retryAfterSeconds`.
+    case rateLimited(what: String, retryAfterSeconds: Int)
     /// A store failure (not found, conflicts, lost connection…).
     case store(StoreError)
 
@@ -66,6 +68,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .requestTooLarge(let part, _, _): return part == "headers" ? 431 : 414
         case .unknownRotation, .iterationTooCostly, .jobTooCostly: return 422
         case .staleClaim, .chunkAlreadyCompleted: return 409
+        case .rateLimited: return 429
         case .store(let error):
             switch error {
             case .connectionLost: return 503
@@ -111,6 +114,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .staleClaim: return "stale_claim"
         case .chunkAlreadyCompleted: return "chunk_already_completed"
         case .jobNotFound: return "job_not_found"
+        case .rateLimited: return "rate_limited"
         case .store: return "store_error"
         }
     }
@@ -143,6 +147,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .staleClaim(let id): return "chunk \(id) is no longer assigned to this node under that attempt; result discarded"
         case .chunkAlreadyCompleted(let id): return "chunk \(id) was already completed by another claim"
         case .jobNotFound(let id): return "no job \(id)"
+        case .rateLimited(let what, let seconds): return "too many requests: \(what); retry in \(seconds) s"
         case .store(let error): return error.description
         }
     }

@@ -51,7 +51,12 @@ public struct APIResponse: Sendable, Equatable {
     }
 
     static func rejected(_ error: APIError) -> APIResponse {
-        let body: JSONValue = ["error": .string(error.code), "message": .string(error.description)]
+        var body: JSONValue = ["error": .string(error.code), "message": .string(error.description)]
+        if case .rateLimited(_, let seconds) = error, case .object(var fields) = body {
+            // The retry hint (a server also sends it as `Retry-After`).
+            fields["retryAfterSeconds"] = .number(Double(seconds))
+            body = .object(fields)
+        }
         return APIResponse(status: error.httpStatus, body: body.canonicalBytes, error: error)
     }
 }

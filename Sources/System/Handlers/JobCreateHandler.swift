@@ -65,6 +65,8 @@ extension RequestHandlers {
             discordServerID = server
         }
 
+        try checkJobQuota(of: user, store: store, now: now)
+
         let job = NewJob(
             userID: user, configHash: hash, totalIterations: iterations, chunkIterations: profile.chunkIterations,
             accessType: access, discordServerID: discordServerID)
@@ -75,5 +77,26 @@ extension RequestHandlers {
             throw .store(error)
         }
         return .ok(["jobId": .string(created.jobID.uuidString), "chunks": .number(Double(created.chunks)), "queued": true])
+    }
+
+    /// Per-user limits on job creation, read from the user's own jobs (no other state): at most
+    /// `limits.maxUnfinishedJobsPerUser` pending or running, and `limits.maxJobsPerUserPerHour`
+    /// created in the last hour. 429 `rate_limited` with a retry hint: when the hour's oldest
+    /// job leaves the window, or a minute for unfinished jobs (they finish at their own pace).
+    func checkJobQuota<S: JobStore>(of user: UserID, store: S, now: Timestamp) throws(APIError) {
+        let jobs = store.jobs(ofUser: user)  // newest first
+        let hourAgo = now - .hours(1)
+        let recent = jobs.prefix { $0.createdAt > hourAgo }
+        if recent.count >= profile.limits.maxJobsPerUserPerHour, let oldest = recent.last {
+            let wait = Swift.max(1, ((oldest.createdAt + .hours(1)).micros - now.micros + 999_999) / 1_000_000)
+            throw .rateLimited(what: "jobs created in the last hour (at most \(profile.limits.maxJobsPerUserPerHour))", retryAfterSeconds: Int(wait))
+        }
+        var unfinished = 0
+        for job in jobs where job.status != .completed {
+            unfinished += 1
+            if unfinished >= profile.limits.maxUnfinishedJobsPerUser {
+                throw .rateLimited(what: "unfinished jobs (at most \(profile.limits.maxUnfinishedJobsPerUser))", retryAfterSeconds: 60)
+            }
+        }
     }
 }

@@ -23,15 +23,24 @@ public struct RequestHandlers: Sendable {
     /// error's status; nothing throws out of here. A rejected request changes nothing in the
     /// store, except that a node request's signature is remembered (replay protection) once it
     /// authenticated, even if the request is then refused.
-    public func handle<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) -> APIResponse {
+    public func handle<S: JobStore>(_ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp) -> APIResponse {
         do throws(APIError) {
-            return try route(request, store: &store, now: now)
+            return try route(request, store: &store, limiter: &limiter, now: now)
         } catch {
             return .rejected(error)
         }
     }
 
-    private func route<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
+    /// `handle` with a rate limiter of its own, forgotten after the request: every limit that
+    /// needs no memory between requests still applies. Tests of single requests use it.
+    public func handle<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) -> APIResponse {
+        var limiter = RateLimiter(capacity: 1)
+        return handle(request, store: &store, limiter: &limiter, now: now)
+    }
+
+    private func route<S: JobStore>(
+        _ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp
+    ) throws(APIError) -> APIResponse {
         try checkSizes(request)
         // ASCII-only, as the signed message upper-cases it: `uppercased()` would route "poſt"
         // (a long s, which upper-cases to S) as POST.
@@ -48,10 +57,10 @@ public struct RequestHandlers: Sendable {
             return try jobCreate(request, store: &store, now: now)
         case "/node-register":
             try expect("POST")
-            return try nodeRegister(request, store: &store, now: now)
+            return try nodeRegister(request, store: &store, limiter: &limiter, now: now)
         case "/node-claim":
             try expect("POST")
-            return try nodeClaim(request, store: &store, now: now)
+            return try nodeClaim(request, store: &store, limiter: &limiter, now: now)
         case "/node-heartbeat":
             try expect("POST")
             return try nodeHeartbeat(request, store: &store, now: now)

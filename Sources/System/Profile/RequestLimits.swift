@@ -19,5 +19,17 @@ public struct RequestLimits: Sendable, Equatable {
     /// ordinary 300 s fight (10^7 iterations of ~500 casts) is 5·10^9.
     public var maxCastsPerJob: Int = 100_000_000_000
 
+    /// Jobs a user may have unfinished (pending or running) at once.
+    public var maxUnfinishedJobsPerUser: Int = 200
+    /// Jobs a user may create in any hour.
+    public var maxJobsPerUserPerHour: Int = 1_000
+    /// node-register of keys not yet registered, all callers together: what bounds the growth
+    /// of the nodes table (unclaimed nodes are deleted after `unclaimedNodeTTL`). A burst that
+    /// lets a 10,000-node fleet boot at once.
+    public var nodeRegistrations = RateLimiter.Rate(burst: 20_000, perHour: 360_000)
+    /// Failed node-claim attempts per user (a wrong or unknown code). A code is 30 bits: at 30
+    /// guesses an hour, finding one of 10,000 unclaimed nodes takes about 400 years.
+    public var failedClaimsPerUser = RateLimiter.Rate(burst: 10, perHour: 30)
+
     public init() {}
 }

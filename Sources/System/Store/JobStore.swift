@@ -38,7 +38,9 @@ public protocol JobStore {
     // MARK: Nodes
     /// Registers a key, or returns the existing node for it (idempotent).
     mutating func registerNode(_ registration: NodeRegistration, now: Timestamp) throws(StoreError) -> NodeRegistered
-    /// A user claims the unclaimed node with this code.
+    /// A user claims the unclaimed node with this code; when several unclaimed nodes show it,
+    /// the earliest registered (`created_at`, then id), so that a colliding key registered
+    /// later (a 30-bit code can be ground) cannot lock the owner out.
     mutating func claimNode(claimCode: String, by user: UserID, now: Timestamp) throws(StoreError) -> NodeRow
     func node(_ id: NodeID) -> NodeRow?
     func node(publicKey: PublicKey) -> NodeRow?
