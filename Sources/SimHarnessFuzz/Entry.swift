@@ -9,5 +9,10 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 #else
 /// Without libFuzzer: `simharness-fuzz <target> <files...>` runs each file through the target
 /// once (replaying a crash or the seed corpus in an ordinary build).
-FuzzSelection.replay(Array(CommandLine.arguments.dropFirst()))
+@main
+enum ReplayInputs {
+    static func main() {
+        FuzzSelection.replay(Array(CommandLine.arguments.dropFirst()))
+    }
+}
 #endif
