@@ -234,24 +234,6 @@ struct EmbeddedStoreTests {
     }
 
     @Test(arguments: StoreKind.allCases)
-    func claimCodes(kind: StoreKind) throws {
-        var store = kind.make()
-        let a = try store.registerNode(F.registration(1, code: "AAAAAA"), now: F.t0).node
-        let b = try store.registerNode(F.registration(2, code: "AAAAAA"), now: F.t0).node
-        _ = try store.registerNode(F.registration(3, code: "BBBBBB"), now: F.t0)
-        #expect(throws: StoreError.claimCodeAmbiguous("AAAAAA")) { try store.claimNode(claimCode: "AAAAAA", by: F.user(1), now: F.t0) }
-        #expect(throws: StoreError.claimCodeNotFound("ZZZZZZ")) { try store.claimNode(claimCode: "ZZZZZZ", by: F.user(1), now: F.t0) }
-        let claimed = try store.claimNode(claimCode: "BBBBBB", by: F.user(1), now: F.t0)
-        #expect(claimed.userID == F.user(1) && claimed.status == .pending)
-        #expect(throws: StoreError.nodeAlreadyClaimed(claimed.id)) { try store.claimNode(claimCode: "BBBBBB", by: F.user(2), now: F.t0) }
-        // Once the collision is gone (the other node was cleaned up), the code works again.
-        #expect(a.id != b.id)
-        _ = try store.cleanupStaleData(
-            unclaimedBefore: F.t0 + .seconds(1), offlineBefore: F.t0, unusedConfigBefore: F.t0, now: F.t0 + .hours(2))
-        #expect(store.node(a.id) == nil && store.node(b.id) == nil && store.node(claimed.id) != nil)
-    }
-
-    @Test(arguments: StoreKind.allCases)
     func heartbeatRules(kind: StoreKind) throws {
         var store = kind.make()
         let node = try store.registerNode(F.registration(1), now: F.t0).node

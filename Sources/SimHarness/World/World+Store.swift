@@ -32,7 +32,7 @@ extension World {
                 capturedHeartbeat = request  // what an eavesdropper on the path keeps: the latest
                 observer.measures.heartbeatRequests += 1
             }
-            let response = handlers.handle(request, store: &store, now: now)
+            let response = handlers.handle(request, store: &store, limiter: &rateLimiter, now: now)
             observer.noteAPI(request, response, fromAttacker: e.from == environment)
             publishCommitted()
             reply(to: e.from, .apiReply(id: id, response))

@@ -22,6 +22,8 @@ public struct World {
     public var sim: Simulation<WorldEvent>
     public var store: EmbeddedStore
     let handlers: RequestHandlers
+    /// The handlers' rate memory (registrations, failed claims), kept like the store's rows.
+    var rateLimiter = RateLimiter()
     let scheme: any SignatureScheme
     let hasher = SodiumSHA256()
 

@@ -7,7 +7,7 @@ extension RequestHandlers {
         _ = try requireUser(request)
         try checkBodySize(request)
         let body = try RequestBody(request.body)
-        let config = try prepareConfig(try body.object("config"), store: store)
+        let config = try prepareConfig(try body.object("config"), store: store).row
         do {
             _ = try store.upsertConfig(config, checkThenInsert: profile.has(.racyConfigUpsert))
         } catch {
