@@ -17,6 +17,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "simharness", targets: ["SimHarnessCLI"]),
+        // libFuzzer targets (scripts/fuzz builds them with -sanitize=fuzzer,address -DFUZZING);
+        // an ordinary build makes a replayer of inputs.
+        .executable(name: "simharness-fuzz", targets: ["SimHarnessFuzz"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "System", targets: ["System"]),
         .library(name: "PostgresStore", targets: ["PostgresStore"]),
@@ -73,6 +76,10 @@ let package = Package(
                 "Engine", "System", "SimHarness", "Scenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "SimHarnessFuzz",
+            dependencies: ["System", "Scenarios"]
         ),
         .testTarget(
             name: "EngineTests",

@@ -51,8 +51,13 @@ extension PostgresStore {
                     [chunk.jobID.uuidString]).all {
                     results.append(try Self.chunkResult(try r.string(0)))
                 }
+                // A job never completes without its result: an aggregate that overflows rolls the
+                // whole completion back, as the embedded store refuses it before writing.
+                guard let aggregate = SimulationResult.aggregate(results) else {
+                    throw .illegalTransition("job \(chunk.jobID) cannot complete: its chunk results do not aggregate (overflow)")
+                }
                 try db.run("UPDATE jobs SET result = $2::jsonb WHERE id = $1", [
-                    chunk.jobID.uuidString, SimulationResult.aggregate(results)?.json.canonicalString,
+                    chunk.jobID.uuidString, aggregate.json.canonicalString,
                 ])
             }
             return .accepted(jobID: chunk.jobID, jobCompleted: write.jobCompletes)

@@ -21,14 +21,15 @@ extension PostgresStore {
     /// embedded store does (ambiguous, already claimed, not found), then claims the one node.
     public mutating func claimNode(claimCode: String, by user: UserID) throws(StoreError) -> NodeRow {
         try db.transaction(.readCommitted) { (db: PGConnection) throws(StoreError) -> NodeRow in
+            // Several unclaimed nodes showing the code: the earliest registered (created_at,
+            // then id), so a colliding key ground later cannot lock the owner out.
             let showing = try db.run(
                 "SELECT id, user_id IS NULL FROM nodes WHERE claim_code = $1 ORDER BY id FOR UPDATE", [claimCode]).all
-            var unclaimed: [NodeID] = []
-            for r in showing {
-                if try r.bool(1) { unclaimed.append(try r.id(0)) }
-            }
-            guard unclaimed.count <= 1 else { throw .claimCodeAmbiguous(claimCode) }
-            guard let node = unclaimed.first else {
+            let earliest = try db.run("""
+                SELECT id FROM nodes WHERE claim_code = $1 AND user_id IS NULL ORDER BY created_at, id LIMIT 1
+                """, [claimCode]).first
+            let node: NodeID? = try earliest.map { (r: PGRow) throws(StoreError) -> NodeID in try r.id(0) }
+            guard let node else {
                 if let claimed = showing.first { throw .nodeAlreadyClaimed(try claimed.id(0)) }
                 throw .claimCodeNotFound(claimCode)
             }

@@ -29,9 +29,21 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Seed of the run.")
     var seed: UInt64 = 1
 
+    /// Accepted actor counts: a ping needs a peer; beyond ten million the actor table alone is
+    /// gigabytes (and an absurd count traps allocating it).
+    static let actorCounts: ClosedRange<Int> = 2...10_000_000
+    /// Accepted simulated seconds: at least the one-second warm-up plus one; at most a year,
+    /// far below where integer nanoseconds of virtual time overflow (292 years).
+    static let simulatedSeconds: ClosedRange<Int64> = 2...31_536_000
+
     func validate() throws {
-        guard actors >= 2 else { throw ValidationError("--actors must be at least 2") }
-        guard secondsSimulated >= 2 else { throw ValidationError("--seconds-simulated must be at least 2") }
+        guard Self.actorCounts.contains(actors) else {
+            throw ValidationError("--actors must be between \(Self.actorCounts.lowerBound) and \(Self.actorCounts.upperBound)")
+        }
+        guard Self.simulatedSeconds.contains(secondsSimulated) else {
+            throw ValidationError(
+                "--seconds-simulated must be between \(Self.simulatedSeconds.lowerBound) and \(Self.simulatedSeconds.upperBound)")
+        }
     }
 
     func run() throws {

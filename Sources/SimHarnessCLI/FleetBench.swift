@@ -12,6 +12,20 @@ struct FleetBench: ParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Flag(help: "The fleet-day variant: jobs spread over the day, run to the 86,400 s horizon.") var day = false
 
+    /// Accepted fleet sizes: ten times the workload's largest (10,000 nodes, 1,000 jobs of 100
+    /// chunks); beyond, the run does not fit in memory, and a negative count traps.
+    static let nodeCounts: ClosedRange<Int> = 1...100_000
+    static let jobCounts: ClosedRange<Int> = 1...10_000
+
+    func validate() throws {
+        guard Self.nodeCounts.contains(nodes) else {
+            throw ValidationError("--nodes must be between \(Self.nodeCounts.lowerBound) and \(Self.nodeCounts.upperBound)")
+        }
+        if let jobs, !Self.jobCounts.contains(jobs) {
+            throw ValidationError("--jobs must be between \(Self.jobCounts.lowerBound) and \(Self.jobCounts.upperBound)")
+        }
+    }
+
     func run() throws {
         let workload = FleetWorkload(nodes: nodes, jobs: jobs ?? max(1, nodes / 10), seed: seed, day: day)
         let start = DispatchTime.now()  // nondeterminism-ok: wall clock for the benchmark only

@@ -28,15 +28,22 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Report this sweep summary (from `sweep --out` or `merge --out`) instead of a run.")
     var sweep: String?
 
-    @Option(help: "Timeline sampling period in virtual seconds.")
+    @Option(help: "Timeline sampling period in virtual seconds (\(Self.periods.lowerBound) to \(Int(Self.periods.upperBound))).")
     var period: Double = 5
 
     @Option(help: "Where to write the HTML page.")
     var out: String = "report.html"
 
+    /// Accepted sampling periods, virtual seconds: a tenth of a second to a day.
+    static let periods: ClosedRange<Double> = 0.1...86_400
+
     func validate() throws {
         if (scenario == nil) == (sweep == nil) { throw ValidationError("give either a scenario or --sweep <summary.json>") }
-        if !(period > 0) { throw ValidationError("--period must be positive") }
+        // Finite and within a range: `inf` or 1e10 s overflow the integer nanoseconds of virtual
+        // time, 1e-300 s rounds to a zero period (and a tiny one would sample without end).
+        guard Self.periods.contains(period) else {
+            throw ValidationError("--period must be between \(Self.periods.lowerBound) and \(Int(Self.periods.upperBound)) seconds")
+        }
     }
 
     func run() throws {

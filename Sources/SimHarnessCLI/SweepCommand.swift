@@ -49,9 +49,26 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Write the JSON summary to this file.")
     var out: String?
 
+    /// More worker processes than this is a typo: each is a whole `simharness` process.
+    static let maxWorkers = 256
+
     func validate() throws {
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let workers, !(1...Self.maxWorkers).contains(workers) {
+            throw ValidationError("--workers must be between 1 and \(Self.maxWorkers)")
+        }
         if all && scenarios != nil { throw ValidationError("--all and --scenarios exclude each other") }
+        // An empty selection would run nothing and pass: always a mistake (an unset variable).
+        if let scenarios { _ = try Self.names(scenarios, option: "--scenarios") }
+        if let profiles { _ = try Self.names(profiles, option: "--profiles") }
+    }
+
+    /// The names of a comma-separated list; an empty list or an empty name is a usage error.
+    static func names(_ list: String, option: String) throws -> [String] {
+        let names = list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
+            throw ValidationError("\(option) must name at least one, with no empty names (got '\(list)')")
+        }
+        return names
     }
 
     func run() throws {
@@ -81,16 +98,16 @@ struct SweepCommand: ParsableCommand {
     func makePlan() throws -> SweepPlan {
         let chosen: [Scenario]
         if let scenarios {
-            chosen = try scenarios.split(separator: ",").map { name in
-                guard let s = Catalogue.named(String(name)) else { throw ValidationError("no scenario named \(name)") }
+            chosen = try Self.names(scenarios, option: "--scenarios").map { name in
+                guard let s = Catalogue.named(name) else { throw ValidationError("no scenario named \(name)") }
                 return s
             }
         } else {
             chosen = Catalogue.all
         }
         let fixedProfiles: [Profile]? = try profiles.map { list in
-            try list.split(separator: ",").map { name in
-                guard let p = Profile.named(String(name)) else { throw ValidationError("no profile named \(name)") }
+            try Self.names(list, option: "--profiles").map { name in
+                guard let p = Profile.named(name) else { throw ValidationError("no profile named \(name)") }
                 return p
             }
         }

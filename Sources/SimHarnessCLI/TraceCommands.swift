@@ -24,6 +24,10 @@ struct RecordCommand: ParsableCommand {
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
+    func validate() throws {
+        try RunSpec(scenario: scenario, seed: seed, profile: profile).validateNames()
+    }
+
     func run() throws {
         let spec = RunSpec(scenario: scenario, seed: seed, profile: profile)
         let (file, _) = try TraceFile.recording(spec)
@@ -156,6 +160,7 @@ struct ShrinkCommand: ParsableCommand {
             throw ValidationError("no invariant named \(name) (known: \(Invariant.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard maxRuns >= 1 else { throw ValidationError("--max-runs must be at least 1") }
+        try RunSpec(scenario: scenario, seed: seed, profile: profile).validateNames()
     }
 
     func run() throws {
@@ -205,5 +210,17 @@ enum TraceReport {
             "actions": .number(Double(s.actions)), "nodes": .number(Double(s.nodes)),
             "submissions": .number(Double(s.submissions)), "events": .number(Double(events)),
         ]
+    }
+}
+
+extension RunSpec {
+    /// Unknown scenario or profile names as a usage error (exit 64), before anything runs.
+    func validateNames() throws {
+        do {
+            _ = try resolvedScenario()
+            _ = try resolvedProfile()
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 }

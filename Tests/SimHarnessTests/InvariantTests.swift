@@ -71,4 +71,18 @@ struct InvariantTests {
         world.observer.finish(store: world.store)
         #expect(world.observer.violatedInvariants.contains(.storeConsistency))
     }
+
+    /// Every completed job has a result: one that became `completed` with none breaks
+    /// `result-aggregation` (issue 15: an overflowing aggregate once left a null result).
+    @Test func resultAggregationFiresWhenACompletedJobHasNoResult() throws {
+        let s = try #require(Catalogue.named("happy-path"))
+        var (world, outcome) = World.run(s.plan(seed: 1, profile: .fixed))
+        #expect(outcome.violations.isEmpty)
+        let job = world.store.jobs[0]
+        try #require(job.status == .completed && job.result != nil)
+        world.store.jobs[0].result = nil
+        world.observer.checkStore([.job(JobChange(id: job.id, from: .running, to: .completed, at: job.createdAt))], store: world.store)
+        #expect(world.observer.violatedInvariants == [.resultAggregation])
+        #expect(world.observer.violations.last?.message.contains("completed with no result") == true)
+    }
 }

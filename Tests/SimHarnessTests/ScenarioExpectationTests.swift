@@ -9,8 +9,8 @@ import Testing
 /// the invariant that catches that defect. This is what `simharness run --all` checks.
 @Suite("Scenario expectations")
 struct ScenarioExpectationTests {
+    /// Every scenario, `fleet` (1,000 nodes) included: CI checks what `run --all` checks.
     static let cases: [(String, String)] = Catalogue.all
-        .filter { $0.name != "fleet" }  // 1,000 nodes: covered by FleetTests in a smaller form
         .flatMap { s in s.checkedProfiles.map { (s.name, $0.name) } }
 
     @Test(arguments: cases)

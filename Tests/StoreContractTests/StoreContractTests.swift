@@ -145,18 +145,24 @@ struct StoreContractTests {
     func claimCodes(kind: StoreKind) throws {
         var h = try StoreHarness.make(kind)
         let a = try h.store.registerNode(F.registration(1, code: "AAAAAA")).node
+        // A colliding key registered later (e.g. ground on purpose) does not take the claim:
+        // several unclaimed nodes showing a code go to the earliest registered.
+        try h.advance(.seconds(1))
         let b = try h.store.registerNode(F.registration(2, code: "AAAAAA")).node
         _ = try h.store.registerNode(F.registration(3, code: "BBBBBB"))
-        #expect(throws: StoreError.claimCodeAmbiguous("AAAAAA")) { try h.store.claimNode(claimCode: "AAAAAA", by: F.user(1)) }
+        #expect(try h.store.claimNode(claimCode: "AAAAAA", by: F.user(1)).id == a.id)
+        #expect(try h.store.node(b.id)?.userID == nil)
+        #expect(try h.store.claimNode(claimCode: "AAAAAA", by: F.user(2)).id == b.id)
         #expect(throws: StoreError.claimCodeNotFound("ZZZZZZ")) { try h.store.claimNode(claimCode: "ZZZZZZ", by: F.user(1)) }
         let claimed = try h.store.claimNode(claimCode: "BBBBBB", by: F.user(1))
         #expect(claimed.userID == F.user(1) && claimed.status == .pending)
         #expect(throws: StoreError.nodeAlreadyClaimed(claimed.id)) { try h.store.claimNode(claimCode: "BBBBBB", by: F.user(2)) }
-        // Once the colliding nodes are cleaned up (unclaimed for over an hour), the claimed one stays.
+        // A fourth node showing AAAAAA, unclaimed for over an hour, is cleaned up; claimed ones stay.
+        let c = try h.store.registerNode(F.registration(4, code: "AAAAAA")).node
         try h.advance(.hours(2))
         let counts = try h.store.cleanupStaleData(CleanupAges(unclaimedNode: .hours(1), offlineNode: .days(30), unusedConfig: .days(7)))
-        #expect(counts.unclaimedNodes == 2 && counts.offlineNodes == 0)
-        #expect(try h.store.node(a.id) == nil && h.store.node(b.id) == nil && h.store.node(claimed.id) != nil)
+        #expect(counts.unclaimedNodes == 1 && counts.offlineNodes == 0)
+        #expect(try h.store.node(c.id) == nil && h.store.node(a.id) != nil && h.store.node(claimed.id) != nil)
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -28,6 +28,10 @@ struct HandlerBench {
 
     static var configHash: ConfigHash { ConfigHash.of(config, hasher: SodiumSHA256()) }
 
+    /// Iteration damage of the bench's default results: within what `config` can deal (its
+    /// `maxIterationDamage` is 114,000), which chunk-complete checks.
+    static let resultBase: UInt64 = 50_000
+
     /// The request at `now`, on the handler's clock and the store's alike (same host).
     mutating func call(_ request: APIRequest) -> APIResponse {
         store.now = now
@@ -103,7 +107,7 @@ struct HandlerBench {
     mutating func complete(_ n: Int, _ assignment: ChunkAssignment, attempt: Int? = nil, result: ChunkResult? = nil) -> APIResponse {
         node(n, "POST", "/chunk-complete", [
             "chunkId": .string(assignment.chunkID.uuidString), "attempt": .number(Double(attempt ?? assignment.attempt)),
-            "result": (result ?? StoreFixtures.result(iterations: assignment.iterations)).json,
+            "result": (result ?? StoreFixtures.result(iterations: assignment.iterations, base: Self.resultBase)).json,
         ])
     }
 }

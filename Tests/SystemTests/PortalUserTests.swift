@@ -148,7 +148,7 @@ struct PortalUserTests {
         }
         let anomalies = rig.portal.anomalies
         #expect(anomalies.count == 5, "\(anomalies)")
-        guard anomalies.count == 4 else { return }
+        try #require(anomalies.count == 5)
         guard case .progressWentBackwards(0, 2_000, 1_000, _) = anomalies[0] else { Issue.record("\(anomalies[0])"); return }
         guard case .statusWentBackwards(0, .running, .pending, _) = anomalies[1] else { Issue.record("\(anomalies[1])"); return }
         guard case .progressWentBackwards(0, 1_000, 0, _) = anomalies[2] else { Issue.record("\(anomalies[2])"); return }

@@ -124,20 +124,38 @@ struct SentinelTests {
         #expect(s.isReady)
     }
 
-    @Test func fallbackPassRecordsGaugesAndReclaimsOnlyInTodaysProfile() {
+    /// The 30 s fallback pass: after its (empty) assignment part, today's sentinel reclaims the
+    /// chunks of nodes silent for 60 s, the fixed one does not; both then read the gauges over
+    /// the scheduler's online window and record them, and the reclaimed count, in the metrics.
+    @Test func fallbackPassRecordsGaugesAndReclaimsOnlyInTodaysProfile() throws {
         for profile in [Profile.fixed, Profile.legacy] {
             var s = Sentinel(profile: profile)
             _ = drive(&s, .start)
-            guard case .call(let snap, _) = drive(&s, .wakeTimer).first else { Issue.record("no call"); return }
+            let wake = drive(&s, .wakeTimer, at: 30)
+            guard case .call(let snap, .snapshot) = try #require(wake.first) else { Issue.record("no snapshot: \(wake)"); continue }
             let empty = AssignmentSnapshot(chunks: [], nodes: [], jobs: [], morePending: false)
-            let next = drive(&s, .storeReply(callID: snap, .snapshot(empty)))
+            var next = drive(&s, .storeReply(callID: snap, .snapshot(empty)), at: 30)
             if profile.has(.competingReclaim) {
-                guard case .call(let id, .reclaimSilent) = next.first else { Issue.record("no reclaim: \(next)"); return }
-                let after = drive(&s, .storeReply(callID: id, .reclaimed([])))
-                guard case .call(_, .gauges) = after.first else { Issue.record("no gauges: \(after)"); return }
-            } else {
-                guard case .call(_, .gauges) = next.first else { Issue.record("no gauges: \(next)"); return }
+                // Each store call arms the 10 s abandon timer.
+                #expect(next == [
+                    .call(id: snap + 1, .reclaimSilent(silence: profile.legacyReclaimSilence)),
+                    .setWakeTimer(after: .seconds(10)),
+                ])
+                let reclaimed = [ChunkID(Self.id(7)), ChunkID(Self.id(8))]
+                next = drive(&s, .storeReply(callID: snap + 1, .reclaimed(reclaimed)), at: 30)
+                #expect(s.metrics.chunksReclaimed == 2)
             }
+            let gaugesCall = try #require(next.first)
+            guard case .call(let gid, .gauges(let onlineWindow)) = gaugesCall else { Issue.record("no gauges: \(next)"); continue }
+            #expect(next.dropFirst() == [.setWakeTimer(after: .seconds(10))], "only the gauges call: \(next)")
+            #expect(onlineWindow == profile.sentinelOnlineWindow)
+            #expect(s.metrics.gauges == nil && s.metrics.passes == 0)
+            let g = StoreGauges(pendingChunks: 3, runningChunks: 5, onlineNodes: 2)
+            let end = drive(&s, .storeReply(callID: gid, .gauges(g)), at: 31)
+            #expect(s.metrics.gauges == g)
+            #expect(s.metrics.passes == 1 && s.metrics.lastPassAt == Timestamp(unixSeconds: 1_031))
+            #expect(s.metrics.chunksReclaimed == (profile.has(.competingReclaim) ? 2 : 0))
+            #expect(end.contains(.setWakeTimer(after: profile.fallbackPeriod)))
         }
     }
 

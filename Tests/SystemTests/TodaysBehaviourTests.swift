@@ -90,13 +90,14 @@ struct TodaysBehaviourTests {
     @Test func todaysConfigUpsertLosesARaceToAUniqueViolation() throws {
         for profile in [Profile.fixed(with: .racyConfigUpsert), .fixed] {
             var bench = HandlerBench(profile)
+            var limiter = RateLimiter()
             let request = { (user: UInt64) in
                 APIRequest(method: "POST", path: "/config-upsert",
                            body: JSONValue.object(["config": HandlerBench.config]).canonicalBytes,
                            user: StoreFixtures.user(user))
             }
-            let first = bench.handlers.begin(request(1), store: &bench.store, now: bench.now)
-            let second = bench.handlers.begin(request(2), store: &bench.store, now: bench.now)
+            let first = bench.handlers.begin(request(1), store: &bench.store, limiter: &limiter, now: bench.now)
+            let second = bench.handlers.begin(request(2), store: &bench.store, limiter: &limiter, now: bench.now)
             if profile.has(.racyConfigUpsert) {
                 guard case .awaiting(let a) = first, case .awaiting(let b) = second else {
                     Issue.record("both SELECTs miss and wait for their INSERT: \(first), \(second)")
@@ -111,7 +112,7 @@ struct TodaysBehaviourTests {
                 }
                 #expect(message.contains("duplicate key value violates unique constraint"))
                 // A later submission finds the row in its SELECT and succeeds at once.
-                guard case .done(let third) = bench.handlers.begin(request(3), store: &bench.store, now: bench.now) else {
+                guard case .done(let third) = bench.handlers.begin(request(3), store: &bench.store, limiter: &limiter, now: bench.now) else {
                     Issue.record("a found config needs no INSERT")
                     continue
                 }

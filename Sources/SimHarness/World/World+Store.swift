@@ -38,7 +38,7 @@ extension World {
             // today's edge functions; everything else reaches ours.
             let oldNode = request.user == nil && request.headers.isEmpty && Self.nodeRoutes.contains(request.path)
             let servedBy = todaysHandlers.flatMap { oldNode ? $0 : nil } ?? handlers
-            switch servedBy.begin(request, store: &store, now: now) {
+            switch servedBy.begin(request, store: &store, limiter: &rateLimiter, now: now) {
             case .done(let response):
                 observer.noteAPI(request, response, fromAttacker: e.from == environment)
                 publishCommitted()

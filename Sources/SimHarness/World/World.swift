@@ -24,6 +24,8 @@ public struct World {
     let handlers: RequestHandlers
     /// Rollout option B: today's handlers kept beside ours for today's unsigned nodes.
     let todaysHandlers: RequestHandlers?
+    /// The handlers' rate memory (registrations, failed claims), kept like the store's rows.
+    var rateLimiter = RateLimiter()
     let scheme: any SignatureScheme
     let hasher = SodiumSHA256()
 

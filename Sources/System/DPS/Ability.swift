@@ -29,7 +29,7 @@ public struct Ability: Equatable, Hashable, Sendable {
         name: String, minDamage: Int, maxDamage: Int, cooldownMs: Int, castTimeMs: Int, aoe: Bool,
         path: String
     ) throws(ConfigError) {
-        try ConfigFieldReader.requireIn(SimLimits.abilityNameLength, name.count, field: "\(path).name")
+        try ConfigFieldReader.requireIn(SimLimits.abilityNameLength, name.utf8.count, field: "\(path).name")
         try ConfigFieldReader.requireIn(SimLimits.damage, minDamage, field: "\(path).minDamage")
         try ConfigFieldReader.requireIn(SimLimits.damage, maxDamage, field: "\(path).maxDamage")
         guard minDamage <= maxDamage else {

@@ -132,7 +132,7 @@ public struct DPSModel: Sendable {
 
     /// A duration shortened by haste, rounded to the nearest ms; a non-zero duration stays at
     /// least 1 ms so the timeline always advances (`SimLimits.minAbilityPeriodMs`).
-    private static func hasted(_ ms: Int, by factor: Double) -> Int {
+    static func hasted(_ ms: Int, by factor: Double) -> Int {
         guard ms > 0 else { return 0 }
         return Swift.max(1, Int((Double(ms) / factor).rounded(.toNearestOrAwayFromZero)))
     }

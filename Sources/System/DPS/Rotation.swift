@@ -9,12 +9,12 @@ public struct Rotation: Equatable, Hashable, Sendable {
     public let abilityNames: [String]
 
     public init(id: String, abilityNames: [String]) throws(ConfigError) {
-        try ConfigFieldReader.requireIn(SimLimits.rotationIdLength, id.count, field: "id")
+        try ConfigFieldReader.requireIn(SimLimits.rotationIdLength, id.utf8.count, field: "id")
         guard !abilityNames.isEmpty else { throw .emptyRotation(id) }
         guard abilityNames.count <= SimLimits.maxAbilities else {
             throw .tooManyAbilities(count: abilityNames.count, limit: SimLimits.maxAbilities)
         }
-        for (i, name) in abilityNames.enumerated() where abilityNames[..<i].contains(name) {
+        for (i, name) in abilityNames.enumerated() where abilityNames[..<i].contains(where: { ExactText.same($0, name) }) {
             throw .duplicateAbilityName(name)
         }
         self.id = id

@@ -34,11 +34,11 @@ public struct SimConfig: Equatable, Hashable, Sendable {
             throw .tooManyAbilities(count: abilities.count, limit: SimLimits.maxAbilities)
         }
         // Pairwise check: at most 32 names, and no Set whose order could leak anywhere.
-        for (i, a) in abilities.enumerated() where abilities[..<i].contains(where: { $0.name == a.name }) {
+        for (i, a) in abilities.enumerated() where abilities[..<i].contains(where: { ExactText.same($0.name, a.name) }) {
             throw .duplicateAbilityName(a.name)
         }
         if let rotationId {
-            try ConfigFieldReader.requireIn(SimLimits.rotationIdLength, rotationId.count, field: "rotationId")
+            try ConfigFieldReader.requireIn(SimLimits.rotationIdLength, rotationId.utf8.count, field: "rotationId")
         }
         self.fightLengthSeconds = fightLengthSeconds
         self.targets = targets
@@ -98,11 +98,11 @@ public struct SimConfig: Equatable, Hashable, Sendable {
         case (let expected?, nil):
             throw .missingRotation(expected)
         case (let expected, let rotation?):
-            guard expected == rotation.id else { throw .rotationMismatch(expected: expected, actual: rotation.id) }
+            guard ExactText.same(expected, rotation.id) else { throw .rotationMismatch(expected: expected, actual: rotation.id) }
             var order: [Int] = []
             order.reserveCapacity(rotation.abilityNames.count)
             for name in rotation.abilityNames {
-                guard let index = abilities.firstIndex(where: { $0.name == name }) else {
+                guard let index = abilities.firstIndex(where: { ExactText.same($0.name, name) }) else {
                     throw .unknownAbilityInRotation(rotation: rotation.id, ability: name)
                 }
                 order.append(index)

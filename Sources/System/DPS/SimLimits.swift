@@ -13,6 +13,7 @@ public enum SimLimits {
     /// The brief asks only for ≥ 1; the cap bounds the exact integer accumulators.
     public static let critMultiplier: ClosedRange<Double> = 1...10
     public static let maxAbilities = 32
+    /// Lengths are in bytes of UTF-8, not characters.
     public static let abilityNameLength: ClosedRange<Int> = 1...64
     public static let rotationIdLength: ClosedRange<Int> = 1...128
     public static let damage: ClosedRange<Int> = 0...1_000_000

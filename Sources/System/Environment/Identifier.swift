@@ -19,9 +19,18 @@ public struct Identifier: Hashable, Comparable, Sendable, CustomStringConvertibl
         return Identifier(high: h, low: l)
     }
 
+    /// Strict 8-4-4-4-12: hyphens exactly at offsets 8, 13, 18 and 23 and hex digits (either
+    /// case, as PostgreSQL reads them) everywhere else; nothing else is an identifier.
     public init?(uuidString s: String) {
-        let hex = s.utf8.filter { $0 != UInt8(ascii: "-") }
-        guard s.utf8.count == 36, hex.count == 32 else { return nil }
+        let bytes = Array(s.utf8)
+        guard bytes.count == 36 else { return nil }
+        var hex: [UInt8] = []
+        hex.reserveCapacity(32)
+        for (offset, c) in bytes.enumerated() {
+            let hyphenHere = offset == 8 || offset == 13 || offset == 18 || offset == 23
+            if hyphenHere != (c == UInt8(ascii: "-")) { return nil }
+            if !hyphenHere { hex.append(c) }
+        }
         var v: [UInt64] = [0, 0]
         for (i, c) in hex.enumerated() {
             let d: UInt8

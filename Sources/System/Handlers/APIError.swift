@@ -23,10 +23,18 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidQuery(parameter: String, expected: String)
     /// The config's canonical JSON exceeds the profile's limit.
     case configTooLarge(bytes: Int, limit: Int)
+    /// The body exceeds the route's limit (`RequestLimits.maxBodyBytes`); nothing was parsed.
+    case bodyTooLarge(bytes: Int, limit: Int)
+    /// The path and query, or the headers, exceed their limit (`part` says which).
+    case requestTooLarge(part: String, bytes: Int, limit: Int)
     /// The config does not parse as a `SimConfig`.
     case invalidConfig(ConfigError)
     /// The config references a rotation that does not exist.
     case unknownRotation(String)
+    /// The config's fights cost more than `RequestLimits.maxCastsPerFight` casts each.
+    case iterationTooCostly(casts: Int, limit: Int)
+    /// Iterations × casts per fight above `RequestLimits.maxCastsPerJob`.
+    case jobTooCostly(casts: Int, limit: Int)
     /// Iterations outside `1...limit`.
     case invalidIterations(Int, limit: Int)
     /// `accessType: discord` without a `discordServerId`.
@@ -45,6 +53,8 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A job that does not exist or that the caller may not see (404 either way, so that
     /// existence does not leak).
     case jobNotFound(String)
+    /// A rate or count limit (`what` names it); try again after `retryAfterSeconds`.
+    case rateLimited(what: String, retryAfterSeconds: Int)
     /// A store failure (not found, conflicts, lost connection…).
     case store(StoreError)
 
@@ -56,10 +66,12 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidJSON, .bodyNotObject, .missingField, .invalidField, .invalidQuery, .invalidConfig,
             .invalidIterations, .discordServerRequired, .invalidResult, .resultMismatch:
             return 400
-        case .configTooLarge: return 413
-        case .unknownRotation: return 422
+        case .configTooLarge, .bodyTooLarge: return 413
+        case .requestTooLarge(let part, _, _): return part == "headers" ? 431 : 414
+        case .unknownRotation, .iterationTooCostly, .jobTooCostly: return 422
         case .staleClaim, .chunkAlreadyCompleted: return 409
         case .chunkNotHeld: return 403
+        case .rateLimited: return 429
         case .store(let error):
             switch error {
             case .connectionLost, .conflict: return 503
@@ -79,6 +91,11 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .routeNotFound: return "route_not_found"
         case .methodNotAllowed: return "method_not_allowed"
         case .unauthenticated: return "unauthenticated"
+        // Two signature failures have their own code, because a node must act on them: an
+        // unknown key registers again; a replayed request is retried (re-signed), since over
+        // the wire it may be the network's duplicate of an attempt that never took effect.
+        case .signature(.unknownNode): return "unknown_node"
+        case .signature(.replayed): return "replayed_request"
         case .signature: return "bad_node_authentication"
         case .keyMismatch: return "key_mismatch"
         case .invalidJSON: return "invalid_json"
@@ -87,9 +104,13 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidField: return "invalid_field"
         case .invalidQuery: return "invalid_query"
         case .configTooLarge: return "config_too_large"
+        case .bodyTooLarge: return "body_too_large"
+        case .requestTooLarge(let part, _, _): return part == "headers" ? "headers_too_large" : "uri_too_long"
         case .invalidConfig: return "invalid_config"
         case .unknownRotation: return "unknown_rotation"
         case .invalidIterations: return "invalid_iterations"
+        case .iterationTooCostly: return "iteration_too_costly"
+        case .jobTooCostly: return "job_too_costly"
         case .discordServerRequired: return "discord_server_required"
         case .invalidResult: return "invalid_result"
         case .resultMismatch: return "result_mismatch"
@@ -97,6 +118,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .chunkAlreadyCompleted: return "chunk_already_completed"
         case .chunkNotHeld: return "chunk_not_held"
         case .jobNotFound: return "job_not_found"
+        case .rateLimited: return "rate_limited"
         case .store: return "store_error"
         }
     }
@@ -114,9 +136,15 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidField(let field, let expected): return "field '\(field)' must be \(expected)"
         case .invalidQuery(let parameter, let expected): return "query parameter '\(parameter)' must be \(expected)"
         case .configTooLarge(let bytes, let limit): return "config is \(bytes) bytes, at most \(limit) allowed"
+        case .bodyTooLarge(let bytes, let limit): return "request body is \(bytes) bytes, at most \(limit) allowed on this route"
+        case .requestTooLarge(let part, let bytes, let limit): return "request \(part) is \(bytes) bytes, at most \(limit) allowed"
         case .invalidConfig(let error): return "invalid config: \(error)"
         case .unknownRotation(let id): return "config references rotation '\(id)', which does not exist"
         case .invalidIterations(let n, let limit): return "iterations must be between 1 and \(limit), got \(n)"
+        case .iterationTooCostly(let casts, let limit):
+            return "one fight of this config may take \(casts) casts, at most \(limit) allowed (maxCastsPerFight): shorten the fight or lengthen cooldowns"
+        case .jobTooCostly(let casts, let limit):
+            return "this job may take \(casts) casts (iterations × casts per fight), at most \(limit) allowed (maxCastsPerJob): ask for fewer iterations"
         case .discordServerRequired: return "accessType 'discord' needs a discordServerId"
         case .invalidResult(let error): return "invalid chunk result: \(error)"
         case .resultMismatch(let why): return "chunk result does not fit the chunk: \(why)"
@@ -124,6 +152,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .chunkAlreadyCompleted(let id): return "chunk \(id) was already completed by another claim"
         case .chunkNotHeld(let id): return "chunk \(id) is not running on this node; result discarded"
         case .jobNotFound(let id): return "no job \(id)"
+        case .rateLimited(let what, let seconds): return "too many requests: \(what); retry in \(seconds) s"
         case .store(let error): return error.description
         }
     }

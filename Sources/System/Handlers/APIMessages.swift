@@ -1,7 +1,7 @@
 /// An HTTP request as the handlers see it, whatever carried it (the simulated network or a
 /// real server): the edge functions' inputs, with the portal's authentication already done.
 public struct APIRequest: Sendable, Equatable {
-    /// `GET` or `POST` (compared case-insensitively).
+    /// `GET` or `POST` (compared ASCII-case-insensitively, as it is signed).
     public var method: String
     /// The route, without query string: `/node-heartbeat`, `/jobs/<uuid>`.
     public var path: String
@@ -51,7 +51,12 @@ public struct APIResponse: Sendable, Equatable {
     }
 
     static func rejected(_ error: APIError) -> APIResponse {
-        let body: JSONValue = ["error": .string(error.code), "message": .string(error.description)]
+        var body: JSONValue = ["error": .string(error.code), "message": .string(error.description)]
+        if case .rateLimited(_, let seconds) = error, case .object(var fields) = body {
+            // The retry hint (a server also sends it as `Retry-After`).
+            fields["retryAfterSeconds"] = .number(Double(seconds))
+            body = .object(fields)
+        }
         return APIResponse(status: error.httpStatus, body: body.canonicalBytes, error: error)
     }
 }

@@ -5,19 +5,26 @@ extension RequestHandlers {
     /// the profile's `completionRules`.
     ///
     /// The result must decode (`ChunkResult(json:)`, 400 `invalidResult`) and fit the chunk
-    /// (400 `resultMismatch`): its iterations equal the chunk's, its fight length the config's.
+    /// (400 `resultMismatch`): its iterations equal the chunk's, its fight length the config's,
+    /// and no iteration deals more than the config's `maxIterationDamage`.
     /// Decoding already proves its statistics sound: the tally is validated on the way in
     /// (n ≥ 1, min ≤ max, n·min ≤ Σx ≤ n·max, n·Σx² ≥ (Σx)²), so every statistic is finite with
     /// min ≤ mean ≤ max and a variance ≥ 0; they are not recomputed here (each costs a 256-bit
     /// division, on every completion). `attempt` is optional in the body (today's
     /// nodes send none; under `requireClaim` a missing attempt holds no claim).
     ///
+    /// A replayed signature is refused (401 `replayed_request`) unless the request already took
+    /// effect, see `replayedCompletion`.
+    ///
     /// Outcomes: accepted → 200; a duplicate re-send → 200 with `duplicate: true` (the node may
     /// stop retrying); a stale claim or a chunk completed by another claim → 409, which tells the
     /// node to drop the result and not retry; under today's guard (`requireClaim` off) a chunk
     /// not running on the reporting node → 403, as today's handler answers.
     func chunkComplete<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
-        let node = try authenticatedNode(request, store: &store, now: now)
+        let (key, replayed) = try verifyNode(request, store: &store, now: now)
+        guard let key, let node = try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) else {
+            throw .signature(.unknownNode)
+        }
         var rules = completionRules
         // An old node served in the migration window presents no attempt: today's guard.
         if servedUnsignedForMigration(request, now: now) { rules.requireClaim = false }
@@ -33,6 +40,9 @@ extension RequestHandlers {
             throw .invalidResult(.inconsistent("\(error)"))
         }
         guard let chunk = try Self.read({ () throws(StoreError) in try store.chunk(chunkID) }) else { throw .store(.chunkNotFound(chunkID)) }
+        if replayed {
+            return try replayedCompletion(Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), chunk, store: &store, now: now)
+        }
         try checkResult(result, fits: chunk, store: store)
 
         let outcome: CompletionOutcome
@@ -57,15 +67,43 @@ extension RequestHandlers {
         }
     }
 
+    /// A chunk-complete whose signature was seen before. If the chunk is completed by this very
+    /// completion (this node, this attempt), the request already took effect: the replay is
+    /// answered with the original outcome (200, `duplicate: true`), which is what the node needs
+    /// to hear when its first answer was lost and the network delivered a copy of the request.
+    /// Anything else is refused as a replay (401 `replayed_request`) and changes nothing.
+    ///
+    /// The store is asked through `completeChunk` itself (the one place that decides what a
+    /// duplicate is); on a completed chunk, with claims required (always so when signatures are
+    /// checked), it writes nothing.
+    private func replayedCompletion<S: JobStore>(
+        _ completion: Completion, _ chunk: ChunkRow, store: inout S, now: Timestamp
+    ) throws(APIError) -> APIResponse {
+        guard chunk.status == .completed, completionRules.requireClaim else { throw .signature(.replayed) }
+        let outcome: CompletionOutcome
+        do { outcome = try store.completeChunk(completion, rules: completionRules) } catch { throw .store(error) }
+        guard case .duplicate(let jobID) = outcome else { throw .signature(.replayed) }
+        let done = try Self.read({ () throws(StoreError) in try store.job(jobID) })?.status == .completed
+        return .ok(["success": true, "jobComplete": .bool(done), "duplicate": true])
+    }
+
     private func checkResult<S: JobStore>(_ result: ChunkResult, fits chunk: ChunkRow, store: S) throws(APIError) {
         guard result.iterations == chunk.iterations else {
             throw .resultMismatch("\(result.iterations) iterations reported, the chunk has \(chunk.iterations)")
         }
         if let row = try Self.read({ () throws(StoreError) in try store.config(chunk.configHash) }), let json = try? JSONValue.parse(row.canonicalJSON),
-            let config = try? SimConfig(json: json), config.fightLengthSeconds != result.fightLengthSeconds
+            let config = try? SimConfig(json: json)
         {
-            throw .resultMismatch(
-                "fight length \(result.fightLengthSeconds) s reported, the config's is \(config.fightLengthSeconds) s")
+            guard config.fightLengthSeconds == result.fightLengthSeconds else {
+                throw .resultMismatch(
+                    "fight length \(result.fightLengthSeconds) s reported, the config's is \(config.fightLengthSeconds) s")
+            }
+            // What no iteration of this config can deal: a forged or broken result. Also what
+            // keeps the job's exact sums from overflowing (n·max² within 128 bits).
+            let most = config.maxIterationDamage
+            guard result.tally.maxDamage <= most else {
+                throw .resultMismatch("an iteration dealt \(result.tally.maxDamage) damage, the config allows at most \(most)")
+            }
         }
     }
 }

@@ -23,7 +23,7 @@ extension RequestHandlers {
         _ = try requireUser(request)
         try checkBodySize(request)
         let body = try RequestBody(request.body)
-        let config = try prepareConfig(try body.object("config"), store: store)
+        let config = try prepareConfig(try body.object("config"), store: store).row
         guard profile.has(.racyConfigUpsert) else {
             do { _ = try store.upsertConfig(config, checkThenInsert: false) } catch { throw .store(error) }
             return .done(Self.configUpserted(config))

@@ -16,8 +16,9 @@ extension RequestHandlers {
     /// Fixed profile: the `X-Node-*` headers are verified (`RequestVerifier`, window =
     /// `profile.signatureWindow`; no headers at all is `.unsigned`); then, except when
     /// `registering`, the key must belong to a registered node (`.unknownNode`); then, unless
-    /// `.replayableSignatures`, the signature is remembered in the store until the last instant
-    /// its timestamp passes the window check, and a signature seen before is `.replayed`.
+    /// `.replayableSignatures` or `registering`, the signature is remembered in the store until
+    /// the last instant its timestamp passes the window check, and a signature seen before is
+    /// `.replayed`.
     ///
     /// With `.unsignedNodes` (today: nodes send no headers, the verifier is dead code) nothing is
     /// verified: the caller is whoever the body's `publicKey` field names, so anyone can act as
@@ -32,11 +33,21 @@ extension RequestHandlers {
     func authenticateNode<S: JobStore>(
         _ request: APIRequest, store: inout S, now: Timestamp, registering: Bool = false, identify: Bool = true
     ) throws(APIError) -> PublicKey? {
+        let (key, replayed) = try verifyNode(request, store: &store, now: now, registering: registering, identify: identify)
+        guard !replayed else { throw .signature(.replayed) }
+        return key
+    }
+
+    /// `authenticateNode`, except that a replayed signature is reported rather than refused,
+    /// for a route that answers a replay of an already-applied request with its outcome.
+    func verifyNode<S: JobStore>(
+        _ request: APIRequest, store: inout S, now: Timestamp, registering: Bool = false, identify: Bool = true
+    ) throws(APIError) -> (key: PublicKey?, replayed: Bool) {
         if profile.has(.unsignedNodes) || servedUnsignedForMigration(request, now: now) {
-            guard identify else { return nil }
+            guard identify else { return (nil, false) }
             let key = try RequestBody(request.body).publicKey("publicKey")
             if !registering, try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) == nil { throw .signature(.unknownNode) }
-            return key
+            return (key, false)
         }
         let verified: VerifiedRequest
         do {
@@ -48,7 +59,10 @@ extension RequestHandlers {
             throw .signature(error)
         }
         if !registering, try Self.read({ () throws(StoreError) in try store.node(publicKey: verified.publicKey) }) == nil { throw .signature(.unknownNode) }
-        if !profile.has(.replayableSignatures) {
+        // node-register is not remembered: it is idempotent per key (a replay inside the
+        // window gets the same node back, as the first request did), and remembering it would
+        // let registrations from fresh keys, which need no registered node, fill the cache.
+        if !profile.has(.replayableSignatures), !registering {
             // The verifier accepts the request through the whole second `replayExpiry`.
             let (last, overflow) = verified.replayExpiry.multipliedReportingOverflow(by: 1_000_000)
             let expiresAt = overflow ? Timestamp(micros: .max) : Timestamp(micros: last &+ 999_999)
@@ -58,9 +72,9 @@ extension RequestHandlers {
             } catch {
                 throw .store(error)
             }
-            guard fresh else { throw .signature(.replayed) }
+            return (verified.publicKey, !fresh)
         }
-        return verified.publicKey
+        return (verified.publicKey, false)
     }
 
     /// `authenticateNode` for routes that act as a node: the caller's registered row.

@@ -4,9 +4,16 @@ extension RequestHandlers {
     /// registers (a request signed by another key is `.keyMismatch`; with `.unsignedNodes`,
     /// unsigned). Idempotent per key: a known key gets its existing node back unchanged.
     ///
-    /// Limits: name 1–64 characters; totalCores and maxParallel 1–1024; platform one of
-    /// `windows`, `linux`, `macos`; version 1–32 characters.
-    func nodeRegister<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
+    /// Limits: name 1–64 bytes of UTF-8; totalCores and maxParallel 1–1024; platform one of
+    /// `windows`, `linux`, `macos`; version 1–32 bytes of UTF-8. The body is at most
+    /// `limits.maxBodyBytes` (checked before the signature).
+    ///
+    /// Registrations of keys not yet registered draw on one rate for all callers
+    /// (`limits.nodeRegistrations`, 429 `rate_limited` with a retry hint): what bounds the nodes
+    /// table against fresh keys. A known key re-registering is not limited.
+    func nodeRegister<S: JobStore>(
+        _ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp
+    ) throws(APIError) -> APIResponse {
         let caller = try authenticateNode(request, store: &store, now: now, registering: true)
         let body = try RequestBody(request.body)
         let key = try body.publicKey("publicKey")
@@ -19,6 +26,11 @@ extension RequestHandlers {
             throw .invalidField(field: "platform", expected: "one of windows, linux, macos")
         }
         let version = try body.string("version", length: 1...32)
+        if try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) == nil,
+            let wait = limiter.take("node-register", rate: profile.limits.nodeRegistrations, now: now)
+        {
+            throw .rateLimited(what: "registrations of new nodes", retryAfterSeconds: wait)
+        }
         let registration = NodeRegistration(
             publicKey: key, claimCode: ClaimCode.derive(from: key, hasher: hasher), name: name,
             totalCores: totalCores, maxParallel: maxParallel, platform: platform, version: version)

@@ -33,11 +33,12 @@ struct RequestBody {
         return text
     }
 
-    /// A string of `range` characters.
+    /// A string of `range` bytes of UTF-8 (bytes, not characters: a limit on characters lets a
+    /// 64-"character" name of combining marks be kilobytes long).
     func string(_ key: String, length range: ClosedRange<Int>) throws(APIError) -> String {
         let text = try string(key)
-        guard range.contains(text.count) else {
-            throw .invalidField(field: key, expected: "a string of \(range.lowerBound) to \(range.upperBound) characters")
+        guard range.contains(text.utf8.count) else {
+            throw .invalidField(field: key, expected: "a string of \(range.lowerBound) to \(range.upperBound) bytes of UTF-8")
         }
         return text
     }

@@ -30,9 +30,9 @@ public struct RequestHandlers: Sendable {
     /// error's status; nothing throws out of here. A rejected request changes nothing in the
     /// store, except that a node request's signature is remembered (replay protection) once it
     /// authenticated, even if the request is then refused.
-    public func handle<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) -> APIResponse {
+    public func handle<S: JobStore>(_ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp) -> APIResponse {
         do throws(APIError) {
-            return try route(request, store: &store, now: now)
+            return try route(request, store: &store, limiter: &limiter, now: now)
         } catch {
             return .rejected(error)
         }
@@ -41,11 +41,14 @@ public struct RequestHandlers: Sendable {
     /// `handle`, stopping where a request's statements are separate round trips (today's
     /// config-upsert): the simulation runs other requests before `resume`; production simply
     /// calls `handle`, whose statements interleave with other clients' on their own.
-    public func begin<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) -> HandlerProgress {
-        guard profile.has(.racyConfigUpsert), request.path == "/config-upsert", request.method.uppercased() == "POST" else {
-            return .done(handle(request, store: &store, now: now))
+    public func begin<S: JobStore>(
+        _ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp
+    ) -> HandlerProgress {
+        guard profile.has(.racyConfigUpsert), request.path == "/config-upsert", request.method == "POST" else {
+            return .done(handle(request, store: &store, limiter: &limiter, now: now))
         }
         do throws(APIError) {
+            try checkSizes(request)
             return try configUpsertFirstStatement(request, store: &store, now: now)
         } catch {
             return .done(.rejected(error))
@@ -61,8 +64,20 @@ public struct RequestHandlers: Sendable {
         }
     }
 
-    private func route<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
-        let method = request.method.uppercased()
+    /// `handle` with a rate limiter of its own, forgotten after the request: every limit that
+    /// needs no memory between requests still applies. Tests of single requests use it.
+    public func handle<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) -> APIResponse {
+        var limiter = RateLimiter(capacity: 1)
+        return handle(request, store: &store, limiter: &limiter, now: now)
+    }
+
+    private func route<S: JobStore>(
+        _ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp
+    ) throws(APIError) -> APIResponse {
+        try checkSizes(request)
+        // ASCII-only, as the signed message upper-cases it: `uppercased()` would route "poſt"
+        // (a long s, which upper-cases to S) as POST.
+        let method = String(decoding: request.method.utf8.map { (0x61...0x7A).contains($0) ? $0 - 0x20 : $0 }, as: UTF8.self)
         func expect(_ wanted: String) throws(APIError) {
             guard method == wanted else { throw .methodNotAllowed(method: method, path: request.path) }
         }
@@ -75,10 +90,10 @@ public struct RequestHandlers: Sendable {
             return try jobCreate(request, store: &store, now: now)
         case "/node-register":
             try expect("POST")
-            return try nodeRegister(request, store: &store, now: now)
+            return try nodeRegister(request, store: &store, limiter: &limiter, now: now)
         case "/node-claim":
             try expect("POST")
-            return try nodeClaim(request, store: &store, now: now)
+            return try nodeClaim(request, store: &store, limiter: &limiter, now: now)
         case "/node-heartbeat":
             try expect("POST")
             return try nodeHeartbeat(request, store: &store, now: now)
@@ -107,6 +122,29 @@ public struct RequestHandlers: Sendable {
     /// "not found".
     static func read<T>(_ body: () throws(StoreError) -> T) throws(APIError) -> T {
         do { return try body() } catch { throw .store(error) }
+    }
+
+    /// Every request's sizes, before anything is parsed or verified: the path and query, the
+    /// headers, and the body (the config routes' body limit follows the config limit, see
+    /// `checkBodySize`; every other route has `limits.maxBodyBytes`). Counted in bytes.
+    func checkSizes(_ request: APIRequest) throws(APIError) {
+        var target = request.path.utf8.count
+        for (name, value) in request.query { target += name.utf8.count + value.utf8.count + 2 }
+        guard target <= profile.limits.maxTargetBytes else {
+            throw .requestTooLarge(part: "path", bytes: target, limit: profile.limits.maxTargetBytes)
+        }
+        var headers = 0
+        for (name, value) in request.headers { headers += name.utf8.count + value.utf8.count }
+        guard headers <= profile.limits.maxHeaderBytes else {
+            throw .requestTooLarge(part: "headers", bytes: headers, limit: profile.limits.maxHeaderBytes)
+        }
+        switch request.path {
+        case "/config-upsert", "/job-create": try checkBodySize(request)
+        default:
+            guard request.body.count <= profile.limits.maxBodyBytes else {
+                throw .bodyTooLarge(bytes: request.body.count, limit: profile.limits.maxBodyBytes)
+            }
+        }
     }
 
     /// The portal's user, or `.unauthenticated`.

@@ -23,7 +23,11 @@ extension NodeAgent {
         case .fetchRotation: counters.rotationFetchesSent += 1
         case .complete: counters.completionsSent += 1
         }
-        effects.append(.send(requestID: requestID, request(for: op.kind, now: now)))
+        // Re-signed with a fresh timestamp: at least one second after the previous attempt's
+        // (at most the backoff's worth ahead of the clock, far inside the signature window).
+        let signedAt = Swift.max(now.unixSeconds, (op.lastSignedSecond ?? .min) &+ 1)
+        operations[opID]?.lastSignedSecond = signedAt
+        effects.append(.send(requestID: requestID, request(for: op.kind, unixSeconds: signedAt)))
         effects.append(.setTimer(.requestTimeout(requestID), after: settings.requestTimeout))
     }
 

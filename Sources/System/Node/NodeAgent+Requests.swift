@@ -2,11 +2,12 @@
 ///
 /// New versions sign every request (`X-Node-Key/Sig/Ts`, over the path as
 /// `RequestHandlers.signedPath` spells it: the pathname, as today's verifier signs it, at the
-/// node's own clock). Old ones
+/// node's own clock, each retry strictly after the attempt before it: see
+/// `Operation.lastSignedSecond`). Old ones
 /// (`signsRequests == false`, today's nodes) send no headers, put `publicKey` in the body of
 /// every request that identifies them and send no `attempt` with a completion.
 extension NodeAgent {
-    func request(for kind: Operation.Kind, now: Timestamp) -> APIRequest {
+    func request(for kind: Operation.Kind, unixSeconds: Int64) -> APIRequest {
         switch kind {
         case .register:
             let body: JSONValue = [
@@ -15,17 +16,17 @@ extension NodeAgent {
                 "maxParallel": .number(Double(settings.maxParallel)), "platform": .string(settings.platform),
                 "version": .string(settings.version),
             ]
-            return signed("POST", "/node-register", body: body.canonicalBytes, now: now)
+            return signed("POST", "/node-register", body: body.canonicalBytes, unixSeconds: unixSeconds)
         case .heartbeat:
-            return signed("POST", "/node-heartbeat", body: identified([:]).canonicalBytes, now: now)
+            return signed("POST", "/node-heartbeat", body: identified([:]).canonicalBytes, unixSeconds: unixSeconds)
         case .fetchConfig(let hash):
-            return signed("GET", "/config-fetch", query: ["hash": hash.hex], now: now)
+            return signed("GET", "/config-fetch", query: ["hash": hash.hex], unixSeconds: unixSeconds)
         case .fetchRotation(let id, _):
-            return signed("GET", "/rotation-fetch", query: ["id": id], now: now)
+            return signed("GET", "/rotation-fetch", query: ["id": id], unixSeconds: unixSeconds)
         case .complete(let key, let result):
             var fields: [String: JSONValue] = ["chunkId": .string(key.chunkID.uuidString), "result": result.json]
             if settings.signsRequests { fields["attempt"] = .number(Double(key.attempt)) }
-            return signed("POST", "/chunk-complete", body: identified(fields).canonicalBytes, now: now)
+            return signed("POST", "/chunk-complete", body: identified(fields).canonicalBytes, unixSeconds: unixSeconds)
         }
     }
 
@@ -37,13 +38,13 @@ extension NodeAgent {
     }
 
     func signed(
-        _ method: String, _ path: String, query: [String: String] = [:], body: [UInt8] = [], now: Timestamp
+        _ method: String, _ path: String, query: [String: String] = [:], body: [UInt8] = [], unixSeconds: Int64
     ) -> APIRequest {
         var headers: [String: String] = [:]
         if settings.signsRequests {
             let signature = signer.sign(
                 method: method, path: RequestHandlers.signedPath(path: path, query: query), body: body,
-                unixSeconds: now.unixSeconds)
+                unixSeconds: unixSeconds)
             for (name, value) in signature.headers { headers[name] = value }
         }
         return APIRequest(method: method, path: path, query: query, headers: headers, body: body)

@@ -18,6 +18,11 @@ struct Operation: Sendable {
     var failures = 0
     /// The outstanding request, if one is out.
     var inFlight: UInt64?
+    /// The timestamp (unix seconds) the last request of this operation was signed with. A
+    /// retry is signed strictly later, so it is never the same message as an attempt that may
+    /// already have reached the server (Ed25519 is deterministic: same second, same body, same
+    /// signature), and the server's replay guard can never refuse the node's own retry.
+    var lastSignedSecond: Int64?
 
     init(_ kind: Kind) { self.kind = kind }
 }

@@ -11,25 +11,26 @@ public enum ResponseClass: Sendable, Equatable {
     /// The caller's key is not (or no longer) a registered node: register again.
     case unknownNode
 
-    /// Classifies by the typed error when the transport kept it (the simulation, in-process
-    /// servers), else by the status alone.
+    /// Classifies by what crosses HTTP, the status and the body's `error` code, never by the
+    /// typed error an in-process transport could keep: the simulation's nodes read the server
+    /// exactly as real ones do.
     ///
-    /// Transient: 408, 429, every 5xx, and a `replayed` signature. The last one is the node's own
-    /// retry: Ed25519 is deterministic, so re-sending the same body within the same second
-    /// produces the very same signature, which the replay guard refuses; one second later the
-    /// retry is a new message. An untyped 401 is definitive: over the wire "replayed" cannot be
-    /// told from "bad signature", and a node that cannot sign must not hammer the server.
+    /// Transient: 408, 429, every 5xx, and `replayed_request` (401): the network's duplicate of
+    /// one of the node's own requests, whose original may have failed; the node's retry is
+    /// re-signed with a later timestamp, so it is a new message. `unknown_node` (401): register
+    /// again. Every other 4xx is definitive, other 401s included (a node that cannot sign must
+    /// not hammer the server).
     public init(_ response: APIResponse) {
         if (200..<300).contains(response.status) {
             self = .success(response.json)
             return
         }
         let reason = Self.reason(response)
-        switch response.error {
-        case .signature(.unknownNode)?:
+        switch response.json?["error"]?.stringValue {
+        case "unknown_node"?:
             self = .unknownNode
             return
-        case .signature(.replayed)?:
+        case "replayed_request"?:
             self = .transient(reason)
             return
         default:
@@ -41,9 +42,8 @@ public enum ResponseClass: Sendable, Equatable {
         }
     }
 
-    /// `status code: message`, from the typed error or the body's `{error, message}`.
+    /// `status code: message`, from the body's `{error, message}`.
     static func reason(_ response: APIResponse) -> String {
-        if let error = response.error { return "\(response.status) \(error.code): \(error.description)" }
         let body = response.json
         let code = body?["error"]?.stringValue ?? "error"
         let message = body?["message"]?.stringValue ?? ""

@@ -42,6 +42,8 @@ public struct Profile: Sendable, Equatable {
     public var signatureWindow: Interval = .seconds(300)
     /// Largest accepted config, canonical JSON bytes.
     public var maxConfigBytes: Int = 64 * 1024
+    /// Request sizes, cost and rates (`RequestLimits`).
+    public var limits = RequestLimits()
 
     // MARK: Clean-up (`cleanup_stale_data`)
     public var cleanupPeriod: Interval = .hours(1)

@@ -54,7 +54,9 @@ public protocol JobStore {
     // MARK: Nodes
     /// Registers a key, or returns the existing node for it (idempotent).
     mutating func registerNode(_ registration: NodeRegistration) throws(StoreError) -> NodeRegistered
-    /// A user claims the unclaimed node with this code.
+    /// A user claims the unclaimed node with this code; when several unclaimed nodes show it,
+    /// the earliest registered (`created_at`, then id), so that a colliding key registered
+    /// later (a 30-bit code can be ground) cannot lock the owner out.
     mutating func claimNode(claimCode: String, by user: UserID) throws(StoreError) -> NodeRow
     func node(_ id: NodeID) throws(StoreError) -> NodeRow?
     func node(publicKey: PublicKey) throws(StoreError) -> NodeRow?
@@ -65,10 +67,13 @@ public protocol JobStore {
     /// Records a completion (see `CompletionRule` and `CompletionOutcome`). On acceptance the
     /// chunk is completed, the job's progress counted once, the job turns running on its first
     /// completion and completed with its aggregated result on its last, in one transaction.
+    /// Throws `.illegalTransition` rather than complete a job whose results do not aggregate.
     mutating func completeChunk(_ completion: Completion, rules: CompletionRules) throws(StoreError) -> CompletionOutcome
     /// Remembers a request signature until `expiresAt` (an instant derived from the signed
     /// timestamp, not from a clock); false if it was already remembered (a replay). Entries
-    /// past their expiry on the store's clock are forgotten.
+    /// past their expiry on the store's clock are forgotten. Bounded in entries: when full, the
+    /// store may forget the earliest-expiring entries early, and then answers false for every
+    /// signature expiring no later than them (never accepting a replay).
     mutating func rememberSignature(_ signature: Signature, expiresAt: Timestamp) throws(StoreError) -> Bool
 
     // MARK: Sentinel

@@ -8,7 +8,10 @@ extension EmbeddedStore {
     /// and (with `aggregateResult`) its `result`, the aggregate of all chunk results in chunk
     /// index order.
     ///
-    /// - Throws: `.chunkNotFound`, `.nodeNotFound` (the reporting node must exist).
+    /// - Throws: `.chunkNotFound`, `.nodeNotFound` (the reporting node must exist);
+    ///   `.illegalTransition` when the job would complete but its results do not aggregate
+    ///   (an exact sum would overflow: only results beyond what their config allows, which
+    ///   chunk-complete refuses first), so a job is never completed without a result.
     public mutating func completeChunk(_ completion: Completion, rules: CompletionRules) throws(StoreError) -> CompletionOutcome {
         guard let chunk = chunkHandles[completion.chunkID] else { throw .chunkNotFound(completion.chunkID) }
         guard nodeHandles[completion.nodeID] != nil else { throw .nodeNotFound }
@@ -22,6 +25,15 @@ extension EmbeddedStore {
         {
         case .answer(let outcome): return outcome
         case .record(let w): write = w
+        }
+        // A job never completes without its result: the aggregate (checked arithmetic) is
+        // taken before anything is written, and a completion it cannot take is refused whole.
+        var aggregate: SimulationResult?
+        if write.writeResult {
+            aggregate = SimulationResult.aggregate(jobChunks[job].compactMap { $0 == chunk ? completion.result : chunks[$0].result })
+            guard aggregate != nil else {
+                throw .illegalTransition("job \(jobs[job].id) cannot complete: its chunk results do not aggregate (overflow)")
+            }
         }
         // Decided and validated; from here on nothing throws.
 
@@ -40,9 +52,7 @@ extension EmbeddedStore {
         setJobStatus(job, write.jobStatus)
         if write.jobCompletes {
             jobs[job].completedAt = now
-            if write.writeResult {
-                jobs[job].result = SimulationResult.aggregate(jobChunks[job].compactMap { chunks[$0].result })
-            }
+            if write.writeResult { jobs[job].result = aggregate }
         }
         return .accepted(jobID: row.jobID, jobCompleted: write.jobCompletes)
     }

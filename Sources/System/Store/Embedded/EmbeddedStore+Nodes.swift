@@ -32,14 +32,20 @@ extension EmbeddedStore {
     /// The unclaimed node showing `claimCode` becomes the user's (its status stays `pending`
     /// until its first heartbeat). Exact, case-sensitive match; the handler normalises.
     ///
-    /// - Throws: `.claimCodeAmbiguous` if several unclaimed nodes show the code;
-    ///   `.nodeAlreadyClaimed` if none is unclaimed but a claimed node shows it;
+    /// If several unclaimed nodes show it, the earliest registered is claimed (see the comment
+    /// in the body: a deliberate collision must not lock the owner out).
+    ///
+    /// - Throws: `.nodeAlreadyClaimed` if none is unclaimed but a claimed node shows it;
     ///   `.claimCodeNotFound` otherwise.
     public mutating func claimNode(claimCode: String, by user: UserID) throws(StoreError) -> NodeRow {
         let showing = nodesByCode[claimCode] ?? []
+        // Several unclaimed nodes showing the code: the earliest registered (created_at, then
+        // id). A 30-bit code can be collided on purpose by grinding keys, but only *after*
+        // the victim's node has shown it; refusing the ambiguous code would let that lock the
+        // owner out of their node, while the earliest-registered rule leaves them the claim.
         let unclaimed = showing.filter { nodes[$0]!.userID == nil }
-        guard unclaimed.count <= 1 else { throw .claimCodeAmbiguous(claimCode) }
-        guard let handle = unclaimed.first else {
+        let earliest = unclaimed.min { a, b in (nodes[a]!.createdAt, nodes[a]!.id) < (nodes[b]!.createdAt, nodes[b]!.id) }
+        guard let handle = earliest else {
             if let claimed = showing.map({ nodes[$0]!.id }).min() { throw .nodeAlreadyClaimed(claimed) }
             throw .claimCodeNotFound(claimCode)
         }

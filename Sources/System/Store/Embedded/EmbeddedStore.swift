@@ -86,6 +86,11 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     var signatures: [Signature: Timestamp] = [:]
     var signatureExpiries = MinHeap<SignatureEntry>()
     var nextSignatureSeq: UInt64 = 0
+    /// Most signatures remembered at once (see `rememberSignature`).
+    public var replayCacheCapacity = EmbeddedStore.defaultReplayCacheCapacity
+    /// Every signature expiring at or before this instant may have been forgotten to make room:
+    /// such a signature is refused as a possible replay.
+    var signaturesForgottenThrough = Timestamp(micros: .min)
 
     // MARK: Counts by status (indexed by `allCases` position)
     var jobStatusCounts = [0, 0, 0]
