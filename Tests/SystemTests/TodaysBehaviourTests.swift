@@ -110,7 +110,8 @@ struct TodaysBehaviourTests {
                     Issue.record("expected a unique violation, got \(String(describing: lost.error))")
                     continue
                 }
-                #expect(message.contains("duplicate key value violates unique constraint"))
+                #expect(message == "jobs_configs_pkey")
+                #expect(lost.error?.description == #"duplicate key value violates unique constraint "jobs_configs_pkey""#)
                 // A later submission finds the row in its SELECT and succeeds at once.
                 guard case .done(let third) = bench.handlers.begin(request(3), store: &bench.store, limiter: &limiter, now: bench.now) else {
                     Issue.record("a found config needs no INSERT")
