@@ -4,11 +4,11 @@ import System
 extension PostgresStore {
     /// `INSERT … ON CONFLICT (hash) DO UPDATE SET last_used_at = now()`: one statement, so two
     /// clients upserting the same config at once both succeed and exactly one inserts
-    /// (`xmax = 0` tells a fresh row from an updated one). With `checkThenInsert`, today's racy
-    /// pair: a lookup, then a plain INSERT that loses a race with `.uniqueViolation`.
+    /// (`xmax = 0` tells a fresh row from an updated one). With `checkThenInsert`, the second
+    /// statement of today's racy pair (the handler ran the lookup before, as its own statement):
+    /// a plain INSERT that loses a race with `.uniqueViolation`.
     public mutating func upsertConfig(_ config: NewConfig, checkThenInsert: Bool) throws(StoreError) -> Bool {
         if checkThenInsert {
-            if !(try db.execute("SELECT 1 FROM jobs_configs WHERE hash = $1", [config.hash.hex])).isEmpty { return false }
             try db.execute(
                 "INSERT INTO jobs_configs (hash, config, config_text, rotation_id) VALUES ($1, $2::text::jsonb, $2::text, $3)",
                 [config.hash.hex, config.canonicalJSON, config.rotationID])

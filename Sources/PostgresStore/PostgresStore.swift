@@ -18,8 +18,9 @@ import System
 ///   `CompletionRule`) decide on current rows and two racing clients come out in one of the
 ///   serial orders. SERIALIZABLE would get there too but turns every such race into a
 ///   retried serialization failure; the locks make the loser wait and decide once.
-/// - Today's racy config upsert is deliberately two autocommit statements (a lookup, then a
-///   plain INSERT), so a concurrent insert between them fails with `.uniqueViolation`.
+/// - Today's racy config upsert is deliberately two autocommit statements (the handler's
+///   lookup, then the plain INSERT here), so a concurrent insert between them fails with
+///   `.uniqueViolation`.
 public struct PostgresStore: JobStore, PendingTrigger {
     public let connection: PGConnection
 

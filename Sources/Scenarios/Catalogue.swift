@@ -7,7 +7,7 @@ public enum Catalogue {
     public static let all: [Scenario] = [
         happyPath, nodeCrash, networkBlip, attacks, blueGreen, racySubmissions, storeRestart, sentinelCrash,
         lossyNetwork, clockSkew, accessControl, nodeHang, rollingUpgrade, Swarm.scenario, fleet,
-    ]
+    ] + deploys
 
     public static func named(_ name: String) -> Scenario? { all.first { $0.name == name } }
 
@@ -69,9 +69,15 @@ public enum Catalogue {
     static let nodeHang = Scenario(
         name: "node-hang",
         summary: "A node's workers hang for good while it keeps heartbeating.",
-        faults: ["node hang"]
+        needs: [.avoidReapedNode], faults: ["node hang"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 3)
+        // The hung node is the biggest, so once the reaper empties it, it has the most free
+        // slots whatever the node ids: without the reaped-node rule it takes its chunks back
+        // every five minutes, on every seed.
+        w.nodes[0].totalCores = 8
+        w.nodes[0].maxParallel = 8
+        for n in 1..<3 { w.nodes[n].maxParallel = 2 }
         Build.submit(&w, count: 1, chunks: 8)
         var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
         plan.at(.seconds(Int64(1)), .hang, on: .node(0))
@@ -101,14 +107,23 @@ public enum Catalogue {
         return plan
     }
 
-    /// Two users submit around the hourly clean-up, with configs that are over a week old
-    /// and unused: between today's two calls the clean-up can delete the config.
+    /// Two users submit the same new config at the same moment, three times: today's
+    /// check-then-insert upsert loses one of each pair to a unique violation (both SELECTs miss
+    /// before either INSERT). Then they submit around the hourly clean-up, with configs that are
+    /// over a week old and unused: between today's two calls the clean-up can delete the config.
     static let racySubmissions = Scenario(
         name: "racy-submissions",
-        summary: "Submissions of week-old unused configs straddle the hourly clean-up.",
-        exposes: [.racyConfigUpsert], faults: ["clean-up between calls"]
+        summary: "Two users submit one new config at once; submissions of week-old configs straddle the hourly clean-up.",
+        exposes: [.racyConfigUpsert], faults: ["concurrent identical submissions", "clean-up between calls"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 3, users: 2)
+        for pair in 0..<3 {
+            let config = Build.config(variant: 50 + 10 * pair)
+            for user in 0..<2 {
+                w.users[user].submissions.append(
+                    SubmissionSpec(at: .seconds(Int64(30 + 60 * pair)), config: config, iterations: 1_000))
+            }
+        }
         for k in 0..<12 {
             let config = Build.config(variant: 100 + k)
             w.staleConfigs.append(config)
@@ -194,7 +209,7 @@ public enum Catalogue {
 
     static let clockSkew = Scenario(
         name: "clock-skew",
-        summary: "Node clocks off by ±2 minutes and drifting; the sentinel's clock 3 s behind.",
+        summary: "Node clocks off by ±2 minutes and drifting; the sentinel's clock 2 minutes behind the store's.",
         faults: ["clock step", "clock drift"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 4)
@@ -203,7 +218,9 @@ public enum Catalogue {
         plan.at(.zero, .clockStep(.seconds(Int64(120))), on: .node(0))
         plan.at(.zero, .clockStep(.seconds(Int64(-120))), on: .node(1))
         plan.at(.zero, .clockDrift(ppb: 200_000), on: .node(2))
-        plan.at(.zero, .clockStep(.seconds(Int64(-3))), on: .sentinel(0))
+        // The online and silence cutoffs are the store's `now()`, as in production: a sentinel
+        // whose clock is minutes off still sees exactly the nodes the store counts online.
+        plan.at(.zero, .clockStep(.seconds(Int64(-120))), on: .sentinel(0))
         plan.livenessDeadline = .zero + .minutes(15)
         return plan
     }
@@ -213,8 +230,8 @@ public enum Catalogue {
     /// Private, user and discord jobs on nodes of different owners, with guild churn.
     static let accessControl = Scenario(
         name: "access-control",
-        summary: "Private, user-shared and Discord jobs across owners; a member leaves the guild.",
-        faults: ["guild member leaves"]
+        summary: "Private, user-shared and Discord jobs across owners; a member leaves a guild, 64 join another.",
+        needs: [.growGuildFilters], faults: ["guild member leaves", "guild members join"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 6, users: 3)
         // Nodes 0-1: user 0's; 2-3: user 1's, 3 shared with user 2; 4-5: user 2's.
@@ -225,7 +242,15 @@ public enum Catalogue {
         Build.submit(&w, user: 2, count: 1, chunks: 4, start: .seconds(Int64(25)), access: .user)
         Build.submit(&w, user: 2, count: 1, chunks: 4, start: .seconds(Int64(30)), access: .discord, discord: "guild-1")
         Build.submit(&w, user: 1, count: 1, chunks: 4, start: .seconds(Int64(35)), access: .public)
+        // guild-2 is one the sentinel learns only through joins (no startup fetch lists it):
+        // 64 members none of whom owns a node, then a discord job of user 1 for it, which only
+        // user 1's own nodes may take. Today's insert-only directory gives guild-2 a 2-byte
+        // filter on the first join; it saturates and admits everyone.
+        Build.submit(&w, user: 1, count: 1, chunks: 4, start: .seconds(Int64(45)), access: .discord, discord: "guild-2")
         var plan = RunPlan(world: w, horizon: .zero + .minutes(15))
+        for i in 0..<64 {
+            plan.at(.milliseconds(Int64(5_000 + 500 * i)), .guild(.memberJoined(guild: "guild-2", member: 300_000 + UInt64(i))))
+        }
         plan.at(.seconds(Int64(60)), .guild(.memberLeft(guild: "guild-1", member: 100_000)))
         plan.livenessDeadline = .zero + .minutes(15)
         return plan
@@ -239,15 +264,7 @@ public enum Catalogue {
         summary: "Four nodes of today's (unsigned) version upgraded one at a time to the signing version mid-run.",
         faults: ["rolling upgrade"]
     ) { seed, profile in
-        var w = Build.world(seed: seed, profile: profile, nodes: 4)
-        for n in 0..<4 { w.nodes[n].version = NodeSpec.legacyVersion }
-        Build.submit(&w, count: 2, chunks: 8)
-        var plan = RunPlan(world: w, horizon: .zero + .minutes(25))
-        for n in 0..<4 {
-            plan.at(.seconds(Int64(40 + 30 * n)), .upgradeNode(version: NodeSpec.currentVersion), on: .node(n))
-        }
-        plan.livenessDeadline = .zero + .seconds(Int64(130)) + Build.livenessBound(profile)
-        return plan
+        rollout(seed: seed, profile: profile, migration: .refuseUnsigned)
     }
 
     // MARK: Scale

@@ -6,23 +6,36 @@ import System
 /// defects it exposes. Its expectations follow from that:
 /// - under `fixed`, no invariant is violated (liveness included);
 /// - under `legacy`, and under `fixed` with any one exposed defect switched on, the invariant
-///   that catches that defect is violated.
+///   that catches that defect is violated;
+/// - under `fixed` with one of the improvements it needs switched off (`fixed-<improvement>`),
+///   the invariant that improvement keeps is violated;
+/// - a scenario whose plan is unsafe by design (`planBreaks`) breaks those invariants under
+///   every profile.
 public struct Scenario: Sendable {
     public let name: String
     public let summary: String
     /// Defects this scenario is built to expose.
     public let exposes: [Defect]
+    /// Improvements of ours (`Improvement`) this scenario is built to need: without one, the
+    /// fixed system breaks the improvement's invariant here.
+    public let needs: [Improvement]
+    /// Invariants this scenario's plan breaks whatever the system's profile: an unsafe
+    /// operational plan (a deploy overlapping versions) shown to be unsafe.
+    public let planBreaks: [Invariant]
     /// Fault kinds it injects (for the catalogue and reports).
     public let faults: [String]
     let build: @Sendable (_ seed: UInt64, _ profile: Profile) -> RunPlan
 
     public init(
-        name: String, summary: String, exposes: [Defect] = [], faults: [String] = [],
+        name: String, summary: String, exposes: [Defect] = [], needs: [Improvement] = [],
+        planBreaks: [Invariant] = [], faults: [String] = [],
         build: @escaping @Sendable (_ seed: UInt64, _ profile: Profile) -> RunPlan
     ) {
         self.name = name
         self.summary = summary
         self.exposes = exposes
+        self.needs = needs
+        self.planBreaks = planBreaks
         self.faults = faults
         self.build = build
     }
@@ -31,13 +44,17 @@ public struct Scenario: Sendable {
 
     /// The invariants that must be violated under `profile` (empty: none may be).
     public func expectedViolations(under profile: Profile) -> [Invariant] {
-        Array(Set(exposes.filter { profile.has($0) }.map(\.caughtBy))).sorted()
+        let defects = exposes.filter { profile.has($0) }.map(\.caughtBy)
+        let missing = needs.filter { !profile.has($0) }.compactMap(\.caughtBy)
+        return Array(Set(defects + missing + planBreaks)).sorted()
     }
 
     /// The profiles `run --all` checks this scenario under: fixed, and, for a scenario that
-    /// exposes defects, legacy and fixed with each exposed defect alone.
+    /// exposes defects, legacy and fixed with each exposed defect alone, and fixed without each
+    /// improvement it needs.
     public var checkedProfiles: [Profile] {
-        exposes.isEmpty ? [.fixed] : [.fixed, .legacy] + exposes.map { Profile.fixed(with: $0) }
+        let withDefects = exposes.isEmpty ? [] : [Profile.legacy] + exposes.map { Profile.fixed(with: $0) }
+        return [.fixed] + withDefects + needs.map { Profile.fixed(without: $0) }
     }
 }
 
@@ -74,6 +91,7 @@ extension Scenario {
         let (_, outcome) = World.run(plan, stopOnViolation: stopAtFirstViolation, trace: trace, timeline: timeline)
         return Verdict(
             scenario: name, profile: profile.name, seed: seed, expected: expectedViolations(under: profile),
-            violated: outcome.violated, mustBeClean: profile.defects.isEmpty, outcome: outcome)
+            violated: outcome.violated,
+            mustBeClean: profile.defects.isEmpty && profile.improvements == .all && planBreaks.isEmpty, outcome: outcome)
     }
 }

@@ -104,7 +104,8 @@ struct ListCommand: ParsableCommand {
     func run() {
         for s in Catalogue.all {
             let exposes = s.exposes.isEmpty ? "" : "  exposes: " + s.exposes.map(\.rawValue).joined(separator: ", ")
-            print("\(s.name): \(s.summary)\(exposes)")
+            let needs = s.needs.isEmpty ? "" : "  needs: " + s.needs.map(\.rawValue).joined(separator: ", ")
+            print("\(s.name): \(s.summary)\(exposes)\(needs)")
         }
     }
 }

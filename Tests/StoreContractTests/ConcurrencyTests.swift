@@ -45,6 +45,7 @@ extension StoreContractTests {
         case .duplicate: return "duplicate"
         case .alreadyCompleted: return "alreadyCompleted"
         case .staleClaim: return "staleClaim"
+        case .notHeld: return "notHeld"
         }
     }
 
@@ -146,8 +147,8 @@ extension StoreContractTests {
         ])
     }
 
-    /// Today's racy upsert (a lookup, then a plain INSERT) on the real database: another client's
-    /// insert between the two loses the race with a unique violation, which no serial order of
+    /// Today's racy upsert's INSERT (its lookup having missed) on the real database: another
+    /// client's insert since loses the race with a unique violation, which no serial order of
     /// the embedded store produces. The interleaving is forced: the other insert is held
     /// uncommitted until the racy INSERT waits on it.
     @Test func racyCheckThenInsertLosesWithAUniqueViolation() throws {

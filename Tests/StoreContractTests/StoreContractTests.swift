@@ -71,9 +71,12 @@ struct StoreContractTests {
         let row = try #require(try h.store.config(F.config(1).hash))
         #expect(row.lastUsedAt - row.createdAt >= .hours(1))
         #expect(row.canonicalJSON == F.config(1).canonicalJSON)
-        // Today's racy upsert ignores the duplicate: last_used_at is not refreshed.
+        // Today's racy upsert's INSERT (its SELECT is a separate statement of the caller's): a
+        // hash that exists is PostgreSQL's unique violation, and last_used_at is not refreshed.
         try h.advance(.hours(1))
-        #expect(try !h.store.upsertConfig(F.config(1), checkThenInsert: true))
+        #expect(throws: StoreError.uniqueViolation("jobs_configs_pkey")) {
+            try h.store.upsertConfig(F.config(1), checkThenInsert: true)
+        }
         let untouched = try #require(try h.store.config(F.config(1).hash))
         #expect(untouched.lastUsedAt - untouched.createdAt == row.lastUsedAt - row.createdAt)
         #expect(try h.store.upsertConfig(F.config(2), checkThenInsert: true))
@@ -223,13 +226,15 @@ struct StoreContractTests {
         let wide = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .minutes(10))
         #expect(!wide.morePending && wide.chunks.count == 5)
         #expect(wide.nodes.map(\.id) == [n1, stale].sorted())
-        // A chunk taken and reaped goes to the back of the queue.
+        // A chunk taken and reaped goes back to its place by creation, the front of the queue
+        // (today's ORDER BY created_at: a reaped chunk keeps its created_at).
         _ = try h.store.applyAssignments([PlannedAssignment(chunkID: all[0].id, nodeID: n1)], guarded: true)
+        #expect(try h.store.assignmentSnapshot(limit: 10, onlineWindow: .hours(1)).chunks.map(\.id) == all.dropFirst().map(\.id))
         try h.advance(.minutes(6))
         #expect(try h.store.reapStaleChunks(claimTimeout: .minutes(5)) == [all[0].id])
         let after = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .hours(1))
-        #expect(after.chunks.map(\.id) == all.dropFirst().map(\.id) + [all[0].id])
-        #expect(after.chunks.last?.lastNodeID == n1)
+        #expect(after.chunks.map(\.id) == all.map(\.id))
+        #expect(after.chunks.first?.lastNodeID == n1)
         #expect(try h.store.assignmentSnapshot(limit: 0, onlineWindow: .hours(1)).chunks.isEmpty)
         #expect(h.problems.isEmpty)
     }
@@ -332,29 +337,6 @@ struct StoreContractTests {
         #expect(try h.notifications().isEmpty)
     }
 
-    @Test(arguments: StoreKind.allCases)
-    func unguardedNeverResurrectsCompletedChunk(kind: StoreKind) throws {
-        var h = try StoreHarness.make(kind)
-        let job = try h.store.createJob(F.newJob(iterations: 2_000), upserting: F.config(1))
-        let node = try F.onlineNode(&h.store, 1)
-        let chunks = try h.store.chunks(ofJob: job.jobID)
-        let a = try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[0].id, nodeID: node)], guarded: true)
-        _ = try h.store.completeChunk(
-            Completion(nodeID: node, chunkID: chunks[0].id, attempt: a[0].attempt, result: F.result(iterations: 1_000)),
-            rules: CompletionRules())
-        let before = try h.store.chunks(ofJob: job.jobID)
-        do {
-            _ = try h.store.applyAssignments(
-                [PlannedAssignment(chunkID: chunks[1].id, nodeID: node), PlannedAssignment(chunkID: chunks[0].id, nodeID: node)],
-                guarded: false)
-            Issue.record("a completed chunk was assigned again")
-        } catch {
-            guard case .illegalTransition = error else { Issue.record("expected illegalTransition, got \(error)"); return }
-        }
-        #expect(try h.store.chunks(ofJob: job.jobID) == before)
-        #expect(try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[0].id, nodeID: node)], guarded: true).isEmpty)
-    }
-
     // MARK: Completion
 
     struct Setup {
@@ -375,6 +357,33 @@ struct StoreContractTests {
         _ = try h.store.applyAssignments([PlannedAssignment(chunkID: ids[0], nodeID: n1)], guarded: true)
         _ = try h.notifications()
         return Setup(h: h, job: job.jobID, chunks: ids, n1: n1, n2: n2)
+    }
+
+    /// Today's unguarded batch update checks no status: PostgreSQL writes a completed chunk
+    /// back to running (keeping its result), the job has an unfinished chunk again, and the
+    /// chunk's next completion counts again. The guarded apply skips it.
+    @Test(arguments: StoreKind.allCases)
+    func unguardedWritesACompletedChunkBackToRunning(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let job = try h.store.createJob(F.newJob(iterations: 2_000), upserting: F.config(1))
+        let node = try F.onlineNode(&h.store, 1)
+        let chunks = try h.store.chunks(ofJob: job.jobID)
+        let a = try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[0].id, nodeID: node)], guarded: true)
+        let result = F.result(iterations: 1_000)
+        _ = try h.store.completeChunk(
+            Completion(nodeID: node, chunkID: chunks[0].id, attempt: a[0].attempt, result: result), rules: CompletionRules())
+        #expect(try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[0].id, nodeID: node)], guarded: true).isEmpty)
+        let written = try h.store.applyAssignments(
+            [PlannedAssignment(chunkID: chunks[1].id, nodeID: node), PlannedAssignment(chunkID: chunks[0].id, nodeID: node)],
+            guarded: false)
+        #expect(written.map(\.chunkID) == [chunks[1].id, chunks[0].id])
+        let resurrected = try #require(try h.store.chunk(chunks[0].id))
+        #expect(resurrected.status == .running && resurrected.nodeID == node && resurrected.result == result)
+        #expect(resurrected.attempt == 2)
+        _ = try h.store.completeChunk(
+            Completion(nodeID: node, chunkID: chunks[0].id, attempt: 2, result: result), rules: CompletionRules())
+        #expect(try h.store.job(job.jobID)?.completedIterations == 2_000)
+        #expect(try h.store.chunk(chunks[1].id)?.status == .running)
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -472,36 +481,38 @@ struct StoreContractTests {
     @Test(arguments: StoreKind.allCases)
     func defectSwitchesInCompletion(kind: StoreKind) throws {
         var s = try Self.completionSetup(kind, chunks: 1)
-        // Today: no aggregate, no progress, no claim; the job still completes.
+        // Today: no aggregate, no progress, today's guard; the job still completes.
         let today = CompletionRules(aggregateResult: false, countProgress: false, requireClaim: false)
         #expect(try s.h.store.completeChunk(
-            Completion(nodeID: s.n2, chunkID: s.chunks[0], attempt: nil, result: F.result(iterations: 100)), rules: today)
+            Completion(nodeID: s.n1, chunkID: s.chunks[0], attempt: nil, result: F.result(iterations: 100)), rules: today)
             == .accepted(jobID: s.job, jobCompleted: true))
         let row = try #require(try s.h.store.job(s.job))
         #expect(row.status == .completed && row.result == nil && row.completedIterations == 0)
     }
 
+    /// Today's guard (`requireClaim` off): `UPDATE … WHERE id AND node_id AND status =
+    /// 'running'`. Another node's completion is refused (403 `notHeld`), as is a pending chunk
+    /// nobody was given; a completed chunk answers an idempotent success to anyone and changes
+    /// nothing.
     @Test(arguments: StoreKind.allCases)
-    func withoutClaimsAnyNodeCompletesAndRecompletesRewrite(kind: StoreKind) throws {
+    func todaysGuardAcceptsOnlyTheRunningHolder(kind: StoreKind) throws {
         var s = try Self.completionSetup(kind, chunks: 2)
         let (job, chunks, n1, n2) = (s.job, s.chunks, s.n1, s.n2)
         let rules = CompletionRules(aggregateResult: true, countProgress: true, requireClaim: false)
         let r1 = F.result(iterations: 100, base: 1_000), r2 = F.result(iterations: 100, base: 2_000)
         #expect(try s.h.store.completeChunk(Completion(nodeID: n2, chunkID: chunks[0], attempt: nil, result: r1), rules: rules)
-            == .accepted(jobID: job, jobCompleted: false))
-        #expect(try s.h.store.runningChunks().isEmpty)
+            == .notHeld(jobID: job))
         #expect(try s.h.store.completeChunk(Completion(nodeID: n2, chunkID: chunks[1], attempt: nil, result: r1), rules: rules)
-            == .accepted(jobID: job, jobCompleted: true))
-        let firstDone = try #require(try s.h.store.job(job)?.completedAt)
+            == .notHeld(jobID: job))
+        #expect(try s.h.store.chunk(chunks[0])?.status == .running && s.h.store.chunk(chunks[1])?.status == .pending)
+        #expect(try s.h.store.completeChunk(Completion(nodeID: n1, chunkID: chunks[0], attempt: nil, result: r1), rules: rules)
+            == .accepted(jobID: job, jobCompleted: false))
         try s.h.advance(.hours(1))
-        // A second completion rewrites the result and completed_at and re-runs the job step.
-        #expect(try s.h.store.completeChunk(Completion(nodeID: n1, chunkID: chunks[0], attempt: 1, result: r2), rules: rules)
-            == .accepted(jobID: job, jobCompleted: true))
-        #expect(try s.h.store.chunk(chunks[0])?.result == r2)
+        #expect(try s.h.store.completeChunk(Completion(nodeID: n2, chunkID: chunks[0], attempt: 1, result: r2), rules: rules)
+            == .duplicate(jobID: job))
+        #expect(try s.h.store.chunk(chunks[0])?.result == r1)
         let row = try #require(try s.h.store.job(job))
-        #expect(row.completedIterations == 200)  // never twice
-        #expect(row.completedAt! - (firstDone - .hours(1)) >= .hours(1))
-        #expect(row.result == SimulationResult.aggregate([r2, r1]))
+        #expect(row.completedIterations == 100 && row.status == .running)
     }
 
     // MARK: Reaper, reclaim, clean-up, replay cache
@@ -522,13 +533,15 @@ struct StoreContractTests {
         try h.advance(.minutes(4))
         _ = try h.store.applyAssignments([PlannedAssignment(chunkID: ids[3], nodeID: node)], guarded: true)
         _ = try h.notifications()
-        let seqBefore = try h.store.chunks(ofJob: job.jobID).map(\.pendingSeq).max()!
+        let seqsBefore = try h.store.chunks(ofJob: job.jobID).map(\.pendingSeq)
         try h.advance(.minutes(2))
         let reaped = try h.store.reapStaleChunks(claimTimeout: .minutes(5))
         #expect(reaped == [ids[1], ids[0]])
         let rows = try reaped.map { try h.store.chunk($0)! }
-        #expect(rows.allSatisfy { $0.status == .pending && $0.nodeID == nil && $0.claimedAt == nil && $0.pendingSeq > seqBefore })
-        #expect(rows[0].pendingSeq < rows[1].pendingSeq)
+        #expect(rows.allSatisfy { $0.status == .pending && $0.nodeID == nil && $0.claimedAt == nil })
+        // They keep their places by creation: the queue is oldest chunk first, not oldest reap.
+        #expect(rows.map(\.pendingSeq) == [seqsBefore[1], seqsBefore[0]])
+        #expect(try h.store.assignmentSnapshot(limit: 10, onlineWindow: .hours(1)).chunks.map(\.id) == [ids[0], ids[1]])
         #expect(rows.allSatisfy { $0.attempt == 1 && $0.lastNodeID == node })
         #expect(try h.notifications() == (trigger ? F.pending(reaped) : []))
         #expect(try h.store.chunk(ids[3])?.status == .running && h.store.chunk(ids[2])?.status == .completed)

@@ -169,19 +169,26 @@ struct NodeAgentTests {
         #expect(requests.map(\.path) == ["/node-heartbeat", "/config-fetch"])
         for request in requests {
             #expect(request.headers.keys.sorted() == ["X-Node-Key", "X-Node-Sig", "X-Node-Ts"])
+            // Today's verifier signs the URL's pathname only: the message it rebuilds, by hand.
+            let todays = Array("\(rig.now.unixSeconds)\u{0}\(request.method)\u{0}\(request.path)\u{0}".utf8)
+                + Array(SodiumSHA256().sha256(request.body).hex.utf8)
+            let keyText = try #require(request.headers["X-Node-Key"])
+            let signatureText = try #require(request.headers["X-Node-Sig"])
+            let key = try #require(PublicKey(base64: keyText))
+            let signature = try #require(Signature(base64: signatureText))
+            #expect(Ed25519().verify(signature, message: todays, publicKey: key))
             let verified = try verifier.verify(
-                headers: request.headers, method: request.method,
-                path: RequestHandlers.signedPath(path: request.path, query: request.query), body: request.body,
+                headers: request.headers, method: request.method, path: request.path, body: request.body,
                 nowUnixSeconds: rig.now.unixSeconds)
             #expect(verified.publicKey == rig.agent.publicKey)
             #expect(verified.timestamp == rig.now.unixSeconds)
         }
         #expect(requests[1].query == ["hash": Rig.configHash.hex])
-        // The query is part of what is signed: re-aimed at another hash, it no longer verifies.
+        // The query is not part of what is signed (today's message): the pathname is.
         #expect(throws: SignatureError.badSignature) {
             try verifier.verify(
-                headers: requests[1].headers, method: "GET", path: "/config-fetch?hash=" + String(repeating: "0", count: 64),
-                body: [], nowUnixSeconds: rig.now.unixSeconds)
+                headers: requests[1].headers, method: "GET", path: "/rotation-fetch", body: [],
+                nowUnixSeconds: rig.now.unixSeconds)
         }
     }
 

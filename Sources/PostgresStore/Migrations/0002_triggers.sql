@@ -20,21 +20,20 @@ CREATE TRIGGER trg_pending_chunk
 AFTER INSERT OR UPDATE ON public.jobs_chunks
 FOR EACH ROW EXECUTE FUNCTION notify_pending_chunk();
 
--- A chunk takes a fresh pending_seq whenever it becomes pending (inserted, reaped, reclaimed),
--- so the queue is FIFO by the time a chunk became pending.
+-- A chunk takes its pending_seq when it is inserted and keeps it: the pending queue is oldest
+-- chunk first, the tie-free form of today's ORDER BY created_at, so a reaped chunk (which keeps
+-- its created_at) goes back to the front of the queue, as in today's sentinel.
 CREATE OR REPLACE FUNCTION chunk_pending_seq() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  IF NEW.status = 'pending' AND (TG_OP = 'INSERT' OR OLD.status IS DISTINCT FROM 'pending') THEN
-    NEW.pending_seq := nextval('jobs_chunks_pending_seq');
-  END IF;
+  NEW.pending_seq := nextval('jobs_chunks_pending_seq');
   RETURN NEW;
 END;
 $$;
 
 DROP TRIGGER IF EXISTS trg_chunk_pending_seq ON jobs_chunks;
 CREATE TRIGGER trg_chunk_pending_seq
-BEFORE INSERT OR UPDATE ON jobs_chunks
+BEFORE INSERT ON jobs_chunks
 FOR EACH ROW EXECUTE FUNCTION chunk_pending_seq();
 
 -- The status machines (System/Domain/Statuses.swift). A forbidden change raises SQLSTATE
@@ -44,7 +43,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
   ok boolean;
 BEGIN
-  IF NEW.status = OLD.status THEN
+  -- Today's unguarded batch update checks no status (today's schema has no such trigger): it
+  -- sets this transaction-local flag to write a completed chunk back to running as it would.
+  IF NEW.status = OLD.status OR current_setting('simharness.unchecked_transitions', true) = 'on' THEN
     RETURN NEW;
   END IF;
   IF TG_TABLE_NAME = 'jobs' THEN

@@ -16,3 +16,16 @@ extension Defect {
         }
     }
 }
+
+extension Improvement {
+    /// The invariant that breaks when this improvement is switched off in a scenario built to
+    /// need it (`fixed-<improvement>`): what the improvement is for. Nil for one whose effect is
+    /// a measure rather than a broken invariant (the rewake shortens a backlog's drain).
+    public var caughtBy: Invariant? {
+        switch self {
+        case .rewakeAfterBacklog: return nil
+        case .avoidReapedNode: return .jobsComplete
+        case .growGuildFilters: return .eligibleAssignment
+        }
+    }
+}

@@ -16,6 +16,10 @@ public struct Measures: Sendable {
     public var duplicateExecutions = 0
     /// Finished computations whose result the store did not take (stale, duplicate, lost).
     public var wastedComputations = 0
+    /// Chunks each sentinel's applies assigned, by sentinel index.
+    public var assignmentsBySentinel: [Int] = []
+    /// Planned assignments a guarded apply refused (another client changed the row or the node).
+    public var guardedSkips = 0
     public var reclaimedByReaper = 0
     public var reclaimedBySentinel = 0
     /// Reclaims (by either reclaimer) of a chunk whose node was up, not hung, and still working
@@ -32,6 +36,11 @@ public struct Measures: Sendable {
     /// in the store but was outside the scheduler's window while chunks were pending.
     public var onlineButIdleNodeSeconds: Int64 = 0
     public var bloomFalsePositiveAssignments = 0
+    /// Non-members probed against the sentinel's guild filters at the end of the run, and how
+    /// many the filters admitted: the observed false-positive rate of discord eligibility, to
+    /// compare with the filters' design rate p = 0.001.
+    public var guildFilterProbes = 0
+    public var guildFilterFalsePositives = 0
     /// Portal submissions abandoned after their requests were lost (no server answer).
     public var submissionsLost = 0
     public var unreadableJobs = 0
@@ -46,6 +55,11 @@ public struct Measures: Sendable {
     public var jobLatencyP99: Double { Double(jobLatencyMs.valueAtPercentile(99)) / 1000 }
     public var assignmentDelayP50: Double { Double(assignmentDelayMs.valueAtPercentile(50)) / 1000 }
     public var assignmentDelayP99: Double { Double(assignmentDelayMs.valueAtPercentile(99)) / 1000 }
+
+    /// Observed false-positive rate of the guild filters (0 when nothing was probed).
+    public var guildFilterFalsePositiveRate: Double {
+        guildFilterProbes == 0 ? 0 : Double(guildFilterFalsePositives) / Double(guildFilterProbes)
+    }
 
     /// Rejections sorted by code, for stable printing.
     public var sortedRejections: [(String, Int)] { apiRejections.sorted { $0.key < $1.key } }

@@ -132,6 +132,14 @@ public struct Observer {
 
     // MARK: Sentinel statements
 
+    mutating func noteApplied(bySentinel s: Int, of count: Int, planned: Int, applied: Int) {
+        if measures.assignmentsBySentinel.count < count {
+            measures.assignmentsBySentinel += Array(repeating: 0, count: count - measures.assignmentsBySentinel.count)
+        }
+        measures.assignmentsBySentinel[s] += applied
+        measures.guardedSkips += planned - applied
+    }
+
     mutating func noteStoreCall(_ call: StoreCall, _ reply: StoreReply, store: borrowing EmbeddedStore, storeNow: Timestamp) {
         guard case .applied(let assignments) = reply else {
             if case .reclaimed(let ids) = reply { noteReclaimed(ids, by: "sentinel", storeNow: storeNow) }
@@ -151,6 +159,7 @@ public struct Observer {
                 violate(.eligibleAssignment, "\(node.name) runs \(running) chunks, capacity \(node.capacity)")
             }
             if let job = store.job(a.jobID), !isEligible(job: job, node: node, store: store) {
+                if job.accessType == .discord { measures.bloomFalsePositiveAssignments += 1 }
                 violate(.eligibleAssignment, "chunk of \(job.accessType.rawValue) job \(job.id) assigned to ineligible \(node.name)")
             }
         }

@@ -145,6 +145,7 @@ public struct RunReport {
             ("API requests", String(m.apiRequests)), ("store errors", String(m.storeErrors)),
             ("submissions lost", String(m.submissionsLost)), ("unreadable jobs", String(m.unreadableJobs)),
             ("bloom false-positive assignments", String(m.bloomFalsePositiveAssignments)),
+            ("guild filter false positives", "\(m.guildFilterFalsePositives) of \(m.guildFilterProbes) probes"),
             ("attacks without target", String(m.attacksWithoutTarget)),
         ]
         var h = "<h2>Measures</h2>\n<div class=\"cols\"><table>\n"

@@ -5,9 +5,13 @@ import System
 /// and its connection to the store.
 struct SentinelHost {
     let actor: ActorID
+    /// The version this process runs (`WorldConfig.sentinelProfiles`, changed by an upgrade).
+    var profile: Profile
     /// Nil while crashed or stopped.
     var sentinel: Sentinel?
     var wakeHandle: EventHandle = .none
+    /// The mid-pass upgrade has happened (it happens once).
+    var upgraded = false
 }
 
 extension World {
@@ -15,13 +19,14 @@ extension World {
         let i = sentinels.count
         let actor = sim.addActor(named: "sentinel-\(i)")
         roles.append(.sentinel(i))
-        sentinels.append(SentinelHost(actor: actor, sentinel: nil))
+        let version = i < config.sentinelProfiles.count ? config.sentinelProfiles[i] : nil
+        sentinels.append(SentinelHost(actor: actor, profile: version ?? config.profile, sentinel: nil))
         startSentinel(i)
     }
 
     /// Boots a sentinel: rebuild guild filters (the bot's startup fetch), LISTEN, arm the timer.
     mutating func startSentinel(_ i: Int) {
-        sentinels[i].sentinel = Sentinel(profile: config.profile)
+        sentinels[i].sentinel = Sentinel(profile: sentinels[i].profile)
         for (guild, members) in currentGuilds() {
             feedSentinel(i, .guild(.members(guild: guild, members: members)))
         }
@@ -63,8 +68,28 @@ extension World {
                 sentinels[i].wakeHandle = sim.setTimer(for: actor, after: WorldTime.duration(after), .wake)
             case .call(let id, let call):
                 sim.send(from: actor, to: storeActor, .storeCall(id: id, call))
+                if case .apply = call, upgradeDue(i) {
+                    upgradeMidApply(i)
+                    return
+                }
             }
         }
+    }
+
+    /// Whether sentinel `i` is the one `WorldConfig.sentinelUpgrade` replaces, now.
+    func upgradeDue(_ i: Int) -> Bool {
+        guard let u = config.sentinelUpgrade, u.index == i, !sentinels[i].upgraded else { return false }
+        return sim.now >= .zero + u.after
+    }
+
+    /// Stops sentinel `i` with its apply in flight and schedules the new version's start.
+    mutating func upgradeMidApply(_ i: Int) {
+        guard let u = config.sentinelUpgrade else { return }
+        observer.noteFault("sentinel-\(i) stopped mid-apply, upgrading")
+        sentinelControl(i, .stopSentinel)
+        sentinels[i].upgraded = true
+        sentinels[i].profile = u.to
+        sim.schedule(at: sim.now + u.restartAfter, for: sentinels[i].actor, .control(.restart))
     }
 
     mutating func sentinelControl(_ i: Int, _ action: ControlAction) {

@@ -5,6 +5,8 @@ import System
 /// transaction each), then publishes what committed: NOTIFYs to the listening sessions and
 /// the realtime feed of assignments to their nodes. It also runs pg_cron.
 extension World {
+    static let nodeRoutes: Set<String> = ["/node-register", "/node-heartbeat", "/chunk-complete", "/config-fetch", "/rotation-fetch"]
+
     mutating func bootStore() {
         listeners.removeAll()
         cronHandles.removeAll()
@@ -32,13 +34,35 @@ extension World {
                 capturedHeartbeat = request  // what an eavesdropper on the path keeps: the latest
                 observer.measures.heartbeatRequests += 1
             }
-            let response = handlers.handle(request, store: &store, limiter: &rateLimiter, now: now)
-            observer.noteAPI(request, response, fromAttacker: e.from == environment)
+            // Option B: a node request without signature headers is an old node's, sent to
+            // today's edge functions; everything else reaches ours.
+            let oldNode = request.user == nil && request.headers.isEmpty && Self.nodeRoutes.contains(request.path)
+            let servedBy = todaysHandlers.flatMap { oldNode ? $0 : nil } ?? handlers
+            switch servedBy.begin(request, store: &store, limiter: &rateLimiter, now: now) {
+            case .done(let response):
+                observer.noteAPI(request, response, fromAttacker: e.from == environment)
+                publishCommitted()
+                reply(to: e.from, .apiReply(id: id, response))
+            case .awaiting(let pending):
+                // The handler's next statement, one database round trip later.
+                publishCommitted()
+                let roundTrip = config.link.latency.draw(&sim.rngs[Int(storeActor.index)])
+                    + config.link.latency.draw(&sim.rngs[Int(storeActor.index)])
+                _ = sim.setTimer(for: storeActor, after: roundTrip, .statement(id: id, client: e.from, request, pending))
+            }
+        case .statement(let id, let client, let request, let pending):
+            let response = handlers.resume(pending, store: &store, now: now)
+            observer.noteAPI(request, response, fromAttacker: client == environment)
             publishCommitted()
-            reply(to: e.from, .apiReply(id: id, response))
+            reply(to: client, .apiReply(id: id, response))
         case .storeCall(let id, let call):
             let result = call.perform(on: &store)
             observer.noteStoreCall(call, result, store: store, storeNow: now)
+            if case .apply(let plan, _, _) = call, case .applied(let done) = result,
+                let s = sentinels.firstIndex(where: { $0.actor == e.from })
+            {
+                observer.noteApplied(bySentinel: s, of: sentinels.count, planned: plan.count, applied: done.count)
+            }
             if case .reclaimed(let ids) = result { countFalseReclaims(ids) }
             if case .applied(let assignments) = result {
                 for a in assignments { pushAssignment(a) }

@@ -22,6 +22,8 @@ public struct World {
     public var sim: Simulation<WorldEvent>
     public var store: EmbeddedStore
     let handlers: RequestHandlers
+    /// Rollout option B: today's handlers kept beside ours for today's unsigned nodes.
+    let todaysHandlers: RequestHandlers?
     /// The handlers' rate memory (registrations, failed claims), kept like the store's rows.
     var rateLimiter = RateLimiter()
     let scheme: any SignatureScheme
@@ -73,7 +75,15 @@ public struct World {
         case .ed25519: scheme = Ed25519()
         case .standIn: scheme = StandInSignatureScheme()
         }
-        handlers = RequestHandlers(profile: config.profile, hasher: SodiumSHA256(), scheme: scheme)
+        var handlers = RequestHandlers(profile: config.profile, hasher: SodiumSHA256(), scheme: scheme)
+        var todaysHandlers: RequestHandlers? = nil
+        switch config.nodeMigration {
+        case .refuseUnsigned: break
+        case .acceptUnsigned(let until): handlers.acceptUnsignedUntil = WorldTime.timestamp(.zero + until)
+        case .todaysHandlersBeside: todaysHandlers = RequestHandlers(profile: .legacy, hasher: SodiumSHA256(), scheme: scheme)
+        }
+        self.handlers = handlers
+        self.todaysHandlers = todaysHandlers
         observer = Observer(profile: config.profile, compute: config.compute)
         environment = sim.addActor(named: "environment")
         roles.append(.environment)
@@ -123,15 +133,35 @@ public struct World {
             dispatch(event)
             if stopOnViolation && observer.firstViolation != nil { return false }
             if store.jobCount(.completed) >= jobTarget {
-                finishTimeline(at: sim.now)
-                observer.finish(store: store)
+                finishRun()
                 return observer.firstViolation == nil
             }
         }
         if sim.now < horizon { sim.advance(to: horizon) }
-        finishTimeline(at: sim.now)
-        observer.finish(store: store)
+        finishRun()
         return observer.firstViolation == nil
+    }
+
+    mutating func finishRun() {
+        finishTimeline(at: sim.now)
+        measureGuildFilters()
+        observer.finish(store: store)
+    }
+
+    /// Probes the first running sentinel's guild filters with ids that are members of no guild
+    /// (a fixed range far from any scenario's ids), counting what they admit. Probing does not
+    /// touch the simulation (no event, no randomness), so digests are unchanged.
+    mutating func measureGuildFilters() {
+        guard let directory = sentinels.lazy.compactMap(\.sentinel).first?.guilds else { return }
+        let probes: ClosedRange<UInt64> = 900_000_000_000...900_000_009_999
+        for guild in directory.guildNames {
+            for id in probes where !directory.contains(guild: guild, member: String(id)) {
+                observer.measures.guildFilterProbes += 1
+                if directory.mightContain(guild: guild, member: String(id)) {
+                    observer.measures.guildFilterFalsePositives += 1
+                }
+            }
+        }
     }
 
     mutating func dispatch(_ e: Delivered<WorldEvent>) {

@@ -29,11 +29,50 @@ public struct WorldConfig: Sendable {
     public var pollInterval: Interval = .seconds(2)
     /// Requests without an answer after this long are retried by their client.
     public var requestTimeout: Interval = .seconds(10)
+    /// Deploys that mix versions: the profile each sentinel process runs, by index (missing or
+    /// nil: the world's profile), so today's sentinel and ours can schedule against one store.
+    /// The store, handlers and nodes always run `profile`.
+    public var sentinelProfiles: [Profile?] = []
+    /// An upgrade of one sentinel in the middle of a pass (nil: none).
+    public var sentinelUpgrade: SentinelUpgrade? = nil
+    /// How the store's handlers treat today's unsigned nodes while they are upgraded.
+    public var nodeMigration: NodeMigration = .refuseUnsigned
 
     public init(seed: UInt64, profile: Profile) {
         self.seed = seed
         self.profile = profile
     }
+}
+
+/// A sentinel replaced by another version mid-assignment: from `after`, sentinel `index` is
+/// stopped right after it sends its next apply (the statement runs and commits; its reply finds
+/// nobody), and a process running `to` starts in its place `restartAfter` later. It must leave
+/// nothing assigned twice and nothing lost.
+public struct SentinelUpgrade: Sendable {
+    public var index: Int
+    public var after: SimDuration
+    public var to: Profile
+    public var restartAfter: SimDuration
+
+    public init(index: Int, after: SimDuration, to: Profile, restartAfter: SimDuration = .seconds(Int64(5))) {
+        self.index = index
+        self.after = after
+        self.to = to
+        self.restartAfter = restartAfter
+    }
+}
+
+/// The seeds' two rollout options for signing nodes (their "deployment ordering risk"), and
+/// doing without either.
+public enum NodeMigration: Sendable {
+    /// Unsigned requests are refused from the start: today's nodes stop working until upgraded.
+    case refuseUnsigned
+    /// Option A: the handlers serve unsigned requests as today's do until this instant of the
+    /// run (`RequestHandlers.acceptUnsignedUntil`), then refuse them.
+    case acceptUnsigned(until: SimDuration)
+    /// Option B: today's handlers (the edge functions) stay up beside ours; today's nodes,
+    /// which send no signature headers, reach them, upgraded nodes reach ours.
+    case todaysHandlersBeside
 }
 
 public enum SignatureChoice: String, Sendable {

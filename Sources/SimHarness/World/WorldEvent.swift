@@ -24,6 +24,9 @@ public enum WorldEvent: TraceablePayload, Sendable {
     case nodeTimer(NodeTimer)
     case computed(ChunkID, attempt: Int, ChunkResult)
     case portalTimer(PortalTimer)
+    /// A request's next statement, one database round trip after its previous one (today's
+    /// config-upsert SELECT, then INSERT); other requests run in between.
+    case statement(id: UInt64, client: ActorID, APIRequest, PendingStatement)
     // Scenario control.
     case control(ControlAction)
 
@@ -44,6 +47,7 @@ public enum WorldEvent: TraceablePayload, Sendable {
         case .nodeTimer: return "node_timer"
         case .computed: return "computed"
         case .portalTimer: return "portal_timer"
+        case .statement: return "statement"
         case .control: return "control"
         }
     }
@@ -84,6 +88,7 @@ public enum WorldEvent: TraceablePayload, Sendable {
             case .requestTimeout(let id): d.fold(2); d.fold(id)
             }
         case .control(let a): d.fold(15); d.fold(String(describing: a))
+        case .statement(let id, let client, let r, _): d.fold(16); d.fold(id); d.fold(Int(client.index)); d.fold(r.path)
         }
     }
 

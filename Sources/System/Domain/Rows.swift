@@ -57,8 +57,10 @@ public struct ChunkRow: Sendable, Equatable {
     /// `last_node_id`: the node of the latest assignment, kept when the claim is reaped so that
     /// its late result can still be recognised.
     public var lastNodeID: NodeID?
-    /// `pending_seq`: a sequence number taken whenever the chunk becomes pending; the pending
-    /// queue is oldest first by it (FIFO by the time a chunk became pending).
+    /// `pending_seq`: a sequence number taken when the chunk is created (creation order, the
+    /// tie-free form of today's `ORDER BY created_at`) and kept when it becomes pending again:
+    /// the pending queue is oldest first by it, so a reaped chunk goes back to the front, as in
+    /// today's sentinel.
     public var pendingSeq: Int64
 
     public init(

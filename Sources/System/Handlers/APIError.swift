@@ -48,6 +48,8 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
     case staleClaim(ChunkID)
     /// The chunk was completed by another claim; this result was not stored.
     case chunkAlreadyCompleted(ChunkID)
+    /// Today's chunk-complete guard: the chunk is not running on the reporting node (403).
+    case chunkNotHeld(ChunkID)
     /// A job that does not exist or that the caller may not see (404 either way, so that
     /// existence does not leak).
     case jobNotFound(String)
@@ -68,6 +70,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .requestTooLarge(let part, _, _): return part == "headers" ? 431 : 414
         case .unknownRotation, .iterationTooCostly, .jobTooCostly: return 422
         case .staleClaim, .chunkAlreadyCompleted: return 409
+        case .chunkNotHeld: return 403
         case .rateLimited: return 429
         case .store(let error):
             switch error {
@@ -113,6 +116,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .resultMismatch: return "result_mismatch"
         case .staleClaim: return "stale_claim"
         case .chunkAlreadyCompleted: return "chunk_already_completed"
+        case .chunkNotHeld: return "chunk_not_held"
         case .jobNotFound: return "job_not_found"
         case .rateLimited: return "rate_limited"
         case .store: return "store_error"
@@ -146,6 +150,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .resultMismatch(let why): return "chunk result does not fit the chunk: \(why)"
         case .staleClaim(let id): return "chunk \(id) is no longer assigned to this node under that attempt; result discarded"
         case .chunkAlreadyCompleted(let id): return "chunk \(id) was already completed by another claim"
+        case .chunkNotHeld(let id): return "chunk \(id) is not running on this node; result discarded"
         case .jobNotFound(let id): return "no job \(id)"
         case .rateLimited(let what, let seconds): return "too many requests: \(what); retry in \(seconds) s"
         case .store(let error): return error.description

@@ -18,12 +18,16 @@ extension RequestHandlers {
     ///
     /// Outcomes: accepted → 200; a duplicate re-send → 200 with `duplicate: true` (the node may
     /// stop retrying); a stale claim or a chunk completed by another claim → 409, which tells the
-    /// node to drop the result and not retry.
+    /// node to drop the result and not retry; under today's guard (`requireClaim` off) a chunk
+    /// not running on the reporting node → 403, as today's handler answers.
     func chunkComplete<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
         let (key, replayed) = try verifyNode(request, store: &store, now: now)
         guard let key, let node = try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) else {
             throw .signature(.unknownNode)
         }
+        var rules = completionRules
+        // An old node served in the migration window presents no attempt: today's guard.
+        if servedUnsignedForMigration(request, now: now) { rules.requireClaim = false }
         let body = try RequestBody(request.body)
         let chunkID = try body.uuid("chunkId", as: ChunkTag.self)
         let attempt = try body.optionalInt("attempt")
@@ -44,7 +48,7 @@ extension RequestHandlers {
         let outcome: CompletionOutcome
         do {
             outcome = try store.completeChunk(
-                Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), rules: completionRules)
+                Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), rules: rules)
         } catch {
             throw .store(error)
         }
@@ -58,6 +62,8 @@ extension RequestHandlers {
             throw .chunkAlreadyCompleted(chunkID)
         case .staleClaim:
             throw .staleClaim(chunkID)
+        case .notHeld:
+            throw .chunkNotHeld(chunkID)
         }
     }
 

@@ -1,12 +1,14 @@
 /// How node requests are authenticated.
 extension RequestHandlers {
-    /// The path a node signs: the route, then, if there is a query, `?` and its parameters
-    /// sorted by name as `name=value` joined by `&` (no percent-encoding: values are hashes and
-    /// ids). Signing the query keeps a signed `config-fetch?hash=…` from being re-aimed.
+    /// The path a node signs: the URL's pathname only, without the query, exactly as today's
+    /// verifier (`_shared/ed25519.ts`) builds its message, so signatures stay wire-compatible in
+    /// both directions during a migration (a node of ours talks to today's verifier and a node
+    /// signing today's way talks to ours). What is not signed: the query of `config-fetch?hash=`
+    /// and `rotation-fetch?id=`. A captured fetch could be re-aimed at another hash within the
+    /// window, but its signature is spent on first use (replay protection), and both routes
+    /// read rows that any registered node may read anyway, so re-aiming reveals nothing.
     public static func signedPath(path: String, query: [String: String]) -> String {
-        guard !query.isEmpty else { return path }
-        let pairs = query.keys.sorted().map { "\($0)=\(query[$0]!)" }
-        return path + "?" + pairs.joined(separator: "&")
+        path
     }
 
     /// Authenticates a node request and returns the caller's public key.
@@ -21,7 +23,13 @@ extension RequestHandlers {
     /// With `.unsignedNodes` (today: nodes send no headers, the verifier is dead code) nothing is
     /// verified: the caller is whoever the body's `publicKey` field names, so anyone can act as
     /// any node. That is the defect. Routes that need no identity (`identify: false`, the
-    /// fetches) then get nil.
+    /// fetches) then get nil. The same holds for an unsigned request inside the migration window
+    /// (`acceptUnsignedUntil`, rollout option A): the price of keeping old nodes working.
+    ///
+    /// How today's handlers learn who calls is the one assumption left: the seeds say today's
+    /// nodes send no `X-Node-*` header, yet today's chunk-complete looks the node up by its
+    /// public key; the only place left for the key is the body, which is where today's nodes
+    /// put it here.
     func authenticateNode<S: JobStore>(
         _ request: APIRequest, store: inout S, now: Timestamp, registering: Bool = false, identify: Bool = true
     ) throws(APIError) -> PublicKey? {
@@ -35,7 +43,7 @@ extension RequestHandlers {
     func verifyNode<S: JobStore>(
         _ request: APIRequest, store: inout S, now: Timestamp, registering: Bool = false, identify: Bool = true
     ) throws(APIError) -> (key: PublicKey?, replayed: Bool) {
-        if profile.has(.unsignedNodes) {
+        if profile.has(.unsignedNodes) || servedUnsignedForMigration(request, now: now) {
             guard identify else { return (nil, false) }
             let key = try RequestBody(request.body).publicKey("publicKey")
             if !registering, try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) == nil { throw .signature(.unknownNode) }

@@ -12,6 +12,12 @@ public struct RequestHandlers: Sendable {
     public let profile: Profile
     let hasher: any SHA256Hashing
     let verifier: RequestVerifier
+    /// Rollout option A of the seeds (a deploy setting, not a threshold): until this instant,
+    /// a node request with none of the `X-Node-*` headers is served as today's handlers serve
+    /// it (the node named by the body's `publicKey`, completions under today's guard), so nodes
+    /// not yet upgraded keep working; from it on, unsigned requests are refused. Nil: refused
+    /// from the start.
+    public var acceptUnsignedUntil: Timestamp? = nil
 
     public init(profile: Profile, hasher: any SHA256Hashing, scheme: any SignatureScheme) {
         self.profile = profile
@@ -27,6 +33,32 @@ public struct RequestHandlers: Sendable {
     public func handle<S: JobStore>(_ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp) -> APIResponse {
         do throws(APIError) {
             return try route(request, store: &store, limiter: &limiter, now: now)
+        } catch {
+            return .rejected(error)
+        }
+    }
+
+    /// `handle`, stopping where a request's statements are separate round trips (today's
+    /// config-upsert): the simulation runs other requests before `resume`; production simply
+    /// calls `handle`, whose statements interleave with other clients' on their own.
+    public func begin<S: JobStore>(
+        _ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp
+    ) -> HandlerProgress {
+        guard profile.has(.racyConfigUpsert), request.path == "/config-upsert", request.method == "POST" else {
+            return .done(handle(request, store: &store, limiter: &limiter, now: now))
+        }
+        do throws(APIError) {
+            try checkSizes(request)
+            return try configUpsertFirstStatement(request, store: &store, now: now)
+        } catch {
+            return .done(.rejected(error))
+        }
+    }
+
+    /// Runs a request's remaining statement.
+    public func resume<S: JobStore>(_ pending: PendingStatement, store: inout S, now: Timestamp) -> APIResponse {
+        do throws(APIError) {
+            return try configUpsertInsert(pending, store: &store)
         } catch {
             return .rejected(error)
         }
@@ -122,11 +154,19 @@ public struct RequestHandlers: Sendable {
     }
 
     /// Completion rules from the profile's defects: today's handler never aggregates, never
-    /// counts, and (its nodes being unauthenticated) checks no claim.
+    /// counts, and (its nodes presenting no claim attempt) applies today's guard.
     var completionRules: CompletionRules {
         CompletionRules(
             aggregateResult: !profile.has(.resultsNeverAggregated),
             countProgress: !profile.has(.progressNeverCounted),
             requireClaim: !profile.has(.unsignedNodes))
+    }
+
+    /// Whether `request` is an old node's, served unsigned inside the migration window
+    /// (`acceptUnsignedUntil`).
+    func servedUnsignedForMigration(_ request: APIRequest, now: Timestamp) -> Bool {
+        guard let until = acceptUnsignedUntil, now < until else { return false }
+        let names = [RequestSigning.keyHeader, RequestSigning.signatureHeader, RequestSigning.timestampHeader]
+        return !request.headers.keys.contains { key in names.contains { $0.lowercased() == key.lowercased() } }
     }
 }

@@ -1,8 +1,9 @@
 /// How the node words its requests, for both software generations.
 ///
 /// New versions sign every request (`X-Node-Key/Sig/Ts`, over the path as
-/// `RequestHandlers.signedPath` spells it, with the query, at the node's own clock, each retry
-/// strictly after the attempt before it: see `Operation.lastSignedSecond`). Old ones
+/// `RequestHandlers.signedPath` spells it: the pathname, as today's verifier signs it, at the
+/// node's own clock, each retry strictly after the attempt before it: see
+/// `Operation.lastSignedSecond`). Old ones
 /// (`signsRequests == false`, today's nodes) send no headers, put `publicKey` in the body of
 /// every request that identifies them and send no `attempt` with a completion.
 extension NodeAgent {

@@ -4,6 +4,8 @@
 public struct Profile: Sendable, Equatable {
     public var name: String
     public var defects: DefectSet
+    /// Our changes beyond the seeded defects: all in `fixed`, none in `legacy` (today's code).
+    public var improvements: ImprovementSet
 
     // MARK: Nodes
     /// How often a node heartbeats.
@@ -57,22 +59,24 @@ public struct Profile: Sendable, Equatable {
     /// Node silence after which today's sentinel reclaims its chunks (reclaim.rs).
     public var legacyReclaimSilence: Interval = .seconds(60)
 
-    public init(name: String, defects: DefectSet) {
+    public init(name: String, defects: DefectSet, improvements: ImprovementSet = .all) {
         self.name = name
         self.defects = defects
+        self.improvements = improvements
     }
 
     /// The system as it should be.
     public static let fixed = Profile(name: "fixed", defects: .none)
-    /// The system as it is today: every defect of the seeds on.
-    public static let legacy = Profile(name: "legacy", defects: .all)
+    /// The system as it is today: every defect of the seeds on, none of our improvements.
+    public static let legacy = Profile(name: "legacy", defects: .all, improvements: .none)
 
-    /// The fixed system with exactly one defect turned on.
+    /// The fixed system with exactly one defect turned on (and every improvement).
     public static func fixed(with defect: Defect) -> Profile {
         Profile(name: "fixed+\(defect.rawValue)", defects: DefectSet([defect]))
     }
 
     public func has(_ d: Defect) -> Bool { defects.contains(d) }
+    public func has(_ i: Improvement) -> Bool { improvements.contains(i) }
 
     /// The window the scheduler uses to decide a node is online.
     public var sentinelOnlineWindow: Interval {
@@ -84,14 +88,22 @@ public struct Profile: Sendable, Equatable {
         has(.mismatchedOnlineThresholds) ? legacyOfflineMarkingAge : onlineWindow
     }
 
-    /// Profiles by name: `fixed`, `legacy`, and `fixed+<defect>` for each defect, each
-    /// optionally with threshold overrides (`fixed:heartbeat=10s:claim-timeout=3m`, see
-    /// `Profile(spec:)`).
+    /// The fixed system without one of our improvements: what that improvement is for.
+    public static func fixed(without improvement: Improvement) -> Profile {
+        var p = Profile(name: "fixed-\(improvement.rawValue)", defects: .none)
+        p.improvements.remove(improvement)
+        return p
+    }
+
+    /// Profiles by name: `fixed`, `legacy`, `fixed+<defect>` for each defect and
+    /// `fixed-<improvement>` for each improvement, each optionally with threshold overrides
+    /// (`fixed:heartbeat=10s:claim-timeout=3m`, see `Profile(spec:)`).
     public static func named(_ name: String) -> Profile? {
         if name.contains(":") { return try? Profile(spec: name) }
         if name == "fixed" { return .fixed }
         if name == "legacy" { return .legacy }
         if name.hasPrefix("fixed+"), let d = Defect(rawValue: String(name.dropFirst(6))) { return .fixed(with: d) }
+        if name.hasPrefix("fixed-"), let i = Improvement(rawValue: String(name.dropFirst(6))) { return .fixed(without: i) }
         return nil
     }
 }

@@ -12,7 +12,7 @@ extension Profile {
         let parts = spec.split(separator: ":", omittingEmptySubsequences: false)
         let baseName = String(parts[0])
         guard let base = Profile.named(baseName) else {
-            throw SpecError(description: "no profile named \(baseName) (known: fixed, legacy, fixed+<defect>)")
+            throw SpecError(description: "no profile named \(baseName) (known: fixed, legacy, fixed+<defect>, fixed-<improvement>)")
         }
         var t = Thresholds(profile: base)
         var seen: Set<ThresholdKey> = []

@@ -4,7 +4,8 @@ import Collections
 /// most free slots (capacity minus running chunks), ties to the lowest node id, except that a
 /// chunk whose previous claim was reaped avoids that node while any other eligible node has a
 /// free slot (found by the node-hang scenario: a hung node, emptied by the reaper, has the most
-/// free slots and took the same chunk back every five minutes, forever). Pure: the same
+/// free slots and took the same chunk back every five minutes, forever; `avoidReapedNode`, off
+/// for today's planner, which has no such rule). Pure: the same
 /// snapshot gives the same plan. The store has the last word (a guarded apply skips rows that
 /// changed since the snapshot), so a plan may be stale without harm.
 ///
@@ -14,7 +15,9 @@ import Collections
 /// entries are invalidated lazily: a position is current in bucket f only while its free
 /// count is f.
 public enum AssignmentPlanner {
-    public static func plan(_ snapshot: AssignmentSnapshot, guilds: GuildDirectory) -> [PlannedAssignment] {
+    public static func plan(
+        _ snapshot: AssignmentSnapshot, guilds: GuildDirectory, avoidReapedNode: Bool = true
+    ) -> [PlannedAssignment] {
         let nodes = snapshot.nodes
         guard !nodes.isEmpty, !snapshot.chunks.isEmpty else { return [] }
         var free = nodes.map { max(0, $0.capacity - $0.running) }
@@ -32,7 +35,7 @@ public enum AssignmentPlanner {
         plan.reserveCapacity(snapshot.chunks.count)
         for chunk in snapshot.chunks {
             guard let job = jobsByID[chunk.jobID] else { continue }
-            let avoid = chunk.lastNodeID.flatMap { position(of: $0, in: nodes) }
+            let avoid = avoidReapedNode ? chunk.lastNodeID.flatMap { position(of: $0, in: nodes) } : nil
             let chosen: Int?
             if job.accessType == .public {
                 chosen = popMostFree(&buckets, &top, free, avoiding: avoid)

@@ -8,7 +8,8 @@
 /// specifies: *periodic* (the fallback, due `fallbackPeriod` after the last wake; a
 /// notification cancels it for a *debounce* wake), *debounce* and *rewake* (notifications are
 /// ignored since a wake is at most `debounce` away). A pass that leaves more than a batch
-/// pending rewakes after `debounce`.
+/// pending rewakes after `debounce` (`Improvement.rewakeAfterBacklog`; today's sentinel takes
+/// one batch per wake).
 ///
 /// A pass is a sequence of store calls, each answered by a later input, so that other clients
 /// (another sentinel, the reaper, completions) interleave with it exactly as they would with
@@ -68,10 +69,11 @@ public struct Sentinel: Sendable {
     /// /ready: true once LISTEN is up and a pass has completed.
     public private(set) var isReady = false
     public private(set) var metrics = SentinelMetrics()
-    public private(set) var guilds = GuildDirectory()
+    public private(set) var guilds: GuildDirectory
 
     public init(profile: Profile) {
         self.profile = profile
+        self.guilds = GuildDirectory(growsFilters: profile.has(.growGuildFilters))
     }
 
     public mutating func handle(_ input: Input, now: Timestamp, effects: inout [Effect]) {
@@ -141,7 +143,8 @@ public struct Sentinel: Sendable {
         }
         switch (step, reply) {
         case (.snapshot, .snapshot(let snapshot)):
-            let plan = AssignmentPlanner.plan(snapshot, guilds: guilds)
+            let plan = AssignmentPlanner.plan(
+                snapshot, guilds: guilds, avoidReapedNode: profile.has(.avoidReapedNode))
             if plan.isEmpty {
                 afterAssignment(morePending: snapshot.morePending, now: now, &effects)
             } else {
@@ -193,7 +196,7 @@ public struct Sentinel: Sendable {
             // that was down: ask again after every pass until it is acknowledged.
             effects.append(.listen(channel: Self.channel))
         }
-        if morePending {
+        if morePending && profile.has(.rewakeAfterBacklog) {
             arm(.rewake, after: profile.debounce, &effects)
         } else if notifiedDuringPass {
             arm(.debounce, after: profile.debounce, &effects)

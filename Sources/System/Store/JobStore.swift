@@ -30,8 +30,9 @@
 public protocol JobStore {
     // MARK: Portal
     /// Inserts the config if its hash is new, else touches `last_used_at`. Returns whether it
-    /// inserted. `checkThenInsert` is today's racy upsert: a lookup, then a plain INSERT that
-    /// fails with `.uniqueViolation` if another client inserted in between.
+    /// inserted. `checkThenInsert` is the second statement of today's racy upsert (its lookup
+    /// is the caller's earlier `config(_:)` read, a separate statement): a plain INSERT that
+    /// fails with `.uniqueViolation` if the hash exists, i.e. another client inserted it since.
     mutating func upsertConfig(_ config: NewConfig, checkThenInsert: Bool) throws(StoreError) -> Bool
     /// Creates a job and its chunks (the last takes the remainder; chunk i's seed offset is the
     /// sum of the iterations before it). With `upserting`, upserts the config in the same

@@ -28,7 +28,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .connectionLost: return "connection to the store lost; nothing was committed"
-        case .uniqueViolation(let what): return "unique constraint violated: \(what)"
+        case .uniqueViolation(let what): return #"duplicate key value violates unique constraint ""# + what + #"""#
         case .configNotFound(let h): return "no config with hash \(h.hex)"
         case .rotationNotFound(let id): return "no rotation \(id)"
         case .jobNotFound(let id): return "no job \(id)"

@@ -97,8 +97,9 @@ public struct CompletionRules: Sendable, Equatable {
     public var aggregateResult = true
     /// Increment `completed_iterations` (off: today's bug 2).
     public var countProgress = true
-    /// Require the reporting node to hold the chunk's latest claim. Today's handler accepts a
-    /// completion for any chunk from any node.
+    /// Require the reporting node to hold the chunk's latest claim (attempt included, late
+    /// results of an unreassigned claim accepted). Off: today's guard, the chunk must be running
+    /// on the reporting node (`CompletionRule.decide`).
     public var requireClaim = true
     public init(aggregateResult: Bool = true, countProgress: Bool = true, requireClaim: Bool = true) {
         self.aggregateResult = aggregateResult
@@ -118,6 +119,8 @@ public enum CompletionOutcome: Sendable, Equatable {
     /// The node does not hold the chunk's latest claim (it was reaped and reassigned); nothing
     /// changed.
     case staleClaim(jobID: JobID)
+    /// Today's guard: the chunk is not running on the reporting node; nothing changed (403).
+    case notHeld(jobID: JobID)
 }
 
 /// What the scheduler reads for one pass.

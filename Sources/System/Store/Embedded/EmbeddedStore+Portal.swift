@@ -11,7 +11,9 @@ extension EmbeddedStore {
     /// upsert did not refresh), and make the second call fail with `.configNotFound`.
     /// The store does not check `rotationID` (the config is opaque jsonb to it); the handler does.
     public mutating func upsertConfig(_ config: NewConfig, checkThenInsert: Bool) throws(StoreError) -> Bool {
-        if checkThenInsert && configs[config.hash] != nil { return false }
+        if checkThenInsert && configs[config.hash] != nil {
+            throw .uniqueViolation("jobs_configs_pkey")
+        }
         return upsertConfigRow(config)
     }
 

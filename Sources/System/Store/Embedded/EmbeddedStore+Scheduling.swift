@@ -65,9 +65,11 @@ extension EmbeddedStore {
     /// - Unguarded (today's batch update): every row is written. A running chunk is taken from
     ///   its node and given to the new one (the old node's running count drops, so counts always
     ///   equal the chunks running there); capacity is not checked; a chunk listed twice ends on
-    ///   the last node. A row naming a *completed* chunk would move it back to running, which the
-    ///   status machine forbids: the whole batch fails with `.illegalTransition` and nothing is
-    ///   assigned (as a status check in PostgreSQL aborts the whole statement).
+    ///   the last node. A row naming a *completed* chunk moves it back to running, as today's
+    ///   UPDATE does in PostgreSQL, which checks no transition: the row keeps its result and
+    ///   `completed_at`, the job counts it unfinished again (its status column is left as it
+    ///   was, completed perhaps), and the next completion of the chunk is counted again. The
+    ///   status-machine invariants of the harness see the illegal `completed → running`.
     ///
     /// - Throws: `.chunkNotFound` / `.nodeNotFound` for a row naming a row that does not exist,
     ///   in either mode (the foreign keys), before anything is written.
@@ -80,7 +82,6 @@ extension EmbeddedStore {
         for row in plan {
             guard let chunk = chunkHandles[row.chunkID] else { throw .chunkNotFound(row.chunkID) }
             guard let node = nodeHandles[row.nodeID] else { throw .nodeNotFound }
-            if !guarded { try Self.checkChunk(chunks[chunk].status, .running, row.chunkID) }
             resolved.append((chunk, node))
         }
         var made: [ChunkAssignment] = []
@@ -102,7 +103,13 @@ extension EmbeddedStore {
     /// One assignment; the caller validated it.
     private mutating func assign(_ chunk: Int, to node: Int) -> ChunkAssignment {
         if chunks[chunk].status == .running { leaveRunning(chunk) }
-        setChunkStatus(chunk, .running)
+        if chunks[chunk].status == .completed {
+            // Only the unguarded batch gets here: PostgreSQL writes the row back to running.
+            jobUnfinished[chunkJob[chunk]] += 1
+            setChunkStatus(chunk, .running, unchecked: true)
+        } else {
+            setChunkStatus(chunk, .running)
+        }
         let nodeID = nodes[node]!.id
         chunks[chunk].nodeID = nodeID
         chunks[chunk].claimedAt = now
@@ -148,15 +155,15 @@ extension EmbeddedStore {
     /// Chunks with status `pending` (all of which have `node_id` NULL).
     public func pendingChunkCount() -> Int { chunkStatusCounts[ChunkStatus.pending.ordinal] }
 
-    /// A running chunk back to pending: `node_id` and `claimed_at` NULL, a fresh `pending_seq`,
-    /// queued, trigger run. Keeps `attempt` and `last_node_id`, so the late result of the claim
-    /// just taken away can still be recognised.
+    /// A running chunk back to pending: `node_id` and `claimed_at` NULL, back in the queue at
+    /// its old place, trigger run. Keeps `attempt` and `last_node_id`, so the late result of the
+    /// claim just taken away can still be recognised.
     mutating func releaseToPending(_ chunk: Int) {
         leaveRunning(chunk)
         setChunkStatus(chunk, .pending)
         chunks[chunk].nodeID = nil
         chunks[chunk].claimedAt = nil
-        enqueuePending(chunk)
+        requeuePending(chunk)
         chunkRowWritten(chunk)
     }
 
@@ -168,11 +175,34 @@ extension EmbeddedStore {
         nodeRunning[node].remove(at: position)
     }
 
-    /// Gives the chunk a fresh `pending_seq` and appends it to the queue (which stays sorted).
+    /// Gives a new chunk its `pending_seq` (creation order) and appends it to the queue (which
+    /// stays sorted).
     mutating func enqueuePending(_ chunk: Int) {
         chunks[chunk].pendingSeq = nextPendingSeq
         pendingQueue.append(PendingEntry(seq: nextPendingSeq, chunk: chunk))
         nextPendingSeq += 1
+    }
+
+    /// A chunk pending again keeps its `pending_seq`, so it goes back to its place by creation,
+    /// at the front of the queue: today's `ORDER BY created_at` (a reaped chunk keeps its
+    /// `created_at`). Its old entry is live again if it is still stored; otherwise it is put
+    /// back in order: just before the head when it is older than every live entry (the usual
+    /// case, O(1)), else at its binary-search position.
+    mutating func requeuePending(_ chunk: Int) {
+        let seq = chunks[chunk].pendingSeq
+        var lo = pendingHead, hi = pendingQueue.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if pendingQueue[mid].seq < seq { lo = mid + 1 } else { hi = mid }
+        }
+        if lo < pendingQueue.count && pendingQueue[lo].seq == seq { return }  // still stored: live again
+        let entry = PendingEntry(seq: seq, chunk: chunk)
+        if lo == pendingHead && pendingHead > 0 {
+            pendingHead -= 1
+            pendingQueue[pendingHead] = entry
+        } else {
+            pendingQueue.insert(entry, at: lo)
+        }
     }
 
     func isLive(_ entry: PendingEntry) -> Bool {

@@ -158,9 +158,11 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     }
 
     /// Sets a chunk's status, keeping the counts; the caller validated the transition.
-    mutating func setChunkStatus(_ handle: Int, _ status: ChunkStatus) {
+    /// `unchecked`: the one write outside the status machine, today's unguarded batch update
+    /// of a completed chunk (PostgreSQL has no transition check).
+    mutating func setChunkStatus(_ handle: Int, _ status: ChunkStatus, unchecked: Bool = false) {
         let old = chunks[handle].status
-        precondition(old == status || old.canBecome(status), "unvalidated chunk transition")
+        precondition(unchecked || old == status || old.canBecome(status), "unvalidated chunk transition")
         stageChunkChange(handle, from: old)
         chunkStatusCounts[old.ordinal] -= 1
         chunkStatusCounts[status.ordinal] += 1

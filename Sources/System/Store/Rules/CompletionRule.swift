@@ -42,10 +42,13 @@ public enum CompletionRule {
     ///   results are deterministic and it saves the rerun): recorded;
     /// - otherwise (`attempt` missing or old, or another node holds the chunk): `.staleClaim`.
     ///
-    /// Without `requireClaim` (today's handler, which checks no claim): every completion is
-    /// recorded, from any node, for any chunk; a re-completion rewrites the result and the
-    /// job's "no chunk left" step runs again, exactly as today's UPDATE-then-recount does.
-    /// Progress is counted only on the chunk's transition to completed, so never twice.
+    /// Without `requireClaim`, today's handler: `UPDATE … WHERE id = $chunk AND node_id = $node
+    /// AND status = 'running'`; when that matches nothing, an already completed chunk is answered
+    /// as an idempotent success (whoever completed it), anything else (another node holds it, or
+    /// it went back to pending) is `.notHeld`, today's 403. Today's nodes present no attempt, so
+    /// the node alone decides: a late result after a reap is refused, even when nobody else has
+    /// the chunk yet. (That a pending chunk also gets the 403 is an inference: today's code
+    /// answers 403 for "another node holds it" and has no other branch.)
     ///
     /// - Parameters:
     ///   - chunk: the chunk's row as locked.
@@ -67,6 +70,9 @@ public enum CompletionRule {
             }
             let holds = chunk.nodeID == node || (chunk.status == .pending && chunk.nodeID == nil && chunk.lastNodeID == node)
             guard holds, completion.attempt == chunk.attempt else { return .answer(.staleClaim(jobID: chunk.jobID)) }
+        } else {
+            if chunk.status == .completed { return .answer(.duplicate(jobID: chunk.jobID)) }
+            guard chunk.status == .running, chunk.nodeID == node else { return .answer(.notHeld(jobID: chunk.jobID)) }
         }
         let firstTime = chunk.status != .completed
         let unfinishedAfter = unfinished - (firstTime ? 1 : 0)
