@@ -43,7 +43,7 @@ extension World {
         case .notify(let n): feedSentinel(i, .notification(n))
         case .listenAck: feedSentinel(i, .listening)
         case .listenLost: feedSentinel(i, .listenLost)
-        case .control(let action): sentinelControl(i, action)
+        case .control(let action): apply(action, on: .sentinel(i))
         default: preconditionFailure("sentinel got \(e.payload.kind)")
         }
     }
@@ -64,24 +64,6 @@ extension World {
             case .call(let id, let call):
                 sim.send(from: actor, to: storeActor, .storeCall(id: id, call))
             }
-        }
-    }
-
-    mutating func sentinelControl(_ i: Int, _ action: ControlAction) {
-        let actor = sentinels[i].actor
-        switch action {
-        case .crash, .stopSentinel:
-            sim.crash(actor)
-            sentinels[i].sentinel = nil
-            listeners.removeAll { $0 == actor }
-        case .restart:
-            guard sentinels[i].sentinel == nil else { return }
-            sim.restart(actor)
-            startSentinel(i)
-        case .clockStep(let d): sim.stepClock(of: actor, by: d)
-        case .clockDrift(let ppb): sim.setDrift(of: actor, ppb: ppb)
-        case .guild(let event): feedSentinel(i, .guild(event))
-        default: break
         }
     }
 
