@@ -19,6 +19,13 @@ public struct Measures: Sendable {
     public var reclaimedByReaper = 0
     public var reclaimedBySentinel = 0
     public var notificationsDropped = 0
+    /// Notifications committed while no sentinel was listening (a lost connection): lost too.
+    public var notificationsUnheard = 0
+    /// The most API requests the store received in one second of virtual time.
+    public var apiPeakPerSecond = 0
+    /// From the scenario's recovery instant (`RunPlan.recoveryAt`) to the first commit after
+    /// which no chunk waits (nil: never, or no recovery instant).
+    public var fullAssignmentSeconds: Double? = nil
     public var assignmentsToUnsubscribed = 0
     public var apiRequests = 0
     public var apiRejections: [String: Int] = [:]
@@ -32,8 +39,9 @@ public struct Measures: Sendable {
     public var unreadableJobs = 0
     /// Attacks that found nothing to attack (no running chunk, no captured request).
     public var attacksWithoutTarget = 0
-    /// Faults injected, with their times (for reports).
-    public var faults: [(seconds: Double, what: String)] = []
+    /// Every fault and control action that took effect, in order, with its time: what the
+    /// report's bands are drawn from.
+    public var faults: [AppliedFault] = []
 
     public init() {}
 
@@ -44,4 +52,17 @@ public struct Measures: Sendable {
 
     /// Rejections sorted by code, for stable printing.
     public var sortedRejections: [(String, Int)] { apiRejections.sorted { $0.key < $1.key } }
+}
+
+/// A fault (or workload action) as it happened: when, what, to whom.
+public struct AppliedFault: Sendable, Equatable {
+    public var seconds: Double
+    public var action: ControlAction
+    public var target: Target
+
+    public init(seconds: Double, action: ControlAction, target: Target) {
+        self.seconds = seconds
+        self.action = action
+        self.target = target
+    }
 }

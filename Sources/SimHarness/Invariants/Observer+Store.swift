@@ -8,6 +8,9 @@ extension Observer {
         guard !changes.isEmpty || !publishedNotifications.isEmpty else { return }
         var notified = publishedNotifications
         publishedNotifications.removeAll(keepingCapacity: true)
+        if let recovery = recoveryAt, measures.fullAssignmentSeconds == nil, now >= recovery, store.pendingChunkCount() == 0 {
+            measures.fullAssignmentSeconds = (now - recovery).seconds
+        }
         notified.sort()
         for change in changes {
             switch change {

@@ -20,6 +20,12 @@ public struct Observer {
     public var disabled: Set<Invariant> = []
     /// Whether to recompute each completed job all at once with the real model.
     public var verifyAllAtOnce = true
+    /// `store-load-bounded`: the most API requests the store may get in one second.
+    public var maxRequestsPerSecond: Int? = nil
+    /// When the scenario's outage ends, for `Measures.fullAssignmentSeconds`.
+    public var recoveryAt: SimInstant? = nil
+    var apiSecond: Int64 = -1
+    var apiInSecond = 0
 
     var now: SimInstant = .zero
     var recent: [(SimInstant, Int32, Int32, String)] = []
@@ -74,7 +80,25 @@ public struct Observer {
 
     mutating func noteAPI(_ request: APIRequest, _ response: APIResponse, fromAttacker: Bool) {
         measures.apiRequests += 1
-        if let error = response.error { measures.apiRejections[error.code, default: 0] += 1 }
+        let second = now.nanoseconds / 1_000_000_000
+        if second != apiSecond {
+            apiSecond = second
+            apiInSecond = 0
+        }
+        apiInSecond += 1
+        if apiInSecond > measures.apiPeakPerSecond {
+            measures.apiPeakPerSecond = apiInSecond
+            if let bound = maxRequestsPerSecond, apiInSecond == bound + 1 {
+                violate(.storeLoadBounded, "the store got more than \(bound) requests in the second from \(second) s")
+            }
+        }
+        if let error = response.error {
+            measures.apiRejections[error.code, default: 0] += 1
+            // A node's finished computation the store did not take: someone else had the chunk.
+            if !fromAttacker && (error.code == "stale_claim" || error.code == "chunk_already_completed") {
+                noteWastedComputation()
+            }
+        }
         if fromAttacker && response.status < 300 {
             violate(.authenticatedRequests, "attack \(request.method) \(request.path) accepted with \(response.status)")
         }
@@ -105,8 +129,8 @@ public struct Observer {
         if n > 1 { measures.duplicateExecutions += 1 }
     }
 
-    mutating func noteFault(_ what: String) {
-        measures.faults.append((now.seconds, what))
+    mutating func noteFault(_ action: ControlAction, on target: Target) {
+        measures.faults.append(AppliedFault(seconds: now.seconds, action: action, target: target))
     }
 
     /// Keeps the ground-truth membership in step with the guild events the scenario sends.
@@ -168,6 +192,18 @@ public struct Observer {
                 let id = UInt64(discord), let members = guildMembers[g]
             else { return false }
             return members.contains(id)
+        }
+    }
+
+    /// `live-claims-kept`: a reaped chunk's node (its last claimant) must have been silent past
+    /// the online window, or the claim older than the live-claim limit.
+    mutating func checkLiveClaims(_ ids: [ChunkID], store: borrowing EmbeddedStore, storeNow: Timestamp) {
+        for id in ids {
+            guard let claimed = chunkClaimedAt[id], claimed >= storeNow - profile.liveClaimLimit,
+                let holder = store.chunk(id)?.lastNodeID, let node = store.node(holder),
+                let seen = node.lastSeenAt, seen > storeNow - profile.onlineWindow
+            else { continue }
+            violate(.liveClaimsKept, "reaper took chunk \(id) from live \(node.name) (seen \((storeNow - seen).seconds)s ago) after \((storeNow - claimed).seconds)s of computing")
         }
     }
 

@@ -20,6 +20,19 @@ public struct Profile: Sendable, Equatable {
     // MARK: Chunks
     /// A running chunk whose claim is older than this is reaped back to pending.
     public var claimTimeout: Interval = .minutes(5)
+    /// The longest a live node (one still heartbeating within `onlineWindow`) keeps a claim.
+    ///
+    /// Why: the claim timeout exists to recover the work of nodes that died or were cut off, so
+    /// the fixed reaper takes a chunk back only once its claim is older than `claimTimeout`
+    /// *and* its node has been silent past the online window; a slow chunk on a live node (a
+    /// slow machine, a long fight) is left to finish instead of being computed twice. A
+    /// heartbeat proves the process is alive, not that its worker pool makes progress, so a
+    /// live node's claim still ends at this much larger limit: a hung worker pool (`node-hang`)
+    /// loses its chunks after it rather than never. The alternative, heartbeats that name the
+    /// chunks being computed with their progress and renew those claims, would tell a hung
+    /// worker from a slow one sooner but changes the heartbeat's body and every node; this rule
+    /// is one condition in `reap_stale_chunks` and works with today's nodes.
+    public var liveClaimLimit: Interval = .minutes(30)
     /// How often `reap_stale_chunks` runs.
     public var reaperPeriod: Interval = .minutes(1)
     /// Iterations per chunk; the last chunk takes the remainder.
@@ -80,6 +93,13 @@ public struct Profile: Sendable, Equatable {
     /// The age of `last_seen_at` at which `mark_nodes_offline` sets a node offline.
     public var offlineMarkingAge: Interval {
         has(.mismatchedOnlineThresholds) ? legacyOfflineMarkingAge : onlineWindow
+    }
+
+    /// The reaper's rule: with `holderSilence` set, a claim is reaped only once its node has
+    /// been silent that long (or the claim is older than `liveClaimLimit`); nil reaps every
+    /// claim older than `claimTimeout` (today's `reaps-live-claims`).
+    public var reaperHolderSilence: Interval? {
+        has(.reapsLiveClaims) ? nil : onlineWindow
     }
 
     /// Profiles by name: `fixed`, `legacy`, and `fixed+<defect>` for each defect.

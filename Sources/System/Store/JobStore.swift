@@ -75,8 +75,11 @@ public protocol JobStore {
 
     // MARK: Cron (pg_cron functions)
     /// `reap_stale_chunks()`: running chunks claimed before `claimedBefore` back to pending,
-    /// oldest claim first. Returns them.
-    mutating func reapStaleChunks(claimedBefore: Timestamp, now: Timestamp) throws(StoreError) -> [ChunkID]
+    /// oldest claim first, except (with `holderSilentSince`) those whose node was seen since
+    /// then and that were claimed at or after `liveClaimedBefore`. Returns them.
+    mutating func reapStaleChunks(
+        claimedBefore: Timestamp, holderSilentSince: Timestamp?, liveClaimedBefore: Timestamp, now: Timestamp
+    ) throws(StoreError) -> [ChunkID]
     /// `mark_nodes_offline()`: online nodes last seen before `lastSeenBefore` set offline.
     mutating func markNodesOffline(lastSeenBefore: Timestamp, now: Timestamp) throws(StoreError) -> Int
     /// `cleanup_stale_data()`.
@@ -92,6 +95,11 @@ public protocol JobStore {
 }
 
 extension JobStore {
+    /// `reapStaleChunks` with today's rule: every claim older than `claimedBefore`.
+    public mutating func reapStaleChunks(claimedBefore: Timestamp, now: Timestamp) throws(StoreError) -> [ChunkID] {
+        try reapStaleChunks(claimedBefore: claimedBefore, holderSilentSince: nil, liveClaimedBefore: claimedBefore, now: now)
+    }
+
     /// `applyAssignments` without the online re-check.
     public mutating func applyAssignments(
         _ plan: [PlannedAssignment], guarded: Bool, now: Timestamp

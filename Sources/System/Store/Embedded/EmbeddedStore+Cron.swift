@@ -1,21 +1,40 @@
 /// The pg_cron functions.
 extension EmbeddedStore {
-    /// `reap_stale_chunks()`: every running chunk with `claimed_at < claimedBefore` back to
-    /// pending (`node_id`, `claimed_at` NULL, a fresh `pending_seq`, trigger run), oldest claim
-    /// first, ties in chunk creation order. Returns them in that order.
+    /// `reap_stale_chunks()`: running chunks claimed before `claimedBefore` back to pending
+    /// (`node_id`, `claimed_at` NULL, a fresh `pending_seq`, trigger run), oldest claim first,
+    /// ties in chunk creation order. Returns them in that order.
     ///
-    /// Reads the claims heap: cost is proportional to claims made since the last run, not to the
-    /// number of chunks. Claims that ended otherwise (completed, reclaimed, overwritten) are
-    /// discarded as they surface.
-    public mutating func reapStaleChunks(claimedBefore: Timestamp, now: Timestamp) throws(StoreError) -> [ChunkID] {
+    /// With `holderSilentSince` (the fixed system) a claim whose node was seen after it
+    /// (a live node, still heartbeating) is kept unless it was claimed before
+    /// `liveClaimedBefore`: a live node keeps its claim (see `Profile.liveClaimLimit` for why
+    /// and for the bound). In SQL: `AND (c.claimed_at < now() - live_claim_limit OR NOT EXISTS
+    /// (SELECT 1 FROM nodes n WHERE n.id = c.node_id AND n.last_seen_at > now() - online_window))`.
+    /// Without it (today), every old claim is reaped.
+    ///
+    /// Reads the claims heap: cost is proportional to claims made since the last run plus the
+    /// old claims of live nodes (set aside and pushed back), not to the number of chunks.
+    /// Claims that ended otherwise (completed, reclaimed, overwritten) are discarded as they
+    /// surface.
+    public mutating func reapStaleChunks(
+        claimedBefore: Timestamp, holderSilentSince: Timestamp?, liveClaimedBefore: Timestamp, now: Timestamp
+    ) throws(StoreError) -> [ChunkID] {
         var reaped: [ChunkID] = []
+        var kept: [ClaimEntry] = []
         while let claim = claims.min, claim.claimedAt < claimedBefore {
             claims.popMin()
             let row = chunks[claim.chunk]
             guard row.status == .running, row.attempt == claim.attempt else { continue }
+            if let silentSince = holderSilentSince, claim.claimedAt >= liveClaimedBefore,
+                let nodeID = row.nodeID, let node = nodeHandles[nodeID].flatMap({ nodes[$0] }),
+                let seen = node.lastSeenAt, seen > silentSince
+            {
+                kept.append(claim)
+                continue
+            }
             releaseToPending(claim.chunk)
             reaped.append(row.id)
         }
+        for claim in kept { claims.push(claim) }
         return reaped
     }
 
