@@ -14,16 +14,20 @@ public struct Scenario: Sendable {
     public let exposes: [Defect]
     /// Fault kinds it injects (for the catalogue and reports).
     public let faults: [String]
+    /// Whether `run --all` (and `sweep --all`) include it; the day-long fleet is run on a
+    /// schedule instead (examples/ci).
+    public let inRunAll: Bool
     let build: @Sendable (_ seed: UInt64, _ profile: Profile) -> RunPlan
 
     public init(
-        name: String, summary: String, exposes: [Defect] = [], faults: [String] = [],
+        name: String, summary: String, exposes: [Defect] = [], faults: [String] = [], inRunAll: Bool = true,
         build: @escaping @Sendable (_ seed: UInt64, _ profile: Profile) -> RunPlan
     ) {
         self.name = name
         self.summary = summary
         self.exposes = exposes
         self.faults = faults
+        self.inRunAll = inRunAll
         self.build = build
     }
 

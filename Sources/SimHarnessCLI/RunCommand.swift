@@ -34,7 +34,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let chosen: [Scenario]
         if all || scenarios.isEmpty {
-            chosen = Catalogue.all
+            chosen = Catalogue.runAll
         } else {
             chosen = try scenarios.map { name in
                 guard let s = Catalogue.named(name) else { throw ValidationError("no scenario named \(name)") }
@@ -104,7 +104,7 @@ struct ListCommand: ParsableCommand {
     func run() {
         for s in Catalogue.all {
             let exposes = s.exposes.isEmpty ? "" : "  exposes: " + s.exposes.map(\.rawValue).joined(separator: ", ")
-            print("\(s.name): \(s.summary)\(exposes)")
+            print("\(s.name): \(s.summary)\(exposes)\(s.inRunAll ? "" : "  (not in run --all)")")
         }
     }
 }

@@ -86,7 +86,7 @@ struct SweepCommand: ParsableCommand {
                 return s
             }
         } else {
-            chosen = Catalogue.all
+            chosen = Catalogue.runAll
         }
         let fixedProfiles: [Profile]? = try profiles.map { list in
             try list.split(separator: ",").map { name in

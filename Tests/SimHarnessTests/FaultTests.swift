@@ -91,4 +91,57 @@ struct FaultTests {
         #expect(w.sentinel(0)?.guilds.contains(guild: "guild-1", member: "100000") == false)
         #expect(w.sentinel(0)?.guilds.contains(guild: "guild-1", member: "100002") == true)
     }
+
+    // MARK: Faults in one place
+
+    /// Impossible fault/target pairs are refused when the plan is built, with the reason.
+    @Test func planRefusesImpossibleTargets() throws {
+        var plan = RunPlan(world: WorldConfig(seed: 1, profile: .fixed), horizon: .zero + .minutes(1))
+        #expect(throws: PlanError.impossibleTarget(action: "hang", target: "store")) {
+            try plan.schedule(.hang, at: .seconds(Int64(1)), on: .store)
+        }
+        #expect(throws: PlanError.self) { try plan.schedule(.partition(label: "p", from: [.node(0)], to: [.store], oneWay: false), at: .zero, on: .node(0)) }
+        #expect(throws: PlanError.self) { try plan.schedule(.storeSlowness(.seconds(Int64(1))), at: .zero, on: .sentinel(0)) }
+        #expect(throws: PlanError.self) { try plan.schedule(.crash, at: .zero, on: .environment) }
+        #expect(throws: PlanError.self) { try plan.schedule(.dropConnection, at: .zero, on: .store) }
+        #expect(throws: PlanError.self) { try plan.schedule(.crash, at: .seconds(Int64(-1)), on: .store) }
+        #expect(plan.actions.isEmpty)
+        try plan.schedule(.hang, at: .seconds(Int64(1)), on: .node(0))
+        try plan.schedule(.dropConnection, at: .seconds(Int64(2)), on: .sentinel(0))
+        #expect(plan.actions.count == 2)
+    }
+
+    /// Every action of every catalogue scenario (every swarm mix included) names a target it
+    /// means something for: `at` would have stopped otherwise, and here it is checked again.
+    @Test func everyCataloguedActionHasAPossibleTarget() {
+        for s in Catalogue.all where s.name != "fleet-day" && s.name != "thundering-herd" {
+            for seed: UInt64 in s.name == "swarm" ? Array(1...50) : [1] {
+                for a in s.plan(seed: seed, profile: .fixed).actions {
+                    #expect(a.action.accepts(a.target), "\(s.name): \(a.action) on \(a.target)")
+                }
+            }
+        }
+    }
+
+    /// What happened is recorded, not what was planned: a planned restart of a node that is
+    /// running records nothing; the random crashes of the fleet (never planned) are recorded.
+    @Test func measuresRecordWhatHappened() throws {
+        let (_, o) = try run("node-crash")
+        let faults = o.measures.faults.map { "\($0.action)@\($0.target)" }
+        #expect(faults == ["crash@node-0", "crash@node-1", "restart@node-0", "restart@node-1"])
+        var plan = try #require(Catalogue.named("happy-path")).plan(seed: 1, profile: .fixed)
+        plan.at(.seconds(Int64(30)), .restart, on: .node(0))  // running: nothing happens
+        plan.at(.seconds(Int64(31)), .heal(label: "none"))  // no such partition
+        plan.at(.seconds(Int64(32)), .storeSlowness(.seconds(Int64(1))), on: .store)
+        let (_, noop) = World.run(plan)
+        #expect(noop.measures.faults.map(\.action) == [.storeSlowness(.seconds(Int64(1)))])
+        var fleet = WorldConfig(seed: 3, profile: .fixed)
+        fleet.users = [UserSpec(name: "u")]
+        fleet.nodes = (0..<20).map { NodeSpec(name: "n\($0)") }
+        fleet.nodeCrashMean = .seconds(Int64(600))
+        fleet.compute = .standIn
+        fleet.signatures = .standIn
+        let (_, random) = World.run(RunPlan(world: fleet, horizon: .zero + .minutes(20)))
+        #expect(random.measures.faults.contains { $0.action == .crash }, "random crashes are recorded")
+    }
 }
