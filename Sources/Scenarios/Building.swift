@@ -59,7 +59,7 @@ enum Build {
     /// fixed reaper leaves a live node's claim until `liveClaimLimit` (today's, at the claim
     /// timeout).
     static func livenessBoundHung(_ p: Profile, rounds: Int = 3) -> SimDuration {
-        let limit = p.reaperHolderSilence == nil ? p.claimTimeout : p.liveClaimLimit
+        let limit = p.claimRenewalWindow == nil ? p.claimTimeout : p.liveClaimLimit
         let reclaim = limit + p.reaperPeriod + p.fallbackPeriod
         return .microseconds(reclaim.micros) + .seconds(Int64(60 * rounds)) + .seconds(Int64(120))
     }

@@ -64,12 +64,13 @@ extension Catalogue {
     /// takes the work, and the healed nodes' late results are refused or accepted by the rules.
     static let partitionedFleet = Scenario(
         name: "partitioned-fleet",
-        summary: "A tenth of 100 nodes cut off from the store for 6 minutes under a steady stream of jobs, then healed.",
+        summary: "A tenth of 100 nodes cut off from the store for 6 minutes while a job arrives every 45 s, then healed.",
         exposes: [.competingReclaim, .mismatchedOnlineThresholds], faults: ["partition", "heal"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 100)
-        // 20 jobs of 40 chunks, one every 20 s: two rounds of the fleet's 400 slots.
-        Build.submit(&w, count: 20, chunks: 40, spacing: .seconds(Int64(20)))
+        // 12 jobs of 60 chunks, one every 45 s (so today's sentinel also runs its fallback pass,
+        // where its reclaim lives): nearly two rounds of the fleet's 400 slots.
+        Build.submit(&w, count: 12, chunks: 60, spacing: .seconds(Int64(45)))
         var plan = RunPlan(world: w, horizon: .zero + .minutes(30))
         plan.at(.seconds(Int64(60)), .partition(label: "tenth", from: (0..<10).map { .node($0) }, to: [.store], oneWay: false))
         plan.at(.seconds(Int64(420)), .heal(label: "tenth"))
@@ -85,10 +86,12 @@ extension Catalogue {
 
     /// Every node loses the API for six minutes while users keep submitting; then the whole
     /// fleet comes back at once: heartbeats, completions computed during the outage retried
-    /// (with jittered exponential backoff), and the work that piled up assigned. The store's
-    /// load must stay within three times the fleet's steady heartbeat rate in every second, and
-    /// every job must complete. Stand-in compute and signatures (proven equivalent by tests),
-    /// as in `fleet`.
+    /// (with jittered exponential backoff), and the work that piled up assigned. In no second
+    /// may the store get requests from more than half the fleet (a herd that came back in step
+    /// would send every node's heartbeat and retries at once), and every job must complete.
+    /// The measured peak (README) is far below: the fleet's own heartbeat phases and the
+    /// retries' jitter spread it. Stand-in compute and signatures (proven equivalent by
+    /// tests), as in `fleet`.
     static let thunderingHerd = Scenario(
         name: "thundering-herd",
         summary: "10,000 nodes lose the API for 6 minutes while jobs pile up, then reconnect at once.",
@@ -108,8 +111,7 @@ extension Catalogue {
         plan.at(.seconds(Int64(60)), .partition(label: "api-outage", from: everyNode, to: [.store], oneWay: false))
         plan.at(.seconds(Int64(420)), .heal(label: "api-outage"))
         plan.recoveryAt = .zero + .seconds(Int64(420))
-        let heartbeatsPerSecond = herdNodes * 1_000_000 / Int(profile.heartbeatInterval.micros)
-        plan.maxRequestsPerSecond = 3 * heartbeatsPerSecond
+        plan.maxRequestsPerSecond = herdNodes / 2
         plan.livenessDeadline = .zero + .seconds(Int64(420)) + Build.livenessBound(profile)
         return plan
     }

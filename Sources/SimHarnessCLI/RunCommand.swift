@@ -94,6 +94,11 @@ enum VerdictReport {
             "jobsTotal": .number(Double(o.jobsTotal)), "jobsCompleted": .number(Double(o.jobsCompleted)),
             "events": .number(Double(o.events)), "simSeconds": .number(o.simSeconds), "digest": .string("\(o.digest)"),
             "jobLatencyP50": .number(o.measures.jobLatencyP50), "jobLatencyP99": .number(o.measures.jobLatencyP99),
+            "duplicateExecutions": .number(Double(o.measures.duplicateExecutions)),
+            "wastedComputations": .number(Double(o.measures.wastedComputations)),
+            "reclaimedByReaper": .number(Double(o.measures.reclaimedByReaper)),
+            "apiPeakPerSecond": .number(Double(o.measures.apiPeakPerSecond)),
+            "fullAssignmentSeconds": o.measures.fullAssignmentSeconds.map { .number($0) } ?? .null,
         ]
         return JSONValue.object(fields).canonicalString
     }

@@ -144,4 +144,45 @@ struct FaultTests {
         let (_, random) = World.run(RunPlan(world: fleet, horizon: .zero + .minutes(20)))
         #expect(random.measures.faults.contains { $0.action == .crash }, "random crashes are recorded")
     }
+
+    // MARK: The scenarios of issue 14
+
+    /// The fixed reaper leaves the slow nodes' chunks alone (nothing wasted, no live claim
+    /// taken) and takes the crashed nodes' chunks back within one reaper period of the timeout.
+    @Test func slowChunksFinishOnTheirLiveNodes() throws {
+        let (_, o) = try run("slow-chunks")
+        #expect(o.measures.wastedComputations == 0)
+        #expect(o.measures.reclaimedByReaper >= 4, "the crashed nodes' chunks were reaped")
+        #expect(o.measures.duplicateExecutions <= o.measures.reclaimedByReaper, "only reaped chunks ran twice")
+        #expect(o.measures.reapDelayMaxSeconds <= 61, "reaped \(o.measures.reapDelayMaxSeconds)s after the timeout")
+    }
+
+    /// Today's reaper takes the slow chunks too: computed twice, the slow node's result stale.
+    @Test func slowChunksAreComputedTwiceToday() throws {
+        let s = try #require(Catalogue.named("slow-chunks"))
+        for profile in [Profile.legacy, .fixed(with: .reapsLiveClaims)] {
+            let o = s.check(seed: 1, profile: profile).outcome
+            #expect(o.violated.contains(.liveClaimsKept), "\(profile.name)")
+            #expect(o.measures.duplicateExecutions > 0, "\(profile.name)")
+            #expect(o.measures.wastedComputations > 0, "\(profile.name)")
+        }
+    }
+
+    /// The sentinel alone loses its connection: notifications go unheard, and it listens again
+    /// within one fallback period of the heal (the run's liveness bound checks the rest).
+    @Test func sentinelConnectionLossRecovers() throws {
+        let (w, o) = try run("store-connection-loss")
+        #expect(o.measures.notificationsUnheard > 0)
+        #expect(w.sentinel(0)?.isListening == true)
+        let recovered = try #require(o.measures.fullAssignmentSeconds)
+        #expect(recovered <= 30 + 5, "all pending work assigned \(recovered)s after the heal")
+        #expect(o.measures.faults.filter { $0.action == .dropConnection }.count == 2)
+    }
+
+    @Test func partitionedTenthIsReapedAndHealed() throws {
+        let (w, o) = try run("partitioned-fleet")
+        #expect(w.sim.network.activePartitions == 0)
+        #expect(o.measures.reclaimedByReaper > 0, "the cut-off nodes' claims were reaped")
+        #expect(o.measures.reclaimedBySentinel == 0)
+    }
 }

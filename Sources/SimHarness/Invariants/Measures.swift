@@ -18,6 +18,9 @@ public struct Measures: Sendable {
     public var wastedComputations = 0
     public var reclaimedByReaper = 0
     public var reclaimedBySentinel = 0
+    /// The longest a reaped claim outlived the claim timeout, in seconds: how late the reaper
+    /// was (its period, or longer for a live node it left alone until the node fell silent).
+    public var reapDelayMaxSeconds = 0.0
     public var notificationsDropped = 0
     /// Notifications committed while no sentinel was listening (a lost connection): lost too.
     public var notificationsUnheard = 0

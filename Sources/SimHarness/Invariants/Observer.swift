@@ -195,21 +195,30 @@ public struct Observer {
         }
     }
 
-    /// `live-claims-kept`: a reaped chunk's node (its last claimant) must have been silent past
-    /// the online window, or the claim older than the live-claim limit.
-    mutating func checkLiveClaims(_ ids: [ChunkID], store: borrowing EmbeddedStore, storeNow: Timestamp) {
-        for id in ids {
+    /// `live-claims-kept`: the reaper must not take a chunk from a node that is alive (the store
+    /// heard it within the online window) and computing that chunk (ground truth from the
+    /// node's worker pool, `computing`), unless the claim is older than the live-claim limit.
+    mutating func checkLiveClaims(_ ids: [ChunkID], computing: [Bool], store: borrowing EmbeddedStore, storeNow: Timestamp) {
+        for (id, isComputing) in zip(ids, computing) where isComputing {
             guard let claimed = chunkClaimedAt[id], claimed >= storeNow - profile.liveClaimLimit,
                 let holder = store.chunk(id)?.lastNodeID, let node = store.node(holder),
                 let seen = node.lastSeenAt, seen > storeNow - profile.onlineWindow
             else { continue }
-            violate(.liveClaimsKept, "reaper took chunk \(id) from live \(node.name) (seen \((storeNow - seen).seconds)s ago) after \((storeNow - claimed).seconds)s of computing")
+            violate(.liveClaimsKept, "reaper took chunk \(id) from \(node.name), alive (seen \((storeNow - seen).seconds)s ago) and computing it for \((storeNow - claimed).seconds)s")
         }
     }
 
     mutating func noteReclaimed(_ ids: [ChunkID], by who: String, storeNow: Timestamp) {
         for id in ids {
-            if who == "reaper" { measures.reclaimedByReaper += 1 } else { measures.reclaimedBySentinel += 1 }
+            if who == "reaper" {
+                measures.reclaimedByReaper += 1
+                if let claimed = chunkClaimedAt[id] {
+                    let late = (storeNow - claimed).seconds - profile.claimTimeout.seconds
+                    measures.reapDelayMaxSeconds = max(measures.reapDelayMaxSeconds, late)
+                }
+            } else {
+                measures.reclaimedBySentinel += 1
+            }
             if let claimed = chunkClaimedAt[id], claimed >= storeNow - profile.claimTimeout {
                 violate(.reclaimAfterTimeout, "\(who) took chunk \(id) back after \((storeNow - claimed).seconds)s, claim timeout \(profile.claimTimeout.seconds)s")
             }

@@ -137,6 +137,12 @@ extension World {
         sim.setTimer(for: actor, after: duration, .computed(a.chunkID, attempt: a.attempt, result))
     }
 
+    /// The node with this id, from its realtime subscription (opened once it knows its id).
+    func nodeIndex(of id: NodeID) -> Int? {
+        guard let actor = subscriptions[id], case .node(let i) = roles[Int(actor.index)] else { return nil }
+        return i
+    }
+
     /// Read access for tests and reports.
     public func nodeAgent(_ i: Int) -> NodeAgent? { nodes[i].agent }
     public func nodeDurable(_ i: Int) -> NodeAgent.Durable { nodes[i].durable }

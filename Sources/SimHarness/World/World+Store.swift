@@ -74,10 +74,15 @@ extension World {
             switch job {
             case .reapStaleChunks:
                 let reaped = try store.reapStaleChunks(
-                    claimedBefore: now - p.claimTimeout, holderSilentSince: p.reaperHolderSilence.map { now - $0 },
+                    claimedBefore: now - p.claimTimeout, renewedSince: p.claimRenewalWindow.map { now - $0 },
                     liveClaimedBefore: now - p.liveClaimLimit, now: now)
                 observer.noteReclaimed(reaped, by: "reaper", storeNow: now)
-                observer.checkLiveClaims(reaped, store: store, storeNow: now)
+                let computing = reaped.map { id in
+                    store.chunk(id)?.lastNodeID.flatMap { nodeIndex(of: $0) }.map { i in
+                        nodes[i].agent?.runningChunks.contains { $0.chunkID == id } ?? false
+                    } ?? false
+                }
+                observer.checkLiveClaims(reaped, computing: computing, store: store, storeNow: now)
             case .markNodesOffline:
                 _ = try store.markNodesOffline(lastSeenBefore: now - p.offlineMarkingAge, now: now)
                 observer.checkOnlineAgreement(store: store, now: now)

@@ -16,7 +16,12 @@ extension NodeAgent {
             ]
             return signed("POST", "/node-register", body: body.canonicalBytes, now: now)
         case .heartbeat:
-            return signed("POST", "/node-heartbeat", body: identified([:]).canonicalBytes, now: now)
+            // New versions name the chunks their workers compute, which renews those claims.
+            var fields: [String: JSONValue] = [:]
+            if settings.signsRequests && !running.isEmpty {
+                fields["computing"] = .array(running.map { .string($0.chunkID.uuidString) })
+            }
+            return signed("POST", "/node-heartbeat", body: identified(fields).canonicalBytes, now: now)
         case .fetchConfig(let hash):
             return signed("GET", "/config-fetch", query: ["hash": hash.hex], now: now)
         case .fetchRotation(let id, _):

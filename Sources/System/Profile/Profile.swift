@@ -20,18 +20,19 @@ public struct Profile: Sendable, Equatable {
     // MARK: Chunks
     /// A running chunk whose claim is older than this is reaped back to pending.
     public var claimTimeout: Interval = .minutes(5)
-    /// The longest a live node (one still heartbeating within `onlineWindow`) keeps a claim.
+    /// The longest a node keeps a claim it renews.
     ///
-    /// Why: the claim timeout exists to recover the work of nodes that died or were cut off, so
-    /// the fixed reaper takes a chunk back only once its claim is older than `claimTimeout`
-    /// *and* its node has been silent past the online window; a slow chunk on a live node (a
-    /// slow machine, a long fight) is left to finish instead of being computed twice. A
-    /// heartbeat proves the process is alive, not that its worker pool makes progress, so a
-    /// live node's claim still ends at this much larger limit: a hung worker pool (`node-hang`)
-    /// loses its chunks after it rather than never. The alternative, heartbeats that name the
-    /// chunks being computed with their progress and renew those claims, would tell a hung
-    /// worker from a slow one sooner but changes the heartbeat's body and every node; this rule
-    /// is one condition in `reap_stale_chunks` and works with today's nodes.
+    /// Why renewals: the claim timeout exists to recover the work of nodes that died, were cut
+    /// off or never received their assignment, not to cap how long a chunk may take. So a
+    /// node's heartbeat names the chunks its workers are computing, the store renews those
+    /// claims (`claim_renewed_at`), and the fixed reaper takes a chunk back only once its claim
+    /// is older than `claimTimeout` *and* it was not renewed within the online window: a slow
+    /// chunk on a live node (a slow machine, a long fight) is left to finish instead of being
+    /// computed twice; a crashed or cut-off node's chunks, and a chunk whose assignment never
+    /// reached its node, are reaped as before. (Requiring only that the node be silent would
+    /// keep the last kind forever on a live node.) A heartbeat proves the process is alive, not
+    /// that its worker pool progresses, so a renewed claim still ends at this much larger
+    /// limit: a hung worker pool (`node-hang`) loses its chunks after it rather than never.
     public var liveClaimLimit: Interval = .minutes(30)
     /// How often `reap_stale_chunks` runs.
     public var reaperPeriod: Interval = .minutes(1)
@@ -95,10 +96,10 @@ public struct Profile: Sendable, Equatable {
         has(.mismatchedOnlineThresholds) ? legacyOfflineMarkingAge : onlineWindow
     }
 
-    /// The reaper's rule: with `holderSilence` set, a claim is reaped only once its node has
-    /// been silent that long (or the claim is older than `liveClaimLimit`); nil reaps every
-    /// claim older than `claimTimeout` (today's `reaps-live-claims`).
-    public var reaperHolderSilence: Interval? {
+    /// The reaper's rule: a claim renewed by its holder within this window is kept (up to
+    /// `liveClaimLimit`); nil reaps every claim older than `claimTimeout` (today's
+    /// `reaps-live-claims`: today's store has no renewals).
+    public var claimRenewalWindow: Interval? {
         has(.reapsLiveClaims) ? nil : onlineWindow
     }
 

@@ -44,6 +44,9 @@ public protocol JobStore {
     func node(publicKey: PublicKey) -> NodeRow?
     /// Sets `status = 'online'`, `last_seen_at = now`; claimed nodes only.
     mutating func heartbeat(_ node: NodeID, now: Timestamp) throws(StoreError) -> NodeRow
+    /// `claim_renewed_at = now` for the named chunks running on `node` (the heartbeat's list of
+    /// what it computes); returns how many.
+    mutating func renewClaims(_ node: NodeID, chunks: [ChunkID], now: Timestamp) throws(StoreError) -> Int
     mutating func grantPermission(node: NodeID, type: PermissionType, target: String?, now: Timestamp) throws(StoreError) -> PermissionRow
     func permissions(of node: NodeID) -> [PermissionRow]
     /// Records a completion (see `CompletionRules` and `CompletionOutcome`). On acceptance the
@@ -75,10 +78,10 @@ public protocol JobStore {
 
     // MARK: Cron (pg_cron functions)
     /// `reap_stale_chunks()`: running chunks claimed before `claimedBefore` back to pending,
-    /// oldest claim first, except (with `holderSilentSince`) those whose node was seen since
-    /// then and that were claimed at or after `liveClaimedBefore`. Returns them.
+    /// oldest claim first, except (with `renewedSince`) those their holder renewed after it and
+    /// claimed at or after `liveClaimedBefore`. Returns them.
     mutating func reapStaleChunks(
-        claimedBefore: Timestamp, holderSilentSince: Timestamp?, liveClaimedBefore: Timestamp, now: Timestamp
+        claimedBefore: Timestamp, renewedSince: Timestamp?, liveClaimedBefore: Timestamp, now: Timestamp
     ) throws(StoreError) -> [ChunkID]
     /// `mark_nodes_offline()`: online nodes last seen before `lastSeenBefore` set offline.
     mutating func markNodesOffline(lastSeenBefore: Timestamp, now: Timestamp) throws(StoreError) -> Int
@@ -97,7 +100,7 @@ public protocol JobStore {
 extension JobStore {
     /// `reapStaleChunks` with today's rule: every claim older than `claimedBefore`.
     public mutating func reapStaleChunks(claimedBefore: Timestamp, now: Timestamp) throws(StoreError) -> [ChunkID] {
-        try reapStaleChunks(claimedBefore: claimedBefore, holderSilentSince: nil, liveClaimedBefore: claimedBefore, now: now)
+        try reapStaleChunks(claimedBefore: claimedBefore, renewedSince: nil, liveClaimedBefore: claimedBefore, now: now)
     }
 
     /// `applyAssignments` without the online re-check.

@@ -4,19 +4,18 @@ extension EmbeddedStore {
     /// (`node_id`, `claimed_at` NULL, a fresh `pending_seq`, trigger run), oldest claim first,
     /// ties in chunk creation order. Returns them in that order.
     ///
-    /// With `holderSilentSince` (the fixed system) a claim whose node was seen after it
-    /// (a live node, still heartbeating) is kept unless it was claimed before
-    /// `liveClaimedBefore`: a live node keeps its claim (see `Profile.liveClaimLimit` for why
-    /// and for the bound). In SQL: `AND (c.claimed_at < now() - live_claim_limit OR NOT EXISTS
-    /// (SELECT 1 FROM nodes n WHERE n.id = c.node_id AND n.last_seen_at > now() - online_window))`.
-    /// Without it (today), every old claim is reaped.
+    /// With `renewedSince` (the fixed system) a claim its holder renewed after that instant (its
+    /// heartbeat named the chunk: the node is alive and computing it) is kept, unless it was
+    /// claimed before `liveClaimedBefore` (see `Profile.liveClaimLimit` for why). In SQL: `AND
+    /// (c.claimed_at < now() - live_claim_limit OR c.claim_renewed_at IS NULL OR
+    /// c.claim_renewed_at <= now() - online_window)`. Without it (today), every old claim goes.
     ///
     /// Reads the claims heap: cost is proportional to claims made since the last run plus the
     /// old claims of live nodes (set aside and pushed back), not to the number of chunks.
     /// Claims that ended otherwise (completed, reclaimed, overwritten) are discarded as they
     /// surface.
     public mutating func reapStaleChunks(
-        claimedBefore: Timestamp, holderSilentSince: Timestamp?, liveClaimedBefore: Timestamp, now: Timestamp
+        claimedBefore: Timestamp, renewedSince: Timestamp?, liveClaimedBefore: Timestamp, now: Timestamp
     ) throws(StoreError) -> [ChunkID] {
         var reaped: [ChunkID] = []
         var kept: [ClaimEntry] = []
@@ -24,13 +23,13 @@ extension EmbeddedStore {
             claims.popMin()
             let row = chunks[claim.chunk]
             guard row.status == .running, row.attempt == claim.attempt else { continue }
-            if let silentSince = holderSilentSince, claim.claimedAt >= liveClaimedBefore,
-                let nodeID = row.nodeID, let node = nodeHandles[nodeID].flatMap({ nodes[$0] }),
-                let seen = node.lastSeenAt, seen > silentSince
+            if let since = renewedSince, claim.claimedAt >= liveClaimedBefore,
+                let renewal = claimRenewals[claim.chunk], renewal.attempt == claim.attempt, renewal.at > since
             {
                 kept.append(claim)
                 continue
             }
+            claimRenewals[claim.chunk] = nil
             releaseToPending(claim.chunk)
             reaped.append(row.id)
         }
