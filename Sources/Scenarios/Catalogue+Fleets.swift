@@ -72,10 +72,14 @@ extension Catalogue {
         // where its reclaim lives): nearly two rounds of the fleet's 400 slots.
         Build.submit(&w, count: 12, chunks: 60, spacing: .seconds(Int64(45)))
         var plan = RunPlan(world: w, horizon: .zero + .minutes(30))
-        plan.at(.seconds(Int64(60)), .partition(label: "tenth", from: (0..<10).map { .node($0) }, to: [.store], oneWay: false))
-        plan.at(.seconds(Int64(420)), .heal(label: "tenth"))
-        plan.recoveryAt = .zero + .seconds(Int64(420))
-        plan.livenessDeadline = .zero + .seconds(Int64(420)) + Build.livenessBound(profile)
+        // Fifteen seconds after the second job arrives: the lowest-numbered nodes (the planner's
+        // tie-break) have been given its chunks and are computing them (today's sentinel, on
+        // its 30 s fallback alone, gives them theirs ten seconds later, unaware), so the
+        // cut-off tenth holds live claims.
+        plan.at(.seconds(Int64(80)), .partition(label: "tenth", from: (0..<10).map { .node($0) }, to: [.store], oneWay: false))
+        plan.at(.seconds(Int64(440)), .heal(label: "tenth"))
+        plan.recoveryAt = .zero + .seconds(Int64(440))
+        plan.livenessDeadline = .zero + .seconds(Int64(440)) + Build.livenessBound(profile)
         return plan
     }
 

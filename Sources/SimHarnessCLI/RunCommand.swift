@@ -97,6 +97,7 @@ enum VerdictReport {
             "duplicateExecutions": .number(Double(o.measures.duplicateExecutions)),
             "wastedComputations": .number(Double(o.measures.wastedComputations)),
             "reclaimedByReaper": .number(Double(o.measures.reclaimedByReaper)),
+            "reclaimedBySentinel": .number(Double(o.measures.reclaimedBySentinel)),
             "apiPeakPerSecond": .number(Double(o.measures.apiPeakPerSecond)),
             "fullAssignmentSeconds": o.measures.fullAssignmentSeconds.map { .number($0) } ?? .null,
         ]

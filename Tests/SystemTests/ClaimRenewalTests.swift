@@ -1,0 +1,72 @@
+import Testing
+
+@testable import System
+
+private typealias F = StoreFixtures
+
+/// Claims renewed by heartbeats (`renewClaims`) and the fixed reaper's rule, on every store
+/// kind: a renewed claim is kept until the live-claim limit, an unrenewed or stale one goes at
+/// the claim timeout, and a renewal never outlives its claim.
+@Suite("Claim renewal")
+struct ClaimRenewalTests {
+    /// A job of `chunks` chunks of 100 iterations, each claimed by `node` at t0.
+    static func claimed(_ store: inout any JobStore, chunks: Int) throws -> (NodeID, NodeID, [ChunkID]) {
+        let job = try store.createJob(F.newJob(iterations: 100 * chunks, chunk: 100), upserting: F.config(1), now: F.t0)
+        let node = try F.onlineNode(&store, 1, capacity: 8)
+        let other = try F.onlineNode(&store, 2, capacity: 8)
+        let ids = store.chunks(ofJob: job.jobID).map(\.id)
+        _ = try store.applyAssignments(ids.map { PlannedAssignment(chunkID: $0, nodeID: node) }, guarded: true, now: F.t0)
+        return (node, other, ids)
+    }
+
+    static func reap(_ store: inout any JobStore, at now: Timestamp, renewal: Interval? = .seconds(45)) throws -> [ChunkID] {
+        try store.reapStaleChunks(
+            claimedBefore: now - .minutes(5), renewedSince: renewal.map { now - $0 }, liveClaimedBefore: now - .minutes(30),
+            now: now)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func renewedClaimsAreKeptUntilTheLiveLimit(kind: StoreKind) throws {
+        var store = kind.make()
+        let (node, other, ids) = try Self.claimed(&store, chunks: 3)
+        // Chunk 0 renewed recently, chunk 1 renewed long ago, chunk 2 never; a name that is not
+        // the caller's chunk (another node's claim, an unknown id) renews nothing.
+        #expect(try store.renewClaims(node, chunks: [ids[1]], now: F.t0 + .minutes(1)) == 1)
+        #expect(try store.renewClaims(node, chunks: [ids[0], ChunkID(Identifier(high: 9, low: 9))], now: F.t0 + .seconds(590)) == 1)
+        #expect(try store.renewClaims(other, chunks: [ids[2]], now: F.t0 + .seconds(590)) == 0)
+        let reaped = try Self.reap(&store, at: F.t0 + .minutes(10))
+        #expect(reaped == [ids[1], ids[2]], "claimed together: in chunk order")
+        #expect(store.chunk(ids[0])?.status == .running)
+        // Kept while renewed, however old, up to the live-claim limit.
+        for minute in stride(from: 11, through: 29, by: 1) {
+            _ = try store.renewClaims(node, chunks: [ids[0]], now: F.t0 + .minutes(Int64(minute)))
+            #expect(try Self.reap(&store, at: F.t0 + .minutes(Int64(minute)) + .seconds(30)).isEmpty)
+        }
+        _ = try store.renewClaims(node, chunks: [ids[0]], now: F.t0 + .minutes(31))
+        #expect(try Self.reap(&store, at: F.t0 + .minutes(31)) == [ids[0]])
+        #expect(F.problems(store).isEmpty)
+    }
+
+    /// A renewal belongs to its claim: once reaped and claimed again, the old renewal does not
+    /// protect the new claim.
+    @Test(arguments: StoreKind.allCases)
+    func aRenewalDoesNotOutliveItsClaim(kind: StoreKind) throws {
+        var store = kind.make()
+        let (node, _, ids) = try Self.claimed(&store, chunks: 1)
+        _ = try store.renewClaims(node, chunks: ids, now: F.t0 + .minutes(4))
+        #expect(try Self.reap(&store, at: F.t0 + .minutes(6)).isEmpty)
+        #expect(try Self.reap(&store, at: F.t0 + .minutes(7)) == ids, "not renewed within 45 s")
+        _ = try store.heartbeat(node, now: F.t0 + .minutes(7))
+        _ = try store.applyAssignments([PlannedAssignment(chunkID: ids[0], nodeID: node)], guarded: true, now: F.t0 + .minutes(7))
+        #expect(try Self.reap(&store, at: F.t0 + .minutes(12) + .seconds(1)) == ids)
+    }
+
+    /// Today's rule (no renewal window): every claim older than the timeout goes.
+    @Test(arguments: StoreKind.allCases)
+    func withoutARenewalWindowEveryOldClaimGoes(kind: StoreKind) throws {
+        var store = kind.make()
+        let (node, _, ids) = try Self.claimed(&store, chunks: 2)
+        _ = try store.renewClaims(node, chunks: ids, now: F.t0 + .minutes(5))
+        #expect(Set(try Self.reap(&store, at: F.t0 + .minutes(6), renewal: nil)) == Set(ids))
+    }
+}
