@@ -6,6 +6,11 @@ import Engine
 /// chosen points (computed with mpmath at 300 bits and rounded to nearest, written here as bit
 /// patterns), and the platform's libm over many points (which it must agree with to a few
 /// ulps, not bit for bit: that is the point of having our own).
+///
+/// fdlibm is accurate to within one ulp, not correctly rounded: at four of the points it rounds
+/// the other way. There the expected bits are fdlibm's, from a separate transcription of the C
+/// sources (e_log.c, e_exp.c) in Python run on the same inputs, and still one ulp from the
+/// correctly rounded value.
 @Suite struct PortableMathTests {
     static func ulpDistance(_ a: Double, _ b: Double) -> UInt64 {
         if a == b { return 0 }
@@ -47,16 +52,24 @@ import Engine
         (0.999, 0x3FEF_FFD6_9AA0_B99D),
     ]
 
+    /// Points where fdlibm's result is one ulp from the correctly rounded one, with its bits.
+    static let fdlibmLog: [Double: UInt64] = [3.0: 0x3FF1_93EA_7AAD_030A, 1.38: 0x3FD4_9D04_1BE0_CE30]
+    static let fdlibmExp: [Double: UInt64] = [1.0: 0x4005_BF0A_8B14_576A, -10.0: 0x3F07_CD79_B564_7C9A]
+
     @Test func logMatchesCorrectlyRoundedValues() {
-        for (x, bits) in Self.logReference {
+        for (x, correct) in Self.logReference {
             let got = PortableMath.log(x)
+            let bits = Self.fdlibmLog[x] ?? correct
+            #expect(Self.ulpDistance(got, Double(bitPattern: correct)) <= 1)
             #expect(got.bitPattern == bits, "log(\(x)) = \(got) (0x\(String(got.bitPattern, radix: 16))), want \(Double(bitPattern: bits))")
         }
     }
 
     @Test func expMatchesCorrectlyRoundedValues() {
-        for (x, bits) in Self.expReference {
+        for (x, correct) in Self.expReference {
             let got = PortableMath.exp(x)
+            let bits = Self.fdlibmExp[x] ?? correct
+            #expect(Self.ulpDistance(got, Double(bitPattern: correct)) <= 1)
             #expect(got.bitPattern == bits, "exp(\(x)) = \(got) (0x\(String(got.bitPattern, radix: 16))), want \(Double(bitPattern: bits))")
         }
     }

@@ -47,18 +47,25 @@ struct ClaimRenewalTests {
         #expect(F.problems(store).isEmpty)
     }
 
-    /// A renewal belongs to its claim: once reaped and claimed again, the old renewal does not
-    /// protect the new claim.
+    /// Renewed within the window keeps a claim; a renewal older than the window does not; and a
+    /// renewal belongs to its claim: a new claim of the chunk (attempt 2) is not covered by the
+    /// renewal of attempt 1, however recent.
     @Test(arguments: StoreKind.allCases)
-    func aRenewalDoesNotOutliveItsClaim(kind: StoreKind) throws {
+    func aRenewalCountsOnlyWithinTheWindowAndForItsClaim(kind: StoreKind) throws {
         var store = kind.make()
         let (node, _, ids) = try Self.claimed(&store, chunks: 1)
-        _ = try store.renewClaims(node, chunks: ids, now: F.t0 + .minutes(4))
-        #expect(try Self.reap(&store, at: F.t0 + .minutes(6)).isEmpty)
-        #expect(try Self.reap(&store, at: F.t0 + .minutes(7)) == ids, "not renewed within 45 s")
+        _ = try store.renewClaims(node, chunks: ids, now: F.t0 + .seconds(330))
+        #expect(try Self.reap(&store, at: F.t0 + .minutes(6)).isEmpty, "renewed 30 s ago")
+        #expect(try Self.reap(&store, at: F.t0 + .minutes(7)) == ids, "renewed 90 s ago")
         _ = try store.heartbeat(node, now: F.t0 + .minutes(7))
         _ = try store.applyAssignments([PlannedAssignment(chunkID: ids[0], nodeID: node)], guarded: true, now: F.t0 + .minutes(7))
-        #expect(try Self.reap(&store, at: F.t0 + .minutes(12) + .seconds(1)) == ids)
+        _ = try store.renewClaims(node, chunks: ids, now: F.t0 + .minutes(8))
+        // Today's unguarded batch update claims the running chunk again: attempt 3, not renewed.
+        _ = try store.applyAssignments([PlannedAssignment(chunkID: ids[0], nodeID: node)], guarded: false, now: F.t0 + .minutes(8))
+        #expect(store.chunk(ids[0])?.attempt == 3)
+        let reaped = try store.reapStaleChunks(
+            claimedBefore: F.t0 + .minutes(9), renewedSince: F.t0, liveClaimedBefore: F.t0, now: F.t0 + .minutes(9))
+        #expect(reaped == ids, "attempt 2's renewal does not keep attempt 3")
     }
 
     /// Today's rule (no renewal window): every claim older than the timeout goes.

@@ -14,7 +14,8 @@ public struct Measures: Sendable {
     public var computations = 0
     /// Computations of a chunk beyond its first.
     public var duplicateExecutions = 0
-    /// Finished computations whose result the store did not take (stale, duplicate, lost).
+    /// Finished computations of a chunk beyond its first: work done again that the store did
+    /// not need (a result refused as stale, or the same result a second time).
     public var wastedComputations = 0
     public var reclaimedByReaper = 0
     public var reclaimedBySentinel = 0

@@ -36,6 +36,7 @@ public struct Observer {
     var chunkClaimedAt: [ChunkID: Timestamp] = [:]
     var chunkPendingSince: [ChunkID: SimInstant] = [:]
     var chunkComputations: [ChunkID: Int] = [:]
+    var chunkFinished: [ChunkID: Int] = [:]
     var jobTally: [JobID: Int] = [:]
     var jobCreatedAt: [JobID: SimInstant] = [:]
     var publishedNotifications: [String] = []
@@ -92,13 +93,7 @@ public struct Observer {
                 violate(.storeLoadBounded, "the store got more than \(bound) requests in the second from \(second) s")
             }
         }
-        if let error = response.error {
-            measures.apiRejections[error.code, default: 0] += 1
-            // A node's finished computation the store did not take: someone else had the chunk.
-            if !fromAttacker && (error.code == "stale_claim" || error.code == "chunk_already_completed") {
-                noteWastedComputation()
-            }
-        }
+        if let error = response.error { measures.apiRejections[error.code, default: 0] += 1 }
         if fromAttacker && response.status < 300 {
             violate(.authenticatedRequests, "attack \(request.method) \(request.path) accepted with \(response.status)")
         }
@@ -146,7 +141,13 @@ public struct Observer {
         }
     }
 
-    mutating func noteWastedComputation() { measures.wastedComputations += 1 }
+    /// A node's worker finished a chunk: any finish beyond the chunk's first is work the store
+    /// did not need (refused as stale, or the same result again), whichever of them it took.
+    mutating func noteComputationFinished(_ chunk: ChunkID) {
+        let n = chunkFinished[chunk, default: 0] + 1
+        chunkFinished[chunk] = n
+        if n > 1 { measures.wastedComputations += 1 }
+    }
 
     mutating func noteStoreError(_ error: StoreError) { measures.storeErrors += 1 }
 

@@ -82,6 +82,7 @@ extension World {
             nodes[i].timers[t] = nil
             feedNode(i, .timer(t))
         case .computed(let chunk, let attempt, let result):
+            if nodes[i].isRunning { observer.noteComputationFinished(chunk) }
             feedNode(i, .computeFinished(chunkID: chunk, attempt: attempt, result: result))
         case .control(let action): apply(action, on: .node(i))
         default: preconditionFailure("node got \(e.payload.kind)")
