@@ -46,7 +46,7 @@ struct ReportTests {
     }
 
     @Test func runReportHasAChartPerSeriesAndTheViolations() throws {
-        let (_, outcome, plan) = try Self.runWithTimeline("happy-path", .legacy)
+        let (_, outcome, _) = try Self.runWithTimeline("happy-path", .legacy)
         #expect(!outcome.violations.isEmpty)
         let report = RunReport(
             scenario: "happy-path", summary: "summary <with> & markup", profile: "legacy", seed: 1, passed: true,
