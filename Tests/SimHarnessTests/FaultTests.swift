@@ -114,7 +114,7 @@ struct FaultTests {
     /// Every action of every catalogue scenario (every swarm mix included) names a target it
     /// means something for: `at` would have stopped otherwise, and here it is checked again.
     @Test func everyCataloguedActionHasAPossibleTarget() {
-        for s in Catalogue.all where s.name != "fleet-day" && s.name != "thundering-herd" {
+        for s in Catalogue.all {
             for seed: UInt64 in s.name == "swarm" ? Array(1...50) : [1] {
                 for a in s.plan(seed: seed, profile: .fixed).actions {
                     #expect(a.action.accepts(a.target), "\(s.name): \(a.action) on \(a.target)")
