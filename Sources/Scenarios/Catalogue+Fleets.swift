@@ -88,8 +88,8 @@ extension Catalogue {
     /// How many nodes `thundering-herd` runs (the 10,000).
     public static let herdNodes = 10_000
 
-    /// Every node loses the API for six minutes while users keep submitting; then the whole
-    /// fleet comes back at once: heartbeats, completions computed during the outage retried
+    /// Every node loses the API for six minutes while users keep submitting, and later the
+    /// store restarts (30 s); each time the whole fleet comes back at once: heartbeats, completions computed during the outage retried
     /// (with jittered exponential backoff), and the work that piled up assigned. In no second
     /// may the store get requests from more than half the fleet (a herd that came back in step
     /// would send every node's heartbeat and retries at once), and every job must complete.
@@ -98,8 +98,8 @@ extension Catalogue {
     /// tests), as in `fleet`.
     static let thunderingHerd = Scenario(
         name: "thundering-herd",
-        summary: "10,000 nodes lose the API for 6 minutes while jobs pile up, then reconnect at once.",
-        faults: ["API outage for the whole fleet", "heal"]
+        summary: "10,000 nodes lose the API for 6 minutes while jobs pile up, then reconnect at once; later a 30 s store restart.",
+        faults: ["API outage for the whole fleet", "heal", "store restart"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: herdNodes)
         w.signatures = .standIn
@@ -115,6 +115,10 @@ extension Catalogue {
         plan.at(.seconds(Int64(60)), .partition(label: "api-outage", from: everyNode, to: [.store], oneWay: false))
         plan.at(.seconds(Int64(420)), .heal(label: "api-outage"))
         plan.recoveryAt = .zero + .seconds(Int64(420))
+        // Then the store itself restarts: every session and in-flight request lost, the whole
+        // fleet back at once a second time.
+        plan.at(.seconds(Int64(600)), .crash, on: .store)
+        plan.at(.seconds(Int64(630)), .restart, on: .store)
         plan.maxRequestsPerSecond = herdNodes / 2
         plan.livenessDeadline = .zero + .seconds(Int64(420)) + Build.livenessBound(profile)
         return plan
