@@ -37,7 +37,7 @@ extension Catalogue {
     /// slow afterwards. It must recover through its 30 s fallback and LISTEN again.
     static let storeConnectionLoss = Scenario(
         name: "store-connection-loss",
-        summary: "The sentinel's connection drops and stays down 60 s, notifications lost meanwhile; slow statements; dropped again.",
+        summary: "The sentinel's connection drops and stays down 75 s, notifications lost meanwhile; slow statements; dropped again.",
         exposes: [.missingTrigger], faults: ["sentinel connection dropped", "sentinel cut off from the store", "slow statements"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 4)
@@ -45,15 +45,18 @@ extension Catalogue {
         var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
         plan.at(.seconds(Int64(30)), .dropConnection, on: .sentinel(0))
         plan.at(.seconds(Int64(30)), .partition(label: "sentinel-connection", from: [.sentinel(0)], to: [.store], oneWay: false))
-        plan.at(.seconds(Int64(90)), .heal(label: "sentinel-connection"))
-        plan.at(.seconds(Int64(100)), .storeSlowness(.milliseconds(1_500)), on: .store)
-        plan.at(.seconds(Int64(160)), .storeSlowness(.zero), on: .store)
-        plan.at(.seconds(Int64(125)), .dropConnection, on: .sentinel(0))
-        plan.recoveryAt = .zero + .seconds(Int64(90))
-        // Recovery within the fallback bound: a pass (and a new LISTEN) at most 30 s after the
-        // heal; then the work that waited, two rounds of chunks, with slack for retries.
+        // Healed between two of the sentinel's 30 s fallback passes (it started at 0).
+        plan.at(.seconds(Int64(105)), .heal(label: "sentinel-connection"))
+        plan.at(.seconds(Int64(115)), .storeSlowness(.milliseconds(1_500)), on: .store)
+        plan.at(.seconds(Int64(175)), .storeSlowness(.zero), on: .store)
+        plan.at(.seconds(Int64(140)), .dropConnection, on: .sentinel(0))
+        // Recovery within the fallback bound: the work that waited is assigned by the first
+        // pass after the heal, at most one fallback period later (+5 s of round trips).
+        plan.recoveryAt = .zero + .seconds(Int64(105))
+        plan.recoveryBoundSeconds = profile.fallbackPeriod.seconds + 5
+        // Then two rounds of chunks, with slack for retries.
         let fallback = SimDuration.microseconds(profile.fallbackPeriod.micros)
-        plan.livenessDeadline = .zero + .seconds(Int64(160)) + fallback + .minutes(6)
+        plan.livenessDeadline = .zero + .seconds(Int64(175)) + fallback + .minutes(6)
         return plan
     }
 
@@ -79,6 +82,8 @@ extension Catalogue {
         plan.at(.seconds(Int64(80)), .partition(label: "tenth", from: (0..<10).map { .node($0) }, to: [.store], oneWay: false))
         plan.at(.seconds(Int64(440)), .heal(label: "tenth"))
         plan.recoveryAt = .zero + .seconds(Int64(440))
+        // The healed nodes heartbeat within 15 s; what waited is assigned by the next pass.
+        plan.recoveryBoundSeconds = 60
         plan.livenessDeadline = .zero + .seconds(Int64(440)) + Build.livenessBound(profile)
         return plan
     }
@@ -115,6 +120,7 @@ extension Catalogue {
         plan.at(.seconds(Int64(60)), .partition(label: "api-outage", from: everyNode, to: [.store], oneWay: false))
         plan.at(.seconds(Int64(420)), .heal(label: "api-outage"))
         plan.recoveryAt = .zero + .seconds(Int64(420))
+        plan.recoveryBoundSeconds = 60
         // Then the store itself restarts: every session and in-flight request lost, the whole
         // fleet back at once a second time.
         plan.at(.seconds(Int64(600)), .crash, on: .store)

@@ -30,6 +30,9 @@ public enum Invariant: String, Sendable, CaseIterable, Codable, Comparable {
     /// The store's API gets no more requests in any one second than the scenario's bound (a
     /// fleet reconnecting at once must spread itself out: jitter and backoff).
     case storeLoadBounded = "store-load-bounded"
+    /// After a scenario's outage ends, every chunk that was waiting then is assigned within the
+    /// scenario's bound (for the sentinel: one fallback period, whatever it missed meanwhile).
+    case recoveredInTime = "recovered-in-time"
     /// A node the store shows online is one the scheduler considers online (up to one marking
     /// period).
     case onlineAgreement = "online-agreement"

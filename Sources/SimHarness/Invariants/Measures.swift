@@ -27,8 +27,8 @@ public struct Measures: Sendable {
     public var notificationsUnheard = 0
     /// The most API requests the store received in one second of virtual time.
     public var apiPeakPerSecond = 0
-    /// From the scenario's recovery instant (`RunPlan.recoveryAt`) to the first commit after
-    /// which no chunk waits (nil: never, or no recovery instant).
+    /// From the scenario's recovery instant (`RunPlan.recoveryAt`) until every chunk pending at
+    /// that instant has been assigned (nil: never, or no recovery instant).
     public var fullAssignmentSeconds: Double? = nil
     public var assignmentsToUnsubscribed = 0
     public var apiRequests = 0

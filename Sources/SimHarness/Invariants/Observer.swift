@@ -24,6 +24,10 @@ public struct Observer {
     public var maxRequestsPerSecond: Int? = nil
     /// When the scenario's outage ends, for `Measures.fullAssignmentSeconds`.
     public var recoveryAt: SimInstant? = nil
+    /// `recovered-in-time`: the most seconds from `recoveryAt` to full assignment.
+    public var recoveryBoundSeconds: Double? = nil
+    /// The chunks pending when the recovery began, until each is assigned.
+    var recoveryWaiting: Set<ChunkID>? = nil
     var apiSecond: Int64 = -1
     var apiInSecond = 0
 

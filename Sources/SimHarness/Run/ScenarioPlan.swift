@@ -17,6 +17,8 @@ public struct RunPlan: Sendable {
     public var maxRequestsPerSecond: Int? = nil
     /// When the scenario's outage ends (measures the time to full assignment from there).
     public var recoveryAt: SimInstant? = nil
+    /// `recovered-in-time`: the most seconds from `recoveryAt` until no chunk waits.
+    public var recoveryBoundSeconds: Double? = nil
 
     public init(world: WorldConfig, horizon: SimInstant) {
         self.world = world
@@ -97,6 +99,7 @@ extension World {
         world.observer.disabled = plan.disabled
         world.observer.maxRequestsPerSecond = plan.maxRequestsPerSecond
         world.observer.recoveryAt = plan.recoveryAt
+        world.observer.recoveryBoundSeconds = plan.recoveryBoundSeconds
         world.traceRecorder = trace
         world.timeline = timeline
         for a in plan.actions {
