@@ -5,10 +5,14 @@ import System
 /// deadlock with a guarded apply (both lock nodes; the UPDATE in scan order) is retried
 /// rather than surfaced.
 extension PostgresStore {
-    public mutating func reapStaleChunks(claimTimeout: Interval) throws(StoreError) -> [ChunkID] {
+    public mutating func reapStaleChunks(
+        claimTimeout: Interval, renewalWindow: Interval?, liveClaimLimit: Interval
+    ) throws(StoreError) -> [ChunkID] {
         try db.transaction(.readCommitted) { (db: PGConnection) throws(StoreError) -> [ChunkID] in
-            try db.run(
-                "SELECT reap_stale_chunks($1::bigint * interval '1 microsecond')", [PGParam.micros(claimTimeout)]
+            try db.run("""
+                SELECT reap_stale_chunks($1::bigint * interval '1 microsecond', $2::bigint * interval '1 microsecond',
+                    $3::bigint * interval '1 microsecond')
+                """, [PGParam.micros(claimTimeout), renewalWindow.map(PGParam.micros), PGParam.micros(liveClaimLimit)]
             ).all.map { (r: PGRow) throws(StoreError) -> ChunkID in try r.id(0) }
         }
     }

@@ -39,6 +39,21 @@ extension PostgresStore {
         }
     }
 
+    /// One statement: `claim_renewed_at = now()` (with the attempt it renews) for the named
+    /// chunks running on `node`; others are ignored. `.nodeNotFound` for an unknown node.
+    public mutating func renewClaims(_ node: NodeID, chunks: [ChunkID]) throws(StoreError) -> Int {
+        let rows = try db.run("""
+            WITH n AS (SELECT id FROM nodes WHERE id = $1),
+                 renewed AS (
+                    UPDATE jobs_chunks c SET claim_renewed_at = now(), claim_renewed_attempt = c.attempt
+                    WHERE c.id = ANY($2::uuid[]) AND c.node_id = $1 AND c.status = 'running'
+                    RETURNING c.id)
+            SELECT (SELECT count(*) FROM n), (SELECT count(*) FROM renewed)
+            """, [node.uuidString, PGParam.uuids(chunks)]).first!
+        guard try rows.int(0) == 1 else { throw .nodeNotFound }
+        return try rows.int(1)
+    }
+
     public func node(_ id: NodeID) throws(StoreError) -> NodeRow? {
         try db.execute("SELECT \(Self.nodeColumns) FROM nodes WHERE id = $1", [id.uuidString]).first.map(Self.node)
     }

@@ -54,4 +54,13 @@ enum Build {
         let reclaim = p.claimTimeout + p.reaperPeriod + p.fallbackPeriod
         return .microseconds(reclaim.micros) + .seconds(Int64(60 * rounds)) + .seconds(Int64(120))
     }
+
+    /// The same when a claim is held by a node that is alive but whose workers are stuck: the
+    /// fixed reaper leaves a live node's claim until `liveClaimLimit` (today's, at the claim
+    /// timeout).
+    static func livenessBoundHung(_ p: Profile, rounds: Int = 3) -> SimDuration {
+        let limit = p.claimRenewalWindow == nil ? p.claimTimeout : p.liveClaimLimit
+        let reclaim = limit + p.reaperPeriod + p.fallbackPeriod
+        return .microseconds(reclaim.micros) + .seconds(Int64(60 * rounds)) + .seconds(Int64(120))
+    }
 }

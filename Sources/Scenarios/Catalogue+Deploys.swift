@@ -71,9 +71,9 @@ extension Catalogue {
         // More pending work than free slots, arriving in bursts both sentinels hear at once.
         Build.submit(&w, count: 6, chunks: 10, spacing: .seconds(Int64(15)))
         var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
-        plan.at(.zero, .stopSentinel, on: .sentinel(1))
+        plan.at(.zero, .crash, on: .sentinel(1))
         plan.at(.seconds(overlapFrom), .restart, on: .sentinel(1))
-        plan.at(.seconds(firstStops), .stopSentinel, on: .sentinel(0))
+        plan.at(.seconds(firstStops), .crash, on: .sentinel(0))
         plan.livenessDeadline = .zero + .minutes(20)
         return plan
     }

@@ -24,11 +24,14 @@ public struct Scenario: Sendable {
     public let planBreaks: [Invariant]
     /// Fault kinds it injects (for the catalogue and reports).
     public let faults: [String]
+    /// Whether `run --all` (and `sweep --all`) include it; the day-long fleet is run on a
+    /// schedule instead (examples/ci).
+    public let inRunAll: Bool
     let build: @Sendable (_ seed: UInt64, _ profile: Profile) -> RunPlan
 
     public init(
         name: String, summary: String, exposes: [Defect] = [], needs: [Improvement] = [],
-        planBreaks: [Invariant] = [], faults: [String] = [],
+        planBreaks: [Invariant] = [], faults: [String] = [], inRunAll: Bool = true,
         build: @escaping @Sendable (_ seed: UInt64, _ profile: Profile) -> RunPlan
     ) {
         self.name = name
@@ -37,6 +40,7 @@ public struct Scenario: Sendable {
         self.needs = needs
         self.planBreaks = planBreaks
         self.faults = faults
+        self.inRunAll = inRunAll
         self.build = build
     }
 

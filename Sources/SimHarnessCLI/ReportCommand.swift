@@ -70,13 +70,12 @@ struct ReportCommand: ParsableCommand {
     func runReport() throws -> RunReport {
         guard let name = scenario, let s = Catalogue.named(name) else { throw ValidationError("no scenario named \(scenario ?? "")") }
         guard let p = Profile.named(profile) else { throw ValidationError("no profile named \(profile)") }
-        let plan = s.plan(seed: seed, profile: p)
         // The same run as `run` makes (sampling changes nothing: same digest), with a timeline.
         let verdict = s.check(seed: seed, profile: p, timeline: Timeline(period: .seconds(period)))
         let outcome = verdict.outcome
         return RunReport(
             scenario: s.name, summary: s.summary, profile: p.name, seed: seed, passed: verdict.passed,
             mustBeClean: verdict.mustBeClean, expected: verdict.expected.map(\.rawValue), outcome: outcome,
-            faults: FaultSpan.derive(actions: plan.actions, noted: outcome.measures.faults, runEnd: outcome.simSeconds))
+            faults: FaultSpan.derive(outcome.measures.faults, runEnd: outcome.simSeconds))
     }
 }

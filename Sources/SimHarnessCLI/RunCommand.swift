@@ -34,7 +34,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let chosen: [Scenario]
         if all || scenarios.isEmpty {
-            chosen = Catalogue.all
+            chosen = Catalogue.runAll
         } else {
             chosen = try scenarios.map { name in
                 guard let s = Catalogue.named(name) else { throw ValidationError("no scenario named \(name)") }
@@ -94,6 +94,12 @@ enum VerdictReport {
             "jobsTotal": .number(Double(o.jobsTotal)), "jobsCompleted": .number(Double(o.jobsCompleted)),
             "events": .number(Double(o.events)), "simSeconds": .number(o.simSeconds), "digest": .string("\(o.digest)"),
             "jobLatencyP50": .number(o.measures.jobLatencyP50), "jobLatencyP99": .number(o.measures.jobLatencyP99),
+            "duplicateExecutions": .number(Double(o.measures.duplicateExecutions)),
+            "wastedComputations": .number(Double(o.measures.wastedComputations)),
+            "reclaimedByReaper": .number(Double(o.measures.reclaimedByReaper)),
+            "reclaimedBySentinel": .number(Double(o.measures.reclaimedBySentinel)),
+            "apiPeakPerSecond": .number(Double(o.measures.apiPeakPerSecond)),
+            "fullAssignmentSeconds": o.measures.fullAssignmentSeconds.map { .number($0) } ?? .null,
         ]
         return JSONValue.object(fields).canonicalString
     }
@@ -105,7 +111,7 @@ struct ListCommand: ParsableCommand {
         for s in Catalogue.all {
             let exposes = s.exposes.isEmpty ? "" : "  exposes: " + s.exposes.map(\.rawValue).joined(separator: ", ")
             let needs = s.needs.isEmpty ? "" : "  needs: " + s.needs.map(\.rawValue).joined(separator: ", ")
-            print("\(s.name): \(s.summary)\(exposes)\(needs)")
+            print("\(s.name): \(s.summary)\(exposes)\(needs)\(s.inRunAll ? "" : "  (not in run --all)")")
         }
     }
 }

@@ -103,7 +103,7 @@ struct SweepCommand: ParsableCommand {
                 return s
             }
         } else {
-            chosen = Catalogue.all
+            chosen = Catalogue.runAll
         }
         let fixedProfiles: [Profile]? = try profiles.map { list in
             try Self.names(list, option: "--profiles").map { name in

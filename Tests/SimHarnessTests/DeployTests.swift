@@ -12,7 +12,7 @@ struct DeployTests {
     @Test func upgradeMidPassStopsWithAnApplyInFlight() throws {
         let s = try #require(Catalogue.named("sentinel-upgrade-mid-pass"))
         let (w, o) = World.run(s.plan(seed: 1, profile: .fixed))
-        #expect(o.measures.faults.contains { $0.what.contains("stopped mid-apply") })
+        #expect(o.measures.faults.contains { $0.action == .crash && $0.target == .sentinel(0) })
         #expect(w.sim.incarnation(of: w.actor(ofSentinel: 0)) == 1, "stopped once, restarted")
         let upgraded = try #require(w.sentinel(0))
         #expect(upgraded.profile == .fixed && upgraded.isReady)

@@ -112,4 +112,98 @@ struct FaultTests {
         #expect(w.sentinel(0)?.guilds.contains(guild: "guild-1", member: "100000") == false)
         #expect(w.sentinel(0)?.guilds.contains(guild: "guild-1", member: "100002") == true)
     }
+
+    // MARK: Faults in one place
+
+    /// Impossible fault/target pairs are refused when the plan is built, with the reason.
+    @Test func planRefusesImpossibleTargets() throws {
+        var plan = RunPlan(world: WorldConfig(seed: 1, profile: .fixed), horizon: .zero + .minutes(1))
+        #expect(throws: PlanError.impossibleTarget(action: "hang", target: "store")) {
+            try plan.schedule(.hang, at: .seconds(Int64(1)), on: .store)
+        }
+        #expect(throws: PlanError.self) { try plan.schedule(.partition(label: "p", from: [.node(0)], to: [.store], oneWay: false), at: .zero, on: .node(0)) }
+        #expect(throws: PlanError.self) { try plan.schedule(.storeSlowness(.seconds(Int64(1))), at: .zero, on: .sentinel(0)) }
+        #expect(throws: PlanError.self) { try plan.schedule(.crash, at: .zero, on: .environment) }
+        #expect(throws: PlanError.self) { try plan.schedule(.dropConnection, at: .zero, on: .store) }
+        #expect(throws: PlanError.self) { try plan.schedule(.crash, at: .seconds(Int64(-1)), on: .store) }
+        #expect(plan.actions.isEmpty)
+        try plan.schedule(.hang, at: .seconds(Int64(1)), on: .node(0))
+        try plan.schedule(.dropConnection, at: .seconds(Int64(2)), on: .sentinel(0))
+        #expect(plan.actions.count == 2)
+    }
+
+    /// Every action of every catalogue scenario (every swarm mix included) names a target it
+    /// means something for: `at` would have stopped otherwise, and here it is checked again.
+    @Test func everyCataloguedActionHasAPossibleTarget() {
+        for s in Catalogue.all {
+            for seed: UInt64 in s.name == "swarm" ? Array(1...50) : [1] {
+                for a in s.plan(seed: seed, profile: .fixed).actions {
+                    #expect(a.action.accepts(a.target), "\(s.name): \(a.action) on \(a.target)")
+                }
+            }
+        }
+    }
+
+    /// What happened is recorded, not what was planned: a planned restart of a node that is
+    /// running records nothing; the random crashes of the fleet (never planned) are recorded.
+    @Test func measuresRecordWhatHappened() throws {
+        let (_, o) = try run("node-crash")
+        let faults = o.measures.faults.map { "\($0.action)@\($0.target)" }
+        #expect(faults == ["crash@node-0", "crash@node-1", "restart@node-0", "restart@node-1"])
+        var plan = try #require(Catalogue.named("happy-path")).plan(seed: 1, profile: .fixed)
+        plan.at(.seconds(Int64(30)), .restart, on: .node(0))  // running: nothing happens
+        plan.at(.seconds(Int64(31)), .heal(label: "none"))  // no such partition
+        plan.at(.seconds(Int64(32)), .storeSlowness(.seconds(Int64(1))), on: .store)
+        let (_, noop) = World.run(plan)
+        #expect(noop.measures.faults.map(\.action) == [.storeSlowness(.seconds(Int64(1)))])
+        var fleet = WorldConfig(seed: 3, profile: .fixed)
+        fleet.users = [UserSpec(name: "u")]
+        fleet.nodes = (0..<20).map { NodeSpec(name: "n\($0)") }
+        fleet.nodeCrashMean = .seconds(Int64(600))
+        fleet.compute = .standIn
+        fleet.signatures = .standIn
+        let (_, random) = World.run(RunPlan(world: fleet, horizon: .zero + .minutes(20)))
+        #expect(random.measures.faults.contains { $0.action == .crash }, "random crashes are recorded")
+    }
+
+    // MARK: The scenarios of issue 14
+
+    /// The fixed reaper leaves the slow nodes' chunks alone (nothing wasted, no live claim
+    /// taken) and takes the crashed nodes' chunks back within one reaper period of the timeout.
+    @Test func slowChunksFinishOnTheirLiveNodes() throws {
+        let (_, o) = try run("slow-chunks")
+        #expect(o.measures.wastedComputations == 0)
+        #expect(o.measures.reclaimedByReaper >= 4, "the crashed nodes' chunks were reaped")
+        #expect(o.measures.duplicateExecutions <= o.measures.reclaimedByReaper, "only reaped chunks ran twice")
+        #expect(o.measures.reapDelayMaxSeconds <= 61, "reaped \(o.measures.reapDelayMaxSeconds)s after the timeout")
+    }
+
+    /// Today's reaper takes the slow chunks too: computed twice, the slow node's result stale.
+    @Test func slowChunksAreComputedTwiceToday() throws {
+        let s = try #require(Catalogue.named("slow-chunks"))
+        for profile in [Profile.legacy, .fixed(with: .reapsLiveClaims)] {
+            let o = s.check(seed: 1, profile: profile).outcome
+            #expect(o.violated.contains(.liveClaimsKept), "\(profile.name)")
+            #expect(o.measures.duplicateExecutions > 0, "\(profile.name)")
+            #expect(o.measures.wastedComputations > 0, "\(profile.name)")
+        }
+    }
+
+    /// The sentinel alone loses its connection: notifications go unheard, and it listens again
+    /// within one fallback period of the heal (the run's liveness bound checks the rest).
+    @Test func sentinelConnectionLossRecovers() throws {
+        let (w, o) = try run("store-connection-loss")
+        #expect(o.measures.notificationsUnheard > 0)
+        #expect(w.sentinel(0)?.isListening == true)
+        let recovered = try #require(o.measures.fullAssignmentSeconds)
+        #expect(recovered <= 30 + 5, "all pending work assigned \(recovered)s after the heal")
+        #expect(o.measures.faults.filter { $0.action == .dropConnection }.count == 2)
+    }
+
+    @Test func partitionedTenthIsReapedAndHealed() throws {
+        let (w, o) = try run("partitioned-fleet")
+        #expect(w.sim.network.activePartitions == 0)
+        #expect(o.measures.reclaimedByReaper > 0, "the cut-off nodes' claims were reaped")
+        #expect(o.measures.reclaimedBySentinel == 0)
+    }
 }

@@ -46,12 +46,12 @@ struct ReportTests {
     }
 
     @Test func runReportHasAChartPerSeriesAndTheViolations() throws {
-        let (_, outcome, plan) = try Self.runWithTimeline("happy-path", .legacy)
+        let (_, outcome, _) = try Self.runWithTimeline("happy-path", .legacy)
         #expect(!outcome.violations.isEmpty)
         let report = RunReport(
             scenario: "happy-path", summary: "summary <with> & markup", profile: "legacy", seed: 1, passed: true,
             mustBeClean: false, expected: ["result-aggregation"], outcome: outcome,
-            faults: FaultSpan.derive(actions: plan.actions, noted: outcome.measures.faults, runEnd: outcome.simSeconds))
+            faults: FaultSpan.derive(outcome.measures.faults, runEnd: outcome.simSeconds))
         let html = report.html
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         // One <svg> per chart and one for the fault/violation lane.
@@ -71,20 +71,22 @@ struct ReportTests {
         }
     }
 
+    /// Bands come from what happened (`Measures.faults`), not from the plan.
     @Test func faultsBecomeBandsAndTicks() throws {
         let s = try #require(Catalogue.named("node-crash"))
-        let plan = s.plan(seed: 1, profile: .fixed)
-        let spans = FaultSpan.derive(actions: plan.actions, noted: [], runEnd: 1500)
-        // Two crashes, each closed by its restart ten minutes later.
+        let outcome = s.check(seed: 1, profile: .fixed).outcome
+        let spans = FaultSpan.derive(outcome.measures.faults, runEnd: 1500)
+        // Two crashes, each closed by its restart ten minutes later (first boots are not faults).
         #expect(spans.map(\.label) == ["node-0 down", "node-1 down"])
         #expect(spans.map(\.start) == [45, 50])
         #expect(spans.map(\.end) == [645, 650])
-        let attacks = try #require(Catalogue.named("attacks")).plan(seed: 1, profile: .fixed)
-        let ticks = FaultSpan.derive(
-            actions: attacks.actions, noted: [(40, "attack forged-completion"), (41, "something else")], runEnd: 720)
-        #expect(ticks.count == 10)
-        #expect(ticks.allSatisfy { $0.end == nil })
-        #expect(ticks.contains { $0.label == "something else" })
+        let attacks = try #require(Catalogue.named("attacks")).check(seed: 1, profile: .fixed).outcome
+        let ticks = FaultSpan.derive(attacks.measures.faults, runEnd: 720)
+        #expect(ticks.count == 9)
+        #expect(ticks.allSatisfy { $0.end == nil && $0.label.hasPrefix("attack ") })
+        // A planned action that does nothing (a restart of a running node) draws nothing.
+        let noop = [AppliedFault(seconds: 5, action: .crash, target: .node(0))]
+        #expect(FaultSpan.derive(noop, runEnd: 60) == [FaultSpan(start: 5, end: 60, label: "node-0 down")])
     }
 
     @Test func sweepReportTablesAndMatrix() throws {

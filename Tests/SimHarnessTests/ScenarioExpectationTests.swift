@@ -9,8 +9,12 @@ import Testing
 /// the invariant that catches that defect. This is what `simharness run --all` checks.
 @Suite("Scenario expectations")
 struct ScenarioExpectationTests {
-    /// Every scenario, `fleet` (1,000 nodes) included: CI checks what `run --all` checks.
+    /// Every scenario of `run --all`, `fleet` (1,000 nodes) included, except `thundering-herd`,
+    /// whose 10,000 nodes take minutes in a debug build: `scripts/test` (so CI) also runs
+    /// `simharness run --all` from a release build, which checks it. `fleet-day` is not in
+    /// `run --all`; the example CI workflow runs it nightly.
     static let cases: [(String, String)] = Catalogue.all
+        .filter { $0.inRunAll && $0.name != "thundering-herd" }
         .flatMap { s in s.checkedProfiles.map { (s.name, $0.name) } }
 
     @Test(arguments: cases)

@@ -132,6 +132,26 @@ import Testing
             #expect(result == .reproduced(digest: file.header.digest), "\(name)")
         }
     }
+
+    /// For every defect of today's system, a trace of its scenario under `fixed+<defect>`,
+    /// shrunk, that breaks the invariant catching it; `scripts/record-traces` records them all.
+    @Test func everyDefectHasAShrunkTrace() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.tracesFolder.path)
+        let script = try String(
+            contentsOf: Self.tracesFolder.deletingLastPathComponent().appendingPathComponent("scripts/record-traces"),
+            encoding: .utf8)
+        for d in Defect.allCases {
+            let suffix = ".fixed+\(d.rawValue).seed1.shrunk-\(d.caughtBy.rawValue).jsonl"
+            let matching = names.filter { $0.hasSuffix(suffix) }
+            #expect(matching.count == 1, "one trace *\(suffix), found \(matching)")
+            #expect(script.contains("\n\(d.rawValue) "), "scripts/record-traces records \(d.rawValue)")
+            guard let name = matching.first else { continue }
+            let file = try TraceFile.read(path: Self.tracesFolder.appendingPathComponent(name).path)
+            #expect(file.header.spec.profile == "fixed+\(d.rawValue)")
+            #expect(file.header.violations.contains(d.caughtBy.rawValue), "\(name) breaks \(d.caughtBy.rawValue)")
+            #expect(!file.header.spec.reduction.isEmpty || file.header.events < 5_000, "\(name) is shrunk")
+        }
+    }
 }
 
 /// Run specs: JSON, validation, and what a reduction removes.

@@ -517,6 +517,40 @@ struct StoreContractTests {
 
     // MARK: Reaper, reclaim, clean-up, replay cache
 
+    /// Heartbeats renew the claims of the chunks they name; the fixed reaper keeps a claim its
+    /// holder renewed within the window (up to the live-claim limit), today's rule (no window)
+    /// reaps every old claim, and a renewal belongs to its claim (attempt).
+    @Test(arguments: StoreKind.allCases)
+    func claimRenewalKeepsLiveClaims(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let job = try h.store.createJob(F.newJob(iterations: 300, chunk: 100), upserting: F.config(1))
+        let node = try F.onlineNode(&h.store, 1)
+        let other = try F.onlineNode(&h.store, 2)
+        let ids = try h.store.chunks(ofJob: job.jobID).map(\.id)
+        _ = try h.store.applyAssignments(ids.map { PlannedAssignment(chunkID: $0, nodeID: node) }, guarded: true)
+        try h.advance(.minutes(1))
+        #expect(try h.store.renewClaims(node, chunks: [ids[1]]) == 1)  // long before the reap
+        try h.advance(.seconds(510))
+        // A chunk not the caller's, or not a chunk at all, renews nothing; an unknown node fails.
+        #expect(try h.store.renewClaims(other, chunks: [ids[2]]) == 0)
+        #expect(try h.store.renewClaims(node, chunks: [ids[0], ChunkID(Identifier(high: 9, low: 9))]) == 1)
+        #expect(throws: StoreError.nodeNotFound) { try h.store.renewClaims(NodeID(Identifier(high: 7, low: 7)), chunks: ids) }
+        try h.advance(.seconds(30))  // t0 + 10 min: chunk 0 renewed 30 s ago, chunk 1 9 min ago
+        #expect(try h.store.reapStaleChunks(claimTimeout: .minutes(5), renewalWindow: .seconds(45), liveClaimLimit: .minutes(30))
+            == [ids[1], ids[2]].sorted())
+        #expect(try h.store.chunk(ids[0])?.status == .running)
+        // Today's rule: the renewed claim goes too.
+        #expect(try h.store.reapStaleChunks(claimTimeout: .minutes(5)) == [ids[0]])
+        // A new claim is not covered by the old claim's renewal.
+        _ = try h.store.heartbeat(node)
+        _ = try h.store.applyAssignments([PlannedAssignment(chunkID: ids[0], nodeID: node)], guarded: true)
+        try h.advance(.minutes(6))
+        #expect(try h.store.reapStaleChunks(claimTimeout: .minutes(5), renewalWindow: .hours(1), liveClaimLimit: .minutes(30))
+            == [ids[0]])
+        #expect(h.problems.isEmpty)
+    }
+
+
     @Test(arguments: StoreKind.allCases, [true, false])
     func reaperOldestClaimFirstAndNotifies(kind: StoreKind, trigger: Bool) throws {
         var h = try StoreHarness.make(kind, trigger: trigger)

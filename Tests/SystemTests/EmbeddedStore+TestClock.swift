@@ -73,6 +73,19 @@ extension EmbeddedStore {
         return try reapStaleChunks(claimTimeout: now - claimedBefore)
     }
 
+    mutating func reapStaleChunks(
+        claimedBefore: Timestamp, renewedSince: Timestamp?, liveClaimedBefore: Timestamp, now: Timestamp
+    ) throws(StoreError) -> [ChunkID] {
+        self.now = now
+        return try reapStaleChunks(
+            claimTimeout: now - claimedBefore, renewalWindow: renewedSince.map { now - $0 }, liveClaimLimit: now - liveClaimedBefore)
+    }
+
+    mutating func renewClaims(_ node: NodeID, chunks: [ChunkID], now: Timestamp) throws(StoreError) -> Int {
+        self.now = now
+        return try renewClaims(node, chunks: chunks)
+    }
+
     mutating func markNodesOffline(lastSeenBefore: Timestamp, now: Timestamp) throws(StoreError) -> Int {
         self.now = now
         return try markNodesOffline(silence: now - lastSeenBefore)

@@ -284,8 +284,17 @@ struct HandlerTests {
 
         bench.now = bench.now + .seconds(1)
         let beat = bench.node(1, "POST", "/node-heartbeat", [:])
-        #expect(beat.json == ["id": .string(id.uuidString), "name": "box", "maxParallel": 4, "status": "online"])
+        #expect(beat.json == ["id": .string(id.uuidString), "name": "box", "maxParallel": 4, "status": "online", "renewed": 0])
         #expect(bench.store.node(id)?.lastSeenAt == bench.now)
+        // `computing` names chunks whose claims to renew: ids only, a bounded list.
+        let expected = "an array of at most \(RequestHandlers.maxComputingChunks) chunk ids"
+        for bad: JSONValue in ["x", [1], ["not-a-uuid"], .array(Array(repeating: .string(id.uuidString), count: 257))] {
+            bench.now = bench.now + .seconds(1)
+            let r = bench.node(1, "POST", "/node-heartbeat", ["computing": bad])
+            #expect(r.error == .invalidField(field: "computing", expected: expected) && r.status == 400)
+        }
+        bench.now = bench.now + .seconds(1)
+        #expect(bench.node(1, "POST", "/node-heartbeat", ["computing": [.string(id.uuidString)]]).json?["renewed"] == 0)
         bench.now = bench.now + .seconds(1)
         #expect(bench.node(1, "POST", "/node-register", HandlerBench.registration(bench.key(1))).json?["claimed"] == true)
     }

@@ -1,7 +1,7 @@
-import Foundation  // log, exp, sqrt, cos: IEEE-754 correctly specified on every platform we run
-
 /// The distributions the harness draws from, written out explicitly so that a seed gives the
-/// same draws with every toolchain.
+/// same draws with every toolchain and on every machine: only IEEE-754 basic operations and
+/// `squareRoot` (correctly rounded everywhere) and the project's own `PortableMath` for `log`,
+/// `exp` and `cos`, never the platform's maths library.
 extension RandomSource {
     /// Uniform in [0, 1) with 53 random bits.
     @inlinable public mutating func nextUnit() -> Double {
@@ -40,19 +40,19 @@ extension RandomSource {
 
     /// Exponential with the given mean (inverse transform).
     @inlinable public mutating func exponential(mean: Double) -> Double {
-        -mean * log(1 - nextUnit())
+        -mean * PortableMath.log(1 - nextUnit())
     }
 
     /// Standard normal by Box–Muller (one of the pair; simple and stateless).
     @inlinable public mutating func standardNormal() -> Double {
         let u1 = 1 - nextUnit()  // (0, 1]
         let u2 = nextUnit()
-        return sqrt(-2 * log(u1)) * cos(2 * Double.pi * u2)
+        return (-2 * PortableMath.log(u1)).squareRoot() * PortableMath.cosTwoPi(u2)
     }
 
     /// LogNormal: exp(mu + sigma * N(0, 1)).
     @inlinable public mutating func logNormal(mu: Double, sigma: Double) -> Double {
-        exp(mu + sigma * standardNormal())
+        PortableMath.exp(mu + sigma * standardNormal())
     }
 
     /// An index drawn with probability proportional to `weights[i]` (non-negative, not all 0).
@@ -87,7 +87,7 @@ public enum DurationDistribution: Sendable, Equatable, CustomStringConvertible {
         case .exponential(let mean):
             return .seconds(rng.exponential(mean: mean.seconds))
         case .logNormal(let median, let sigma):
-            return .seconds(rng.logNormal(mu: log(median.seconds), sigma: sigma))
+            return .seconds(rng.logNormal(mu: PortableMath.log(median.seconds), sigma: sigma))
         }
     }
 

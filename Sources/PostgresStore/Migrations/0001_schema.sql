@@ -80,6 +80,8 @@ CREATE TABLE IF NOT EXISTS jobs_chunks (
     completed_at       timestamptz,
     created_at         timestamptz NOT NULL DEFAULT now(),
     attempt            int NOT NULL DEFAULT 0,      -- the claim a node must present to complete
+    claim_renewed_at   timestamptz,                 -- the holder's heartbeat last named it (fixed reaper keeps it)
+    claim_renewed_attempt int,                      -- the claim (attempt) that renewal was for
     last_node_id       uuid,                        -- the latest claimant, kept when reaped
     pending_seq        bigint,                      -- FIFO position, taken whenever it becomes pending
     completed_by       uuid,                        -- who completed it: tells a re-send from another claim

@@ -5,7 +5,14 @@
 -- (ties by chunk id); returns them in that order. SKIP LOCKED: a chunk whose completion is in
 -- flight is left to it (if that completion commits, the chunk is done; if it rolls back, the
 -- next run reaps it), so the reaper never waits behind nor deadlocks with a completion.
-CREATE OR REPLACE FUNCTION reap_stale_chunks(claim_timeout interval DEFAULT interval '5 minutes')
+-- With renewal_window (the fixed system), a claim its holder renewed within the window (its
+-- heartbeat named the chunk) is kept, unless it was claimed more than live_claim_limit ago;
+-- NULL is today's rule, every claim older than the timeout goes.
+CREATE OR REPLACE FUNCTION reap_stale_chunks(
+  claim_timeout interval DEFAULT interval '5 minutes',
+  renewal_window interval DEFAULT NULL,
+  live_claim_limit interval DEFAULT interval '30 minutes'
+)
 RETURNS SETOF uuid
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -14,6 +21,8 @@ BEGIN
   FOR victim IN
     SELECT id FROM jobs_chunks
     WHERE status = 'running' AND claimed_at < now() - claim_timeout
+      AND (renewal_window IS NULL OR claimed_at < now() - live_claim_limit OR claim_renewed_at IS NULL
+           OR claim_renewed_attempt IS DISTINCT FROM attempt OR claim_renewed_at <= now() - renewal_window)
     ORDER BY claimed_at, id
     FOR UPDATE SKIP LOCKED
   LOOP

@@ -5,7 +5,6 @@ import System
 /// accepted breaks `authenticated-requests`.
 extension World {
     mutating func launch(_ attack: Attack) {
-        observer.noteFault("attack \(attack.rawValue)")
         guard let request = craft(attack) else {
             observer.measures.attacksWithoutTarget += 1
             return

@@ -28,6 +28,9 @@ public enum ControlAction: Sendable, Equatable, CustomStringConvertible {
     case dropNotifications(probability: Double)
     /// Close every client connection of the store (sessions and listeners) without a restart.
     case dropStoreConnections
+    /// Close the target sentinel's connection only: its LISTEN is gone (notifications sent
+    /// until it listens again are lost) and it must connect again.
+    case dropConnection
     /// Start a second sentinel, or stop one (a blue/green deploy).
     case startSentinel
     case stopSentinel
@@ -53,11 +56,54 @@ public enum ControlAction: Sendable, Equatable, CustomStringConvertible {
         case .storeSlowness(let d): return "store_slowness(\(d))"
         case .dropNotifications(let p): return "drop_notifications(\(p))"
         case .dropStoreConnections: return "drop_store_connections"
+        case .dropConnection: return "drop_connection"
         case .startSentinel: return "start_sentinel"
         case .stopSentinel: return "stop_sentinel"
         case .upgradeNode(let v): return "upgrade_node(\(v))"
         case .guild(let e): return "guild(\(e))"
         case .attack(let a): return "attack(\(a))"
+        }
+    }
+}
+
+extension ControlAction {
+    /// Whether this action means anything for `target`. A plan refuses the other pairs when it
+    /// is built (`RunPlan.schedule`), so a fault sent to the wrong target (a hang on the store)
+    /// cannot silently do nothing.
+    public func accepts(_ target: Target) -> Bool {
+        switch self {
+        case .crash, .restart, .clockStep, .clockDrift:
+            switch target {
+            case .store, .sentinel, .node: return true
+            case .environment: return false
+            }
+        case .hang, .unhang, .upgradeNode:
+            if case .node = target { return true }
+            return false
+        case .dropConnection:
+            if case .sentinel = target { return true }
+            return false
+        case .storeSlowness, .dropNotifications, .dropStoreConnections:
+            return target == .store
+        case .partition, .heal, .healAll, .setLink, .startSentinel, .stopSentinel, .attack:
+            return target == .environment
+        case .guild:
+            switch target {
+            case .environment, .sentinel: return true
+            case .store, .node: return false
+            }
+        }
+    }
+
+    /// The actions that undo a fault rather than inject one (reports close bands with them).
+    public var isRecovery: Bool {
+        switch self {
+        case .restart, .unhang, .heal, .healAll: return true
+        case .storeSlowness(let d): return d == .zero
+        case .dropNotifications(let p): return p == 0
+        case .crash, .hang, .clockStep, .clockDrift, .partition, .setLink, .dropStoreConnections, .dropConnection,
+            .startSentinel, .stopSentinel, .upgradeNode, .guild, .attack:
+            return false
         }
     }
 }

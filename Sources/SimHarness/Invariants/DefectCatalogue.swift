@@ -13,6 +13,7 @@ extension Defect {
         case .racyConfigUpsert: return .submissionAccepted
         case .unguardedAssignment: return .singleAssignee
         case .replayableSignatures: return .authenticatedRequests
+        case .reapsLiveClaims: return .liveClaimsKept
         }
     }
 }

@@ -23,6 +23,16 @@ public enum Invariant: String, Sendable, CaseIterable, Codable, Comparable {
     case authenticatedRequests = "authenticated-requests"
     /// A running chunk is taken back only once its claim is older than the claim timeout.
     case reclaimAfterTimeout = "reclaim-after-timeout"
+    /// A running chunk whose node is alive (seen within the online window) is not taken back
+    /// before `liveClaimLimit`: a slow chunk on a live node is left to finish, not computed
+    /// twice.
+    case liveClaimsKept = "live-claims-kept"
+    /// The store's API gets no more requests in any one second than the scenario's bound (a
+    /// fleet reconnecting at once must spread itself out: jitter and backoff).
+    case storeLoadBounded = "store-load-bounded"
+    /// After a scenario's outage ends, every chunk that was waiting then is assigned within the
+    /// scenario's bound (for the sentinel: one fallback period, whatever it missed meanwhile).
+    case recoveredInTime = "recovered-in-time"
     /// A node the store shows online is one the scheduler considers online (up to one marking
     /// period).
     case onlineAgreement = "online-agreement"

@@ -14,7 +14,8 @@ public struct Measures: Sendable {
     public var computations = 0
     /// Computations of a chunk beyond its first.
     public var duplicateExecutions = 0
-    /// Finished computations whose result the store did not take (stale, duplicate, lost).
+    /// Finished computations of a chunk beyond its first: work done again that the store did
+    /// not need (a result refused as stale, or the same result a second time).
     public var wastedComputations = 0
     /// Chunks each sentinel's applies assigned, by sentinel index.
     public var assignmentsBySentinel: [Int] = []
@@ -27,7 +28,17 @@ public struct Measures: Sendable {
     public var falseReclaims = 0
     /// Heartbeat requests that reached the store (threshold tuning's heartbeat load).
     public var heartbeatRequests = 0
+    /// The longest a reaped claim outlived the claim timeout, in seconds: how late the reaper
+    /// was (its period, or longer for a live node it left alone until the node fell silent).
+    public var reapDelayMaxSeconds = 0.0
     public var notificationsDropped = 0
+    /// Notifications committed while no sentinel was listening (a lost connection): lost too.
+    public var notificationsUnheard = 0
+    /// The most API requests the store received in one second of virtual time.
+    public var apiPeakPerSecond = 0
+    /// From the scenario's recovery instant (`RunPlan.recoveryAt`) until every chunk pending at
+    /// that instant has been assigned (nil: never, or no recovery instant).
+    public var fullAssignmentSeconds: Double? = nil
     public var assignmentsToUnsubscribed = 0
     public var apiRequests = 0
     public var apiRejections: [String: Int] = [:]
@@ -46,8 +57,9 @@ public struct Measures: Sendable {
     public var unreadableJobs = 0
     /// Attacks that found nothing to attack (no running chunk, no captured request).
     public var attacksWithoutTarget = 0
-    /// Faults injected, with their times (for reports).
-    public var faults: [(seconds: Double, what: String)] = []
+    /// Every fault and control action that took effect, in order, with its time: what the
+    /// report's bands are drawn from.
+    public var faults: [AppliedFault] = []
 
     public init() {}
 
@@ -63,4 +75,17 @@ public struct Measures: Sendable {
 
     /// Rejections sorted by code, for stable printing.
     public var sortedRejections: [(String, Int)] { apiRejections.sorted { $0.key < $1.key } }
+}
+
+/// A fault (or workload action) as it happened: when, what, to whom.
+public struct AppliedFault: Sendable, Equatable {
+    public var seconds: Double
+    public var action: ControlAction
+    public var target: Target
+
+    public init(seconds: Double, action: ControlAction, target: Target) {
+        self.seconds = seconds
+        self.action = action
+        self.target = target
+    }
 }

@@ -8,6 +8,17 @@ extension Observer {
         guard !changes.isEmpty || !publishedNotifications.isEmpty else { return }
         var notified = publishedNotifications
         publishedNotifications.removeAll(keepingCapacity: true)
+        if let recovery = recoveryAt, recoveryWaiting == nil, now >= recovery {
+            // What waited when the outage ended (captured at the first commit after it, so
+            // leaving out what became pending since): the work the recovery must hand out.
+            var waiting = Set<ChunkID>()
+            for job in store.allJobs where job.status != .completed {
+                for chunk in store.chunks(ofJob: job.id) where chunk.status == .pending {
+                    if let since = chunkPendingSince[chunk.id], since <= recovery { waiting.insert(chunk.id) }
+                }
+            }
+            recoveryWaiting = waiting
+        }
         notified.sort()
         for change in changes {
             switch change {
@@ -18,6 +29,9 @@ extension Observer {
                     violate(.legalTransitions, "node \(n.id) \(from.rawValue) -> \(n.to.rawValue)")
                 }
             }
+        }
+        if let recovery = recoveryAt, measures.fullAssignmentSeconds == nil, recoveryWaiting?.isEmpty == true {
+            measures.fullAssignmentSeconds = (now - recovery).seconds
         }
         if now - lastConsistencyCheck >= .seconds(Int64(60)) {
             lastConsistencyCheck = now
@@ -45,11 +59,13 @@ extension Observer {
                 violate(.pendingNotified, "chunk \(c.id) became pending without a pending_chunk notification")
             }
         case .running:
+            recoveryWaiting?.remove(c.id)
             chunkClaimedAt[c.id] = c.at
             if let since = chunkPendingSince.removeValue(forKey: c.id) {
                 measures.assignmentDelayMs.record(UInt64(max(0, (now - since).nanoseconds / 1_000_000)))
             }
         case .completed:
+            recoveryWaiting?.remove(c.id)
             chunkClaimedAt[c.id] = nil
             chunkPendingSince[c.id] = nil
             if c.from != .completed {
@@ -113,6 +129,13 @@ extension Observer {
     /// End of run: liveness, and a last consistency check.
     mutating func finish(store: borrowing EmbeddedStore) {
         for problem in store.checkConsistency().prefix(3) { violate(.storeConsistency, problem) }
+        if let bound = recoveryBoundSeconds, let at = recoveryAt, now >= at {
+            if let took = measures.fullAssignmentSeconds {
+                if took > bound { violate(.recoveredInTime, "waiting work assigned \(took)s after the recovery at \(at), bound \(bound)s") }
+            } else {
+                violate(.recoveredInTime, "work still waiting since the recovery at \(at) (bound \(bound)s)")
+            }
+        }
         if let deadline = livenessDeadline, now >= deadline {
             let open = store.allJobs.filter { $0.status != .completed }
             if let first = open.first {

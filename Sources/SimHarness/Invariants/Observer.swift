@@ -20,6 +20,16 @@ public struct Observer {
     public var disabled: Set<Invariant> = []
     /// Whether to recompute each completed job all at once with the real model.
     public var verifyAllAtOnce = true
+    /// `store-load-bounded`: the most API requests the store may get in one second.
+    public var maxRequestsPerSecond: Int? = nil
+    /// When the scenario's outage ends, for `Measures.fullAssignmentSeconds`.
+    public var recoveryAt: SimInstant? = nil
+    /// `recovered-in-time`: the most seconds from `recoveryAt` to full assignment.
+    public var recoveryBoundSeconds: Double? = nil
+    /// The chunks pending when the recovery began, until each is assigned.
+    var recoveryWaiting: Set<ChunkID>? = nil
+    var apiSecond: Int64 = -1
+    var apiInSecond = 0
 
     var now: SimInstant = .zero
     var recent: [(SimInstant, Int32, Int32, String)] = []
@@ -30,6 +40,7 @@ public struct Observer {
     var chunkClaimedAt: [ChunkID: Timestamp] = [:]
     var chunkPendingSince: [ChunkID: SimInstant] = [:]
     var chunkComputations: [ChunkID: Int] = [:]
+    var chunkFinished: [ChunkID: Int] = [:]
     var jobTally: [JobID: Int] = [:]
     var jobCreatedAt: [JobID: SimInstant] = [:]
     var publishedNotifications: [String] = []
@@ -74,6 +85,18 @@ public struct Observer {
 
     mutating func noteAPI(_ request: APIRequest, _ response: APIResponse, fromAttacker: Bool) {
         measures.apiRequests += 1
+        let second = now.nanoseconds / 1_000_000_000
+        if second != apiSecond {
+            apiSecond = second
+            apiInSecond = 0
+        }
+        apiInSecond += 1
+        if apiInSecond > measures.apiPeakPerSecond {
+            measures.apiPeakPerSecond = apiInSecond
+            if let bound = maxRequestsPerSecond, apiInSecond == bound + 1 {
+                violate(.storeLoadBounded, "the store got more than \(bound) requests in the second from \(second) s")
+            }
+        }
         if let error = response.error { measures.apiRejections[error.code, default: 0] += 1 }
         if fromAttacker && response.status < 300 {
             violate(.authenticatedRequests, "attack \(request.method) \(request.path) accepted with \(response.status)")
@@ -105,8 +128,8 @@ public struct Observer {
         if n > 1 { measures.duplicateExecutions += 1 }
     }
 
-    mutating func noteFault(_ what: String) {
-        measures.faults.append((now.seconds, what))
+    mutating func noteFault(_ action: ControlAction, on target: Target) {
+        measures.faults.append(AppliedFault(seconds: now.seconds, action: action, target: target))
     }
 
     /// Keeps the ground-truth membership in step with the guild events the scenario sends.
@@ -122,7 +145,13 @@ public struct Observer {
         }
     }
 
-    mutating func noteWastedComputation() { measures.wastedComputations += 1 }
+    /// A node's worker finished a chunk: any finish beyond the chunk's first is work the store
+    /// did not need (refused as stale, or the same result again), whichever of them it took.
+    mutating func noteComputationFinished(_ chunk: ChunkID) {
+        let n = chunkFinished[chunk, default: 0] + 1
+        chunkFinished[chunk] = n
+        if n > 1 { measures.wastedComputations += 1 }
+    }
 
     mutating func noteStoreError(_ error: StoreError) { measures.storeErrors += 1 }
 
@@ -180,9 +209,30 @@ public struct Observer {
         }
     }
 
+    /// `live-claims-kept`: the reaper must not take a chunk from a node that is alive (the store
+    /// heard it within the online window) and computing that chunk (ground truth from the
+    /// node's worker pool, `computing`), unless the claim is older than the live-claim limit.
+    mutating func checkLiveClaims(_ ids: [ChunkID], computing: [Bool], store: borrowing EmbeddedStore, storeNow: Timestamp) {
+        for (id, isComputing) in zip(ids, computing) where isComputing {
+            guard let claimed = chunkClaimedAt[id], claimed >= storeNow - profile.liveClaimLimit,
+                let holder = store.chunk(id)?.lastNodeID, let node = store.node(holder),
+                let seen = node.lastSeenAt, seen > storeNow - profile.onlineWindow
+            else { continue }
+            violate(.liveClaimsKept, "reaper took chunk \(id) from \(node.name), alive (seen \((storeNow - seen).seconds)s ago) and computing it for \((storeNow - claimed).seconds)s")
+        }
+    }
+
     mutating func noteReclaimed(_ ids: [ChunkID], by who: String, storeNow: Timestamp) {
         for id in ids {
-            if who == "reaper" { measures.reclaimedByReaper += 1 } else { measures.reclaimedBySentinel += 1 }
+            if who == "reaper" {
+                measures.reclaimedByReaper += 1
+                if let claimed = chunkClaimedAt[id] {
+                    let late = (storeNow - claimed).seconds - profile.claimTimeout.seconds
+                    measures.reapDelayMaxSeconds = max(measures.reapDelayMaxSeconds, late)
+                }
+            } else {
+                measures.reclaimedBySentinel += 1
+            }
             if let claimed = chunkClaimedAt[id], claimed >= storeNow - profile.claimTimeout {
                 violate(.reclaimAfterTimeout, "\(who) took chunk \(id) back after \((storeNow - claimed).seconds)s, claim timeout \(profile.claimTimeout.seconds)s")
             }

@@ -13,11 +13,10 @@ public struct FaultSpan: Sendable, Equatable {
         self.label = label
     }
 
-    /// The faults of a run: the plan's actions, with the actions that undo one (restart after
-    /// crash, heal after partition, a setting back to zero) closing its band, and the faults
-    /// the observer noted (`Measures.faults`) that no action accounts for. A fault never undone
-    /// lasts until `runEnd`.
-    public static func derive(actions: [ScheduledAction], noted: [(seconds: Double, what: String)], runEnd: Double) -> [FaultSpan] {
+    /// The faults of a run, from what happened (`Measures.faults`, every action that took
+    /// effect): the actions that undo one (restart after crash, heal after partition, a setting
+    /// back to zero) close its band. A fault never undone lasts until `runEnd`.
+    public static func derive(_ faults: [AppliedFault], runEnd: Double) -> [FaultSpan] {
         var spans: [FaultSpan] = []
         /// Open bands by what closes them, in the order they were opened.
         var open: [(key: String, index: Int)] = []
@@ -37,9 +36,8 @@ public struct FaultSpan: Sendable, Equatable {
                 open.remove(at: i)
             }
         }
-        let ordered = actions.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
-        for a in ordered {
-            let t = a.at.seconds
+        for a in faults {
+            let t = a.seconds
             let who = a.target.description
             switch a.action {
             case .crash: openBand("down \(who)", t, "\(who) down")
@@ -65,15 +63,14 @@ public struct FaultSpan: Sendable, Equatable {
             case .clockStep(let d): spans.append(FaultSpan(start: t, label: "\(who) clock \(d.nanoseconds >= 0 ? "+" : "−")\(HTML.duration(abs(d.seconds)))"))
             case .clockDrift(let ppb): spans.append(FaultSpan(start: t, label: "\(who) drift \(ppb)ppb"))
             case .dropStoreConnections: spans.append(FaultSpan(start: t, label: "store connections dropped"))
+            case .dropConnection: spans.append(FaultSpan(start: t, label: "\(who) connection dropped"))
             case .startSentinel: openBand("sentinel extra", t, "second sentinel")
             case .stopSentinel: if !close("sentinel extra", t) { spans.append(FaultSpan(start: t, label: "sentinel stopped")) }
-            case .guild(let e): spans.append(FaultSpan(start: t, label: "guild \(e)"))
+            case .guild(let e):
+                if a.target != .environment { continue }  // the same event, told to each sentinel
+                spans.append(FaultSpan(start: t, label: "guild \(e)"))
             case .attack(let attack): spans.append(FaultSpan(start: t, label: "attack \(attack.rawValue)"))
             }
-        }
-        // Noted faults not already drawn from an action at the same instant.
-        for f in noted where !spans.contains(where: { abs($0.start - f.seconds) < 1e-6 && f.what.hasPrefix($0.label.prefix(6)) }) {
-            spans.append(FaultSpan(start: f.seconds, label: f.what))
         }
         return spans.sorted { ($0.start, $0.label) < ($1.start, $1.label) }
     }

@@ -12,19 +12,49 @@ public struct RunPlan: Sendable {
     public var livenessDeadline: SimInstant?
     /// Invariants this run does not check (for example liveness in a run that never heals).
     public var disabled: Set<Invariant> = []
+    /// `store-load-bounded`: the most API requests the store may get in one second (nil: no
+    /// bound).
+    public var maxRequestsPerSecond: Int? = nil
+    /// When the scenario's outage ends (measures the time to full assignment from there).
+    public var recoveryAt: SimInstant? = nil
+    /// `recovered-in-time`: the most seconds from `recoveryAt` until no chunk waits.
+    public var recoveryBoundSeconds: Double? = nil
 
     public init(world: WorldConfig, horizon: SimInstant) {
         self.world = world
         self.horizon = horizon
     }
 
-    public mutating func at(_ t: SimDuration, _ action: ControlAction, on target: Target = .environment) {
+    /// Schedules `action` for `target` at `t` after the start, or refuses a pair that means
+    /// nothing (`ControlAction.accepts`): a hang for the store, a partition for a node.
+    public mutating func schedule(_ action: ControlAction, at t: SimDuration, on target: Target = .environment) throws(PlanError) {
+        guard action.accepts(target) else { throw .impossibleTarget(action: action.description, target: target.description) }
+        guard t >= .zero else { throw .beforeStart(action: action.description) }
         actions.append(ScheduledAction(at: t, action: action, target: target))
+    }
+
+    /// `schedule` for the catalogue's own plans, where an impossible pair is a bug in the
+    /// scenario's code: it stops the process with the reason.
+    public mutating func at(_ t: SimDuration, _ action: ControlAction, on target: Target = .environment) {
+        do { try schedule(action, at: t, on: target) } catch { preconditionFailure("\(error)") }
+    }
+}
+
+/// Why a plan refused an action.
+public enum PlanError: Error, Equatable, CustomStringConvertible {
+    case impossibleTarget(action: String, target: String)
+    case beforeStart(action: String)
+
+    public var description: String {
+        switch self {
+        case .impossibleTarget(let a, let t): return "\(a) cannot be applied to \(t)"
+        case .beforeStart(let a): return "\(a) is scheduled before the run starts"
+        }
     }
 }
 
 /// Who a scheduled action is for.
-public enum Target: Sendable, Equatable, CustomStringConvertible {
+public enum Target: Sendable, Equatable, Hashable, CustomStringConvertible {
     case environment
     case store
     case sentinel(Int)
@@ -67,6 +97,9 @@ extension World {
         var world = World(plan.world)
         world.observer.livenessDeadline = plan.livenessDeadline
         world.observer.disabled = plan.disabled
+        world.observer.maxRequestsPerSecond = plan.maxRequestsPerSecond
+        world.observer.recoveryAt = plan.recoveryAt
+        world.observer.recoveryBoundSeconds = plan.recoveryBoundSeconds
         world.traceRecorder = trace
         world.timeline = timeline
         for a in plan.actions {

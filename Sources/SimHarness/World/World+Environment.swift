@@ -1,12 +1,13 @@
 import Engine
 import System
 
-/// World-wide faults: partitions, link changes, deploys, guild events, attacks.
+/// The environment actor: the scenario's hand (its control events go to `apply`) and the
+/// attacker, which keeps the answers to its requests.
 extension World {
     mutating func environmentReceive(_ e: Delivered<WorldEvent>) {
         switch e.payload {
         case .control(let action):
-            environmentControl(action)
+            apply(action, on: .environment)
         case .apiReply(let id, let response):
             attackReplies[id] = response
         default:
@@ -21,34 +22,6 @@ extension World {
         case .store: return storeActor
         case .sentinel(let i): return sentinels[i].actor
         case .node(let i): return nodes[i].actor
-        }
-    }
-
-    mutating func environmentControl(_ action: ControlAction) {
-        switch action {
-        case .partition(let label, let from, let to, let oneWay):
-            let a = sim.network.defineGroup(from.map(resolve))
-            let b = sim.network.defineGroup(to.map(resolve))
-            partitions[label] = sim.network.partition(a, b, oneWay: oneWay)
-            observer.noteFault("partition \(label)")
-        case .heal(let label):
-            if let p = partitions.removeValue(forKey: label) { sim.network.heal(p) }
-        case .healAll:
-            sim.network.healAll()
-            partitions.removeAll()
-        case .setLink(let model):
-            sim.network.defaultLink = model
-        case .startSentinel:
-            addSentinel()
-        case .stopSentinel:
-            if let i = sentinels.indices.last(where: { sentinels[$0].sentinel != nil }) { sentinelControl(i, .stopSentinel) }
-        case .guild(let event):
-            observer.applyGuild(event)
-            for i in sentinels.indices { feedSentinel(i, .guild(event)) }
-        case .attack(let attack):
-            launch(attack)
-        default:
-            break
         }
     }
 }

@@ -18,6 +18,11 @@ struct NodeHost {
     /// Alive and heartbeating, but its workers are stuck (no computation finishes).
     var hung = false
     var claimRequested = false
+    /// Whether it has booted once (its first boot is not a restart).
+    var booted = false
+    /// Computations ordered while hung: they start when the node is unhung (a stall that
+    /// clears), and are lost with a crash.
+    var stalled: [NodeAgent.ComputeOrder] = []
 }
 
 extension World {
@@ -47,6 +52,7 @@ extension World {
         sim.restart(actor)
         nodes[i].timers.removeAll(keepingCapacity: true)
         nodes[i].isRunning = true
+        nodes[i].booted = true
         nodes[i].agent = NodeAgent(
             durable: nodes[i].durable, settings: nodeSettings(nodes[i].spec), scheme: scheme, hasher: hasher)
         feedNode(i, .boot)
@@ -61,6 +67,7 @@ extension World {
         // What survives is what the agent last persisted (`.persist`), nothing else.
         nodes[i].agent = nil
         nodes[i].isRunning = false
+        nodes[i].stalled.removeAll()
         sim.crash(nodes[i].actor)
         if config.nodeCrashMean != nil {
             sim.schedule(at: sim.now + config.nodeRestartDelay, for: nodes[i].actor, .control(.restart))
@@ -75,8 +82,9 @@ extension World {
             nodes[i].timers[t] = nil
             feedNode(i, .timer(t))
         case .computed(let chunk, let attempt, let result):
+            if nodes[i].isRunning { observer.noteComputationFinished(chunk) }
             feedNode(i, .computeFinished(chunkID: chunk, attempt: attempt, result: result))
-        case .control(let action): nodeControl(i, action)
+        case .control(let action): apply(action, on: .node(i))
         default: preconditionFailure("node got \(e.payload.kind)")
         }
     }
@@ -113,13 +121,16 @@ extension World {
         }
     }
 
-    mutating func startCompute(_ i: Int, _ order: NodeAgent.ComputeOrder) {
+    mutating func startCompute(_ i: Int, _ order: NodeAgent.ComputeOrder, resumed: Bool = false) {
         let a = order.assignment
-        observer.noteComputationStarted(a.chunkID)
-        guard !nodes[i].hung else { return }  // a hung worker never finishes
+        if !resumed { observer.noteComputationStarted(a.chunkID) }
+        guard !nodes[i].hung else {  // a hung worker pool starts nothing until it recovers
+            nodes[i].stalled.append(order)
+            return
+        }
         let actor = nodes[i].actor
         let perThousand = config.chunkDuration.draw(&sim.rngs[Int(actor.index)])
-        let duration = SimDuration(nanoseconds: perThousand.nanoseconds / 1_000 * Int64(a.iterations))
+        let duration = SimDuration(nanoseconds: perThousand.nanoseconds / 1_000 * Int64(a.iterations) * nodes[i].spec.slowdown)
         guard let result = ComputeModel.result(
             config.compute, config: order.config, rotation: order.rotation, configKey: streamKey(a.configHash.hex),
             seedOffset: a.seedOffset, iterations: a.iterations)
@@ -127,21 +138,10 @@ extension World {
         sim.setTimer(for: actor, after: duration, .computed(a.chunkID, attempt: a.attempt, result))
     }
 
-    mutating func nodeControl(_ i: Int, _ action: ControlAction) {
-        let actor = nodes[i].actor
-        switch action {
-        case .crash: crashNode(i)
-        case .restart: if !nodes[i].isRunning { bootNode(i) }
-        case .hang: nodes[i].hung = true
-        case .unhang: nodes[i].hung = false
-        case .clockStep(let d): sim.stepClock(of: actor, by: d)
-        case .clockDrift(let ppb): sim.setDrift(of: actor, ppb: ppb)
-        case .upgradeNode(let version):
-            crashNode(i)
-            nodes[i].spec.version = version
-            bootNode(i)
-        default: break
-        }
+    /// The node with this id, from its realtime subscription (opened once it knows its id).
+    func nodeIndex(of id: NodeID) -> Int? {
+        guard let actor = subscriptions[id], case .node(let i) = roles[Int(actor.index)] else { return nil }
+        return i
     }
 
     /// Read access for tests and reports.

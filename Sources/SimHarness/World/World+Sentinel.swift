@@ -48,7 +48,7 @@ extension World {
         case .notify(let n): feedSentinel(i, .notification(n))
         case .listenAck: feedSentinel(i, .listening)
         case .listenLost: feedSentinel(i, .listenLost)
-        case .control(let action): sentinelControl(i, action)
+        case .control(let action): apply(action, on: .sentinel(i))
         default: preconditionFailure("sentinel got \(e.payload.kind)")
         }
     }
@@ -82,32 +82,14 @@ extension World {
         return sim.now >= .zero + u.after
     }
 
-    /// Stops sentinel `i` with its apply in flight and schedules the new version's start.
+    /// Stops sentinel `i` with its apply in flight (a crash of its process, recorded as a fault)
+    /// and schedules the new version's start in its place.
     mutating func upgradeMidApply(_ i: Int) {
         guard let u = config.sentinelUpgrade else { return }
-        observer.noteFault("sentinel-\(i) stopped mid-apply, upgrading")
-        sentinelControl(i, .stopSentinel)
+        apply(.crash, on: .sentinel(i))
         sentinels[i].upgraded = true
         sentinels[i].profile = u.to
         sim.schedule(at: sim.now + u.restartAfter, for: sentinels[i].actor, .control(.restart))
-    }
-
-    mutating func sentinelControl(_ i: Int, _ action: ControlAction) {
-        let actor = sentinels[i].actor
-        switch action {
-        case .crash, .stopSentinel:
-            sim.crash(actor)
-            sentinels[i].sentinel = nil
-            listeners.removeAll { $0 == actor }
-        case .restart:
-            guard sentinels[i].sentinel == nil else { return }
-            sim.restart(actor)
-            startSentinel(i)
-        case .clockStep(let d): sim.stepClock(of: actor, by: d)
-        case .clockDrift(let ppb): sim.setDrift(of: actor, ppb: ppb)
-        case .guild(let event): feedSentinel(i, .guild(event))
-        default: break
-        }
     }
 
     /// Read access for tests and reports.

@@ -77,7 +77,7 @@ extension World {
             publishCommitted()
             armCron(job)
         case .control(let action):
-            storeControl(action)
+            apply(action, on: .store)
         default:
             preconditionFailure("store got \(e.payload.kind)")
         }
@@ -100,9 +100,16 @@ extension World {
         do {
             switch job {
             case .reapStaleChunks:
-                let reaped = try store.reapStaleChunks(claimTimeout: p.claimTimeout)
+                let reaped = try store.reapStaleChunks(
+                    claimTimeout: p.claimTimeout, renewalWindow: p.claimRenewalWindow, liveClaimLimit: p.liveClaimLimit)
                 observer.noteReclaimed(reaped, by: "reaper", storeNow: now)
                 countFalseReclaims(reaped)
+                let computing = reaped.map { id in
+                    store.chunk(id)?.lastNodeID.flatMap { nodeIndex(of: $0) }.map { i in
+                        nodes[i].agent?.runningChunks.contains { $0.chunkID == id } ?? false
+                    } ?? false
+                }
+                observer.checkLiveClaims(reaped, computing: computing, store: store, storeNow: now)
             case .markNodesOffline:
                 _ = try store.markNodesOffline(silence: p.offlineMarkingAge)
                 observer.checkOnlineAgreement(store: store, now: now)
@@ -133,7 +140,8 @@ extension World {
     mutating func publishCommitted() {
         let notes = store.takeNotifications()
         observer.notePublished(notes)
-        guard !notes.isEmpty, !listeners.isEmpty else { return }
+        guard !notes.isEmpty else { return }
+        if listeners.isEmpty { observer.measures.notificationsUnheard += notes.count }
         for n in notes {
             for l in listeners {
                 if notificationDropRate > 0 && sim.rngs[Int(storeActor.index)].bernoulli(notificationDropRate) {
@@ -152,31 +160,5 @@ extension World {
             return
         }
         sim.send(from: storeActor, to: actor, .assignment(a))
-    }
-
-    mutating func storeControl(_ action: ControlAction) {
-        switch action {
-        case .crash:
-            sim.crash(storeActor)
-            // Every session breaks: listeners learn it from their dropped connection.
-            for l in listeners { sim.deliver(from: storeActor, to: l, after: .milliseconds(1), .listenLost) }
-            listeners.removeAll()
-        case .restart:
-            sim.restart(storeActor)
-            bootStore()
-        case .dropStoreConnections:
-            for l in listeners { sim.deliver(from: storeActor, to: l, after: .milliseconds(1), .listenLost) }
-            listeners.removeAll()
-        case .storeSlowness(let d):
-            storeSlowness = d
-        case .dropNotifications(let p):
-            notificationDropRate = p
-        case .clockStep(let d):
-            sim.stepClock(of: storeActor, by: d)
-        case .clockDrift(let ppb):
-            sim.setDrift(of: storeActor, ppb: ppb)
-        default:
-            break
-        }
     }
 }

@@ -145,6 +145,9 @@ public struct World {
     mutating func finishRun() {
         finishTimeline(at: sim.now)
         measureGuildFilters()
+        // The run ends at the horizon, not at its last event: a liveness deadline at the horizon
+        // is checked too.
+        observer.now = max(observer.now, sim.now)
         observer.finish(store: store)
     }
 

@@ -98,6 +98,9 @@ public struct NodeSpec: Sendable {
     public var permittedUsers: [Int] = []
     /// When it first boots.
     public var bootAt: SimDuration = .zero
+    /// How many times longer than the workload's chunk duration this node's computations take
+    /// (a slow machine: `slow-chunks`).
+    public var slowdown: Int64 = 1
 
     public static let currentVersion = "2.0.0"
     public static let legacyVersion = "1.4.2"

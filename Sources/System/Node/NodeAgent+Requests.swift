@@ -18,7 +18,12 @@ extension NodeAgent {
             ]
             return signed("POST", "/node-register", body: body.canonicalBytes, unixSeconds: unixSeconds)
         case .heartbeat:
-            return signed("POST", "/node-heartbeat", body: identified([:]).canonicalBytes, unixSeconds: unixSeconds)
+            // New versions name the chunks their workers compute, which renews those claims.
+            var fields: [String: JSONValue] = [:]
+            if settings.signsRequests && !running.isEmpty {
+                fields["computing"] = .array(running.map { .string($0.chunkID.uuidString) })
+            }
+            return signed("POST", "/node-heartbeat", body: identified(fields).canonicalBytes, unixSeconds: unixSeconds)
         case .fetchConfig(let hash):
             return signed("GET", "/config-fetch", query: ["hash": hash.hex], unixSeconds: unixSeconds)
         case .fetchRotation(let id, _):

@@ -26,6 +26,10 @@ public enum Defect: String, Sendable, CaseIterable, Codable, Comparable {
     /// Signatures are checked only against the time window, so a captured request can be
     /// replayed within it.
     case replayableSignatures = "replayable-signatures"
+    /// The reaper takes back every chunk claimed more than the claim timeout ago, whether or not
+    /// its node is alive and computing (found by the harness, `slow-chunks`): a chunk that takes
+    /// longer than the claim timeout is computed twice, and on a slow enough node never finishes.
+    case reapsLiveClaims = "reaps-live-claims"
 
     public static func < (a: Defect, b: Defect) -> Bool { a.rawValue < b.rawValue }
 }

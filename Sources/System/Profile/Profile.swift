@@ -22,6 +22,20 @@ public struct Profile: Sendable, Equatable {
     // MARK: Chunks
     /// A running chunk whose claim is older than this is reaped back to pending.
     public var claimTimeout: Interval = .minutes(5)
+    /// The longest a node keeps a claim it renews.
+    ///
+    /// Why renewals: the claim timeout exists to recover the work of nodes that died, were cut
+    /// off or never received their assignment, not to cap how long a chunk may take. So a
+    /// node's heartbeat names the chunks its workers are computing, the store renews those
+    /// claims (`claim_renewed_at`), and the fixed reaper takes a chunk back only once its claim
+    /// is older than `claimTimeout` *and* it was not renewed within the online window: a slow
+    /// chunk on a live node (a slow machine, a long fight) is left to finish instead of being
+    /// computed twice; a crashed or cut-off node's chunks, and a chunk whose assignment never
+    /// reached its node, are reaped as before. (Requiring only that the node be silent would
+    /// keep the last kind forever on a live node.) A heartbeat proves the process is alive, not
+    /// that its worker pool progresses, so a renewed claim still ends at this much larger
+    /// limit: a hung worker pool (`node-hang`) loses its chunks after it rather than never.
+    public var liveClaimLimit: Interval = .minutes(30)
     /// How often `reap_stale_chunks` runs.
     public var reaperPeriod: Interval = .minutes(1)
     /// Iterations per chunk; the last chunk takes the remainder.
@@ -86,6 +100,13 @@ public struct Profile: Sendable, Equatable {
     /// The age of `last_seen_at` at which `mark_nodes_offline` sets a node offline.
     public var offlineMarkingAge: Interval {
         has(.mismatchedOnlineThresholds) ? legacyOfflineMarkingAge : onlineWindow
+    }
+
+    /// The reaper's rule: a claim renewed by its holder within this window is kept (up to
+    /// `liveClaimLimit`); nil reaps every claim older than `claimTimeout` (today's
+    /// `reaps-live-claims`: today's store has no renewals).
+    public var claimRenewalWindow: Interval? {
+        has(.reapsLiveClaims) ? nil : onlineWindow
     }
 
     /// The fixed system without one of our improvements: what that improvement is for.

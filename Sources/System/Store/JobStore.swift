@@ -62,6 +62,9 @@ public protocol JobStore {
     func node(publicKey: PublicKey) throws(StoreError) -> NodeRow?
     /// Sets `status = 'online'`, `last_seen_at = now()`; claimed nodes only.
     mutating func heartbeat(_ node: NodeID) throws(StoreError) -> NodeRow
+    /// `claim_renewed_at = now()` for the named chunks running on `node` (the heartbeat's list
+    /// of what it computes); returns how many.
+    mutating func renewClaims(_ node: NodeID, chunks: [ChunkID]) throws(StoreError) -> Int
     mutating func grantPermission(node: NodeID, type: PermissionType, target: String?) throws(StoreError) -> PermissionRow
     func permissions(of node: NodeID) throws(StoreError) -> [PermissionRow]
     /// Records a completion (see `CompletionRule` and `CompletionOutcome`). On acceptance the
@@ -98,8 +101,11 @@ public protocol JobStore {
 
     // MARK: Cron (pg_cron functions)
     /// `reap_stale_chunks()`: running chunks with `claimed_at < now() - claimTimeout` back to
-    /// pending, oldest claim first (ties by chunk id). Returns them.
-    mutating func reapStaleChunks(claimTimeout: Interval) throws(StoreError) -> [ChunkID]
+    /// pending, oldest claim first (ties by chunk id), except (with `renewalWindow`) those their
+    /// holder renewed within that window and claimed less than `liveClaimLimit` ago. Returns them.
+    mutating func reapStaleChunks(
+        claimTimeout: Interval, renewalWindow: Interval?, liveClaimLimit: Interval
+    ) throws(StoreError) -> [ChunkID]
     /// `mark_nodes_offline()`: online nodes with `last_seen_at < now() - silence` set offline.
     mutating func markNodesOffline(silence: Interval) throws(StoreError) -> Int
     /// `cleanup_stale_data()`.
@@ -107,6 +113,11 @@ public protocol JobStore {
 }
 
 extension JobStore {
+    /// `reapStaleChunks` with today's rule: every claim older than `claimTimeout`.
+    public mutating func reapStaleChunks(claimTimeout: Interval) throws(StoreError) -> [ChunkID] {
+        try reapStaleChunks(claimTimeout: claimTimeout, renewalWindow: nil, liveClaimLimit: claimTimeout)
+    }
+
     /// `applyAssignments` without the online re-check.
     public mutating func applyAssignments(_ plan: [PlannedAssignment], guarded: Bool) throws(StoreError) -> [ChunkAssignment] {
         try applyAssignments(plan, guarded: guarded, onlineWindow: nil)

@@ -1,22 +1,43 @@
 /// The pg_cron functions.
 extension EmbeddedStore {
     /// `reap_stale_chunks()`: every running chunk with `claimed_at < now - claimTimeout` back to
-    /// pending (`node_id`, `claimed_at` NULL, a fresh `pending_seq`, trigger run), oldest claim
-    /// first, ties by chunk id. Returns them in that order.
+    /// pending (`node_id`, `claimed_at` NULL, trigger run), oldest claim first, ties by chunk id.
+    /// Returns them in that order.
     ///
-    /// Reads the claims heap: cost is proportional to claims made since the last run, not to the
-    /// number of chunks. Claims that ended otherwise (completed, reclaimed, overwritten) are
-    /// discarded as they surface.
-    public mutating func reapStaleChunks(claimTimeout: Interval) throws(StoreError) -> [ChunkID] {
+    /// With `renewalWindow` (the fixed system) a claim its holder renewed within that window (its
+    /// heartbeat named the chunk: the node is alive and computing it) is kept, unless it was
+    /// claimed more than `liveClaimLimit` ago (see `Profile.liveClaimLimit` for why). In SQL: `AND
+    /// (c.claimed_at < now() - live_claim_limit OR c.claim_renewed_at IS NULL OR
+    /// c.claim_renewed_at < c.claimed_at OR c.claim_renewed_at <= now() - renewal_window)`.
+    /// Without it (today), every old claim goes.
+    ///
+    /// Reads the claims heap: cost is proportional to claims made since the last run plus the
+    /// old claims of live nodes (set aside and pushed back), not to the number of chunks.
+    /// Claims that ended otherwise (completed, reclaimed, overwritten) are discarded as they
+    /// surface.
+    public mutating func reapStaleChunks(
+        claimTimeout: Interval, renewalWindow: Interval?, liveClaimLimit: Interval
+    ) throws(StoreError) -> [ChunkID] {
         let claimedBefore = now - claimTimeout
+        let renewedSince = renewalWindow.map { now - $0 }
+        let liveClaimedBefore = now - liveClaimLimit
         var reaped: [ChunkID] = []
+        var kept: [ClaimEntry] = []
         while let claim = claims.min, claim.claimedAt < claimedBefore {
             claims.popMin()
             let row = chunks[claim.chunk]
             guard row.status == .running, row.attempt == claim.attempt else { continue }
+            if let since = renewedSince, claim.claimedAt >= liveClaimedBefore,
+                let renewal = claimRenewals[claim.chunk], renewal.attempt == claim.attempt, renewal.at > since
+            {
+                kept.append(claim)
+                continue
+            }
+            claimRenewals[claim.chunk] = nil
             releaseToPending(claim.chunk)
             reaped.append(row.id)
         }
+        for claim in kept { claims.push(claim) }
         return reaped
     }
 

@@ -73,6 +73,20 @@ extension EmbeddedStore {
         return nodes[handle]!
     }
 
+    /// `claim_renewed_at = now` for each named chunk that is running on `node` (others are
+    /// ignored: completed, reaped, or never received). Returns how many were renewed. The
+    /// heartbeat of a node computing a chunk keeps its claim (`reapStaleChunks`).
+    public mutating func renewClaims(_ node: NodeID, chunks named: [ChunkID]) throws(StoreError) -> Int {
+        guard nodeHandles[node] != nil else { throw .nodeNotFound }
+        var renewed = 0
+        for id in named {
+            guard let handle = chunkHandles[id], chunks[handle].status == .running, chunks[handle].nodeID == node else { continue }
+            claimRenewals[handle] = ClaimRenewal(attempt: chunks[handle].attempt, at: now)
+            renewed += 1
+        }
+        return renewed
+    }
+
     /// Appends a grant (the table has no uniqueness: granting twice makes two rows). A `user`
     /// grant whose target parses as a user id also joins the node's permitted users.
     public mutating func grantPermission(
