@@ -84,7 +84,7 @@ struct StoreHarness {
                 try db.execute("SET LOCAL session_replication_role = replica")
                 for (table, columns) in [
                     ("jobs", ["created_at", "completed_at"]),
-                    ("jobs_chunks", ["claimed_at", "completed_at", "created_at"]),
+                    ("jobs_chunks", ["claimed_at", "completed_at", "created_at", "claim_renewed_at"]),
                     ("jobs_configs", ["created_at", "last_used_at"]),
                     ("rotations", ["created_at"]), ("nodes", ["last_seen_at", "created_at"]),
                     ("nodes_permissions", ["created_at"]), ("request_signatures", ["expires_at"]),
