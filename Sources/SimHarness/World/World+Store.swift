@@ -36,9 +36,14 @@ extension World {
             }
             // Option B: a node request without signature headers is an old node's, sent to
             // today's edge functions; everything else reaches ours.
-            let oldNode = request.user == nil && request.headers.isEmpty && Self.nodeRoutes.contains(request.path)
-            let servedBy = todaysHandlers.flatMap { oldNode ? $0 : nil } ?? handlers
-            switch servedBy.begin(request, store: &store, limiter: &rateLimiter, now: now) {
+            // Checked only when option B is on: the common path costs nothing more.
+            let progress: HandlerProgress
+            if let today = todaysHandlers, request.user == nil, request.headers.isEmpty, Self.nodeRoutes.contains(request.path) {
+                progress = today.begin(request, store: &store, limiter: &rateLimiter, now: now)
+            } else {
+                progress = handlers.begin(request, store: &store, limiter: &rateLimiter, now: now)
+            }
+            switch progress {
             case .done(let response):
                 observer.noteAPI(request, response, fromAttacker: e.from == environment)
                 publishCommitted()
