@@ -4,7 +4,7 @@ import PackageDescription
 /// Layout (fixed by the design card):
 /// - `Engine`: the deterministic simulation kernel (virtual time, event queue, seeded randomness,
 ///   simulated network and faults). Knows nothing about the job system.
-/// - `System`: the reference implementation of the job system, written only against injected
+/// - `JobSystem` (folder `Sources/System`): the reference implementation of the job system, written only against injected
 ///   protocols (clock, network, store, signer, randomness). Runs unchanged in both worlds.
 /// - `SimHarness`: fleets, fault injection, invariants, traces, shrinking, sweeps.
 /// - `Scenarios`: the named fault scenarios and their expected outcomes.
@@ -21,7 +21,7 @@ let package = Package(
         // an ordinary build makes a replayer of inputs.
         .executable(name: "simharness-fuzz", targets: ["SimHarnessFuzz"]),
         .library(name: "Engine", targets: ["Engine"]),
-        .library(name: "System", targets: ["System"]),
+        .library(name: "JobSystem", targets: ["JobSystem"]),
         .library(name: "PostgresStore", targets: ["PostgresStore"]),
         .executable(name: "pgstore", targets: ["PostgresStoreCLI"]),
     ],
@@ -44,13 +44,13 @@ let package = Package(
         ),
         .target(
             name: "PostgresStore",
-            dependencies: ["System", "CLibPQ"],
+            dependencies: ["JobSystem", "CLibPQ"],
             resources: [.copy("Migrations")]
         ),
         .executableTarget(
             name: "PostgresStoreCLI",
             dependencies: [
-                "System", "PostgresStore",
+                "JobSystem", "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,27 +59,28 @@ let package = Package(
             dependencies: [.product(name: "Collections", package: "swift-collections")]
         ),
         .target(
-            name: "System",
-            dependencies: ["CSodium", .product(name: "Collections", package: "swift-collections")]
+            name: "JobSystem",
+            dependencies: ["CSodium", .product(name: "Collections", package: "swift-collections")],
+            path: "Sources/System"
         ),
         .target(
             name: "SimHarness",
-            dependencies: ["Engine", "System", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: ["Engine", "JobSystem", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(
             name: "Scenarios",
-            dependencies: ["SimHarness", "Engine", "System"]
+            dependencies: ["SimHarness", "Engine", "JobSystem"]
         ),
         .executableTarget(
             name: "SimHarnessCLI",
             dependencies: [
-                "Engine", "System", "SimHarness", "Scenarios",
+                "Engine", "JobSystem", "SimHarness", "Scenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "SimHarnessFuzz",
-            dependencies: ["System", "Scenarios"]
+            dependencies: ["JobSystem", "Scenarios"]
         ),
         .testTarget(
             name: "EngineTests",
@@ -87,16 +88,16 @@ let package = Package(
         ),
         .testTarget(
             name: "SimHarnessTests",
-            dependencies: ["Engine", "System", "SimHarness", "Scenarios"]
+            dependencies: ["Engine", "JobSystem", "SimHarness", "Scenarios"]
         ),
         .testTarget(
             name: "StoreContractTests",
-            dependencies: ["System", "PostgresStore"]
+            dependencies: ["JobSystem", "PostgresStore"]
         ),
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "System",
+                "JobSystem",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// Hardening (issue 15): oversized, extreme and malformed input is refused with a status, a
 /// stable code and a reason, and leaves the store as it was.

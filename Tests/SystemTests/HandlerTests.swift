@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// A store, the handlers of one profile, and node keys that sign like real nodes.
 struct HandlerBench {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// Drives one `NodeAgent` by hand: feed an input at a time, read the effects.
 struct NodeAgentRig {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// A tiny synchronous world, no Engine: one node, one portal user, the real handlers over the
 /// embedded store, a scheduler pass every second, zero network latency and a fixed compute

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// Drives one `PortalUser` by hand.
 struct PortalUserRig {

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The attacker: the environment actor sends requests no honest node would. Any of them
 /// accepted breaks `authenticated-requests`.

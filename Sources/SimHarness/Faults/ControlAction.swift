@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// What a scenario does to a running world at a scheduled instant: faults where real ones
 /// occur, and workload steps. Delivered to the actor it concerns (or the environment actor for

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The one place where faults and workload actions are applied to the world, whichever actor
 /// the control event was delivered to. Both switches are exhaustive: a new action or target

@@ -1,5 +1,5 @@
 import Histogram
-import System
+import JobSystem
 
 /// What a run measured beside its invariants: latencies as HDR histograms (in milliseconds),
 /// and counters of waste and faults.

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// Watches a run as it goes: checks every invariant at the moment the store commits, keeps the
 /// measures, and remembers the last events so a violation can say what led to it.

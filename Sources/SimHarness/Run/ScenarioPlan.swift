@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// A run as data: the world to build, the actions to schedule, the horizon, and what liveness
 /// means for it. A scenario turns (seed, profile) into one of these.

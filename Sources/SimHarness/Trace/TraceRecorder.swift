@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// Collects the canonical lines of a run's trace (JSON Lines): one line per delivered event,
 /// each with the running digest after it, so a replay can name the first event that differs.

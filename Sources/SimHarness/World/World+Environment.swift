@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The environment actor: the scenario's hand (its control events go to `apply`) and the
 /// attacker, which keeps the answers to its requests.

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// A node process in the world: the System's `NodeAgent`, its timers, and its worker pool's
 /// computations, which take simulated time drawn from the workload model.

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// A portal user in the world: the System's `PortalUser` (submissions and 2 s polling) and its
 /// timers. Its observations feed the invariants on what users see.

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The store's server: runs each request and statement at the instant it arrives (one
 /// transaction each), then publishes what committed: NOTIFYs to the listening sessions and

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// Users and their consoles: identities, Discord links, node claims and permissions. The owner
 /// of a node reads its claim code and types it into the portal; the console actor carries that

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// A simulated deployment of the whole system: the store (PostgreSQL with its edge functions,
 /// pg_cron and realtime feed), one or more sentinels, a fleet of nodes and portal users, all

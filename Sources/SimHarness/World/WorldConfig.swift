@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// Everything a run is made of, as data: the same config and seed give the same run.
 public struct WorldConfig: Sendable {

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// Every event of a simulated run: messages between the roles, their timers, and the control
 /// events of a scenario (faults and workload). Plain data, so events cost no allocation of
