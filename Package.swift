@@ -12,6 +12,10 @@ import PackageDescription
 /// - `CLibPQ`, `PostgresStore`: libpq and the PostgreSQL `JobStore` (production only: the
 ///   simulation path, `simharness`, never links libpq). `pgstore` migrates and benchmarks it;
 ///   `StoreContractTests` runs the contract suite on both stores.
+/// - `HTTPAPI`: the `JobSystem` request handlers and the node assignment channel on Hummingbird 2,
+///   over `PostgresStore` (one serializable transaction per request). `sentinel` (target
+///   `SentinelServer`) is the production process: the `Sentinel` state machine driven by real time and
+///   LISTEN, the HTTP API, /status /metrics /ready. Production only, like `PostgresStore`.
 let package = Package(
     name: "SimHarness",
     platforms: [.macOS(.v15)],
@@ -24,12 +28,23 @@ let package = Package(
         .library(name: "JobSystem", targets: ["JobSystem"]),
         .library(name: "PostgresStore", targets: ["PostgresStore"]),
         .executable(name: "pgstore", targets: ["PostgresStoreCLI"]),
+        .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
+        .executable(name: "sentinel", targets: ["SentinelServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // The production processes (sentinel, node, portal): never linked by `simharness`.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: [
         .systemLibrary(
@@ -52,6 +67,33 @@ let package = Package(
             dependencies: [
                 "JobSystem", "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "JobSystem", "PostgresStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "SentinelServer",
+            dependencies: [
+                "JobSystem", "PostgresStore", "HTTPAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -93,6 +135,15 @@ let package = Package(
         .testTarget(
             name: "StoreContractTests",
             dependencies: ["JobSystem", "PostgresStore"]
+        ),
+        .testTarget(
+            name: "HTTPAPITests",
+            dependencies: [
+                "JobSystem", "PostgresStore", "HTTPAPI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ]
         ),
         .testTarget(
             name: "SystemTests",
