@@ -60,7 +60,7 @@ extension WorldEvent {
     public var summary: String {
         switch self {
         case .api(let id, let r): return "#\(id) \(r.method) \(r.path)"
-        case .apiReply(let id, let r): return "#\(id) \(r.status)\(r.error.map { " \($0.code)" } ?? "")"
+        case .apiReply(let id, let r): return "#\(id) \(r.status)\(r.errorCode.map { " \($0)" } ?? "")"
         case .storeCall(let id, let c):
             switch c {
             case .snapshot(let limit, _): return "#\(id) snapshot limit=\(limit)"

@@ -44,10 +44,10 @@ extension World {
                 progress = handlers.begin(request, store: &store, limiter: &rateLimiter, now: now)
             }
             switch progress {
-            case .done(let response):
-                observer.noteAPI(request, response, fromAttacker: e.from == environment)
+            case .done(let outcome):
+                observer.noteAPI(request, outcome, fromAttacker: e.from == environment)
                 publishCommitted()
-                reply(to: e.from, .apiReply(id: id, response))
+                reply(to: e.from, .apiReply(id: id, outcome.response))
             case .awaiting(let pending):
                 // The handler's next statement, one database round trip later.
                 publishCommitted()
@@ -56,10 +56,10 @@ extension World {
                 _ = sim.setTimer(for: storeActor, after: roundTrip, .statement(id: id, client: e.from, request, pending))
             }
         case .statement(let id, let client, let request, let pending):
-            let response = handlers.resume(pending, store: &store, now: now)
-            observer.noteAPI(request, response, fromAttacker: client == environment)
+            let outcome = handlers.resume(pending, store: &store, now: now)
+            observer.noteAPI(request, outcome, fromAttacker: client == environment)
             publishCommitted()
-            reply(to: client, .apiReply(id: id, response))
+            reply(to: client, .apiReply(id: id, outcome.response))
         case .storeCall(let id, let call):
             let result = call.perform(on: &store)
             observer.noteStoreCall(call, result, store: store, storeNow: now)
