@@ -75,12 +75,12 @@ struct NodeAgentRig {
             attempt: attempt, configHash: hash, iterations: 10, seedOffset: Int64(n) * 10, claimedAt: t0)
     }
 
-    static func ok(_ json: JSONValue) -> APIResponse { APIResponse(status: 200, body: json.canonicalBytes, error: nil) }
-    static func okRaw(_ text: String) -> APIResponse { APIResponse(status: 200, body: Array(text.utf8), error: nil) }
-    static func refused(_ error: APIError) -> APIResponse {
-        let body: JSONValue = ["error": .string(error.code), "message": .string(error.description)]
-        return APIResponse(status: error.httpStatus, body: body.canonicalBytes, error: error)
-    }
+    static func ok(_ json: JSONValue) -> APIResponse { APIResponse(status: 200, body: json.canonicalBytes) }
+    static func okRaw(_ text: String) -> APIResponse { APIResponse(status: 200, body: Array(text.utf8)) }
+    /// What the server sends for `error`: its status and `{error, message}`, nothing typed.
+    static func refused(_ error: APIError) -> APIResponse { APIResponse.rejection(error) }
+    /// A raw answer, as any server (or proxy) might send it.
+    static func raw(_ status: Int, _ body: String) -> APIResponse { APIResponse(status: status, body: Array(body.utf8)) }
 
     static func result(iterations: Int = 10) -> ChunkResult {
         try! DPSModel(config: SimConfig(json: config)).run(seedOffset: 0, iterations: iterations)

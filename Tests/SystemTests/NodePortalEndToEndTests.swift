@@ -54,7 +54,7 @@ struct TinyWorld {
             for effect in effects {
                 switch effect {
                 case .send(let id, let request):
-                    inputs.append(.response(requestID: id, handlers.handle(request, store: &store, now: now)))
+                    inputs.append(.response(requestID: id, handlers.handle(request, store: &store, now: now).response))
                 case .setTimer(let timer, let after):
                     cancel { if case .node(timer) = $0 { return true } else { return false } }
                     schedule(.node(timer), after: after)
@@ -89,7 +89,7 @@ struct TinyWorld {
             for effect in effects {
                 switch effect {
                 case .send(let id, let request):
-                    inputs.append(.response(requestID: id, handlers.handle(request, store: &store, now: now)))
+                    inputs.append(.response(requestID: id, handlers.handle(request, store: &store, now: now).response))
                 case .setTimer(let timer, let after):
                     cancel { if case .portal(timer) = $0 { return true } else { return false } }
                     schedule(.portal(timer), after: after)

@@ -9,7 +9,7 @@ extension World {
             observer.measures.attacksWithoutTarget += 1
             return
         }
-        sim.send(from: environment, to: storeActor, .api(id: takeRequestID(), request))
+        sim.send(from: environment, to: apiServerActor, .api(id: takeRequestID(), request))
     }
 
     func craft(_ attack: Attack) -> APIRequest? {

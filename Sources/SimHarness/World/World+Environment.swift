@@ -20,6 +20,7 @@ extension World {
         switch t {
         case .environment: return environment
         case .store: return storeActor
+        case .apiServer: return apiServerActor
         case .sentinel(let i): return sentinels[i].actor
         case .node(let i): return nodes[i].actor
         }

@@ -37,7 +37,7 @@ extension World {
         let id = takeRequestID()
         pendingClaims[id] = i
         let body: JSONValue = ["claimCode": .string(code)]
-        sim.send(from: consoleActor, to: storeActor, .api(id: id, APIRequest(
+        sim.send(from: consoleActor, to: apiServerActor, .api(id: id, APIRequest(
             method: "POST", path: "/node-claim", body: body.canonicalBytes, user: userID(owner))))
     }
 
