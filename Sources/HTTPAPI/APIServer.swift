@@ -41,7 +41,8 @@ public final class APIServer: Sendable {
     public let handlers: RequestHandlers
     public let pool: StorePool
     public let settings: Settings
-    public let channel: AssignmentChannel
+    /// The node assignment channel's server side.
+    public let feed: AssignmentFeed
     let limiter: Mutex<RateLimiter>
     let logger: Logger
     let clock: @Sendable () -> Timestamp
@@ -59,7 +60,7 @@ public final class APIServer: Sendable {
         self.limiter = Mutex(RateLimiter())
         self.logger = logger
         self.clock = clock
-        self.channel = AssignmentChannel(conninfo: conninfo, logger: logger)
+        self.feed = AssignmentFeed(conninfo: conninfo, logger: logger)
     }
 
     /// The wall clock, in microseconds since the epoch.
@@ -76,7 +77,7 @@ public final class APIServer: Sendable {
         to router: Router<Context>, reservedPaths: Set<String> = []
     ) {
         router.add(middleware: HandlersMiddleware(server: self, passThrough: reservedPaths.union([AssignmentChannel.path])))
-        channel.addRoute(to: router, server: self)
+        feed.addRoute(to: router, server: self)
     }
 
     /// Serves one HTTP request through the handlers.
@@ -101,12 +102,15 @@ public final class APIServer: Sendable {
         } catch {
             return HTTPMapping.response(TransportRejection.unreadable("the body broke off (\(error))").response)
         }
-        let response = await serve(head, bearerToken: bearer)
-        return HTTPMapping.response(response)
+        let outcome = await serve(head, bearerToken: bearer)
+        if outcome.status >= 500 {
+            logger.warning("\(head.method) \(head.path): \(outcome.status) \(outcome.error.map { "\($0)" } ?? outcome.response.errorCode ?? "")")
+        }
+        return HTTPMapping.response(outcome.response)
     }
 
     /// Runs `request` (with the portal's token, if any) as one transaction; see the type.
-    public func serve(_ request: APIRequest, bearerToken: String?) async -> APIResponse {
+    public func serve(_ request: APIRequest, bearerToken: String?) async -> HandlerOutcome {
         // The routes that spend rate-limiter tokens hold the limiter for their whole request,
         // so a rerun can give back what the rolled-back attempt took. They are rare (and
         // limited): serialising them costs nothing.
@@ -117,12 +121,12 @@ public final class APIServer: Sendable {
             }
             var scratch = RateLimiter(capacity: 1)
             return attempts(request, bearerToken: bearerToken, store: &store, limiter: &scratch)
-        }, unavailable: { error in TransportRejection.storeUnavailable("\(error)").response })
+        }, unavailable: { error in TransportRejection.storeUnavailable("\(error)").outcome })
     }
 
     /// Runs a request's transaction in a session, rerunning it on a conflict or once after a
     /// lost connection (nothing of it committed; the session reconnects).
-    func attempts(_ request: APIRequest, bearerToken: String?, store: inout PostgresStore, limiter: inout RateLimiter) -> APIResponse {
+    func attempts(_ request: APIRequest, bearerToken: String?, store: inout PostgresStore, limiter: inout RateLimiter) -> HandlerOutcome {
         let saved = limiter
         var conflicts = 0
         var lost = 0
@@ -138,16 +142,16 @@ public final class APIServer: Sendable {
                     conflicts += 1
                     retries.increment()
                     guard conflicts <= settings.conflictRetries else {
-                        return TransportRejection.conflict(attempts: conflicts).response
+                        return TransportRejection.conflict(attempts: conflicts).outcome
                     }
                     // Jittered backoff so that the requests that collided do not collide again.
                     usleep(UInt32(1_000 << min(conflicts, 5)) + UInt32.random(in: 0..<1_000))
                 case .connectionLost:
                     lost += 1
-                    guard lost <= 1 else { return TransportRejection.storeUnavailable("connection lost").response }
+                    guard lost <= 1 else { return TransportRejection.storeUnavailable("connection lost").outcome }
                 default:
                     logger.error("request \(request.method) \(request.path) failed in the database: \(error)")
-                    return TransportRejection.internalError("\(error)").response
+                    return TransportRejection.internalError("\(error)").outcome
                 }
             }
         }
@@ -158,16 +162,16 @@ public final class APIServer: Sendable {
     /// token rolls back.
     func transactionBody(
         _ request: APIRequest, bearerToken: String?, store: inout PostgresStore, limiter: inout RateLimiter
-    ) -> (value: APIResponse, commit: Bool) {
+    ) -> (value: HandlerOutcome, commit: Bool) {
         var request = request
         if let bearerToken {
             do {
                 guard let user = try UserTokens.user(forToken: bearerToken, on: store.connection) else {
-                    return (TransportRejection.invalidToken("unknown or revoked API token").response, false)
+                    return (TransportRejection.invalidToken("unknown or revoked API token").outcome, false)
                 }
                 request.user = user
             } catch {
-                return (TransportRejection.api(.store(error)).response, false)
+                return (TransportRejection.api(.store(error)).outcome, false)
             }
         }
         return (handlers.handle(request, store: &store, limiter: &limiter, now: clock()), true)

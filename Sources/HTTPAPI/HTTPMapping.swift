@@ -54,14 +54,12 @@ enum HTTPMapping {
         return bytes
     }
 
-    /// The handlers' answer as HTTP: its status, its JSON body, and `Retry-After` on a 429 or
-    /// 503 that says when to retry (the body's `retryAfterSeconds`).
+    /// The handlers' answer as HTTP: its status, its headers (`Retry-After`), its JSON body.
     static func response(_ api: APIResponse) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
-        if api.status == 429 || api.status == 503,
-            let seconds = api.json?.objectValue?["retryAfterSeconds"]?.intValue
-        {
-            headers[.retryAfter] = String(seconds)
+        for (name, value) in api.headers {
+            guard let field = HTTPFields.Element.Name(name) else { continue }
+            headers[field] = value
         }
         return Response(
             status: HTTPResponse.Status(code: api.status), headers: headers,

@@ -68,10 +68,19 @@ enum TransportRejection: Error, Sendable {
         }
     }
 
+    var outcome: HandlerOutcome {
+        if case .api(let error) = self { return .rejected(error) }
+        return HandlerOutcome(response: response)
+    }
+
     var response: APIResponse {
+        if case .api(let error) = self { return .rejection(error) }
         var fields: [String: JSONValue] = ["error": .string(code), "message": .string(message)]
-        if let seconds = retryAfterSeconds { fields["retryAfterSeconds"] = .number(Double(seconds)) }
-        let error: APIError? = if case .api(let e) = self { e } else { nil }
-        return APIResponse(status: status, body: JSONValue.object(fields).canonicalBytes, error: error)
+        var headers: [String: String] = [:]
+        if let seconds = retryAfterSeconds {
+            fields["retryAfterSeconds"] = .number(Double(seconds))
+            headers["Retry-After"] = String(seconds)
+        }
+        return APIResponse(status: status, headers: headers, body: JSONValue.object(fields).canonicalBytes)
     }
 }

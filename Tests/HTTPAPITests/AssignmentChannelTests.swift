@@ -49,25 +49,25 @@ struct AssignmentChannelTests {
         let app = server.application()
         try await app.test(.live) { client in
             // The feed's LISTEN session comes up with the application.
-            for _ in 0..<200 where !server.api.channel.isListening { try await Task.sleep(for: .milliseconds(50)) }
-            #expect(server.api.channel.isListening)
+            for _ in 0..<200 where !server.api.feed.isListening { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(server.api.feed.isListening)
             var configuration = WebSocketClientConfiguration()
             configuration.additionalHeaders = node.headers("GET", AssignmentChannel.path)
-            let received = Mutex<[ChannelWire.Message]>([])
+            let received = Mutex<[AssignmentChannelMessage]>([])
             try await client.ws(AssignmentChannel.path, configuration: configuration) { inbound, outbound, _ in
                 var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
-                if case .text(let first)? = try await messages.next(), let message = ChannelWire.decode(first) {
+                if case .text(let first)? = try await messages.next(), let message = try? AssignmentChannelMessage(bytes: Array(first.utf8)) {
                     received.withLock { $0.append(message) }
                 }
                 let pushed = try self.assign(chunks[1], to: nodeID, server)
-                if case .text(let next)? = try await messages.next(), let message = ChannelWire.decode(next) {
+                if case .text(let next)? = try await messages.next(), let message = try? AssignmentChannelMessage(bytes: Array(next.utf8)) {
                     received.withLock { $0.append(message) }
                 }
                 #expect(received.withLock { $0.last } == .assigned(pushed))
                 try await outbound.close(.normalClosure, reason: nil)
             }
             let got = received.withLock { $0 }
-            #expect(got.first == .held([held]))
+            #expect(got.first == .subscribed(nodeID: nodeID, held: [held]))
             #expect(got.count == 2)
         }
     }
@@ -94,19 +94,5 @@ struct AssignmentChannelTests {
             #expect(plain.status.code == 426)
             #expect(try code(plain) == "upgrade_required")
         }
-    }
-
-    @Test func messagesRoundTrip() throws {
-        let a = ChunkAssignment(
-            chunkID: ChunkID(uuidString: "00000000-0000-4000-8000-00000000000a")!,
-            jobID: JobID(uuidString: "00000000-0000-4000-8000-00000000000b")!,
-            nodeID: NodeID(uuidString: "00000000-0000-4000-8000-00000000000c")!, attempt: 3,
-            configHash: ConfigHash.of(sampleConfig, hasher: SodiumSHA256()), iterations: 1_000, seedOffset: 9_000,
-            claimedAt: Timestamp(micros: 1_790_000_000_123_456))
-        for message in [ChannelWire.Message.held([a, a]), .held([]), .assigned(a)] {
-            #expect(ChannelWire.decode(ChannelWire.encode(message)) == message)
-        }
-        #expect(ChannelWire.decode("{\"type\":\"assigned\"}") == nil)
-        #expect(ChannelWire.decode("not json") == nil)
     }
 }

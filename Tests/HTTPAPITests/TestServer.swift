@@ -77,7 +77,7 @@ struct TestServer {
         logger.logLevel = .error
         return Application(
             router: router, server: .http1WebSocketUpgrade(webSocketRouter: router),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: [api.channel], logger: logger)
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)), services: [api.feed], logger: logger)
     }
 
     /// A direct session, for setting up and checking rows.

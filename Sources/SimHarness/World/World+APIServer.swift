@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The API server (the edge functions' host; the `sentinel --role api` process in production):
 /// an actor of its own between the clients and the store. A request travels client → API

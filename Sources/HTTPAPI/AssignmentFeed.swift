@@ -7,28 +7,29 @@ import ServiceLifecycle
 import Synchronization
 import JobSystem
 
-/// The node assignment channel: `GET /node-assignments` upgraded to a WebSocket, signed like
-/// every node route (`RequestHandlers.admitChannel`), carrying `ChannelWire` messages: on open
-/// the claims the node holds, then each new claim as the database reports it.
+/// The server side of the node assignment channel (`AssignmentChannel`, `GET /node-assignments`):
+/// the upgrade request is opened by the handlers (`RequestHandlers.openAssignmentChannel`: signed
+/// like every node route, the signature spent, in one transaction), then the socket carries
+/// `AssignmentChannelMessage`s as JSON text: `subscribed` with the chunks the node holds, then
+/// one `assigned` per new claim as the database reports it.
 ///
 /// Why a WebSocket rather than long-poll: an assignment must reach its node within
 /// milliseconds (the p99 aim from job creation to first assignment is 100 ms), and with
 /// long-poll every delivery ends the request, so the next one must be signed, sent and
 /// authenticated (a store round trip to spend the signature) before the following assignment
 /// can arrive: a window where a pushed claim waits, and one signed request per assignment per
-/// node. One socket per node also shows the server which nodes listen (a closed socket is a
-/// lost subscription, which the node sees at once and answers by resubscribing, learning what
-/// it holds). It is also what today's nodes do (Supabase Realtime is a WebSocket).
+/// node. One socket per node also tells both sides at once when the subscription is lost (the
+/// node then resubscribes and learns what it holds). And it is what today's nodes use
+/// (Supabase Realtime is a WebSocket).
 ///
 /// Where assignments come from: the `chunk_assigned` NOTIFY of migration 0005, sent by the
 /// database for every claim written, whichever scheduler (or today's unguarded update) wrote
 /// it, after commit. One LISTEN session per API process fans them out to the sockets of their
 /// nodes. NOTIFY keeps nothing for a session that is gone: when the LISTEN session is lost and
 /// re-established, every open channel is closed (code 1001, "resubscribe"), so that each node
-/// reopens it and reads what it holds, instead of silently missing what was assigned meanwhile.
+/// reopens it and reads what it holds instead of silently missing what was assigned meanwhile.
 /// A node that reads too slowly (more than `bufferLimit` messages behind) is closed the same way.
-public final class AssignmentChannel: Service, Sendable {
-    public static let path = "/node-assignments"
+public final class AssignmentFeed: Service, Sendable {
     public static let notifyChannel = "chunk_assigned"
     /// Messages queued per socket before it is closed as too slow.
     public static let bufferLimit = 4_096
@@ -57,29 +58,25 @@ public final class AssignmentChannel: Service, Sendable {
     // MARK: The route
 
     func addRoute<Context: WebSocketRequestContext & RequestContext>(to router: Router<Context>, server: APIServer) {
-        router.ws(RouterPath(stringLiteral: Self.path)) { request, _ in
+        router.ws(RouterPath(stringLiteral: AssignmentChannel.path)) { request, _ in
             guard request.headers[.upgrade]?.lowercased() == "websocket" else {
-                throw RejectedUpgrade(response: TransportRejection.upgradeRequired(Self.path).response)
+                throw RejectedUpgrade(response: TransportRejection.upgradeRequired(AssignmentChannel.path).response)
             }
-            switch await self.admit(request, server: server) {
-            case .admitted: return .upgrade([:])
-            case .rejected(let response): throw RejectedUpgrade(response: response)
+            switch await self.open(request, server: server) {
+            case .opened: return .upgrade([:])
+            case .refused(let outcome): throw RejectedUpgrade(response: outcome.response)
             }
         } onUpgrade: { inbound, outbound, context in
-            // Admitted: the key is a registered node's (its signature verified and spent).
-            guard let field = context.request.headers.first(where: { $0.name.canonicalName == "x-node-key" }),
-                let key = PublicKey(base64: field.value.trimmingSpaces)
-            else { return }
-            try await self.serve(key: key, server: server, inbound: inbound, outbound: outbound)
+            try await self.serve(context.request, server: server, inbound: inbound, outbound: outbound)
         }
     }
 
-    /// Authenticates the upgrade request in one transaction.
-    func admit(_ request: Request, server: APIServer) async -> RequestHandlers.ChannelAdmission {
+    /// Opens the channel through the handlers, in one transaction (rerun on a conflict).
+    func open(_ request: Request, server: APIServer) async -> ChannelOpening {
         var api: APIRequest
         switch HTTPMapping.head(request) {
         case .success(let head): api = head
-        case .failure(let rejection): return .rejected(rejection.response)
+        case .failure(let rejection): return .refused(rejection.outcome)
         }
         api.body = []
         let head = api
@@ -87,46 +84,57 @@ public final class AssignmentChannel: Service, Sendable {
             for _ in 0...server.settings.conflictRetries {
                 do throws(StoreError) {
                     return try store.connection.requestTransaction(.serializable) { _ in
-                        (server.handlers.admitChannel(head, store: &store, now: server.clock()), true)
+                        (server.handlers.openAssignmentChannel(head, store: &store, now: server.clock()), true)
                     }
                 } catch {
                     if case .conflict = error { continue }
-                    return .rejected(TransportRejection.storeUnavailable("\(error)").response)
+                    return .refused(TransportRejection.storeUnavailable("\(error)").outcome)
                 }
             }
-            return .rejected(TransportRejection.conflict(attempts: server.settings.conflictRetries + 1).response)
-        }, unavailable: { .rejected(TransportRejection.storeUnavailable("\($0)").response) })
+            return .refused(TransportRejection.conflict(attempts: server.settings.conflictRetries + 1).outcome)
+        }, unavailable: { .refused(TransportRejection.storeUnavailable("\($0)").outcome) })
     }
 
-    /// One open channel: subscribe first, then send what the node holds (so nothing assigned in
-    /// between is missed), then forward its assignments until either side closes.
-    func serve(key: PublicKey, server: APIServer, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        enum Held: Sendable { case held(NodeID, [ChunkAssignment]), unknown, failed(String) }
-        let first: Held = await server.pool.withStore({ store in
+    /// One open channel. The opening (in `shouldUpgrade`) authenticated the node; here it is
+    /// found again without spending anything: by its key (`X-Node-Key`, verified) or, for
+    /// today's unsigned nodes the opening let in, by `?nodeId=`. Subscribes first, then reads
+    /// what the node holds (so nothing assigned in between is missed), sends `subscribed`, then
+    /// forwards its assignments until either side closes.
+    func serve(_ request: Request, server: APIServer, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let key = request.headers.first { $0.name.canonicalName == "x-node-key" }.flatMap { PublicKey(base64: $0.value.trimmingSpaces) }
+        let named: NodeID?
+        switch HTTPMapping.head(request) {
+        case .success(let head): named = head.query["nodeId"].flatMap { NodeID(uuidString: $0) }
+        case .failure: named = nil
+        }
+        enum Found: Sendable { case node(NodeID), none, failed(String) }
+        let found: Found = await server.pool.withStore({ store in
             do throws(StoreError) {
-                guard let node = try store.node(publicKey: key) else { return .unknown }
-                return .held(node.id, try store.heldAssignments(of: node.id))
+                if let key { return try store.node(publicKey: key).map { .node($0.id) } ?? .none }
+                return named.map { .node($0) } ?? .none
             } catch {
                 return .failed("\(error)")
             }
         }, unavailable: { .failed("\($0)") })
-        // The node is known from here on; its subscription starts before the held read below.
-        guard case .held(let node, _) = first else {
-            try await outbound.close(.unexpectedServerError, reason: "could not read the node's claims; resubscribe")
+        guard case .node(let node) = found else {
+            try await outbound.close(.unexpectedServerError, reason: "could not find the node; resubscribe")
             return
         }
         let (id, stream) = subscribe(node)
         defer { unsubscribe(node, id) }
-        // Read again after subscribing: a claim made between the first read and the
-        // subscription is then in `held` or in the stream.
+        enum Held: Sendable { case held([ChunkAssignment]), failed(String) }
         let held: Held = await server.pool.withStore({ store in
-            do throws(StoreError) { return .held(node, try store.heldAssignments(of: node)) } catch { return .failed("\(error)") }
+            do throws(StoreError) {
+                return .held(try store.runningChunks(ofNode: node).compactMap(ChunkAssignment.init(running:)))
+            } catch {
+                return .failed("\(error)")
+            }
         }, unavailable: { .failed("\($0)") })
-        guard case .held(_, let list) = held else {
+        guard case .held(let list) = held else {
             try await outbound.close(.unexpectedServerError, reason: "could not read the node's claims; resubscribe")
             return
         }
-        try await outbound.write(.text(ChannelWire.encode(.held(list))))
+        try await outbound.write(.text(AssignmentChannelMessage.subscribed(nodeID: node, held: list).json.canonicalString))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 // The node sends nothing but control frames; reading lets them be answered and
@@ -135,9 +143,9 @@ public final class AssignmentChannel: Service, Sendable {
             }
             group.addTask {
                 for await assignment in stream {
-                    try await outbound.write(.text(ChannelWire.encode(.assigned(assignment))))
+                    try await outbound.write(.text(AssignmentChannelMessage.assigned(assignment).json.canonicalString))
                 }
-                // Finished by the hub: the feed was interrupted or the node fell behind.
+                // Finished by the feed: it was interrupted, or the node fell behind.
                 try await outbound.close(.goingAway, reason: "resubscribe")
             }
             try await group.next()
@@ -226,7 +234,7 @@ public final class AssignmentChannel: Service, Sendable {
             while !stopping.withLock({ $0 }) {
                 do {
                     for n in try listener.wait(timeout: .milliseconds(250)) {
-                        guard let json = try? JSONValue.parse(n.payload), let a = ChannelWire.assignment(json) else {
+                        guard let json = try? JSONValue.parse(n.payload), let a = try? ChunkAssignment(json: json) else {
                             logger.warning("assignment feed: unreadable payload \(n.payload.prefix(200))")
                             continue
                         }
