@@ -264,7 +264,7 @@ struct BadInputTests {
     @Test func retriesAreSignedWithAFreshTimestamp() throws {
         typealias Rig = NodeAgentRig
         var rig = Rig.registered()
-        var effects = rig.feed(.assignment(Rig.assignment(1)))
+        var effects = rig.feed(.channel(.assigned(Rig.assignment(1))))
         _ = rig.feed(.response(requestID: try #require(Rig.send(effects, path: "/config-fetch")).id, Rig.okRaw(Rig.config.canonicalString)))
         effects = rig.feed(.computeFinished(chunkID: Rig.assignment(1).chunkID, attempt: 1, result: Rig.result()))
         var timestamps: [Int64] = []

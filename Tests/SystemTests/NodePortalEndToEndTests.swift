@@ -67,6 +67,13 @@ struct TinyWorld {
                     schedule(.computed(a.chunkID, attempt: a.attempt, result), after: .seconds(2))
                 case .persist(let durable):
                     claimIfNeeded(durable)
+                case .openChannel(let request):
+                    switch handlers.openAssignmentChannel(request, store: &store, now: now) {
+                    case .opened(let message): inputs.append(.channel(message))
+                    case .refused(let outcome): inputs.append(.channelClosed(refusal: outcome.response))
+                    }
+                case .closeChannel:
+                    break
                 }
             }
         }
@@ -108,7 +115,7 @@ struct TinyWorld {
         _ = store.takeNotifications()
         for assignment in assigned where assignment.nodeID == node.durable.nodeID {
             assignmentsPushed += 1
-            feedNode(.assignment(assignment))
+            feedNode(.channel(.assigned(assignment)))
         }
         schedule(.schedulerPass, after: .seconds(1))
     }

@@ -163,7 +163,9 @@ extension World {
         }
         // One transaction: authenticate and list the node's running chunks.
         syncStoreClock()
-        let opening = handlers.openAssignmentChannel(request, store: &store, now: now(apiServerActor))
+        // Option B: an old node's unsigned open is served as today's Realtime serves it.
+        let server = request.headers.isEmpty ? (todaysHandlers ?? handlers) : handlers
+        let opening = server.openAssignmentChannel(request, store: &store, now: now(apiServerActor))
         observer.checkStore(store.takeChanges(), store: store)
         switch opening {
         case .opened(let message):
