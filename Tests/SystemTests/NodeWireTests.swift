@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// The node reads the server only through what HTTP carries: raw statuses and bodies, as any
 /// server, proxy or load balancer could send them. Each case that needs its own behaviour has
