@@ -156,6 +156,7 @@ let package = Package(
             name: "HTTPAPITests",
             dependencies: [
                 "JobSystem", "PostgresStore", "HTTPAPI", "SentinelRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
