@@ -103,6 +103,9 @@ public final class APIServer: Sendable {
             return HTTPMapping.response(TransportRejection.unreadable("the body broke off (\(error))").response)
         }
         let outcome = await serve(head, bearerToken: bearer)
+        Counter(label: "api_requests_total", dimensions: [
+            ("route", Self.routeLabel(head.path)), ("status", String(outcome.status)),
+        ]).increment()
         if outcome.status >= 500 {
             logger.warning("\(head.method) \(head.path): \(outcome.status) \(outcome.error.map { "\($0)" } ?? outcome.response.errorCode ?? "")")
         }
@@ -149,6 +152,10 @@ public final class APIServer: Sendable {
                 case .connectionLost:
                     lost += 1
                     guard lost <= 1 else { return TransportRejection.storeUnavailable("connection lost").outcome }
+                case .database(let state, _) where state == "08007":
+                    // Maybe applied: a rerun could apply it twice (a second job). The client
+                    // decides (a node's completion is idempotent; the portal can list its jobs).
+                    return TransportRejection.storeUnavailable("connection lost while committing; the request may have been applied").outcome
                 default:
                     logger.error("request \(request.method) \(request.path) failed in the database: \(error)")
                     return TransportRejection.internalError("\(error)").outcome
@@ -175,6 +182,18 @@ public final class APIServer: Sendable {
             }
         }
         return (handlers.handle(request, store: &store, limiter: &limiter, now: clock()), true)
+    }
+
+    /// The metrics label of a path: the route, with a job's id as `{id}`; anything else is
+    /// `other` (label values must not grow with what clients send).
+    static func routeLabel(_ path: String) -> String {
+        switch path {
+        case "/config-upsert", "/job-create", "/node-register", "/node-claim", "/node-heartbeat", "/chunk-complete",
+            "/config-fetch", "/rotation-fetch", "/jobs":
+            return path
+        default:
+            return path.hasPrefix("/jobs/") ? "/jobs/{id}" : "other"
+        }
     }
 
     /// Stops the channel's listener and the sessions.
