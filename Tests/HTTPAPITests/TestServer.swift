@@ -101,8 +101,9 @@ struct TestNode {
 
     var publicKey: PublicKey { signer.signer.publicKey }
 
-    func headers(_ method: String, _ path: String, body: [UInt8] = [], extra: [(String, String)] = []) -> HTTPFields {
-        let signed = signer.sign(method: method, path: path, body: body, unixSeconds: APIServer.wallClock().unixSeconds)
+    /// Signed `secondsAgo` before now (a retry signed anew carries another signature).
+    func headers(_ method: String, _ path: String, body: [UInt8] = [], secondsAgo: Int64 = 0, extra: [(String, String)] = []) -> HTTPFields {
+        let signed = signer.sign(method: method, path: path, body: body, unixSeconds: APIServer.wallClock().unixSeconds - secondsAgo)
         return fields(signed.headers + extra)
     }
 
