@@ -1,5 +1,5 @@
 /// Submitting jobs: the fixed single call, today's two racy calls, and the one re-send after a
-/// loss.
+/// loss or a transient refusal (5xx, 429: read from the status and code, as over HTTP).
 extension PortalUser {
     /// Arms the submit timer for the next due submission, if any.
     mutating func armSubmit(now: Timestamp, _ effects: inout [Effect]) {
