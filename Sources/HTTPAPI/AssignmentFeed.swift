@@ -83,7 +83,7 @@ public final class AssignmentFeed: Service, Sendable {
         return await server.pool.withStore({ store in
             for _ in 0...server.settings.conflictRetries {
                 do throws(StoreError) {
-                    return try store.connection.requestTransaction(.serializable) { _ in
+                    return try store.connection.requestTransaction(server.settings.isolation) { _ in
                         (server.handlers.openAssignmentChannel(head, store: &store, now: server.clock()), true)
                     }
                 } catch {

@@ -63,13 +63,13 @@ struct TestServer {
     let url: String
     let api: APIServer
 
-    init(profile: Profile = .fixed) throws {
+    init(profile: Profile = .fixed, settings: APIServer.Settings = .init()) throws {
         url = try TestDatabase.fresh()
         var logger = Logger(label: "httpapi-tests")
         logger.logLevel = .error
         api = APIServer(
             handlers: RequestHandlers(profile: profile, hasher: SodiumSHA256(), scheme: Ed25519()), conninfo: url,
-            logger: logger)
+            settings: settings, logger: logger)
     }
 
     /// The application as `sentinel` builds it for the API role (minus /status and friends).
