@@ -143,7 +143,11 @@ public struct ServerConfiguration: Sendable {
         case let i?:
             throw Invalid(description: "\(i.source)=\(Self.clip(i.value)): serializable or repeatable-read")
         }
-        recordPath = pick(o.record, "SENTINEL_RECORD")?.value
+        let record = pick(o.record, "SENTINEL_RECORD")
+        if let record, !role.schedules {
+            throw Invalid(description: "\(record.source) records the scheduler, which --role api does not run (use scheduler or all)")
+        }
+        recordPath = record?.value
         if let l = pick(o.logLevel, "LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: l.value.lowercased()) else {
                 throw Invalid(description: "\(l.source)=\(Self.clip(l.value)): one of trace, debug, info, notice, warning, error, critical")
