@@ -91,9 +91,7 @@ extension RequestHandlers {
         guard result.iterations == chunk.iterations else {
             throw .resultMismatch("\(result.iterations) iterations reported, the chunk has \(chunk.iterations)")
         }
-        if let row = try Self.read({ () throws(StoreError) in try store.config(chunk.configHash) }), let json = try? JSONValue.parse(row.canonicalJSON),
-            let config = try? SimConfig(json: json)
-        {
+        if let row = try Self.read({ () throws(StoreError) in try store.config(chunk.configHash) }), let config = row.resultBounds {
             guard config.fightLengthSeconds == result.fightLengthSeconds else {
                 throw .resultMismatch(
                     "fight length \(result.fightLengthSeconds) s reported, the config's is \(config.fightLengthSeconds) s")

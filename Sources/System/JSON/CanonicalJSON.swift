@@ -29,7 +29,7 @@ enum JCSWriter {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .number(let number): out.append(contentsOf: formatNumber(number).utf8)
+        case .number(let number): writeNumber(number, into: &out)
         case .string(let text): writeString(text, into: &out)
         case .array(let elements):
             out.append(UInt8(ascii: "["))
@@ -42,8 +42,7 @@ enum JCSWriter {
             out.append(UInt8(ascii: "{"))
             // Sorting makes the (unspecified) dictionary order irrelevant. Distinct dictionary
             // keys always have distinct UTF-16 sequences, so the order is total.
-            let sorted = members.map { (key: $0.key, units: Array($0.key.utf16), value: $0.value) }
-                .sorted { $0.units.lexicographicallyPrecedes($1.units) }
+            let sorted = members.sorted { keyPrecedes($0.key, $1.key) }
             for (index, member) in sorted.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.key, into: &out)
@@ -55,6 +54,47 @@ enum JCSWriter {
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Whether `a` sorts before `b` by UTF-16 code units (RFC 8785 §3.2.3), without building
+    /// the code-unit arrays. For ASCII keys (every key the system writes) UTF-8 byte order is
+    /// the same order; otherwise the UTF-16 views are compared.
+    static func keyPrecedes(_ a: String, _ b: String) -> Bool {
+        var ascii = true
+        let byBytes = a.utf8.lexicographicallyPrecedes(b.utf8) { x, y in
+            if x >= 0x80 || y >= 0x80 { ascii = false }
+            return x < y
+        }
+        // A non-ASCII byte past the first difference cannot change the answer, and one before it
+        // would have been seen; so `ascii` covers every byte that decided the order.
+        if ascii { return byBytes }
+        return a.utf16.lexicographicallyPrecedes(b.utf16)
+    }
+
+    /// A number's ECMAScript form, appended without an intermediate `String` for the common
+    /// case of an integer below 2^53 (exact in a double, so its shortest round-trip digits are
+    /// its decimal digits and ECMAScript prints it plainly): the same bytes as `formatNumber`.
+    static func writeNumber(_ value: Double, into out: inout [UInt8]) {
+        if value.isFinite, value.magnitude < 9_007_199_254_740_992, value == value.rounded(.towardZero) {
+            var n = UInt64(value.magnitude)
+            if n == 0 {
+                out.append(UInt8(ascii: "0"))  // -0 prints as 0
+                return
+            }
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            var digits: (UInt64, UInt64) = (0, 0)  // up to 16 digits, written backwards
+            var count = 0
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                while n > 0 {
+                    buffer[15 - count] = UInt8(ascii: "0") + UInt8(n % 10)
+                    n /= 10
+                    count += 1
+                }
+                out.append(contentsOf: buffer[(16 - count)...])
+            }
+            return
+        }
+        out.append(contentsOf: formatNumber(value).utf8)
+    }
 
     /// RFC 8785 §3.2.2.2: escape `"` and `\`, use the two-character forms for `\b \t \n \f \r`,
     /// `\u00xx` (lowercase hex) for the other C0 controls, and emit everything else as UTF-8.
