@@ -207,7 +207,7 @@ struct JSONParser {
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, converted with the standard
     /// library's correctly rounded decimal-to-double conversion.
-    private mutating func parseNumber() throws(JSONError) -> Double {
+    mutating func parseNumber() throws(JSONError) -> Double {
         let start = position
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
         guard position < bytes.count else { throw fail(.unexpectedEnd) }
@@ -260,7 +260,7 @@ struct JSONParser {
     }
 
     /// Parses a string starting at the opening quote; returns its decoded contents.
-    private mutating func parseString() throws(JSONError) -> String {
+    mutating func parseString() throws(JSONError) -> String {
         position += 1  // opening quote
         // Fast path: printable ASCII up to the closing quote, no escape: the bytes are the string.
         var end = position
