@@ -53,6 +53,7 @@ struct FleetBench: ParsableCommand {
         FileHandle.standardError.write(Data((
             "digest=\(world.sim.digest) violations=\(o.violatedInvariants.map(\.rawValue)) chunks_completed=\(o.measures.chunksCompleted) "
             + "computations=\(o.measures.computations) reclaimed_by_reaper=\(o.measures.reclaimedByReaper) "
+            + "heartbeats=\(o.measures.heartbeatRequests) crashes=\(o.measures.faults.filter { if case .crash = $0.action { true } else { false } }.count) "
             + "peak_rss_mib=\(peakResidentMiB())\n").utf8))
     }
 

@@ -21,9 +21,14 @@ extension RequestHandlers {
     /// node to drop the result and not retry; under today's guard (`requireClaim` off) a chunk
     /// not running on the reporting node → 403, as today's handler answers.
     func chunkComplete<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
-        let (key, replayed) = try verifyNode(request, store: &store, now: now)
-        guard let key, let node = try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) else {
-            throw .signature(.unknownNode)
+        let (key, row, replayed) = try verifyNodeRow(request, store: &store, now: now)
+        guard let key else { throw .signature(.unknownNode) }
+        let node: NodeRow
+        if let row {
+            node = row
+        } else {
+            guard let found = try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) else { throw .signature(.unknownNode) }
+            node = found
         }
         var rules = completionRules
         // An old node served in the migration window presents no attempt: today's guard.
