@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Engine
 import SimHarness
 
 /// `simharness bench fleet`: the workload of shared/workloads/fleet.md, one line on stdout.
@@ -11,6 +15,8 @@ struct FleetBench: ParsableCommand {
     @Option(help: "Jobs of 100 chunks (default: nodes / 10).") var jobs: Int?
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Flag(help: "The fleet-day variant: jobs spread over the day, run to the 86,400 s horizon.") var day = false
+    @Option(help: "Stop at this simulated second instead (the growth table's one simulated hour at 100,000 nodes).")
+    var seconds: Int?
 
     /// Accepted fleet sizes: ten times the workload's largest (10,000 nodes, 1,000 jobs of 100
     /// chunks); beyond, the run does not fit in memory, and a negative count traps.
@@ -21,27 +27,45 @@ struct FleetBench: ParsableCommand {
         guard Self.nodeCounts.contains(nodes) else {
             throw ValidationError("--nodes must be between \(Self.nodeCounts.lowerBound) and \(Self.nodeCounts.upperBound)")
         }
+        if let seconds, !(1...86_400).contains(seconds) {
+            throw ValidationError("--seconds must be between 1 and 86400")
+        }
         if let jobs, !Self.jobCounts.contains(jobs) {
             throw ValidationError("--jobs must be between \(Self.jobCounts.lowerBound) and \(Self.jobCounts.upperBound)")
         }
     }
 
     func run() throws {
-        let workload = FleetWorkload(nodes: nodes, jobs: jobs ?? max(1, nodes / 10), seed: seed, day: day)
+        var workload = FleetWorkload(nodes: nodes, jobs: jobs ?? max(1, nodes / 10), seed: seed, day: day)
+        if let seconds { workload.horizon = SimInstant.zero + SimDuration.seconds(Int64(seconds)) }
         let start = DispatchTime.now()  // nondeterminism-ok: wall clock for the benchmark only
+        let cpuStart = processCPUSeconds()
         let world = workload.run()
+        let cpu = processCPUSeconds() - cpuStart
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9  // nondeterminism-ok
         let events = world.sim.eventsDelivered
         let sim = world.sim.now.seconds
         let completed = world.store.jobCount(.completed)
         print(String(
-            format: "nodes=%d jobs=%d events=%llu sim_seconds=%.3f wall_seconds=%.3f events_per_sec=%.0f compression=%.1f completed_jobs=%d",
-            workload.nodes, workload.jobs, events, sim, wall, Double(events) / wall, sim / wall, completed))
+            format: "nodes=%d jobs=%d events=%llu sim_seconds=%.3f wall_seconds=%.3f cpu_seconds=%.3f events_per_sec=%.0f compression=%.1f completed_jobs=%d",
+            workload.nodes, workload.jobs, events, sim, wall, cpu, Double(events) / wall, sim / wall, completed))
         let o = world.observer
         FileHandle.standardError.write(Data((
             "digest=\(world.sim.digest) violations=\(o.violatedInvariants.map(\.rawValue)) chunks_completed=\(o.measures.chunksCompleted) "
             + "computations=\(o.measures.computations) reclaimed_by_reaper=\(o.measures.reclaimedByReaper) "
+            + "heartbeats=\(o.measures.heartbeatRequests) crashes=\(o.measures.faults.filter { if case .crash = $0.action { true } else { false } }.count) "
             + "peak_rss_mib=\(peakResidentMiB())\n").utf8))
+    }
+
+    /// This process's CPU time (user and system), in seconds.
+    func processCPUSeconds() -> Double {
+        #if canImport(Glibc)
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)  // nondeterminism-ok: CPU clock for the benchmark only
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        #else
+        return 0
+        #endif
     }
 
     /// VmHWM from /proc/self/status (Linux): the peak resident set.

@@ -24,6 +24,8 @@ struct CommandLineTests {
         ["bench", "fleet", "--nodes=10000000000"],
         ["bench", "fleet", "--jobs=-1"],
         ["bench", "fleet", "--jobs=0"],
+        ["bench", "fleet", "--seconds=0"],
+        ["bench", "fleet", "--seconds=86401"],
         ["sweep", "--scenarios", ""],
         ["sweep", "--scenarios", ","],
         ["sweep", "--scenarios", "happy-path,"],

@@ -17,6 +17,9 @@ public struct FleetWorkload: Sendable {
     public var day: Bool
 
     public static let horizon = SimInstant.zero + .seconds(Int64(86_400))
+    /// Where the run stops at the latest: the spec's horizon, or earlier for a growth
+    /// measurement (one simulated hour at 100,000 nodes).
+    public var horizon = FleetWorkload.horizon
 
     public init(nodes: Int, jobs: Int, seed: UInt64, day: Bool = false) {
         self.nodes = nodes
@@ -60,7 +63,7 @@ public struct FleetWorkload: Sendable {
     public func run() -> World {
         var world = World(world)
         world.observer.verifyAllAtOnce = false
-        world.run(until: Self.horizon, stopOnViolation: false, stopAfterCompletedJobs: day ? nil : jobs)
+        world.run(until: horizon, stopOnViolation: false, stopAfterCompletedJobs: day ? nil : jobs)
         return world
     }
 }

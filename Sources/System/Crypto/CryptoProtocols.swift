@@ -14,6 +14,13 @@ public struct Digest32: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// The 32 digest bytes.
     public let bytes: [UInt8]
 
+    /// The bytes as one block (not one `combine` per byte, as the synthesized conformance
+    /// does): these are the keys of the store's node and replay tables. Equal values hash
+    /// equally; Swift's per-process hash seed keeps the order of such tables out of behaviour.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     /// Wraps exactly 32 bytes; `nil` for any other length so a truncated digest cannot exist.
     public init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }
@@ -49,6 +56,13 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
     /// The 32 key bytes.
     public let bytes: [UInt8]
 
+    /// The bytes as one block (not one `combine` per byte, as the synthesized conformance
+    /// does): these are the keys of the store's node and replay tables. Equal values hash
+    /// equally; Swift's per-process hash seed keeps the order of such tables out of behaviour.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     /// Wraps exactly 32 bytes; `nil` for any other length.
     public init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }
@@ -75,6 +89,13 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
 public struct Signature: Hashable, Sendable, CustomStringConvertible {
     /// The 64 signature bytes.
     public let bytes: [UInt8]
+
+    /// The bytes as one block (not one `combine` per byte, as the synthesized conformance
+    /// does): these are the keys of the store's node and replay tables. Equal values hash
+    /// equally; Swift's per-process hash seed keeps the order of such tables out of behaviour.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
 
     /// Wraps exactly 64 bytes; `nil` for any other length.
     public init?(bytes: [UInt8]) {

@@ -92,9 +92,20 @@ public struct SignedHeaders: Hashable, Sendable {
     /// If a name appears in several spellings (`x-node-key` and `X-Node-Key`) with different
     /// values, the header is rejected as malformed: picking one would depend on dictionary order.
     public init(headers: [String: String]) throws(SignatureError) {
-        let rawKey = try Self.lookup(RequestSigning.keyHeader, in: headers, conflict: .malformedKey)
-        let rawSignature = try Self.lookup(RequestSigning.signatureHeader, in: headers, conflict: .malformedSignature)
-        let rawTimestamp = try Self.lookup(RequestSigning.timestampHeader, in: headers, conflict: .malformedTimestamp)
+        let rawKey: String?, rawSignature: String?, rawTimestamp: String?
+        if headers.count == 3, let key = headers[RequestSigning.keyHeader], let signature = headers[RequestSigning.signatureHeader],
+            let timestamp = headers[RequestSigning.timestampHeader]
+        {
+            // Exactly the three names as a node spells them (the common case): no other
+            // spelling can be present, so the case-insensitive scan would find just these.
+            (rawKey, rawSignature, rawTimestamp) = (
+                Self.trimOptionalWhitespace(key), Self.trimOptionalWhitespace(signature), Self.trimOptionalWhitespace(timestamp)
+            )
+        } else {
+            rawKey = try Self.lookup(RequestSigning.keyHeader, in: headers, conflict: .malformedKey)
+            rawSignature = try Self.lookup(RequestSigning.signatureHeader, in: headers, conflict: .malformedSignature)
+            rawTimestamp = try Self.lookup(RequestSigning.timestampHeader, in: headers, conflict: .malformedTimestamp)
+        }
         if rawKey == nil && rawSignature == nil && rawTimestamp == nil { throw .unsigned }
         guard let rawKey else { throw .missingHeader(RequestSigning.keyHeader) }
         guard let rawSignature else { throw .missingHeader(RequestSigning.signatureHeader) }
@@ -146,6 +157,9 @@ public struct SignedHeaders: Hashable, Sendable {
     }
 
     private static func trimOptionalWhitespace(_ text: String) -> String {
+        if let first = text.utf8.first, let last = text.utf8.last, first != 0x20, first != 0x09, last != 0x20, last != 0x09 {
+            return text  // nothing to trim (the common case): no copy
+        }
         let utf8 = Array(text.utf8)
         guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
             let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })

@@ -114,7 +114,9 @@ public struct Ed25519Signer: Signer {
 /// production. Construction:
 /// - secret = SHA-256("standin-sk" ‖ seed)
 /// - public key = SHA-256("pk" ‖ seed)
-/// - signature = h ‖ SHA-256(secret ‖ h), where h = SHA-256(secret ‖ message)
+/// - signature = a keyed 512-bit mix of the message under the secret (`StandInSigner.signature`:
+///   integer multiply–xorshift rounds, not a cryptographic MAC; it used to be two SHA-256, which
+///   cost a fleet run more than everything but the body digests)
 ///
 /// Because a public key does not determine the secret, verification looks the secret up in a
 /// registry filled by `makeSigner`. That registry belongs to the scheme *instance* (a shared
@@ -152,10 +154,50 @@ struct StandInSigner: Signer {
     let publicKey: PublicKey
     let secret: [UInt8]
 
+    /// A keyed 512-bit mix of the message (64-bit multiply–xorshift rounds over its 8-byte
+    /// words, two chained lanes seeded from the secret, then eight SplitMix64 outputs): every
+    /// output bit depends on every message bit and on the secret, at a few hundred
+    /// instructions for a signed request's message, where the two SHA-256 it replaced cost
+    /// thousands. Deterministic on every platform (integer arithmetic, little-endian words).
     static func signature(secret: [UInt8], message: [UInt8]) -> Signature {
-        let first = sodiumSHA256(secret, message)
-        let second = sodiumSHA256(secret, first)
-        return Signature(bytes: first + second)!
+        var k: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &k) { raw in
+            for i in 0..<min(32, secret.count) { raw[i] = secret[i] }
+        }
+        var a = UInt64(littleEndian: k.0) ^ 0x6A09_E667_F3BC_C908
+        var b = UInt64(littleEndian: k.1) ^ 0xBB67_AE85_84CA_A73B
+        let c = UInt64(littleEndian: k.2), d = UInt64(littleEndian: k.3)
+        var word: UInt64 = 0
+        var filled = 0
+        for byte in message {
+            word |= UInt64(byte) << UInt64(8 * filled)
+            filled += 1
+            if filled == 8 {
+                a = mix(a ^ word ^ c)
+                b = mix(b &+ word &+ a ^ d)
+                word = 0
+                filled = 0
+            }
+        }
+        // The tail, and the length (so messages that differ only by trailing zeros differ).
+        a = mix(a ^ word ^ c ^ (UInt64(filled) << 56))
+        b = mix(b &+ UInt64(message.count) &+ a ^ d)
+        var out = [UInt8](repeating: 0, count: 64)
+        var state = a ^ (b &* 0x9E37_79B9_7F4A_7C15)
+        for lane in 0..<8 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            let v = mix(state ^ (lane.isMultiple(of: 2) ? a : b))
+            for j in 0..<8 { out[lane * 8 + j] = UInt8(truncatingIfNeeded: v >> UInt64(8 * j)) }
+        }
+        return Signature(bytes: out)!
+    }
+
+    /// SplitMix64's finalizer: a bijection of 64-bit words with full avalanche.
+    private static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     func sign(_ message: [UInt8]) -> Signature {

@@ -88,11 +88,16 @@ public struct ChunkRow: Sendable, Equatable {
 
 public struct ConfigRow: Sendable, Equatable {
     public var hash: ConfigHash
-    /// `config`: the canonical JSON text the hash was taken of.
-    public var canonicalJSON: String
+    /// `config`: the canonical JSON text the hash was taken of (`resultBounds` is derived from it).
+    public let canonicalJSON: String
     public var rotationID: String?
     public var createdAt: Timestamp
     public var lastUsedAt: Timestamp
+    /// What chunk-complete checks a result against (the fight length, the most damage an
+    /// iteration can deal), derived from `canonicalJSON` once, when the row is built, instead of
+    /// parsing the config again for every completion. Nil if the text is not a valid config
+    /// (rows written by hand or by another system: results are then not checked against it).
+    public let resultBounds: ConfigResultBounds?
 
     public init(hash: ConfigHash, canonicalJSON: String, rotationID: String?, createdAt: Timestamp, lastUsedAt: Timestamp) {
         self.hash = hash
@@ -100,6 +105,25 @@ public struct ConfigRow: Sendable, Equatable {
         self.rotationID = rotationID
         self.createdAt = createdAt
         self.lastUsedAt = lastUsedAt
+        self.resultBounds = ConfigResultBounds(canonicalJSON: canonicalJSON)
+    }
+}
+
+/// A config's bounds on one chunk's result (see `ConfigRow.resultBounds`).
+public struct ConfigResultBounds: Sendable, Equatable {
+    public var fightLengthSeconds: Int
+    /// `SimConfig.maxIterationDamage`.
+    public var maxIterationDamage: UInt64
+
+    public init(fightLengthSeconds: Int, maxIterationDamage: UInt64) {
+        self.fightLengthSeconds = fightLengthSeconds
+        self.maxIterationDamage = maxIterationDamage
+    }
+
+    /// Parses and validates the config; nil if it is not one.
+    public init?(canonicalJSON: String) {
+        guard let json = try? JSONValue.parse(canonicalJSON), let config = try? SimConfig(json: json) else { return nil }
+        self.init(fightLengthSeconds: config.fightLengthSeconds, maxIterationDamage: config.maxIterationDamage)
     }
 }
 

@@ -21,24 +21,25 @@ extension RequestHandlers {
     /// node to drop the result and not retry; under today's guard (`requireClaim` off) a chunk
     /// not running on the reporting node → 403, as today's handler answers.
     func chunkComplete<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
-        let (key, replayed) = try verifyNode(request, store: &store, now: now)
-        guard let key, let node = try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) else {
-            throw .signature(.unknownNode)
+        let (key, row, replayed) = try verifyNodeRow(request, store: &store, now: now)
+        guard let key else { throw .signature(.unknownNode) }
+        let node: NodeRow
+        if let row {
+            node = row
+        } else {
+            guard let found = try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) else { throw .signature(.unknownNode) }
+            node = found
         }
         var rules = completionRules
         // An old node served in the migration window presents no attempt: today's guard.
         if servedUnsignedForMigration(request, now: now) { rules.requireClaim = false }
-        let body = try RequestBody(request.body)
-        let chunkID = try body.uuid("chunkId", as: ChunkTag.self)
-        let attempt = try body.optionalInt("attempt")
-        let result: ChunkResult
-        do { result = try ChunkResult(json: try body.object("result")) } catch let error as ResultDecodingError {
-            throw .invalidResult(error)
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw .invalidResult(.inconsistent("\(error)"))
+        let decoded: (chunkID: ChunkID, attempt: Int?, result: ChunkResult)
+        if let fast = NodeRequestBody.readChunkComplete(request.body) {
+            decoded = fast
+        } else {
+            decoded = try Self.chunkCompleteBody(request.body)
         }
+        let (chunkID, attempt, result) = decoded
         guard let chunk = try Self.read({ () throws(StoreError) in try store.chunk(chunkID) }) else { throw .store(.chunkNotFound(chunkID)) }
         if replayed {
             return try replayedCompletion(Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), chunk, store: &store, now: now)
@@ -54,7 +55,7 @@ extension RequestHandlers {
         }
         switch outcome {
         case .accepted(_, let jobCompleted):
-            return .ok(["success": true, "jobComplete": .bool(jobCompleted), "duplicate": false])
+            return Self.completionAnswer(jobComplete: jobCompleted, duplicate: false)
         case .duplicate(let jobID):
             let done = try Self.read({ () throws(StoreError) in try store.job(jobID) })?.status == .completed
             return .ok(["success": true, "jobComplete": .bool(done), "duplicate": true])
@@ -65,6 +66,33 @@ extension RequestHandlers {
         case .notHeld:
             throw .chunkNotHeld(chunkID)
         }
+    }
+
+    /// `{duplicate, jobComplete, success: true}`, written directly (the canonical bytes of the tree).
+    static func completionAnswer(jobComplete: Bool, duplicate: Bool) -> APIResponse {
+        var w = CanonicalJSONWriter(capacity: 56)
+        w.beginObject()
+        w.key("duplicate"); w.bool(duplicate)
+        w.key("jobComplete"); w.bool(jobComplete)
+        w.key("success"); w.bool(true)
+        w.endObject()
+        return APIResponse(status: 200, body: w.bytes, error: nil)
+    }
+
+    /// The body read through the general parser (any layout; every error named).
+    static func chunkCompleteBody(_ bytes: [UInt8]) throws(APIError) -> (chunkID: ChunkID, attempt: Int?, result: ChunkResult) {
+        let body = try RequestBody(bytes)
+        let chunkID = try body.uuid("chunkId", as: ChunkTag.self)
+        let attempt = try body.optionalInt("attempt")
+        let result: ChunkResult
+        do { result = try ChunkResult(json: try body.object("result")) } catch let error as ResultDecodingError {
+            throw .invalidResult(error)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw .invalidResult(.inconsistent("\(error)"))
+        }
+        return (chunkID, attempt, result)
     }
 
     /// A chunk-complete whose signature was seen before. If the chunk is completed by this very
@@ -91,9 +119,7 @@ extension RequestHandlers {
         guard result.iterations == chunk.iterations else {
             throw .resultMismatch("\(result.iterations) iterations reported, the chunk has \(chunk.iterations)")
         }
-        if let row = try Self.read({ () throws(StoreError) in try store.config(chunk.configHash) }), let json = try? JSONValue.parse(row.canonicalJSON),
-            let config = try? SimConfig(json: json)
-        {
+        if let row = try Self.read({ () throws(StoreError) in try store.config(chunk.configHash) }), let config = row.resultBounds {
             guard config.fightLengthSeconds == result.fightLengthSeconds else {
                 throw .resultMismatch(
                     "fight length \(result.fightLengthSeconds) s reported, the config's is \(config.fightLengthSeconds) s")

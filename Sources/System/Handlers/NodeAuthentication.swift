@@ -43,11 +43,25 @@ extension RequestHandlers {
     func verifyNode<S: JobStore>(
         _ request: APIRequest, store: inout S, now: Timestamp, registering: Bool = false, identify: Bool = true
     ) throws(APIError) -> (key: PublicKey?, replayed: Bool) {
+        let (key, _, replayed) = try verifyNodeRow(request, store: &store, now: now, registering: registering, identify: identify)
+        return (key, replayed)
+    }
+
+    /// `verifyNode`, also returning the caller's row as it was looked up to check the key
+    /// belongs to a registered node (nil when `registering` or not identified), so that routes
+    /// acting as the node need not look it up a second time.
+    func verifyNodeRow<S: JobStore>(
+        _ request: APIRequest, store: inout S, now: Timestamp, registering: Bool = false, identify: Bool = true
+    ) throws(APIError) -> (key: PublicKey?, row: NodeRow?, replayed: Bool) {
         if profile.has(.unsignedNodes) || servedUnsignedForMigration(request, now: now) {
-            guard identify else { return (nil, false) }
+            guard identify else { return (nil, nil, false) }
             let key = try RequestBody(request.body).publicKey("publicKey")
-            if !registering, try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) == nil { throw .signature(.unknownNode) }
-            return (key, false)
+            var row: NodeRow? = nil
+            if !registering {
+                row = try Self.read({ () throws(StoreError) in try store.node(publicKey: key) })
+                if row == nil { throw .signature(.unknownNode) }
+            }
+            return (key, row, false)
         }
         let verified: VerifiedRequest
         do {
@@ -58,7 +72,11 @@ extension RequestHandlers {
         } catch {
             throw .signature(error)
         }
-        if !registering, try Self.read({ () throws(StoreError) in try store.node(publicKey: verified.publicKey) }) == nil { throw .signature(.unknownNode) }
+        var row: NodeRow? = nil
+        if !registering {
+            row = try Self.read({ () throws(StoreError) in try store.node(publicKey: verified.publicKey) })
+            if row == nil { throw .signature(.unknownNode) }
+        }
         // node-register is not remembered: it is idempotent per key (a replay inside the
         // window gets the same node back, as the first request did), and remembering it would
         // let registrations from fresh keys, which need no registered node, fill the cache.
@@ -72,16 +90,19 @@ extension RequestHandlers {
             } catch {
                 throw .store(error)
             }
-            return (verified.publicKey, !fresh)
+            return (verified.publicKey, row, !fresh)
         }
-        return (verified.publicKey, false)
+        return (verified.publicKey, row, false)
     }
 
     /// `authenticateNode` for routes that act as a node: the caller's registered row.
     func authenticatedNode<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> NodeRow {
-        guard let key = try authenticateNode(request, store: &store, now: now),
-            let node = try Self.read({ () throws(StoreError) in try store.node(publicKey: key) })
-        else { throw .signature(.unknownNode) }
+        let (key, row, replayed) = try verifyNodeRow(request, store: &store, now: now)
+        guard !replayed else { throw .signature(.replayed) }
+        guard let key else { throw .signature(.unknownNode) }
+        // The row as looked up before the signature was remembered (remembering changes no node).
+        if let row { return row }
+        guard let node = try Self.read({ () throws(StoreError) in try store.node(publicKey: key) }) else { throw .signature(.unknownNode) }
         return node
     }
 }

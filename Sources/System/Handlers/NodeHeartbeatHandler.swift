@@ -16,16 +16,26 @@ extension RequestHandlers {
             node = try store.heartbeat(caller.id)
             renewed = computing.isEmpty ? 0 : try store.renewClaims(caller.id, chunks: computing)
         } catch { throw .store(error) }
-        return .ok([
-            "id": .string(node.id.uuidString), "name": .string(node.name),
-            "maxParallel": .number(Double(node.maxParallel)), "status": .string(node.status.rawValue),
-            "renewed": .number(Double(renewed)),
-        ])
+        return Self.heartbeatAnswer(node, renewed: renewed)
+    }
+
+    /// `{id, maxParallel, name, renewed, status}`, written directly (the canonical bytes of the tree).
+    static func heartbeatAnswer(_ node: NodeRow, renewed: Int) -> APIResponse {
+        var w = CanonicalJSONWriter(capacity: 128)
+        w.beginObject()
+        w.key("id"); w.string(node.id.uuidString)
+        w.key("maxParallel"); w.int(node.maxParallel)
+        w.key("name"); w.string(node.name)
+        w.key("renewed"); w.int(renewed)
+        w.key("status"); w.string(node.status.rawValue)
+        w.endObject()
+        return APIResponse(status: 200, body: w.bytes, error: nil)
     }
 
     /// The optional `computing` list: chunk ids as strings, at most `maxComputingChunks`.
     static func computingChunks(_ request: APIRequest) throws(APIError) -> [ChunkID] {
         guard !request.body.isEmpty else { return [] }
+        if let ids = NodeRequestBody.readHeartbeatComputing(request.body, limit: maxComputingChunks) { return ids }
         guard let list = try RequestBody(request.body).optional("computing") else { return [] }
         let expected = "an array of at most \(maxComputingChunks) chunk ids"
         guard case .array(let items) = list, items.count <= maxComputingChunks else {

@@ -29,7 +29,7 @@ enum JCSWriter {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .number(let number): out.append(contentsOf: formatNumber(number).utf8)
+        case .number(let number): writeNumber(number, into: &out)
         case .string(let text): writeString(text, into: &out)
         case .array(let elements):
             out.append(UInt8(ascii: "["))
@@ -42,8 +42,7 @@ enum JCSWriter {
             out.append(UInt8(ascii: "{"))
             // Sorting makes the (unspecified) dictionary order irrelevant. Distinct dictionary
             // keys always have distinct UTF-16 sequences, so the order is total.
-            let sorted = members.map { (key: $0.key, units: Array($0.key.utf16), value: $0.value) }
-                .sorted { $0.units.lexicographicallyPrecedes($1.units) }
+            let sorted = members.sorted { keyPrecedes($0.key, $1.key) }
             for (index, member) in sorted.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.key, into: &out)
@@ -55,6 +54,47 @@ enum JCSWriter {
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Whether `a` sorts before `b` by UTF-16 code units (RFC 8785 §3.2.3), without building
+    /// the code-unit arrays. For ASCII keys (every key the system writes) UTF-8 byte order is
+    /// the same order; otherwise the UTF-16 views are compared.
+    static func keyPrecedes(_ a: String, _ b: String) -> Bool {
+        var ascii = true
+        let byBytes = a.utf8.lexicographicallyPrecedes(b.utf8) { x, y in
+            if x >= 0x80 || y >= 0x80 { ascii = false }
+            return x < y
+        }
+        // A non-ASCII byte past the first difference cannot change the answer, and one before it
+        // would have been seen; so `ascii` covers every byte that decided the order.
+        if ascii { return byBytes }
+        return a.utf16.lexicographicallyPrecedes(b.utf16)
+    }
+
+    /// A number's ECMAScript form, appended without an intermediate `String` for the common
+    /// case of an integer below 2^53 (exact in a double, so its shortest round-trip digits are
+    /// its decimal digits and ECMAScript prints it plainly): the same bytes as `formatNumber`.
+    static func writeNumber(_ value: Double, into out: inout [UInt8]) {
+        if value.isFinite, value.magnitude < 9_007_199_254_740_992, value == value.rounded(.towardZero) {
+            var n = UInt64(value.magnitude)
+            if n == 0 {
+                out.append(UInt8(ascii: "0"))  // -0 prints as 0
+                return
+            }
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            var digits: (UInt64, UInt64) = (0, 0)  // up to 16 digits, written backwards
+            var count = 0
+            withUnsafeMutableBytes(of: &digits) { buffer in
+                while n > 0 {
+                    buffer[15 - count] = UInt8(ascii: "0") + UInt8(n % 10)
+                    n /= 10
+                    count += 1
+                }
+                out.append(contentsOf: buffer[(16 - count)...])
+            }
+            return
+        }
+        writeFormatted(value, into: &out)
+    }
 
     /// RFC 8785 §3.2.2.2: escape `"` and `\`, use the two-character forms for `\b \t \n \f \r`,
     /// `\u00xx` (lowercase hex) for the other C0 controls, and emit everything else as UTF-8.
@@ -88,60 +128,90 @@ enum JCSWriter {
     /// value) and re-lays them out by the ECMAScript rules: plain integers up to 21 digits, plain
     /// decimals down to 1e-6, exponent form (`1e+21`, `1.5e-7`) otherwise; `-0` prints as `0`.
     static func formatNumber(_ value: Double) -> String {
-        guard value.isFinite else { return "null" }
-        if value == 0 { return "0" }
-        if value < 0 { return "-" + formatNumber(-value) }
+        var out: [UInt8] = []
+        writeFormatted(value, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
 
+    /// `formatNumber`, appended to `out` with no intermediate array: the digits are gathered
+    /// in a fixed buffer on the stack (a double's shortest form has at most 17).
+    static func writeFormatted(_ value: Double, into out: inout [UInt8]) {
+        guard value.isFinite else {
+            out.append(contentsOf: "null".utf8)
+            return
+        }
+        if value == 0 {
+            out.append(UInt8(ascii: "0"))
+            return
+        }
+        var v = value
+        if v < 0 {
+            out.append(UInt8(ascii: "-"))
+            v = -v
+        }
         // Decompose `description` ("1.0", "0.001", "1e-07", "1.2345e+30") into digits and the
         // position of the decimal point relative to the first digit.
-        let text = Array(value.description.utf8)
-        var mantissa = text[...]
-        var exponent = 0
-        if let e = text.firstIndex(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
-            mantissa = text[..<e]
-            var expText = text[(e + 1)...]
-            var negative = false
-            if let sign = expText.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
-                negative = sign == UInt8(ascii: "-")
-                expText = expText.dropFirst()
+        var buffer: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { digits in
+            var count = 0
+            var integerDigits = 0
+            var seenPoint = false
+            var inExponent = false
+            var exponent = 0
+            var negativeExponent = false
+            for byte in v.description.utf8 {
+                if inExponent {
+                    if byte == UInt8(ascii: "-") {
+                        negativeExponent = true
+                    } else if byte != UInt8(ascii: "+") {
+                        exponent = exponent * 10 + Int(byte - UInt8(ascii: "0"))
+                    }
+                } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+                    inExponent = true
+                } else if byte == UInt8(ascii: ".") {
+                    seenPoint = true
+                } else if count < 32 {
+                    digits[count] = byte
+                    count += 1
+                    if !seenPoint { integerDigits += 1 }
+                }
             }
-            for digit in expText { exponent = exponent * 10 + Int(digit - UInt8(ascii: "0")) }
-            if negative { exponent = -exponent }
-        }
-        var digits: [UInt8] = []
-        var integerDigits = 0
-        var seenPoint = false
-        for byte in mantissa {
-            if byte == UInt8(ascii: ".") {
-                seenPoint = true
+            if negativeExponent { exponent = -exponent }
+            // n: the value is 0.d1d2d3… × 10^n.
+            var n = integerDigits + exponent
+            var first = 0
+            while first < count, digits[first] == UInt8(ascii: "0") {
+                first += 1
+                n -= 1
+            }
+            var end = count
+            while end > first, digits[end - 1] == UInt8(ascii: "0") { end -= 1 }
+            let k = end - first
+            let d = UnsafeRawBufferPointer(rebasing: digits[first..<end])
+            if k <= n && n <= 21 {
+                out.append(contentsOf: d)
+                for _ in 0..<(n - k) { out.append(UInt8(ascii: "0")) }
+            } else if 0 < n && n <= 21 {
+                out.append(contentsOf: d[..<(d.startIndex + n)])
+                out.append(UInt8(ascii: "."))
+                out.append(contentsOf: d[(d.startIndex + n)...])
+            } else if -6 < n && n <= 0 {
+                out.append(UInt8(ascii: "0"))
+                out.append(UInt8(ascii: "."))
+                for _ in 0..<(-n) { out.append(UInt8(ascii: "0")) }
+                out.append(contentsOf: d)
             } else {
-                digits.append(byte)
-                if !seenPoint { integerDigits += 1 }
+                let e = n - 1
+                out.append(d[d.startIndex])
+                if k > 1 {
+                    out.append(UInt8(ascii: "."))
+                    out.append(contentsOf: d[(d.startIndex + 1)...])
+                }
+                out.append(UInt8(ascii: "e"))
+                out.append(e < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+                out.append(contentsOf: String(abs(e)).utf8)
             }
         }
-        // n: the value is 0.d1d2d3… × 10^n.
-        var n = integerDigits + exponent
-        while let first = digits.first, first == UInt8(ascii: "0") {
-            digits.removeFirst()
-            n -= 1
-        }
-        while let last = digits.last, last == UInt8(ascii: "0") { digits.removeLast() }
-        let k = digits.count
-
-        var out: [UInt8] = []
-        if k <= n && n <= 21 {
-            out = digits + [UInt8](repeating: UInt8(ascii: "0"), count: n - k)
-        } else if 0 < n && n <= 21 {
-            out = Array(digits[..<n]) + [UInt8(ascii: ".")] + Array(digits[n...])
-        } else if -6 < n && n <= 0 {
-            out = Array("0.".utf8) + [UInt8](repeating: UInt8(ascii: "0"), count: -n) + digits
-        } else {
-            let e = n - 1
-            out = [digits[0]]
-            if k > 1 { out += [UInt8(ascii: ".")] + Array(digits[1...]) }
-            out += Array("e\(e < 0 ? "-" : "+")\(abs(e))".utf8)
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -207,7 +207,7 @@ struct JSONParser {
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, converted with the standard
     /// library's correctly rounded decimal-to-double conversion.
-    private mutating func parseNumber() throws(JSONError) -> Double {
+    mutating func parseNumber() throws(JSONError) -> Double {
         let start = position
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
         guard position < bytes.count else { throw fail(.unexpectedEnd) }
@@ -232,6 +232,20 @@ struct JSONParser {
             guard position < bytes.count, isDigit(bytes[position]) else { throw fail(.invalidNumber, at: start) }
             skipDigits()
         }
+        // An integer of at most 15 digits is exact in a double: converted directly, it is the
+        // same value `Double(text)` gives (correct rounding of an exact value is that value).
+        let negative = bytes[start] == UInt8(ascii: "-")
+        let digitsStart = negative ? start + 1 : start
+        if position - digitsStart <= 15 {
+            var n: Int64 = 0
+            var integral = true
+            for i in digitsStart..<position {
+                let byte = bytes[i]
+                guard isDigit(byte) else { integral = false; break }
+                n = n * 10 + Int64(byte - UInt8(ascii: "0"))
+            }
+            if integral { return negative ? -Double(n) : Double(n) }
+        }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         guard let value = Double(text), value.isFinite else { throw fail(.numberOutOfRange, at: start) }
         return value
@@ -246,8 +260,20 @@ struct JSONParser {
     }
 
     /// Parses a string starting at the opening quote; returns its decoded contents.
-    private mutating func parseString() throws(JSONError) -> String {
+    mutating func parseString() throws(JSONError) -> String {
         position += 1  // opening quote
+        // Fast path: printable ASCII up to the closing quote, no escape: the bytes are the string.
+        var end = position
+        while end < bytes.count {
+            let byte = bytes[end]
+            guard byte >= 0x20, byte < 0x80, byte != UInt8(ascii: "\\") else { break }
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: bytes[position..<end], as: UTF8.self)
+                position = end + 1
+                return text
+            }
+            end += 1
+        }
         var utf8: [UInt8] = []
         while true {
             guard position < bytes.count else { throw fail(.unexpectedEnd) }

@@ -19,19 +19,19 @@ extension NodeAgent {
             return signed("POST", "/node-register", body: body.canonicalBytes, unixSeconds: unixSeconds)
         case .heartbeat:
             // New versions name the chunks their workers compute, which renews those claims.
-            var fields: [String: JSONValue] = [:]
-            if settings.signsRequests && !running.isEmpty {
-                fields["computing"] = .array(running.map { .string($0.chunkID.uuidString) })
-            }
-            return signed("POST", "/node-heartbeat", body: identified(fields).canonicalBytes, unixSeconds: unixSeconds)
+            let body = NodeRequestBody.heartbeat(
+                computing: settings.signsRequests ? running.map(\.chunkID) : [],
+                publicKey: settings.signsRequests ? nil : publicKey)
+            return signed("POST", "/node-heartbeat", body: body, unixSeconds: unixSeconds)
         case .fetchConfig(let hash):
             return signed("GET", "/config-fetch", query: ["hash": hash.hex], unixSeconds: unixSeconds)
         case .fetchRotation(let id, _):
             return signed("GET", "/rotation-fetch", query: ["id": id], unixSeconds: unixSeconds)
         case .complete(let key, let result):
-            var fields: [String: JSONValue] = ["chunkId": .string(key.chunkID.uuidString), "result": result.json]
-            if settings.signsRequests { fields["attempt"] = .number(Double(key.attempt)) }
-            return signed("POST", "/chunk-complete", body: identified(fields).canonicalBytes, unixSeconds: unixSeconds)
+            let body = NodeRequestBody.chunkComplete(
+                chunkID: key.chunkID, attempt: settings.signsRequests ? key.attempt : nil, result: result,
+                publicKey: settings.signsRequests ? nil : publicKey)
+            return signed("POST", "/chunk-complete", body: body, unixSeconds: unixSeconds)
         }
     }
 

@@ -111,5 +111,6 @@ extension EmbeddedStore {
         nodePermissions[handle] = []
         nodePermittedUsers[handle] = []
         nodes[handle] = nil
+        nodeDense[handle].seenMicros = .min
     }
 }

@@ -27,6 +27,16 @@ extension EmbeddedStore: StoreInspection {
     /// chunk is in the pending queue exactly once, live, and the queue is in `pending_seq` order.
     public func checkConsistency() -> [String] {
         var problems: [String] = []
+        for handle in nodes.indices {
+            let row = nodes[handle]
+            let expected = DenseNode(
+                seenMicros: row?.lastSeenAt?.micros ?? .min, id: row?.id ?? nodeDense[handle].id, userID: row?.userID,
+                ownerDiscordID: row?.userID.flatMap { users[$0]?.discordID }, capacity: row?.capacity ?? nodeDense[handle].capacity,
+                running: nodeRunning[handle].count)
+            if row != nil && nodeDense[handle] != expected || row == nil && nodeDense[handle].seenMicros != .min {
+                problems.append("node handle \(handle): snapshot fields \(nodeDense[handle]) differ from the row")
+            }
+        }
         var running = Array(repeating: [Int](), count: nodes.count)
         var chunkCounts = [0, 0, 0]
         for (handle, row) in chunks.enumerated() {

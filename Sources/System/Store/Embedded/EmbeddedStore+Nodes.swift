@@ -18,6 +18,8 @@ extension EmbeddedStore {
         nodes.append(row)
         changes.append(.node(NodeChange(id: row.id, from: nil, to: row.status, at: now)))
         nodeRunning.append([])
+        nodeDense.append(DenseNode(
+            seenMicros: .min, id: row.id, userID: nil, ownerDiscordID: nil, capacity: row.capacity, running: 0))
         nodePermissions.append([])
         nodePermittedUsers.append([])
         nodeStatusCounts[NodeStatus.pending.ordinal] += 1
@@ -50,6 +52,8 @@ extension EmbeddedStore {
             throw .claimCodeNotFound(claimCode)
         }
         nodes[handle]!.userID = user
+        nodeDense[handle].userID = user
+        nodeDense[handle].ownerDiscordID = users[user]?.discordID
         return nodes[handle]!
     }
 
@@ -70,6 +74,7 @@ extension EmbeddedStore {
         try Self.checkNode(row.status, .online, node)
         setNodeStatus(handle, .online)
         nodes[handle]!.lastSeenAt = now
+        nodeDense[handle].seenMicros = now.micros
         return nodes[handle]!
     }
 

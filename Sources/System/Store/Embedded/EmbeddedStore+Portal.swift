@@ -136,6 +136,10 @@ extension EmbeddedStore {
     /// Inserts or replaces the user (`auth.users` joined with its Discord identity).
     public mutating func upsertUser(_ user: UserRow) throws(StoreError) {
         users[user.id] = user
+        // The owners' Discord id in the snapshot's node fields (users change rarely: a scan).
+        for handle in nodeDense.indices where nodeDense[handle].userID == user.id {
+            nodeDense[handle].ownerDiscordID = user.discordID
+        }
     }
 
     public func user(_ id: UserID) -> UserRow? { users[id] }

@@ -84,6 +84,9 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     var nodePermissions: [[PermissionRow]] = []
     /// Per node, the users named by its `user` permissions, sorted and unique.
     var nodePermittedUsers: [[UserID]] = []
+    /// Per node, what the sentinel's snapshot reads of it, kept beside the rows (which are
+    /// large and scattered: reading them for 10,000 nodes on every wake was cache misses).
+    var nodeDense: [DenseNode] = []
 
     // MARK: Replay cache
     var signatures: [Signature: Timestamp] = [:]
@@ -242,6 +245,18 @@ struct SignatureEntry: Comparable, Sendable {
     static func == (a: SignatureEntry, b: SignatureEntry) -> Bool {
         a.expiresAt == b.expiresAt && a.seq == b.seq
     }
+}
+
+/// The snapshot's fields of one node: `last_seen_at` (in micros, `Int64.min` for never or
+/// deleted), id, owner, the owner's Discord id, capacity and running count. Written wherever
+/// the row or its running list changes; `checkConsistency()` compares it with the rows.
+struct DenseNode: Sendable, Equatable {
+    var seenMicros: Int64
+    var id: NodeID
+    var userID: UserID?
+    var ownerDiscordID: String?
+    var capacity: Int
+    var running: Int
 }
 
 /// A claim's last renewal by its holder's heartbeat.

@@ -1,0 +1,138 @@
+/// The two bodies nodes send most (a heartbeat every 15 s per node, a completion per chunk),
+/// written and read without a `JSONValue` tree.
+///
+/// `heartbeat` and `chunkComplete` write exactly the canonical bytes of the tree the node used
+/// to build (`{"computing":[…],"publicKey":…}`, `{"attempt":…,"chunkId":…,"publicKey":…,
+/// "result":{…}}`; tests pin them to `canonicalBytes`). The readers accept only that canonical
+/// layout, reading each value with the strict parser's own scanners; anything else (other key
+/// order, whitespace, extra fields, a bad value) returns nil and the handler takes its general
+/// path, which gives the same values for every body these readers accept and the exact error
+/// for every other. So the fast path changes no answer, only its cost.
+public enum NodeRequestBody {
+    /// `{computing?: [chunkId], publicKey?}`: `computing` omitted when empty, `publicKey` only
+    /// for old, unsigned nodes.
+    public static func heartbeat(computing: [ChunkID], publicKey: PublicKey?) -> [UInt8] {
+        var w = CanonicalJSONWriter(capacity: 16 + 39 * computing.count)
+        w.beginObject()
+        if !computing.isEmpty {
+            w.key("computing")
+            w.beginArray()
+            for id in computing { w.string(id.uuidString) }
+            w.endArray()
+        }
+        if let publicKey {
+            w.key("publicKey")
+            w.string(publicKey.base64)
+        }
+        w.endObject()
+        return w.bytes
+    }
+
+    /// `{attempt?, chunkId, publicKey?, result}`.
+    public static func chunkComplete(chunkID: ChunkID, attempt: Int?, result: ChunkResult, publicKey: PublicKey?) -> [UInt8] {
+        var w = CanonicalJSONWriter(capacity: 400)
+        w.beginObject()
+        if let attempt {
+            w.key("attempt")
+            w.int(attempt)
+        }
+        w.key("chunkId")
+        w.string(chunkID.uuidString)
+        if let publicKey {
+            w.key("publicKey")
+            w.string(publicKey.base64)
+        }
+        w.key("result")
+        DPSResultJSON.write(result, into: &w)
+        w.endObject()
+        return w.bytes
+    }
+
+    /// The `computing` list of a signed node's heartbeat in canonical layout; nil: use the
+    /// general path.
+    static func readHeartbeatComputing(_ body: [UInt8], limit: Int) -> [ChunkID]? {
+        var r = CanonicalJSONReader(body)
+        if r.literal("{}") { return r.atEnd ? [] : nil }
+        guard r.literal("{\"computing\":[") else { return nil }
+        var ids: [ChunkID] = []
+        ids.reserveCapacity(8)
+        while true {
+            guard let text = r.string(), let id = ChunkID(uuidString: text) else { return nil }
+            ids.append(id)
+            guard ids.count <= limit else { return nil }
+            if r.literal("]}") { break }
+            guard r.literal(",") else { return nil }
+        }
+        return r.atEnd ? ids : nil
+    }
+
+    /// A signed node's completion in canonical layout (`attempt` present or not, no
+    /// `publicKey`); nil: use the general path. The result is validated as
+    /// `ChunkResult(json:)` validates it; its Double fields are read (they must be valid
+    /// numbers) and ignored, as there.
+    static func readChunkComplete(_ body: [UInt8]) -> (chunkID: ChunkID, attempt: Int?, result: ChunkResult)? {
+        var r = CanonicalJSONReader(body)
+        var attempt: Int? = nil
+        if r.literal("{\"attempt\":") {
+            guard let a = r.int(), r.literal(",\"chunkId\":") else { return nil }
+            attempt = a
+        } else if !r.literal("{\"chunkId\":") {
+            return nil
+        }
+        guard let chunkText = r.string(), let chunkID = ChunkID(uuidString: chunkText),
+            r.literal(",\"result\":{\"damageSquaresSum\":"), let squares: UInt128 = decimal(&r),
+            r.literal(",\"damageSum\":"), let sum: UInt128 = decimal(&r),
+            r.literal(",\"fightLengthSeconds\":"), let fight = fieldInt(&r),
+            r.literal(",\"iterations\":"), let iterations = fieldInt(&r),
+            r.literal(",\"m2\":"), r.number() != nil,
+            r.literal(",\"maxDamage\":"), let maxDamage: UInt64 = decimal(&r),
+            r.literal(",\"maxDps\":"), r.number() != nil,
+            r.literal(",\"meanDps\":"), r.number() != nil,
+            r.literal(",\"minDamage\":"), let minDamage: UInt64 = decimal(&r),
+            r.literal(",\"minDps\":"), r.number() != nil,
+            r.literal(",\"stddev\":"), r.number() != nil,
+            r.literal(",\"variance\":"), r.number() != nil,
+            r.literal("}}"), r.atEnd,
+            let tally = try? DamageTally(
+                validatingFightLengthSeconds: fight, iterations: iterations, damageSum: sum, damageSquaresSum: squares,
+                minDamage: minDamage, maxDamage: maxDamage)
+        else { return nil }
+        return (chunkID, attempt, ChunkResult(tally: tally))
+    }
+
+    /// An integer as `ConfigFieldReader.int` reads one (at most 2^53 in magnitude).
+    private static func fieldInt(_ r: inout CanonicalJSONReader) -> Int? {
+        guard let d = r.number(), d.rounded(.towardZero) == d, abs(d) <= 9_007_199_254_740_992 else { return nil }
+        return Int(d)
+    }
+
+    /// A canonical unsigned decimal string that fits `T` (as `DPSResultJSON` requires).
+    private static func decimal<T: FixedWidthInteger & UnsignedInteger>(_ r: inout CanonicalJSONReader) -> T? {
+        guard let text = r.string() else { return nil }
+        let utf8 = text.utf8
+        guard let first = utf8.first, utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+            first != UInt8(ascii: "0") || utf8.count == 1
+        else { return nil }
+        return T(text)
+    }
+}
+
+extension DPSResultJSON {
+    /// `encode(result).canonicalBytes`, written directly (keys in canonical order).
+    static func write(_ result: some DPSStatistics, into w: inout CanonicalJSONWriter) {
+        w.beginObject()
+        w.key("damageSquaresSum"); w.decimalString(result.damageSquaresSum)
+        w.key("damageSum"); w.decimalString(result.damageSum)
+        w.key("fightLengthSeconds"); w.int(result.fightLengthSeconds)
+        w.key("iterations"); w.int(result.iterations)
+        w.key("m2"); w.number(result.m2)
+        w.key("maxDamage"); w.decimalString(result.maxDamage)
+        w.key("maxDps"); w.number(result.maxDPS)
+        w.key("meanDps"); w.number(result.meanDPS)
+        w.key("minDamage"); w.decimalString(result.minDamage)
+        w.key("minDps"); w.number(result.minDPS)
+        w.key("stddev"); w.number(result.stddev)
+        w.key("variance"); w.number(result.variance)
+        w.endObject()
+    }
+}
