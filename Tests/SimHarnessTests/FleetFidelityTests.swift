@@ -1,6 +1,6 @@
 import Engine
 import SimHarness
-import System
+import JobSystem
 import Testing
 
 /// `bench fleet` must stay the workload of `shared/workloads/fleet.md` while it is made faster

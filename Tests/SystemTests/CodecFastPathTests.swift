@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// The fast paths of the request path (issue 11) against the general code they shortcut: each
 /// must give exactly the same bytes or the same value, since digests and stored configs' hashes
