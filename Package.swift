@@ -24,12 +24,20 @@ let package = Package(
         .library(name: "System", targets: ["System"]),
         .library(name: "PostgresStore", targets: ["PostgresStore"]),
         .executable(name: "pgstore", targets: ["PostgresStoreCLI"]),
+        // The production clients: a headless compute node and the portal's command line.
+        .executable(name: "node", targets: ["NodeCLI"]),
+        .executable(name: "portal", targets: ["PortalCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -52,6 +60,42 @@ let package = Package(
             dependencies: [
                 "System", "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Clients: `ClientRuntime` drives the System's `NodeAgent` and `PortalUser` on the real
+        // clock, threads and files behind a transport protocol (no networking library, so its
+        // tests build fast); `ClientHTTP` is that transport over HTTP (async-http-client) and the
+        // node's assignment channel (WebSocket, hummingbird-websocket's client).
+        .target(
+            name: "ClientRuntime",
+            dependencies: ["System", "CSodium", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "ClientHTTP",
+            dependencies: [
+                "System", "ClientRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "NodeCLI",
+            dependencies: [
+                "System", "ClientRuntime", "ClientHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "PortalCLI",
+            dependencies: [
+                "System", "ClientRuntime", "ClientHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -92,6 +136,10 @@ let package = Package(
         .testTarget(
             name: "StoreContractTests",
             dependencies: ["System", "PostgresStore"]
+        ),
+        .testTarget(
+            name: "ClientTests",
+            dependencies: ["System", "ClientRuntime", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "SystemTests",
