@@ -4,7 +4,7 @@ import PackageDescription
 /// Layout (fixed by the design card):
 /// - `Engine`: the deterministic simulation kernel (virtual time, event queue, seeded randomness,
 ///   simulated network and faults). Knows nothing about the job system.
-/// - `System`: the reference implementation of the job system, written only against injected
+/// - `JobSystem` (folder `Sources/System`): the reference implementation of the job system, written only against injected
 ///   protocols (clock, network, store, signer, randomness). Runs unchanged in both worlds.
 /// - `SimHarness`: fleets, fault injection, invariants, traces, shrinking, sweeps.
 /// - `Scenarios`: the named fault scenarios and their expected outcomes.
@@ -12,6 +12,10 @@ import PackageDescription
 /// - `CLibPQ`, `PostgresStore`: libpq and the PostgreSQL `JobStore` (production only: the
 ///   simulation path, `simharness`, never links libpq). `pgstore` migrates and benchmarks it;
 ///   `StoreContractTests` runs the contract suite on both stores.
+/// - `HTTPAPI`: the `JobSystem` request handlers and the node assignment channel on Hummingbird 2,
+///   over `PostgresStore` (one serializable transaction per request). `sentinel` (target
+///   `SentinelServer`) is the production process: the `Sentinel` state machine driven by real time and
+///   LISTEN, the HTTP API, /status /metrics /ready. Production only, like `PostgresStore`.
 let package = Package(
     name: "SimHarness",
     platforms: [.macOS(.v15)],
@@ -21,9 +25,11 @@ let package = Package(
         // an ordinary build makes a replayer of inputs.
         .executable(name: "simharness-fuzz", targets: ["SimHarnessFuzz"]),
         .library(name: "Engine", targets: ["Engine"]),
-        .library(name: "System", targets: ["System"]),
+        .library(name: "JobSystem", targets: ["JobSystem"]),
         .library(name: "PostgresStore", targets: ["PostgresStore"]),
         .executable(name: "pgstore", targets: ["PostgresStoreCLI"]),
+        .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
+        .executable(name: "sentinel", targets: ["SentinelServer"]),
         // The production clients: a headless compute node and the portal's command line.
         .executable(name: "node", targets: ["NodeCLI"]),
         .executable(name: "portal", targets: ["PortalCLI"]),
@@ -33,11 +39,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // The production processes (sentinel, node, portal): never linked by `simharness`.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -52,13 +63,13 @@ let package = Package(
         ),
         .target(
             name: "PostgresStore",
-            dependencies: ["System", "CLibPQ"],
+            dependencies: ["JobSystem", "CLibPQ"],
             resources: [.copy("Migrations")]
         ),
         .executableTarget(
             name: "PostgresStoreCLI",
             dependencies: [
-                "System", "PostgresStore",
+                "JobSystem", "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,12 +79,12 @@ let package = Package(
         // node's assignment channel (WebSocket, hummingbird-websocket's client).
         .target(
             name: "ClientRuntime",
-            dependencies: ["System", "CSodium", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["JobSystem", "CSodium", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "ClientHTTP",
             dependencies: [
-                "System", "ClientRuntime",
+                "JobSystem", "ClientRuntime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -85,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "NodeCLI",
             dependencies: [
-                "System", "ClientRuntime", "ClientHTTP",
+                "JobSystem", "ClientRuntime", "ClientHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -93,9 +104,36 @@ let package = Package(
         .executableTarget(
             name: "PortalCLI",
             dependencies: [
-                "System", "ClientRuntime", "ClientHTTP",
+                "JobSystem", "ClientRuntime", "ClientHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "JobSystem", "PostgresStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "SentinelServer",
+            dependencies: [
+                "JobSystem", "PostgresStore", "HTTPAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -103,27 +141,28 @@ let package = Package(
             dependencies: [.product(name: "Collections", package: "swift-collections")]
         ),
         .target(
-            name: "System",
-            dependencies: ["CSodium", .product(name: "Collections", package: "swift-collections")]
+            name: "JobSystem",
+            dependencies: ["CSodium", .product(name: "Collections", package: "swift-collections")],
+            path: "Sources/System"
         ),
         .target(
             name: "SimHarness",
-            dependencies: ["Engine", "System", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: ["Engine", "JobSystem", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(
             name: "Scenarios",
-            dependencies: ["SimHarness", "Engine", "System"]
+            dependencies: ["SimHarness", "Engine", "JobSystem"]
         ),
         .executableTarget(
             name: "SimHarnessCLI",
             dependencies: [
-                "Engine", "System", "SimHarness", "Scenarios",
+                "Engine", "JobSystem", "SimHarness", "Scenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "SimHarnessFuzz",
-            dependencies: ["System", "Scenarios"]
+            dependencies: ["JobSystem", "Scenarios"]
         ),
         .testTarget(
             name: "EngineTests",
@@ -131,20 +170,29 @@ let package = Package(
         ),
         .testTarget(
             name: "SimHarnessTests",
-            dependencies: ["Engine", "System", "SimHarness", "Scenarios"]
+            dependencies: ["Engine", "JobSystem", "SimHarness", "Scenarios"]
         ),
         .testTarget(
             name: "StoreContractTests",
-            dependencies: ["System", "PostgresStore"]
+            dependencies: ["JobSystem", "PostgresStore"]
+        ),
+        .testTarget(
+            name: "HTTPAPITests",
+            dependencies: [
+                "JobSystem", "PostgresStore", "HTTPAPI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ]
         ),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["System", "ClientRuntime", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["JobSystem", "ClientRuntime", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "SystemTests",
             dependencies: [
-                "System",
+                "JobSystem",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

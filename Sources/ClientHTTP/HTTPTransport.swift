@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import ClientRuntime
 import NIOCore
 import NIOHTTP1
-import System
+import JobSystem
 
 /// `APITransport` over HTTP/1.1 with async-http-client: one `APIRequest` becomes one HTTP
 /// request to `server` (path, percent-encoded query, headers, body), its status and body the
@@ -38,6 +38,9 @@ public struct HTTPTransport: APITransport {
         }
         let response = try await client.execute(http, timeout: timeout)
         let body = try await response.body.collect(upTo: Self.maxResponseBytes)
-        return APIResponse(status: Int(response.status.code), body: Array(body.readableBytesView), error: nil)
+        var headers: [String: String] = [:]
+        // The one response header clients read, by its canonical name.
+        if let retryAfter = response.headers.first(name: "Retry-After") { headers["Retry-After"] = retryAfter }
+        return APIResponse(status: Int(response.status.code), headers: headers, body: Array(body.readableBytesView))
     }
 }

@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// The API server's base URL (`--server`, `SIMHARNESS_SERVER`), checked once at start so a typo
 /// is a clear error rather than every request failing: `http://` or `https://`, a host, an
@@ -37,16 +37,17 @@ public struct ServerAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// The URL of a route with its query, percent-encoded (keys in sorted order).
     public func url(path: String, query: [String: String] = [:]) -> String {
-        var url = "\(scheme)://\(authority)\(pathPrefix)\(path)"
-        if !query.isEmpty {
-            url += "?" + query.keys.sorted().map { "\(Self.percentEncoded($0))=\(Self.percentEncoded(query[$0]!))" }.joined(separator: "&")
-        }
-        return url
+        "\(scheme)://\(authority)\(pathPrefix)\(path)\(Self.queryString(query))"
     }
 
     /// The same route over WebSocket (`ws://` or `wss://`).
-    public func webSocketURL(path: String) -> String {
-        "\(scheme == "https" ? "wss" : "ws")://\(authority)\(pathPrefix)\(path)"
+    public func webSocketURL(path: String, query: [String: String] = [:]) -> String {
+        "\(scheme == "https" ? "wss" : "ws")://\(authority)\(pathPrefix)\(path)\(Self.queryString(query))"
+    }
+
+    static func queryString(_ query: [String: String]) -> String {
+        guard !query.isEmpty else { return "" }
+        return "?" + query.keys.sorted().map { "\(percentEncoded($0))=\(percentEncoded(query[$0]!))" }.joined(separator: "&")
     }
 
     public var description: String { "\(scheme)://\(authority)\(pathPrefix)" }

@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// How a client's requests reach the server: one `APIRequest` out, its `APIResponse` (a status
 /// and a body, nothing typed) back. Production speaks HTTP (`ClientHTTP`); tests use a fake.
@@ -10,11 +10,12 @@ public protocol APITransport: Sendable {
     func send(_ request: APIRequest) async throws -> APIResponse
 }
 
-/// The node's assignment channel: a long-lived connection on which the server pushes the chunks
-/// it assigns to this node (today's Supabase Realtime subscription).
-public protocol AssignmentChannel: Sendable {
+/// The node's assignment channel (`JobSystem.AssignmentChannel`): a long-lived connection on
+/// which the server pushes `AssignmentChannelMessage`s as JSON text (today's Supabase Realtime
+/// subscription).
+public protocol ChannelTransport: Sendable {
     /// Opens the channel with `request` (the signed upgrade request) and hands over every text
     /// message until the server or the network closes it; then returns. Throws when the channel
     /// could not be opened (refused upgrade, unreachable server).
-    func run(_ request: APIRequest, onOpen: @escaping @Sendable () async -> Void, onMessage: @escaping @Sendable (String) async -> Void) async throws
+    func run(_ request: APIRequest, onMessage: @escaping @Sendable (String) async -> Void) async throws
 }

@@ -1,5 +1,5 @@
 import Logging
-import System
+import JobSystem
 
 /// The production driver of the System's `NodeAgent`: the same state machine the simulator
 /// runs, fed from the real world. It holds no node logic of its own; it only performs the
@@ -10,6 +10,7 @@ import System
 /// | `send` | the transport (HTTP) | `.response`, or `.timer(.requestTimeout)` at once if the request got no answer at all |
 /// | `setTimer` / `cancelTimer` | a sleeping task per timer, replaced when re-armed | `.timer` |
 /// | `startCompute` | the DPS model on a `WorkerPool` thread | `.computeFinished` |
+/// | `openChannel` / `closeChannel` | the `ChannelTransport` (a WebSocket) | `.channel`, `.channelClosed` |
 /// | `persist` | `SeedFile.save` (atomic rewrite, mode 0600) | — |
 ///
 /// Inputs are handled one at a time (this is an actor), stamped with the host clock. A timer
@@ -18,9 +19,9 @@ import System
 public actor NodeRunner {
     public private(set) var agent: NodeAgent
     let transport: any APITransport
-    let channel: (any AssignmentChannel)?
+    let channel: (any ChannelTransport)?
     let pool: WorkerPool
-    let clock: any System.Clock
+    let clock: any JobSystem.Clock
     let seedFile: SeedFile?
     let logger: Logger
     let onEvent: @Sendable (NodeEvent) -> Void
@@ -32,13 +33,15 @@ public actor NodeRunner {
     var reportedClaimed: Bool?
     /// When each running computation started (host clock), for the log.
     var computeStarted: [ChunkID: Timestamp] = [:]
-    var subscription: AssignmentSubscription?
+    /// The assignment channel's connection, and its generation (see `NodeRunner+Channel`).
+    var channelTask: Task<Void, Never>?
+    var channelGeneration: UInt64 = 0
     /// `METHOD /path` of each request awaiting its answer, for the log.
     var inFlight: [UInt64: String] = [:]
 
     public init(
-        agent: NodeAgent, transport: any APITransport, channel: (any AssignmentChannel)?, pool: WorkerPool,
-        clock: any System.Clock = SystemClock(), seedFile: SeedFile?, logger: Logger,
+        agent: NodeAgent, transport: any APITransport, channel: (any ChannelTransport)?, pool: WorkerPool,
+        clock: any JobSystem.Clock = SystemClock(), seedFile: SeedFile?, logger: Logger,
         onEvent: @escaping @Sendable (NodeEvent) -> Void = { _ in }
     ) {
         self.agent = agent
@@ -62,8 +65,7 @@ public actor NodeRunner {
     public func stop() {
         stopped = true
         timers.cancelAll()
-        subscription?.cancel()
-        subscription = nil
+        closeChannel()
     }
 
     /// One input, its effects performed in order.
@@ -94,6 +96,10 @@ public actor NodeRunner {
             disarm(timer)
         case .startCompute(let order):
             compute(order)
+        case .openChannel(let request):
+            openChannel(request)
+        case .closeChannel:
+            closeChannel()
         case .persist(let durable):
             guard let seedFile else { return }
             do { try seedFile.save(durable) } catch {
@@ -191,7 +197,6 @@ public actor NodeRunner {
             reportedCode = code
             reportedClaimed = agent.isClaimed
         }
-        maintainSubscription()
     }
 
     static func format(_ value: Double) -> String {

@@ -1,5 +1,5 @@
 import Logging
-import System
+import JobSystem
 
 /// The production driver of the System's `PortalUser` for one submission: the same state
 /// machine the simulation's users are, on the host clock. It submits the job (one
@@ -12,7 +12,7 @@ import System
 public actor PortalRunner {
     public private(set) var user: PortalUser
     let transport: any APITransport
-    let clock: any System.Clock
+    let clock: any JobSystem.Clock
     let logger: Logger
     let onReading: @Sendable (JobRecord) -> Void
     var timers = TimerTable<PortalTimer>()
@@ -21,7 +21,7 @@ public actor PortalRunner {
 
     public init(
         submission: JSONValue, iterations: Int, accessType: AccessType, discordServerID: String?,
-        transport: any APITransport, clock: any System.Clock = SystemClock(), pollInterval: Interval = .seconds(2),
+        transport: any APITransport, clock: any JobSystem.Clock = SystemClock(), pollInterval: Interval = .seconds(2),
         requestTimeout: Interval = .seconds(30), logger: Logger, onReading: @escaping @Sendable (JobRecord) -> Void
     ) {
         // The server names the user from the request's credentials; the id here only fills the

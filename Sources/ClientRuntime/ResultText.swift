@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// How the command-line clients print progress and results.
 public enum ResultText {

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CSodium
-import System
+import JobSystem
 
 /// The node's identity on disk (the seeds' `config.ini`): its Ed25519 seed and what
 /// `NodeAgent.Durable` keeps (node id, claim code, incarnation), as one small JSON document:

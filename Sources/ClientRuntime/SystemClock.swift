@@ -3,13 +3,13 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import System
+import JobSystem
 
 /// The host's wall clock, the `Clock` production injects: `CLOCK_REALTIME` in microseconds,
 /// the unit of `Timestamp` (and of PostgreSQL's `timestamptz`). Signed request timestamps are
 /// its whole seconds, so a node whose clock is more than the signature window (300 s) off is
 /// refused with `bad_node_authentication`: keep hosts on NTP.
-public struct SystemClock: System.Clock {
+public struct SystemClock: JobSystem.Clock {
     public init() {}
 
     public func now() -> Timestamp {

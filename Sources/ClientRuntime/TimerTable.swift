@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// A runner's armed timers: one sleeping task per key, replaced when the key is re-armed.
 ///

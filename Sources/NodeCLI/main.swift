@@ -3,7 +3,7 @@ import ClientHTTP
 import ClientRuntime
 import Foundation
 import Logging
-import System
+import JobSystem
 
 /// `node`: the headless compute node. See `NodeCommand`.
 @main

@@ -3,7 +3,7 @@ import ClientHTTP
 import ClientRuntime
 import Foundation
 import Logging
-import System
+import JobSystem
 
 /// `portal`: the portal's command line. See `PortalCommand`.
 @main

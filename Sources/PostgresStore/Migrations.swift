@@ -1,5 +1,5 @@
 import Foundation
-import System
+import JobSystem
 
 /// The schema as plain SQL files (`Migrations/NNNN_name.sql`, shipped as the target's
 /// resources), applied in file-name order, each once, recorded in `schema_migrations`.

@@ -1,5 +1,5 @@
 import CLibPQ
-import System
+import JobSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -25,6 +25,13 @@ public final class PGConnection {
     public var conflictRetries = 5
     /// Run after every (re)connection, e.g. `LISTEN` for a listener.
     var onConnect: [String] = []
+    /// Whether a request transaction (`requestTransaction`) is open: store operations then nest
+    /// inside it (see `transaction`) and a lost connection is never silently reopened.
+    public private(set) var inRequestTransaction = false
+    /// A statement of the open request transaction failed with a serialization failure or a
+    /// deadlock, whatever its caller made of the error: the whole request must be rerun.
+    private var requestConflicted = false
+    private var savepoints = 0
 
     private var raw: OpaquePointer?
 
@@ -50,6 +57,9 @@ public final class PGConnection {
     /// `.connectionLost`.
     public func ensureConnected() throws(StoreError) {
         if isConnected { return }
+        // Reconnecting inside a transaction would run its remaining statements in autocommit on
+        // a new session, after the first ones were rolled back with the old one.
+        if inRequestTransaction { throw .connectionLost }
         var pause = reconnectBackoffMicros
         for attempt in 0..<max(1, reconnectAttempts) {
             if attempt > 0 {
@@ -96,9 +106,16 @@ public final class PGConnection {
     /// Runs `body` in one transaction at `isolation` and commits; on any error rolls back and
     /// rethrows. A serialization failure or deadlock (40001, 40P01) reruns the whole body, up
     /// to `conflictRetries` times, since nothing of it committed.
+    ///
+    /// Inside a request transaction (`requestTransaction`) the body runs in a savepoint of it
+    /// instead: an error rolls back to the savepoint, so the operation stays all-or-nothing and
+    /// the request can go on (a handler that turns a store error into a rejection); the
+    /// request's isolation, SERIALIZABLE, applies (at least as strong as `isolation`); a
+    /// conflict is not retried here, since only the whole request can be rerun.
     public func transaction<T>(
         _ isolation: Isolation, readOnly: Bool = false, _ body: (PGConnection) throws(StoreError) -> T
     ) throws(StoreError) -> T {
+        if inRequestTransaction { return try savepoint(body) }
         var tries = 0
         while true {
             try ensureConnected()
@@ -117,6 +134,62 @@ public final class PGConnection {
                 throw error
             }
         }
+    }
+
+    private func savepoint<T>(_ body: (PGConnection) throws(StoreError) -> T) throws(StoreError) -> T {
+        savepoints += 1
+        let name = "op\(savepoints)"
+        defer { savepoints -= 1 }
+        try run("SAVEPOINT \(name)", [])
+        do {
+            let value = try body(self)
+            try run("RELEASE SAVEPOINT \(name)", [])
+            return value
+        } catch {
+            if isConnected, !requestConflicted { _ = try? run("ROLLBACK TO SAVEPOINT \(name)", []) }
+            throw error
+        }
+    }
+
+    /// Runs `body` (every store operation of one API request) as ONE transaction at
+    /// `isolation`, the statements of nested `transaction`s included (as savepoints). `body`
+    /// returns its value and whether to commit; a request that did not fail commits even if it
+    /// was rejected, since a rejection may have written what must stay (a spent signature).
+    ///
+    /// Throws, after rolling back: `.conflict` if any statement hit a serialization failure or
+    /// deadlock (even one the body caught), or the COMMIT did: the caller reruns the whole
+    /// request; `.connectionLost` if the session dropped (nothing committed, unless the COMMIT
+    /// itself was lost, which no client can tell); `.database` with SQLSTATE 25P02 if a
+    /// statement failed and the body still asked to commit. Not reentrant.
+    public func requestTransaction<T>(
+        _ isolation: Isolation, _ body: (PGConnection) -> (value: T, commit: Bool)
+    ) throws(StoreError) -> T {
+        precondition(!inRequestTransaction, "request transactions do not nest")
+        try ensureConnected()
+        try run("BEGIN ISOLATION LEVEL \(isolation.rawValue)", [])
+        inRequestTransaction = true
+        requestConflicted = false
+        let (value, commit) = body(self)
+        inRequestTransaction = false
+        let conflicted = requestConflicted
+        requestConflicted = false
+        guard isConnected, let raw else { throw .connectionLost }
+        let failedStatement = PQtransactionStatus(raw) == PQTRANS_INERROR
+        if conflicted || failedStatement || !commit {
+            _ = try? run("ROLLBACK", [])
+            if conflicted { throw .conflict("serialization failure or deadlock in the request's transaction") }
+            if failedStatement && commit {
+                throw .database(sqlState: "25P02", message: "a statement of the request failed and the request went on")
+            }
+            return value
+        }
+        do {
+            try run("COMMIT", [])
+        } catch {
+            if isConnected { _ = try? run("ROLLBACK", []) }
+            throw error
+        }
+        return value
     }
 
     /// One statement on the current connection (no reconnection: inside a transaction a lost
@@ -146,8 +219,10 @@ public final class PGConnection {
         default:
             let state = field(result, "C")
             let message = field(result, "M") ?? String(cString: PQerrorMessage(raw))
-            throw PGConnection.storeError(sqlState: state, message: message, constraint: field(result, "n"),
-                                          connected: isConnected)
+            let error = PGConnection.storeError(sqlState: state, message: message, constraint: field(result, "n"),
+                                                connected: isConnected)
+            if inRequestTransaction, case .conflict = error { requestConflicted = true }
+            throw error
         }
     }
 

@@ -1,5 +1,5 @@
 import CLibPQ
-import System
+import JobSystem
 
 /// A statement's result, copied out of libpq (text format) so the `PGresult` is freed at once.
 /// Typed accessors throw `.database` on a value that does not parse: a schema mismatch, never

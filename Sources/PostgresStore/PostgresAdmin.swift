@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// Schema switches and maintenance that no client operation does: today's missing trigger,
 /// and emptying a test database.

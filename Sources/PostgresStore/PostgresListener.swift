@@ -1,5 +1,5 @@
 import CLibPQ
-import System
+import JobSystem
 
 #if canImport(Glibc)
 import Glibc

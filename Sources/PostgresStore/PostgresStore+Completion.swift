@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// chunk-complete's transaction.
 extension PostgresStore {

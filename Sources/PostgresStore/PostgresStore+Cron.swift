@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// The pg_cron functions, called with the profile's thresholds (their SQL defaults are the
 /// seeds' values). Each is one statement in its own READ COMMITTED transaction, so that a

@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// The nodes' operations and the replay cache.
 extension PostgresStore {

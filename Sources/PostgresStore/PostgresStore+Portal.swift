@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// The portal's operations.
 extension PostgresStore {

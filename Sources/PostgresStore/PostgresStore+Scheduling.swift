@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// The sentinel's operations.
 extension PostgresStore {

@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// `JobStore` on PostgreSQL through libpq: the production store, and the second store of the
 /// contract suite. Every operation is one statement or one transaction on its connection; the

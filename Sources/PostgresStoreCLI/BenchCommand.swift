@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import PostgresStore
 import Synchronization
-import System
+import JobSystem
 
 /// Guarded assignments and completions per second on a real PostgreSQL, from one connection
 /// and from several at once. Each connection works on its own jobs and nodes (as separate

@@ -3,7 +3,7 @@ import ArgumentParser
 import Glibc
 #endif
 import PostgresStore
-import System
+import JobSystem
 
 /// `pgstore`: the PostgreSQL store's tools. `migrate` applies the SQL migrations; `bench`
 /// measures guarded assignments and completions per second.

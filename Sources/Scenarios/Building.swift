@@ -1,6 +1,6 @@
 import Engine
 import SimHarness
-import System
+import JobSystem
 
 /// Small builders the scenarios share.
 enum Build {

@@ -1,6 +1,6 @@
 import Engine
 import SimHarness
-import System
+import JobSystem
 
 /// Deploys that mix today's sentinel and ours against one store (the design card's blue/green
 /// transitions). The store, handlers and nodes run the run's profile; only the sentinel

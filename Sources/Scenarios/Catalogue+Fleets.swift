@@ -1,6 +1,6 @@
 import Engine
 import SimHarness
-import System
+import JobSystem
 
 /// The scenarios of issue 14: faults real fleets meet that the first catalogue did not try.
 extension Catalogue {

@@ -1,6 +1,6 @@
 import Engine
 import SimHarness
-import System
+import JobSystem
 
 /// Every named scenario, in the order `simharness list` prints them.
 public enum Catalogue {

@@ -1,5 +1,5 @@
 import SimHarness
-import System
+import JobSystem
 
 extension RunRecord {
     /// The record a sweep worker reports for a checked run; with `tuning`, the threshold-tuning

@@ -1,6 +1,6 @@
 import Engine
 import SimHarness
-import System
+import JobSystem
 
 /// What names one run exactly: a scenario, a seed, a profile, and a reduction of the
 /// scenario's plan. A trace file's header carries one, so a replay can rebuild the run from the

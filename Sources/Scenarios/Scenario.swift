@@ -1,6 +1,6 @@
 import Engine
 import SimHarness
-import System
+import JobSystem
 
 /// A named fault scenario: how to build its run for a seed and profile, and which of today's
 /// defects it exposes. Its expectations follow from that:

@@ -1,6 +1,6 @@
 import Engine
 import SimHarness
-import System
+import JobSystem
 
 /// Swarm testing (Groce et al.): each seed turns a random subset of fault kinds on and
 /// schedules them at random instants in the first ten minutes; every fault heals by minute

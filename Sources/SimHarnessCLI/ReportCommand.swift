@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 
 /// `simharness report`: one self-contained HTML page for a run (run again with the timeline
 /// sampled) or for a sweep summary.

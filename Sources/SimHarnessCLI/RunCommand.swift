@@ -2,7 +2,7 @@ import ArgumentParser
 import Engine
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 
 /// `simharness run`: one scenario, or all of them under every profile they are checked under.
 struct RunCommand: ParsableCommand {

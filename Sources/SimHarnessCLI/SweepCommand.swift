@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 
 /// `simharness sweep`: many seeds of many scenarios in parallel worker processes, with a
 /// summary of violations by invariant and by scenario/profile.

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 
 /// `simharness sweep-worker` (hidden): what `sweep` runs in each worker process. Runs one
 /// scenario under one profile for the given seeds, in order, and prints one JSON line per run

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 
 /// `simharness record`: run one scenario and write its trace file.
 struct RecordCommand: ParsableCommand {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 
 /// `simharness tune`: a grid over thresholds, each point run over a scenario set and seeds in
 /// the sweep's worker processes; per point the tuning figures, the Pareto front and a

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 
 /// What `tune` and `validate-thresholds` share: the scenario set, the assumptions the static
 /// rules compare against, reading thresholds files, and running the sweep (the `sweep`

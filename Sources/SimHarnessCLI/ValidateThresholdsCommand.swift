@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 
 /// `simharness validate-thresholds FILE`: checks the thresholds file an operator is about to
 /// deploy. First the static rules (each broken one with its name and reason), then the

@@ -1,5 +1,5 @@
 import Scenarios
-import System
+import JobSystem
 
 /// The fuzzed entry points: each takes arbitrary bytes and must neither crash, hang nor break
 /// the property it checks (a broken property is a `preconditionFailure`, which libFuzzer

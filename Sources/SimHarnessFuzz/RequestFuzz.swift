@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// Requests against a small live system: node 1 registered and claimed by user 1, who has one
 /// job of a valid config. The input chooses the route, method, query, headers and body; half

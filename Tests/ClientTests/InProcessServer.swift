@@ -1,5 +1,5 @@
 import ClientRuntime
-import System
+import JobSystem
 
 /// The real request handlers over the embedded store, behind the clients' transport protocol:
 /// the node and portal runners talk to the same server code as in production, without a
@@ -16,7 +16,13 @@ actor InProcessServer {
     func handle(_ request: APIRequest) -> APIResponse {
         store.now = SystemClock().now()
         requestsServed.append(request.path)
-        return handlers.handle(request, store: &store, limiter: &limiter, now: store.now)
+        return handlers.handle(request, store: &store, limiter: &limiter, now: store.now).response
+    }
+
+    /// Opens a node's assignment channel as the HTTP API does.
+    func openChannel(_ request: APIRequest) -> ChannelOpening {
+        store.now = SystemClock().now()
+        return handlers.openAssignmentChannel(request, store: &store, now: store.now)
     }
 
     /// Whether the next request gets no answer.
@@ -60,22 +66,29 @@ struct InProcessTransport: APITransport {
     }
 }
 
-/// An assignment channel the test pushes messages into.
-final class PushChannel: AssignmentChannel {
+/// An assignment channel opened through the real handlers (`openAssignmentChannel`), whose
+/// later pushes the test sends. One connection at a time, as the node keeps.
+final class PushChannel: ChannelTransport {
+    let server: InProcessServer
     let stream: AsyncStream<String>
     let continuation: AsyncStream<String>.Continuation
 
-    init() {
+    init(server: InProcessServer) {
+        self.server = server
         (stream, continuation) = AsyncStream.makeStream(of: String.self)
     }
 
+    struct Refused: Error { let status: Int }
+
     func push(_ text: String) { continuation.yield(text) }
 
-    func run(
-        _ request: APIRequest, onOpen: @escaping @Sendable () async -> Void, onMessage: @escaping @Sendable (String) async -> Void
-    ) async throws {
-        await onOpen()
-        for await text in stream { await onMessage(text) }
+    func run(_ request: APIRequest, onMessage: @escaping @Sendable (String) async -> Void) async throws {
+        switch await server.openChannel(request) {
+        case .refused(let outcome): throw Refused(status: outcome.status)
+        case .opened(let first):
+            await onMessage(String(decoding: first.bytes, as: UTF8.self))
+            for await text in stream { await onMessage(text) }
+        }
     }
 }
 
@@ -87,4 +100,15 @@ func eventually(seconds: Double = 20, _ condition: () async throws -> Bool) asyn
         try? await Task.sleep(nanoseconds: 10_000_000)
     }
     return try await condition()
+}
+
+/// A channel whose every connection closes right after its first message (a flaky network).
+struct DroppingChannel: ChannelTransport {
+    let server: InProcessServer
+
+    func run(_ request: APIRequest, onMessage: @escaping @Sendable (String) async -> Void) async throws {
+        if case .opened(let first) = await server.openChannel(request) {
+            await onMessage(String(decoding: first.bytes, as: UTF8.self))
+        }
+    }
 }

@@ -3,7 +3,7 @@ import Logging
 import Testing
 
 @testable import ClientRuntime
-@testable import System
+@testable import JobSystem
 
 /// The production node and portal runners against the real handlers (in process): the node
 /// registers and persists its identity, is claimed, receives pushed assignments on its channel,
@@ -42,7 +42,7 @@ import Testing
     @Test func registersIsClaimedComputesAndReportsAJobThePortalFollows() async throws {
         let server = InProcessServer()
         try await server.addUser(Self.user)
-        let channel = PushChannel()
+        let channel = PushChannel(server: server)
         let seedPath = temporaryPath()
         let runner = try makeRunner(server: server, channel: channel, seedPath: seedPath)
         await runner.start()
@@ -74,11 +74,9 @@ import Testing
         // The scheduler's assignments are pushed on the channel, as the server would.
         let assignments = try await server.assignAll(of: job, to: nodeID)
         #expect(assignments.count == 3)
-        for a in assignments {
-            channel.push(
-                #"{"type":"assignment","chunkId":"\#(a.chunkID)","jobId":"\#(a.jobID)","nodeId":"\#(a.nodeID)","attempt":\#(a.attempt),"configHash":"\#(a.configHash.hex)","iterations":\#(a.iterations),"seedOffset":\#(a.seedOffset)}"#
-            )
-        }
+        // The channel was opened through the handlers once the node had its id.
+        #expect(await eventually { await runner.agent.counters.subscriptionsConfirmed >= 1 })
+        for a in assignments { channel.push(String(decoding: AssignmentChannelMessage.assigned(a).bytes, as: UTF8.self)) }
 
         let record = await followed.value
         #expect(record.anomalies.isEmpty)
@@ -110,7 +108,7 @@ import Testing
 
     @Test func aMessageForAnotherNodeOrUnreadableIsIgnored() async throws {
         let server = InProcessServer()
-        let channel = PushChannel()
+        let channel = PushChannel(server: server)
         let runner = try makeRunner(server: server, channel: channel, seedPath: temporaryPath())
         await runner.start()
         #expect(await eventually { await runner.agent.isRegistered })

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 @testable import ClientRuntime
-@testable import System
+@testable import JobSystem
 
 @Suite struct SeedFileTests {
     func folder() throws -> String {
@@ -72,41 +72,6 @@ import Testing
         let path = try folder()
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
         #expect(throws: SeedFileError.self) { try SeedFile(path: path).load() }
-    }
-}
-
-@Suite struct AssignmentMessageTests {
-    let chunk = "00000000-0000-4000-8000-000000000001"
-    let job = "00000000-0000-4000-8000-000000000002"
-    let node = "00000000-0000-4000-8000-000000000003"
-    let hash = String(repeating: "0f", count: 32)
-
-    @Test func readsAnAssignment() throws {
-        let text = #"{"type":"assignment","chunkId":"\#(chunk)","jobId":"\#(job)","nodeId":"\#(node)","attempt":2,"configHash":"\#(hash)","iterations":1000,"seedOffset":3000}"#
-        guard case .assignment(let a) = AssignmentMessage.decode(text) else {
-            Issue.record("not read")
-            return
-        }
-        #expect(a.chunkID.uuidString == chunk)
-        #expect(a.attempt == 2)
-        #expect(a.iterations == 1_000)
-        #expect(a.seedOffset == 3_000)
-        #expect(a.configHash.hex == hash)
-    }
-
-    @Test(arguments: [
-        "", "null", "[1]", #"{"type":"other"}"#,
-        #"{"chunkId":"x","jobId":"y","nodeId":"z","attempt":1,"configHash":"00","iterations":1,"seedOffset":0}"#,
-        #"{"chunkId":"00000000-0000-4000-8000-000000000001","jobId":"00000000-0000-4000-8000-000000000002","nodeId":"00000000-0000-4000-8000-000000000003","attempt":1,"configHash":"\#(String(repeating: "0f", count: 32))","iterations":0,"seedOffset":0}"#,
-        #"{"chunkId":"00000000-0000-4000-8000-000000000001","jobId":"00000000-0000-4000-8000-000000000002","nodeId":"00000000-0000-4000-8000-000000000003","attempt":1,"configHash":"\#(String(repeating: "0f", count: 32))","iterations":1e300,"seedOffset":0}"#,
-        #"{"chunkId":"00000000-0000-4000-8000-000000000001","jobId":"00000000-0000-4000-8000-000000000002","nodeId":"00000000-0000-4000-8000-000000000003","attempt":1,"configHash":"\#(String(repeating: "0f", count: 32))","iterations":10,"seedOffset":-5}"#,
-        #"{"chunkId":"00000000-0000-4000-8000-000000000001","jobId":"00000000-0000-4000-8000-000000000002","nodeId":"00000000-0000-4000-8000-000000000003","attempt":-1,"configHash":"\#(String(repeating: "0f", count: 32))","iterations":10,"seedOffset":0}"#,
-    ])
-    func refusesNonsense(_ text: String) {
-        guard case .invalid = AssignmentMessage.decode(text) else {
-            Issue.record("accepted \(text)")
-            return
-        }
     }
 }
 

@@ -1,7 +1,7 @@
 import Engine
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 import Testing
 
 /// Deploys that mix today's sentinel and ours: the transitions happen as the scenarios say.

@@ -1,7 +1,7 @@
 import Engine
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 import Testing
 
 /// Each fault kind of the catalogue actually happens in its scenario, and the fixed system

@@ -1,7 +1,7 @@
 @testable import Engine
 @testable import Scenarios
 @testable import SimHarness
-@testable import System
+@testable import JobSystem
 import Testing
 
 /// Each invariant fires on a run built to break it. Those that catch one of today's defects are

@@ -1,7 +1,7 @@
 import Engine
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 import Testing
 
 /// The timeline the world samples and the HTML pages built from it.

@@ -1,7 +1,7 @@
 import Engine
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 import Testing
 
 /// No result is lost to a retry (issue 15). Nodes read answers as they cross HTTP (status and

@@ -1,7 +1,7 @@
 import Engine
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 import Testing
 
 /// What each of our improvements (`Improvement`) changes in a run, against today's behaviour

@@ -1,7 +1,7 @@
 import Foundation
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 import Testing
 
 /// Trace files: recording, replay, divergence reports, diff, and the committed traces in

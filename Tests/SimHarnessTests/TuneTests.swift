@@ -1,6 +1,6 @@
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 import Testing
 
 /// `simharness tune` and `validate-thresholds` without the worker processes: grids, the

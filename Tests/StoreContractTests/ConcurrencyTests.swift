@@ -2,7 +2,7 @@ import Foundation
 import PostgresStore
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// Real concurrency: the same operations from two PostgreSQL connections at once, round after
 /// round. Each round's outcome must be one the embedded store produces by running them one

@@ -3,7 +3,7 @@ import Testing
 
 @testable import PostgresStore
 
-@testable import System
+@testable import JobSystem
 
 /// NOTIFY on the real database: delivered only after commit, one per pending unassigned row
 /// written, none from a rolled-back transaction, lost while the listener is disconnected. And

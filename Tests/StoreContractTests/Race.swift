@@ -2,7 +2,7 @@ import Foundation
 import PostgresStore
 import Synchronization
 
-@testable import System
+@testable import JobSystem
 
 /// Runs operations at the same time, each on its own PostgreSQL connection and OS thread:
 /// every thread connects first, then all are released together.

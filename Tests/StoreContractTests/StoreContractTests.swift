@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// One contract, two stores: every test runs against the embedded store and against
 /// PostgreSQL (through `PostgresStore`), and both must give the same results, errors and

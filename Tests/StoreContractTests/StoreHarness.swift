@@ -2,7 +2,7 @@ import Foundation
 import PostgresStore
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// The stores the contract suite runs against.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {

@@ -1,5 +1,5 @@
 import PropertyBased
-import System
+import JobSystem
 import Testing
 
 /// Aggregation of chunk results: exact, order-independent, bit-identical to running all

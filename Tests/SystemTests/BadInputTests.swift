@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// Hardening (issue 15): oversized, extreme and malformed input is refused with a status, a
 /// stable code and a reason, and leaves the store as it was.
@@ -264,7 +264,7 @@ struct BadInputTests {
     @Test func retriesAreSignedWithAFreshTimestamp() throws {
         typealias Rig = NodeAgentRig
         var rig = Rig.registered()
-        var effects = rig.feed(.assignment(Rig.assignment(1)))
+        var effects = rig.feed(.channel(.assigned(Rig.assignment(1))))
         _ = rig.feed(.response(requestID: try #require(Rig.send(effects, path: "/config-fetch")).id, Rig.okRaw(Rig.config.canonicalString)))
         effects = rig.feed(.computeFinished(chunkID: Rig.assignment(1).chunkID, attempt: 1, result: Rig.result()))
         var timestamps: [Int64] = []
@@ -283,18 +283,14 @@ struct BadInputTests {
 
     /// Answers are read as they cross HTTP: the typed error is never looked at.
     @Test func responsesAreClassifiedByWhatCrossesTheWire() {
-        func wire(_ error: APIError) -> APIResponse {
-            var response = APIResponse.rejected(error)
-            response.error = nil
-            return response
-        }
+        func wire(_ error: APIError) -> APIResponse { APIResponse.rejection(error) }
         guard case .transient = ResponseClass(wire(.signature(.replayed))) else { Issue.record("replayed is transient"); return }
         #expect(ResponseClass(wire(.signature(.unknownNode))) == .unknownNode)
         guard case .definitive = ResponseClass(wire(.signature(.badSignature))) else { Issue.record("forged is definitive"); return }
-        #expect(APIResponse.rejected(.signature(.replayed)).json?["error"] == "replayed_request")
-        #expect(APIResponse.rejected(.signature(.unknownNode)).json?["error"] == "unknown_node")
-        #expect(APIResponse.rejected(.signature(.badSignature)).json?["error"] == "bad_node_authentication")
-        #expect(APIResponse.rejected(.signature(.replayed)).status == 401)
+        #expect(APIResponse.rejection(.signature(.replayed)).json?["error"] == "replayed_request")
+        #expect(APIResponse.rejection(.signature(.unknownNode)).json?["error"] == "unknown_node")
+        #expect(APIResponse.rejection(.signature(.badSignature)).json?["error"] == "bad_node_authentication")
+        #expect(APIResponse.rejection(.signature(.replayed)).status == 401)
     }
 
     /// A replay of a chunk-complete that took effect is answered with its original outcome
@@ -412,7 +408,7 @@ struct BadInputTests {
         profile.limits.failedClaimsPerUser = RateLimiter.Rate(burst: 2, perHour: 30)
         var bench = HandlerBench(profile)
         var limiter = RateLimiter()
-        func claim(_ code: String, user: UserID = F.user(1)) -> APIResponse {
+        func claim(_ code: String, user: UserID = F.user(1)) -> HandlerOutcome {
             let request = APIRequest(
                 method: "POST", path: "/node-claim", body: JSONValue.object(["claimCode": .string(code)]).canonicalBytes, user: user)
             return bench.handlers.handle(request, store: &bench.store, limiter: &limiter, now: bench.now)
@@ -437,7 +433,7 @@ struct BadInputTests {
         profile.limits.nodeRegistrations = RateLimiter.Rate(burst: 1, perHour: 3_600)
         var bench = HandlerBench(profile)
         var limiter = RateLimiter()
-        func register(_ n: Int) -> APIResponse {
+        func register(_ n: Int) -> HandlerOutcome {
             bench.handlers.handle(
                 bench.nodeRequest(n, "POST", "/node-register", HandlerBench.registration(bench.key(n))), store: &bench.store,
                 limiter: &limiter, now: bench.now)

@@ -2,7 +2,7 @@ import Foundation
 import PropertyBased
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 @Suite struct BloomTests {
     let sha = SodiumSHA256()

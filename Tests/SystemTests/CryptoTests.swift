@@ -1,7 +1,7 @@
 import PropertyBased
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 private func hex(_ text: String) -> [UInt8] { Hex.decode(text)! }
 

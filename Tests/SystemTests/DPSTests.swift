@@ -1,5 +1,5 @@
 import PropertyBased
-import System
+import JobSystem
 import Testing
 
 /// The DPS model and its input types: parsing, validation, determinism, and the model's

@@ -1,4 +1,4 @@
-@testable import System
+@testable import JobSystem
 
 /// The embedded store's operations at an instant of its clock: each sets the store's `now` to
 /// the given time, then runs the operation with the interval that reaches back to the given

@@ -1,7 +1,7 @@
 import PropertyBased
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// The embedded store's own tests, at exact instants of the store's clock
 /// (`EmbeddedStore+TestClock`): what only an in-memory store can show (copies, identifiers from

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// A store, the handlers of one profile, and node keys that sign like real nodes.
 struct HandlerBench {
@@ -33,13 +33,13 @@ struct HandlerBench {
     static let resultBase: UInt64 = 50_000
 
     /// The request at `now`, on the handler's clock and the store's alike (same host).
-    mutating func call(_ request: APIRequest) -> APIResponse {
+    mutating func call(_ request: APIRequest) -> HandlerOutcome {
         store.now = now
         return handlers.handle(request, store: &store, now: now)
     }
 
     /// A portal request by `user`.
-    mutating func portal(_ path: String, _ body: JSONValue, user: UserID? = StoreFixtures.user(1)) -> APIResponse {
+    mutating func portal(_ path: String, _ body: JSONValue, user: UserID? = StoreFixtures.user(1)) -> HandlerOutcome {
         call(APIRequest(method: "POST", path: path, body: body.canonicalBytes, user: user))
     }
 
@@ -48,7 +48,7 @@ struct HandlerBench {
     mutating func node(
         _ n: Int, _ method: String, _ path: String, _ body: JSONValue? = nil, query: [String: String] = [:],
         ts: Timestamp? = nil, sign: Bool = true
-    ) -> APIResponse {
+    ) -> HandlerOutcome {
         call(nodeRequest(n, method, path, body, query: query, ts: ts, sign: sign))
     }
 
@@ -104,7 +104,7 @@ struct HandlerBench {
         return try store.applyAssignments(plan, guarded: !profile.has(.unguardedAssignment), now: now)
     }
 
-    mutating func complete(_ n: Int, _ assignment: ChunkAssignment, attempt: Int? = nil, result: ChunkResult? = nil) -> APIResponse {
+    mutating func complete(_ n: Int, _ assignment: ChunkAssignment, attempt: Int? = nil, result: ChunkResult? = nil) -> HandlerOutcome {
         node(n, "POST", "/chunk-complete", [
             "chunkId": .string(assignment.chunkID.uuidString), "attempt": .number(Double(attempt ?? assignment.attempt)),
             "result": (result ?? StoreFixtures.result(iterations: assignment.iterations, base: Self.resultBase)).json,

@@ -1,5 +1,5 @@
 import Testing
-@testable import System
+@testable import JobSystem
 
 @Suite("Identifiers and timestamps")
 struct IdentifierTests {

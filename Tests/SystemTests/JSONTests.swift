@@ -1,7 +1,7 @@
 import PropertyBased
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 @Suite struct JSONTests {
     let sha = SodiumSHA256()

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// Drives one `NodeAgent` by hand: feed an input at a time, read the effects.
 struct NodeAgentRig {
@@ -75,12 +75,12 @@ struct NodeAgentRig {
             attempt: attempt, configHash: hash, iterations: 10, seedOffset: Int64(n) * 10, claimedAt: t0)
     }
 
-    static func ok(_ json: JSONValue) -> APIResponse { APIResponse(status: 200, body: json.canonicalBytes, error: nil) }
-    static func okRaw(_ text: String) -> APIResponse { APIResponse(status: 200, body: Array(text.utf8), error: nil) }
-    static func refused(_ error: APIError) -> APIResponse {
-        let body: JSONValue = ["error": .string(error.code), "message": .string(error.description)]
-        return APIResponse(status: error.httpStatus, body: body.canonicalBytes, error: error)
-    }
+    static func ok(_ json: JSONValue) -> APIResponse { APIResponse(status: 200, body: json.canonicalBytes) }
+    static func okRaw(_ text: String) -> APIResponse { APIResponse(status: 200, body: Array(text.utf8)) }
+    /// What the server sends for `error`: its status and `{error, message}`, nothing typed.
+    static func refused(_ error: APIError) -> APIResponse { APIResponse.rejection(error) }
+    /// A raw answer, as any server (or proxy) might send it.
+    static func raw(_ status: Int, _ body: String) -> APIResponse { APIResponse(status: status, body: Array(body.utf8)) }
 
     static func result(iterations: Int = 10) -> ChunkResult {
         try! DPSModel(config: SimConfig(json: config)).run(seedOffset: 0, iterations: iterations)
@@ -164,7 +164,7 @@ struct NodeAgentTests {
         var rig = Rig.registered()
         let verifier = RequestVerifier(scheme: Ed25519(), hasher: SodiumSHA256())
         var effects = rig.feed(.timer(.heartbeat))
-        effects += rig.feed(.assignment(Rig.assignment(1)))
+        effects += rig.feed(.channel(.assigned(Rig.assignment(1))))
         let requests = Rig.sends(effects).map(\.request)
         #expect(requests.map(\.path) == ["/node-heartbeat", "/config-fetch"])
         for request in requests {
@@ -199,7 +199,7 @@ struct NodeAgentTests {
         #expect(beat.request.headers.isEmpty)
         #expect(try JSONValue.parse(beat.request.body) == ["publicKey": .string(rig.agent.publicKey.base64)])
 
-        effects = rig.feed(.assignment(Rig.assignment(1)))
+        effects = rig.feed(.channel(.assigned(Rig.assignment(1))))
         let fetch = try #require(Rig.send(effects, path: "/config-fetch"))
         #expect(fetch.request.headers.isEmpty)
         effects = rig.feed(.response(requestID: fetch.id, Rig.okRaw(Rig.config.canonicalString)))
@@ -217,7 +217,7 @@ struct NodeAgentTests {
         // min(maxParallel 4, totalCores 2) = 2 slots.
         var rig = Rig.registered(cores: 2, maxParallel: 4)
         var effects: [NodeAgent.Effect] = []
-        for n in 1...4 { effects += rig.feed(.assignment(Rig.assignment(UInt64(n)))) }
+        for n in 1...4 { effects += rig.feed(.channel(.assigned(Rig.assignment(UInt64(n))))) }
         let fetches = Rig.sends(effects).filter { $0.request.path == "/config-fetch" }
         #expect(fetches.count == 1)  // one fetch for four chunks of one config
         #expect(Rig.orders(effects).isEmpty)
@@ -229,7 +229,7 @@ struct NodeAgentTests {
         #expect(rig.agent.queuedChunks.map(\.chunkID) == [3, 4].map { Rig.assignment($0).chunkID })
 
         // A second push of a claim it has is ignored; a new attempt is new work.
-        #expect(rig.feed(.assignment(Rig.assignment(2))).isEmpty)
+        #expect(rig.feed(.channel(.assigned(Rig.assignment(2)))).isEmpty)
         #expect(rig.agent.counters.duplicateAssignments == 1)
 
         effects = rig.feed(.computeFinished(chunkID: Rig.assignment(2).chunkID, attempt: 1, result: Rig.result()))
@@ -246,12 +246,12 @@ struct NodeAgentTests {
 
     @Test func configFetchedOnceThenCached() throws {
         var rig = Rig.registered(cores: 1, maxParallel: 1)
-        var effects = rig.feed(.assignment(Rig.assignment(1)))
+        var effects = rig.feed(.channel(.assigned(Rig.assignment(1))))
         let fetch = try #require(Rig.send(effects, path: "/config-fetch"))
         effects = rig.feed(.response(requestID: fetch.id, Rig.okRaw(Rig.config.canonicalString)))
         #expect(Rig.orders(effects).count == 1)
         _ = rig.feed(.computeFinished(chunkID: Rig.assignment(1).chunkID, attempt: 1, result: Rig.result()))
-        effects = rig.feed(.assignment(Rig.assignment(2)))
+        effects = rig.feed(.channel(.assigned(Rig.assignment(2))))
         #expect(Rig.sends(effects).isEmpty)
         #expect(Rig.orders(effects).count == 1)
         #expect(rig.agent.counters.configFetchesSent == 1)
@@ -260,7 +260,7 @@ struct NodeAgentTests {
     @Test func configMustMatchItsHashAndRotationIsFetched() throws {
         var rig = Rig.registered()
         // A body that does not hash to what was asked for is refused; the chunk is dropped.
-        var effects = rig.feed(.assignment(Rig.assignment(1)))
+        var effects = rig.feed(.channel(.assigned(Rig.assignment(1))))
         var fetch = try #require(Rig.send(effects, path: "/config-fetch"))
         var tampered = Rig.config
         if case .object(var fields) = tampered { fields["targets"] = 20; tampered = .object(fields) }
@@ -272,7 +272,7 @@ struct NodeAgentTests {
         var withRotation = Rig.config
         if case .object(var fields) = withRotation { fields["rotationId"] = "opener"; withRotation = .object(fields) }
         let hash = ConfigHash.of(withRotation, hasher: SodiumSHA256())
-        effects = rig.feed(.assignment(Rig.assignment(2, hash: hash)))
+        effects = rig.feed(.channel(.assigned(Rig.assignment(2, hash: hash))))
         fetch = try #require(Rig.send(effects, path: "/config-fetch"))
         effects = rig.feed(.response(requestID: fetch.id, Rig.okRaw(withRotation.canonicalString)))
         let rotationFetch = try #require(Rig.send(effects, path: "/rotation-fetch"))
@@ -285,7 +285,7 @@ struct NodeAgentTests {
 
     @Test func completionRetriedWithGrowingBackoffThenStoppedByDefinitiveRefusal() throws {
         var rig = Rig.registered()
-        var effects = rig.feed(.assignment(Rig.assignment(1)))
+        var effects = rig.feed(.channel(.assigned(Rig.assignment(1))))
         let fetch = try #require(Rig.send(effects, path: "/config-fetch"))
         _ = rig.feed(.response(requestID: fetch.id, Rig.okRaw(Rig.config.canonicalString)))
         effects = rig.feed(.computeFinished(chunkID: Rig.assignment(1).chunkID, attempt: 1, result: Rig.result()))
@@ -322,12 +322,12 @@ struct NodeAgentTests {
         #expect(Rig.retryTimer(effects) == nil && Rig.sends(effects).isEmpty)
         #expect(rig.agent.counters.completionsRejected == 1 && rig.agent.pendingCompletions == 0)
         // ...and a late re-push of that claim is not rerun.
-        #expect(rig.feed(.assignment(Rig.assignment(1))).isEmpty)
+        #expect(rig.feed(.channel(.assigned(Rig.assignment(1)))).isEmpty)
     }
 
     @Test func transientRefusalsAreRetriedAndSuccessCounted() throws {
         var rig = Rig.registered()
-        var effects = rig.feed(.assignment(Rig.assignment(1)))
+        var effects = rig.feed(.channel(.assigned(Rig.assignment(1))))
         _ = rig.feed(.response(requestID: try #require(Rig.send(effects, path: "/config-fetch")).id, Rig.okRaw(Rig.config.canonicalString)))
         effects = rig.feed(.computeFinished(chunkID: Rig.assignment(1).chunkID, attempt: 1, result: Rig.result()))
         // Same body in the same second: identical Ed25519 signature, refused as a replay; retried.
@@ -350,7 +350,7 @@ struct NodeAgentTests {
         effects = rig.feed(.response(requestID: register.id, Rig.ok(["id": .string(Rig.nodeID.uuidString), "claimCode": "ABC123", "claimed": true])))
         let persisted = try #require(effects.lazy.compactMap { if case .persist(let d) = $0 { return d } else { return nil } }.last)
         let oldBeat = try #require(Rig.send(effects, path: "/node-heartbeat"))
-        _ = rig.feed(.assignment(Rig.assignment(1)))
+        _ = rig.feed(.channel(.assigned(Rig.assignment(1))))
         let key = rig.agent.publicKey
 
         // Crash: everything but the persisted state is gone.
@@ -365,7 +365,7 @@ struct NodeAgentTests {
         // An answer addressed to the previous life is not mistaken for one of this life.
         #expect(restarted.feed(.response(requestID: oldBeat.id, Rig.ok([:]))).isEmpty)
         // Re-pushed after the crash (the claim survived in the store): the work starts again.
-        effects = restarted.feed(.assignment(Rig.assignment(1)))
+        effects = restarted.feed(.channel(.assigned(Rig.assignment(1))))
         #expect(Rig.send(effects, path: "/config-fetch") != nil)
     }
 

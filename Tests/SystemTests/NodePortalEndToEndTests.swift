@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// A tiny synchronous world, no Engine: one node, one portal user, the real handlers over the
 /// embedded store, a scheduler pass every second, zero network latency and a fixed compute
@@ -54,7 +54,7 @@ struct TinyWorld {
             for effect in effects {
                 switch effect {
                 case .send(let id, let request):
-                    inputs.append(.response(requestID: id, handlers.handle(request, store: &store, now: now)))
+                    inputs.append(.response(requestID: id, handlers.handle(request, store: &store, now: now).response))
                 case .setTimer(let timer, let after):
                     cancel { if case .node(timer) = $0 { return true } else { return false } }
                     schedule(.node(timer), after: after)
@@ -67,6 +67,13 @@ struct TinyWorld {
                     schedule(.computed(a.chunkID, attempt: a.attempt, result), after: .seconds(2))
                 case .persist(let durable):
                     claimIfNeeded(durable)
+                case .openChannel(let request):
+                    switch handlers.openAssignmentChannel(request, store: &store, now: now) {
+                    case .opened(let message): inputs.append(.channel(message))
+                    case .refused(let outcome): inputs.append(.channelClosed(refusal: outcome.response))
+                    }
+                case .closeChannel:
+                    break
                 }
             }
         }
@@ -89,7 +96,7 @@ struct TinyWorld {
             for effect in effects {
                 switch effect {
                 case .send(let id, let request):
-                    inputs.append(.response(requestID: id, handlers.handle(request, store: &store, now: now)))
+                    inputs.append(.response(requestID: id, handlers.handle(request, store: &store, now: now).response))
                 case .setTimer(let timer, let after):
                     cancel { if case .portal(timer) = $0 { return true } else { return false } }
                     schedule(.portal(timer), after: after)
@@ -108,7 +115,7 @@ struct TinyWorld {
         _ = store.takeNotifications()
         for assignment in assigned where assignment.nodeID == node.durable.nodeID {
             assignmentsPushed += 1
-            feedNode(.assignment(assignment))
+            feedNode(.channel(.assigned(assignment)))
         }
         schedule(.schedulerPass, after: .seconds(1))
     }

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// Drives one `PortalUser` by hand.
 struct PortalUserRig {
@@ -89,8 +89,8 @@ struct PortalUserTests {
         // The cleanup removed the config between the two calls: the submission fails, with why.
         _ = rig.feed(.response(requestID: create.id, NodeAgentRig.refused(.store(.configNotFound(hash)))))
         let failure = try #require(rig.portal.submissionFailures.first)
-        #expect(failure.step == "/job-create" && failure.status == 404 && failure.error == .store(.configNotFound(hash)))
-        #expect(failure.reason.hasPrefix("404 store_error"))
+        #expect(failure.step == "/job-create" && failure.status == 404 && failure.code == "config_not_found")
+        #expect(failure.reason.hasPrefix("404 config_not_found"))
         #expect(rig.portal.isDone)
     }
 

@@ -1,5 +1,5 @@
 import Testing
-@testable import System
+@testable import JobSystem
 
 /// The sentinel's planner and state machine, driven by hand.
 @Suite("Sentinel")

@@ -1,5 +1,5 @@
 import Foundation
-import System
+import JobSystem
 import Testing
 
 /// The thresholds file the production sentinel reads, the static rules, and profile specs.

@@ -1,5 +1,5 @@
 import Testing
-@testable import System
+@testable import JobSystem
 
 /// `Profile.legacy` is today's code: our improvements (`Improvement`) are switched off there,
 /// each pinned here against the fixed behaviour beside it.

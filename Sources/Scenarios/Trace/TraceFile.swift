@@ -1,6 +1,6 @@
 import Engine
 import SimHarness
-import System
+import JobSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

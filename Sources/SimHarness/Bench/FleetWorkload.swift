@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The `fleet` performance workload of `shared/workloads/fleet.md`, built from the project's
 /// real components: the System's sentinel, embedded store and handlers, node agents and their

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The attacker: the environment actor sends requests no honest node would. Any of them
 /// accepted breaks `authenticated-requests`.
@@ -9,7 +9,7 @@ extension World {
             observer.measures.attacksWithoutTarget += 1
             return
         }
-        sim.send(from: environment, to: storeActor, .api(id: takeRequestID(), request))
+        sim.send(from: environment, to: apiServerActor, .api(id: takeRequestID(), request))
     }
 
     func craft(_ attack: Attack) -> APIRequest? {

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// What a scenario does to a running world at a scheduled instant: faults where real ones
 /// occur, and workload steps. Delivered to the actor it concerns (or the environment actor for
@@ -26,8 +26,12 @@ public enum ControlAction: Sendable, Equatable, CustomStringConvertible {
     /// this probability, until changed.
     case storeSlowness(SimDuration)
     case dropNotifications(probability: Double)
-    /// Close every client connection of the store (sessions and listeners) without a restart.
+    /// Close every client connection of the store (sessions and listeners, the API server's
+    /// included: its transactions in flight roll back) without a restart.
     case dropStoreConnections
+    /// Each API transaction loses its database connection mid-handler with this probability
+    /// (rolled back, answered 503 `store_error`), until changed.
+    case loseTransactions(probability: Double)
     /// Close the target sentinel's connection only: its LISTEN is gone (notifications sent
     /// until it listens again are lost) and it must connect again.
     case dropConnection
@@ -56,6 +60,7 @@ public enum ControlAction: Sendable, Equatable, CustomStringConvertible {
         case .storeSlowness(let d): return "store_slowness(\(d))"
         case .dropNotifications(let p): return "drop_notifications(\(p))"
         case .dropStoreConnections: return "drop_store_connections"
+        case .loseTransactions(let p): return "lose_transactions(\(p))"
         case .dropConnection: return "drop_connection"
         case .startSentinel: return "start_sentinel"
         case .stopSentinel: return "stop_sentinel"
@@ -74,7 +79,7 @@ extension ControlAction {
         switch self {
         case .crash, .restart, .clockStep, .clockDrift:
             switch target {
-            case .store, .sentinel, .node: return true
+            case .store, .apiServer, .sentinel, .node: return true
             case .environment: return false
             }
         case .hang, .unhang, .upgradeNode:
@@ -83,14 +88,14 @@ extension ControlAction {
         case .dropConnection:
             if case .sentinel = target { return true }
             return false
-        case .storeSlowness, .dropNotifications, .dropStoreConnections:
+        case .storeSlowness, .dropNotifications, .dropStoreConnections, .loseTransactions:
             return target == .store
         case .partition, .heal, .healAll, .setLink, .startSentinel, .stopSentinel, .attack:
             return target == .environment
         case .guild:
             switch target {
             case .environment, .sentinel: return true
-            case .store, .node: return false
+            case .store, .apiServer, .node: return false
             }
         }
     }
@@ -101,6 +106,7 @@ extension ControlAction {
         case .restart, .unhang, .heal, .healAll: return true
         case .storeSlowness(let d): return d == .zero
         case .dropNotifications(let p): return p == 0
+        case .loseTransactions(let p): return p == 0
         case .crash, .hang, .clockStep, .clockDrift, .partition, .setLink, .dropStoreConnections, .dropConnection,
             .startSentinel, .stopSentinel, .upgradeNode, .guild, .attack:
             return false

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The one place where faults and workload actions are applied to the world, whichever actor
 /// the control event was delivered to. Both switches are exhaustive: a new action or target
@@ -35,10 +35,13 @@ extension World {
             sim.setDrift(of: resolve(target), ppb: ppb)
             happened = true
         case .partition(let label, let from, let to, let oneWay):
-            let a = sim.network.defineGroup(from.map(resolve))
-            let b = sim.network.defineGroup(to.map(resolve))
+            // The store's side of a partition is its whole site: the database and the API
+            // server that runs beside it (today's edge functions live with the database).
+            let a = sim.network.defineGroup(from.flatMap(site))
+            let b = sim.network.defineGroup(to.flatMap(site))
             if let old = partitions[label] { sim.network.heal(old) }
             partitions[label] = sim.network.partition(a, b, oneWay: oneWay)
+            dropCutChannels()
             happened = true
         case .heal(let label):
             let p = partitions.removeValue(forKey: label)
@@ -58,9 +61,13 @@ extension World {
             happened = notificationDropRate != p
             notificationDropRate = p
         case .dropStoreConnections:
-            happened = !listeners.isEmpty
+            happened = !listeners.isEmpty || !apiServer.inFlight.isEmpty || !apiServer.channels.isEmpty
             for l in listeners { sim.deliver(from: storeActor, to: l, after: .milliseconds(1), .listenLost) }
             listeners.removeAll()
+            dropAPIServerConnections()
+        case .loseTransactions(let p):
+            happened = transactionLossRate != p
+            transactionLossRate = p
         case .dropConnection:
             guard case .sentinel(let i) = target else { preconditionFailure("\(action) on \(target)") }
             let actor = sentinels[i].actor
@@ -91,7 +98,7 @@ extension World {
                 for i in sentinels.indices { feedSentinel(i, .guild(event)) }
             case .sentinel(let i):
                 feedSentinel(i, .guild(event))
-            case .store, .node:
+            case .store, .apiServer, .node:
                 preconditionFailure("\(action) on \(target)")
             }
             happened = true
@@ -110,7 +117,11 @@ extension World {
             // Every session breaks: listeners learn it from their dropped connection.
             for l in listeners { sim.deliver(from: storeActor, to: l, after: .milliseconds(1), .listenLost) }
             listeners.removeAll()
+            // The API server's connections break too: transactions in flight fail, channels close.
+            dropAPIServerConnections()
             return true
+        case .apiServer:
+            return crashAPIServer()
         case .sentinel(let i):
             guard sentinels[i].sentinel != nil else { return false }
             stopSentinel(i)
@@ -131,6 +142,8 @@ extension World {
             sim.restart(storeActor)
             bootStore()
             return true
+        case .apiServer:
+            return restartAPIServer()
         case .sentinel(let i):
             guard sentinels[i].sentinel == nil else { return false }
             sim.restart(sentinels[i].actor)
@@ -144,6 +157,12 @@ extension World {
         case .environment:
             preconditionFailure("restart on the environment")
         }
+    }
+
+    /// The actors a partition's target stands for: the store's site is the database and the
+    /// API server.
+    func site(_ t: Target) -> [ActorID] {
+        t == .store ? [storeActor, apiServerActor] : [resolve(t)]
     }
 
     private mutating func stopSentinel(_ i: Int) {

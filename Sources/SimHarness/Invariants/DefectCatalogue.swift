@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 extension Defect {
     /// The invariant that catches this defect when a scenario exercises it.

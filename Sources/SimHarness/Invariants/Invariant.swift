@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The named properties a run must keep. Each defect of today's system breaks at least one of
 /// them in a scenario built to show it; the fixed profile breaks none.

@@ -1,5 +1,5 @@
 import Histogram
-import System
+import JobSystem
 
 /// What a run measured beside its invariants: latencies as HDR histograms (in milliseconds),
 /// and counters of waste and faults.
@@ -40,6 +40,14 @@ public struct Measures: Sendable {
     /// that instant has been assigned (nil: never, or no recovery instant).
     public var fullAssignmentSeconds: Double? = nil
     public var assignmentsToUnsubscribed = 0
+    /// The API server (World+APIServer.swift): requests it lost in a crash (the client got no
+    /// answer), transactions rolled back by a lost database connection (answered 503), and
+    /// assignment channels it dropped (partitions, restarts); chunks nodes learnt of from the
+    /// channel's `subscribed` list after resubscribing.
+    public var apiRequestsLostInCrash = 0
+    public var transactionsRolledBack = 0
+    public var channelsDropped = 0
+    public var heldChunksRecovered = 0
     public var apiRequests = 0
     public var apiRejections: [String: Int] = [:]
     public var storeErrors = 0

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The checks that run on every commit, from the store's change feed.
 extension Observer {

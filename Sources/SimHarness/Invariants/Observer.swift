@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// Watches a run as it goes: checks every invariant at the moment the store commits, keeps the
 /// measures, and remembers the last events so a violation can say what led to it.
@@ -83,7 +83,8 @@ public struct Observer {
 
     // MARK: Requests
 
-    mutating func noteAPI(_ request: APIRequest, _ response: APIResponse, fromAttacker: Bool) {
+    mutating func noteAPI(_ request: APIRequest, _ outcome: HandlerOutcome, fromAttacker: Bool) {
+        let response = outcome.response
         measures.apiRequests += 1
         let second = now.nanoseconds / 1_000_000_000
         if second != apiSecond {
@@ -97,7 +98,7 @@ public struct Observer {
                 violate(.storeLoadBounded, "the store got more than \(bound) requests in the second from \(second) s")
             }
         }
-        if let error = response.error { measures.apiRejections[error.code, default: 0] += 1 }
+        if let error = outcome.error { measures.apiRejections[error.code, default: 0] += 1 }
         if fromAttacker && response.status < 300 {
             violate(.authenticatedRequests, "attack \(request.method) \(request.path) accepted with \(response.status)")
         }

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The state of a run sampled at a fixed virtual period, for the report's charts.
 ///

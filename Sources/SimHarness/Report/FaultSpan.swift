@@ -54,6 +54,9 @@ public struct FaultSpan: Sendable, Equatable {
             case .dropNotifications(let p):
                 closeAll(prefix: "drop ", t)
                 if p > 0 { openBand("drop notifications", t, "notifications dropped \(Int((p * 100).rounded()))%") }
+            case .loseTransactions(let p):
+                closeAll(prefix: "lose ", t)
+                if p > 0 { openBand("lose transactions", t, "transactions lost \(Int((p * 100).rounded()))%") }
             case .setLink(let model):
                 closeAll(prefix: "link", t)
                 if model.loss > 0 || model.duplication > 0 || model.reorder > 0 {

@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// The HTML page of a tuning sweep: the recommendation, a heat map per measure over two chosen
 /// axes, the Pareto front of job latency against wasted compute and heartbeat load, every

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// A run as data: the world to build, the actions to schedule, the horizon, and what liveness
 /// means for it. A scenario turns (seed, profile) into one of these.
@@ -57,6 +57,8 @@ public enum PlanError: Error, Equatable, CustomStringConvertible {
 public enum Target: Sendable, Equatable, Hashable, CustomStringConvertible {
     case environment
     case store
+    /// The API server (the edge functions' host) between clients and the store.
+    case apiServer
     case sentinel(Int)
     case node(Int)
 
@@ -64,6 +66,7 @@ public enum Target: Sendable, Equatable, Hashable, CustomStringConvertible {
         switch self {
         case .environment: return "environment"
         case .store: return "store"
+        case .apiServer: return "api-server"
         case .sentinel(let i): return "sentinel-\(i)"
         case .node(let i): return "node-\(i)"
         }

@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// Which run: the identity a sweep sorts, merges and checks coverage by.
 public struct RunKey: Sendable, Hashable, Comparable, CustomStringConvertible {

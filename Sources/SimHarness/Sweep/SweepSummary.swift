@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// What a sweep set out to run: its (scenario, profile) cells, its seeds and its shard. Kept in
 /// the summary so the merge can tell which runs are missing.

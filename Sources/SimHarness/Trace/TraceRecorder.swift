@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// Collects the canonical lines of a run's trace (JSON Lines): one line per delivered event,
 /// each with the running digest after it, so a replay can name the first event that differs.
@@ -60,7 +60,7 @@ extension WorldEvent {
     public var summary: String {
         switch self {
         case .api(let id, let r): return "#\(id) \(r.method) \(r.path)"
-        case .apiReply(let id, let r): return "#\(id) \(r.status)\(r.error.map { " \($0.code)" } ?? "")"
+        case .apiReply(let id, let r): return "#\(id) \(r.status)\(r.errorCode.map { " \($0)" } ?? "")"
         case .storeCall(let id, let c):
             switch c {
             case .snapshot(let limit, _): return "#\(id) snapshot limit=\(limit)"
@@ -78,7 +78,13 @@ extension WorldEvent {
             }
         case .listen, .listenAck, .listenLost, .wake: return kind
         case .notify(let n): return "\(n.channel) \(n.payload)"
-        case .assignment(let a): return "chunk \(a.chunkID) attempt \(a.attempt) to \(a.nodeID)"
+        case .transaction(let txn, let c, let r): return "txn \(txn) conn \(c) \(r.method) \(r.path)"
+        case .transactionDone(let txn, let c, let o): return "txn \(txn) conn \(c) \(o.status)\(o.error.map { " \($0.code)" } ?? "")"
+        case .channelOpen(let g, _): return "open #\(g)"
+        case .channelMessage(let g, .subscribed(let node, let held)): return "#\(g) subscribed \(node) held \(held.count)"
+        case .channelMessage(let g, .assigned(let a)): return "#\(g) chunk \(a.chunkID) attempt \(a.attempt) to \(a.nodeID)"
+        case .channelClosed(let g, let r): return "#\(g) closed\(r.map { " \($0.status)\($0.errorCode.map { " \($0)" } ?? "")" } ?? "")"
+        case .committedAssignments(let list): return "\(list.count) assignments"
         case .cron(let j): return j.rawValue
         case .nodeTimer(let t): return "\(t)"
         case .computed(let c, let attempt, let r): return "chunk \(c) attempt \(attempt) iterations \(r.iterations)"

@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// The figures threshold tuning compares, for one run: what a threshold choice costs in
 /// latency, wasted work, wrongful reclaims, idle nodes and store load. Sweep workers add them

@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// `validate-thresholds`' judgement: the static rules, then the simulation evidence of a
 /// candidate against a baseline over the same scenarios and seeds.

@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// The grid a tuning sweep covers: for some threshold keys a list of values (the axes), every
 /// other key at the base's value. Points are the cartesian product, the last axis varying

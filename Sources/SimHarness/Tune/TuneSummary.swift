@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// One grid point of a tuning sweep: its thresholds, the static rules they break, and the
 /// figures of its runs (every scenario of the set × every seed) aggregated.

@@ -1,4 +1,4 @@
-import System
+import JobSystem
 
 /// The renderings of a tuning summary: the terminal table, CSV and JSON. Deterministic (no
 /// timings), so two sweeps' outputs diff cleanly.

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// How a simulated node turns a chunk into its result.
 ///

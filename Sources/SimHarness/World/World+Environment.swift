@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The environment actor: the scenario's hand (its control events go to `apply`) and the
 /// attacker, which keeps the answers to its requests.
@@ -20,6 +20,7 @@ extension World {
         switch t {
         case .environment: return environment
         case .store: return storeActor
+        case .apiServer: return apiServerActor
         case .sentinel(let i): return sentinels[i].actor
         case .node(let i): return nodes[i].actor
         }

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// A node process in the world: the System's `NodeAgent`, its timers, and its worker pool's
 /// computations, which take simulated time drawn from the workload model.
@@ -23,6 +23,9 @@ struct NodeHost {
     /// Computations ordered while hung: they start when the node is unhung (a stall that
     /// clears), and are lost with a crash.
     var stalled: [NodeAgent.ComputeOrder] = []
+    /// The assignment channel's connection number: bumped at every open and close, so what
+    /// arrives for an older connection is discarded, as a closed socket's data is.
+    var channelGeneration: UInt64 = 0
 }
 
 extension World {
@@ -68,6 +71,7 @@ extension World {
         nodes[i].agent = nil
         nodes[i].isRunning = false
         nodes[i].stalled.removeAll()
+        closeNodeChannel(i)
         sim.crash(nodes[i].actor)
         if config.nodeCrashMean != nil {
             sim.schedule(at: sim.now + config.nodeRestartDelay, for: nodes[i].actor, .control(.restart))
@@ -77,7 +81,15 @@ extension World {
     mutating func nodeReceive(_ i: Int, _ e: Delivered<WorldEvent>) {
         switch e.payload {
         case .apiReply(let id, let response): feedNode(i, .response(requestID: id, response))
-        case .assignment(let a): feedNode(i, .assignment(a))
+        case .channelMessage(let generation, let message):
+            guard generation == nodes[i].channelGeneration else { return }
+            let before = nodes[i].agent?.counters.heldChunksRecovered ?? 0
+            feedNode(i, .channel(message))
+            observer.measures.heldChunksRecovered += (nodes[i].agent?.counters.heldChunksRecovered ?? 0) - before
+        case .channelClosed(let generation, let refusal):
+            guard generation == nodes[i].channelGeneration else { return }
+            nodes[i].channelGeneration += 1
+            feedNode(i, .channelClosed(refusal: refusal))
         case .nodeTimer(let t):
             nodes[i].timers[t] = nil
             feedNode(i, .timer(t))
@@ -98,7 +110,7 @@ extension World {
         for effect in nodeEffects {
             switch effect {
             case .send(let id, let request):
-                sim.send(from: actor, to: storeActor, .api(id: id, request))
+                sim.send(from: actor, to: apiServerActor, .api(id: id, request))
             case .setTimer(let t, let after):
                 if let h = nodes[i].timers[t] { sim.cancel(h) }
                 nodes[i].timers[t] = sim.setTimer(for: actor, after: WorldTime.duration(after), .nodeTimer(t))
@@ -108,13 +120,15 @@ extension World {
                 startCompute(i, order)
             case .persist(let durable):
                 nodes[i].durable = durable
+                if let id = durable.nodeID { nodeIndexByID[id] = i }
+            case .openChannel(let request):
+                closeNodeChannel(i)
+                sim.send(from: actor, to: apiServerActor, .channelOpen(generation: nodes[i].channelGeneration, request))
+            case .closeChannel:
+                closeNodeChannel(i)
             }
         }
         let durable = nodes[i].durable
-        if let id = durable.nodeID, subscriptions[id] != actor {
-            // The realtime subscription, filtered by node id, opened once the node knows its id.
-            subscriptions[id] = actor
-        }
         if let code = durable.claimCode, !nodes[i].claimRequested, nodes[i].spec.owner != nil {
             nodes[i].claimRequested = true
             requestClaim(code, node: i)
@@ -138,11 +152,16 @@ extension World {
         sim.setTimer(for: actor, after: duration, .computed(a.chunkID, attempt: a.attempt, result))
     }
 
-    /// The node with this id, from its realtime subscription (opened once it knows its id).
-    func nodeIndex(of id: NodeID) -> Int? {
-        guard let actor = subscriptions[id], case .node(let i) = roles[Int(actor.index)] else { return nil }
-        return i
+    /// The node's side of its channel closes (a new open, a close, a crash): the old
+    /// connection's data is discarded, and the server, told by the closed socket, forgets it.
+    mutating func closeNodeChannel(_ i: Int) {
+        let old = ChannelEnd(actor: nodes[i].actor, generation: nodes[i].channelGeneration)
+        nodes[i].channelGeneration += 1
+        if let id = nodes[i].durable.nodeID, apiServer.channels[id] == old { apiServer.channels[id] = nil }
     }
+
+    /// The node process holding this id (ground truth, for the harness's checks).
+    func nodeIndex(of id: NodeID) -> Int? { nodeIndexByID[id] }
 
     /// Read access for tests and reports.
     public func nodeAgent(_ i: Int) -> NodeAgent? { nodes[i].agent }

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// A portal user in the world: the System's `PortalUser` (submissions and 2 s polling) and its
 /// timers. Its observations feed the invariants on what users see.
@@ -48,7 +48,7 @@ extension World {
         for effect in portalEffects {
             switch effect {
             case .send(let id, let request):
-                sim.send(from: actor, to: storeActor, .api(id: id, request))
+                sim.send(from: actor, to: apiServerActor, .api(id: id, request))
             case .setTimer(let t, let after):
                 if let h = portals[i].timers[t] { sim.cancel(h) }
                 portals[i].timers[t] = sim.setTimer(for: actor, after: WorldTime.duration(after), .portalTimer(t))

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// A sentinel process in the world: the System's `Sentinel` state machine, its one wake timer,
 /// and its connection to the store.

@@ -1,9 +1,10 @@
 import Engine
-import System
+import JobSystem
 
-/// The store's server: runs each request and statement at the instant it arrives (one
-/// transaction each), then publishes what committed: NOTIFYs to the listening sessions and
-/// the realtime feed of assignments to their nodes. It also runs pg_cron.
+/// The store's server: runs each transaction and statement at the instant it arrives (the API
+/// server's requests, World+APIServer.swift; the sentinels' calls), then publishes what
+/// committed: NOTIFYs to the listening sessions and the change feed of assignments to the API
+/// server, which pushes them to their nodes' channels. It also runs pg_cron.
 extension World {
     static let nodeRoutes: Set<String> = ["/node-register", "/node-heartbeat", "/chunk-complete", "/config-fetch", "/rotation-fetch"]
 
@@ -29,37 +30,10 @@ extension World {
         syncStoreClock()
         let now = store.now
         switch e.payload {
-        case .api(let id, let request):
-            if request.path == "/node-heartbeat" && e.from != environment {
-                capturedHeartbeat = request  // what an eavesdropper on the path keeps: the latest
-                observer.measures.heartbeatRequests += 1
-            }
-            // Option B: a node request without signature headers is an old node's, sent to
-            // today's edge functions; everything else reaches ours.
-            // Checked only when option B is on: the common path costs nothing more.
-            let progress: HandlerProgress
-            if let today = todaysHandlers, request.user == nil, request.headers.isEmpty, Self.nodeRoutes.contains(request.path) {
-                progress = today.begin(request, store: &store, limiter: &rateLimiter, now: now)
-            } else {
-                progress = handlers.begin(request, store: &store, limiter: &rateLimiter, now: now)
-            }
-            switch progress {
-            case .done(let response):
-                observer.noteAPI(request, response, fromAttacker: e.from == environment)
-                publishCommitted()
-                reply(to: e.from, .apiReply(id: id, response))
-            case .awaiting(let pending):
-                // The handler's next statement, one database round trip later.
-                publishCommitted()
-                let roundTrip = config.link.latency.draw(&sim.rngs[Int(storeActor.index)])
-                    + config.link.latency.draw(&sim.rngs[Int(storeActor.index)])
-                _ = sim.setTimer(for: storeActor, after: roundTrip, .statement(id: id, client: e.from, request, pending))
-            }
-        case .statement(let id, let client, let request, let pending):
-            let response = handlers.resume(pending, store: &store, now: now)
-            observer.noteAPI(request, response, fromAttacker: client == environment)
-            publishCommitted()
-            reply(to: client, .apiReply(id: id, response))
+        case .transaction(let txn, let connection, let request):
+            runTransaction(txn, connection: connection, request)
+        case .statement(let txn, _, let request, let pending):
+            resumeTransaction(txn, request, pending)
         case .storeCall(let id, let call):
             let result = call.perform(on: &store)
             observer.noteStoreCall(call, result, store: store, storeNow: now)
@@ -69,8 +43,9 @@ extension World {
                 observer.noteApplied(bySentinel: s, of: sentinels.count, planned: plan.count, applied: done.count)
             }
             if case .reclaimed(let ids) = result { countFalseReclaims(ids) }
-            if case .applied(let assignments) = result {
-                for a in assignments { pushAssignment(a) }
+            if case .applied(let assignments) = result, !assignments.isEmpty {
+                // The change feed to the API server (its LISTEN), which pushes to the channels.
+                replyToAPIServer(.committedAssignments(assignments))
             }
             publishCommitted()
             reply(to: e.from, .storeReply(id: id, result))
@@ -110,7 +85,7 @@ extension World {
                 observer.noteReclaimed(reaped, by: "reaper", storeNow: now)
                 countFalseReclaims(reaped)
                 let computing = reaped.map { id in
-                    store.chunk(id)?.lastNodeID.flatMap { nodeIndex(of: $0) }.map { i in
+                    store.chunk(id)?.lastNodeID.flatMap { nodeIndexByID[$0] }.map { i in
                         nodes[i].agent?.runningChunks.contains { $0.chunkID == id } ?? false
                     } ?? false
                 }
@@ -132,8 +107,7 @@ extension World {
     /// only: the run is the same with or without it.
     mutating func countFalseReclaims(_ ids: [ChunkID]) {
         for id in ids {
-            guard let node = store.chunk(id)?.lastNodeID, let actor = subscriptions[node],
-                case .node(let i) = roles[Int(actor.index)], nodes[i].isRunning, !nodes[i].hung,
+            guard let node = store.chunk(id)?.lastNodeID, let i = nodeIndexByID[node], nodes[i].isRunning, !nodes[i].hung,
                 nodes[i].agent!.isWorking(on: id)
             else { continue }
             observer.measures.falseReclaims += 1
@@ -156,14 +130,5 @@ extension World {
                 sim.send(from: storeActor, to: l, .notify(n))
             }
         }
-    }
-
-    /// The realtime push: the change feed tells the node's subscription.
-    mutating func pushAssignment(_ a: ChunkAssignment) {
-        guard let actor = subscriptions[a.nodeID] else {
-            observer.measures.assignmentsToUnsubscribed += 1
-            return
-        }
-        sim.send(from: storeActor, to: actor, .assignment(a))
     }
 }

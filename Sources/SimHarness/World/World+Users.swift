@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// Users and their consoles: identities, Discord links, node claims and permissions. The owner
 /// of a node reads its claim code and types it into the portal; the console actor carries that
@@ -37,7 +37,7 @@ extension World {
         let id = takeRequestID()
         pendingClaims[id] = i
         let body: JSONValue = ["claimCode": .string(code)]
-        sim.send(from: consoleActor, to: storeActor, .api(id: id, APIRequest(
+        sim.send(from: consoleActor, to: apiServerActor, .api(id: id, APIRequest(
             method: "POST", path: "/node-claim", body: body.canonicalBytes, user: userID(owner))))
     }
 

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// A simulated deployment of the whole system: the store (PostgreSQL with its edge functions,
 /// pg_cron and realtime feed), one or more sentinels, a fleet of nodes and portal users, all
@@ -13,6 +13,7 @@ public struct World {
         case environment
         case console
         case store
+        case apiServer
         case sentinel(Int)
         case node(Int)
         case portal(Int)
@@ -24,8 +25,6 @@ public struct World {
     let handlers: RequestHandlers
     /// Rollout option B: today's handlers kept beside ours for today's unsigned nodes.
     let todaysHandlers: RequestHandlers?
-    /// The handlers' rate memory (registrations, failed claims), kept like the store's rows.
-    var rateLimiter = RateLimiter()
     let scheme: any SignatureScheme
     let hasher = SodiumSHA256()
 
@@ -34,6 +33,13 @@ public struct World {
     /// The users' browser sessions that claim nodes.
     let consoleActor: ActorID
     public let storeActor: ActorID
+    /// The API server: the edge functions' host between clients and the store
+    /// (World+APIServer.swift).
+    public let apiServerActor: ActorID
+    var apiServer: APIServerHost
+    var nextTransaction: UInt64 = 1
+    /// The chance a transaction loses its database connection mid-handler (rolled back, 503).
+    var transactionLossRate = 0.0
     var roles: [Role] = []
 
     // Store server state (volatile: lost when the store restarts).
@@ -41,8 +47,9 @@ public struct World {
     var cronHandles: [EventHandle] = []
     var storeSlowness: SimDuration = .zero
     var notificationDropRate = 0.0
-    /// The realtime subscriptions: which actor receives a node's assignments.
-    var subscriptions: [NodeID: ActorID] = [:]
+    /// Ground truth for the harness's own checks (never the system's): which node process
+    /// holds a node id.
+    var nodeIndexByID: [NodeID: Int] = [:]
 
     var sentinels: [SentinelHost] = []
     var sentinelEffects: [Sentinel.Effect] = []
@@ -91,6 +98,9 @@ public struct World {
         roles.append(.console)
         storeActor = sim.addActor(named: "store")
         roles.append(.store)
+        apiServerActor = sim.addActor(named: "api-server")
+        roles.append(.apiServer)
+        apiServer = APIServerHost(actor: apiServerActor)
         bootStore()
         for (guild, members) in config.guilds { observer.guildMembers[guild] = Array(Set(members)).sorted() }
         registerUsers()
@@ -171,6 +181,7 @@ public struct World {
         observer.noteEvent(e)
         switch roles[Int(e.actor.index)] {
         case .store: storeReceive(e)
+        case .apiServer: apiServerReceive(e)
         case .sentinel(let i): sentinelReceive(i, e)
         case .node(let i): nodeReceive(i, e)
         case .portal(let i): portalReceive(i, e)

@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// Everything a run is made of, as data: the same config and seed give the same run.
 public struct WorldConfig: Sendable {
@@ -29,6 +29,9 @@ public struct WorldConfig: Sendable {
     public var pollInterval: Interval = .seconds(2)
     /// Requests without an answer after this long are retried by their client.
     public var requestTimeout: Interval = .seconds(10)
+    /// How long an assignment channel cut by a partition takes to notice (its WebSocket
+    /// keepalive: a ping unanswered within this closes the connection).
+    public var channelKeepalive: Interval = .seconds(20)
     /// Deploys that mix versions: the profile each sentinel process runs, by index (missing or
     /// nil: the world's profile), so today's sentinel and ours can schedule against one store.
     /// The store, handlers and nodes always run `profile`.

@@ -1,13 +1,26 @@
 import Engine
-import System
+import JobSystem
 
 /// Every event of a simulated run: messages between the roles, their timers, and the control
 /// events of a scenario (faults and workload). Plain data, so events cost no allocation of
 /// their own beyond their contents, fold into the run digest and print as trace lines.
 public enum WorldEvent: TraceablePayload, Sendable {
-    // Requests to the store's API (the edge functions) and their answers.
+    // Requests to the API server (the edge functions) and their answers: only what HTTP
+    // carries (a status, headers and a body).
     case api(id: UInt64, APIRequest)
     case apiReply(id: UInt64, APIResponse)
+    /// The API server runs a request as one store transaction (`txn`) on its database
+    /// connection number `connection`; the store answers with the handler's outcome, which
+    /// stays on the server's side.
+    case transaction(txn: UInt64, connection: UInt64, APIRequest)
+    case transactionDone(txn: UInt64, connection: UInt64, HandlerOutcome)
+    /// The assignment channel: a node opens it (connection number `generation` of that node),
+    /// the API server sends its messages or closes it (a refusal, or nil for a drop).
+    case channelOpen(generation: UInt64, APIRequest)
+    case channelMessage(generation: UInt64, AssignmentChannelMessage)
+    case channelClosed(generation: UInt64, APIResponse?)
+    /// The store's change feed of committed assignments, to the API server's channel hub.
+    case committedAssignments([ChunkAssignment])
     // The sentinel's statements on its store connection.
     case storeCall(id: UInt64, StoreCall)
     case storeReply(id: UInt64, StoreReply)
@@ -16,8 +29,6 @@ public enum WorldEvent: TraceablePayload, Sendable {
     case listenAck
     case listenLost
     case notify(StoreNotification)
-    /// The realtime push of an assignment to its node (the store's change feed).
-    case assignment(ChunkAssignment)
     // Timers.
     case wake
     case cron(CronJob)
@@ -35,13 +46,18 @@ public enum WorldEvent: TraceablePayload, Sendable {
         switch self {
         case .api: return "api"
         case .apiReply: return "api_reply"
+        case .transaction: return "transaction"
+        case .transactionDone: return "transaction_done"
+        case .channelOpen: return "channel_open"
+        case .channelMessage: return "channel_message"
+        case .channelClosed: return "channel_closed"
+        case .committedAssignments: return "committed_assignments"
         case .storeCall: return "store_call"
         case .storeReply: return "store_reply"
         case .listen: return "listen"
         case .listenAck: return "listen_ack"
         case .listenLost: return "listen_lost"
         case .notify: return "notify"
-        case .assignment: return "assignment"
         case .wake: return "wake"
         case .cron: return "cron"
         case .nodeTimer: return "node_timer"
@@ -58,6 +74,26 @@ public enum WorldEvent: TraceablePayload, Sendable {
             d.fold(1); d.fold(id); d.fold(r.method); d.fold(r.path); d.fold(r.body)
         case .apiReply(let id, let r):
             d.fold(2); d.fold(id); d.fold(r.status); d.fold(r.body)
+        case .transaction(let txn, let connection, let r):
+            d.fold(17); d.fold(txn); d.fold(connection); d.fold(r.path)
+        case .transactionDone(let txn, let connection, let o):
+            d.fold(18); d.fold(txn); d.fold(connection); d.fold(o.status)
+        case .channelOpen(let g, let r):
+            d.fold(19); d.fold(g); d.fold(r.path)
+        case .channelMessage(let g, let m):
+            d.fold(20); d.fold(g)
+            switch m {
+            case .subscribed(_, let held):
+                d.fold(0); d.fold(held.count)
+                for a in held { Self.foldAssignment(a, &d) }
+            case .assigned(let a):
+                d.fold(1); Self.foldAssignment(a, &d)
+            }
+        case .channelClosed(let g, let r):
+            d.fold(21); d.fold(g); d.fold(r?.status ?? 0)
+        case .committedAssignments(let list):
+            d.fold(9); d.fold(list.count)
+            for a in list { Self.foldAssignment(a, &d) }
         case .storeCall(let id, let c):
             d.fold(3); d.fold(id); foldCall(c, &d)
         case .storeReply(let id, let r):
@@ -66,9 +102,6 @@ public enum WorldEvent: TraceablePayload, Sendable {
         case .listenAck: d.fold(6)
         case .listenLost: d.fold(7)
         case .notify(let n): d.fold(8); d.fold(n.payload)
-        case .assignment(let a):
-            d.fold(9); d.fold(a.chunkID.raw.high); d.fold(a.chunkID.raw.low); d.fold(a.attempt)
-            d.fold(a.nodeID.raw.high); d.fold(a.nodeID.raw.low)
         case .wake: d.fold(10)
         case .cron(let j): d.fold(11); d.fold(j.rawValue)
         case .nodeTimer(let t):
@@ -77,6 +110,8 @@ public enum WorldEvent: TraceablePayload, Sendable {
             case .heartbeat: d.fold(0)
             case .requestTimeout(let id): d.fold(1); d.fold(id)
             case .retry(let id): d.fold(2); d.fold(id)
+            case .resubscribe: d.fold(3)
+            case .channelOpenTimeout: d.fold(4)
             }
         case .computed(let c, let attempt, let r):
             d.fold(13); d.fold(c.raw.high); d.fold(c.raw.low); d.fold(attempt); d.fold(r.iterations); d.fold(r.meanDPS)
@@ -90,6 +125,11 @@ public enum WorldEvent: TraceablePayload, Sendable {
         case .control(let a): d.fold(15); d.fold(String(describing: a))
         case .statement(let id, let client, let r, _): d.fold(16); d.fold(id); d.fold(Int(client.index)); d.fold(r.path)
         }
+    }
+
+    static func foldAssignment(_ a: ChunkAssignment, _ d: inout TraceDigest) {
+        d.fold(a.chunkID.raw.high); d.fold(a.chunkID.raw.low); d.fold(a.attempt)
+        d.fold(a.nodeID.raw.high); d.fold(a.nodeID.raw.low)
     }
 
     private func foldCall(_ c: StoreCall, _ d: inout TraceDigest) {

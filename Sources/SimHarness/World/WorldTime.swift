@@ -1,5 +1,5 @@
 import Engine
-import System
+import JobSystem
 
 /// The bridge between virtual time and the system's wall-clock timestamps: a run starts at a
 /// fixed instant (2026-01-01T00:00:00Z), so timestamps in traces read as dates and are the

@@ -119,7 +119,7 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .chunkNotHeld: return "chunk_not_held"
         case .jobNotFound: return "job_not_found"
         case .rateLimited: return "rate_limited"
-        case .store: return "store_error"
+        case .store(let error): return error.apiCode
         }
     }
 
@@ -154,6 +154,29 @@ public enum APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .jobNotFound(let id): return "no job \(id)"
         case .rateLimited(let what, let seconds): return "too many requests: \(what); retry in \(seconds) s"
         case .store(let error): return error.description
+        }
+    }
+}
+
+extension StoreError {
+    /// The code a store failure answers with. Each refusal a client may act on has its own
+    /// (`node_not_claimed`: the node waits for its owner; `config_not_found`: the portal's
+    /// two-call submission upserts again); every failure of the store itself (lost connection,
+    /// conflicting transactions, a database error: nothing committed, 5xx) is `store_error`,
+    /// which clients retry.
+    public var apiCode: String {
+        switch self {
+        case .connectionLost, .conflict, .database, .illegalTransition: return "store_error"
+        case .uniqueViolation: return "unique_violation"
+        case .configNotFound: return "config_not_found"
+        case .rotationNotFound: return "rotation_not_found"
+        case .jobNotFound: return "job_not_found"
+        case .chunkNotFound: return "chunk_not_found"
+        case .nodeNotFound: return "node_not_found"
+        case .claimCodeNotFound: return "claim_code_not_found"
+        case .claimCodeAmbiguous: return "claim_code_ambiguous"
+        case .nodeAlreadyClaimed: return "node_already_claimed"
+        case .nodeNotClaimed: return "node_not_claimed"
         }
     }
 }

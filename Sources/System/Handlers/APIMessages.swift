@@ -24,39 +24,74 @@ public struct APIRequest: Sendable, Equatable {
     }
 }
 
-/// A handler's answer: an HTTP status and a JSON body. Rejections also carry the typed error,
-/// so the harness and tests can match the exact reason without parsing the body.
+/// What crosses the wire back to the client, and nothing more: an HTTP status, the few
+/// headers HTTP carries for it (`Retry-After`) and a JSON body. Rejections say why in the body,
+/// `{"error": code, "message": text}` with a stable `code` (`APIError.code`): clients (the node,
+/// the portal) act on the status and that code only (`ResponseClass`), exactly as they must over
+/// real HTTP. The typed `APIError` stays on the server's side, in `HandlerOutcome`.
 public struct APIResponse: Sendable, Equatable {
     public var status: Int
-    /// JSON (canonical serialization). For rejections: `{"error": code, "message": text}`.
+    /// Response headers, by their canonical HTTP name (`Retry-After`). Empty for most answers.
+    public var headers: [String: String]
+    /// JSON (canonical serialization).
     public var body: [UInt8]
-    public var error: APIError?
 
-    public init(status: Int, body: [UInt8], error: APIError?) {
+    public init(status: Int, headers: [String: String] = [:], body: [UInt8]) {
         self.status = status
+        self.headers = headers
         self.body = body
-        self.error = error
     }
 
     /// The body parsed back (nil if it is not JSON, which handlers never produce).
     public var json: JSONValue? { try? JSONValue.parse(body) }
 
+    /// The body's `error` code of a rejection (nil for a success or a body without one).
+    public var errorCode: String? {
+        guard !(200..<300).contains(status) else { return nil }
+        return json?["error"]?.stringValue
+    }
+
     static func ok(_ json: JSONValue) -> APIResponse {
-        APIResponse(status: 200, body: json.canonicalBytes, error: nil)
+        APIResponse(status: 200, body: json.canonicalBytes)
     }
 
     /// A raw JSON document already in canonical form (stored configs and rotations).
     static func ok(canonicalJSON: String) -> APIResponse {
-        APIResponse(status: 200, body: Array(canonicalJSON.utf8), error: nil)
+        APIResponse(status: 200, body: Array(canonicalJSON.utf8))
     }
 
-    static func rejected(_ error: APIError) -> APIResponse {
-        var body: JSONValue = ["error": .string(error.code), "message": .string(error.description)]
-        if case .rateLimited(_, let seconds) = error, case .object(var fields) = body {
-            // The retry hint (a server also sends it as `Retry-After`).
+    /// The rejection's wire form: its status, `{error, message}` and, for a rate limit, the
+    /// retry hint both as `Retry-After` and in the body (`retryAfterSeconds`).
+    public static func rejection(_ error: APIError) -> APIResponse {
+        var fields: [String: JSONValue] = ["error": .string(error.code), "message": .string(error.description)]
+        var headers: [String: String] = [:]
+        if case .rateLimited(_, let seconds) = error {
             fields["retryAfterSeconds"] = .number(Double(seconds))
-            body = .object(fields)
+            headers["Retry-After"] = String(seconds)
         }
-        return APIResponse(status: error.httpStatus, body: body.canonicalBytes, error: error)
+        return APIResponse(status: error.httpStatus, headers: headers, body: JSONValue.object(fields).canonicalBytes)
+    }
+}
+
+/// A handler's result on the server's side: the response that goes on the wire, and for a
+/// rejection the typed error it came from, for the server's logs and metrics (the simulation's
+/// observer counts rejections by it). Only `response` may leave the server.
+public struct HandlerOutcome: Sendable, Equatable {
+    public var response: APIResponse
+    public var error: APIError?
+
+    public init(response: APIResponse, error: APIError? = nil) {
+        self.response = response
+        self.error = error
+    }
+
+    public var status: Int { response.status }
+    public var body: [UInt8] { response.body }
+    public var json: JSONValue? { response.json }
+
+    static func ok(_ response: APIResponse) -> HandlerOutcome { HandlerOutcome(response: response) }
+
+    public static func rejected(_ error: APIError) -> HandlerOutcome {
+        HandlerOutcome(response: .rejection(error), error: error)
     }
 }

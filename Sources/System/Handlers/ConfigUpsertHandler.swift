@@ -11,7 +11,7 @@ extension RequestHandlers {
     /// (`HandlerProgress.awaiting`), so the simulation can run other requests in the gap.
     func configUpsert<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
         switch try configUpsertFirstStatement(request, store: &store, now: now) {
-        case .done(let response): return response
+        case .done(let outcome): return outcome.response
         case .awaiting(let pending): return try configUpsertInsert(pending, store: &store)
         }
     }
@@ -26,11 +26,11 @@ extension RequestHandlers {
         let config = try prepareConfig(try body.object("config"), store: store).row
         guard profile.has(.racyConfigUpsert) else {
             do { _ = try store.upsertConfig(config, checkThenInsert: false) } catch { throw .store(error) }
-            return .done(Self.configUpserted(config))
+            return .done(.ok(Self.configUpserted(config)))
         }
         let found: ConfigRow?
         do { found = try store.config(config.hash) } catch { throw .store(error) }
-        if found != nil { return .done(Self.configUpserted(config)) }
+        if found != nil { return .done(.ok(Self.configUpserted(config))) }
         return .awaiting(PendingStatement(insertConfig: config))
     }
 
@@ -47,7 +47,7 @@ extension RequestHandlers {
 
 /// Where a request stands: answered, or waiting for its next statement's round trip.
 public enum HandlerProgress: Sendable {
-    case done(APIResponse)
+    case done(HandlerOutcome)
     /// `RequestHandlers.resume` runs the rest; other clients' statements may run first.
     case awaiting(PendingStatement)
 }

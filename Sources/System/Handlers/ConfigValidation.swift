@@ -38,7 +38,8 @@ extension RequestHandlers {
     /// A cheap early refusal of bodies far beyond the config limit, before parsing them (the
     /// raw body may carry whitespace the canonical form drops, hence the slack).
     func checkBodySize(_ request: APIRequest) throws(APIError) {
-        let limit = profile.maxConfigBytes * 2 + 4_096
-        guard request.body.count <= limit else { throw .configTooLarge(bytes: request.body.count, limit: profile.maxConfigBytes) }
+        guard request.body.count <= bodyLimit(path: request.path) else {
+            throw bodyTooLarge(path: request.path, bytes: request.body.count)
+        }
     }
 }

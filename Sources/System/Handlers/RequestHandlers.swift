@@ -26,13 +26,25 @@ public struct RequestHandlers: Sendable {
             scheme: scheme, hasher: hasher, window: max(0, profile.signatureWindow.micros / 1_000_000))
     }
 
-    /// Runs the request against the store at `now`. Every rejection is an `APIResponse` with the
-    /// error's status; nothing throws out of here. A rejected request changes nothing in the
+    /// Runs the request against the store at `now`. Every rejection is a `HandlerOutcome` whose
+    /// response carries the error's status and code (the typed error stays beside it, for the
+    /// server's logs); nothing throws out of here. A rejected request changes nothing in the
     /// store, except that a node request's signature is remembered (replay protection) once it
     /// authenticated, even if the request is then refused.
-    public func handle<S: JobStore>(_ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp) -> APIResponse {
+    ///
+    /// Every route but today's racy config-upsert (`begin`/`resume`) is meant to run as ONE store
+    /// transaction: the embedded store runs the whole handler atomically, and production runs
+    /// each request in one SERIALIZABLE PostgreSQL transaction, retried on a serialization
+    /// failure (SQLSTATE 40001) before it answers. Under SERIALIZABLE, the committed outcome is
+    /// that of some serial order of whole transactions, so a simulation that runs each handler
+    /// at one instant, between other requests but never interleaved with them, explores exactly
+    /// the interleavings production can show; what it must add (and the World's API server
+    /// does) is that a transaction can be lost before commit (the connection drops: nothing
+    /// committed, 503) or its answer lost after commit (the API server crashes: committed, the
+    /// client sees no answer).
+    public func handle<S: JobStore>(_ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp) -> HandlerOutcome {
         do throws(APIError) {
-            return try route(request, store: &store, limiter: &limiter, now: now)
+            return .ok(try route(request, store: &store, limiter: &limiter, now: now))
         } catch {
             return .rejected(error)
         }
@@ -56,9 +68,9 @@ public struct RequestHandlers: Sendable {
     }
 
     /// Runs a request's remaining statement.
-    public func resume<S: JobStore>(_ pending: PendingStatement, store: inout S, now: Timestamp) -> APIResponse {
+    public func resume<S: JobStore>(_ pending: PendingStatement, store: inout S, now: Timestamp) -> HandlerOutcome {
         do throws(APIError) {
-            return try configUpsertInsert(pending, store: &store)
+            return .ok(try configUpsertInsert(pending, store: &store))
         } catch {
             return .rejected(error)
         }
@@ -66,7 +78,7 @@ public struct RequestHandlers: Sendable {
 
     /// `handle` with a rate limiter of its own, forgotten after the request: every limit that
     /// needs no memory between requests still applies. Tests of single requests use it.
-    public func handle<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) -> APIResponse {
+    public func handle<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) -> HandlerOutcome {
         var limiter = RateLimiter(capacity: 1)
         return handle(request, store: &store, limiter: &limiter, now: now)
     }

@@ -6,6 +6,7 @@ extension NodeAgent {
         guard registration == nil else { return }
         if becauseUnknown {
             counters.reRegistrations += 1
+            dropChannel(&effects)  // subscribed under the old id
             if durable.nodeID != nil {
                 durable.nodeID = nil
                 effects.append(.persist(durable))
@@ -29,6 +30,7 @@ extension NodeAgent {
         isClaimed = body?["claimed"]?.boolValue
         effects.append(.persist(durable))
         heartbeat(now: now, &effects)
+        subscribe(now: now, &effects)
     }
 
     /// Sends a heartbeat and arms the next one. Without a node id (registration under way) it

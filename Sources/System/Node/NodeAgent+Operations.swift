@@ -44,7 +44,7 @@ extension NodeAgent {
     mutating func answered(_ opID: UInt64, _ response: APIResponse, now: Timestamp, _ effects: inout [Effect]) {
         let outcome = ResponseClass(response)
         guard case .success(let body) = outcome else {
-            if case .heartbeat? = operations[opID]?.kind, response.status == 403 {
+            if case .heartbeat? = operations[opID]?.kind, response.errorCode == "node_not_claimed" {
                 isClaimed = false  // nodeNotClaimed: waiting for its owner, as expected
             }
             failed(opID, outcome, now: now, &effects)

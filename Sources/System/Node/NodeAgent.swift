@@ -8,7 +8,9 @@
 /// server says the key is unknown (the hourly cleanup deletes unclaimed nodes), the node
 /// registers again: same key, same claim code.
 ///
-/// Work: assignments are pushed (the realtime subscription). Each needs its config (fetched by
+/// Work: assignments are pushed over the node's assignment channel, which the node opens
+/// itself once it has an id and reopens with backoff whenever it closes; its first message
+/// lists the chunks the node holds, so a push lost while unsubscribed is recovered at once. Each needs its config (fetched by
 /// hash, verified against the hash, cached) and the config's rotation if it names one. Then it
 /// runs on a free worker slot, at most `min(maxParallel, totalCores)` at once; the rest wait in
 /// arrival order. A result is reported with `chunk-complete`, retried with jittered exponential
@@ -23,8 +25,11 @@ public struct NodeAgent: Sendable {
         case boot
         case timer(NodeTimer)
         case response(requestID: UInt64, APIResponse)
-        /// A chunk assigned to this node (the realtime push).
-        case assignment(ChunkAssignment)
+        /// A message of the assignment channel (`AssignmentChannelMessage`).
+        case channel(AssignmentChannelMessage)
+        /// The assignment channel closed: refused (the server's answer to the open) or dropped
+        /// (nil: the connection broke or could not be made).
+        case channelClosed(refusal: APIResponse?)
         case computeFinished(chunkID: ChunkID, attempt: Int, result: ChunkResult)
     }
 
@@ -33,6 +38,11 @@ public struct NodeAgent: Sendable {
         case setTimer(NodeTimer, after: Interval)
         case cancelTimer(NodeTimer)
         case startCompute(ComputeOrder)
+        /// Open the assignment channel with this signed request (a WebSocket upgrade in
+        /// production), replacing any connection still open.
+        case openChannel(APIRequest)
+        /// Close the assignment channel's connection.
+        case closeChannel
         /// Write this to disk now: it is what the node restarts from.
         case persist(Durable)
     }
@@ -69,6 +79,10 @@ public struct NodeAgent: Sendable {
     var configUse: [ConfigHash] = []
     var rotations: [String: Rotation] = [:]
     var rotationUse: [String] = []
+    /// The assignment channel (`NodeAgent+Channel.swift`).
+    var channel: ChannelState = .closed
+    var channelFailures = 0
+    var lastChannelSignedSecond: Int64?
 
     /// - Parameters:
     ///   - scheme: derives the key pair from `durable.keySeed` (Ed25519 in production and in
@@ -96,6 +110,8 @@ public struct NodeAgent: Sendable {
         }
     }
     public var isRegistered: Bool { durable.nodeID != nil }
+    /// Whether the assignment channel is open (its `subscribed` message arrived).
+    public var isSubscribed: Bool { channel == .open }
     /// Whether the node is working on `chunk`: queued for a slot, computing it, or reporting
     /// its result (the harness counts reclaims of such chunks as false reclaims).
     public func isWorking(on chunk: ChunkID) -> Bool { active.contains { $0.chunkID == chunk } }
@@ -122,8 +138,14 @@ public struct NodeAgent: Sendable {
             effects.append(.cancelTimer(.requestTimeout(requestID)))
             operations[opID]?.inFlight = nil
             answered(opID, response, now: now, &effects)
-        case .assignment(let assignment):
-            receive(assignment, now: now, &effects)
+        case .channel(let message):
+            channelMessage(message, now: now, &effects)
+        case .channelClosed(let refusal):
+            channelClosed(refusal: refusal, now: now, &effects)
+        case .timer(.resubscribe):
+            subscribe(now: now, &effects)
+        case .timer(.channelOpenTimeout):
+            channelOpenTimedOut(now: now, &effects)
         case .computeFinished(let chunkID, let attempt, let result):
             computed(ChunkKey(chunkID: chunkID, attempt: attempt), result, now: now, &effects)
         }
@@ -139,6 +161,7 @@ public struct NodeAgent: Sendable {
             register(now: now, &effects)
         } else {
             heartbeat(now: now, &effects)
+            subscribe(now: now, &effects)
         }
     }
 

@@ -112,6 +112,15 @@ extension NodeAgent {
         public var requestTimeouts = 0
         /// Answers that arrived after their request had timed out (ignored).
         public var lateResponses = 0
+        /// Assignment channel opens asked for, and confirmed by a `subscribed` message.
+        public var subscriptionsOpened = 0
+        public var subscriptionsConfirmed = 0
+        /// Times the channel closed (dropped, refused, or an open unanswered).
+        public var channelLosses = 0
+        /// Chunks first learnt of from a `subscribed` list (pushes lost while unsubscribed).
+        public var heldChunksRecovered = 0
+        /// Channel messages for another node id, or a `subscribed` nobody asked for.
+        public var unexpectedChannelMessages = 0
 
         public init() {}
     }
@@ -124,6 +133,10 @@ public enum NodeTimer: Hashable, Sendable {
     case requestTimeout(UInt64)
     /// Retry the operation with this id.
     case retry(UInt64)
+    /// Open the assignment channel again (after a backoff).
+    case resubscribe
+    /// The channel's open has not been answered in time.
+    case channelOpenTimeout
 }
 
 /// A chunk claim as the node knows it: the same chunk under a new attempt is new work.

@@ -46,8 +46,9 @@ public struct SubmissionFailure: Sendable, Equatable, CustomStringConvertible {
     public var status: Int?
     /// `status code: message`, or why nothing came back.
     public var reason: String
-    /// The handlers' typed error, when the transport kept it.
-    public var error: APIError?
+    /// The refusal's code (the body's `error`), as it came over the wire; nil when there was
+    /// no answer or the body had none.
+    public var code: String?
 
     public var description: String { "submission \(index) failed at \(step): \(reason)" }
 }

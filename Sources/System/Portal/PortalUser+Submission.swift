@@ -90,11 +90,11 @@ extension PortalUser {
     }
 
     mutating func fail(_ index: Int, step: String, _ response: APIResponse) {
-        fail(index, step: step, status: response.status, reason: ResponseClass.reason(response), error: response.error)
+        fail(index, step: step, status: response.status, reason: ResponseClass.reason(response), code: response.errorCode)
     }
 
-    mutating func fail(_ index: Int, step: String, status: Int?, reason: String, error: APIError? = nil) {
-        let failure = SubmissionFailure(index: index, step: step, status: status, reason: reason, error: error)
+    mutating func fail(_ index: Int, step: String, status: Int?, reason: String, code: String? = nil) {
+        let failure = SubmissionFailure(index: index, step: step, status: status, reason: reason, code: code)
         jobs[index].outcome = .failed(failure)
         submissionFailures.append(failure)
     }

@@ -97,6 +97,9 @@ public protocol JobStore {
     mutating func reclaimChunksOfSilentNodes(silence: Interval) throws(StoreError) -> [ChunkID]
     /// Running chunks in creation order: for gauges and invariants.
     func runningChunks() throws(StoreError) -> [ChunkRow]
+    /// The chunks running on `node`, in creation order: what its assignment channel lists
+    /// when the node (re)subscribes (`AssignmentChannelMessage.subscribed`).
+    func runningChunks(ofNode node: NodeID) throws(StoreError) -> [ChunkRow]
     func pendingChunkCount() throws(StoreError) -> Int
 
     // MARK: Cron (pg_cron functions)
@@ -116,6 +119,11 @@ extension JobStore {
     /// `reapStaleChunks` with today's rule: every claim older than `claimTimeout`.
     public mutating func reapStaleChunks(claimTimeout: Interval) throws(StoreError) -> [ChunkID] {
         try reapStaleChunks(claimTimeout: claimTimeout, renewalWindow: nil, liveClaimLimit: claimTimeout)
+    }
+
+    /// Filters `runningChunks()`; a store with an index on `node_id` answers directly.
+    public func runningChunks(ofNode node: NodeID) throws(StoreError) -> [ChunkRow] {
+        try runningChunks().filter { $0.nodeID == node }
     }
 
     /// `applyAssignments` without the online re-check.

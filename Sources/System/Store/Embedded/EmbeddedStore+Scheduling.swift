@@ -152,6 +152,12 @@ extension EmbeddedStore {
         return handles.map { chunks[$0] }
     }
 
+    /// The chunks running on `node`, in creation order, from the node's own list.
+    public func runningChunks(ofNode node: NodeID) -> [ChunkRow] {
+        guard let handle = nodeHandles[node] else { return [] }
+        return nodeRunning[handle].sorted().map { chunks[$0] }
+    }
+
     /// Chunks with status `pending` (all of which have `node_id` NULL).
     public func pendingChunkCount() -> Int { chunkStatusCounts[ChunkStatus.pending.ordinal] }
 

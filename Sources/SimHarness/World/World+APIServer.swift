@@ -1,0 +1,263 @@
+import Engine
+import JobSystem
+
+/// The API server (the edge functions' host; the `sentinel --role api` process in production):
+/// an actor of its own between the clients and the store. A request travels client → API
+/// server → store → API server → client, each hop with the link's latency:
+///
+/// - the API server runs each request as ONE store transaction (`.transaction`): the store runs
+///   the whole handler at the instant the transaction arrives, between other clients'
+///   transactions but never interleaved with them. Production runs each request in one
+///   SERIALIZABLE PostgreSQL transaction retried on serialization failures, whose committed
+///   result is that of some serial order of whole transactions: exactly what this explores.
+///   Today's racy config upsert (`.racyConfigUpsert`) keeps its two statements, the second a
+///   round trip later (`.statement`), with other transactions in between;
+/// - the handler's clock for signature windows is the API server's; everything the store
+///   stamps uses the store's own clock;
+/// - the rate limiter is the API server's memory (lost when it restarts);
+/// - only the response (status, headers, body) goes back to the client; the typed error stays
+///   here, for the observer's counts;
+/// - it serves the assignment channels: a node opens one (`.channelOpen`), the server answers
+///   with the `subscribed` list or a refusal, then forwards the store's committed assignments
+///   (`.committedAssignments`, its LISTEN on the change feed) to the subscribed node.
+///
+/// Faults, where production has them (applied in `FaultInjection.swift`): the API server
+/// crashes (its in-flight requests are lost: a transaction that committed stays committed and
+/// the client times out; its limiter and channels are gone); its database connections drop
+/// (`dropStoreConnections`, a store crash, or `loseTransactions` at random): a transaction not
+/// yet committed rolls back and the client gets 503 `store_error`, which nodes retry; a reply
+/// of a transaction that committed is lost with the connection and answered 503 too (the
+/// client cannot tell: its retry must be idempotent).
+struct APIServerHost {
+    let actor: ActorID
+    var limiter = RateLimiter()
+    /// Requests waiting for their transaction: transaction id → who asked.
+    var inFlight: [UInt64: InFlightRequest] = [:]
+    /// The database connection in use: bumped when it drops, so a reply on the old one is
+    /// recognised as lost with it.
+    var connection: UInt64 = 1
+    /// Open assignment channels by node id.
+    var channels: [NodeID: ChannelEnd] = [:]
+    var isUp = true
+}
+
+struct InFlightRequest {
+    var client: ActorID
+    var requestID: UInt64
+    var request: APIRequest
+}
+
+/// One side of an open assignment channel: the node's actor and its connection number.
+struct ChannelEnd: Equatable {
+    var actor: ActorID
+    var generation: UInt64
+}
+
+extension World {
+    mutating func apiServerReceive(_ e: Delivered<WorldEvent>) {
+        switch e.payload {
+        case .api(let id, let request):
+            if request.path == "/node-heartbeat" && e.from != environment {
+                capturedHeartbeat = request  // what an eavesdropper on the path keeps: the latest
+                observer.measures.heartbeatRequests += 1
+            }
+            guard sim.isUp(storeActor) else {
+                // The pool cannot connect: refused at once.
+                answer(e.from, id, request, .rejected(.store(.connectionLost)), ranAtStore: false)
+                return
+            }
+            let txn = nextTransaction
+            nextTransaction += 1
+            apiServer.inFlight[txn] = InFlightRequest(client: e.from, requestID: id, request: request)
+            sim.deliver(from: apiServerActor, to: storeActor, after: databaseLatency(), .transaction(txn: txn, connection: apiServer.connection, request))
+        case .transactionDone(let txn, let connection, let outcome):
+            guard let asked = apiServer.inFlight.removeValue(forKey: txn) else { return }  // lost in a crash
+            if connection != apiServer.connection {
+                // The connection dropped with the reply on it: the client learns only that.
+                answer(asked.client, asked.requestID, asked.request, .rejected(.store(.connectionLost)), ranAtStore: false)
+            } else {
+                answer(asked.client, asked.requestID, asked.request, outcome, ranAtStore: true)
+            }
+        case .channelOpen(let generation, let request):
+            openChannel(from: e.from, generation: generation, request)
+        case .committedAssignments(let assignments):
+            for a in assignments { push(a) }
+        case .control(let action):
+            apply(action, on: .apiServer)
+        default:
+            preconditionFailure("api server got \(e.payload.kind)")
+        }
+    }
+
+    /// Sends the response (only the response) back to the client.
+    mutating func answer(_ client: ActorID, _ id: UInt64, _ request: APIRequest, _ outcome: HandlerOutcome, ranAtStore: Bool) {
+        // What never reached the store is counted here (the store's runs count themselves).
+        if !ranAtStore, let error = outcome.error { observer.measures.apiRejections[error.code, default: 0] += 1 }
+        sim.send(from: apiServerActor, to: client, .apiReply(id: id, outcome.response))
+    }
+
+    /// One database round trip's one way (the API server and the store share a data centre,
+    /// but the link's latency is what the scenario gives).
+    mutating func databaseLatency() -> SimDuration {
+        config.link.latency.draw(&sim.rngs[Int(apiServerActor.index)])
+    }
+
+    /// A transaction arrives at the store: the whole handler runs now, or it is rolled back
+    /// because its connection dropped (a stale `connection`, or `transactionLossRate`).
+    mutating func runTransaction(_ txn: UInt64, connection: UInt64, _ request: APIRequest) {
+        if connection != apiServer.connection
+            || (transactionLossRate > 0 && sim.rngs[Int(storeActor.index)].bernoulli(transactionLossRate))
+        {
+            observer.measures.transactionsRolledBack += 1
+            replyToAPIServer(.transactionDone(txn: txn, connection: connection, .rejected(.store(.connectionLost))))
+            return
+        }
+        let handlerNow = self.now(apiServerActor)
+        // Option B: a node request without signature headers is an old node's, sent to
+        // today's edge functions; everything else reaches ours. Checked only when option B is
+        // on: the common path costs nothing more.
+        let progress: HandlerProgress
+        if let today = todaysHandlers, request.user == nil, request.headers.isEmpty, Self.nodeRoutes.contains(request.path) {
+            progress = today.begin(request, store: &store, limiter: &apiServer.limiter, now: handlerNow)
+        } else {
+            progress = handlers.begin(request, store: &store, limiter: &apiServer.limiter, now: handlerNow)
+        }
+        switch progress {
+        case .done(let outcome):
+            observer.noteAPI(request, outcome, fromAttacker: isAttack(txn))
+            publishCommitted()
+            replyToAPIServer(.transactionDone(txn: txn, connection: connection, outcome))
+        case .awaiting(let pending):
+            // Today's second statement, one database round trip later.
+            publishCommitted()
+            let roundTrip = config.link.latency.draw(&sim.rngs[Int(storeActor.index)])
+                + config.link.latency.draw(&sim.rngs[Int(storeActor.index)])
+            _ = sim.setTimer(for: storeActor, after: roundTrip, .statement(id: txn, client: apiServerActor, request, pending))
+        }
+    }
+
+    /// Today's config-upsert INSERT, its second statement.
+    mutating func resumeTransaction(_ txn: UInt64, _ request: APIRequest, _ pending: PendingStatement) {
+        let outcome = handlers.resume(pending, store: &store, now: now(apiServerActor))
+        observer.noteAPI(request, outcome, fromAttacker: isAttack(txn))
+        publishCommitted()
+        replyToAPIServer(.transactionDone(txn: txn, connection: apiServer.connection, outcome))
+    }
+
+    func isAttack(_ txn: UInt64) -> Bool { apiServer.inFlight[txn]?.client == environment }
+
+    /// The store's answer on the API server's connection, late by the store's injected slowness.
+    mutating func replyToAPIServer(_ payload: WorldEvent) {
+        sim.deliver(from: storeActor, to: apiServerActor, after: storeSlowness + databaseLatency(), payload)
+    }
+
+    // MARK: Assignment channels
+
+    /// A node opens its channel: authenticated and its running chunks listed in one
+    /// transaction, run as the open arrives (the channel's upgrade is answered once, so the
+    /// database round trip only delays the first message by a few milliseconds).
+    mutating func openChannel(from node: ActorID, generation: UInt64, _ request: APIRequest) {
+        guard sim.isUp(storeActor) else {
+            sendChannel(to: node, .channelClosed(generation: generation, .rejection(.store(.connectionLost))))
+            return
+        }
+        // One transaction: authenticate and list the node's running chunks.
+        syncStoreClock()
+        // Option B: an old node's unsigned open is served as today's Realtime serves it.
+        let server = request.headers.isEmpty ? (todaysHandlers ?? handlers) : handlers
+        let opening = server.openAssignmentChannel(request, store: &store, now: now(apiServerActor))
+        observer.checkStore(store.takeChanges(), store: store)
+        switch opening {
+        case .opened(let message):
+            guard case .subscribed(let id, _) = message else { return }
+            if let old = apiServer.channels[id], old.actor != node || old.generation != generation {
+                // A newer connection replaces the older one (a node that reconnected).
+                sendChannel(to: old.actor, .channelClosed(generation: old.generation, nil))
+            }
+            apiServer.channels[id] = ChannelEnd(actor: node, generation: generation)
+            sendChannel(to: node, .channelMessage(generation: generation, message))
+        case .refused(let outcome):
+            if let error = outcome.error { observer.measures.apiRejections[error.code, default: 0] += 1 }
+            sendChannel(to: node, .channelClosed(generation: generation, outcome.response))
+        }
+    }
+
+    /// The realtime push: to the node's open channel, if any.
+    mutating func push(_ a: ChunkAssignment) {
+        guard let end = apiServer.channels[a.nodeID] else {
+            observer.measures.assignmentsToUnsubscribed += 1
+            return
+        }
+        sendChannel(to: end.actor, .channelMessage(generation: end.generation, .assigned(a)))
+    }
+
+    /// A message on an open connection: TCP delivers it whole and in order, late by the link's
+    /// latency, or not at all once the connection is cut (channels crossing a partition are
+    /// dropped when it starts, `dropCutChannels`).
+    mutating func sendChannel(to node: ActorID, _ payload: WorldEvent) {
+        guard !sim.network.isCut(from: apiServerActor, to: node) else { return }
+        let latency = config.link.latency.draw(&sim.rngs[Int(apiServerActor.index)])
+        sim.deliver(from: apiServerActor, to: node, after: latency, payload)
+    }
+
+    /// Closes every channel (the API server restarts, or loses its feed of the store): each
+    /// node learns it from its closed connection, one latency later.
+    mutating func dropAllChannels() {
+        let ends = apiServer.channels.values.sorted { ($0.actor.index, $0.generation) < ($1.actor.index, $1.generation) }
+        apiServer.channels.removeAll()
+        for end in ends {
+            observer.measures.channelsDropped += 1
+            sendChannel(to: end.actor, .channelClosed(generation: end.generation, nil))
+        }
+    }
+
+    /// Drops the channels a partition cuts: neither side can reach the other, and each learns
+    /// it when its keepalive times out (`channelKeepalive` later).
+    mutating func dropCutChannels() {
+        let cut = apiServer.channels.filter { _, end in
+            sim.network.isCut(from: apiServerActor, to: end.actor) || sim.network.isCut(from: end.actor, to: apiServerActor)
+        }
+        for (id, end) in cut.sorted(by: { $0.key < $1.key }) {
+            apiServer.channels[id] = nil
+            observer.measures.channelsDropped += 1
+            sim.deliver(from: end.actor, to: end.actor, after: WorldTime.duration(config.channelKeepalive), .channelClosed(generation: end.generation, nil))
+        }
+    }
+
+    /// The API server's database connections drop: in-flight transactions roll back (their
+    /// clients get 503), and the channels close, since the feed they forward came over one.
+    mutating func dropAPIServerConnections() {
+        apiServer.connection += 1
+        let waiting = apiServer.inFlight.sorted { $0.key < $1.key }
+        apiServer.inFlight.removeAll()
+        for (_, asked) in waiting {
+            answer(asked.client, asked.requestID, asked.request, .rejected(.store(.connectionLost)), ranAtStore: false)
+        }
+        dropAllChannels()
+    }
+
+    mutating func crashAPIServer() -> Bool {
+        guard apiServer.isUp else { return false }
+        sim.crash(apiServerActor)
+        apiServer.isUp = false
+        observer.measures.apiRequestsLostInCrash += apiServer.inFlight.count
+        apiServer.inFlight.removeAll()
+        apiServer.limiter = RateLimiter()
+        apiServer.connection += 1
+        // The process is gone: its sockets close, the nodes see their channels end.
+        let ends = apiServer.channels.values.sorted { ($0.actor.index, $0.generation) < ($1.actor.index, $1.generation) }
+        apiServer.channels.removeAll()
+        for end in ends {
+            observer.measures.channelsDropped += 1
+            sendChannel(to: end.actor, .channelClosed(generation: end.generation, nil))
+        }
+        return true
+    }
+
+    mutating func restartAPIServer() -> Bool {
+        guard !apiServer.isUp else { return false }
+        sim.restart(apiServerActor)
+        apiServer.isUp = true
+        return true
+    }
+}
