@@ -8,7 +8,7 @@ public enum Catalogue {
         happyPath, nodeCrash, networkBlip, attacks, blueGreen, racySubmissions, storeRestart, sentinelCrash,
         lossyNetwork, clockSkew, accessControl, nodeHang, rollingUpgrade, Swarm.scenario, fleet,
         slowChunks, storeConnectionLoss, partitionedFleet, thunderingHerd, fleetDay,
-    ] + deploys
+    ] + deploys + apiServerScenarios
 
     /// What `run --all` and `sweep --all` run: every scenario but the scheduled ones.
     public static var runAll: [Scenario] { all.filter(\.inRunAll) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Scenarios
 import SimHarness
 import JobSystem
@@ -41,13 +42,15 @@ struct RecordCommand: ParsableCommand {
     }
 }
 
-/// `simharness replay`: re-run each trace's spec and compare, event by event.
+/// `simharness replay`: re-run each trace's spec and compare, event by event; or run a
+/// production sentinel recording (`sentinel --record FILE`) through the same System sentinel
+/// and compare its decisions.
 struct ReplayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Replay trace files (exit 0 only if every one reproduces; else print its first divergence).")
+        abstract: "Replay trace files or production sentinel recordings (exit 0 only if every one reproduces; else print its first divergence).")
 
-    @Argument(help: "Trace files.")
+    @Argument(help: "Trace files, or sentinel recordings (told apart by their first line).")
     var files: [String]
 
     @Flag(help: "One JSON object per file.")
@@ -60,6 +63,10 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         var failures = 0
         for path in files {
+            if let text = Self.recordingText(path) {
+                if !replayRecording(path, text) { failures += 1 }
+                continue
+            }
             let result: ReplayResult
             do {
                 result = try Replay.replay(TraceFile.read(path: path))
@@ -90,6 +97,57 @@ struct ReplayCommand: ParsableCommand {
         }
         if !json { print("\(files.count - failures) reproduced, \(failures) did not") }
         if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+extension ReplayCommand {
+    /// The file's text if it is a sentinel recording (its first line says so).
+    static func recordingText(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let text = String(decoding: data, as: UTF8.self)
+        return SentinelRecording.isRecording(firstLine: text.prefix { $0 != "\n" }) ? text : nil
+    }
+
+    /// Replays a production recording; prints "same decisions" or the first divergence.
+    func replayRecording(_ path: String, _ text: String) -> Bool {
+        let result: SentinelReplay.Result
+        do {
+            result = try SentinelReplay.replay(try SentinelRecording.parse(text))
+        } catch {
+            if json {
+                print(TraceReport.object(["file": .string(path), "kind": "sentinel-recording", "reproduced": .bool(false), "error": .string(error.description)]))
+            } else {
+                print("ERROR \(path): \(error.description)")
+            }
+            return false
+        }
+        switch result {
+        case .sameDecisions(let inputs):
+            if json {
+                print(TraceReport.object(["file": .string(path), "kind": "sentinel-recording", "reproduced": .bool(true), "inputs": .number(Double(inputs))]))
+            } else {
+                print("ok   \(path) same decisions (\(inputs) inputs)")
+            }
+            return true
+        case .diverged(let d):
+            let expected = JSONValue.array(d.expected.map(SentinelCodec.json))
+            let actual = JSONValue.array(d.actual.map(SentinelCodec.json))
+            if json {
+                print(TraceReport.object([
+                    "file": .string(path), "kind": "sentinel-recording", "reproduced": .bool(false),
+                    "divergence": [
+                        "index": .number(Double(d.index)), "atMicros": .number(Double(d.at.micros)),
+                        "input": SentinelCodec.json(d.input), "expected": expected, "actual": actual,
+                    ],
+                ]))
+            } else {
+                print("DIVERGED \(path) at input \(d.index) (at \(d.at.micros) µs)")
+                print("  input:    \(SentinelCodec.json(d.input).canonicalString)")
+                print("  expected: \(expected.canonicalString)")
+                print("  actual:   \(actual.canonicalString)")
+            }
+            return false
+        }
     }
 }
 

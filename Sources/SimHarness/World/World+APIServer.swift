@@ -109,6 +109,7 @@ extension World {
             || (transactionLossRate > 0 && sim.rngs[Int(storeActor.index)].bernoulli(transactionLossRate))
         {
             observer.measures.transactionsRolledBack += 1
+            observer.measures.apiRejections[APIError.store(.connectionLost).code, default: 0] += 1
             replyToAPIServer(.transactionDone(txn: txn, connection: connection, .rejected(.store(.connectionLost))))
             return
         }

@@ -1,5 +1,5 @@
 /// Submitting jobs: the fixed single call, today's two racy calls, and the one re-send after a
-/// loss.
+/// loss or a transient refusal (5xx, 429: read from the status and code, as over HTTP).
 extension PortalUser {
     /// Arms the submit timer for the next due submission, if any.
     mutating func armSubmit(now: Timestamp, _ effects: inout [Effect]) {
@@ -48,7 +48,12 @@ extension PortalUser {
     }
 
     mutating func upserted(_ index: Int, _ response: APIResponse, now: Timestamp, _ effects: inout [Effect]) {
-        guard case .success(let body) = ResponseClass(response) else {
+        let outcome = ResponseClass(response)
+        if case .transient = outcome, resentSteps[index, default: []].contains("/config-upsert") == false {
+            stepLost(index, step: "/config-upsert", now: now, &effects)  // a 5xx: as if lost
+            return
+        }
+        guard case .success(let body) = outcome else {
             fail(index, step: "/config-upsert", response)
             return
         }
@@ -61,7 +66,14 @@ extension PortalUser {
     }
 
     mutating func created(_ index: Int, _ response: APIResponse, now: Timestamp, _ effects: inout [Effect]) {
-        guard case .success(let body) = ResponseClass(response) else {
+        let outcome = ResponseClass(response)
+        if case .transient = outcome, resentSteps[index, default: []].contains("/job-create") == false {
+            // A 5xx (the store failed, nothing or something committed: the client cannot
+            // tell) is treated as a lost answer: re-sent once, as the portal does after a loss.
+            stepLost(index, step: "/job-create", now: now, &effects)
+            return
+        }
+        guard case .success(let body) = outcome else {
             fail(index, step: "/job-create", response)
             return
         }

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+@testable import System
+
+/// `simharness replay FILE` on a production sentinel recording: the same decisions, or the
+/// first divergence, through the real executable.
+@Suite("Sentinel recording replay command")
+struct SentinelRecordingReplayTests {
+    /// A short recording: boot, LISTEN up, a notification, a pass assigning one chunk.
+    static func recording() throws -> String {
+        var sentinel = Sentinel(profile: .fixed)
+        var recorder = try SentinelRecorder(sink: RecordingBuffer(), sentinel: sentinel)
+        var now = Timestamp(unixSeconds: 1_800_000_000)
+        var effects: [Sentinel.Effect] = []
+        var lastCall: UInt64 = 0
+        func feed(_ input: Sentinel.Input) throws {
+            now = now + .milliseconds(50)
+            try recorder.record(input: input, at: now)
+            effects.removeAll()
+            sentinel.handle(input, now: now, effects: &effects)
+            try recorder.record(effects: effects)
+            for case .call(let id, _) in effects { lastCall = id }
+        }
+        let node = NodeID(Identifier(high: 1, low: 1)), chunk = ChunkID(Identifier(high: 2, low: 2))
+        let job = JobID(Identifier(high: 3, low: 3)), user = UserID(Identifier(high: 4, low: 4))
+        try feed(.start)
+        try feed(.listening)
+        try feed(.notification(StoreNotification(channel: Sentinel.channel, payload: "x")))
+        try feed(.wakeTimer)
+        try feed(.storeReply(callID: lastCall, .snapshot(AssignmentSnapshot(
+            chunks: [.init(id: chunk, jobID: job, pendingSeq: 1)],
+            nodes: [.init(id: node, userID: user, ownerDiscordID: nil, capacity: 4, running: 3, permittedUsers: [])],
+            jobs: [.init(id: job, userID: user, accessType: .public, discordServerID: nil)], morePending: false))))
+        return recorder.sink.text
+    }
+
+    static func replay(_ text: String) throws -> (status: Int32, output: String) {
+        let exe = try #require(CommandLineTests.findSimharness(), "build simharness first (swift build --product simharness)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sentinel-recording-\(getpid())-\(text.utf8.count).jsonl")
+        try Data(text.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = ["replay", file.path]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .exit)
+        return (p.terminationStatus, output)
+    }
+
+    @Test func sameDecisions() throws {
+        let (status, output) = try Self.replay(try Self.recording())
+        #expect(status == 0)
+        #expect(output.contains("same decisions (5 inputs)"))
+    }
+
+    @Test func handCorruptedRecordingDiverges() throws {
+        // The node had room for one more chunk; claim it was full: no plan, no apply.
+        let text = try Self.recording().replacingOccurrences(of: #""running":3"#, with: #""running":4"#)
+        let (status, output) = try Self.replay(text)
+        #expect(status == 1)
+        #expect(output.contains("DIVERGED") && output.contains("at input 4"))
+        #expect(output.contains(#"expected: [{"call":{"guarded":true"#))
+    }
+
+    @Test func garbageIsAnErrorNotACrash() throws {
+        let header = try Self.recording().prefix { $0 != "\n" }
+        let (status, output) = try Self.replay(header + "\n{\"i\":0,\"at\":\"soon\",\"input\":{\"type\":\"start\"}}\n")
+        #expect(status == 1 && output.contains("ERROR"))
+    }
+}
