@@ -1,6 +1,6 @@
 import Engine
 import SimHarness
-import System
+import JobSystem
 
 /// Faults of the API server, the process between the clients and the store (World+APIServer):
 /// it crashes with requests in flight, and its database connections drop mid-request. Under

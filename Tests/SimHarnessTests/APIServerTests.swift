@@ -1,7 +1,7 @@
 import Engine
 import Scenarios
 import SimHarness
-import System
+import JobSystem
 import Testing
 
 /// The API server's faults happen in their scenarios and the fixed system loses nothing and

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// `simharness replay FILE` on a production sentinel recording: the same decisions, or the
 /// first divergence, through the real executable.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 @Suite("Assignment channel handler")
 struct AssignmentChannelHandlerTests {

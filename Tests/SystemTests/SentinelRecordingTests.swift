@@ -1,6 +1,6 @@
 import Testing
 
-@testable import System
+@testable import JobSystem
 
 /// Production traces: a sentinel driven by hand while a `SentinelRecorder` records it, then
 /// replayed through a fresh sentinel.
