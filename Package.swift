@@ -15,7 +15,8 @@ import PackageDescription
 /// - `HTTPAPI`: the `JobSystem` request handlers and the node assignment channel on Hummingbird 2,
 ///   over `PostgresStore` (one serializable transaction per request). `sentinel` (target
 ///   `SentinelServer`) is the production process: the `Sentinel` state machine driven by real time and
-///   LISTEN, the HTTP API, /status /metrics /ready. Production only, like `PostgresStore`.
+///   LISTEN, the HTTP API, /status /metrics /ready (library `SentinelRuntime`, tested by
+///   `HTTPAPITests`). Production only, like `PostgresStore`.
 let package = Package(
     name: "SimHarness",
     platforms: [.macOS(.v15)],
@@ -122,10 +123,25 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "SentinelRuntime",
+            dependencies: [
+                "JobSystem", "PostgresStore", "HTTPAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "SentinelServer",
             dependencies: [
-                "JobSystem", "PostgresStore", "HTTPAPI",
+                "JobSystem", "PostgresStore", "HTTPAPI", "SentinelRuntime",
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -179,7 +195,8 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "JobSystem", "PostgresStore", "HTTPAPI",
+                "JobSystem", "PostgresStore", "HTTPAPI", "SentinelRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

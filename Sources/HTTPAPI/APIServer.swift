@@ -189,7 +189,11 @@ struct HandlersMiddleware<Context: RequestContext>: RouterMiddleware {
     let passThrough: Set<String>
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if passThrough.contains(request.uri.path) { return try await next(request, context) }
+        let path = request.uri.path
+        // The channel is a GET upgrade; any other method on its path is the handlers' to refuse.
+        if passThrough.contains(path), path != AssignmentChannel.path || request.method == .get {
+            return try await next(request, context)
+        }
         return await server.respond(to: request)
     }
 }

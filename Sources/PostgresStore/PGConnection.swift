@@ -23,8 +23,10 @@ public final class PGConnection {
     /// Transactions that fail with a serialization failure or a deadlock are retried this many
     /// times before `.conflict` is thrown.
     public var conflictRetries = 5
-    /// Run after every (re)connection, e.g. `LISTEN` for a listener.
-    var onConnect: [String] = []
+    /// Run after every (re)connection, e.g. `LISTEN` for a listener, or a session setting
+    /// (`SET statement_timeout …`). Set it, then call `reconnectNow()` or let the next
+    /// reconnection apply it.
+    public var onConnect: [String] = []
     /// Whether a request transaction (`requestTransaction`) is open: store operations then nest
     /// inside it (see `transaction`) and a lost connection is never silently reopened.
     public private(set) var inRequestTransaction = false

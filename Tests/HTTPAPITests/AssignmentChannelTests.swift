@@ -13,86 +13,87 @@ import Testing
 import Glibc
 #endif
 
-/// The node assignment channel: a signed WebSocket that sends what the node holds, then each
-/// new claim as PostgreSQL's `chunk_assigned` NOTIFY reports it.
-@Suite(.serialized)
-struct AssignmentChannelTests {
-    /// A claimed, online node with a three-chunk job pending; returns the node and the chunks.
-    func setUp(_ server: TestServer, node: TestNode) throws -> (NodeID, [ChunkID]) {
-        var store = try server.session()
-        let owner = try server.addUser("owner")
-        let registered = try store.registerNode(NodeRegistration(
-            publicKey: node.publicKey, claimCode: ClaimCode.derive(from: node.publicKey, hasher: SodiumSHA256()),
-            name: "n", totalCores: 4, maxParallel: 4, platform: "linux", version: "1.0.0"))
-        _ = try store.claimNode(claimCode: registered.node.claimCode, by: owner.userID)
-        _ = try store.heartbeat(registered.node.id)
-        let config = NewConfig(
-            hash: ConfigHash.of(sampleConfig, hasher: SodiumSHA256()), canonicalJSON: sampleConfig.canonicalString, rotationID: nil)
-        let job = try store.createJob(
-            NewJob(userID: owner.userID, configHash: config.hash, totalIterations: 3_000, chunkIterations: 1_000,
-                   accessType: .private, discordServerID: nil),
-            upserting: config)
-        return (registered.node.id, try store.chunks(ofJob: job.jobID).map(\.id))
-    }
-
-    func assign(_ chunk: ChunkID, to node: NodeID, _ server: TestServer) throws -> ChunkAssignment {
-        var store = try server.session()
-        let made = try store.applyAssignments([PlannedAssignment(chunkID: chunk, nodeID: node)], guarded: true, onlineWindow: .seconds(45))
-        return try #require(made.first)
-    }
-
-    @Test func theChannelSendsHeldClaimsThenEachNewAssignment() async throws {
-        let server = try TestServer()
-        let node = TestNode(seed: 21)
-        let (nodeID, chunks) = try setUp(server, node: node)
-        let held = try assign(chunks[0], to: nodeID, server)
-        let app = server.application()
-        try await app.test(.live) { client in
-            // The feed's LISTEN session comes up with the application.
-            for _ in 0..<200 where !server.api.feed.isListening { try await Task.sleep(for: .milliseconds(50)) }
-            #expect(server.api.feed.isListening)
-            var configuration = WebSocketClientConfiguration()
-            configuration.additionalHeaders = node.headers("GET", AssignmentChannel.path)
-            let received = Mutex<[AssignmentChannelMessage]>([])
-            try await client.ws(AssignmentChannel.path, configuration: configuration) { inbound, outbound, _ in
-                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
-                if case .text(let first)? = try await messages.next(), let message = try? AssignmentChannelMessage(bytes: Array(first.utf8)) {
-                    received.withLock { $0.append(message) }
-                }
-                let pushed = try self.assign(chunks[1], to: nodeID, server)
-                if case .text(let next)? = try await messages.next(), let message = try? AssignmentChannelMessage(bytes: Array(next.utf8)) {
-                    received.withLock { $0.append(message) }
-                }
-                #expect(received.withLock { $0.last } == .assigned(pushed))
-                try await outbound.close(.normalClosure, reason: nil)
-            }
-            let got = received.withLock { $0 }
-            #expect(got.first == .subscribed(nodeID: nodeID, held: [held]))
-            #expect(got.count == 2)
+extension PostgreSQLBackedTests {
+    /// The node assignment channel: a signed WebSocket that sends what the node holds, then each
+    /// new claim as PostgreSQL's `chunk_assigned` NOTIFY reports it.
+    @Suite struct AssignmentChannelTests {
+        /// A claimed, online node with a three-chunk job pending; returns the node and the chunks.
+        func setUp(_ server: TestServer, node: TestNode) throws -> (NodeID, [ChunkID]) {
+            var store = try server.session()
+            let owner = try server.addUser("owner")
+            let registered = try store.registerNode(NodeRegistration(
+                publicKey: node.publicKey, claimCode: ClaimCode.derive(from: node.publicKey, hasher: SodiumSHA256()),
+                name: "n", totalCores: 4, maxParallel: 4, platform: "linux", version: "1.0.0"))
+            _ = try store.claimNode(claimCode: registered.node.claimCode, by: owner.userID)
+            _ = try store.heartbeat(registered.node.id)
+            let config = NewConfig(
+                hash: ConfigHash.of(sampleConfig, hasher: SodiumSHA256()), canonicalJSON: sampleConfig.canonicalString, rotationID: nil)
+            let job = try store.createJob(
+                NewJob(userID: owner.userID, configHash: config.hash, totalIterations: 3_000, chunkIterations: 1_000,
+                       accessType: .private, discordServerID: nil),
+                upserting: config)
+            return (registered.node.id, try store.chunks(ofJob: job.jobID).map(\.id))
         }
-    }
 
-    @Test func anUnsignedOrPlainRequestIsRefusedWithACode() async throws {
-        let server = try TestServer()
-        let node = TestNode(seed: 22)
-        _ = try setUp(server, node: node)
-        try await server.application().test(.router) { client in
-            let upgrade = fields([("Upgrade", "websocket"), ("Connection", "Upgrade")])
-            let unsigned = try await client.execute(uri: AssignmentChannel.path, method: .get, headers: upgrade)
-            #expect(unsigned.status == .unauthorized)
-            #expect(try code(unsigned) == "bad_node_authentication")
+        func assign(_ chunk: ChunkID, to node: NodeID, _ server: TestServer) throws -> ChunkAssignment {
+            var store = try server.session()
+            let made = try store.applyAssignments([PlannedAssignment(chunkID: chunk, nodeID: node)], guarded: true, onlineWindow: .seconds(45))
+            return try #require(made.first)
+        }
 
-            let stranger = TestNode(seed: 23)
-            var headers = stranger.headers("GET", AssignmentChannel.path)
-            headers.append(contentsOf: upgrade)
-            let unknown = try await client.execute(uri: AssignmentChannel.path, method: .get, headers: headers)
-            #expect(unknown.status == .unauthorized)
-            #expect(try code(unknown) == "unknown_node")
+        @Test func theChannelSendsHeldClaimsThenEachNewAssignment() async throws {
+            let server = try TestServer()
+            let node = TestNode(seed: 21)
+            let (nodeID, chunks) = try setUp(server, node: node)
+            let held = try assign(chunks[0], to: nodeID, server)
+            let app = server.application()
+            try await app.test(.live) { client in
+                // The feed's LISTEN session comes up with the application.
+                for _ in 0..<200 where !server.api.feed.isListening { try await Task.sleep(for: .milliseconds(50)) }
+                #expect(server.api.feed.isListening)
+                var configuration = WebSocketClientConfiguration()
+                configuration.additionalHeaders = node.headers("GET", AssignmentChannel.path)
+                let received = Mutex<[AssignmentChannelMessage]>([])
+                try await client.ws(AssignmentChannel.path, configuration: configuration) { inbound, outbound, _ in
+                    var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                    if case .text(let first)? = try await messages.next(), let message = try? AssignmentChannelMessage(bytes: Array(first.utf8)) {
+                        received.withLock { $0.append(message) }
+                    }
+                    let pushed = try self.assign(chunks[1], to: nodeID, server)
+                    if case .text(let next)? = try await messages.next(), let message = try? AssignmentChannelMessage(bytes: Array(next.utf8)) {
+                        received.withLock { $0.append(message) }
+                    }
+                    #expect(received.withLock { $0.last } == .assigned(pushed))
+                    try await outbound.close(.normalClosure, reason: nil)
+                }
+                let got = received.withLock { $0 }
+                #expect(got.first == .subscribed(nodeID: nodeID, held: [held]))
+                #expect(got.count == 2)
+            }
+        }
 
-            let plain = try await client.execute(
-                uri: AssignmentChannel.path, method: .get, headers: node.headers("GET", AssignmentChannel.path))
-            #expect(plain.status.code == 426)
-            #expect(try code(plain) == "upgrade_required")
+        @Test func anUnsignedOrPlainRequestIsRefusedWithACode() async throws {
+            let server = try TestServer()
+            let node = TestNode(seed: 22)
+            _ = try setUp(server, node: node)
+            try await server.application().test(.router) { client in
+                let upgrade = fields([("Upgrade", "websocket"), ("Connection", "Upgrade")])
+                let unsigned = try await client.execute(uri: AssignmentChannel.path, method: .get, headers: upgrade)
+                #expect(unsigned.status == .unauthorized)
+                #expect(try code(unsigned) == "bad_node_authentication")
+
+                let stranger = TestNode(seed: 23)
+                var headers = stranger.headers("GET", AssignmentChannel.path)
+                headers.append(contentsOf: upgrade)
+                let unknown = try await client.execute(uri: AssignmentChannel.path, method: .get, headers: headers)
+                #expect(unknown.status == .unauthorized)
+                #expect(try code(unknown) == "unknown_node")
+
+                let plain = try await client.execute(
+                    uri: AssignmentChannel.path, method: .get, headers: node.headers("GET", AssignmentChannel.path))
+                #expect(plain.status.code == 426)
+                #expect(try code(plain) == "upgrade_required")
+            }
         }
     }
 }

@@ -8,6 +8,9 @@ import Logging
 import PostgresStore
 import Testing
 
+/// Every suite here shares one database and empties it first: they run one at a time.
+@Suite(.serialized) struct PostgreSQLBackedTests {}
+
 /// The PostgreSQL these tests run against: a database of their own (`simharness_httpapi`) on
 /// the server `scripts/test` starts (`SIMHARNESS_TEST_DATABASE_URL`), so that they never truncate
 /// under the store contract suite running beside them. Without the URL the tests fail, saying
