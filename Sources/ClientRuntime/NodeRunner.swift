@@ -161,7 +161,7 @@ public actor NodeRunner {
         }
         computeStarted[assignment.chunkID] = clock.now()
         logger.info(
-            "computing chunk \(assignment.chunkID) of job \(assignment.jobID): \(assignment.iterations) iterations from seed offset \(assignment.seedOffset)")
+            "computing chunk \(assignment.chunkID) attempt \(assignment.attempt) of job \(assignment.jobID): \(assignment.iterations) iterations from seed offset \(assignment.seedOffset)")
         pool.submit {
             do {
                 let result = try DPSModel.simulate(

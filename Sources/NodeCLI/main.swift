@@ -64,6 +64,12 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
+/// A line on standard output, at once (a pipe or file is block-buffered: a supervisor reading
+/// the claim code must not wait for the buffer to fill).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 /// A message and a non-zero exit, without a stack trace or a usage dump.
 struct Failure: Error, CustomStringConvertible {
     let description: String
@@ -82,15 +88,15 @@ extension NodeCommand {
         @Option(help: ArgumentHelp("The node's name in the portal (default: the host name).", valueName: "name"))
         var name: String?
 
-        @Option(help: ArgumentHelp("Seconds between heartbeats; keep it under a third of the server's online window.", valueName: "s"))
-        var heartbeatInterval: Int = 15
+        @Option(help: ArgumentHelp("Time between heartbeats, e.g. 15s or 1s (env NODE_HEARTBEAT_INTERVAL; default 15s): the server's `--heartbeat`, a third of its online window.", valueName: "duration"))
+        var heartbeat: String?
 
         @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
         var logLevel: String = "info"
 
         func validate() throws {
             if let maxParallel, !(1...1_024).contains(maxParallel) { throw ValidationError("--max-parallel must be in 1...1024") }
-            guard (1...3_600).contains(heartbeatInterval) else { throw ValidationError("--heartbeat-interval must be in 1...3600") }
+            _ = try heartbeatInterval()
             guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error") }
             if let name, !(1...64).contains(name.utf8.count) { throw ValidationError("--name must be 1 to 64 bytes") }
         }
@@ -114,7 +120,7 @@ extension NodeCommand {
             var settings = NodeAgent.Settings(
                 name: name ?? Self.hostName(), totalCores: cores, maxParallel: parallel ?? cores, platform: Self.platform,
                 version: "1.0.0", signsRequests: true, profile: .fixed)
-            settings.heartbeatInterval = .seconds(Int64(heartbeatInterval))
+            settings.heartbeatInterval = try heartbeatInterval()
             let agent = NodeAgent(durable: durable, settings: settings, scheme: Ed25519(), hasher: SodiumSHA256())
             if created { logger.notice("created a new identity in \(common.seedPath)") }
             logger.notice(
@@ -127,17 +133,30 @@ extension NodeCommand {
                 switch event {
                 case .claimCode(let code, let claimed):
                     if claimed == true {
-                        print("claim code \(code) (claimed)")
+                        say("claim code \(code) (claimed)")
                     } else {
-                        print("claim code \(code): claim this node in the portal with `portal claim \(code)`")
+                        say("claim code \(code): claim this node in the portal with `portal claim \(code)`")
                     }
                 case .claimed:
-                    print("claimed: receiving work")
+                    say("claimed: receiving work")
                 }
             }
             await runner.start()
             // Runs until killed; everything that matters is in the seed file and the server.
             while true { try await Task.sleep(nanoseconds: 3_600 * 1_000_000_000) }
+        }
+
+        /// `--heartbeat`, else `NODE_HEARTBEAT_INTERVAL`, else the profile's 15 s; 1 s to 1 h.
+        func heartbeatInterval() throws -> Interval {
+            let (text, source): (String?, String) =
+                heartbeat != nil ? (heartbeat, "--heartbeat") : (ProcessInfo.processInfo.environment["NODE_HEARTBEAT_INTERVAL"], "NODE_HEARTBEAT_INTERVAL")
+            guard let text, !text.isEmpty else { return Profile.fixed.heartbeatInterval }
+            let interval: Interval
+            do { interval = try DurationText.parse(text) } catch { throw ValidationError("\(source)=\(text): \(error)") }
+            guard interval >= .seconds(1), interval <= .hours(1) else {
+                throw ValidationError("\(source)=\(text): a heartbeat interval is between 1s and 1h (signatures have one-second resolution: two heartbeats in one second would be refused as a replay)")
+            }
+            return interval
         }
 
         static var platform: String {

@@ -42,12 +42,12 @@ actor InProcessServer {
     /// Assigns every pending chunk of `job` to `node` (what a scheduler pass would do).
     func assignAll(of job: JobID, to node: NodeID) throws -> [ChunkAssignment] {
         store.now = SystemClock().now()
-        let plan = try store.chunks(ofJob: job).filter { $0.status == .pending }.map { PlannedAssignment(chunkID: $0.id, nodeID: node) }
+        let plan = store.chunks(ofJob: job).filter { $0.status == .pending }.map { PlannedAssignment(chunkID: $0.id, nodeID: node) }
         return try store.applyAssignments(plan, guarded: true)
     }
 
-    func job(_ id: JobID) throws -> JobRow? { try store.job(id) }
-    func node(_ id: NodeID) throws -> NodeRow? { try store.node(id) }
+    func job(_ id: JobID) throws -> JobRow? { store.job(id) }
+    func node(_ id: NodeID) throws -> NodeRow? { store.node(id) }
 }
 
 /// The transport to an `InProcessServer`. As the HTTP transport authenticates the portal's user

@@ -23,7 +23,7 @@ import Testing
     }
 
     func makeRunner(
-        server: InProcessServer, channel: PushChannel?, seedPath: String, requestTimeout: Interval = .seconds(10)
+        server: InProcessServer, channel: (any ChannelTransport)?, seedPath: String, requestTimeout: Interval = .seconds(10)
     ) throws -> NodeRunner {
         try FileManager.default.createDirectory(
             atPath: (seedPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -32,7 +32,9 @@ import Testing
         var settings = NodeAgent.Settings(
             name: "test-node", totalCores: 2, maxParallel: 2, platform: "linux", version: "1.0.0", signsRequests: true,
             profile: .fixed, requestTimeout: requestTimeout)
-        settings.heartbeatInterval = .milliseconds(100)
+        // Signatures have one-second resolution: two heartbeats in one second would be the same
+        // signed message, refused as a replay. One a second is the fastest a node may beat.
+        settings.heartbeatInterval = .seconds(1)
         let agent = NodeAgent(durable: durable, settings: settings, scheme: Ed25519(), hasher: SodiumSHA256())
         return NodeRunner(
             agent: agent, transport: InProcessTransport(server: server), channel: channel, pool: WorkerPool(threads: 2),
@@ -71,14 +73,24 @@ import Testing
         #expect(await eventually { jobID = await portal.user.jobs[0].jobID; return jobID != nil })
         let job = try #require(jobID)
 
-        // The scheduler's assignments are pushed on the channel, as the server would.
-        let assignments = try await server.assignAll(of: job, to: nodeID)
-        #expect(assignments.count == 3)
         // The channel was opened through the handlers once the node had its id.
         #expect(await eventually { await runner.agent.counters.subscriptionsConfirmed >= 1 })
-        for a in assignments { channel.push(String(decoding: AssignmentChannelMessage.assigned(a).bytes, as: UTF8.self)) }
-
-        let record = await followed.value
+        // A scheduler's assignments, pushed on the channel as the server would: the node has
+        // two slots, so the guarded apply gives it two chunks, then the third once one is done.
+        let scheduler = Task {
+            var pushed = 0
+            while pushed < 3, !Task.isCancelled {
+                for a in (try? await server.assignAll(of: job, to: nodeID)) ?? [] {
+                    channel.push(String(decoding: AssignmentChannelMessage.assigned(a).bytes, as: UTF8.self))
+                    pushed += 1
+                }
+                try? await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
+        #expect(await eventually(seconds: 60) { await portal.user.isDone })
+        followed.cancel()
+        scheduler.cancel()
+        let record = await portal.user.jobs[0]
         #expect(record.anomalies.isEmpty)
         let result = try SimulationResult(json: try #require(record.result))
         // The job's result is exactly the model's over all iterations at once.
@@ -106,18 +118,49 @@ import Testing
         await runner.stop()
     }
 
-    @Test func aMessageForAnotherNodeOrUnreadableIsIgnored() async throws {
+    @Test func unreadableMessagesAndOtherNodesAssignmentsAreIgnored() async throws {
         let server = InProcessServer()
         let channel = PushChannel(server: server)
         let runner = try makeRunner(server: server, channel: channel, seedPath: temporaryPath())
         await runner.start()
-        #expect(await eventually { await runner.agent.isRegistered })
+        #expect(await eventually { await runner.agent.counters.subscriptionsConfirmed == 1 })
+        let other = ChunkAssignment(
+            chunkID: ChunkID(Identifier(high: 1, low: 1)), jobID: JobID(Identifier(high: 2, low: 2)),
+            nodeID: NodeID(Identifier(high: 3, low: 3)), attempt: 1,
+            configHash: ConfigHash(hex: String(repeating: "a", count: 64))!, iterations: 1_000, seedOffset: 0,
+            claimedAt: Timestamp(micros: 0))
         channel.push("not json")
-        channel.push(#"{"type":"assignment","chunkId":"00000000-0000-4000-8000-000000000001","jobId":"00000000-0000-4000-8000-000000000002","nodeId":"00000000-0000-4000-8000-000000000003","attempt":1,"configHash":"\#(String(repeating: "a", count: 64))","iterations":1000,"seedOffset":0}"#)
-        channel.push(#"{"iterations":0}"#)
-        // Give the channel time to deliver: nothing reaches the agent.
-        try await Task.sleep(nanoseconds: 200_000_000)
+        channel.push(#"{"type":"assigned","chunk":{"iterations":0}}"#)
+        channel.push(String(repeating: "[", count: 100_000))
+        channel.push(String(decoding: AssignmentChannelMessage.assigned(other).bytes, as: UTF8.self))
+        // The last message is read (for another node) once everything before it was.
+        #expect(await eventually { await runner.agent.counters.unexpectedChannelMessages == 1 })
         #expect(await runner.agent.counters.assignmentsReceived == 0)
+        await runner.stop()
+    }
+
+    @Test func aDroppedChannelIsReopenedAndItsFirstMessageRecoversHeldChunks() async throws {
+        let server = InProcessServer()
+        try await server.addUser(Self.user)
+        let runner = try makeRunner(server: server, channel: DroppingChannel(server: server), seedPath: temporaryPath())
+        await runner.start()
+        #expect(await eventually { await runner.agent.durable.claimCode != nil })
+        let durable = await runner.agent.durable
+        let nodeID = try #require(durable.nodeID)
+        let code = try #require(durable.claimCode)
+        _ = await server.handle(
+            APIRequest(method: "POST", path: "/node-claim", body: JSONValue.object(["claimCode": .string(code)]).canonicalBytes, user: Self.user))
+        let body: JSONValue = ["config": Self.config, "iterations": 1_000, "accessType": "private"]
+        let created = await server.handle(APIRequest(method: "POST", path: "/job-create", body: body.canonicalBytes, user: Self.user))
+        let job = try #require(created.json?["jobId"]?.stringValue.flatMap(JobID.init(uuidString:)))
+        #expect(await eventually { await runner.agent.isClaimed == true })
+        // Assigned while the channel is down (every connection drops after its first message):
+        // the next subscription's `held` list brings it to the node, which computes it.
+        #expect(try await server.assignAll(of: job, to: nodeID).count == 1)
+        #expect(try await eventually(seconds: 60) { try await server.job(job)?.status == .completed })
+        let counters = await runner.agent.counters
+        #expect(counters.heldChunksRecovered == 1)
+        #expect(counters.channelLosses >= 1)
         await runner.stop()
     }
 }
