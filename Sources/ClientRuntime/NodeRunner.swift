@@ -187,16 +187,17 @@ public actor NodeRunner {
         logger.error("chunk \(assignment.chunkID): the model refused its config: \(error)")
     }
 
-    /// Reports what changed that the operator should see: the claim code, the claim.
+    /// Reports what changed that the operator should see: the claim code once the server has
+    /// said whether the node is claimed (the registration's answer, or after a restart the
+    /// first heartbeat's), and the claim when a heartbeat is first accepted.
     func observe() {
-        if let code = agent.durable.claimCode, code != reportedCode || agent.isClaimed != reportedClaimed {
-            if code != reportedCode || agent.isClaimed == false && reportedClaimed == nil {
-                onEvent(.claimCode(code, claimed: agent.isClaimed))
-            }
-            if agent.isClaimed == true && reportedClaimed != true { onEvent(.claimed) }
+        guard let code = agent.durable.claimCode, let claimed = agent.isClaimed else { return }
+        if code != reportedCode {
+            onEvent(.claimCode(code, claimed: claimed))
             reportedCode = code
-            reportedClaimed = agent.isClaimed
         }
+        if claimed, reportedClaimed != true { onEvent(.claimed) }
+        reportedClaimed = claimed
     }
 
     static func format(_ value: Double) -> String {
@@ -207,8 +208,8 @@ public actor NodeRunner {
 
 /// What a node tells its operator.
 public enum NodeEvent: Sendable, Equatable {
-    /// The code to claim the node with in the portal, and whether it is claimed (nil: not yet known).
-    case claimCode(String, claimed: Bool?)
+    /// The code to claim the node with in the portal, and whether it is claimed.
+    case claimCode(String, claimed: Bool)
     /// A heartbeat was accepted: the node is claimed and receives work.
     case claimed
 }

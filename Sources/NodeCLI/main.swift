@@ -132,7 +132,7 @@ extension NodeCommand {
             ) { event in
                 switch event {
                 case .claimCode(let code, let claimed):
-                    if claimed == true {
+                    if claimed {
                         say("claim code \(code) (claimed)")
                     } else {
                         say("claim code \(code): claim this node in the portal with `portal claim \(code)`")
