@@ -34,6 +34,8 @@ let package = Package(
         // The production clients: a headless compute node and the portal's command line.
         .executable(name: "node", targets: ["NodeCLI"]),
         .executable(name: "portal", targets: ["PortalCLI"]),
+        // Load for the issue-10 benchmarks (scripts/bench-api).
+        .executable(name: "apibench", targets: ["APIBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -100,6 +102,16 @@ let package = Package(
                 "JobSystem", "ClientRuntime", "ClientHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "APIBench",
+            dependencies: [
+                "JobSystem", "ClientRuntime", "ClientHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(
