@@ -34,7 +34,16 @@ public final class APIServer: Sendable {
         /// Database sessions (and threads) serving requests at once.
         public var poolSize = 4
         /// Reruns of a request whose transaction conflicted, before 503.
-        public var conflictRetries = 4
+        public var conflictRetries = 8
+        /// The requests' isolation. SERIALIZABLE (the default) makes each request behave as if
+        /// alone, as the simulation runs it. Its price is false conflicts: PostgreSQL's
+        /// predicate locks are coarse (index pages, promoted to pages and relations), and a
+        /// heartbeat rewrites its node's index entries (`last_seen_at` is indexed), so
+        /// concurrent heartbeats of different nodes conflict now and then and are rerun
+        /// (`HTTPAPITests` measures it). REPEATABLE READ conflicts only on rows both write,
+        /// but lets two requests each decide on a snapshot the other changes (write skew: two
+        /// job creations can both pass the unfinished-jobs limit).
+        public var isolation: PGConnection.Isolation = .serializable
         public init() {}
     }
 
@@ -47,6 +56,10 @@ public final class APIServer: Sendable {
     let logger: Logger
     let clock: @Sendable () -> Timestamp
     let retries = Counter(label: "api_transaction_retries_total")
+    private let reruns = Mutex(0)
+
+    /// Requests rerun after a conflict, since start (also `api_transaction_retries_total`).
+    public var transactionReruns: Int { reruns.withLock { $0 } }
 
     /// - Parameter clock: the handlers' `now` (for signed timestamps only); the wall clock in
     ///   production, a fixed one in tests.
@@ -103,6 +116,9 @@ public final class APIServer: Sendable {
             return HTTPMapping.response(TransportRejection.unreadable("the body broke off (\(error))").response)
         }
         let outcome = await serve(head, bearerToken: bearer)
+        Counter(label: "api_requests_total", dimensions: [
+            ("route", Self.routeLabel(head.path)), ("status", String(outcome.status)),
+        ]).increment()
         if outcome.status >= 500 {
             logger.warning("\(head.method) \(head.path): \(outcome.status) \(outcome.error.map { "\($0)" } ?? outcome.response.errorCode ?? "")")
         }
@@ -132,7 +148,7 @@ public final class APIServer: Sendable {
         var lost = 0
         while true {
             do throws(StoreError) {
-                return try store.connection.requestTransaction(.serializable) { _ in
+                return try store.connection.requestTransaction(settings.isolation) { _ in
                     transactionBody(request, bearerToken: bearerToken, store: &store, limiter: &limiter)
                 }
             } catch {
@@ -141,6 +157,7 @@ public final class APIServer: Sendable {
                 case .conflict:
                     conflicts += 1
                     retries.increment()
+                    reruns.withLock { $0 += 1 }
                     guard conflicts <= settings.conflictRetries else {
                         return TransportRejection.conflict(attempts: conflicts).outcome
                     }
@@ -149,6 +166,10 @@ public final class APIServer: Sendable {
                 case .connectionLost:
                     lost += 1
                     guard lost <= 1 else { return TransportRejection.storeUnavailable("connection lost").outcome }
+                case .database(let state, _) where state == "08007":
+                    // Maybe applied: a rerun could apply it twice (a second job). The client
+                    // decides (a node's completion is idempotent; the portal can list its jobs).
+                    return TransportRejection.storeUnavailable("connection lost while committing; the request may have been applied").outcome
                 default:
                     logger.error("request \(request.method) \(request.path) failed in the database: \(error)")
                     return TransportRejection.internalError("\(error)").outcome
@@ -175,6 +196,18 @@ public final class APIServer: Sendable {
             }
         }
         return (handlers.handle(request, store: &store, limiter: &limiter, now: clock()), true)
+    }
+
+    /// The metrics label of a path: the route, with a job's id as `{id}`; anything else is
+    /// `other` (label values must not grow with what clients send).
+    static func routeLabel(_ path: String) -> String {
+        switch path {
+        case "/config-upsert", "/job-create", "/node-register", "/node-claim", "/node-heartbeat", "/chunk-complete",
+            "/config-fetch", "/rotation-fetch", "/jobs":
+            return path
+        default:
+            return path.hasPrefix("/jobs/") ? "/jobs/{id}" : "other"
+        }
     }
 
     /// Stops the channel's listener and the sessions.

@@ -83,7 +83,7 @@ public final class AssignmentFeed: Service, Sendable {
         return await server.pool.withStore({ store in
             for _ in 0...server.settings.conflictRetries {
                 do throws(StoreError) {
-                    return try store.connection.requestTransaction(.serializable) { _ in
+                    return try store.connection.requestTransaction(server.settings.isolation) { _ in
                         (server.handlers.openAssignmentChannel(head, store: &store, now: server.clock()), true)
                     }
                 } catch {
@@ -145,8 +145,9 @@ public final class AssignmentFeed: Service, Sendable {
                 for await assignment in stream {
                     try await outbound.write(.text(AssignmentChannelMessage.assigned(assignment).json.canonicalString))
                 }
-                // Finished by the feed: it was interrupted, or the node fell behind.
-                try await outbound.close(.goingAway, reason: "resubscribe")
+                // Finished by the feed (it was interrupted, or the node fell behind), unless the
+                // node closed first and this task was cancelled.
+                if !Task.isCancelled { try await outbound.close(.goingAway, reason: "resubscribe") }
             }
             try await group.next()
             group.cancelAll()

@@ -161,8 +161,9 @@ public final class PGConnection {
     /// Throws, after rolling back: `.conflict` if any statement hit a serialization failure or
     /// deadlock (even one the body caught), or the COMMIT did: the caller reruns the whole
     /// request; `.connectionLost` if the session dropped (nothing committed, unless the COMMIT
-    /// itself was lost, which no client can tell); `.database` with SQLSTATE 25P02 if a
-    /// statement failed and the body still asked to commit. Not reentrant.
+    /// itself was lost: then `.database` with SQLSTATE 08007, which must not be rerun blindly);
+    /// `.database` with SQLSTATE 25P02 if a statement failed and the body still asked to commit.
+    /// Not reentrant.
     public func requestTransaction<T>(
         _ isolation: Isolation, _ body: (PGConnection) -> (value: T, commit: Bool)
     ) throws(StoreError) -> T {
@@ -189,6 +190,12 @@ public final class PGConnection {
             try run("COMMIT", [])
         } catch {
             if isConnected { _ = try? run("ROLLBACK", []) }
+            // The COMMIT was sent and its answer lost: it may have committed. Not a plain
+            // `connectionLost`, which callers may rerun: SQLSTATE 08007,
+            // transaction_resolution_unknown.
+            if case .connectionLost = error {
+                throw .database(sqlState: "08007", message: "connection lost during COMMIT: the outcome is unknown")
+            }
             throw error
         }
         return value

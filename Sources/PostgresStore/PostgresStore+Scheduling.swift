@@ -167,6 +167,14 @@ extension PostgresStore {
             """).all.map(Self.chunk)
     }
 
+    /// The node's running chunks (its assignment channel's held list), by the node_id index.
+    public func runningChunks(ofNode node: NodeID) throws(StoreError) -> [ChunkRow] {
+        try db.execute("""
+            SELECT \(Self.chunkColumns) FROM jobs_chunks WHERE status = 'running' AND node_id = $1
+            ORDER BY (SELECT seq FROM jobs j WHERE j.id = job_id), chunk_index
+            """, [node.uuidString]).all.map(Self.chunk)
+    }
+
     public func pendingChunkCount() throws(StoreError) -> Int {
         try db.execute("SELECT count(*) FROM jobs_chunks WHERE status = 'pending'").first!.int(0)
     }

@@ -105,7 +105,7 @@ public struct OperatorRoutes: Sendable {
         if let api {
             fields["api"] = [
                 "assignmentFeedListening": .bool(api.feed.isListening), "openChannels": .number(Double(api.feed.openChannels)),
-                "poolSize": .number(Double(api.pool.size)),
+                "poolSize": .number(Double(api.pool.size)), "transactionReruns": .number(Double(api.transactionReruns)),
             ]
         }
         return json(.object(fields), status: .ok)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import JobSystem
 import Logging
+import PostgresStore
 
 /// What `sentinel` runs as.
 public enum Role: String, ExpressibleByArgument, CaseIterable, Sendable {
@@ -39,6 +40,9 @@ public struct ServeOptions: ParsableArguments {
 
     @Option(help: "Database sessions serving API requests at once. Env: SENTINEL_DB_POOL_SIZE. Default 4.")
     public var poolSize: String?
+
+    @Option(help: "The API requests' isolation: serializable (each request as if alone, as simulated; conflicts rerun) or repeatable-read (fewer reruns, write skew possible). Env: SENTINEL_REQUEST_ISOLATION. Default serializable.")
+    public var requestIsolation: String?
 
     @Option(help: "Record the scheduler's inputs to FILE for `simharness replay` (appends). Env: SENTINEL_RECORD.")
     public var record: String?
@@ -89,6 +93,7 @@ public struct ServerConfiguration: Sendable {
     public var role: Role
     public var profile: Profile
     public var poolSize: Int
+    public var requestIsolation: PGConnection.Isolation
     public var recordPath: String?
     public var logLevel: Logger.Level
 
@@ -131,7 +136,18 @@ public struct ServerConfiguration: Sendable {
         } else {
             poolSize = 4
         }
-        recordPath = pick(o.record, "SENTINEL_RECORD")?.value
+        switch pick(o.requestIsolation, "SENTINEL_REQUEST_ISOLATION") {
+        case nil: requestIsolation = .serializable
+        case let i? where i.value == "serializable": requestIsolation = .serializable
+        case let i? where i.value == "repeatable-read": requestIsolation = .repeatableRead
+        case let i?:
+            throw Invalid(description: "\(i.source)=\(Self.clip(i.value)): serializable or repeatable-read")
+        }
+        let record = pick(o.record, "SENTINEL_RECORD")
+        if let record, !role.schedules {
+            throw Invalid(description: "\(record.source) records the scheduler, which --role api does not run (use scheduler or all)")
+        }
+        recordPath = record?.value
         if let l = pick(o.logLevel, "LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: l.value.lowercased()) else {
                 throw Invalid(description: "\(l.source)=\(Self.clip(l.value)): one of trace, debug, info, notice, warning, error, critical")
@@ -179,6 +195,7 @@ public struct ServerConfiguration: Sendable {
         case "SENTINEL_THRESHOLDS_FILE": return "thresholds"
         case "SENTINEL_DB_POOL_SIZE": return "pool-size"
         case "SENTINEL_RECORD": return "record"
+        case "SENTINEL_REQUEST_ISOLATION": return "request-isolation"
         default: return variable.lowercased().replacingUnderscores
         }
     }

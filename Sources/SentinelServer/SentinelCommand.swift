@@ -170,6 +170,7 @@ struct Serve: AsyncParsableCommand {
         if config.role.servesAPI {
             var settings = APIServer.Settings()
             settings.poolSize = config.poolSize
+            settings.isolation = config.requestIsolation
             let server = APIServer(
                 handlers: RequestHandlers(profile: config.profile, hasher: SodiumSHA256(), scheme: Ed25519()),
                 conninfo: config.databaseURL, settings: settings, logger: logger)

@@ -15,6 +15,10 @@ enum FuzzTarget: String, CaseIterable {
     case canonicalJSON = "canonical-json"
     /// Trace-file reading: the header line, the run spec and its reduction.
     case traceFile = "trace-file"
+    /// Assignment channel messages and production sentinel recordings: decoded or refused,
+    /// never a trap; a decoded one re-encodes to a value that decodes the same; a recording
+    /// that parses replays (divergence or not) without trapping.
+    case channelAndRecording = "channel-and-recording"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -22,6 +26,7 @@ enum FuzzTarget: String, CaseIterable {
         case .signatureHeaders: SignatureHeaderFuzz.run(bytes)
         case .canonicalJSON: CanonicalJSONFuzz.run(bytes)
         case .traceFile: TraceFileFuzz.run(bytes)
+        case .channelAndRecording: ChannelAndRecordingFuzz.run(bytes)
         }
     }
 }
@@ -35,6 +40,21 @@ func fields(_ bytes: [UInt8], _ count: Int) -> [[UInt8]] {
 }
 
 func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+enum ChannelAndRecordingFuzz {
+    static func run(_ bytes: [UInt8]) {
+        if let message = try? AssignmentChannelMessage(bytes: bytes) {
+            guard (try? AssignmentChannelMessage(bytes: message.bytes)) == message else {
+                preconditionFailure("a channel message does not round-trip: \(text(bytes))")
+            }
+        }
+        let recording = "{\"callTimeoutMicros\":10000000,\"format\":\"sentinel-recording\",\"profile\":\"fixed\",\"version\":1}\n" + text(bytes)
+        if let parsed = try? SentinelRecording.parse(recording) {
+            _ = try? SentinelReplay.replay(parsed)
+        }
+        _ = try? SentinelRecording.parse(text(bytes))
+    }
+}
 
 enum CanonicalJSONFuzz {
     static func run(_ bytes: [UInt8]) {

@@ -72,6 +72,32 @@ extension PostgreSQLBackedTests {
             }
         }
 
+        @Test func losingTheFeedsListenClosesChannelsSoNodesResubscribe() async throws {
+            let server = try TestServer()
+            let node = TestNode(seed: 24)
+            _ = try setUp(server, node: node)
+            try await server.application().test(.live) { client in
+                for _ in 0..<200 where !server.api.feed.isListening { try await Task.sleep(for: .milliseconds(50)) }
+                #expect(server.api.feed.isListening)
+                var configuration = WebSocketClientConfiguration()
+                configuration.additionalHeaders = node.headers("GET", AssignmentChannel.path)
+                let close = try await client.ws(AssignmentChannel.path, configuration: configuration) { inbound, _, _ in
+                    var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                    _ = try await messages.next()  // subscribed
+                    let admin = try PGConnection(server.url)
+                    let killed = try admin.execute("""
+                        SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                        WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN chunk_assigned%'
+                        """).count
+                    #expect(killed == 1)
+                    // The server closes the channel once its LISTEN is back; nothing else arrives.
+                    while let message = try await messages.next() { Issue.record("unexpected \(message)") }
+                }
+                #expect(close?.closeCode == .goingAway)
+                #expect(server.api.feed.isListening)
+            }
+        }
+
         @Test func anUnsignedOrPlainRequestIsRefusedWithACode() async throws {
             let server = try TestServer()
             let node = TestNode(seed: 22)

@@ -29,6 +29,7 @@ struct ServerConfigurationTests {
         #expect(c.profile.defects == Profile.fixed.defects && c.profile.improvements == Profile.fixed.improvements)
         #expect(c.poolSize == 4)
         #expect(c.recordPath == nil)
+        #expect(c.requestIsolation == .serializable)
     }
 
     @Test func flagsOverrideTheEnvironmentWhichOverridesTheFile() throws {
@@ -68,6 +69,8 @@ struct ServerConfigurationTests {
         #expect(failure([], ["DATABASE_URL": "x", "SENTINEL_DEBOUNCE": "fast"]).contains("SENTINEL_DEBOUNCE"))
         #expect(failure(["--online-window=-3s"], ["DATABASE_URL": "x"]).contains("--online-window"))
         #expect(failure(["--pool-size", "0"], ["DATABASE_URL": "x"]).contains("--pool-size=0"))
+        #expect(failure(["--request-isolation", "read-committed"], ["DATABASE_URL": "x"]).contains("--request-isolation=read-committed"))
+        #expect(failure(["--role", "api", "--record", "r.jsonl"], ["DATABASE_URL": "x"]).contains("--record"))
         #expect(failure(["--log-level", "loud"], ["DATABASE_URL": "x"]).contains("--log-level=loud"))
         #expect(failure(["--thresholds", "t"], ["DATABASE_URL": "x"], file: "SENTINEL_BOGUS=1\n").contains("line 1"))
     }

@@ -63,13 +63,13 @@ struct TestServer {
     let url: String
     let api: APIServer
 
-    init(profile: Profile = .fixed) throws {
+    init(profile: Profile = .fixed, settings: APIServer.Settings = .init()) throws {
         url = try TestDatabase.fresh()
         var logger = Logger(label: "httpapi-tests")
         logger.logLevel = .error
         api = APIServer(
             handlers: RequestHandlers(profile: profile, hasher: SodiumSHA256(), scheme: Ed25519()), conninfo: url,
-            logger: logger)
+            settings: settings, logger: logger)
     }
 
     /// The application as `sentinel` builds it for the API role (minus /status and friends).
@@ -101,8 +101,9 @@ struct TestNode {
 
     var publicKey: PublicKey { signer.signer.publicKey }
 
-    func headers(_ method: String, _ path: String, body: [UInt8] = [], extra: [(String, String)] = []) -> HTTPFields {
-        let signed = signer.sign(method: method, path: path, body: body, unixSeconds: APIServer.wallClock().unixSeconds)
+    /// Signed `secondsAgo` before now (a retry signed anew carries another signature).
+    func headers(_ method: String, _ path: String, body: [UInt8] = [], secondsAgo: Int64 = 0, extra: [(String, String)] = []) -> HTTPFields {
+        let signed = signer.sign(method: method, path: path, body: body, unixSeconds: APIServer.wallClock().unixSeconds - secondsAgo)
         return fields(signed.headers + extra)
     }
 

@@ -35,9 +35,11 @@ struct SentinelRecordingReplayTests {
         return recorder.sink.text
     }
 
-    static func replay(_ text: String) throws -> (status: Int32, output: String) {
+    static func replay(_ text: String, name: String = #function) throws -> (status: Int32, output: String) {
         let exe = try #require(CommandLineTests.findSimharness(), "build simharness first (swift build --product simharness)")
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sentinel-recording-\(getpid())-\(text.utf8.count).jsonl")
+        // One file per test: the tests run in parallel.
+        let label = name.filter { $0.isLetter }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sentinel-recording-\(getpid())-\(label).jsonl")
         try Data(text.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let p = Process()
@@ -66,6 +68,43 @@ struct SentinelRecordingReplayTests {
         #expect(status == 1)
         #expect(output.contains("DIVERGED") && output.contains("at input 4"))
         #expect(output.contains(#"expected: [{"call":{"guarded":true"#))
+    }
+
+    /// What `sentinel --record FILE` does: the recorder writes through a file descriptor.
+    @Test func recordsThroughAFileDescriptor() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("sentinel-fd-\(getpid()).jsonl")
+        #expect(FileManager.default.createFile(atPath: file.path, contents: nil))
+        defer { try? FileManager.default.removeItem(at: file) }
+        let handle = try FileHandle(forWritingTo: file)
+        var sentinel = Sentinel(profile: .fixed)
+        var recorder = try SentinelRecorder(sink: FileDescriptorSink(fd: handle.fileDescriptor), sentinel: sentinel)
+        var effects: [Sentinel.Effect] = []
+        for (n, input) in [Sentinel.Input.start, .listening, .wakeTimer].enumerated() {
+            let now = Timestamp(unixSeconds: 1_800_000_000 + Int64(n))
+            try recorder.record(input: input, at: now)
+            effects.removeAll()
+            sentinel.handle(input, now: now, effects: &effects)
+            try recorder.record(effects: effects)
+        }
+        try handle.close()
+        let text = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+        #expect(text == (try Self.textOf(recordingThrough: RecordingBuffer())))
+        #expect(try SentinelReplay.replay(try SentinelRecording.parse(text)) == .sameDecisions(inputs: 3))
+    }
+
+    /// The same three inputs recorded into memory.
+    static func textOf(recordingThrough buffer: RecordingBuffer) throws -> String {
+        var sentinel = Sentinel(profile: .fixed)
+        var recorder = try SentinelRecorder(sink: buffer, sentinel: sentinel)
+        var effects: [Sentinel.Effect] = []
+        for (n, input) in [Sentinel.Input.start, .listening, .wakeTimer].enumerated() {
+            let now = Timestamp(unixSeconds: 1_800_000_000 + Int64(n))
+            try recorder.record(input: input, at: now)
+            effects.removeAll()
+            sentinel.handle(input, now: now, effects: &effects)
+            try recorder.record(effects: effects)
+        }
+        return recorder.sink.text
     }
 
     @Test func garbageIsAnErrorNotACrash() throws {

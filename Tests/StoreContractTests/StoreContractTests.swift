@@ -289,6 +289,25 @@ struct StoreContractTests {
         #expect(h.problems.isEmpty)
     }
 
+    /// What a node's assignment channel lists when it (re)subscribes: its running chunks only,
+    /// in creation order, as the assignments that were pushed.
+    @Test(arguments: StoreKind.allCases)
+    func runningChunksOfOneNode(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let job = try h.store.createJob(F.newJob(iterations: 5_000), upserting: F.config(1))
+        let n1 = try F.onlineNode(&h.store, 1, capacity: 2)
+        let n2 = try F.onlineNode(&h.store, 2, capacity: 2)
+        let chunks = try h.store.chunks(ofJob: job.jobID)
+        let made = try h.store.applyAssignments(
+            [PlannedAssignment(chunkID: chunks[0].id, nodeID: n2), PlannedAssignment(chunkID: chunks[1].id, nodeID: n1),
+             PlannedAssignment(chunkID: chunks[2].id, nodeID: n2)], guarded: true)
+        #expect(made.count == 3)
+        #expect(try h.store.runningChunks(ofNode: n2).compactMap(ChunkAssignment.init(running:)) == [made[0], made[2]])
+        #expect(try h.store.runningChunks(ofNode: n1).compactMap(ChunkAssignment.init(running:)) == [made[1]])
+        #expect(try h.store.runningChunks(ofNode: NodeID(Identifier(high: 77, low: 77))).isEmpty)
+        #expect(h.problems.isEmpty)
+    }
+
     /// A guarded apply re-checks the node is online on the store's clock: a node can fall
     /// silent between the sentinel's snapshot and its apply (found by the swarm, seed 161).
     @Test(arguments: StoreKind.allCases)

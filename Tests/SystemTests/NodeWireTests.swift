@@ -231,3 +231,36 @@ struct AssignmentChannelMessageTests {
         }
     }
 }
+
+/// The portal reads answers by status and code too: a 5xx on a submission is a lost answer.
+@Suite("PortalUser on the wire")
+struct PortalWireTests {
+    typealias Rig = PortalUserRig
+
+    @Test func aServerErrorOnJobCreateIsResentOnceAfterTheTimeout() throws {
+        var rig = Rig()
+        _ = rig.feed(.start)
+        rig.now = Rig.t0 + .seconds(5)
+        let create = try Rig.only(rig.feed(.timer(.submit)))
+        // 503 store_error: nothing re-sent at once (the store is likely still down)...
+        #expect(rig.feed(.response(requestID: create.id, NodeAgentRig.raw(503, #"{"error":"store_error","message":"lost"}"#))).isEmpty)
+        #expect(rig.portal.submissionFailures.isEmpty)
+        // ...but when the request's timeout fires, as after a loss.
+        rig.now = rig.now + .seconds(10)
+        let resent = try Rig.only(rig.feed(.timer(.requestTimeout(create.id))))
+        #expect(resent.request.body == create.request.body && resent.id != create.id)
+        // A second 503 is final: reported with its status and code.
+        _ = rig.feed(.response(requestID: resent.id, NodeAgentRig.raw(503, #"{"error":"store_error","message":"lost"}"#)))
+        let failure = try #require(rig.portal.submissionFailures.first)
+        #expect(failure.status == 503 && failure.code == "store_error")
+    }
+
+    @Test func aRefusalIsFinalAtOnce() throws {
+        var rig = Rig()
+        _ = rig.feed(.start)
+        rig.now = Rig.t0 + .seconds(5)
+        let create = try Rig.only(rig.feed(.timer(.submit)))
+        _ = rig.feed(.response(requestID: create.id, NodeAgentRig.raw(422, #"{"error":"job_too_costly","message":"fewer"}"#)))
+        #expect(rig.portal.submissionFailures.first?.code == "job_too_costly")
+    }
+}

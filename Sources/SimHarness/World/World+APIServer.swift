@@ -197,8 +197,13 @@ extension World {
     /// dropped when it starts, `dropCutChannels`).
     mutating func sendChannel(to node: ActorID, _ payload: WorldEvent) {
         guard !sim.network.isCut(from: apiServerActor, to: node) else { return }
-        let latency = config.link.latency.draw(&sim.rngs[Int(apiServerActor.index)])
-        sim.deliver(from: apiServerActor, to: node, after: latency, payload)
+        var at = sim.now + config.link.latency.draw(&sim.rngs[Int(apiServerActor.index)])
+        if case .node(let i) = roles[Int(node.index)] {
+            // In order: never before the previous message to this node.
+            at = max(at, nodes[i].channelDeliveredUntil)
+            nodes[i].channelDeliveredUntil = at
+        }
+        sim.deliver(from: apiServerActor, to: node, after: at - sim.now, payload)
     }
 
     /// Closes every channel (the API server restarts, or loses its feed of the store): each

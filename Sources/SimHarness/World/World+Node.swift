@@ -26,6 +26,8 @@ struct NodeHost {
     /// The assignment channel's connection number: bumped at every open and close, so what
     /// arrives for an older connection is discarded, as a closed socket's data is.
     var channelGeneration: UInt64 = 0
+    /// When the last channel message to it arrives: the next one never overtakes it (TCP).
+    var channelDeliveredUntil: SimInstant = .zero
 }
 
 extension World {

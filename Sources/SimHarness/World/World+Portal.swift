@@ -65,8 +65,9 @@ extension World {
         if failures.count > portals[i].reportedFailures {
             for f in failures[portals[i].reportedFailures...] {
                 // A refusal by the server breaks the invariant; a request lost twice on a lossy
-                // network is the network's doing and only measured.
-                if f.status != nil { observer.noteSubmission(ok: false, reason: f.description) }
+                // network, or answered 503 twice while the store was unreachable, is the
+                // infrastructure's doing and only measured.
+                if let status = f.status, status != 503 { observer.noteSubmission(ok: false, reason: f.description) }
                 else { observer.measures.submissionsLost += 1 }
             }
             portals[i].reportedFailures = failures.count

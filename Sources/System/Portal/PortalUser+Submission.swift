@@ -48,12 +48,7 @@ extension PortalUser {
     }
 
     mutating func upserted(_ index: Int, _ response: APIResponse, now: Timestamp, _ effects: inout [Effect]) {
-        let outcome = ResponseClass(response)
-        if case .transient = outcome, resentSteps[index, default: []].contains("/config-upsert") == false {
-            stepLost(index, step: "/config-upsert", now: now, &effects)  // a 5xx: as if lost
-            return
-        }
-        guard case .success(let body) = outcome else {
+        guard case .success(let body) = ResponseClass(response) else {
             fail(index, step: "/config-upsert", response)
             return
         }
@@ -66,14 +61,7 @@ extension PortalUser {
     }
 
     mutating func created(_ index: Int, _ response: APIResponse, now: Timestamp, _ effects: inout [Effect]) {
-        let outcome = ResponseClass(response)
-        if case .transient = outcome, resentSteps[index, default: []].contains("/job-create") == false {
-            // A 5xx (the store failed, nothing or something committed: the client cannot
-            // tell) is treated as a lost answer: re-sent once, as the portal does after a loss.
-            stepLost(index, step: "/job-create", now: now, &effects)
-            return
-        }
-        guard case .success(let body) = outcome else {
+        guard case .success(let body) = ResponseClass(response) else {
             fail(index, step: "/job-create", response)
             return
         }

@@ -47,6 +47,21 @@ public struct PortalUser: Sendable {
         case upsert(Int)
         case create(Int)
         case poll(Int)
+
+        var isPoll: Bool { if case .poll = self { return true } else { return false } }
+        var index: Int {
+            switch self {
+            case .upsert(let i), .create(let i), .poll(let i): return i
+            }
+        }
+        /// The submission step's route (polls have none that is re-sent).
+        var step: String {
+            switch self {
+            case .upsert: return "/config-upsert"
+            case .create: return "/job-create"
+            case .poll: return "/jobs"
+            }
+        }
     }
 
     public let settings: Settings
@@ -98,7 +113,14 @@ public struct PortalUser: Sendable {
             guard let pending = outstanding.removeValue(forKey: requestID) else { return }
             lost(pending, now: now, &effects)
         case .response(let requestID, let response):
-            guard let pending = outstanding.removeValue(forKey: requestID) else { return }
+            guard let pending = outstanding[requestID] else { return }
+            if case .transient = ResponseClass(response), !pending.isPoll, !resentSteps[pending.index, default: []].contains(pending.step) {
+                // A 5xx or 429 on a submission step (the store failed; something may have
+                // committed, the client cannot tell) is a lost answer: the step is re-sent
+                // when its timeout fires, as after a loss.
+                return
+            }
+            outstanding[requestID] = nil
             effects.append(.cancelTimer(.requestTimeout(requestID)))
             answered(pending, response, now: now, &effects)
         }
