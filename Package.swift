@@ -31,6 +31,11 @@ let package = Package(
         .executable(name: "pgstore", targets: ["PostgresStoreCLI"]),
         .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
         .executable(name: "sentinel", targets: ["SentinelServer"]),
+        // The production clients: a headless compute node and the portal's command line.
+        .executable(name: "node", targets: ["NodeCLI"]),
+        .executable(name: "portal", targets: ["PortalCLI"]),
+        // Load for the issue-10 benchmarks (scripts/bench-api).
+        .executable(name: "apibench", targets: ["APIBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,6 +51,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -68,6 +74,52 @@ let package = Package(
             dependencies: [
                 "JobSystem", "PostgresStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Clients: `ClientRuntime` drives the System's `NodeAgent` and `PortalUser` on the real
+        // clock, threads and files behind a transport protocol (no networking library, so its
+        // tests build fast); `ClientHTTP` is that transport over HTTP (async-http-client) and the
+        // node's assignment channel (WebSocket, hummingbird-websocket's client).
+        .target(
+            name: "ClientRuntime",
+            dependencies: ["JobSystem", "CSodium", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "ClientHTTP",
+            dependencies: [
+                "JobSystem", "ClientRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "NodeCLI",
+            dependencies: [
+                "JobSystem", "ClientRuntime", "ClientHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "APIBench",
+            dependencies: [
+                "JobSystem", "ClientRuntime", "ClientHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "PortalCLI",
+            dependencies: [
+                "JobSystem", "ClientRuntime", "ClientHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -161,6 +213,10 @@ let package = Package(
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ]
+        ),
+        .testTarget(
+            name: "ClientTests",
+            dependencies: ["JobSystem", "ClientRuntime", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "SystemTests",

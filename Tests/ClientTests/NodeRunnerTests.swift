@@ -1,0 +1,166 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import ClientRuntime
+@testable import JobSystem
+
+/// The production node and portal runners against the real handlers (in process): the node
+/// registers and persists its identity, is claimed, receives pushed assignments on its channel,
+/// computes them on worker threads and reports them; the portal submits and follows the job.
+@Suite struct NodeRunnerTests {
+    static let user = UserID(Identifier(high: 5, low: 5))
+    static let config: JSONValue = [
+        "fightLengthSeconds": 30, "targets": 2, "hastePercent": 10, "critChance": 0.25, "critMultiplier": 2,
+        "abilities": [
+            ["name": "Bolt", "minDamage": 100, "maxDamage": 150, "cooldownMs": 0, "castTimeMs": 1500, "aoe": false],
+            ["name": "Nova", "minDamage": 300, "maxDamage": 400, "cooldownMs": 8000, "castTimeMs": 500, "aoe": true],
+        ],
+    ]
+
+    func temporaryPath() -> String {
+        NSTemporaryDirectory() + "client-tests-\(UInt64.random(in: 0...UInt64.max))/seed.json"
+    }
+
+    func makeRunner(
+        server: InProcessServer, channel: (any ChannelTransport)?, seedPath: String, requestTimeout: Interval = .seconds(10)
+    ) throws -> NodeRunner {
+        try FileManager.default.createDirectory(
+            atPath: (seedPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let (durable, created) = try SeedFile(path: seedPath).loadOrCreate()
+        #expect(created)
+        var settings = NodeAgent.Settings(
+            name: "test-node", totalCores: 2, maxParallel: 2, platform: "linux", version: "1.0.0", signsRequests: true,
+            profile: .fixed, requestTimeout: requestTimeout)
+        // Signatures have one-second resolution: two heartbeats in one second would be the same
+        // signed message, refused as a replay. One a second is the fastest a node may beat.
+        settings.heartbeatInterval = .seconds(1)
+        let agent = NodeAgent(durable: durable, settings: settings, scheme: Ed25519(), hasher: SodiumSHA256())
+        return NodeRunner(
+            agent: agent, transport: InProcessTransport(server: server), channel: channel, pool: WorkerPool(threads: 2),
+            seedFile: SeedFile(path: seedPath), logger: Logger(label: "test-node"))
+    }
+
+    @Test func registersIsClaimedComputesAndReportsAJobThePortalFollows() async throws {
+        let server = InProcessServer()
+        try await server.addUser(Self.user)
+        let channel = PushChannel(server: server)
+        let seedPath = temporaryPath()
+        let runner = try makeRunner(server: server, channel: channel, seedPath: seedPath)
+        await runner.start()
+
+        // Registered: the claim code is known and persisted with the node id.
+        #expect(await eventually { await runner.agent.durable.claimCode != nil })
+        let durable = await runner.agent.durable
+        let code = try #require(durable.claimCode)
+        let nodeID = try #require(durable.nodeID)
+        #expect(try SeedFile(path: seedPath).load() == durable)
+
+        // The owner claims it; its heartbeats are then accepted.
+        let claim = await server.handle(
+            APIRequest(method: "POST", path: "/node-claim", body: JSONValue.object(["claimCode": .string(code)]).canonicalBytes, user: Self.user))
+        #expect(claim.status == 200)
+        #expect(await eventually { await runner.agent.isClaimed == true })
+        #expect(try await server.node(nodeID)?.status == .online)
+
+        // The portal submits 2,500 iterations (three chunks) and follows the job.
+        let portal = PortalRunner(
+            submission: Self.config, iterations: 2_500, accessType: .private, discordServerID: nil,
+            transport: InProcessTransport(server: server, user: Self.user), pollInterval: .milliseconds(50),
+            logger: Logger(label: "test-portal"), onReading: { _ in })
+        let followed = Task { await portal.run() }
+        var jobID: JobID?
+        #expect(await eventually { jobID = await portal.user.jobs[0].jobID; return jobID != nil })
+        let job = try #require(jobID)
+
+        // The channel was opened through the handlers once the node had its id.
+        #expect(await eventually { await runner.agent.counters.subscriptionsConfirmed >= 1 })
+        // A scheduler's assignments, pushed on the channel as the server would: the node has
+        // two slots, so the guarded apply gives it two chunks, then the third once one is done.
+        let scheduler = Task {
+            var pushed = 0
+            while pushed < 3, !Task.isCancelled {
+                for a in (try? await server.assignAll(of: job, to: nodeID)) ?? [] {
+                    channel.push(String(decoding: AssignmentChannelMessage.assigned(a).bytes, as: UTF8.self))
+                    pushed += 1
+                }
+                try? await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
+        #expect(await eventually(seconds: 60) { await portal.user.isDone })
+        followed.cancel()
+        scheduler.cancel()
+        let record = await portal.user.jobs[0]
+        #expect(record.anomalies.isEmpty)
+        let result = try SimulationResult(json: try #require(record.result))
+        // The job's result is exactly the model's over all iterations at once.
+        let expected = try DPSModel.simulate(config: SimConfig(json: Self.config), seedOffset: 0, iterations: 2_500)
+        #expect(result.tally == expected.tally)
+        #expect(try await server.job(job)?.completedIterations == 2_500)
+        let counters = await runner.agent.counters
+        #expect(counters.computationsFinished == 3)
+        #expect(counters.completionsAccepted == 3)
+        await runner.stop()
+    }
+
+    @Test func aRequestWithoutAnAnswerIsRetriedAtOnceNotAfterItsTimeout() async throws {
+        let server = InProcessServer()
+        await server.injectFailures(2)
+        // A ten-minute request timeout: registering within the test's wait is only possible if
+        // the runner reports the unanswered requests as lost at once.
+        let runner = try makeRunner(server: server, channel: nil, seedPath: temporaryPath(), requestTimeout: .minutes(10))
+        await runner.start()
+        #expect(await eventually { await runner.agent.isRegistered })
+        #expect(await server.failuresInjected == 2)
+        let counters = await runner.agent.counters
+        #expect(counters.requestTimeouts == 2)
+        #expect(counters.registrationsFailed == 2)
+        await runner.stop()
+    }
+
+    @Test func unreadableMessagesAndOtherNodesAssignmentsAreIgnored() async throws {
+        let server = InProcessServer()
+        let channel = PushChannel(server: server)
+        let runner = try makeRunner(server: server, channel: channel, seedPath: temporaryPath())
+        await runner.start()
+        #expect(await eventually { await runner.agent.counters.subscriptionsConfirmed == 1 })
+        let other = ChunkAssignment(
+            chunkID: ChunkID(Identifier(high: 1, low: 1)), jobID: JobID(Identifier(high: 2, low: 2)),
+            nodeID: NodeID(Identifier(high: 3, low: 3)), attempt: 1,
+            configHash: ConfigHash(hex: String(repeating: "a", count: 64))!, iterations: 1_000, seedOffset: 0,
+            claimedAt: Timestamp(micros: 0))
+        channel.push("not json")
+        channel.push(#"{"type":"assigned","chunk":{"iterations":0}}"#)
+        channel.push(String(repeating: "[", count: 100_000))
+        channel.push(String(decoding: AssignmentChannelMessage.assigned(other).bytes, as: UTF8.self))
+        // The last message is read (for another node) once everything before it was.
+        #expect(await eventually { await runner.agent.counters.unexpectedChannelMessages == 1 })
+        #expect(await runner.agent.counters.assignmentsReceived == 0)
+        await runner.stop()
+    }
+
+    @Test func aDroppedChannelIsReopenedAndItsFirstMessageRecoversHeldChunks() async throws {
+        let server = InProcessServer()
+        try await server.addUser(Self.user)
+        let runner = try makeRunner(server: server, channel: DroppingChannel(server: server), seedPath: temporaryPath())
+        await runner.start()
+        #expect(await eventually { await runner.agent.durable.claimCode != nil })
+        let durable = await runner.agent.durable
+        let nodeID = try #require(durable.nodeID)
+        let code = try #require(durable.claimCode)
+        _ = await server.handle(
+            APIRequest(method: "POST", path: "/node-claim", body: JSONValue.object(["claimCode": .string(code)]).canonicalBytes, user: Self.user))
+        let body: JSONValue = ["config": Self.config, "iterations": 1_000, "accessType": "private"]
+        let created = await server.handle(APIRequest(method: "POST", path: "/job-create", body: body.canonicalBytes, user: Self.user))
+        let job = try #require(created.json?["jobId"]?.stringValue.flatMap(JobID.init(uuidString:)))
+        #expect(await eventually { await runner.agent.isClaimed == true })
+        // Assigned while the channel is down (every connection drops after its first message):
+        // the next subscription's `held` list brings it to the node, which computes it.
+        #expect(try await server.assignAll(of: job, to: nodeID).count == 1)
+        #expect(try await eventually(seconds: 60) { try await server.job(job)?.status == .completed })
+        let counters = await runner.agent.counters
+        #expect(counters.heldChunksRecovered == 1)
+        #expect(counters.channelLosses >= 1)
+        await runner.stop()
+    }
+}
