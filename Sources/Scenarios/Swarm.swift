@@ -88,7 +88,7 @@ enum Swarm {
                 plan.at(t, .dropNotifications(probability: o.notificationLoss), on: .store)
                 plan.at(t + at(o.storeFaultDuration), .dropNotifications(probability: 0), on: .store)
             case .attacks:
-                for a in Attack.allCases { plan.at(at(o.attackWindow), .attack(a)) }
+                for a in Attack.classic { plan.at(at(o.attackWindow), .attack(a)) }
             case .upgrade:
                 let n = anyNode()
                 plan.at(at(o.attackWindow), .upgradeNode(version: NodeSpec.currentVersion), on: .node(n))

@@ -28,6 +28,7 @@ extension Observer {
                 if let from = n.from, !from.canBecome(n.to) {
                     violate(.legalTransitions, "node \(n.id) \(from.rawValue) -> \(n.to.rawValue)")
                 }
+                if n.to == .offline, n.from != .offline { checkMarkedOffline(n.id, store: store) }
             }
         }
         if let recovery = recoveryAt, measures.fullAssignmentSeconds == nil, recoveryWaiting?.isEmpty == true {
@@ -62,7 +63,9 @@ extension Observer {
             recoveryWaiting?.remove(c.id)
             chunkClaimedAt[c.id] = c.at
             if let since = chunkPendingSince.removeValue(forKey: c.id) {
-                measures.assignmentDelayMs.record(UInt64(max(0, (now - since).nanoseconds / 1_000_000)))
+                let ms = UInt64(max(0, (now - since).nanoseconds / 1_000_000))
+                measures.assignmentDelayMs.record(ms)
+                if expect.assignmentDelayP99Seconds != nil, since >= expect.assignmentDelayFrom { promptDelaysMs.append(ms) }
             }
         case .completed:
             recoveryWaiting?.remove(c.id)
@@ -128,6 +131,7 @@ extension Observer {
 
     /// End of run: liveness, and a last consistency check.
     mutating func finish(store: borrowing EmbeddedStore) {
+        checkExpectations()
         for problem in store.checkConsistency().prefix(3) { violate(.storeConsistency, problem) }
         if let bound = recoveryBoundSeconds, let at = recoveryAt, now >= at {
             if let took = measures.fullAssignmentSeconds {
