@@ -8,7 +8,7 @@ import System
 extension Catalogue {
     static let guards: [Scenario] = [
         intruder, sentinelRace, fallsSilentMidPass, oddIterations, duplicateDeliveries, lateResult, guildCrowd,
-        lostNotifications, deafAfterRestart,
+        lostNotifications, deafAfterRestart, backlog,
     ]
 
     // MARK: Authentication
@@ -115,7 +115,11 @@ extension Catalogue {
         var w = Build.world(seed: seed, profile: profile, nodes: 4)
         Build.submit(&w, count: 3, chunks: 6, spacing: .seconds(Int64(30)))
         var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
-        plan.at(.seconds(Int64(5)), .setLink(LinkModel(loss: 0.05, duplication: 0.5, reorder: 0.2)))
+        // A reordered copy is held back 20 to 60 s: some duplicated pushes arrive after their
+        // chunk was computed, some answers after the node gave up waiting and re-sent.
+        let link = LinkModel(
+            loss: 0.05, duplication: 0.5, reorder: 0.2, reorderDelay: .uniform(.seconds(Int64(20)), .seconds(Int64(60))))
+        plan.at(.seconds(Int64(5)), .setLink(link))
         plan.at(.seconds(Int64(605)), .setLink(.standard))
         plan.expect.noDuplicateWork = true
         plan.livenessDeadline = .zero + .seconds(Int64(605)) + Build.livenessBound(profile)
@@ -157,7 +161,7 @@ extension Catalogue {
     /// within what their design rate allows (`filter-false-positives`).
     static let guildCrowd = Scenario(
         name: "guild-crowd",
-        summary: "Discord jobs on 40 nodes of 20 owners, four of them in the guild.",
+        summary: "Discord jobs on 40 nodes of 20 owners, four of them in the guild; a user job beside a node shared with someone else.",
         faults: []
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 40, users: 20)
@@ -167,6 +171,10 @@ extension Catalogue {
         w.guilds["elsewhere"] = (10..<20).map { 100_000 + UInt64($0) }
         Build.submit(&w, user: 0, count: 2, chunks: 6, access: .discord, discord: "crowd")
         Build.submit(&w, user: 3, count: 2, chunks: 6, start: .seconds(Int64(25)), access: .discord, discord: "crowd")
+        // Node 20 (user 10's) is shared with user 15 only; user 16's `user` job may run on
+        // user 16's own nodes (32, 33) and nowhere else.
+        w.nodes[20].permittedUsers = [15]
+        Build.submit(&w, user: 16, count: 1, chunks: 4, start: .seconds(Int64(30)), access: .user)
         var plan = RunPlan(world: w, horizon: .zero + .minutes(10))
         plan.expect = Build.noFaults(profile, link: w.link)
         // Every guild's filter is probed with 10,000 non-members.
@@ -192,6 +200,22 @@ extension Catalogue {
         plan.expect.assignmentDelayP99Seconds = Expectations.fallbackBound(profile, link: w.link)
         plan.expect.noDuplicateWork = true
         plan.expect.noSkippedAssignments = true
+        plan.livenessDeadline = .zero + .minutes(10)
+        return plan
+    }
+
+    /// More pending chunks than one pass takes (the batch of 100), with a free slot for each:
+    /// the pass that leaves a backlog wakes the sentinel again after the debounce, so the rest
+    /// is assigned as promptly as the first batch (today's sentinel takes one batch per wake).
+    static let backlog = Scenario(
+        name: "backlog",
+        summary: "One job of 110 chunks on 30 nodes (120 slots): more than a pass's batch.",
+        faults: []
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 30)
+        Build.submit(&w, count: 1, chunks: profile.assignmentBatch + 10)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(10))
+        plan.expect = Build.noFaults(profile, link: w.link)
         plan.livenessDeadline = .zero + .minutes(10)
         return plan
     }

@@ -38,7 +38,17 @@ extension Observer {
 
     // MARK: Most free slots
 
-    mutating func rememberSnapshot(_ snapshot: AssignmentSnapshot) {
+    mutating func rememberSnapshot(_ snapshot: AssignmentSnapshot, store: borrowing EmbeddedStore) {
+        // The snapshot's nodes are the online ones: none silent for longer than the scheduler's
+        // window (by the heartbeats the store accepted; a second of slack for the boundary).
+        let window = profile.sentinelOnlineWindow.seconds
+        for node in snapshot.nodes {
+            guard let row = store.node(node.id), let beat = lastHeartbeat[row.publicKey.base64] else { continue }
+            let age = (now - beat).seconds
+            if age > window + 1 {
+                violate(.eligibleAssignment, "the snapshot offers \(row.name), whose last heartbeat was \(age)s ago; online window \(window)s")
+            }
+        }
         guard !snapshot.chunks.isEmpty else { return }
         if recentSnapshots.count >= 4 { recentSnapshots.removeFirst() }
         recentSnapshots.append(snapshot)

@@ -62,6 +62,11 @@ extension Observer {
         case .running:
             recoveryWaiting?.remove(c.id)
             chunkClaimedAt[c.id] = c.at
+            let claims = chunkClaims[c.id, default: 0] + 1
+            chunkClaims[c.id] = claims
+            if c.attempt != claims {
+                violate(.singleAssignee, "chunk \(c.id): its claim number \(claims) carries attempt \(c.attempt); a late result of one claim could pass for another's")
+            }
             if let since = chunkPendingSince.removeValue(forKey: c.id) {
                 let ms = UInt64(max(0, (now - since).nanoseconds / 1_000_000))
                 measures.assignmentDelayMs.record(ms)
@@ -77,6 +82,9 @@ extension Observer {
             }
             guard let job = store.job(c.jobID) else { return }
             let tally = jobTally[c.jobID, default: 0]
+            if job.status == .pending && tally > 0 {
+                violate(.progressAccounting, "job \(job.id) still pending with \(tally) of \(job.totalIterations) iterations completed")
+            }
             if job.completedIterations != tally {
                 violate(.progressAccounting, "job \(job.id): completed_iterations \(job.completedIterations), completed chunks hold \(tally)")
             } else if job.completedIterations > job.totalIterations {

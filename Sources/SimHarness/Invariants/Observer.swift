@@ -38,6 +38,8 @@ public struct Observer {
     var recentSnapshots: [AssignmentSnapshot] = []
     /// Honest nodes' completions refused with 409 (stale claim, already completed).
     var honestCompletionsRefused = 0
+    /// Claims made of each chunk so far (each claim's attempt number must be the next).
+    var chunkClaims: [ChunkID: Int] = [:]
     var apiSecond: Int64 = -1
     var apiInSecond = 0
 
@@ -186,7 +188,7 @@ public struct Observer {
     }
 
     mutating func noteStoreCall(_ call: StoreCall, _ reply: StoreReply, store: borrowing EmbeddedStore, storeNow: Timestamp) {
-        if case .snapshot(let snapshot) = reply { rememberSnapshot(snapshot) }
+        if case .snapshot(let snapshot) = reply { rememberSnapshot(snapshot, store: store) }
         if case .apply(let plan, _, _) = call { checkMostFreeSlots(plan) }
         guard case .applied(let assignments) = reply else {
             if case .reclaimed(let ids) = reply { noteReclaimed(ids, by: "sentinel", storeNow: storeNow) }
