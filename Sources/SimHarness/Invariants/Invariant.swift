@@ -43,7 +43,8 @@ public enum Invariant: String, Sendable, CaseIterable, Codable, Comparable {
     /// The store's derived state (running counts, queues, counters) matches its rows.
     case storeConsistency = "store-consistency"
     /// No node the store heard a heartbeat from within the offline-marking age is marked
-    /// offline (a heartbeat that does not count, or a marking that uses the wrong cutoff).
+    /// offline (a heartbeat that does not count, or a marking that uses the wrong cutoff), and
+    /// no snapshot offers the sentinel a node silent for longer than its online window.
     case heartbeatingNodesOnline = "heartbeating-nodes-online"
     /// Each planned assignment goes to an eligible node with the most free slots in the
     /// sentinel's snapshot (counting the plan's earlier rows), ties to the lowest id; a chunk

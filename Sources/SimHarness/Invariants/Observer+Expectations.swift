@@ -46,7 +46,7 @@ extension Observer {
             guard let row = store.node(node.id), let beat = lastHeartbeat[row.publicKey.base64] else { continue }
             let age = (now - beat).seconds
             if age > window + 1 {
-                violate(.eligibleAssignment, "the snapshot offers \(row.name), whose last heartbeat was \(age)s ago; online window \(window)s")
+                violate(.heartbeatingNodesOnline, "the snapshot offers \(row.name), whose last heartbeat was \(age)s ago; online window \(window)s")
             }
         }
         guard !snapshot.chunks.isEmpty else { return }
