@@ -38,21 +38,25 @@ extension Catalogue {
 
     // MARK: The guarded apply
 
-    /// Two sentinels schedule from the start with four times more pending work than free slots:
-    /// they plan the same chunks onto the same nodes, and only the guarded apply (the chunk
-    /// still pending, the node below capacity) keeps one claim per chunk and every node within
-    /// its capacity.
+    /// Two sentinels schedule from the start with far more pending work than free slots, and
+    /// the store answers 3 s late: their passes overlap with snapshots seconds apart, between
+    /// which chunks complete, so they plan the same chunks onto different nodes and different
+    /// chunks onto the same node. Only the guarded apply (the chunk still pending, the node
+    /// below its capacity counting what the other sentinel just gave it) keeps one claim per
+    /// chunk and every node within its capacity.
     static let sentinelRace = Scenario(
         name: "sentinel-race",
-        summary: "Two sentinels race from the start over 80 pending chunks for 16 slots.",
-        faults: ["second sentinel"]
+        summary: "Two sentinels race over 120 chunks for 16 slots, statements answered 3 s late.",
+        faults: ["second sentinel", "slow statements"]
     ) { seed, profile in
         var w = Build.world(seed: seed, profile: profile, nodes: 4)
         w.sentinels = 2
-        Build.submit(&w, count: 4, chunks: 20)
-        var plan = RunPlan(world: w, horizon: .zero + .minutes(15))
+        Build.submit(&w, count: 6, chunks: 20, spacing: .seconds(Int64(7)))
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
+        plan.at(.seconds(Int64(30)), .storeSlowness(.seconds(Int64(3))), on: .store)
+        plan.at(.seconds(Int64(400)), .storeSlowness(.zero), on: .store)
         plan.expect.noDuplicateWork = true
-        plan.livenessDeadline = .zero + .minutes(15)
+        plan.livenessDeadline = .zero + .minutes(20)
         return plan
     }
 

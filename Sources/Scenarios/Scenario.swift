@@ -50,7 +50,7 @@ public struct Scenario: Sendable {
     }
 
     /// Seeds per scenario in `run --all` unless it says otherwise.
-    public static let defaultSeeds: [UInt64] = [1, 2, 3]
+    public static let defaultSeeds: [UInt64] = [1, 2, 3, 4, 5]
 
     public func plan(seed: UInt64, profile: Profile) -> RunPlan { build(seed, profile) }
 
