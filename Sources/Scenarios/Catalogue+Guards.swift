@@ -39,24 +39,26 @@ extension Catalogue {
     // MARK: The guarded apply
 
     /// Two sentinels schedule from the start with far more pending work than free slots, and
-    /// the store answers 3 s late: their passes overlap with snapshots seconds apart, between
-    /// which chunks complete, so they plan the same chunks onto different nodes and different
-    /// chunks onto the same node. Only the guarded apply (the chunk still pending, the node
-    /// below its capacity counting what the other sentinel just gave it) keeps one claim per
-    /// chunk and every node within its capacity.
+    /// the store answers 8 s late, so their passes (a snapshot, then an apply 8 s later)
+    /// overlap. Two nodes crash and their claims are reaped, back at the front of the queue:
+    /// a snapshot taken just before a reap and one just after plan different chunks onto the
+    /// same nodes. Only the guarded apply (the chunk still pending, the node below its
+    /// capacity counting what the other sentinel just gave it) keeps one claim per chunk and
+    /// every node within its capacity.
     static let sentinelRace = Scenario(
         name: "sentinel-race",
-        summary: "Two sentinels race over 120 chunks for 16 slots, statements answered 3 s late.",
-        faults: ["second sentinel", "slow statements"]
+        summary: "Two sentinels race over 120 chunks for 24 slots, statements answered 8 s late, two nodes crash.",
+        faults: ["second sentinel", "slow statements", "node crash"]
     ) { seed, profile in
-        var w = Build.world(seed: seed, profile: profile, nodes: 4)
+        var w = Build.world(seed: seed, profile: profile, nodes: 6)
         w.sentinels = 2
-        Build.submit(&w, count: 6, chunks: 20, spacing: .seconds(Int64(7)))
-        var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
-        plan.at(.seconds(Int64(30)), .storeSlowness(.seconds(Int64(3))), on: .store)
-        plan.at(.seconds(Int64(400)), .storeSlowness(.zero), on: .store)
-        plan.expect.noDuplicateWork = true
-        plan.livenessDeadline = .zero + .minutes(20)
+        Build.submit(&w, count: 6, chunks: 20, spacing: .seconds(Int64(45)))
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(30))
+        plan.at(.seconds(Int64(21)), .storeSlowness(.seconds(Int64(8))), on: .store)
+        plan.at(.seconds(Int64(60)), .crash, on: .node(4))
+        plan.at(.seconds(Int64(100)), .crash, on: .node(5))
+        plan.at(.seconds(Int64(600)), .storeSlowness(.zero), on: .store)
+        plan.livenessDeadline = .zero + .minutes(30)
         return plan
     }
 

@@ -13,8 +13,13 @@ struct ExpectationTests {
 
     static func node(_ k: UInt8, owner: UserID? = nil, capacity: Int = 4, running: Int = 0) -> AssignmentSnapshot.Node {
         AssignmentSnapshot.Node(
-            id: NodeID(uuidString: "00000000-0000-0000-0000-0000000000\(String(format: "%02x", k))")!, userID: owner,
+            id: NodeID(uuidString: "00000000-0000-0000-0000-0000000000\(hex(k))")!, userID: owner,
             ownerDiscordID: nil, capacity: capacity, running: running, permittedUsers: [])
+    }
+
+    static func hex(_ k: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(k >> 4)], digits[Int(k & 15)]])
     }
 
     static let user = UserID(uuidString: "00000000-0000-0000-0000-00000000aaaa")!
@@ -25,7 +30,7 @@ struct ExpectationTests {
             id: JobID(uuidString: "00000000-0000-0000-0000-00000000cccc")!, userID: user, accessType: access, discordServerID: nil)
         let list = (0..<chunks).map { i in
             AssignmentSnapshot.Chunk(
-                id: ChunkID(uuidString: "00000000-0000-0000-0000-0000000001\(String(format: "%02x", i))")!, jobID: job.id,
+                id: ChunkID(uuidString: "00000000-0000-0000-0000-0000000001\(hex(UInt8(i)))")!, jobID: job.id,
                 pendingSeq: Int64(i))
         }
         return AssignmentSnapshot(chunks: list, nodes: nodes, jobs: [job], morePending: false)
@@ -75,8 +80,8 @@ struct ExpectationTests {
         #expect(prompt > p.debounce.seconds && prompt < p.fallbackPeriod.seconds)
         var slower = p
         slower.debounce = .seconds(2)
-        #expect(Expectations.promptBound(slower, link: .standard) - prompt == 2 - p.debounce.seconds)
-        #expect(Expectations.fallbackBound(p, link: .standard) == p.fallbackPeriod.seconds + prompt)
+        #expect(abs((Expectations.promptBound(slower, link: .standard) - prompt) - (2 - p.debounce.seconds)) < 1e-9)
+        #expect(abs(Expectations.fallbackBound(p, link: .standard) - (p.fallbackPeriod.seconds + prompt)) < 1e-9)
         let fp = Expectations.falsePositiveBound(designRate: 0.001, probes: 10_000)
         #expect(fp > 0.001 && fp < 0.003)
         #expect(Expectations.falsePositiveBound(designRate: 0.001, probes: 1_000_000) < fp)
