@@ -63,25 +63,26 @@ extension Catalogue {
     }
 
     /// Nodes fall silent between the sentinel's snapshot and its apply: the store answers
-    /// statements 8 s late for a while (under the sentinel's 10 s call timeout), eight idle
-    /// nodes crash one second apart (113-120 s), and a job arrives at 150 s. Its snapshot still
-    /// offers the nodes last heard after 105 s; its apply, 8 s later, comes after the last
-    /// heartbeat of those last heard before 113 s left the online window (each node's
-    /// heartbeat phase is the seed's, so on nearly every seed some do). Only the guarded
-    /// apply's re-check of the node on the store's clock keeps their share of the job from dead
-    /// nodes (found by the swarm, seed 161).
+    /// statements 8 s late for two minutes (under the sentinel's 10 s call timeout), ten idle
+    /// nodes crash four seconds apart (110-146 s), and a job arrives at 150 s. Whichever pass
+    /// takes it, its snapshot offers nodes last heard up to 45 s before, and its apply comes
+    /// 8 s later, when the last heartbeat of some of them has left the online window (each
+    /// node's heartbeat phase is the seed's; the crashes are spread over more than two
+    /// heartbeat periods so that some node always falls in the gap). Only the guarded apply's
+    /// re-check of the node on the store's clock keeps their share of the job from dead nodes
+    /// (found by the swarm, seed 161).
     static let fallsSilentMidPass = Scenario(
         name: "falls-silent-mid-pass",
         summary: "Nodes fall silent between a snapshot and its apply (statements answered 8 s late).",
         faults: ["slow statements", "node crash"]
     ) { seed, profile in
-        var w = Build.world(seed: seed, profile: profile, nodes: 12)
+        var w = Build.world(seed: seed, profile: profile, nodes: 14)
         Build.submit(&w, count: 1, chunks: 16)
-        Build.submit(&w, count: 1, chunks: 48, start: .seconds(Int64(150)))
+        Build.submit(&w, count: 1, chunks: 56, start: .seconds(Int64(150)))
         var plan = RunPlan(world: w, horizon: .zero + .minutes(15))
-        for k in 0..<8 { plan.at(.seconds(Int64(113 + k)), .crash, on: .node(4 + k)) }
+        for k in 0..<10 { plan.at(.seconds(Int64(110 + 4 * k)), .crash, on: .node(4 + k)) }
         plan.at(.seconds(Int64(140)), .storeSlowness(.seconds(Int64(8))), on: .store)
-        plan.at(.seconds(Int64(170)), .storeSlowness(.zero), on: .store)
+        plan.at(.seconds(Int64(260)), .storeSlowness(.zero), on: .store)
         plan.livenessDeadline = .zero + .minutes(15)
         return plan
     }

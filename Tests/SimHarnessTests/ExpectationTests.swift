@@ -1,7 +1,7 @@
-@testable import Engine
-@testable import Scenarios
-@testable import SimHarness
-@testable import System
+import Engine
+import Scenarios
+import SimHarness
+import System
 import Testing
 
 /// The measure-based expectations and the invariants of issue 12 fire when what they watch
@@ -47,29 +47,29 @@ struct ExpectationTests {
         let s = Self.snapshot(nodes: nodes, chunks: 12, access: access)
         let plan = AssignmentPlanner.plan(s, guilds: GuildDirectory(growsFilters: true))
         #expect(!plan.isEmpty)
-        #expect(observer.problem(with: plan, from: s) == nil)
+        #expect(observer.planProblem(plan, from: s) == nil)
     }
 
     @Test func aPlanIgnoringRunningChunksIsCaught() {
         // Node 1 has one free slot, node 2 four: the rule sends the first chunk to node 2.
         let s = Self.snapshot(nodes: [Self.node(1, running: 3), Self.node(2)], chunks: 1)
         let wrong = [PlannedAssignment(chunkID: s.chunks[0].id, nodeID: s.nodes[0].id)]
-        #expect(observer.problem(with: wrong, from: s) != nil)
+        #expect(observer.planProblem(wrong, from: s) != nil)
     }
 
     @Test func tiesGoToTheLowestID() {
         let s = Self.snapshot(nodes: [Self.node(1), Self.node(2)], chunks: 1)
         let highest = [PlannedAssignment(chunkID: s.chunks[0].id, nodeID: s.nodes[1].id)]
         let lowest = [PlannedAssignment(chunkID: s.chunks[0].id, nodeID: s.nodes[0].id)]
-        #expect(observer.problem(with: highest, from: s) != nil)
-        #expect(observer.problem(with: lowest, from: s) == nil)
+        #expect(observer.planProblem(highest, from: s) != nil)
+        #expect(observer.planProblem(lowest, from: s) == nil)
     }
 
     @Test func aChunkLeftOutWhileASlotIsFreeIsCaught() {
         let s = Self.snapshot(nodes: [Self.node(1, capacity: 1)], chunks: 2)
         // One slot: the second chunk may be left out, the first may not.
-        #expect(observer.problem(with: [PlannedAssignment(chunkID: s.chunks[0].id, nodeID: s.nodes[0].id)], from: s) == nil)
-        #expect(observer.problem(with: [PlannedAssignment(chunkID: s.chunks[1].id, nodeID: s.nodes[0].id)], from: s) != nil)
+        #expect(observer.planProblem([PlannedAssignment(chunkID: s.chunks[0].id, nodeID: s.nodes[0].id)], from: s) == nil)
+        #expect(observer.planProblem([PlannedAssignment(chunkID: s.chunks[1].id, nodeID: s.nodes[0].id)], from: s) != nil)
     }
 
     // MARK: Bounds derived from the profile

@@ -50,20 +50,23 @@ extension Observer {
             }
         }
         guard !snapshot.chunks.isEmpty else { return }
-        if recentSnapshots.count >= 4 { recentSnapshots.removeFirst() }
+        // Enough to reach back a minute of passes: an apply the network held back (and the
+        // sentinel abandoned) still reaches the store, long after its snapshot.
+        if recentSnapshots.count >= 32 { recentSnapshots.removeFirst() }
         recentSnapshots.append(snapshot)
     }
 
     /// A plan must follow the rule from one of the recent snapshots it could come from (its
-    /// chunks in the snapshot's order): with two sentinels their snapshots interleave, and the
-    /// observer does not ask the world whose plan it is.
+    /// chunks in the snapshot's order), newest first: with two sentinels their snapshots
+    /// interleave, a duplicated call makes two, a delayed apply arrives after later ones, and
+    /// the observer does not ask the world whose plan it is.
     mutating func checkMostFreeSlots(_ plan: [PlannedAssignment]) {
         guard !plan.isEmpty else { return }
         var firstProblem: String? = nil
         var candidates = 0
         for snapshot in recentSnapshots.reversed() where Self.isSubsequence(plan.map(\.chunkID), of: snapshot.chunks.map(\.id)) {
             candidates += 1
-            guard let problem = problem(with: plan, from: snapshot) else { return }
+            guard let problem = planProblem(plan, from: snapshot) else { return }
             if firstProblem == nil { firstProblem = problem }
         }
         if let firstProblem { violate(.mostFreeSlots, firstProblem) }
@@ -86,7 +89,7 @@ extension Observer {
     /// one (and must, while that one has room: but either choice is accepted here, a sentinel
     /// of today's version having no such rule); a chunk is left out only if no eligible node
     /// has a free slot.
-    func problem(with plan: [PlannedAssignment], from snapshot: AssignmentSnapshot) -> String? {
+    public func planProblem(_ plan: [PlannedAssignment], from snapshot: AssignmentSnapshot) -> String? {
         let nodes = snapshot.nodes
         var free = nodes.map { max(0, $0.capacity - $0.running) }
         var next = 0
