@@ -8,7 +8,7 @@ import System
 extension Catalogue {
     static let guards: [Scenario] = [
         intruder, sentinelRace, fallsSilentMidPass, oddIterations, duplicateDeliveries, lateResult, guildCrowd,
-        lostNotifications, deafAfterRestart, backlog,
+        lostNotifications, deafAfterRestart, backlog, busySentinel,
     ]
 
     // MARK: Authentication
@@ -236,6 +236,27 @@ extension Catalogue {
         plan.expect.assignmentDelayP99Seconds = Expectations.fallbackBound(profile, link: w.link)
         plan.expect.noDuplicateWork = true
         plan.expect.noSkippedAssignments = true
+        plan.livenessDeadline = .zero + .minutes(10)
+        return plan
+    }
+
+    /// Notifications arrive while the sentinel's pass is in progress: statements are answered
+    /// 2 s late (a pass takes two of them) and jobs arrive a second apart. A notification that
+    /// comes during a pass must wake the sentinel again right after it, so every chunk is
+    /// assigned within two passes (a forgotten one waits for the 30 s fallback).
+    static let busySentinel = Scenario(
+        name: "busy-sentinel",
+        summary: "Jobs a second apart while statements take 2 s: notifications arrive during passes.",
+        faults: ["slow statements"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 4)
+        Build.submit(&w, count: 5, chunks: 3)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(10))
+        let delay = SimDuration.seconds(Int64(2))
+        plan.at(.seconds(Int64(10)), .storeSlowness(delay), on: .store)
+        // 15 chunks for 16 slots; two passes of two slow round trips each at most.
+        plan.expect = Build.noFaults(profile, link: w.link)
+        plan.expect.assignmentDelayP99Seconds = Expectations.promptBound(profile, link: w.link, storeDelay: delay)
         plan.livenessDeadline = .zero + .minutes(10)
         return plan
     }
