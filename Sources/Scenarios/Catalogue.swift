@@ -8,7 +8,7 @@ public enum Catalogue {
         happyPath, nodeCrash, networkBlip, attacks, blueGreen, racySubmissions, storeRestart, sentinelCrash,
         lossyNetwork, clockSkew, accessControl, nodeHang, rollingUpgrade, Swarm.scenario, fleet,
         slowChunks, storeConnectionLoss, partitionedFleet, thunderingHerd, fleetDay,
-    ] + deploys + apiServerScenarios
+    ] + deploys + apiServerScenarios + guards
 
     /// What `run --all` and `sweep --all` run: every scenario but the scheduled ones.
     public static var runAll: [Scenario] { all.filter(\.inRunAll) }
@@ -28,6 +28,8 @@ public enum Catalogue {
         Build.submit(&w, user: 1, count: 1, chunks: 3, start: .seconds(Int64(40)))
         Build.submit(&w, user: 2, count: 1, chunks: 1, start: .seconds(Int64(41)))
         var plan = RunPlan(world: w, horizon: .zero + .minutes(15))
+        // 16 chunks for 20 slots: every chunk assigned within the debounce and a few round trips.
+        plan.expect = Build.noFaults(profile, link: w.link)
         plan.livenessDeadline = .zero + .minutes(15)
         return plan
     }
@@ -49,6 +51,9 @@ public enum Catalogue {
         plan.at(.seconds(Int64(50)), .crash, on: .node(1))
         plan.at(.seconds(Int64(45 + 600)), .restart, on: .node(0))
         plan.at(.seconds(Int64(50 + 600)), .restart, on: .node(1))
+        // The crashed nodes' claims are reaped by the first reaper run after the timeout (they
+        // were renewed last before the crash, long before the timeout).
+        plan.expect.maxReapDelaySeconds = profile.reaperPeriod.seconds + 1
         plan.livenessDeadline = .zero + .seconds(Int64(50)) + Build.livenessBound(profile)
         return plan
     }
@@ -108,6 +113,8 @@ public enum Catalogue {
             plan.at(.seconds(t + 4), .attack(.replayedHeartbeat))
         }
         // A forged result that was accepted would corrupt the job; liveness is still checked.
+        plan.expect.noDuplicateWork = true
+        plan.expect.noSkippedAssignments = true
         plan.livenessDeadline = .zero + .minutes(12)
         return plan
     }
@@ -137,6 +144,8 @@ public enum Catalogue {
             w.users[k % 2].submissions.append(s)
         }
         var plan = RunPlan(world: w, horizon: .zero + .minutes(70))
+        plan.expect.noDuplicateWork = true
+        plan.expect.noSkippedAssignments = true
         plan.livenessDeadline = .zero + .minutes(70)
         return plan
     }
@@ -155,6 +164,7 @@ public enum Catalogue {
         Build.submit(&w, count: 6, chunks: 10, spacing: .seconds(Int64(15)))
         var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
         plan.at(.seconds(Int64(300)), .stopSentinel)
+        plan.expect.noDuplicateWork = true
         plan.livenessDeadline = .zero + .minutes(20)
         return plan
     }
@@ -192,6 +202,7 @@ public enum Catalogue {
         plan.at(.seconds(Int64(25)), .restart, on: .sentinel(0))
         plan.at(.seconds(Int64(60)), .crash, on: .sentinel(0))
         plan.at(.seconds(Int64(180)), .restart, on: .sentinel(0))
+        plan.expect.noDuplicateWork = true
         plan.livenessDeadline = .zero + .minutes(15)
         return plan
     }
@@ -208,6 +219,7 @@ public enum Catalogue {
         var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
         plan.at(.seconds(Int64(10)), .setLink(LinkModel(loss: 0.05, duplication: 0.05, reorder: 0.10)))
         plan.at(.seconds(Int64(310)), .setLink(.standard))
+        plan.expect.noDuplicateWork = true
         plan.livenessDeadline = .zero + .seconds(Int64(310)) + Build.livenessBound(profile)
         return plan
     }
@@ -226,6 +238,8 @@ public enum Catalogue {
         // The online and silence cutoffs are the store's `now()`, as in production: a sentinel
         // whose clock is minutes off still sees exactly the nodes the store counts online.
         plan.at(.zero, .clockStep(.seconds(Int64(-120))), on: .sentinel(0))
+        plan.expect.noDuplicateWork = true
+        plan.expect.noSkippedAssignments = true
         plan.livenessDeadline = .zero + .minutes(15)
         return plan
     }
@@ -257,6 +271,8 @@ public enum Catalogue {
             plan.at(.milliseconds(Int64(5_000 + 500 * i)), .guild(.memberJoined(guild: "guild-2", member: 300_000 + UInt64(i))))
         }
         plan.at(.seconds(Int64(60)), .guild(.memberLeft(guild: "guild-1", member: 100_000)))
+        plan.expect.noDuplicateWork = true
+        plan.expect.noSkippedAssignments = true
         plan.livenessDeadline = .zero + .minutes(15)
         return plan
     }

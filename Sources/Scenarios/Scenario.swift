@@ -27,11 +27,15 @@ public struct Scenario: Sendable {
     /// Whether `run --all` (and `sweep --all`) include it; the day-long fleet is run on a
     /// schedule instead (examples/ci).
     public let inRunAll: Bool
+    /// The seeds `run --all` (and `run <name>` without `--seed`) checks it on: several, since
+    /// some faults only line up on some seeds; fewer for the scenarios that take a minute each.
+    public let seeds: [UInt64]
     let build: @Sendable (_ seed: UInt64, _ profile: Profile) -> RunPlan
 
     public init(
         name: String, summary: String, exposes: [Defect] = [], needs: [Improvement] = [],
         planBreaks: [Invariant] = [], faults: [String] = [], inRunAll: Bool = true,
+        seeds: [UInt64] = Scenario.defaultSeeds,
         build: @escaping @Sendable (_ seed: UInt64, _ profile: Profile) -> RunPlan
     ) {
         self.name = name
@@ -41,8 +45,12 @@ public struct Scenario: Sendable {
         self.planBreaks = planBreaks
         self.faults = faults
         self.inRunAll = inRunAll
+        self.seeds = seeds
         self.build = build
     }
+
+    /// Seeds per scenario in `run --all` unless it says otherwise.
+    public static let defaultSeeds: [UInt64] = [1, 2, 3, 4, 5]
 
     public func plan(seed: UInt64, profile: Profile) -> RunPlan { build(seed, profile) }
 

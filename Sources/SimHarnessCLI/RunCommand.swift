@@ -19,8 +19,17 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Profile: fixed, legacy or fixed+<defect>. Default: every profile the scenario is checked under.")
     var profile: String?
 
-    @Option(help: "Seed.")
-    var seed: UInt64 = 1
+    @Option(help: "Seed (default: each scenario's own seeds, see `list`).")
+    var seed: UInt64?
+
+    @Option(help: "Seeds instead of each scenario's own: a..b (inclusive) and single seeds, comma-separated.")
+    var seeds: String?
+
+    @Flag(help: "Stop at the first run that does not meet its expectation (exit 1); what scripts/mutate uses.")
+    var failFast = false
+
+    @Option(help: "Only the runs of this shard, i/n (0-based): runs are dealt round-robin in order.")
+    var shard: String?
 
     @Flag(help: "One JSON object per run on stdout.")
     var json = false
@@ -41,8 +50,21 @@ struct RunCommand: ParsableCommand {
                 return s
             }
         }
-        var failures = 0
-        var runs = 0
+        if seed != nil && seeds != nil { throw ValidationError("--seed and --seeds exclude each other") }
+        let explicit: [UInt64]?
+        if let seed { explicit = [seed] } else if let seeds {
+            do { explicit = try SeedSet(seeds).seeds } catch { throw ValidationError("\(error)") }
+        } else {
+            explicit = nil
+        }
+        var part = Shard.whole
+        if let shard {
+            do { part = try Shard(parsing: shard) } catch { throw ValidationError("\(error)") }
+        }
+        // Every run: each scenario's first seed under each of its profiles, then each one's
+        // second seed, and so on (so a failure that shows on any scenario's first seed shows
+        // first); then this shard's share.
+        var perScenario: [(scenario: Scenario, seeds: [UInt64], profiles: [Profile])] = []
         for scenario in chosen {
             let profiles: [Profile]
             if let name = profile {
@@ -51,23 +73,37 @@ struct RunCommand: ParsableCommand {
             } else {
                 profiles = scenario.checkedProfiles
             }
-            for p in profiles {
-                let verdict = scenario.check(seed: seed, profile: p, stopAtFirstViolation: stopAtFirst)
-                runs += 1
-                if !verdict.passed { failures += 1 }
-                if json {
-                    print(VerdictReport.json(verdict))
-                } else {
-                    print(VerdictReport.line(verdict))
-                    if verbose || !verdict.passed {
-                        for v in verdict.outcome.violations.prefix(8) { print("    \(v)") }
-                        if verbose, let first = verdict.outcome.violations.first {
-                            print("    events before the first violation:")
-                            for line in first.recentEvents { print("      \(line)") }
-                        }
+            perScenario.append((scenario, explicit ?? scenario.seeds, profiles))
+        }
+        var planned: [(scenario: Scenario, seed: UInt64, profile: Profile)] = []
+        let rounds = perScenario.map(\.seeds.count).max() ?? 0
+        for k in 0..<rounds {
+            for entry in perScenario where k < entry.seeds.count {
+                for p in entry.profiles { planned.append((entry.scenario, entry.seeds[k], p)) }
+            }
+        }
+        var failures = 0
+        var runs = 0
+        for (position, run) in planned.enumerated() where position % part.count == part.index {
+            let (scenario, seed, p) = run
+            // With --fail-fast a run that must be clean ends at its first violation.
+            let mustBeClean = p.defects.isEmpty && p.improvements == .all && scenario.planBreaks.isEmpty
+            let verdict = scenario.check(seed: seed, profile: p, stopAtFirstViolation: stopAtFirst || (failFast && mustBeClean))
+            runs += 1
+            if !verdict.passed { failures += 1 }
+            if json {
+                print(VerdictReport.json(verdict))
+            } else {
+                print(VerdictReport.line(verdict))
+                if verbose || !verdict.passed {
+                    for v in verdict.outcome.violations.prefix(8) { print("    \(v)") }
+                    if verbose, let first = verdict.outcome.violations.first {
+                        print("    events before the first violation:")
+                        for line in first.recentEvents { print("      \(line)") }
                     }
                 }
             }
+            if failFast && failures > 0 { break }
         }
         if !json { print("\(runs - failures) passed, \(failures) failed") }
         if failures > 0 { throw ExitCode(1) }

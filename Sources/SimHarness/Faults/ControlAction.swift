@@ -124,4 +124,34 @@ public enum Attack: String, Sendable, Equatable, CaseIterable {
     case replayedHeartbeat = "replayed-heartbeat"
     /// A chunk-complete with no signature at all, naming a node in its body (today's nodes).
     case unsignedCompletion = "unsigned-completion"
+    // The intruder's ways in (`intruder` scenario). A request below is correctly signed unless
+    // it says otherwise, with a registered node's key where it needs one (a stolen key, or a
+    // node whose clock is wrong): only the guard it names stands between it and the store.
+    /// A heartbeat signed more than the signature window ago.
+    case staleTimestamp = "stale-timestamp"
+    /// A heartbeat signed more than the signature window ahead.
+    case futureTimestamp = "future-timestamp"
+    /// Correctly signed by a key no node registered, on each node route.
+    case unknownKeyHeartbeat = "unknown-key-heartbeat"
+    case unknownKeyCompletion = "unknown-key-completion"
+    case unknownKeyConfigFetch = "unknown-key-config-fetch"
+    case unknownKeyRotationFetch = "unknown-key-rotation-fetch"
+    /// A node's signed heartbeat whose body was changed after signing (the signed digest is
+    /// another body's).
+    case tamperedBody = "tampered-body"
+    /// A completion, signed by a registered node, of a chunk another node holds (right attempt,
+    /// a result that fits the chunk).
+    case completionNotHeld = "completion-not-held"
+    /// A completion signed by the chunk's holder with an attempt number that is not its claim's.
+    case wrongAttempt = "wrong-attempt"
+    /// A completion of a completed chunk, signed by a registered node that did not complete it,
+    /// with the attempt that did (a re-send is a duplicate only from its completer).
+    case completedByAnother = "completed-by-another"
+    /// A completion of a completed chunk signed by its completer with another attempt.
+    case completedOtherAttempt = "completed-other-attempt"
+
+    /// The attacks of the first catalogue (the swarm draws these, so its seeds keep their runs).
+    public static let classic: [Attack] = [.forgedCompletion, .replayedHeartbeat, .unsignedCompletion]
+    /// The intruder's.
+    public static let intrusions: [Attack] = allCases.filter { !classic.contains($0) }
 }

@@ -42,6 +42,27 @@ public enum Invariant: String, Sendable, CaseIterable, Codable, Comparable {
     case submissionAccepted = "submission-accepted"
     /// The store's derived state (running counts, queues, counters) matches its rows.
     case storeConsistency = "store-consistency"
+    /// No node the store heard a heartbeat from within the offline-marking age is marked
+    /// offline (a heartbeat that does not count, or a marking that uses the wrong cutoff), and
+    /// no snapshot offers the sentinel a node silent for longer than its online window.
+    case heartbeatingNodesOnline = "heartbeating-nodes-online"
+    /// Each planned assignment goes to an eligible node with the most free slots in the
+    /// sentinel's snapshot (counting the plan's earlier rows), ties to the lowest id; a chunk
+    /// whose claim was reaped may avoid its last node; no chunk is left out while an eligible
+    /// node has a free slot. Checked from the snapshot and the plan alone, without the
+    /// planner's code.
+    case mostFreeSlots = "most-free-slots"
+    // Measure-based expectations (`Expectations`), checked where a scenario sets them
+    /// Assignment delay p99 within the scenario's bound.
+    case promptAssignment = "prompt-assignment"
+    /// No duplicate execution, wasted computation or honest completion refused.
+    case noDuplicateWork = "no-duplicate-work"
+    /// The guarded apply skipped nothing planned.
+    case noSkippedAssignment = "no-skipped-assignment"
+    /// The guild filters' observed false-positive rate within the bound.
+    case filterFalsePositives = "filter-false-positives"
+    /// Reaped claims taken back within the bound after the claim timeout.
+    case reapedInTime = "reaped-in-time"
     // Liveness
     /// Once faults heal, every job completes within the bound the scenario derives from the
     /// profile's thresholds.

@@ -28,6 +28,7 @@ extension Observer {
                 if let from = n.from, !from.canBecome(n.to) {
                     violate(.legalTransitions, "node \(n.id) \(from.rawValue) -> \(n.to.rawValue)")
                 }
+                if n.to == .offline, n.from != .offline { checkMarkedOffline(n.id, store: store) }
             }
         }
         if let recovery = recoveryAt, measures.fullAssignmentSeconds == nil, recoveryWaiting?.isEmpty == true {
@@ -61,8 +62,15 @@ extension Observer {
         case .running:
             recoveryWaiting?.remove(c.id)
             chunkClaimedAt[c.id] = c.at
+            let claims = chunkClaims[c.id, default: 0] + 1
+            chunkClaims[c.id] = claims
+            if c.attempt != claims {
+                violate(.singleAssignee, "chunk \(c.id): its claim number \(claims) carries attempt \(c.attempt); a late result of one claim could pass for another's")
+            }
             if let since = chunkPendingSince.removeValue(forKey: c.id) {
-                measures.assignmentDelayMs.record(UInt64(max(0, (now - since).nanoseconds / 1_000_000)))
+                let ms = UInt64(max(0, (now - since).nanoseconds / 1_000_000))
+                measures.assignmentDelayMs.record(ms)
+                if expect.assignmentDelayP99Seconds != nil, since >= expect.assignmentDelayFrom { promptDelaysMs.append(ms) }
             }
         case .completed:
             recoveryWaiting?.remove(c.id)
@@ -74,6 +82,9 @@ extension Observer {
             }
             guard let job = store.job(c.jobID) else { return }
             let tally = jobTally[c.jobID, default: 0]
+            if job.status == .pending && tally > 0 {
+                violate(.progressAccounting, "job \(job.id) still pending with \(tally) of \(job.totalIterations) iterations completed")
+            }
             if job.completedIterations != tally {
                 violate(.progressAccounting, "job \(job.id): completed_iterations \(job.completedIterations), completed chunks hold \(tally)")
             } else if job.completedIterations > job.totalIterations {
@@ -128,6 +139,7 @@ extension Observer {
 
     /// End of run: liveness, and a last consistency check.
     mutating func finish(store: borrowing EmbeddedStore) {
+        checkExpectations()
         for problem in store.checkConsistency().prefix(3) { violate(.storeConsistency, problem) }
         if let bound = recoveryBoundSeconds, let at = recoveryAt, now >= at {
             if let took = measures.fullAssignmentSeconds {

@@ -28,6 +28,18 @@ public struct Observer {
     public var recoveryBoundSeconds: Double? = nil
     /// The chunks pending when the recovery began, until each is assigned.
     var recoveryWaiting: Set<ChunkID>? = nil
+    /// The scenario's measure-based expectations.
+    public var expect = Expectations()
+    /// Assignment delays (ms) of the chunks that became pending from `expect.assignmentDelayFrom`.
+    var promptDelaysMs: [UInt64] = []
+    /// When each node (by its `X-Node-Key`) last had a heartbeat accepted.
+    var lastHeartbeat: [String: SimInstant] = [:]
+    /// The last few snapshots the sentinels were given, newest last (`most-free-slots`).
+    var recentSnapshots: [AssignmentSnapshot] = []
+    /// Honest nodes' completions refused with 409 (stale claim, already completed).
+    var honestCompletionsRefused = 0
+    /// Claims made of each chunk so far (each claim's attempt number must be the next).
+    var chunkClaims: [ChunkID: Int] = [:]
     var apiSecond: Int64 = -1
     var apiInSecond = 0
 
@@ -99,8 +111,14 @@ public struct Observer {
             }
         }
         if let error = outcome.error { measures.apiRejections[error.code, default: 0] += 1 }
+        if !fromAttacker { noteHonest(request, response) }
         if fromAttacker && response.status < 300 {
             violate(.authenticatedRequests, "attack \(request.method) \(request.path) accepted with \(response.status)")
+        } else if fromAttacker && response.status < 500 && response.status != 401 && response.status != 409 {
+            // An attack is refused by authentication (401) or, correctly signed by a node that
+            // holds no claim, by the completion rules (409); any other answer means it got past
+            // the guard meant for it (a fetch answering 404 read the store for a stranger).
+            violate(.authenticatedRequests, "attack \(request.method) \(request.path) got past authentication: \(response.status) \(outcome.error?.code ?? "")")
         }
     }
 
@@ -171,6 +189,8 @@ public struct Observer {
     }
 
     mutating func noteStoreCall(_ call: StoreCall, _ reply: StoreReply, store: borrowing EmbeddedStore, storeNow: Timestamp) {
+        if case .snapshot(let snapshot) = reply { rememberSnapshot(snapshot, store: store) }
+        if case .apply(let plan, _, _) = call { checkMostFreeSlots(plan) }
         guard case .applied(let assignments) = reply else {
             if case .reclaimed(let ids) = reply { noteReclaimed(ids, by: "sentinel", storeNow: storeNow) }
             return

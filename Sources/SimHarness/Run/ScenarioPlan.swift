@@ -19,6 +19,8 @@ public struct RunPlan: Sendable {
     public var recoveryAt: SimInstant? = nil
     /// `recovered-in-time`: the most seconds from `recoveryAt` until no chunk waits.
     public var recoveryBoundSeconds: Double? = nil
+    /// Measure-based expectations (`Expectations`): what this run's measures must show.
+    public var expect = Expectations()
 
     public init(world: WorldConfig, horizon: SimInstant) {
         self.world = world
@@ -103,6 +105,7 @@ extension World {
         world.observer.maxRequestsPerSecond = plan.maxRequestsPerSecond
         world.observer.recoveryAt = plan.recoveryAt
         world.observer.recoveryBoundSeconds = plan.recoveryBoundSeconds
+        world.observer.expect = plan.expect
         world.traceRecorder = trace
         world.timeline = timeline
         for a in plan.actions {

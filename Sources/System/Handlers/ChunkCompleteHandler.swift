@@ -76,7 +76,7 @@ extension RequestHandlers {
         w.key("jobComplete"); w.bool(jobComplete)
         w.key("success"); w.bool(true)
         w.endObject()
-        return APIResponse(status: 200, body: w.bytes, error: nil)
+        return APIResponse(status: 200, body: w.bytes)
     }
 
     /// The body read through the general parser (any layout; every error named).

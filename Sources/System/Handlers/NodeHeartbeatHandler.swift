@@ -29,7 +29,7 @@ extension RequestHandlers {
         w.key("renewed"); w.int(renewed)
         w.key("status"); w.string(node.status.rawValue)
         w.endObject()
-        return APIResponse(status: 200, body: w.bytes, error: nil)
+        return APIResponse(status: 200, body: w.bytes)
     }
 
     /// The optional `computing` list: chunk ids as strings, at most `maxComputingChunks`.

@@ -1,0 +1,187 @@
+import Engine
+import JobSystem
+
+/// The checks behind `heartbeating-nodes-online`, `most-free-slots` and the measure-based
+/// expectations (`Expectations`).
+extension Observer {
+    // MARK: Heartbeats and offline marking
+
+    /// Remembers what honest clients were answered: accepted heartbeats (by the key that signed
+    /// them) and refused completions.
+    mutating func noteHonest(_ request: APIRequest, _ response: APIResponse) {
+        switch request.path {
+        case "/node-heartbeat" where response.status == 200:
+            if let key = Self.nodeKey(request) { lastHeartbeat[key] = now }
+        case "/chunk-complete" where response.status == 409:
+            honestCompletionsRefused += 1
+        default:
+            break
+        }
+    }
+
+    /// The `X-Node-Key` header, whatever its spelling (today's unsigned nodes send none).
+    static func nodeKey(_ request: APIRequest) -> String? {
+        if let key = request.headers[RequestSigning.keyHeader] { return key }
+        for (name, value) in request.headers where name.lowercased() == RequestSigning.keyHeader.lowercased() { return value }
+        return nil
+    }
+
+    /// A node just marked offline: the store must not have heard a heartbeat from it within the
+    /// offline-marking age (times are the world's, so no clock of the store's is trusted).
+    mutating func checkMarkedOffline(_ id: NodeID, store: borrowing EmbeddedStore) {
+        guard let node = store.node(id), let beat = lastHeartbeat[node.publicKey.base64] else { return }
+        let age = now - beat
+        if age.seconds < profile.offlineMarkingAge.seconds {
+            violate(.heartbeatingNodesOnline, "\(node.name) marked offline \(age.seconds)s after its last accepted heartbeat; offline after \(profile.offlineMarkingAge.seconds)s")
+        }
+    }
+
+    // MARK: Most free slots
+
+    mutating func rememberSnapshot(_ snapshot: AssignmentSnapshot, store: borrowing EmbeddedStore) {
+        // The snapshot's nodes are the online ones: none silent for longer than the scheduler's
+        // window (by the heartbeats the store accepted; a second of slack for the boundary).
+        let window = profile.sentinelOnlineWindow.seconds
+        for node in snapshot.nodes {
+            guard let row = store.node(node.id), let beat = lastHeartbeat[row.publicKey.base64] else { continue }
+            let age = (now - beat).seconds
+            if age > window + 1 {
+                violate(.heartbeatingNodesOnline, "the snapshot offers \(row.name), whose last heartbeat was \(age)s ago; online window \(window)s")
+            }
+        }
+        guard !snapshot.chunks.isEmpty else { return }
+        // Enough to reach back a minute of passes: an apply the network held back (and the
+        // sentinel abandoned) still reaches the store, long after its snapshot.
+        if recentSnapshots.count >= 32 { recentSnapshots.removeFirst() }
+        recentSnapshots.append(snapshot)
+    }
+
+    /// A plan must follow the rule from one of the recent snapshots it could come from (its
+    /// chunks in the snapshot's order), newest first: with two sentinels their snapshots
+    /// interleave, a duplicated call makes two, a delayed apply arrives after later ones, and
+    /// the observer does not ask the world whose plan it is.
+    mutating func checkMostFreeSlots(_ plan: [PlannedAssignment]) {
+        guard !plan.isEmpty else { return }
+        var firstProblem: String? = nil
+        var candidates = 0
+        for snapshot in recentSnapshots.reversed() where Self.isSubsequence(plan.map(\.chunkID), of: snapshot.chunks.map(\.id)) {
+            candidates += 1
+            guard let problem = planProblem(plan, from: snapshot) else { return }
+            if firstProblem == nil { firstProblem = problem }
+        }
+        if let firstProblem { violate(.mostFreeSlots, firstProblem) }
+    }
+
+    static func isSubsequence(_ xs: [ChunkID], of ys: [ChunkID]) -> Bool {
+        var j = 0
+        for x in xs {
+            while j < ys.count && ys[j] != x { j += 1 }
+            guard j < ys.count else { return false }
+            j += 1
+        }
+        return true
+    }
+
+    /// What is wrong with `plan` as a plan of `snapshot`, or nil. The rule, restated here from
+    /// the specification: chunks in the snapshot's order; each to the eligible node with the
+    /// most free slots (capacity − running − rows of this plan before it), ties to the lowest
+    /// node id; a chunk whose last claim was reaped may go to the best node other than its last
+    /// one (and must, while that one has room: but either choice is accepted here, a sentinel
+    /// of today's version having no such rule); a chunk is left out only if no eligible node
+    /// has a free slot.
+    public func planProblem(_ plan: [PlannedAssignment], from snapshot: AssignmentSnapshot) -> String? {
+        let nodes = snapshot.nodes
+        var free = nodes.map { max(0, $0.capacity - $0.running) }
+        var next = 0
+        // A budget of node visits per plan: a 10,000-node fleet's plans are checked on their
+        // first chunks only (the rule is the same for the rest; the run stays fast).
+        var budget = 200_000
+        for chunk in snapshot.chunks {
+            budget -= 2 * nodes.count
+            if budget < 0 { return nil }
+            guard let job = snapshot.jobs.first(where: { $0.id == chunk.jobID }) else { continue }
+            let last = chunk.lastNodeID.flatMap { id in nodes.firstIndex { $0.id == id } }
+            func best(excluding: Int?) -> Int? {
+                var b: Int? = nil
+                for i in nodes.indices where i != excluding && free[i] > 0 && trulyEligible(job, nodes[i]) {
+                    if let cur = b, free[i] < free[cur] || (free[i] == free[cur] && nodes[i].id > nodes[cur].id) { continue }
+                    b = i
+                }
+                return b
+            }
+            let anywhere = best(excluding: nil)
+            let elsewhere = last == nil ? anywhere : (best(excluding: last) ?? anywhere)
+            let planned = next < plan.count && plan[next].chunkID == chunk.id ? plan[next].nodeID : nil
+            guard let planned else {
+                if let i = anywhere {
+                    return "chunk \(chunk.id) left out of the plan while eligible node \(nodes[i].id) had \(free[i]) free slot(s)"
+                }
+                continue
+            }
+            next += 1
+            guard let chosen = nodes.firstIndex(where: { $0.id == planned }) else {
+                return "chunk \(chunk.id) planned for node \(planned), not online in the snapshot"
+            }
+            guard chosen == anywhere || chosen == elsewhere else {
+                let want = (elsewhere ?? anywhere).map { "\(nodes[$0].id) (\(free[$0]) free)" } ?? "no node"
+                return "chunk \(chunk.id) planned for node \(planned) (\(free[chosen]) free); the rule gives \(want)"
+            }
+            free[chosen] -= 1
+        }
+        return next == plan.count ? nil : "the plan names chunks out of the snapshot's order"
+    }
+
+    /// Eligibility from ground truth (guild membership as the scenario set it, not the
+    /// sentinel's filters).
+    func trulyEligible(_ job: AssignmentSnapshot.Job, _ node: AssignmentSnapshot.Node) -> Bool {
+        if let owner = node.userID, owner == job.userID { return true }
+        switch job.accessType {
+        case .private: return false
+        case .public: return true
+        case .user: return node.permittedUsers.contains(job.userID)
+        case .discord:
+            guard let guild = job.discordServerID, let text = node.ownerDiscordID, let id = UInt64(text),
+                let members = guildMembers[guild]
+            else { return false }
+            return members.contains(id)
+        }
+    }
+
+    // MARK: Measure-based expectations
+
+    /// At the end of the run: each expectation the scenario set.
+    mutating func checkExpectations() {
+        if let bound = expect.assignmentDelayP99Seconds {
+            if promptDelaysMs.isEmpty {
+                violate(.promptAssignment, "no chunk was assigned from \(expect.assignmentDelayFrom): nothing to measure")
+            } else {
+                let sorted = promptDelaysMs.sorted()
+                let rank = (sorted.count * 99 + 99) / 100
+                let p99 = Double(sorted[max(0, rank - 1)]) / 1000
+                if p99 > bound {
+                    violate(.promptAssignment, "assignment delay p99 \(p99)s over \(sorted.count) chunks, bound \(bound)s")
+                }
+            }
+        }
+        if expect.noDuplicateWork {
+            let m = measures
+            if m.duplicateExecutions > 0 || m.wastedComputations > 0 || honestCompletionsRefused > 0 {
+                violate(.noDuplicateWork, "\(m.duplicateExecutions) duplicate execution(s), \(m.wastedComputations) wasted computation(s), \(honestCompletionsRefused) honest completion(s) refused")
+            }
+        }
+        if expect.noSkippedAssignments, measures.guardedSkips > 0 {
+            violate(.noSkippedAssignment, "the guarded apply skipped \(measures.guardedSkips) planned assignment(s)")
+        }
+        if let bound = expect.maxFilterFalsePositiveRate {
+            let m = measures
+            if m.guildFilterProbes == 0 {
+                violate(.filterFalsePositives, "no guild filter was probed")
+            } else if m.guildFilterFalsePositiveRate > bound {
+                violate(.filterFalsePositives, "guild filters admitted \(m.guildFilterFalsePositives) of \(m.guildFilterProbes) non-members (\(m.guildFilterFalsePositiveRate)), bound \(bound)")
+            }
+        }
+        if let bound = expect.maxReapDelaySeconds, measures.reapDelayMaxSeconds > bound {
+            violate(.reapedInTime, "a claim was reaped \(measures.reapDelayMaxSeconds)s after the claim timeout, bound \(bound)s")
+        }
+    }
+}
