@@ -1,3 +1,4 @@
+import Dispatch
 import Engine
 import SimHarness
 import JobSystem
@@ -15,6 +16,9 @@ struct FleetFidelityTests {
         var heartbeatsPerNodeMinute: Double
         var assignments: Double
         var reaped: Double
+        /// A crashed node's chunks that it computed again itself after its restart, learnt from
+        /// its assignment channel's `subscribed` list before the reaper took them.
+        var recovered: Double
         var crashes: Double
     }
 
@@ -28,7 +32,8 @@ struct FleetFidelityTests {
         let crashes = m.faults.filter { if case .crash = $0.action { return true } else { return false } }.count
         return Run(
             seconds: seconds, heartbeatsPerNodeMinute: Double(m.heartbeatRequests) / (Double(nodes) * seconds / 60),
-            assignments: Double(m.computations), reaped: Double(m.reclaimedByReaper), crashes: Double(crashes))
+            assignments: Double(m.computations), reaped: Double(m.reclaimedByReaper),
+            recovered: Double(m.heldChunksRecovered), crashes: Double(crashes))
     }
 
     static func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(xs.count) }
@@ -41,12 +46,11 @@ struct FleetFidelityTests {
     }
 
     @Test func twentySeedsMatchTheSpec() async {
-        // The seeds in parallel (each run is its own world); results back in seed order.
-        let runs = await withTaskGroup(of: (UInt64, Run).self) { group in
-            for seed in Self.seeds { group.addTask { (seed, Self.measure(seed: seed)) } }
-            var done: [(UInt64, Run)] = []
-            for await r in group { done.append(r) }
-            return done.sorted { $0.0 < $1.0 }.map(\.1)
+        // The seeds one after another on a thread of Dispatch's own, not on Swift's cooperative
+        // pool: twenty CPU-bound tasks there would hold every one of its threads (one per core)
+        // for minutes and starve the suites that wait on real I/O (the API, the node runner).
+        let runs = await withCheckedContinuation { (done: CheckedContinuation<[Run], Never>) in
+            DispatchQueue.global().async { done.resume(returning: Self.seeds.map { Self.measure(seed: $0) }) }
         }
         #expect(runs.allSatisfy { $0.assignments >= 10_000 }, "every chunk of the 100 jobs is computed")
 
@@ -71,19 +75,24 @@ struct FleetFidelityTests {
         let crashTolerance = 3 * (expectedCrashes / Double(runs.count)).squareRoot()
         #expect(abs(Self.mean(crashes) - expectedCrashes) <= crashTolerance, "crashes \(Self.mean(crashes)), expected \(expectedCrashes) ± \(crashTolerance)")
 
-        // Reaped chunks: only a crashed node's chunks outlive the 300 s claim (claims are
-        // renewed, no chunk computes that long), at most 4 per crash; the spec's mean is ~3.
-        let reaped = runs.map(\.reaped)
+        // A crashed node's chunks: only they outlive the 300 s claim (claims are renewed, no
+        // chunk computes that long), at most 4 per crash; the spec's mean is ~3, all reaped.
+        // The one departure from fleet.md: the node restarts 300 s after its crash, as its
+        // claim times out, and learns from its assignment channel the chunks it still holds
+        // (issue 10), so some are computed again by their own node instead of being reaped
+        // first. The spec's reaped chunks are ours reaped or recovered.
+        let reaped = runs.map { $0.reaped + $0.recovered }
         #expect(Self.mean(reaped) <= 4 * Self.mean(crashes) + 3 * Self.standardError(reaped))
         let reapTolerance = 3 * Self.standardError(reaped) + 3 * (3 / Double(100)).squareRoot()
-        #expect(abs(Self.mean(reaped) - 3) <= reapTolerance, "reaped \(Self.mean(reaped)), spec ~3 ± \(reapTolerance)")
+        #expect(abs(Self.mean(reaped) - 3) <= reapTolerance, "reaped or recovered \(Self.mean(reaped)), spec ~3 reaped ± \(reapTolerance)")
 
-        // Assignments: every chunk once, and once more per reap (~10,003 in the spec).
+        // Assignments: every chunk once, and once more per reaped or recovered chunk (~10,003
+        // in the spec).
         let assignments = runs.map(\.assignments)
         let assignTolerance = 3 * Self.standardError(assignments) + reapTolerance
         #expect(abs(Self.mean(assignments) - 10_003) <= assignTolerance, "assignments \(Self.mean(assignments)), spec ~10,003 ± \(assignTolerance)")
         for run in runs {
-            #expect(run.assignments <= 10_000 + run.reaped, "no chunk computed twice except after a reap")
+            #expect(run.assignments <= 10_000 + run.reaped + run.recovered, "no chunk computed twice except after a crash")
         }
     }
 }
