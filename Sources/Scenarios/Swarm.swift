@@ -27,8 +27,10 @@ enum Swarm {
         name: "swarm",
         summary: "A random subset of thirteen fault kinds per seed, all healed by minute 12; jobs must then finish.",
         faults: Kind.allCases.map(\.rawValue),
-        // 161: a node went silent between a snapshot and its apply (README).
-        seeds: Scenario.defaultSeeds + [161]
+        // 161: a node went silent between a snapshot and its apply (README). 316: a node back
+        // from a partition lost a chunk to the reaper before its next heartbeat renewed the
+        // claim. 379: the attacker replayed a heartbeat the store never ran (not a replay).
+        seeds: Scenario.defaultSeeds + [161, 316, 379]
     ) { seed, profile in plan(seed: seed, profile: profile, options: SwarmOptions()) }
 
     /// The swarm's run for a seed: which kinds are on, and when and how hard each strikes,

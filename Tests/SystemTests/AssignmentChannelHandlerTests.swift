@@ -51,4 +51,32 @@ struct AssignmentChannelHandlerTests {
         }
         #expect(outcome.status == 400 && outcome.response.errorCode == "invalid_query")
     }
+    /// Opening the channel renews the claims of the chunks it lists: the node takes them up
+    /// now, as its next heartbeat would say. Without it a node back from a partition, whose
+    /// claims passed the claim timeout while it was away, lost a chunk to the reaper in the
+    /// seconds before that heartbeat (swarm seeds 316 and 826). The counterfactual: the same
+    /// reap without the open takes both chunks.
+    @Test(arguments: [true, false])
+    func openingRenewsTheClaimsItLists(opens: Bool) throws {
+        var bench = HandlerBench()
+        let n1 = try bench.onlineNode(1)
+        let job = try bench.createJob(iterations: 2_000)
+        let assignments = try bench.assignAll(job, to: n1)
+        let claimTimeout = bench.profile.claimTimeout
+        let window = try #require(bench.profile.claimRenewalWindow)
+        // Back after the claim timeout: the open comes just after it, the reaper 10 s later.
+        bench.now = bench.now + claimTimeout + .seconds(1)
+        bench.store.now = bench.now
+        if opens {
+            let opening = bench.handlers.openAssignmentChannel(bench.nodeRequest(1, "GET", AssignmentChannel.path), store: &bench.store, now: bench.now)
+            #expect(opening == .opened(.subscribed(nodeID: n1, held: assignments)))
+        }
+        let reapAt = bench.now + .seconds(10)
+        let reaped = try bench.store.reapStaleChunks(
+            claimedBefore: reapAt - claimTimeout, renewedSince: reapAt - window,
+            liveClaimedBefore: reapAt - bench.profile.liveClaimLimit, now: reapAt)
+        // Claimed together, reaped in chunk id order: compared as sets.
+        #expect(reaped.count == (opens ? 0 : 2))
+        #expect(Set(reaped) == (opens ? [] : Set(assignments.map(\.chunkID))))
+    }
 }

@@ -58,7 +58,6 @@ extension World {
         switch e.payload {
         case .api(let id, let request):
             if request.path == "/node-heartbeat" && e.from != environment {
-                capturedHeartbeat = request  // what an eavesdropper on the path keeps: the latest
                 observer.measures.heartbeatRequests += 1
             }
             guard sim.isUp(storeActor) else {
@@ -125,7 +124,15 @@ extension World {
         }
         switch progress {
         case .done(let outcome):
-            observer.noteAPI(request, outcome, fromAttacker: isAttack(txn))
+            let fromAttacker = isAttack(txn)
+            if !fromAttacker, request.path == "/node-heartbeat", outcome.response.status == 200 {
+                // What an eavesdropper on the path keeps: the latest heartbeat the store
+                // accepted. A copy of one that never reached it (refused while the store was
+                // down, or rolled back) is not a replay: its signature was never spent, and
+                // it is the original arriving late (swarm seeds 379, 562, 820).
+                capturedHeartbeat = request
+            }
+            observer.noteAPI(request, outcome, fromAttacker: fromAttacker)
             publishCommitted()
             replyToAPIServer(.transactionDone(txn: txn, connection: connection, outcome))
         case .awaiting(let pending):

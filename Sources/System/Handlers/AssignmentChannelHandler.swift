@@ -29,6 +29,13 @@ extension RequestHandlers {
                 node = try authenticatedNode(request, store: &store, now: now).id
             }
             let rows = try Self.read({ () throws(StoreError) in try store.runningChunks(ofNode: node) })
+            if profile.claimRenewalWindow != nil, !rows.isEmpty {
+                // The node takes these up now: renew their claims, as a heartbeat naming them
+                // would. Without this a node back from a partition, whose chunks' claims are
+                // already past the claim timeout, could lose one to the reaper in the seconds
+                // before its next heartbeat names it (swarm seeds 316 and 826).
+                do { _ = try store.renewClaims(node, chunks: rows.map(\.id)) } catch { throw .store(error) }
+            }
             return .opened(.subscribed(nodeID: node, held: rows.compactMap(ChunkAssignment.init(running:))))
         } catch {
             return .refused(.rejected(error))
