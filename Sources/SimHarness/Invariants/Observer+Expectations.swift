@@ -43,10 +43,21 @@ extension Observer {
         // window (by the heartbeats the store accepted; a second of slack for the boundary).
         let window = profile.sentinelOnlineWindow.seconds
         for node in snapshot.nodes {
-            guard let row = store.node(node.id), let beat = lastHeartbeat[row.publicKey.base64] else { continue }
+            // The key's spelling is kept per node id (a node's key never changes): encoding it
+            // for every node of every snapshot was a tenth of a fleet run.
+            let key: String
+            if let known = nodeKeyText[node.id] {
+                key = known
+            } else {
+                guard let row = store.node(node.id) else { continue }
+                key = row.publicKey.base64
+                nodeKeyText[node.id] = key
+            }
+            guard let beat = lastHeartbeat[key] else { continue }
             let age = (now - beat).seconds
             if age > window + 1 {
-                violate(.heartbeatingNodesOnline, "the snapshot offers \(row.name), whose last heartbeat was \(age)s ago; online window \(window)s")
+                let name = store.node(node.id)?.name ?? "\(node.id)"
+                violate(.heartbeatingNodesOnline, "the snapshot offers \(name), whose last heartbeat was \(age)s ago; online window \(window)s")
             }
         }
         guard !snapshot.chunks.isEmpty else { return }
@@ -91,7 +102,13 @@ extension Observer {
     /// has a free slot.
     public func planProblem(_ plan: [PlannedAssignment], from snapshot: AssignmentSnapshot) -> String? {
         let nodes = snapshot.nodes
+        // Plain arrays beside the nodes: the scans below read only these (copying a node struct,
+        // with its strings and arrays, per visit was a fifth of a fleet run).
+        let ids = nodes.map(\.id)
         var free = nodes.map { max(0, $0.capacity - $0.running) }
+        // Eligibility is a pure function of (job, node): computed once per job of the snapshot
+        // that a checked chunk names, not once per chunk and node.
+        var eligibleByJob: [[Bool]?] = Array(repeating: nil, count: snapshot.jobs.count)
         var next = 0
         // A budget of node visits per plan: a 10,000-node fleet's plans are checked on their
         // first chunks only (the rule is the same for the rest; the run stays fast).
@@ -99,12 +116,17 @@ extension Observer {
         for chunk in snapshot.chunks {
             budget -= 2 * nodes.count
             if budget < 0 { return nil }
-            guard let job = snapshot.jobs.first(where: { $0.id == chunk.jobID }) else { continue }
-            let last = chunk.lastNodeID.flatMap { id in nodes.firstIndex { $0.id == id } }
+            guard let jobIndex = snapshot.jobs.firstIndex(where: { $0.id == chunk.jobID }) else { continue }
+            if eligibleByJob[jobIndex] == nil {
+                let job = snapshot.jobs[jobIndex]
+                eligibleByJob[jobIndex] = nodes.map { trulyEligible(job, $0) }
+            }
+            let eligible = eligibleByJob[jobIndex]!
+            let last = chunk.lastNodeID.flatMap { id in ids.firstIndex(of: id) }
             func best(excluding: Int?) -> Int? {
                 var b: Int? = nil
-                for i in nodes.indices where i != excluding && free[i] > 0 && trulyEligible(job, nodes[i]) {
-                    if let cur = b, free[i] < free[cur] || (free[i] == free[cur] && nodes[i].id > nodes[cur].id) { continue }
+                for i in ids.indices where i != excluding && free[i] > 0 && eligible[i] {
+                    if let cur = b, free[i] < free[cur] || (free[i] == free[cur] && ids[i] > ids[cur]) { continue }
                     b = i
                 }
                 return b
@@ -114,16 +136,16 @@ extension Observer {
             let planned = next < plan.count && plan[next].chunkID == chunk.id ? plan[next].nodeID : nil
             guard let planned else {
                 if let i = anywhere {
-                    return "chunk \(chunk.id) left out of the plan while eligible node \(nodes[i].id) had \(free[i]) free slot(s)"
+                    return "chunk \(chunk.id) left out of the plan while eligible node \(ids[i]) had \(free[i]) free slot(s)"
                 }
                 continue
             }
             next += 1
-            guard let chosen = nodes.firstIndex(where: { $0.id == planned }) else {
+            guard let chosen = ids.firstIndex(of: planned) else {
                 return "chunk \(chunk.id) planned for node \(planned), not online in the snapshot"
             }
             guard chosen == anywhere || chosen == elsewhere else {
-                let want = (elsewhere ?? anywhere).map { "\(nodes[$0].id) (\(free[$0]) free)" } ?? "no node"
+                let want = (elsewhere ?? anywhere).map { "\(ids[$0]) (\(free[$0]) free)" } ?? "no node"
                 return "chunk \(chunk.id) planned for node \(planned) (\(free[chosen]) free); the rule gives \(want)"
             }
             free[chosen] -= 1

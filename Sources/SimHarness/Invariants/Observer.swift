@@ -34,6 +34,8 @@ public struct Observer {
     var promptDelaysMs: [UInt64] = []
     /// When each node (by its `X-Node-Key`) last had a heartbeat accepted.
     var lastHeartbeat: [String: SimInstant] = [:]
+    /// Each node's `X-Node-Key` spelling, by node id (a node's key never changes).
+    var nodeKeyText: [NodeID: String] = [:]
     /// The last few snapshots the sentinels were given, newest last (`most-free-slots`).
     var recentSnapshots: [AssignmentSnapshot] = []
     /// Honest nodes' completions refused with 409 (stale claim, already completed).

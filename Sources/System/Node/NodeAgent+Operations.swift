@@ -42,6 +42,12 @@ extension NodeAgent {
     }
 
     mutating func answered(_ opID: UInt64, _ response: APIResponse, now: Timestamp, _ effects: inout [Effect]) {
+        // A heartbeat's acknowledgement carries nothing the node reads: a 2xx is `.success`
+        // whatever its body, so it is taken without parsing the body into a tree.
+        if (200..<300).contains(response.status), case .heartbeat? = operations[opID]?.kind {
+            heartbeatAcknowledged(opID, nil)
+            return
+        }
         let outcome = ResponseClass(response)
         guard case .success(let body) = outcome else {
             if case .heartbeat? = operations[opID]?.kind, response.errorCode == "node_not_claimed" {
