@@ -17,36 +17,46 @@ public enum Base64 {
         return table
     }()
 
-    /// Encodes with padding; the output length is always a multiple of 4.
+    /// Encodes with padding; the output length is always a multiple of 4. Written straight into
+    /// the string's storage (every signed request spells its key and signature this way).
     public static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out.append(alphabet[Int(chunk >> 18 & 63)])
-            out.append(alphabet[Int(chunk >> 12 & 63)])
-            out.append(alphabet[Int(chunk >> 6 & 63)])
-            out.append(alphabet[Int(chunk & 63)])
-            index += 3
+        let length = (bytes.count + 2) / 3 * 4
+        guard length > 0 else { return "" }
+        return alphabet.withUnsafeBufferPointer { table in
+            bytes.withUnsafeBufferPointer { input in
+                String(unsafeUninitializedCapacity: length) { out in
+                    var index = 0, o = 0
+                    while index + 3 <= input.count {
+                        let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                        out[o] = table[Int(chunk >> 18 & 63)]
+                        out[o + 1] = table[Int(chunk >> 12 & 63)]
+                        out[o + 2] = table[Int(chunk >> 6 & 63)]
+                        out[o + 3] = table[Int(chunk & 63)]
+                        index += 3
+                        o += 4
+                    }
+                    switch input.count - index {
+                    case 1:
+                        let chunk = UInt32(input[index]) << 16
+                        out[o] = table[Int(chunk >> 18 & 63)]
+                        out[o + 1] = table[Int(chunk >> 12 & 63)]
+                        out[o + 2] = UInt8(ascii: "=")
+                        out[o + 3] = UInt8(ascii: "=")
+                        o += 4
+                    case 2:
+                        let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
+                        out[o] = table[Int(chunk >> 18 & 63)]
+                        out[o + 1] = table[Int(chunk >> 12 & 63)]
+                        out[o + 2] = table[Int(chunk >> 6 & 63)]
+                        out[o + 3] = UInt8(ascii: "=")
+                        o += 4
+                    default:
+                        break
+                    }
+                    return o
+                }
+            }
         }
-        switch bytes.count - index {
-        case 1:
-            let chunk = UInt32(bytes[index]) << 16
-            out.append(alphabet[Int(chunk >> 18 & 63)])
-            out.append(alphabet[Int(chunk >> 12 & 63)])
-            out.append(UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
-        case 2:
-            let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
-            out.append(alphabet[Int(chunk >> 18 & 63)])
-            out.append(alphabet[Int(chunk >> 12 & 63)])
-            out.append(alphabet[Int(chunk >> 6 & 63)])
-            out.append(UInt8(ascii: "="))
-        default:
-            break
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Strict decoding. Returns `nil` unless the text is canonical padded base64: length a
@@ -54,7 +64,11 @@ public enum Base64 {
     /// and the unused low bits of the last symbol zero (so `encode(decode(s)!) == s`).
     /// No whitespace, no URL-safe alphabet, no missing padding.
     public static func decode(_ text: String) -> [UInt8]? {
-        let input = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { input in reverse.withUnsafeBufferPointer { decode(input, reverse: $0) } }
+    }
+
+    private static func decode(_ input: UnsafeBufferPointer<UInt8>, reverse: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard input.count % 4 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(input.count / 4 * 3)
@@ -99,13 +113,23 @@ public enum Hex {
 
     /// Lowercase hex, two characters per byte.
     public static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+        guard !bytes.isEmpty else { return "" }
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in write(bytes, into: out) }
+    }
+
+    /// Writes the lowercase hex of `bytes` at the start of `out` (which holds at least twice
+    /// as many bytes); returns the count written.
+    @discardableResult
+    static func write(_ bytes: [UInt8], into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        digits.withUnsafeBufferPointer { table in
+            var o = 0
+            for byte in bytes {
+                out[o] = table[Int(byte >> 4)]
+                out[o + 1] = table[Int(byte & 0x0F)]
+                o += 2
+            }
+            return o
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes an even number of hex digits (`0-9 a-f A-F`, nothing else); `nil` otherwise.
