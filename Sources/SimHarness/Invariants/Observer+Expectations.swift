@@ -11,7 +11,7 @@ extension Observer {
     mutating func noteHonest(_ request: APIRequest, _ response: APIResponse) {
         switch request.path {
         case "/node-heartbeat" where response.status == 200:
-            if let key = Self.nodeKey(request) { lastHeartbeat[key] = now }
+            if let key = Self.nodeKey(request) { lastHeartbeatAt[heartbeatSlot(key)] = now }
         case "/chunk-complete" where response.status == 409:
             honestCompletionsRefused += 1
         default:
@@ -26,10 +26,28 @@ extension Observer {
         return nil
     }
 
+    /// The slot of a key spelling in `lastHeartbeatAt`, made on first use.
+    mutating func heartbeatSlot(_ key: String) -> Int {
+        if let slot = heartbeatSlots[key] { return slot }
+        heartbeatSlots[key] = lastHeartbeatAt.count
+        lastHeartbeatAt.append(nil)
+        return lastHeartbeatAt.count - 1
+    }
+
+    /// When the node's key (spelled as `PublicKey.base64`) last had a heartbeat accepted; nil if
+    /// never, or if the node has no row.
+    mutating func lastHeartbeat(of id: NodeID, store: borrowing EmbeddedStore) -> SimInstant? {
+        if let slot = nodeHeartbeatSlot[id] { return lastHeartbeatAt[slot] }
+        guard let row = store.node(id) else { return nil }
+        let slot = heartbeatSlot(row.publicKey.base64)
+        nodeHeartbeatSlot[id] = slot
+        return lastHeartbeatAt[slot]
+    }
+
     /// A node just marked offline: the store must not have heard a heartbeat from it within the
     /// offline-marking age (times are the world's, so no clock of the store's is trusted).
     mutating func checkMarkedOffline(_ id: NodeID, store: borrowing EmbeddedStore) {
-        guard let node = store.node(id), let beat = lastHeartbeat[node.publicKey.base64] else { return }
+        guard let node = store.node(id), let beat = lastHeartbeat(of: id, store: store) else { return }
         let age = now - beat
         if age.seconds < profile.offlineMarkingAge.seconds {
             violate(.heartbeatingNodesOnline, "\(node.name) marked offline \(age.seconds)s after its last accepted heartbeat; offline after \(profile.offlineMarkingAge.seconds)s")
@@ -43,17 +61,9 @@ extension Observer {
         // window (by the heartbeats the store accepted; a second of slack for the boundary).
         let window = profile.sentinelOnlineWindow.seconds
         for node in snapshot.nodes {
-            // The key's spelling is kept per node id (a node's key never changes): encoding it
-            // for every node of every snapshot was a tenth of a fleet run.
-            let key: String
-            if let known = nodeKeyText[node.id] {
-                key = known
-            } else {
-                guard let row = store.node(node.id) else { continue }
-                key = row.publicKey.base64
-                nodeKeyText[node.id] = key
-            }
-            guard let beat = lastHeartbeat[key] else { continue }
+            // By the node's slot (the key was base64-encoded and hashed for every node of every
+            // snapshot: a tenth of a fleet run).
+            guard let beat = lastHeartbeat(of: node.id, store: store) else { continue }
             let age = (now - beat).seconds
             if age > window + 1 {
                 let name = store.node(node.id)?.name ?? "\(node.id)"
@@ -124,12 +134,13 @@ extension Observer {
             let eligible = eligibleByJob[jobIndex]!
             let last = chunk.lastNodeID.flatMap { id in ids.firstIndex(of: id) }
             func best(excluding: Int?) -> Int? {
-                var b: Int? = nil
-                for i in ids.indices where i != excluding && free[i] > 0 && eligible[i] {
-                    if let cur = b, free[i] < free[cur] || (free[i] == free[cur] && ids[i] > ids[cur]) { continue }
-                    b = i
+                free.withUnsafeBufferPointer { free in
+                    eligible.withUnsafeBufferPointer { eligible in
+                        ids.withUnsafeBufferPointer { ids in
+                            Self.bestNode(free: free, eligible: eligible, ids: ids, excluding: excluding)
+                        }
+                    }
                 }
-                return b
             }
             let anywhere = best(excluding: nil)
             let elsewhere = last == nil ? anywhere : (best(excluding: last) ?? anywhere)
@@ -151,6 +162,20 @@ extension Observer {
             free[chosen] -= 1
         }
         return next == plan.count ? nil : "the plan names chunks out of the snapshot's order"
+    }
+
+    /// The eligible node with a free slot and the most of them, ties to the lowest id, other than
+    /// `excluding`; nil if none.
+    static func bestNode(
+        free: UnsafeBufferPointer<Int>, eligible: UnsafeBufferPointer<Bool>, ids: UnsafeBufferPointer<NodeID>, excluding: Int?
+    ) -> Int? {
+        let skip = excluding ?? -1
+        var b = -1
+        for i in 0..<free.count where i != skip && free[i] > 0 && eligible[i] {
+            if b >= 0, free[i] < free[b] || (free[i] == free[b] && ids[i] > ids[b]) { continue }
+            b = i
+        }
+        return b >= 0 ? b : nil
     }
 
     /// Eligibility from ground truth (guild membership as the scenario set it, not the
