@@ -79,6 +79,22 @@ extension RequestHandlers {
         return APIResponse(status: 200, body: w.bytes)
     }
 
+    /// The `duplicate` flag of a body that is exactly one of `completionAnswer`'s layouts; nil
+    /// for any other body, which the node then parses as JSON (giving the same flag for these).
+    static func completionAnswerDuplicate(_ body: [UInt8]) -> Bool? {
+        var r = CanonicalJSONReader(body)
+        let duplicate: Bool
+        if r.literal("{\"duplicate\":true,\"jobComplete\":") {
+            duplicate = true
+        } else if r.literal("{\"duplicate\":false,\"jobComplete\":") {
+            duplicate = false
+        } else {
+            return nil
+        }
+        guard r.literal("true") || r.literal("false"), r.literal(",\"success\":true}"), r.atEnd else { return nil }
+        return duplicate
+    }
+
     /// The body read through the general parser (any layout; every error named).
     static func chunkCompleteBody(_ bytes: [UInt8]) throws(APIError) -> (chunkID: ChunkID, attempt: Int?, result: ChunkResult) {
         let body = try RequestBody(bytes)

@@ -48,6 +48,13 @@ extension NodeAgent {
             heartbeatAcknowledged(opID, nil)
             return
         }
+        // A completion's answer in the server's own layout: its one flag read without a tree.
+        if (200..<300).contains(response.status), case .complete(let key, _)? = operations[opID]?.kind,
+            let duplicate = RequestHandlers.completionAnswerDuplicate(response.body)
+        {
+            completionTaken(opID, key, duplicate: duplicate)
+            return
+        }
         let outcome = ResponseClass(response)
         guard case .success(let body) = outcome else {
             if case .heartbeat? = operations[opID]?.kind, response.errorCode == "node_not_claimed" {
