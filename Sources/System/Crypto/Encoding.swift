@@ -70,39 +70,61 @@ public enum Base64 {
 
     private static func decode(_ input: UnsafeBufferPointer<UInt8>, reverse: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard input.count % 4 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(input.count / 4 * 3)
-        var index = 0
-        while index < input.count {
-            let isLast = index + 4 == input.count
-            let c0 = reverse[Int(input[index])]
-            let c1 = reverse[Int(input[index + 1])]
-            guard c0 != 0xFF, c1 != 0xFF else { return nil }
-            let p2 = input[index + 2] == UInt8(ascii: "=")
-            let p3 = input[index + 3] == UInt8(ascii: "=")
-            if p2 || p3 {
-                // Padding is only legal in the last quantum, and "x=y" is never legal.
-                guard isLast, p3 else { return nil }
-                if p2 {
-                    guard c1 & 0x0F == 0 else { return nil }
-                    out.append(c0 << 2 | c1 >> 4)
+        var valid = true
+        // Written into the array's storage (a key and a signature per signed request).
+        let decoded = [UInt8](unsafeUninitializedCapacity: input.count / 4 * 3) { out, initialized in
+            var o = 0
+            var index = 0
+            quanta: while index < input.count {
+                let isLast = index + 4 == input.count
+                let c0 = reverse[Int(input[index])]
+                let c1 = reverse[Int(input[index + 1])]
+                guard c0 != 0xFF, c1 != 0xFF else {
+                    valid = false
+                    break quanta
+                }
+                let p2 = input[index + 2] == UInt8(ascii: "=")
+                let p3 = input[index + 3] == UInt8(ascii: "=")
+                if p2 || p3 {
+                    // Padding is only legal in the last quantum, and "x=y" is never legal.
+                    guard isLast, p3 else {
+                        valid = false
+                        break quanta
+                    }
+                    if p2 {
+                        guard c1 & 0x0F == 0 else {
+                            valid = false
+                            break quanta
+                        }
+                        out[o] = c0 << 2 | c1 >> 4
+                        o += 1
+                    } else {
+                        let c2 = reverse[Int(input[index + 2])]
+                        guard c2 != 0xFF, c2 & 0x03 == 0 else {
+                            valid = false
+                            break quanta
+                        }
+                        out[o] = c0 << 2 | c1 >> 4
+                        out[o + 1] = c1 << 4 | c2 >> 2
+                        o += 2
+                    }
                 } else {
                     let c2 = reverse[Int(input[index + 2])]
-                    guard c2 != 0xFF, c2 & 0x03 == 0 else { return nil }
-                    out.append(c0 << 2 | c1 >> 4)
-                    out.append(c1 << 4 | c2 >> 2)
+                    let c3 = reverse[Int(input[index + 3])]
+                    guard c2 != 0xFF, c3 != 0xFF else {
+                        valid = false
+                        break quanta
+                    }
+                    out[o] = c0 << 2 | c1 >> 4
+                    out[o + 1] = c1 << 4 | c2 >> 2
+                    out[o + 2] = c2 << 6 | c3
+                    o += 3
                 }
-            } else {
-                let c2 = reverse[Int(input[index + 2])]
-                let c3 = reverse[Int(input[index + 3])]
-                guard c2 != 0xFF, c3 != 0xFF else { return nil }
-                out.append(c0 << 2 | c1 >> 4)
-                out.append(c1 << 4 | c2 >> 2)
-                out.append(c2 << 6 | c3)
+                index += 4
             }
-            index += 4
+            initialized = o
         }
-        return out
+        return valid ? decoded : nil
     }
 }
 

@@ -40,7 +40,11 @@ extension RequestHandlers {
             decoded = try Self.chunkCompleteBody(request.body)
         }
         let (chunkID, attempt, result) = decoded
-        guard let chunk = try Self.read({ () throws(StoreError) in try store.chunk(chunkID) }) else { throw .store(.chunkNotFound(chunkID)) }
+        // Store reads on the hot route call the store directly: `read`'s closure captured the
+        // store and copied the whole struct on every request.
+        let found: ChunkRow?
+        do { found = try store.chunk(chunkID) } catch { throw .store(error) }
+        guard let chunk = found else { throw .store(.chunkNotFound(chunkID)) }
         if replayed {
             return try replayedCompletion(Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), chunk, store: &store, now: now)
         }
@@ -135,7 +139,9 @@ extension RequestHandlers {
         guard result.iterations == chunk.iterations else {
             throw .resultMismatch("\(result.iterations) iterations reported, the chunk has \(chunk.iterations)")
         }
-        if let row = try Self.read({ () throws(StoreError) in try store.config(chunk.configHash) }), let config = row.resultBounds {
+        let configRow: ConfigRow?
+        do { configRow = try store.config(chunk.configHash) } catch { throw .store(error) }
+        if let row = configRow, let config = row.resultBounds {
             guard config.fightLengthSeconds == result.fightLengthSeconds else {
                 throw .resultMismatch(
                     "fight length \(result.fightLengthSeconds) s reported, the config's is \(config.fightLengthSeconds) s")
