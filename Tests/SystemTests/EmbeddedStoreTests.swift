@@ -130,6 +130,33 @@ struct EmbeddedStoreTests {
 
     // MARK: Nodes
 
+    /// Registrations go through a small sorted buffer merged into the node order in batches:
+    /// the order read at any point (snapshots, crons, `allNodes`) is every live node by id.
+    @Test
+    func nodeOrderSortedAcrossRegistrationBatches() throws {
+        var store = EmbeddedStore(seed: 11)
+        var ids: [NodeID] = []
+        for n in 0..<700 {
+            var bytes = [UInt8](repeating: 0xA5, count: 32)
+            bytes[0] = UInt8(n & 0xFF)
+            bytes[1] = UInt8(n >> 8)
+            let registration = NodeRegistration(
+                publicKey: PublicKey(bytes: bytes)!, claimCode: "K\(n)", name: "n\(n)", totalCores: 4, maxParallel: 4,
+                platform: "linux", version: "1.0")
+            ids.append(try store.registerNode(registration, now: F.t0).node.id)
+            if [0, 1, 254, 255, 256, 257, 511, 512, 699].contains(n) {
+                #expect(store.allNodes.map(\.id) == ids.sorted())
+            }
+        }
+        #expect(store.checkConsistency().isEmpty)
+        // Unclaimed nodes are deleted by the cleanup after an hour: the order empties.
+        store.now = F.t0 + .seconds(7_200)
+        let counts = try store.cleanupStaleData(
+            CleanupAges(unclaimedNode: .seconds(3_600), offlineNode: .seconds(86_400), unusedConfig: .seconds(86_400)))
+        #expect(counts.unclaimedNodes == 700)
+        #expect(store.allNodes.isEmpty)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func heartbeatRules(kind: StoreKind) throws {
         var store = kind.make()

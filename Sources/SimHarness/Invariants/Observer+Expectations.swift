@@ -11,7 +11,7 @@ extension Observer {
     mutating func noteHonest(_ request: APIRequest, _ response: APIResponse) {
         switch request.path {
         case "/node-heartbeat" where response.status == 200:
-            if let key = Self.nodeKey(request) { lastHeartbeat[key] = now }
+            if let key = Self.nodeKey(request) { lastHeartbeatAt[heartbeatSlot(key)] = now }
         case "/chunk-complete" where response.status == 409:
             honestCompletionsRefused += 1
         default:
@@ -26,10 +26,28 @@ extension Observer {
         return nil
     }
 
+    /// The slot of a key spelling in `lastHeartbeatAt`, made on first use.
+    mutating func heartbeatSlot(_ key: String) -> Int {
+        if let slot = heartbeatSlots[key] { return slot }
+        heartbeatSlots[key] = lastHeartbeatAt.count
+        lastHeartbeatAt.append(nil)
+        return lastHeartbeatAt.count - 1
+    }
+
+    /// When the node's key (spelled as `PublicKey.base64`) last had a heartbeat accepted; nil if
+    /// never, or if the node has no row.
+    mutating func lastHeartbeat(of id: NodeID, store: borrowing EmbeddedStore) -> SimInstant? {
+        if let slot = nodeHeartbeatSlot[id] { return lastHeartbeatAt[slot] }
+        guard let row = store.node(id) else { return nil }
+        let slot = heartbeatSlot(row.publicKey.base64)
+        nodeHeartbeatSlot[id] = slot
+        return lastHeartbeatAt[slot]
+    }
+
     /// A node just marked offline: the store must not have heard a heartbeat from it within the
     /// offline-marking age (times are the world's, so no clock of the store's is trusted).
     mutating func checkMarkedOffline(_ id: NodeID, store: borrowing EmbeddedStore) {
-        guard let node = store.node(id), let beat = lastHeartbeat[node.publicKey.base64] else { return }
+        guard let node = store.node(id), let beat = lastHeartbeat(of: id, store: store) else { return }
         let age = now - beat
         if age.seconds < profile.offlineMarkingAge.seconds {
             violate(.heartbeatingNodesOnline, "\(node.name) marked offline \(age.seconds)s after its last accepted heartbeat; offline after \(profile.offlineMarkingAge.seconds)s")
@@ -43,10 +61,13 @@ extension Observer {
         // window (by the heartbeats the store accepted; a second of slack for the boundary).
         let window = profile.sentinelOnlineWindow.seconds
         for node in snapshot.nodes {
-            guard let row = store.node(node.id), let beat = lastHeartbeat[row.publicKey.base64] else { continue }
+            // By the node's slot (the key was base64-encoded and hashed for every node of every
+            // snapshot: a tenth of a fleet run).
+            guard let beat = lastHeartbeat(of: node.id, store: store) else { continue }
             let age = (now - beat).seconds
             if age > window + 1 {
-                violate(.heartbeatingNodesOnline, "the snapshot offers \(row.name), whose last heartbeat was \(age)s ago; online window \(window)s")
+                let name = store.node(node.id)?.name ?? "\(node.id)"
+                violate(.heartbeatingNodesOnline, "the snapshot offers \(name), whose last heartbeat was \(age)s ago; online window \(window)s")
             }
         }
         guard !snapshot.chunks.isEmpty else { return }
@@ -91,7 +112,13 @@ extension Observer {
     /// has a free slot.
     public func planProblem(_ plan: [PlannedAssignment], from snapshot: AssignmentSnapshot) -> String? {
         let nodes = snapshot.nodes
+        // Plain arrays beside the nodes: the scans below read only these (copying a node struct,
+        // with its strings and arrays, per visit was a fifth of a fleet run).
+        let ids = nodes.map(\.id)
         var free = nodes.map { max(0, $0.capacity - $0.running) }
+        // Eligibility is a pure function of (job, node): computed once per job of the snapshot
+        // that a checked chunk names, not once per chunk and node.
+        var eligibleByJob: [[Bool]?] = Array(repeating: nil, count: snapshot.jobs.count)
         var next = 0
         // A budget of node visits per plan: a 10,000-node fleet's plans are checked on their
         // first chunks only (the rule is the same for the rest; the run stays fast).
@@ -99,36 +126,56 @@ extension Observer {
         for chunk in snapshot.chunks {
             budget -= 2 * nodes.count
             if budget < 0 { return nil }
-            guard let job = snapshot.jobs.first(where: { $0.id == chunk.jobID }) else { continue }
-            let last = chunk.lastNodeID.flatMap { id in nodes.firstIndex { $0.id == id } }
+            guard let jobIndex = snapshot.jobs.firstIndex(where: { $0.id == chunk.jobID }) else { continue }
+            if eligibleByJob[jobIndex] == nil {
+                let job = snapshot.jobs[jobIndex]
+                eligibleByJob[jobIndex] = nodes.map { trulyEligible(job, $0) }
+            }
+            let eligible = eligibleByJob[jobIndex]!
+            let last = chunk.lastNodeID.flatMap { id in ids.firstIndex(of: id) }
             func best(excluding: Int?) -> Int? {
-                var b: Int? = nil
-                for i in nodes.indices where i != excluding && free[i] > 0 && trulyEligible(job, nodes[i]) {
-                    if let cur = b, free[i] < free[cur] || (free[i] == free[cur] && nodes[i].id > nodes[cur].id) { continue }
-                    b = i
+                free.withUnsafeBufferPointer { free in
+                    eligible.withUnsafeBufferPointer { eligible in
+                        ids.withUnsafeBufferPointer { ids in
+                            Self.bestNode(free: free, eligible: eligible, ids: ids, excluding: excluding)
+                        }
+                    }
                 }
-                return b
             }
             let anywhere = best(excluding: nil)
             let elsewhere = last == nil ? anywhere : (best(excluding: last) ?? anywhere)
             let planned = next < plan.count && plan[next].chunkID == chunk.id ? plan[next].nodeID : nil
             guard let planned else {
                 if let i = anywhere {
-                    return "chunk \(chunk.id) left out of the plan while eligible node \(nodes[i].id) had \(free[i]) free slot(s)"
+                    return "chunk \(chunk.id) left out of the plan while eligible node \(ids[i]) had \(free[i]) free slot(s)"
                 }
                 continue
             }
             next += 1
-            guard let chosen = nodes.firstIndex(where: { $0.id == planned }) else {
+            guard let chosen = ids.firstIndex(of: planned) else {
                 return "chunk \(chunk.id) planned for node \(planned), not online in the snapshot"
             }
             guard chosen == anywhere || chosen == elsewhere else {
-                let want = (elsewhere ?? anywhere).map { "\(nodes[$0].id) (\(free[$0]) free)" } ?? "no node"
+                let want = (elsewhere ?? anywhere).map { "\(ids[$0]) (\(free[$0]) free)" } ?? "no node"
                 return "chunk \(chunk.id) planned for node \(planned) (\(free[chosen]) free); the rule gives \(want)"
             }
             free[chosen] -= 1
         }
         return next == plan.count ? nil : "the plan names chunks out of the snapshot's order"
+    }
+
+    /// The eligible node with a free slot and the most of them, ties to the lowest id, other than
+    /// `excluding`; nil if none.
+    static func bestNode(
+        free: UnsafeBufferPointer<Int>, eligible: UnsafeBufferPointer<Bool>, ids: UnsafeBufferPointer<NodeID>, excluding: Int?
+    ) -> Int? {
+        let skip = excluding ?? -1
+        var b = -1
+        for i in 0..<free.count where i != skip && free[i] > 0 && eligible[i] {
+            if b >= 0, free[i] < free[b] || (free[i] == free[b] && ids[i] > ids[b]) { continue }
+            b = i
+        }
+        return b >= 0 ? b : nil
     }
 
     /// Eligibility from ground truth (guild membership as the scenario set it, not the

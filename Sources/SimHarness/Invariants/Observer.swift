@@ -33,7 +33,12 @@ public struct Observer {
     /// Assignment delays (ms) of the chunks that became pending from `expect.assignmentDelayFrom`.
     var promptDelaysMs: [UInt64] = []
     /// When each node (by its `X-Node-Key`) last had a heartbeat accepted.
-    var lastHeartbeat: [String: SimInstant] = [:]
+    /// A dense slot per key spelling (`heartbeatSlot`), so that the check of every snapshot
+    /// node reads an array rather than hashing a 44-character string.
+    var heartbeatSlots: [String: Int] = [:]
+    var lastHeartbeatAt: [SimInstant?] = []
+    /// Each node's slot, by node id (a node's key never changes).
+    var nodeHeartbeatSlot: [NodeID: Int] = [:]
     /// The last few snapshots the sentinels were given, newest last (`most-free-slots`).
     var recentSnapshots: [AssignmentSnapshot] = []
     /// Honest nodes' completions refused with 409 (stale claim, already completed).

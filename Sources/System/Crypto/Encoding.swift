@@ -17,36 +17,46 @@ public enum Base64 {
         return table
     }()
 
-    /// Encodes with padding; the output length is always a multiple of 4.
+    /// Encodes with padding; the output length is always a multiple of 4. Written straight into
+    /// the string's storage (every signed request spells its key and signature this way).
     public static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out.append(alphabet[Int(chunk >> 18 & 63)])
-            out.append(alphabet[Int(chunk >> 12 & 63)])
-            out.append(alphabet[Int(chunk >> 6 & 63)])
-            out.append(alphabet[Int(chunk & 63)])
-            index += 3
+        let length = (bytes.count + 2) / 3 * 4
+        guard length > 0 else { return "" }
+        return alphabet.withUnsafeBufferPointer { table in
+            bytes.withUnsafeBufferPointer { input in
+                String(unsafeUninitializedCapacity: length) { out in
+                    var index = 0, o = 0
+                    while index + 3 <= input.count {
+                        let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                        out[o] = table[Int(chunk >> 18 & 63)]
+                        out[o + 1] = table[Int(chunk >> 12 & 63)]
+                        out[o + 2] = table[Int(chunk >> 6 & 63)]
+                        out[o + 3] = table[Int(chunk & 63)]
+                        index += 3
+                        o += 4
+                    }
+                    switch input.count - index {
+                    case 1:
+                        let chunk = UInt32(input[index]) << 16
+                        out[o] = table[Int(chunk >> 18 & 63)]
+                        out[o + 1] = table[Int(chunk >> 12 & 63)]
+                        out[o + 2] = UInt8(ascii: "=")
+                        out[o + 3] = UInt8(ascii: "=")
+                        o += 4
+                    case 2:
+                        let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
+                        out[o] = table[Int(chunk >> 18 & 63)]
+                        out[o + 1] = table[Int(chunk >> 12 & 63)]
+                        out[o + 2] = table[Int(chunk >> 6 & 63)]
+                        out[o + 3] = UInt8(ascii: "=")
+                        o += 4
+                    default:
+                        break
+                    }
+                    return o
+                }
+            }
         }
-        switch bytes.count - index {
-        case 1:
-            let chunk = UInt32(bytes[index]) << 16
-            out.append(alphabet[Int(chunk >> 18 & 63)])
-            out.append(alphabet[Int(chunk >> 12 & 63)])
-            out.append(UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
-        case 2:
-            let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
-            out.append(alphabet[Int(chunk >> 18 & 63)])
-            out.append(alphabet[Int(chunk >> 12 & 63)])
-            out.append(alphabet[Int(chunk >> 6 & 63)])
-            out.append(UInt8(ascii: "="))
-        default:
-            break
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Strict decoding. Returns `nil` unless the text is canonical padded base64: length a
@@ -54,41 +64,67 @@ public enum Base64 {
     /// and the unused low bits of the last symbol zero (so `encode(decode(s)!) == s`).
     /// No whitespace, no URL-safe alphabet, no missing padding.
     public static func decode(_ text: String) -> [UInt8]? {
-        let input = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { input in reverse.withUnsafeBufferPointer { decode(input, reverse: $0) } }
+    }
+
+    private static func decode(_ input: UnsafeBufferPointer<UInt8>, reverse: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard input.count % 4 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(input.count / 4 * 3)
-        var index = 0
-        while index < input.count {
-            let isLast = index + 4 == input.count
-            let c0 = reverse[Int(input[index])]
-            let c1 = reverse[Int(input[index + 1])]
-            guard c0 != 0xFF, c1 != 0xFF else { return nil }
-            let p2 = input[index + 2] == UInt8(ascii: "=")
-            let p3 = input[index + 3] == UInt8(ascii: "=")
-            if p2 || p3 {
-                // Padding is only legal in the last quantum, and "x=y" is never legal.
-                guard isLast, p3 else { return nil }
-                if p2 {
-                    guard c1 & 0x0F == 0 else { return nil }
-                    out.append(c0 << 2 | c1 >> 4)
+        var valid = true
+        // Written into the array's storage (a key and a signature per signed request).
+        let decoded = [UInt8](unsafeUninitializedCapacity: input.count / 4 * 3) { out, initialized in
+            var o = 0
+            var index = 0
+            quanta: while index < input.count {
+                let isLast = index + 4 == input.count
+                let c0 = reverse[Int(input[index])]
+                let c1 = reverse[Int(input[index + 1])]
+                guard c0 != 0xFF, c1 != 0xFF else {
+                    valid = false
+                    break quanta
+                }
+                let p2 = input[index + 2] == UInt8(ascii: "=")
+                let p3 = input[index + 3] == UInt8(ascii: "=")
+                if p2 || p3 {
+                    // Padding is only legal in the last quantum, and "x=y" is never legal.
+                    guard isLast, p3 else {
+                        valid = false
+                        break quanta
+                    }
+                    if p2 {
+                        guard c1 & 0x0F == 0 else {
+                            valid = false
+                            break quanta
+                        }
+                        out[o] = c0 << 2 | c1 >> 4
+                        o += 1
+                    } else {
+                        let c2 = reverse[Int(input[index + 2])]
+                        guard c2 != 0xFF, c2 & 0x03 == 0 else {
+                            valid = false
+                            break quanta
+                        }
+                        out[o] = c0 << 2 | c1 >> 4
+                        out[o + 1] = c1 << 4 | c2 >> 2
+                        o += 2
+                    }
                 } else {
                     let c2 = reverse[Int(input[index + 2])]
-                    guard c2 != 0xFF, c2 & 0x03 == 0 else { return nil }
-                    out.append(c0 << 2 | c1 >> 4)
-                    out.append(c1 << 4 | c2 >> 2)
+                    let c3 = reverse[Int(input[index + 3])]
+                    guard c2 != 0xFF, c3 != 0xFF else {
+                        valid = false
+                        break quanta
+                    }
+                    out[o] = c0 << 2 | c1 >> 4
+                    out[o + 1] = c1 << 4 | c2 >> 2
+                    out[o + 2] = c2 << 6 | c3
+                    o += 3
                 }
-            } else {
-                let c2 = reverse[Int(input[index + 2])]
-                let c3 = reverse[Int(input[index + 3])]
-                guard c2 != 0xFF, c3 != 0xFF else { return nil }
-                out.append(c0 << 2 | c1 >> 4)
-                out.append(c1 << 4 | c2 >> 2)
-                out.append(c2 << 6 | c3)
+                index += 4
             }
-            index += 4
+            initialized = o
         }
-        return out
+        return valid ? decoded : nil
     }
 }
 
@@ -99,13 +135,23 @@ public enum Hex {
 
     /// Lowercase hex, two characters per byte.
     public static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+        guard !bytes.isEmpty else { return "" }
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in write(bytes, into: out) }
+    }
+
+    /// Writes the lowercase hex of `bytes` at the start of `out` (which holds at least twice
+    /// as many bytes); returns the count written.
+    @discardableResult
+    static func write(_ bytes: [UInt8], into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        digits.withUnsafeBufferPointer { table in
+            var o = 0
+            for byte in bytes {
+                out[o] = table[Int(byte >> 4)]
+                out[o + 1] = table[Int(byte & 0x0F)]
+                o += 2
+            }
+            return o
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes an even number of hex digits (`0-9 a-f A-F`, nothing else); `nil` otherwise.

@@ -62,15 +62,51 @@ public enum RequestSigning {
 
     /// The exact bytes that are signed. `method` is upper-cased (ASCII) on both sides so that
     /// a client library's spelling cannot break verification; `path` is used verbatim.
+    ///
+    /// Built in one buffer of the exact size (every signed request builds it twice, once on each
+    /// side): the timestamp's decimal digits and the digest's hex are written in place.
     public static func message(timestamp: Int64, method: String, path: String, bodyDigest: Digest32) -> [UInt8] {
-        var out = Array(String(timestamp).utf8)
-        out.append(0)
-        out.append(contentsOf: method.utf8.map { (0x61...0x7A).contains($0) ? $0 - 0x20 : $0 })
-        out.append(0)
-        out.append(contentsOf: path.utf8)
-        out.append(0)
-        out.append(contentsOf: bodyDigest.hex.utf8)
-        return out
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: "-9223372036854775808" is 20
+        let digitCount = withUnsafeMutableBytes(of: &digits) { raw in
+            var value = timestamp.magnitude
+            var end = raw.count
+            repeat {
+                end -= 1
+                raw[end] = UInt8(truncatingIfNeeded: 0x30 &+ value % 10)
+                value /= 10
+            } while value > 0
+            if timestamp < 0 {
+                end -= 1
+                raw[end] = UInt8(ascii: "-")
+            }
+            return raw.count - end
+        }
+        let count = digitCount + 1 + method.utf8.count + 1 + path.utf8.count + 1 + 2 * bodyDigest.bytes.count
+        return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            var o = 0
+            withUnsafeBytes(of: &digits) { raw in
+                for byte in raw[(raw.count - digitCount)...] {
+                    out[o] = byte
+                    o += 1
+                }
+            }
+            out[o] = 0
+            o += 1
+            for byte in method.utf8 {
+                out[o] = (0x61...0x7A).contains(byte) ? byte - 0x20 : byte
+                o += 1
+            }
+            out[o] = 0
+            o += 1
+            for byte in path.utf8 {
+                out[o] = byte
+                o += 1
+            }
+            out[o] = 0
+            o += 1
+            o += Hex.write(bodyDigest.bytes, into: UnsafeMutableBufferPointer(rebasing: out[o...]))
+            initialized = o
+        }
     }
 }
 
@@ -141,10 +177,17 @@ public struct SignedHeaders: Hashable, Sendable {
     /// Only canonical decimal: digits, no sign, no leading zeros, fits `Int64`. The signed
     /// message re-renders the parsed value, so any other spelling would be a different message.
     private static func parseTimestamp(_ text: String) -> Int64? {
-        let utf8 = Array(text.utf8)
-        guard !utf8.isEmpty, utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
-        guard utf8.count == 1 || utf8[0] != 0x30 else { return nil }
-        return Int64(text)
+        let utf8 = text.utf8
+        guard let first = utf8.first, utf8.count == 1 || first != 0x30 else { return nil }
+        var value: Int64 = 0
+        for byte in utf8 {
+            guard (0x30...0x39).contains(byte) else { return nil }
+            let (shifted, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = shifted.addingReportingOverflow(Int64(byte &- 0x30))
+            guard !o1, !o2 else { return nil }
+            value = sum
+        }
+        return value
     }
 
     /// ASCII case-insensitive equality, without allocating (every signed request asks it for

@@ -40,7 +40,11 @@ extension RequestHandlers {
             decoded = try Self.chunkCompleteBody(request.body)
         }
         let (chunkID, attempt, result) = decoded
-        guard let chunk = try Self.read({ () throws(StoreError) in try store.chunk(chunkID) }) else { throw .store(.chunkNotFound(chunkID)) }
+        // Store reads on the hot route call the store directly: `read`'s closure captured the
+        // store and copied the whole struct on every request.
+        let found: ChunkRow?
+        do { found = try store.chunk(chunkID) } catch { throw .store(error) }
+        guard let chunk = found else { throw .store(.chunkNotFound(chunkID)) }
         if replayed {
             return try replayedCompletion(Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), chunk, store: &store, now: now)
         }
@@ -77,6 +81,22 @@ extension RequestHandlers {
         w.key("success"); w.bool(true)
         w.endObject()
         return APIResponse(status: 200, body: w.bytes)
+    }
+
+    /// The `duplicate` flag of a body that is exactly one of `completionAnswer`'s layouts; nil
+    /// for any other body, which the node then parses as JSON (giving the same flag for these).
+    static func completionAnswerDuplicate(_ body: [UInt8]) -> Bool? {
+        var r = CanonicalJSONReader(body)
+        let duplicate: Bool
+        if r.literal("{\"duplicate\":true,\"jobComplete\":") {
+            duplicate = true
+        } else if r.literal("{\"duplicate\":false,\"jobComplete\":") {
+            duplicate = false
+        } else {
+            return nil
+        }
+        guard r.literal("true") || r.literal("false"), r.literal(",\"success\":true}"), r.atEnd else { return nil }
+        return duplicate
     }
 
     /// The body read through the general parser (any layout; every error named).
@@ -119,7 +139,9 @@ extension RequestHandlers {
         guard result.iterations == chunk.iterations else {
             throw .resultMismatch("\(result.iterations) iterations reported, the chunk has \(chunk.iterations)")
         }
-        if let row = try Self.read({ () throws(StoreError) in try store.config(chunk.configHash) }), let config = row.resultBounds {
+        let configRow: ConfigRow?
+        do { configRow = try store.config(chunk.configHash) } catch { throw .store(error) }
+        if let row = configRow, let config = row.resultBounds {
             guard config.fightLengthSeconds == result.fightLengthSeconds else {
                 throw .resultMismatch(
                     "fight length \(result.fightLengthSeconds) s reported, the config's is \(config.fightLengthSeconds) s")

@@ -74,7 +74,8 @@ extension RequestHandlers {
         }
         var row: NodeRow? = nil
         if !registering {
-            row = try Self.read({ () throws(StoreError) in try store.node(publicKey: verified.publicKey) })
+            // Called directly: `read`'s closure captured the store and copied the whole struct.
+            do { row = try store.node(publicKey: verified.publicKey) } catch { throw .store(error) }
             if row == nil { throw .signature(.unknownNode) }
         }
         // node-register is not remembered: it is idempotent per key (a replay inside the

@@ -42,6 +42,19 @@ extension NodeAgent {
     }
 
     mutating func answered(_ opID: UInt64, _ response: APIResponse, now: Timestamp, _ effects: inout [Effect]) {
+        // A heartbeat's acknowledgement carries nothing the node reads: a 2xx is `.success`
+        // whatever its body, so it is taken without parsing the body into a tree.
+        if (200..<300).contains(response.status), case .heartbeat? = operations[opID]?.kind {
+            heartbeatAcknowledged(opID, nil)
+            return
+        }
+        // A completion's answer in the server's own layout: its one flag read without a tree.
+        if (200..<300).contains(response.status), case .complete(let key, _)? = operations[opID]?.kind,
+            let duplicate = RequestHandlers.completionAnswerDuplicate(response.body)
+        {
+            completionTaken(opID, key, duplicate: duplicate)
+            return
+        }
         let outcome = ResponseClass(response)
         guard case .success(let body) = outcome else {
             if case .heartbeat? = operations[opID]?.kind, response.errorCode == "node_not_claimed" {

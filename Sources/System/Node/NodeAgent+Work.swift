@@ -42,9 +42,13 @@ extension NodeAgent {
     }
 
     mutating func completionTaken(_ opID: UInt64, _ key: ChunkKey, _ body: JSONValue?) {
+        completionTaken(opID, key, duplicate: body?["duplicate"]?.boolValue == true)
+    }
+
+    mutating func completionTaken(_ opID: UInt64, _ key: ChunkKey, duplicate: Bool) {
         operations[opID] = nil
         counters.completionsAccepted += 1
-        if body?["duplicate"]?.boolValue == true { counters.completionsDuplicate += 1 }
+        if duplicate { counters.completionsDuplicate += 1 }
         forget(key)
     }
 

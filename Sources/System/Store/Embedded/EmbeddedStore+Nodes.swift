@@ -26,9 +26,33 @@ extension EmbeddedStore {
         nodeHandles[row.id] = handle
         nodeByKey[row.publicKey] = handle
         nodesByCode[row.claimCode, default: []].append(handle)
-        let position = nodeOrder.partitionPoint { nodes[$0]!.id < row.id }
-        nodeOrder.insert(handle, at: position)
+        // By the dense ids (binary-searching the rows copied a whole row per probe).
+        let position = recentNodeOrder.partitionPoint { nodeDense[$0].id < row.id }
+        recentNodeOrder.insert(handle, at: position)
+        if recentNodeOrder.count >= Self.recentNodeOrderLimit {
+            sortedNodeOrder = mergedNodeOrder()
+            recentNodeOrder.removeAll(keepingCapacity: true)
+        }
         return NodeRegistered(node: row, created: true)
+    }
+
+    /// `sortedNodeOrder` and `recentNodeOrder` merged by node id (ids are unique).
+    func mergedNodeOrder() -> [Int] {
+        var merged: [Int] = []
+        merged.reserveCapacity(sortedNodeOrder.count + recentNodeOrder.count)
+        var i = 0, j = 0
+        while i < sortedNodeOrder.count, j < recentNodeOrder.count {
+            if nodeDense[recentNodeOrder[j]].id < nodeDense[sortedNodeOrder[i]].id {
+                merged.append(recentNodeOrder[j])
+                j += 1
+            } else {
+                merged.append(sortedNodeOrder[i])
+                i += 1
+            }
+        }
+        merged.append(contentsOf: sortedNodeOrder[i...])
+        merged.append(contentsOf: recentNodeOrder[j...])
+        return merged
     }
 
     /// The unclaimed node showing `claimCode` becomes the user's (its status stays `pending`

@@ -75,8 +75,26 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     var nodes: [NodeRow?] = []
     var nodeHandles: [NodeID: Int] = [:]
     var nodeByKey: [PublicKey: Int] = [:]
-    /// Live node handles sorted by node id: the snapshot's node order.
-    var nodeOrder: [Int] = []
+    /// Live node handles sorted by node id: the snapshot's node order. Kept in two sorted
+    /// parts so that a registration is not an O(N) insert into the whole order (O(N²) for a
+    /// fleet booting): new handles go into the small `recentNodeOrder`, merged into
+    /// `sortedNodeOrder` once it holds `recentNodeOrderLimit`; `nodeOrder` reads both, merged.
+    var sortedNodeOrder: [Int] = []
+    var recentNodeOrder: [Int] = []
+    static let recentNodeOrderLimit = 256
+
+    /// Live node handles sorted by node id (both parts merged; no copy while `recentNodeOrder`
+    /// is empty, as it is once a fleet has booted). Setting it replaces both parts.
+    var nodeOrder: [Int] {
+        get {
+            guard !recentNodeOrder.isEmpty else { return sortedNodeOrder }
+            return mergedNodeOrder()
+        }
+        set {
+            sortedNodeOrder = newValue
+            recentNodeOrder.removeAll()
+        }
+    }
     /// Node handles per claim code, ascending (claimed and unclaimed alike).
     var nodesByCode: [String: [Int]] = [:]
     /// Per node, the handles of the chunks running on it: its backlog is the count.
