@@ -9,9 +9,11 @@ import NIOHTTP1
 
 /// `apibench`: load for the issue-10 benchmarks (`scripts/bench-api`), against a running
 /// sentinel. Node identities are derived from their index (SHA-256 of `apibench-node-<i>`), so
-/// every subcommand agrees on them. Requests are signed before the clock starts, so the figures
-/// are the server's, not the signing client's; each request is sent once (distinct timestamps
-/// make distinct signatures: a replay would be refused).
+/// every subcommand agrees on them. Requests are signed in slices just before each slice is
+/// sent, with the clock stopped while signing, so the figures are the server's, not the signing
+/// client's, and no signature outlives the server's window however long the run (signing the
+/// whole run up front made long runs fail with 401 stale signatures); each request is sent once
+/// (distinct timestamps make distinct signatures: a replay would be refused).
 @main
 struct APIBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,35 +49,56 @@ func signedRequest(_ signer: RequestSigner, _ path: String, _ body: JSONValue, a
     return APIRequest(method: "POST", path: path, headers: headers, body: bytes)
 }
 
-/// Sends `requests` with `concurrency` workers; prints the rate and latency percentiles.
-func fire(_ label: String, _ requests: [APIRequest], transport: HTTPTransport, concurrency: Int) async {
-    let start = SystemClock().now()
-    let results = await withTaskGroup(of: [(Int64, Int)].self) { group in
-        for worker in 0..<concurrency {
-            group.addTask {
-                var mine: [(Int64, Int)] = []
-                var i = worker
-                while i < requests.count {
-                    let t0 = SystemClock().now()
-                    let status = (try? await transport.send(requests[i]))?.status ?? 0
-                    mine.append(((SystemClock().now() - t0).micros, status))
-                    i += concurrency
+/// Requests signed per slice (`fire`): a slice takes well under a minute to send, far inside the
+/// signature window.
+let sliceSize = 2_000
+
+/// Sends `count` requests with `concurrency` workers, in slices of `sliceSize` that `sign` makes
+/// just before each is sent; the clock runs only while a slice is in flight. Prints the rate and
+/// latency percentiles.
+func fire(
+    _ label: String, count: Int, transport: HTTPTransport, concurrency: Int, sign: (Range<Int>) -> [APIRequest]
+) async {
+    var results: [(Int64, Int)] = []
+    results.reserveCapacity(count)
+    var sending = Interval(micros: 0)
+    var slices = 0
+    for first in stride(from: 0, to: count, by: sliceSize) {
+        let requests = sign(first..<min(count, first + sliceSize))
+        slices += 1
+        let start = SystemClock().now()
+        results += await withTaskGroup(of: [(Int64, Int)].self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var mine: [(Int64, Int)] = []
+                    var i = worker
+                    while i < requests.count {
+                        let t0 = SystemClock().now()
+                        let status = (try? await transport.send(requests[i]))?.status ?? 0
+                        mine.append(((SystemClock().now() - t0).micros, status))
+                        i += concurrency
+                    }
+                    return mine
                 }
-                return mine
             }
+            var all: [(Int64, Int)] = []
+            for await part in group { all += part }
+            return all
         }
-        var all: [(Int64, Int)] = []
-        for await part in group { all += part }
-        return all
+        sending = sending + (SystemClock().now() - start)
     }
-    let seconds = (SystemClock().now() - start).seconds
+    guard !results.isEmpty else {
+        print("\(label): nothing to send")
+        return
+    }
+    let seconds = sending.seconds
     let latencies = results.map(\.0).sorted()
     func percentile(_ p: Double) -> Double { Double(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) / 1000 }
     var statuses: [Int: Int] = [:]
     for (_, status) in results { statuses[status, default: 0] += 1 }
     let summary = statuses.keys.sorted().map { "\($0)×\(statuses[$0]!)" }.joined(separator: " ")
     print(
-        "\(label): \(results.count) requests in \(ResultText.fixed(seconds, decimals: 2)) s = \(Int(Double(results.count) / seconds))/s, latency p50 \(ResultText.fixed(percentile(0.5), decimals: 2)) ms p99 \(ResultText.fixed(percentile(0.99), decimals: 2)) ms, statuses \(summary) (concurrency \(concurrency))"
+        "\(label): \(results.count) requests in \(ResultText.fixed(seconds, decimals: 2)) s = \(Int(Double(results.count) / seconds))/s, latency p50 \(ResultText.fixed(percentile(0.5), decimals: 2)) ms p99 \(ResultText.fixed(percentile(0.99), decimals: 2)) ms, statuses \(summary) (concurrency \(concurrency), signed in \(slices) slices of at most \(sliceSize) off the clock)"
     )
 }
 
@@ -122,17 +145,23 @@ extension APIBench {
         @Option var concurrency: Int = 32
 
         func run() async throws {
-            let perNode = (requests + common.nodes - 1) / common.nodes
-            guard perNode <= 560 else { throw ValidationError("at most 560 heartbeats per node (distinct timestamps in the window): use more --nodes") }
-            let now = SystemClock().now().unixSeconds
-            var batch: [APIRequest] = []
-            for k in 0..<perNode {
-                for i in 0..<common.nodes where batch.count < requests {
-                    batch.append(signedRequest(common.signer(i), "/node-heartbeat", [:], at: now - 280 + Int64(k)))
+            let nodes = common.nodes
+            guard nodes > 0, requests >= 0 else { throw ValidationError("--nodes must be positive and --requests not negative") }
+            guard sliceSize / nodes <= 500 else { throw ValidationError("at most 500 heartbeats per node in a slice of \(sliceSize) (distinct timestamps in the window): use more --nodes") }
+            let signers = (0..<nodes).map(common.signer)
+            // Each node's heartbeats carry strictly increasing timestamps (a repeated one would be
+            // a replay), each within the window of the moment its slice is signed.
+            var last = [Int64](repeating: .min, count: nodes)
+            let client = common.client(concurrency: concurrency)
+            await fire("heartbeats", count: requests, transport: HTTPTransport(server: try common.address(), client: client),
+                       concurrency: concurrency) { range in
+                let now = SystemClock().now().unixSeconds
+                return range.map { k in
+                    let i = k % nodes
+                    last[i] = max(last[i] + 1, now - 280)
+                    return signedRequest(signers[i], "/node-heartbeat", [:], at: last[i])
                 }
             }
-            let client = common.client(concurrency: concurrency)
-            await fire("heartbeats", batch, transport: HTTPTransport(server: try common.address(), client: client), concurrency: concurrency)
             try await client.shutdown()
         }
     }
@@ -164,16 +193,19 @@ extension APIBench {
                 let answer = try await transport.send(signedRequest(signer, "/node-register", body, at: now - 200))
                 if let id = answer.json?["id"]?.stringValue { signers[id] = signer }
             }
-            var batch: [APIRequest] = []
+            var work: [(signer: RequestSigner, body: JSONValue)] = []
             while let line = readLine() {
                 let parts = line.split(separator: "|").map(String.init)
                 guard parts.count == 3, let signer = signers[parts[1]], let attempt = Int(parts[2]) else { continue }
-                let body: JSONValue = ["chunkId": .string(parts[0]), "attempt": .number(Double(attempt)), "result": result]
-                batch.append(signedRequest(signer, "/chunk-complete", body, at: now))
+                work.append((signer, ["chunkId": .string(parts[0]), "attempt": .number(Double(attempt)), "result": result]))
             }
             try await client.shutdown()
             let fast = common.client(concurrency: concurrency)
-            await fire("completions", batch, transport: HTTPTransport(server: try common.address(), client: fast), concurrency: concurrency)
+            await fire("completions", count: work.count, transport: HTTPTransport(server: try common.address(), client: fast),
+                       concurrency: concurrency) { range in
+                let now = SystemClock().now().unixSeconds
+                return range.map { signedRequest(work[$0].signer, "/chunk-complete", work[$0].body, at: now) }
+            }
             try await fast.shutdown()
         }
     }

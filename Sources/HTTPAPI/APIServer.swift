@@ -44,7 +44,26 @@ public final class APIServer: Sendable {
         /// but lets two requests each decide on a snapshot the other changes (write skew: two
         /// job creations can both pass the unfinished-jobs limit).
         public var isolation: PGConnection.Isolation = .serializable
+        /// Routes that run at READ COMMITTED whatever `isolation` says, because every decision
+        /// they make is taken by one guarded statement or under row locks, so that any
+        /// interleaving gives the outcome of some serial order:
+        /// - /node-heartbeat: the caller's row by its key, the signature inserted once (unique
+        ///   key), then one `UPDATE nodes … WHERE id AND user_id IS NOT NULL` and one guarded
+        ///   `UPDATE jobs_chunks … WHERE node_id AND status = 'running'` (a node deleted or
+        ///   unclaimed meanwhile matches nothing: the answer a serial order would give);
+        /// - /chunk-complete: the same authentication, then `completeChunk`, which locks the
+        ///   chunk and its job (`FOR UPDATE`) before reading what it decides on; the unlocked
+        ///   read before it only takes the chunk's immutable columns (config, iterations).
+        /// They are the hot routes: under SERIALIZABLE, concurrent heartbeats of different
+        /// nodes failed each other (a heartbeat reads the node's index pages and, `last_seen_at`
+        /// being indexed, writes new entries into them), up to 503 `transaction_conflict`.
+        public var readCommittedRoutes: Set<String> = ["/node-heartbeat", "/chunk-complete"]
         public init() {}
+
+        /// The isolation `path`'s requests run at.
+        public func isolation(forPath path: String) -> PGConnection.Isolation {
+            readCommittedRoutes.contains(path) ? .readCommitted : isolation
+        }
     }
 
     public let handlers: RequestHandlers
@@ -148,7 +167,7 @@ public final class APIServer: Sendable {
         var lost = 0
         while true {
             do throws(StoreError) {
-                return try store.connection.requestTransaction(settings.isolation) { _ in
+                return try store.connection.requestTransaction(settings.isolation(forPath: request.path)) { _ in
                     transactionBody(request, bearerToken: bearerToken, store: &store, limiter: &limiter)
                 }
             } catch {

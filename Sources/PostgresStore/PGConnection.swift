@@ -33,6 +33,8 @@ public final class PGConnection {
     /// A statement of the open request transaction failed with a serialization failure or a
     /// deadlock, whatever its caller made of the error: the whole request must be rerun.
     private var requestConflicted = false
+    /// The open request transaction's isolation.
+    private var requestIsolation: Isolation = .serializable
     private var savepoints = 0
 
     private var raw: OpaquePointer?
@@ -103,6 +105,15 @@ public final class PGConnection {
         case readCommitted = "READ COMMITTED"
         case repeatableRead = "REPEATABLE READ"
         case serializable = "SERIALIZABLE"
+
+        /// Orders the levels: a stronger one gives every guarantee of a weaker one.
+        var strength: Int {
+            switch self {
+            case .readCommitted: return 0
+            case .repeatableRead: return 1
+            case .serializable: return 2
+            }
+        }
     }
 
     /// Runs `body` in one transaction at `isolation` and commits; on any error rolls back and
@@ -112,12 +123,19 @@ public final class PGConnection {
     /// Inside a request transaction (`requestTransaction`) the body runs in a savepoint of it
     /// instead: an error rolls back to the savepoint, so the operation stays all-or-nothing and
     /// the request can go on (a handler that turns a store error into a rejection); the
-    /// request's isolation, SERIALIZABLE, applies (at least as strong as `isolation`); a
-    /// conflict is not retried here, since only the whole request can be rerun.
+    /// request's isolation applies, which must be at least as strong as `isolation` (an
+    /// operation asking for more than its request runs at fails with SQLSTATE XX000 rather than
+    /// silently running weaker); a conflict is not retried here, since only the whole request
+    /// can be rerun.
     public func transaction<T>(
         _ isolation: Isolation, readOnly: Bool = false, _ body: (PGConnection) throws(StoreError) -> T
     ) throws(StoreError) -> T {
-        if inRequestTransaction { return try savepoint(body) }
+        if inRequestTransaction {
+            guard isolation.strength <= requestIsolation.strength else {
+                throw .database(sqlState: "XX000", message: "an operation needs \(isolation.rawValue) inside a \(requestIsolation.rawValue) request")
+            }
+            return try savepoint(body)
+        }
         var tries = 0
         while true {
             try ensureConnected()
@@ -127,7 +145,7 @@ public final class PGConnection {
                 try run("COMMIT", [])
                 return value
             } catch {
-                if isConnected { _ = try? run("ROLLBACK", []) }
+                rollbackIfOpen()
                 if case .conflict = error, tries < conflictRetries {
                     tries += 1
                     usleep(UInt32(1_000 << min(tries, 6)))
@@ -171,6 +189,7 @@ public final class PGConnection {
         try ensureConnected()
         try run("BEGIN ISOLATION LEVEL \(isolation.rawValue)", [])
         inRequestTransaction = true
+        requestIsolation = isolation
         requestConflicted = false
         let (value, commit) = body(self)
         inRequestTransaction = false
@@ -179,7 +198,7 @@ public final class PGConnection {
         guard isConnected, let raw else { throw .connectionLost }
         let failedStatement = PQtransactionStatus(raw) == PQTRANS_INERROR
         if conflicted || failedStatement || !commit {
-            _ = try? run("ROLLBACK", [])
+            rollbackIfOpen()
             if conflicted { throw .conflict("serialization failure or deadlock in the request's transaction") }
             if failedStatement && commit {
                 throw .database(sqlState: "25P02", message: "a statement of the request failed and the request went on")
@@ -189,7 +208,7 @@ public final class PGConnection {
         do {
             try run("COMMIT", [])
         } catch {
-            if isConnected { _ = try? run("ROLLBACK", []) }
+            rollbackIfOpen()
             // The COMMIT was sent and its answer lost: it may have committed. Not a plain
             // `connectionLost`, which callers may rerun: SQLSTATE 08007,
             // transaction_resolution_unknown.
@@ -199,6 +218,17 @@ public final class PGConnection {
             throw error
         }
         return value
+    }
+
+    /// ROLLBACK, only if a transaction is open: a COMMIT that fails (a serialization failure at
+    /// commit, a deferred constraint) has already ended its transaction, and a ROLLBACK then
+    /// only makes the server warn "there is no transaction in progress" into the logs.
+    private func rollbackIfOpen() {
+        guard isConnected, let raw else { return }
+        switch PQtransactionStatus(raw) {
+        case PQTRANS_INTRANS, PQTRANS_INERROR: _ = try? run("ROLLBACK", [])
+        default: return
+        }
     }
 
     /// One statement on the current connection (no reconnection: inside a transaction a lost

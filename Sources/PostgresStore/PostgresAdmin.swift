@@ -23,7 +23,8 @@ public enum PostgresAdmin {
     /// Deletes every row of the system's tables (not `schema_migrations`). For tests.
     public static func truncateAll(on db: PGConnection) throws(StoreError) {
         try db.execute("""
-            TRUNCATE jobs_chunks, jobs, jobs_configs, nodes_permissions, nodes, users, rotations, request_signatures
+            TRUNCATE jobs_chunks, jobs, jobs_configs, nodes_permissions, nodes, users, rotations, request_signatures,
+                discord_guild_members
             RESTART IDENTITY CASCADE
             """)
     }

@@ -96,16 +96,26 @@ extension PostgresStore {
         }
     }
 
-    /// READ COMMITTED: forget expired entries, then `INSERT … ON CONFLICT DO NOTHING`: of two
-    /// concurrent uses of one signature exactly one inserts, the other is the replay.
+    /// One statement: insert the signature, or take over its entry if that has expired; of
+    /// two concurrent uses of one signature exactly one writes (the unique key), the other is
+    /// the replay. Expired entries are deleted once every `signaturePurgeEvery` calls of a
+    /// session, not on every request: a range delete on every signed request made every pair
+    /// of concurrent requests read (the expiry index's pages) what the other wrote, so under
+    /// SERIALIZABLE they failed each other (503 `transaction_conflict` under load).
     public mutating func rememberSignature(_ signature: Signature, expiresAt: Timestamp) throws(StoreError) -> Bool {
-        try db.transaction(.readCommitted) { (db: PGConnection) throws(StoreError) -> Bool in
-            try db.run("DELETE FROM request_signatures WHERE expires_at < now()", [])
+        signatureCalls &+= 1
+        let purge = signatureCalls % Self.signaturePurgeEvery == 0
+        return try db.transaction(.readCommitted) { (db: PGConnection) throws(StoreError) -> Bool in
+            if purge { try db.run("DELETE FROM request_signatures WHERE expires_at < now()", []) }
             return !(try db.run("""
-                INSERT INTO request_signatures (signature, expires_at)
+                INSERT INTO request_signatures AS s (signature, expires_at)
                 VALUES ($1, timestamptz 'epoch' + $2::bigint * interval '1 microsecond')
-                ON CONFLICT (signature) DO NOTHING RETURNING 1
+                ON CONFLICT (signature) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE s.expires_at < now()
+                RETURNING 1
                 """, [signature.base64, String(expiresAt.micros)])).isEmpty
         }
     }
+
+    /// How often (in `rememberSignature` calls of one session) expired signatures are deleted.
+    static let signaturePurgeEvery = 256
 }

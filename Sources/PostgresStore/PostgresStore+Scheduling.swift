@@ -17,10 +17,16 @@ extension PostgresStore {
                     id: try r.id(0), jobID: try r.id(1), pendingSeq: try r.int64(2), lastNodeID: try r.optionalID(3)))
             }
             let window = PGParam.micros(onlineWindow)
+            // The backlogs as one grouped scan of the running chunks, joined, rather than a count
+            // per node: with statistics taken while few chunks ran, PostgreSQL ran that count
+            // through the (claimed_at, id) index, scanning every running chunk once per node
+            // (10,000 nodes, 2,700 running: 12 s, past the call timeout; the scheduler then
+            // stalled, measured by scripts/bench-api).
             let nodeRows = try db.run("""
-                SELECT n.id, n.user_id, u.discord_id, greatest(0, least(n.max_parallel, n.total_cores)),
-                       (SELECT count(*) FROM jobs_chunks c WHERE c.node_id = n.id AND c.status = 'running')
+                SELECT n.id, n.user_id, u.discord_id, greatest(0, least(n.max_parallel, n.total_cores)), coalesce(r.running, 0)
                 FROM nodes n LEFT JOIN users u ON u.id = n.user_id
+                LEFT JOIN (SELECT node_id, count(*) AS running FROM jobs_chunks WHERE status = 'running' GROUP BY node_id) r
+                    ON r.node_id = n.id
                 WHERE n.last_seen_at > now() - $1::bigint * interval '1 microsecond'
                 ORDER BY n.id
                 """, [window]).all

@@ -23,6 +23,8 @@ import JobSystem
 ///   `.uniqueViolation`.
 public struct PostgresStore: JobStore, PendingTrigger {
     public let connection: PGConnection
+    /// `rememberSignature` calls on this session (it purges expired entries now and then).
+    var signatureCalls = 0
 
     /// Connects (a URL or `key=value` string; empty: the `PG*` environment variables).
     public init(conninfo: String) throws(StoreError) {

@@ -25,6 +25,12 @@ import Glibc
 /// - `now` is the wall clock; `--record FILE` writes every input and its effects
 ///   (`SentinelRecorder`) for `simharness replay`.
 ///
+/// Discord guild membership (`discord_guild_members`, kept by `sentinel guild …`): the runner
+/// reads the membership version about once a second (`guildCheckPeriod`) and, when it moved,
+/// reads every guild and feeds the sentinel `.guild(.members(…))` for each (a rebuild of its
+/// filter) and `.guild(.guildLeft(…))` for a guild that has no members left, before the next
+/// pass; these inputs are recorded like the others.
+///
 /// The runner also runs the maintenance jobs (`MaintenanceJob`: the reaper, offline marking,
 /// clean-up) on their periods, as pg_cron did; a plain PostgreSQL has no pg_cron. With two
 /// schedulers on one database (a blue/green deploy) both run them: each is one idempotent
@@ -47,7 +53,13 @@ public final class SchedulerRunner: Service, Sendable {
         public var lastError: String? = nil
         public var recordingError: String? = nil
         public var recordedInputs = 0
+        /// The guild membership version the filters were last built from (nil: not read yet).
+        public var guildMembershipVersion: Int64? = nil
+        public var guilds = 0
     }
+
+    /// How often the guild membership version is read.
+    public static let guildCheckPeriod = Interval.seconds(1)
 
     public let conninfo: String
     public let profile: Profile
@@ -107,6 +119,9 @@ public final class SchedulerRunner: Service, Sendable {
         var effects: [Sentinel.Effect] = []
         var dueAt: [MaintenanceJob: Int64] = [:]
         for job in MaintenanceJob.allCases { dueAt[job] = Self.monotonicMicros() + job.period(profile).micros }
+        var guildVersion: Int64? = nil
+        var knownGuilds: Set<String> = []
+        var guildCheckAt = Self.monotonicMicros()
         let statementTimeout = "SET statement_timeout = \(max(1, sentinel.callTimeout.micros / 1_000))"
 
         /// The scheduler's session, opened on demand (libpq reconnects it after a loss).
@@ -183,6 +198,30 @@ public final class SchedulerRunner: Service, Sendable {
             if let w = wakeAt, Self.monotonicMicros() >= w {
                 wakeAt = nil
                 inbox.append(.wakeTimer)
+            }
+            if Self.monotonicMicros() >= guildCheckAt, let s = session() {
+                guildCheckAt = Self.monotonicMicros() + Self.guildCheckPeriod.micros
+                do {
+                    let version = try s.guildMembershipVersion()
+                    if version != guildVersion {
+                        let read = try s.guildMembership()
+                        var present: Set<String> = []
+                        for (guild, members) in read.guilds {
+                            present.insert(guild)
+                            inbox.append(.guild(.members(guild: guild, members: members)))
+                        }
+                        for gone in knownGuilds.subtracting(present).sorted() { inbox.append(.guild(.guildLeft(guild: gone))) }
+                        knownGuilds = present
+                        guildVersion = read.version
+                        logger.info("guild membership version \(read.version): \(present.count) guilds")
+                        status.withLock {
+                            $0.guildMembershipVersion = read.version
+                            $0.guilds = present.count
+                        }
+                    }
+                } catch {
+                    note(error: "guild membership: \(error)")
+                }
             }
             for job in MaintenanceJob.allCases where Self.monotonicMicros() >= dueAt[job, default: 0] {
                 dueAt[job] = Self.monotonicMicros() + job.period(profile).micros

@@ -13,13 +13,13 @@ import ServiceLifecycle
 
 /// `sentinel`: the production process. `sentinel serve` (the default) runs the HTTP API and/or
 /// the scheduler (`--role`); `sentinel migrate` applies the schema; `sentinel user` manages
-/// portal users and their API tokens. See the README's "Deploying".
+/// portal users and their API tokens; `sentinel guild` Discord guild membership. See the README's "Deploying".
 @main
 struct SentinelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentinel",
         abstract: "The job system's production sentinel: HTTP API, node assignment channel and scheduler on PostgreSQL.",
-        subcommands: [Serve.self, Migrate.self, UserCommand.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, GuildCommand.self],
         defaultSubcommand: Serve.self)
 }
 

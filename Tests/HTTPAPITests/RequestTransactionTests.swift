@@ -28,6 +28,25 @@ extension PostgreSQLBackedTests {
             #expect(try PGConnection(url).execute("SELECT count(*) FROM jobs").first?.int(0) == 0)
         }
 
+        @Test func anOperationAskingMoreIsolationThanItsRequestFailsInsteadOfRunningWeaker() throws {
+            let url = try TestDatabase.fresh()
+            let store = try PostgresStore(conninfo: url)
+            let answer: String = try store.connection.requestTransaction(.readCommitted) { _ in
+                do {
+                    _ = try store.assignmentSnapshot(limit: 1, onlineWindow: .seconds(30))  // REPEATABLE READ
+                    return ("ran", true)
+                } catch {
+                    return ("\(error)", true)
+                }
+            }
+            #expect(answer.contains("XX000"))
+            // At least as strong: it runs.
+            let fine: Int = try store.connection.requestTransaction(.serializable) { _ in
+                ((try? store.assignmentSnapshot(limit: 1, onlineWindow: .seconds(30)).chunks.count) ?? -1, true)
+            }
+            #expect(fine == 0)
+        }
+
         @Test func notCommittingRollsEverythingBack() throws {
             let url = try TestDatabase.fresh()
             var store = try PostgresStore(conninfo: url)

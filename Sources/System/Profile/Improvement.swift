@@ -3,9 +3,10 @@
 /// switch, on in `Profile.fixed` (and every `fixed+<defect>`), off in `Profile.legacy`, so that
 /// `legacy` is today's code exactly and an incident replayed under it tells today's story.
 public enum Improvement: String, Sendable, CaseIterable, Codable, Comparable {
-    /// After a pass that leaves more than a batch pending, the sentinel passes again after the
-    /// debounce. Today's sentinel takes one batch per wake: with no notifications (the missing
-    /// trigger) a backlog drains one batch per 30 s fallback.
+    /// After a pass that leaves more than a batch pending, or whose guarded apply refused some
+    /// of its plan (a stale snapshot), the sentinel passes again after the debounce. Today's
+    /// sentinel takes one batch per wake: with no notifications (the missing trigger) a backlog
+    /// drains one batch per 30 s fallback.
     case rewakeAfterBacklog = "rewake-after-backlog"
     /// A chunk whose claim was reaped avoids its previous node while another eligible node has
     /// room (found by node-hang: the emptied hung node had the most free slots and took the same

@@ -8,8 +8,8 @@
 /// specifies: *periodic* (the fallback, due `fallbackPeriod` after the last wake; a
 /// notification cancels it for a *debounce* wake), *debounce* and *rewake* (notifications are
 /// ignored since a wake is at most `debounce` away). A pass that leaves more than a batch
-/// pending rewakes after `debounce` (`Improvement.rewakeAfterBacklog`; today's sentinel takes
-/// one batch per wake).
+/// pending, or whose guarded apply refused planned rows, rewakes after `debounce`
+/// (`Improvement.rewakeAfterBacklog`; today's sentinel takes one batch per wake).
 ///
 /// A pass is a sequence of store calls, each answered by a later input, so that other clients
 /// (another sentinel, the reaper, completions) interleave with it exactly as they would with
@@ -156,7 +156,10 @@ public struct Sentinel: Sendable {
             metrics.chunksAssigned += done.count
             metrics.assignmentsSkipped += planned - done.count
             if let start = passStartedAt { metrics.lastPassLatency = now - start }
-            afterAssignment(morePending: more, now: now, &effects)
+            // Rows the store refused (the snapshot was stale: another scheduler took the chunk
+            // or filled the node) leave chunks pending that may fit elsewhere: look again soon,
+            // as after a backlog, instead of at the fallback 30 s later.
+            afterAssignment(morePending: more || done.count < planned, now: now, &effects)
         case (.reclaim(let more), .reclaimed(let ids)):
             metrics.chunksReclaimed += ids.count
             step = .gauges(morePending: more)
