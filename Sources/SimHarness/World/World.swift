@@ -64,6 +64,8 @@ public struct World {
     public var traceRecorder: TraceRecorder?
     /// Set to sample pending/running chunks, online nodes and delays for reports (Timeline.swift).
     public var timeline: Timeline?
+    /// Set to keep a digest of the store's decisions (World+Decisions.swift).
+    public var decisions: TraceDigest?
     /// Claims in flight: request id → node index.
     var pendingClaims: [UInt64: Int] = [:]
     /// The attacker's capture of a signed heartbeat, for the replay attack.
