@@ -184,10 +184,12 @@ let package = Package(
         .executableTarget(
             name: "SimHarnessCLI",
             dependencies: [
-                "Engine", "JobSystem", "SimHarness", "Scenarios",
+                "Engine", "JobSystem", "SimHarness", "Scenarios", "CAllocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        /// Counts malloc calls for `bench fleet` (interposes malloc in simharness only).
+        .target(name: "CAllocCounter"),
         .executableTarget(
             name: "SimHarnessFuzz",
             dependencies: ["JobSystem", "Scenarios"]
