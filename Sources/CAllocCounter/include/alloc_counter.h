@@ -5,8 +5,10 @@
 /// (`alloc_counter_start`), for `simharness bench fleet`'s allocs_per_event. Linked into the
 /// simharness executable only: its malloc, calloc and realloc interpose glibc's (the
 /// executable's definitions win for every shared library, the Swift runtime and Foundation
-/// included) and forward to glibc's own (`__libc_malloc`, ...). Lock-free, allocation-free and
-/// reentrant: one relaxed atomic load (and, while counting, one relaxed increment) per call.
+/// included) and forward to the next allocator in the search order (glibc's, or a preloaded
+/// tool's: heaptrack still sees every allocation; while that one is being looked up, glibc's
+/// `__libc_malloc`). Lock-free, allocation-free and reentrant: one relaxed atomic load (and,
+/// while counting, one relaxed increment) per call.
 /// `free` is not wrapped. Other allocation entry points (posix_memalign, aligned_alloc, used by
 /// the Swift runtime only for over-aligned objects) are not counted.
 void alloc_counter_start(void);
