@@ -44,6 +44,7 @@ public struct FleetWorkload: Sendable {
         for u in 0..<users { w.users.append(UserSpec(name: "user-\(u)")) }
         // The first heartbeat at U[0, 15) s: each node boots then.
         var rng = Xoshiro256StarStar(seed: seed, stream: streamKey("fleet-boot"))
+        w.nodes.reserveCapacity(nodes)
         for n in 0..<nodes {
             var spec = NodeSpec(name: "n\(n)")
             spec.owner = 0
