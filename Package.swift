@@ -188,8 +188,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        /// Counts malloc calls for `bench fleet` (interposes malloc in simharness only).
-        .target(name: "CAllocCounter"),
+        /// Counts malloc calls for `bench fleet` (interposes malloc in simharness only). DWARF 4:
+        /// clang's default DWARF 5 makes Debian's valgrind 3.19 refuse the whole binary.
+        .target(name: "CAllocCounter", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
         .executableTarget(
             name: "SimHarnessFuzz",
             dependencies: ["JobSystem", "Scenarios"]
