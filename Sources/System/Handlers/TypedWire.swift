@@ -17,7 +17,10 @@
 /// replays, exactly when the encoded one would), the store transaction, the status and the error
 /// code. Only the two messages every node sends all the time are typed (heartbeat and
 /// chunk-complete, with their answers and every rejection of them); registration, claims,
-/// fetches and the portal's requests keep their JSON bodies on either wire.
+/// fetches and the portal's requests keep their JSON bodies on either wire. One check sees no
+/// bytes: a typed body is not measured against `RequestLimits.maxBodyBytes`; the largest one (a
+/// heartbeat naming 256 chunks, about 10 KB encoded) is under the default 16 KiB, so the two
+/// wires answer alike as long as a profile keeps at least that limit.
 ///
 /// One reference wide (the value lives in a box), so that `APIRequest`, and with it every
 /// simulated event that carries one, grows by a pointer only, on both wires.
