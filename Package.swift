@@ -184,10 +184,13 @@ let package = Package(
         .executableTarget(
             name: "SimHarnessCLI",
             dependencies: [
-                "Engine", "JobSystem", "SimHarness", "Scenarios",
+                "Engine", "JobSystem", "SimHarness", "Scenarios", "CAllocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        /// Counts malloc calls for `bench fleet` (interposes malloc in simharness only). DWARF 4:
+        /// clang's default DWARF 5 makes Debian's valgrind 3.19 refuse the whole binary.
+        .target(name: "CAllocCounter", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
         .executableTarget(
             name: "SimHarnessFuzz",
             dependencies: ["JobSystem", "Scenarios"]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CAllocCounter
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -17,6 +18,8 @@ struct FleetBench: ParsableCommand {
     @Flag(help: "The fleet-day variant: jobs spread over the day, run to the 86,400 s horizon.") var day = false
     @Option(help: "Stop at this simulated second instead (the growth table's one simulated hour at 100,000 nodes).")
     var seconds: Int?
+    @Option(help: "The node messages' wire: json (encoded, signed and parsed, as in production) or typed (the values handed over: WorldConfig.wire).")
+    var wire: WireChoice = .json
 
     /// Accepted fleet sizes: ten times the workload's largest (10,000 nodes, 1,000 jobs of 100
     /// chunks); beyond, the run does not fit in memory, and a negative count traps.
@@ -37,10 +40,17 @@ struct FleetBench: ParsableCommand {
 
     func run() throws {
         var workload = FleetWorkload(nodes: nodes, jobs: jobs ?? max(1, nodes / 10), seed: seed, day: day)
+        workload.wire = wire
         if let seconds { workload.horizon = SimInstant.zero + SimDuration.seconds(Int64(seconds)) }
         let start = DispatchTime.now()  // nondeterminism-ok: wall clock for the benchmark only
         let cpuStart = processCPUSeconds()
+        // Every malloc, calloc and realloc of the run (world built and run), counted by the
+        // CAllocCounter interposition: thread-safe and reentrant, unlike the Swift runtime's
+        // allocation hook that `bench engine` uses, which crashes in this program (see README).
+        let counting = alloc_counter_works() != 0
+        if counting { alloc_counter_start() }
         let world = workload.run()
+        let mallocs = counting ? alloc_counter_stop() : 0
         let cpu = processCPUSeconds() - cpuStart
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9  // nondeterminism-ok
         let events = world.sim.eventsDelivered
@@ -48,13 +58,15 @@ struct FleetBench: ParsableCommand {
         let completed = world.store.jobCount(.completed)
         print(String(
             format: "nodes=%d jobs=%d events=%llu sim_seconds=%.3f wall_seconds=%.3f cpu_seconds=%.3f events_per_sec=%.0f compression=%.1f completed_jobs=%d",
-            workload.nodes, workload.jobs, events, sim, wall, cpu, Double(events) / wall, sim / wall, completed))
+            workload.nodes, workload.jobs, events, sim, wall, cpu, Double(events) / wall, sim / wall, completed)
+            + (counting ? String(format: " allocs_per_event=%.2f", Double(mallocs) / Double(max(events, 1))) : " allocs_per_event=unavailable")
+            + " wire=\(wire.rawValue)")
         let o = world.observer
         FileHandle.standardError.write(Data((
             "digest=\(world.sim.digest) violations=\(o.violatedInvariants.map(\.rawValue)) chunks_completed=\(o.measures.chunksCompleted) "
             + "computations=\(o.measures.computations) reclaimed_by_reaper=\(o.measures.reclaimedByReaper) "
             + "heartbeats=\(o.measures.heartbeatRequests) crashes=\(o.measures.faults.filter { if case .crash = $0.action { true } else { false } }.count) "
-            + "peak_rss_mib=\(peakResidentMiB())\n").utf8))
+            + "mallocs=\(mallocs) peak_rss_mib=\(peakResidentMiB())\n").utf8))
     }
 
     /// This process's CPU time (user and system), in seconds.
@@ -78,3 +90,5 @@ struct FleetBench: ParsableCommand {
         return -1
     }
 }
+
+extension WireChoice: ExpressibleByArgument {}

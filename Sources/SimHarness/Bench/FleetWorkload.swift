@@ -20,6 +20,9 @@ public struct FleetWorkload: Sendable {
     /// Where the run stops at the latest: the spec's horizon, or earlier for a growth
     /// measurement (one simulated hour at 100,000 nodes).
     public var horizon = FleetWorkload.horizon
+    /// The node messages' wire: JSON bodies (the real path, the default) or the typed stand-in
+    /// (`WorldConfig.wire`).
+    public var wire: WireChoice = .json
 
     public init(nodes: Int, jobs: Int, seed: UInt64, day: Bool = false) {
         self.nodes = nodes
@@ -32,6 +35,7 @@ public struct FleetWorkload: Sendable {
         var w = WorldConfig(seed: seed, profile: .fixed)
         w.signatures = .standIn
         w.compute = .standIn
+        w.wire = wire
         w.nodeCrashMean = .seconds(Int64(86_400))
         w.nodeRestartDelay = .seconds(Int64(300))
         // One poll per job at creation: the workload has no portal polling.
@@ -40,6 +44,7 @@ public struct FleetWorkload: Sendable {
         for u in 0..<users { w.users.append(UserSpec(name: "user-\(u)")) }
         // The first heartbeat at U[0, 15) s: each node boots then.
         var rng = Xoshiro256StarStar(seed: seed, stream: streamKey("fleet-boot"))
+        w.nodes.reserveCapacity(nodes)
         for n in 0..<nodes {
             var spec = NodeSpec(name: "n\(n)")
             spec.owner = 0
@@ -60,8 +65,10 @@ public struct FleetWorkload: Sendable {
     }
 
     /// Runs it: until the last job completes (or, for `fleet-day`, to the horizon).
-    public func run() -> World {
+    /// `keepingDecisions`: also keep the digest of the store's decisions (`World.decisions`).
+    public func run(keepingDecisions: Bool = false) -> World {
         var world = World(world)
+        if keepingDecisions { world.decisions = TraceDigest() }
         world.observer.verifyAllAtOnce = false
         world.run(until: horizon, stopOnViolation: false, stopAfterCompletedJobs: day ? nil : jobs)
         return world

@@ -92,7 +92,11 @@ extension World {
     mutating func answer(_ client: ActorID, _ id: UInt64, _ request: APIRequest, _ outcome: HandlerOutcome, ranAtStore: Bool) {
         // What never reached the store is counted here (the store's runs count themselves).
         if !ranAtStore, let error = outcome.error { observer.measures.apiRejections[error.code, default: 0] += 1 }
-        sim.send(from: apiServerActor, to: client, .apiReply(id: id, outcome.response))
+        var response = outcome.response
+        // The typed wire: a rejection made here (not by the handlers) answers a typed request
+        // in kind too.
+        if request.wire != nil, response.wire == nil, let error = outcome.error { response = .typedRejection(error) }
+        sim.send(from: apiServerActor, to: client, .apiReply(id: id, response))
     }
 
     /// One database round trip's one way (the API server and the store share a data centre,
@@ -132,6 +136,7 @@ extension World {
                 // it is the original arriving late (swarm seeds 379, 562, 820).
                 capturedHeartbeat = request
             }
+            noteDecision(request, outcome)
             observer.noteAPI(request, outcome, fromAttacker: fromAttacker)
             publishCommitted()
             replyToAPIServer(.transactionDone(txn: txn, connection: connection, outcome))
@@ -147,6 +152,7 @@ extension World {
     /// Today's config-upsert INSERT, its second statement.
     mutating func resumeTransaction(_ txn: UInt64, _ request: APIRequest, _ pending: PendingStatement) {
         let outcome = handlers.resume(pending, store: &store, now: now(apiServerActor))
+        noteDecision(request, outcome)
         observer.noteAPI(request, outcome, fromAttacker: isAttack(txn))
         publishCommitted()
         replyToAPIServer(.transactionDone(txn: txn, connection: apiServer.connection, outcome))
@@ -174,7 +180,9 @@ extension World {
         // Option B: an old node's unsigned open is served as today's Realtime serves it.
         let server = request.headers.isEmpty ? (todaysHandlers ?? handlers) : handlers
         let opening = server.openAssignmentChannel(request, store: &store, now: now(apiServerActor))
-        observer.checkStore(store.takeChanges(), store: store)
+        let changes = store.takeChanges()
+        noteDecisions(changes)
+        observer.checkStore(changes, store: store)
         switch opening {
         case .opened(let message):
             guard case .subscribed(let id, _) = message else { return }

@@ -46,10 +46,12 @@ extension World {
     }
 
     func nodeSettings(_ spec: NodeSpec) -> NodeAgent.Settings {
-        NodeAgent.Settings(
+        var settings = NodeAgent.Settings(
             name: spec.name, totalCores: spec.totalCores, maxParallel: spec.maxParallel, platform: "linux",
             version: spec.version, signsRequests: spec.signs, profile: config.profile,
             requestTimeout: config.requestTimeout)
+        settings.typedWire = config.wire == .typed
+        return settings
     }
 
     mutating func bootNode(_ i: Int) {

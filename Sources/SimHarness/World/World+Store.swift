@@ -62,6 +62,7 @@ extension World {
             preconditionFailure("store got \(e.payload.kind)")
         }
         let changes = store.takeChanges()
+        noteDecisions(changes)
         observer.checkStore(changes, store: store)
     }
 

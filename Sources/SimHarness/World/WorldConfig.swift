@@ -14,6 +14,11 @@ public struct WorldConfig: Sendable {
     public var link: LinkModel = .standard
     /// Signature primitive: Ed25519 (libsodium) by default; the stand-in for very large fleets.
     public var signatures: SignatureChoice = .ed25519
+    /// What crosses the simulated network for the per-event node messages (heartbeat,
+    /// chunk-complete and their answers): their JSON bodies (the real wire, always in the
+    /// catalogue) or the values themselves (the typed wire, a stand-in for fleets of thousands;
+    /// see `TypedWire.swift` and `TypedWireTests`).
+    public var wire: WireChoice = .json
     /// How nodes compute a chunk: the real DPS model, or its drawn duration and a cheap
     /// deterministic result with the model's statistics (fleets of thousands).
     public var compute: ComputeChoice = .realModel
@@ -81,6 +86,14 @@ public enum NodeMigration: Sendable {
 public enum SignatureChoice: String, Sendable {
     case ed25519
     case standIn = "stand-in"
+}
+
+/// The simulated wire of the node messages: JSON bodies encoded, signed and parsed as in
+/// production, or typed values handed over (`TypedWire.swift`). The decisions are the same on
+/// both (`TypedWireTests`: round trip of every typed message, and a fleet's store decisions).
+public enum WireChoice: String, Sendable, CaseIterable {
+    case json
+    case typed
 }
 
 public enum ComputeChoice: String, Sendable {

@@ -68,12 +68,26 @@ public enum WorldEvent: TraceablePayload, Sendable {
         }
     }
 
+    /// A typed answer's fields (the typed wire only; the JSON wire folds the body's bytes).
+    static func foldWire(_ w: WireResponseBody, _ d: inout TraceDigest) {
+        switch w {
+        case .heartbeat(let id, let maxParallel, _, let renewed, let status):
+            d.fold(1); d.fold(id.raw.high); d.fold(id.raw.low); d.fold(maxParallel); d.fold(renewed); d.fold(status.rawValue)
+        case .completion(let duplicate, let jobComplete):
+            d.fold(2); d.fold(duplicate); d.fold(jobComplete)
+        case .rejection(let code, _, let retryAfter):
+            d.fold(3); d.fold(code); d.fold(retryAfter ?? -1)
+        }
+    }
+
     public func fold(into d: inout TraceDigest) {
         switch self {
         case .api(let id, let r):
             d.fold(1); d.fold(id); d.fold(r.method); d.fold(r.path); d.fold(r.body)
+            if let w = r.wire { d.fold(w.digest.bytes) }  // the typed wire only (`WorldConfig.wire`)
         case .apiReply(let id, let r):
             d.fold(2); d.fold(id); d.fold(r.status); d.fold(r.body)
+            if let w = r.wire { Self.foldWire(w, &d) }
         case .transaction(let txn, let connection, let r):
             d.fold(17); d.fold(txn); d.fold(connection); d.fold(r.path)
         case .transactionDone(let txn, let connection, let o):

@@ -223,8 +223,12 @@ public struct RequestSigner: Sendable {
 
     /// Headers for a request sent at `unixSeconds` (the caller's clock, injected).
     public func sign(method: String, path: String, body: [UInt8], unixSeconds: Int64) -> SignedHeaders {
-        let message = RequestSigning.message(
-            timestamp: unixSeconds, method: method, path: path, bodyDigest: hasher.sha256(body))
+        sign(method: method, path: path, bodyDigest: hasher.sha256(body), unixSeconds: unixSeconds)
+    }
+
+    /// `sign` with the body's digest given (the simulation's typed wire, `WireRequest.digest`).
+    public func sign(method: String, path: String, bodyDigest: Digest32, unixSeconds: Int64) -> SignedHeaders {
+        let message = RequestSigning.message(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest)
         return SignedHeaders(key: signer.publicKey, signature: signer.sign(message), timestamp: unixSeconds)
     }
 }
@@ -266,14 +270,27 @@ public struct RequestVerifier: Sendable {
     public func verify(
         headers: [String: String], method: String, path: String, body: [UInt8], nowUnixSeconds: Int64
     ) throws(SignatureError) -> VerifiedRequest {
+        try verify(headers: headers, method: method, path: path, nowUnixSeconds: nowUnixSeconds) { hasher.sha256(body) }
+    }
+
+    /// `verify` with the body's digest given (the simulation's typed wire, `WireRequest.digest`).
+    public func verify(
+        headers: [String: String], method: String, path: String, bodyDigest: Digest32, nowUnixSeconds: Int64
+    ) throws(SignatureError) -> VerifiedRequest {
+        try verify(headers: headers, method: method, path: path, nowUnixSeconds: nowUnixSeconds) { bodyDigest }
+    }
+
+    /// The body's digest is asked for only once the headers and the window passed.
+    private func verify(
+        headers: [String: String], method: String, path: String, nowUnixSeconds: Int64, bodyDigest: () -> Digest32
+    ) throws(SignatureError) -> VerifiedRequest {
         let signed = try SignedHeaders(headers: headers)
         let (skew, overflow) = signed.timestamp.subtractingReportingOverflow(nowUnixSeconds)
         if overflow {
             throw .outsideWindow(skewSeconds: nowUnixSeconds < 0 ? .max : .min)
         }
         guard skew.magnitude <= window.magnitude else { throw .outsideWindow(skewSeconds: skew) }
-        let message = RequestSigning.message(
-            timestamp: signed.timestamp, method: method, path: path, bodyDigest: hasher.sha256(body))
+        let message = RequestSigning.message(timestamp: signed.timestamp, method: method, path: path, bodyDigest: bodyDigest())
         guard scheme.verify(signed.signature, message: message, publicKey: signed.key) else { throw .badSignature }
         let (expiry, expiryOverflow) = signed.timestamp.addingReportingOverflow(window)
         return VerifiedRequest(

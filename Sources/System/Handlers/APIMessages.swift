@@ -10,6 +10,9 @@ public struct APIRequest: Sendable, Equatable {
     public var body: [UInt8]
     /// The portal's authenticated user (the JWT's subject); nil for nodes and anonymous readers.
     public var user: UserID?
+    /// The body as a value, on the simulation's typed wire only (`TypedWire.swift`; `body` is
+    /// then empty). Nil on the real wire and in production.
+    public var wire: WireRequest? = nil
 
     public init(
         method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
@@ -35,6 +38,9 @@ public struct APIResponse: Sendable, Equatable {
     public var headers: [String: String]
     /// JSON (canonical serialization).
     public var body: [UInt8]
+    /// The body as a value, on the simulation's typed wire only (`TypedWire.swift`; `body` is
+    /// then empty). Nil on the real wire and in production.
+    public var wire: WireResponseBody? = nil
 
     public init(status: Int, headers: [String: String] = [:], body: [UInt8]) {
         self.status = status
@@ -43,11 +49,15 @@ public struct APIResponse: Sendable, Equatable {
     }
 
     /// The body parsed back (nil if it is not JSON, which handlers never produce).
-    public var json: JSONValue? { try? JSONValue.parse(body) }
+    public var json: JSONValue? {
+        if let wire { return wire.json }
+        return try? JSONValue.parse(body)
+    }
 
     /// The body's `error` code of a rejection (nil for a success or a body without one).
     public var errorCode: String? {
         guard !(200..<300).contains(status) else { return nil }
+        if let wire { return wire.errorCode }
         return json?["error"]?.stringValue
     }
 

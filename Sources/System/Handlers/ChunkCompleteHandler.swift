@@ -34,7 +34,9 @@ extension RequestHandlers {
         // An old node served in the migration window presents no attempt: today's guard.
         if servedUnsignedForMigration(request, now: now) { rules.requireClaim = false }
         let decoded: (chunkID: ChunkID, attempt: Int?, result: ChunkResult)
-        if let fast = NodeRequestBody.readChunkComplete(request.body) {
+        if case .chunkComplete(let chunkID, let attempt, let result, _)? = request.wire?.body {
+            decoded = (chunkID, attempt, result)  // the typed wire: the value itself
+        } else if let fast = NodeRequestBody.readChunkComplete(request.body) {
             decoded = fast
         } else {
             decoded = try Self.chunkCompleteBody(request.body)
@@ -46,7 +48,9 @@ extension RequestHandlers {
         do { found = try store.chunk(chunkID) } catch { throw .store(error) }
         guard let chunk = found else { throw .store(.chunkNotFound(chunkID)) }
         if replayed {
-            return try replayedCompletion(Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), chunk, store: &store, now: now)
+            return try replayedCompletion(
+                Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), chunk, store: &store, now: now,
+                typed: request.wire != nil)
         }
         try checkResult(result, fits: chunk, store: store)
 
@@ -59,9 +63,10 @@ extension RequestHandlers {
         }
         switch outcome {
         case .accepted(_, let jobCompleted):
-            return Self.completionAnswer(jobComplete: jobCompleted, duplicate: false)
+            return Self.completionAnswer(jobComplete: jobCompleted, duplicate: false, typed: request.wire != nil)
         case .duplicate(let jobID):
             let done = try Self.read({ () throws(StoreError) in try store.job(jobID) })?.status == .completed
+            if request.wire != nil { return Self.completionAnswer(jobComplete: done, duplicate: true, typed: true) }
             return .ok(["success": true, "jobComplete": .bool(done), "duplicate": true])
         case .alreadyCompleted:
             throw .chunkAlreadyCompleted(chunkID)
@@ -73,14 +78,20 @@ extension RequestHandlers {
     }
 
     /// `{duplicate, jobComplete, success: true}`, written directly (the canonical bytes of the tree).
-    static func completionAnswer(jobComplete: Bool, duplicate: Bool) -> APIResponse {
+    /// On the typed wire (`typed`), the value instead of the bytes.
+    static func completionAnswer(jobComplete: Bool, duplicate: Bool, typed: Bool = false) -> APIResponse {
+        if typed { return APIResponse(status: 200, wire: .completion(duplicate: duplicate, jobComplete: jobComplete)) }
+        return APIResponse(status: 200, body: completionAnswerBytes(jobComplete: jobComplete, duplicate: duplicate))
+    }
+
+    static func completionAnswerBytes(jobComplete: Bool, duplicate: Bool) -> [UInt8] {
         var w = CanonicalJSONWriter(capacity: 56)
         w.beginObject()
         w.key("duplicate"); w.bool(duplicate)
         w.key("jobComplete"); w.bool(jobComplete)
         w.key("success"); w.bool(true)
         w.endObject()
-        return APIResponse(status: 200, body: w.bytes)
+        return w.bytes
     }
 
     /// The `duplicate` flag of a body that is exactly one of `completionAnswer`'s layouts; nil
@@ -125,13 +136,14 @@ extension RequestHandlers {
     /// duplicate is); on a completed chunk, with claims required (always so when signatures are
     /// checked), it writes nothing.
     private func replayedCompletion<S: JobStore>(
-        _ completion: Completion, _ chunk: ChunkRow, store: inout S, now: Timestamp
+        _ completion: Completion, _ chunk: ChunkRow, store: inout S, now: Timestamp, typed: Bool
     ) throws(APIError) -> APIResponse {
         guard chunk.status == .completed, completionRules.requireClaim else { throw .signature(.replayed) }
         let outcome: CompletionOutcome
         do { outcome = try store.completeChunk(completion, rules: completionRules) } catch { throw .store(error) }
         guard case .duplicate(let jobID) = outcome else { throw .signature(.replayed) }
         let done = try Self.read({ () throws(StoreError) in try store.job(jobID) })?.status == .completed
+        if typed { return Self.completionAnswer(jobComplete: done, duplicate: true, typed: true) }
         return .ok(["success": true, "jobComplete": .bool(done), "duplicate": true])
     }
 

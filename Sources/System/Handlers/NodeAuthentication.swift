@@ -55,7 +55,13 @@ extension RequestHandlers {
     ) throws(APIError) -> (key: PublicKey?, row: NodeRow?, replayed: Bool) {
         if profile.has(.unsignedNodes) || servedUnsignedForMigration(request, now: now) {
             guard identify else { return (nil, nil, false) }
-            let key = try RequestBody(request.body).publicKey("publicKey")
+            let key: PublicKey
+            if let wire = request.wire {  // the typed wire: the body's field as a value
+                guard let named = wire.body.publicKey else { throw .missingField("publicKey") }
+                key = named
+            } else {
+                key = try RequestBody(request.body).publicKey("publicKey")
+            }
             var row: NodeRow? = nil
             if !registering {
                 row = try Self.read({ () throws(StoreError) in try store.node(publicKey: key) })
@@ -65,10 +71,14 @@ extension RequestHandlers {
         }
         let verified: VerifiedRequest
         do {
-            verified = try verifier.verify(
-                headers: request.headers, method: request.method,
-                path: Self.signedPath(path: request.path, query: request.query), body: request.body,
-                nowUnixSeconds: now.unixSeconds)
+            let path = Self.signedPath(path: request.path, query: request.query)
+            if let wire = request.wire {  // the typed wire: the digest both sides compute from the value
+                verified = try verifier.verify(
+                    headers: request.headers, method: request.method, path: path, bodyDigest: wire.digest, nowUnixSeconds: now.unixSeconds)
+            } else {
+                verified = try verifier.verify(
+                    headers: request.headers, method: request.method, path: path, body: request.body, nowUnixSeconds: now.unixSeconds)
+            }
         } catch {
             throw .signature(error)
         }

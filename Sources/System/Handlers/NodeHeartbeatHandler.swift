@@ -16,24 +16,41 @@ extension RequestHandlers {
             node = try store.heartbeat(caller.id)
             renewed = computing.isEmpty ? 0 : try store.renewClaims(caller.id, chunks: computing)
         } catch { throw .store(error) }
+        if request.wire != nil {  // the typed wire: the answer as a value (`TypedWire.swift`)
+            return APIResponse(
+                status: 200,
+                wire: .heartbeat(id: node.id, maxParallel: node.maxParallel, name: node.name, renewed: renewed, status: node.status))
+        }
         return Self.heartbeatAnswer(node, renewed: renewed)
     }
 
     /// `{id, maxParallel, name, renewed, status}`, written directly (the canonical bytes of the tree).
     static func heartbeatAnswer(_ node: NodeRow, renewed: Int) -> APIResponse {
+        APIResponse(
+            status: 200,
+            body: heartbeatAnswerBytes(id: node.id, maxParallel: node.maxParallel, name: node.name, renewed: renewed, status: node.status))
+    }
+
+    static func heartbeatAnswerBytes(id: NodeID, maxParallel: Int, name: String, renewed: Int, status: NodeStatus) -> [UInt8] {
         var w = CanonicalJSONWriter(capacity: 128)
         w.beginObject()
-        w.key("id"); w.string(node.id.uuidString)
-        w.key("maxParallel"); w.int(node.maxParallel)
-        w.key("name"); w.string(node.name)
+        w.key("id"); w.string(id.uuidString)
+        w.key("maxParallel"); w.int(maxParallel)
+        w.key("name"); w.string(name)
         w.key("renewed"); w.int(renewed)
-        w.key("status"); w.string(node.status.rawValue)
+        w.key("status"); w.string(status.rawValue)
         w.endObject()
-        return APIResponse(status: 200, body: w.bytes)
+        return w.bytes
     }
 
     /// The optional `computing` list: chunk ids as strings, at most `maxComputingChunks`.
     static func computingChunks(_ request: APIRequest) throws(APIError) -> [ChunkID] {
+        if case .heartbeat(let ids, _)? = request.wire?.body {  // the typed wire: the value itself
+            guard ids.count <= maxComputingChunks else {
+                throw .invalidField(field: "computing", expected: "an array of at most \(maxComputingChunks) chunk ids")
+            }
+            return ids
+        }
         guard !request.body.isEmpty else { return [] }
         if let ids = NodeRequestBody.readHeartbeatComputing(request.body, limit: maxComputingChunks) { return ids }
         guard let list = try RequestBody(request.body).optional("computing") else { return [] }

@@ -46,7 +46,7 @@ public struct RequestHandlers: Sendable {
         do throws(APIError) {
             return .ok(try route(request, store: &store, limiter: &limiter, now: now))
         } catch {
-            return .rejected(error)
+            return .rejected(error, typed: request.wire != nil)
         }
     }
 

@@ -19,6 +19,11 @@ extension NodeAgent {
             return signed("POST", "/node-register", body: body.canonicalBytes, unixSeconds: unixSeconds)
         case .heartbeat:
             // New versions name the chunks their workers compute, which renews those claims.
+            if settings.typedWire {
+                return signed("POST", "/node-heartbeat", wire: .heartbeat(
+                    computing: settings.signsRequests ? running.map(\.chunkID) : [],
+                    publicKey: settings.signsRequests ? nil : publicKey), unixSeconds: unixSeconds)
+            }
             let body = NodeRequestBody.heartbeat(
                 computing: settings.signsRequests ? running.map(\.chunkID) : [],
                 publicKey: settings.signsRequests ? nil : publicKey)
@@ -28,6 +33,11 @@ extension NodeAgent {
         case .fetchRotation(let id, _):
             return signed("GET", "/rotation-fetch", query: ["id": id], unixSeconds: unixSeconds)
         case .complete(let key, let result):
+            if settings.typedWire {
+                return signed("POST", "/chunk-complete", wire: .chunkComplete(
+                    chunkID: key.chunkID, attempt: settings.signsRequests ? key.attempt : nil, result: result,
+                    publicKey: settings.signsRequests ? nil : publicKey), unixSeconds: unixSeconds)
+            }
             let body = NodeRequestBody.chunkComplete(
                 chunkID: key.chunkID, attempt: settings.signsRequests ? key.attempt : nil, result: result,
                 publicKey: settings.signsRequests ? nil : publicKey)
@@ -53,5 +63,19 @@ extension NodeAgent {
             for (name, value) in signature.headers { headers[name] = value }
         }
         return APIRequest(method: method, path: path, query: query, headers: headers, body: body)
+    }
+
+    /// The typed wire's request: the same headers, signed over the value's digest
+    /// (`WireRequest.digest`) instead of the encoded body's SHA-256.
+    func signed(_ method: String, _ path: String, wire body: WireRequestBody, unixSeconds: Int64) -> APIRequest {
+        let wire = WireRequest(body)
+        var headers: [String: String] = [:]
+        if settings.signsRequests {
+            let signature = signer.sign(
+                method: method, path: RequestHandlers.signedPath(path: path, query: [:]), bodyDigest: wire.digest,
+                unixSeconds: unixSeconds)
+            for (name, value) in signature.headers { headers[name] = value }
+        }
+        return APIRequest(method: method, path: path, headers: headers, wire: wire)
     }
 }

@@ -40,6 +40,9 @@ extension NodeAgent {
         public var requestTimeout: Interval
         /// Parsed configs kept; the oldest one not needed by queued work is dropped beyond it.
         public var configCacheLimit: Int
+        /// The simulation's typed wire (`TypedWire.swift`): heartbeats and completions are
+        /// handed over as values, not JSON bodies. Off in production and in the catalogue.
+        public var typedWire = false
 
         public init(
             name: String, totalCores: Int, maxParallel: Int, platform: String, version: String,
