@@ -195,6 +195,9 @@ public struct Observer {
             if case .reclaimed(let ids) = reply { noteReclaimed(ids, by: "sentinel", storeNow: storeNow) }
             return
         }
+        if case .apply(let plan, true, let window) = call, assignments.count < plan.count {
+            countCapacitySkips(plan, applied: assignments, window: window, store: store, storeNow: storeNow)
+        }
         for a in assignments {
             guard let node = store.node(a.nodeID) else {
                 violate(.eligibleAssignment, "chunk \(a.chunkID) assigned to a node that does not exist")
@@ -212,6 +215,24 @@ public struct Observer {
                 if job.accessType == .discord { measures.bloomFalsePositiveAssignments += 1 }
                 violate(.eligibleAssignment, "chunk of \(job.accessType.rawValue) job \(job.id) assigned to ineligible \(node.name)")
             }
+        }
+    }
+
+    /// The planned rows a guarded apply skipped although their chunk is still pending and their
+    /// node online by the apply's window: the node's capacity was all that refused them (an
+    /// apply never makes a chunk pending, so a skipped chunk pending now was pending then).
+    mutating func countCapacitySkips(
+        _ plan: [PlannedAssignment], applied: [ChunkAssignment], window: Interval?, store: borrowing EmbeddedStore,
+        storeNow: Timestamp
+    ) {
+        var made = Set<ChunkID>()
+        for a in applied { made.insert(a.chunkID) }
+        for row in plan where !made.contains(row.chunkID) {
+            guard store.chunk(row.chunkID)?.status == .pending, let node = store.node(row.nodeID) else { continue }
+            if let window {
+                guard let seen = node.lastSeenAt, seen > storeNow - window else { continue }
+            }
+            measures.guardedCapacitySkips += 1
         }
     }
 
