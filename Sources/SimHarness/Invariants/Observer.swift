@@ -97,6 +97,27 @@ public struct Observer {
 
     mutating func noteAPI(_ request: APIRequest, _ outcome: HandlerOutcome, fromAttacker: Bool) {
         let response = outcome.response
+        countStoreRequest()
+        if let error = outcome.error { measures.apiRejections[error.code, default: 0] += 1 }
+        if !fromAttacker { noteHonest(request, response) }
+        if fromAttacker && response.status < 300 {
+            violate(.authenticatedRequests, "attack \(request.method) \(request.path) accepted with \(response.status)")
+        } else if fromAttacker && response.status < 500 && response.status != 401 && response.status != 409 {
+            // An attack is refused by authentication (401) or, correctly signed by a node that
+            // holds no claim, by the completion rules (409); any other answer means it got past
+            // the guard meant for it (a fetch answering 404 read the store for a stranger).
+            violate(.authenticatedRequests, "attack \(request.method) \(request.path) got past authentication: \(response.status) \(outcome.error?.code ?? "")")
+        }
+    }
+
+    /// An assignment channel's open reached the store (its transaction authenticates the node
+    /// and lists its running chunks): load like any request, and the one a fleet is most likely
+    /// to send in step, since a restart or a partition closes every channel at once and only
+    /// the backoff's jitter spreads the reopening.
+    mutating func noteChannelOpen() { countStoreRequest() }
+
+    /// One more API request in the current second (`store-load-bounded`).
+    mutating func countStoreRequest() {
         measures.apiRequests += 1
         let second = now.nanoseconds / 1_000_000_000
         if second != apiSecond {
@@ -109,16 +130,6 @@ public struct Observer {
             if let bound = maxRequestsPerSecond, apiInSecond == bound + 1 {
                 violate(.storeLoadBounded, "the store got more than \(bound) requests in the second from \(second) s")
             }
-        }
-        if let error = outcome.error { measures.apiRejections[error.code, default: 0] += 1 }
-        if !fromAttacker { noteHonest(request, response) }
-        if fromAttacker && response.status < 300 {
-            violate(.authenticatedRequests, "attack \(request.method) \(request.path) accepted with \(response.status)")
-        } else if fromAttacker && response.status < 500 && response.status != 401 && response.status != 409 {
-            // An attack is refused by authentication (401) or, correctly signed by a node that
-            // holds no claim, by the completion rules (409); any other answer means it got past
-            // the guard meant for it (a fetch answering 404 read the store for a stranger).
-            violate(.authenticatedRequests, "attack \(request.method) \(request.path) got past authentication: \(response.status) \(outcome.error?.code ?? "")")
         }
     }
 
