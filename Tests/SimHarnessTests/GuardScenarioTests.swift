@@ -1,6 +1,6 @@
 import Engine
 import Scenarios
-import SimHarness
+@testable import SimHarness
 import JobSystem
 import Testing
 
@@ -54,6 +54,19 @@ struct GuardScenarioTests {
         #expect(o.violated.isEmpty, "\(o.violations.first?.description ?? "")")
         #expect(o.jobsCompleted == o.jobsTotal)
         #expect(o.measures.guardedCapacitySkips > 0)
+    }
+
+    /// A channel open that reaches the store counts toward `store-load-bounded` like any
+    /// request: a fleet reopening its channels in step (no jitter in the backoff, mutant 063)
+    /// is what `thundering-herd` then catches.
+    @Test func channelOpensCountAsStoreLoad() {
+        var observer = Observer(profile: .fixed, compute: .standIn)
+        observer.maxRequestsPerSecond = 3
+        for _ in 0..<3 { observer.noteChannelOpen() }
+        #expect(observer.violations.isEmpty)
+        #expect(observer.measures.apiPeakPerSecond == 3)
+        observer.noteChannelOpen()
+        #expect(observer.violatedInvariants == [.storeLoadBounded])
     }
 
     @Test func mixedSnapshotIsClean() throws {
