@@ -7,8 +7,8 @@ import JobSystem
 /// that is never the only thing between a run and a violation cannot be tested by a run).
 extension Catalogue {
     static let guards: [Scenario] = [
-        intruder, sentinelRace, fallsSilentMidPass, oddIterations, duplicateDeliveries, lateResult, guildCrowd,
-        lostNotifications, deafAfterRestart, backlog, busySentinel,
+        intruder, sentinelRace, sentinelsOutOfStep, fallsSilentMidPass, oddIterations, duplicateDeliveries, lateResult,
+        guildCrowd, mixedSnapshot, lostNotifications, deafAfterRestart, backlog, busySentinel,
     ]
 
     // MARK: Authentication
@@ -59,6 +59,36 @@ extension Catalogue {
         plan.at(.seconds(Int64(100)), .crash, on: .node(5))
         plan.at(.seconds(Int64(600)), .storeSlowness(.zero), on: .store)
         plan.livenessDeadline = .zero + .minutes(30)
+        return plan
+    }
+
+    /// Two sentinels whose passes overlap out of step, with more pending work than free slots,
+    /// so that the guarded apply's capacity check is the only thing between the run and a node
+    /// beyond its capacity. `sentinel-race` does not get there: both its sentinels wake on the
+    /// same notifications, take their snapshots a few milliseconds apart and plan the same
+    /// chunks onto the same nodes, and the pending check refuses every row of the second plan.
+    /// Here every notification is lost, so each sentinel works on its own fallback timer and
+    /// backlog rewake, and the second starts 13 s after the first: their snapshots fall a few
+    /// seconds apart while each waits for its apply (statements answered 3 s late). Chunks
+    /// complete in between (24 slots, about one a second), so the later snapshot sees slots
+    /// the earlier one did not and plans *further* chunks, some onto a node the other plan fills
+    /// (ties go to the lowest id): those rows name pending chunks, and only the node's capacity,
+    /// counted at the apply, refuses them.
+    static let sentinelsOutOfStep = Scenario(
+        name: "sentinels-out-of-step",
+        summary: "Two sentinels out of step, every notification lost, statements 3 s late: 180 chunks for 24 slots.",
+        faults: ["second sentinel", "lost notifications", "slow statements"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 6)
+        Build.submit(&w, count: 3, chunks: 60)
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(20))
+        plan.at(.zero, .dropNotifications(probability: 1), on: .store)
+        plan.at(.seconds(Int64(5)), .storeSlowness(.seconds(Int64(3))), on: .store)
+        plan.at(.seconds(Int64(13)), .startSentinel)
+        plan.at(.seconds(Int64(600)), .storeSlowness(.zero), on: .store)
+        // Nothing crashes or is cut off: two sentinels may plan the same chunk, never run it twice.
+        plan.expect.noDuplicateWork = true
+        plan.livenessDeadline = .zero + .minutes(20)
         return plan
     }
 
@@ -194,6 +224,39 @@ extension Catalogue {
         // Every guild's filter is probed with 10,000 non-members.
         plan.expect.maxFilterFalsePositiveRate = Expectations.falsePositiveBound(
             designRate: GuildBloomFilter.falsePositiveRate, probes: 10_000)
+        plan.livenessDeadline = .zero + .minutes(10)
+        return plan
+    }
+
+    /// A restricted job's chunks are planned before a public job's in one snapshot: the
+    /// planner's scan gives them to the nodes with the most free slots, which leaves those
+    /// nodes' entries in the public heaps stale (a free count they no longer have), and the
+    /// public chunks that follow must skip them. `guild-crowd` mixes them too, but its guild
+    /// members' nodes have the highest ids, so the public chunks never reach their stale
+    /// entries. Here user 0 owns every node, so the private job's chunks take the lowest ids,
+    /// whose entries the public chunks meet first. To put both jobs in one snapshot in order,
+    /// statements are answered 2 s late and the jobs come a second apart behind a one-chunk
+    /// job: the private and public jobs are created while the pass for the first is in
+    /// progress, and the pass after it takes both (a taken stale entry sends a public chunk to
+    /// a node with fewer free slots than the next: `most-free-slots`).
+    static let mixedSnapshot = Scenario(
+        name: "mixed-snapshot",
+        summary: "Private and public jobs in one snapshot, private first, three times (statements 2 s late).",
+        faults: ["slow statements"]
+    ) { seed, profile in
+        var w = Build.world(seed: seed, profile: profile, nodes: 6)
+        for round in 0..<3 {
+            let start = SimDuration.seconds(Int64(20 + 40 * round))
+            Build.submit(&w, count: 1, chunks: 1, start: start)
+            Build.submit(&w, count: 1, chunks: 2, start: start + .seconds(Int64(1)), access: .private)
+            Build.submit(&w, count: 1, chunks: 4, start: start + .seconds(Int64(2)))
+        }
+        var plan = RunPlan(world: w, horizon: .zero + .minutes(10))
+        let delay = SimDuration.seconds(Int64(2))
+        plan.at(.seconds(Int64(10)), .storeSlowness(delay), on: .store)
+        // 21 chunks for 24 slots; two passes of two slow round trips each at most.
+        plan.expect = Build.noFaults(profile, link: w.link)
+        plan.expect.assignmentDelayP99Seconds = Expectations.promptBound(profile, link: w.link, storeDelay: delay)
         plan.livenessDeadline = .zero + .minutes(10)
         return plan
     }

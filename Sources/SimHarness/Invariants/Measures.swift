@@ -21,6 +21,10 @@ public struct Measures: Sendable {
     public var assignmentsBySentinel: [Int] = []
     /// Planned assignments a guarded apply refused (another client changed the row or the node).
     public var guardedSkips = 0
+    /// Of those, the rows whose node's capacity alone refused them (the chunk still pending,
+    /// the node online): a scenario where this stays zero cannot tell a guard without its
+    /// capacity check from the real one (`sentinels-out-of-step` is built to make it positive).
+    public var guardedCapacitySkips = 0
     public var reclaimedByReaper = 0
     public var reclaimedBySentinel = 0
     /// Reclaims (by either reclaimer) of a chunk whose node was up, not hung, and still working

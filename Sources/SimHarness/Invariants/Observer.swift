@@ -102,6 +102,27 @@ public struct Observer {
 
     mutating func noteAPI(_ request: APIRequest, _ outcome: HandlerOutcome, fromAttacker: Bool) {
         let response = outcome.response
+        countStoreRequest()
+        if let error = outcome.error { measures.apiRejections[error.code, default: 0] += 1 }
+        if !fromAttacker { noteHonest(request, response) }
+        if fromAttacker && response.status < 300 {
+            violate(.authenticatedRequests, "attack \(request.method) \(request.path) accepted with \(response.status)")
+        } else if fromAttacker && response.status < 500 && response.status != 401 && response.status != 409 {
+            // An attack is refused by authentication (401) or, correctly signed by a node that
+            // holds no claim, by the completion rules (409); any other answer means it got past
+            // the guard meant for it (a fetch answering 404 read the store for a stranger).
+            violate(.authenticatedRequests, "attack \(request.method) \(request.path) got past authentication: \(response.status) \(outcome.error?.code ?? "")")
+        }
+    }
+
+    /// An assignment channel's open reached the store (its transaction authenticates the node
+    /// and lists its running chunks): load like any request, and the one a fleet is most likely
+    /// to send in step, since a restart or a partition closes every channel at once and only
+    /// the backoff's jitter spreads the reopening.
+    mutating func noteChannelOpen() { countStoreRequest() }
+
+    /// One more API request in the current second (`store-load-bounded`).
+    mutating func countStoreRequest() {
         measures.apiRequests += 1
         let second = now.nanoseconds / 1_000_000_000
         if second != apiSecond {
@@ -114,16 +135,6 @@ public struct Observer {
             if let bound = maxRequestsPerSecond, apiInSecond == bound + 1 {
                 violate(.storeLoadBounded, "the store got more than \(bound) requests in the second from \(second) s")
             }
-        }
-        if let error = outcome.error { measures.apiRejections[error.code, default: 0] += 1 }
-        if !fromAttacker { noteHonest(request, response) }
-        if fromAttacker && response.status < 300 {
-            violate(.authenticatedRequests, "attack \(request.method) \(request.path) accepted with \(response.status)")
-        } else if fromAttacker && response.status < 500 && response.status != 401 && response.status != 409 {
-            // An attack is refused by authentication (401) or, correctly signed by a node that
-            // holds no claim, by the completion rules (409); any other answer means it got past
-            // the guard meant for it (a fetch answering 404 read the store for a stranger).
-            violate(.authenticatedRequests, "attack \(request.method) \(request.path) got past authentication: \(response.status) \(outcome.error?.code ?? "")")
         }
     }
 
@@ -200,6 +211,9 @@ public struct Observer {
             if case .reclaimed(let ids) = reply { noteReclaimed(ids, by: "sentinel", storeNow: storeNow) }
             return
         }
+        if case .apply(let plan, true, let window) = call, assignments.count < plan.count {
+            countCapacitySkips(plan, applied: assignments, window: window, store: store, storeNow: storeNow)
+        }
         for a in assignments {
             guard let node = store.node(a.nodeID) else {
                 violate(.eligibleAssignment, "chunk \(a.chunkID) assigned to a node that does not exist")
@@ -217,6 +231,24 @@ public struct Observer {
                 if job.accessType == .discord { measures.bloomFalsePositiveAssignments += 1 }
                 violate(.eligibleAssignment, "chunk of \(job.accessType.rawValue) job \(job.id) assigned to ineligible \(node.name)")
             }
+        }
+    }
+
+    /// The planned rows a guarded apply skipped although their chunk is still pending and their
+    /// node online by the apply's window: the node's capacity was all that refused them (an
+    /// apply never makes a chunk pending, so a skipped chunk pending now was pending then).
+    mutating func countCapacitySkips(
+        _ plan: [PlannedAssignment], applied: [ChunkAssignment], window: Interval?, store: borrowing EmbeddedStore,
+        storeNow: Timestamp
+    ) {
+        var made = Set<ChunkID>()
+        for a in applied { made.insert(a.chunkID) }
+        for row in plan where !made.contains(row.chunkID) {
+            guard store.chunk(row.chunkID)?.status == .pending, let node = store.node(row.nodeID) else { continue }
+            if let window {
+                guard let seen = node.lastSeenAt, seen > storeNow - window else { continue }
+            }
+            measures.guardedCapacitySkips += 1
         }
     }
 

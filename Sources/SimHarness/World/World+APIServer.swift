@@ -177,6 +177,7 @@ extension World {
         }
         // One transaction: authenticate and list the node's running chunks.
         syncStoreClock()
+        observer.noteChannelOpen()
         // Option B: an old node's unsigned open is served as today's Realtime serves it.
         let server = request.headers.isEmpty ? (todaysHandlers ?? handlers) : handlers
         let opening = server.openAssignmentChannel(request, store: &store, now: now(apiServerActor))
