@@ -21,18 +21,9 @@ extension PostgreSQLBackedTests {
         func setUp(_ server: TestServer, node: TestNode) throws -> (NodeID, [ChunkID]) {
             var store = try server.session()
             let owner = try server.addUser("owner")
-            let registered = try store.registerNode(NodeRegistration(
-                publicKey: node.publicKey, claimCode: ClaimCode.derive(from: node.publicKey, hasher: SodiumSHA256()),
-                name: "n", totalCores: 4, maxParallel: 4, platform: "linux", version: "1.0.0"))
-            _ = try store.claimNode(claimCode: registered.node.claimCode, by: owner.userID)
-            _ = try store.heartbeat(registered.node.id)
-            let config = NewConfig(
-                hash: ConfigHash.of(sampleConfig, hasher: SodiumSHA256()), canonicalJSON: sampleConfig.canonicalString, rotationID: nil)
-            let job = try store.createJob(
-                NewJob(userID: owner.userID, configHash: config.hash, totalIterations: 3_000, chunkIterations: 1_000,
-                       accessType: .private, discordServerID: nil),
-                upserting: config)
-            return (registered.node.id, try store.chunks(ofJob: job.jobID).map(\.id))
+            let registered = try store.claimedNode(node.publicKey, owner: owner.userID)
+            let job = try store.sampleJob(owner: owner.userID, iterations: 3_000)
+            return (registered.id, try store.chunks(ofJob: job).map(\.id))
         }
 
         func assign(_ chunk: ChunkID, to node: NodeID, _ server: TestServer) throws -> ChunkAssignment {

@@ -23,10 +23,7 @@ extension PostgreSQLBackedTests {
             var sends: [HTTPFields] = []
             for i in 0..<128 {
                 let node = TestNode(seed: UInt8(i))
-                let r = try store.registerNode(NodeRegistration(
-                    publicKey: node.publicKey, claimCode: ClaimCode.derive(from: node.publicKey, hasher: SodiumSHA256()),
-                    name: "n", totalCores: 4, maxParallel: 4, platform: "linux", version: "1.0.0"))
-                _ = try store.claimNode(claimCode: r.node.claimCode, by: owner.userID)
+                _ = try store.claimedNode(node.publicKey, owner: owner.userID, online: false)
                 sends.append(node.headers("POST", "/node-heartbeat"))
             }
             let all = sends

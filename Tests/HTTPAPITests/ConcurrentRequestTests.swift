@@ -14,22 +14,11 @@ extension PostgreSQLBackedTests {
             let node = TestNode(seed: 41)
             var store = try server.session()
             let owner = try server.addUser("owner")
-            let registered = try store.registerNode(NodeRegistration(
-                publicKey: node.publicKey, claimCode: ClaimCode.derive(from: node.publicKey, hasher: SodiumSHA256()),
-                name: "n", totalCores: 4, maxParallel: 4, platform: "linux", version: "1.0.0"))
-            _ = try store.claimNode(claimCode: registered.node.claimCode, by: owner.userID)
-            _ = try store.heartbeat(registered.node.id)
-            let config = NewConfig(
-                hash: ConfigHash.of(sampleConfig, hasher: SodiumSHA256()), canonicalJSON: sampleConfig.canonicalString,
-                rotationID: nil)
-            let job = try store.createJob(
-                NewJob(userID: owner.userID, configHash: config.hash, totalIterations: 4_000, chunkIterations: 1_000,
-                       accessType: .private, discordServerID: nil),
-                upserting: config
-            ).jobID
+            let registered = try store.claimedNode(node.publicKey, owner: owner.userID)
+            let job = try store.sampleJob(owner: owner.userID, iterations: 4_000)
             let chunks = try store.chunks(ofJob: job)
             let assigned = try store.applyAssignments(
-                chunks.map { PlannedAssignment(chunkID: $0.id, nodeID: registered.node.id) }, guarded: true, onlineWindow: .seconds(45))
+                chunks.map { PlannedAssignment(chunkID: $0.id, nodeID: registered.id) }, guarded: true, onlineWindow: .seconds(45))
             #expect(assigned.count == 4)
             let model = try DPSModel(config: try SimConfig(json: sampleConfig))
             // Each chunk's completion twice, signed a second apart: a retry racing its first try.

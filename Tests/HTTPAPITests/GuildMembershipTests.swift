@@ -51,11 +51,7 @@ extension PostgreSQLBackedTests {
             for (seed, discord) in [(UInt8(41), "111"), (UInt8(42), "222")] {
                 let owner = try UserTokens.addUser(name: "d\(discord)", discordID: discord, on: store.connection).userID
                 let key = TestNode(seed: seed).publicKey
-                let node = try store.registerNode(NodeRegistration(
-                    publicKey: key, claimCode: ClaimCode.derive(from: key, hasher: SodiumSHA256()), name: "n", totalCores: 2,
-                    maxParallel: 2, platform: "linux", version: "1.0.0")).node
-                _ = try store.claimNode(claimCode: node.claimCode, by: owner)
-                _ = try store.heartbeat(node.id)
+                let node = try store.claimedNode(key, owner: owner, cores: 2)
                 made.append((node.id, owner))
             }
             let owner = try UserTokens.addUser(name: "job-owner", discordID: "333", on: store.connection).userID
@@ -75,13 +71,7 @@ extension PostgreSQLBackedTests {
             defer { task.cancel() }
 
             var store = try PostgresStore(conninfo: url)
-            let config = NewConfig(
-                hash: ConfigHash.of(sampleConfig, hasher: SodiumSHA256()), canonicalJSON: sampleConfig.canonicalString, rotationID: nil)
-            let job = try store.createJob(
-                NewJob(userID: owner, configHash: config.hash, totalIterations: 2_000, chunkIterations: 1_000,
-                       accessType: .discord, discordServerID: "555"),
-                upserting: config
-            ).jobID
+            let job = try store.sampleJob(owner: owner, iterations: 2_000, access: .discord, discordServerID: "555")
             func holders() throws -> [NodeID?] { try PostgresStore(conninfo: url).chunks(ofJob: job).map(\.nodeID) }
 
             // No membership yet: the guild is unknown, nobody is eligible, passes run and assign nothing.

@@ -16,23 +16,13 @@ extension PostgreSQLBackedTests {
             var store = try PostgresStore(conninfo: url)
             let owner = try UserTokens.addUser(name: "owner\(seed)", discordID: nil, on: store.connection).userID
             let key = TestNode(seed: seed).publicKey
-            let node = try store.registerNode(NodeRegistration(
-                publicKey: key, claimCode: ClaimCode.derive(from: key, hasher: SodiumSHA256()), name: "n", totalCores: 4,
-                maxParallel: 4, platform: "linux", version: "1.0.0")).node
-            _ = try store.claimNode(claimCode: node.claimCode, by: owner)
-            _ = try store.heartbeat(node.id)
+            let node = try store.claimedNode(key, owner: owner)
             return (node.id, owner)
         }
 
         func createJob(_ url: String, owner: UserID, iterations: Int) throws -> JobID {
             var store = try PostgresStore(conninfo: url)
-            let config = NewConfig(
-                hash: ConfigHash.of(sampleConfig, hasher: SodiumSHA256()), canonicalJSON: sampleConfig.canonicalString, rotationID: nil)
-            return try store.createJob(
-                NewJob(userID: owner, configHash: config.hash, totalIterations: iterations, chunkIterations: 1_000,
-                       accessType: .private, discordServerID: nil),
-                upserting: config
-            ).jobID
+            return try store.sampleJob(owner: owner, iterations: iterations)
         }
 
         /// Waits (bounded) for `condition`; the test then checks it.

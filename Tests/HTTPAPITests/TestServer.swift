@@ -147,3 +147,28 @@ let sampleConfig: JSONValue = [
         ["name": "nova", "minDamage": 300, "maxDamage": 400, "cooldownMs": 10_000, "castTimeMs": 0, "aoe": true],
     ],
 ]
+
+/// Setting up rows the way the tests below start: on a direct session, not over HTTP.
+extension PostgresStore {
+    /// Registers `key`'s node (`cores` cores, as many parallel slots), claims it for `owner` and,
+    /// if `online`, heartbeats it once so the scheduler sees it online.
+    mutating func claimedNode(_ key: PublicKey, owner: UserID, cores: Int = 4, online: Bool = true) throws -> NodeRow {
+        let node = try registerNode(NodeRegistration(
+            publicKey: key, claimCode: ClaimCode.derive(from: key, hasher: SodiumSHA256()), name: "n", totalCores: cores,
+            maxParallel: cores, platform: "linux", version: "1.0.0")).node
+        _ = try claimNode(claimCode: node.claimCode, by: owner)
+        if online { _ = try heartbeat(node.id) }
+        return node
+    }
+
+    /// A job of `owner` over `sampleConfig`, `iterations / 1,000` chunks, all pending.
+    mutating func sampleJob(owner: UserID, iterations: Int, access: AccessType = .private, discordServerID: String? = nil) throws -> JobID {
+        let config = NewConfig(
+            hash: ConfigHash.of(sampleConfig, hasher: SodiumSHA256()), canonicalJSON: sampleConfig.canonicalString, rotationID: nil)
+        return try createJob(
+            NewJob(userID: owner, configHash: config.hash, totalIterations: iterations, chunkIterations: 1_000,
+                   accessType: access, discordServerID: discordServerID),
+            upserting: config
+        ).jobID
+    }
+}
