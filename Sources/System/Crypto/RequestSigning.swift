@@ -81,7 +81,7 @@ public enum RequestSigning {
             }
             return raw.count - end
         }
-        let count = digitCount + 1 + method.utf8.count + 1 + path.utf8.count + 1 + 2 * bodyDigest.bytes.count
+        let count = digitCount + 1 + method.utf8.count + 1 + path.utf8.count + 1 + 64
         return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
             var o = 0
             withUnsafeBytes(of: &digits) { raw in
@@ -104,7 +104,7 @@ public enum RequestSigning {
             }
             out[o] = 0
             o += 1
-            o += Hex.write(bodyDigest.bytes, into: UnsafeMutableBufferPointer(rebasing: out[o...]))
+            o += bodyDigest.withUnsafeBytes { Hex.write(raw: $0, into: UnsafeMutableBufferPointer(rebasing: out[o...])) }
             initialized = o
         }
     }

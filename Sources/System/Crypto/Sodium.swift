@@ -49,11 +49,13 @@ public struct SodiumSHA256: SHA256Hashing {
 
     public func sha256(_ data: [UInt8]) -> Digest32 {
         ensureSodium()
-        var out = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
-        withBytes(data) { pointer, count in
-            _ = crypto_hash_sha256(&out, pointer, UInt64(count))
+        var out = Bytes32()  // written in place: no array per digest
+        out.withUnsafeMutableBytes { raw in
+            withBytes(data) { pointer, count in
+                _ = crypto_hash_sha256(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), pointer, UInt64(count))
+            }
         }
-        return Digest32(bytes: out)!
+        return Digest32(storage: out)
     }
 }
 
@@ -74,7 +76,13 @@ public struct Ed25519: SignatureScheme {
     public func verify(_ signature: Signature, message: [UInt8], publicKey: PublicKey) -> Bool {
         ensureSodium()
         return withBytes(message) { pointer, count in
-            crypto_sign_verify_detached(signature.bytes, pointer, UInt64(count), publicKey.bytes) == 0
+            signature.withUnsafeBytes { sig in
+                publicKey.withUnsafeBytes { key in
+                    crypto_sign_verify_detached(
+                        sig.baseAddress!.assumingMemoryBound(to: UInt8.self), pointer, UInt64(count),
+                        key.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 0
+                }
+            }
         }
     }
 }
@@ -98,12 +106,14 @@ public struct Ed25519Signer: Signer {
     }
 
     public func sign(_ message: [UInt8]) -> Signature {
-        var signature = [UInt8](repeating: 0, count: Int(crypto_sign_BYTES))
-        let status = withBytes(message) { pointer, count in
-            crypto_sign_detached(&signature, nil, pointer, UInt64(count), secretKey)
+        var signature = Bytes64()  // written in place: no array per signature
+        let status = signature.withUnsafeMutableBytes { out in
+            withBytes(message) { pointer, count in
+                crypto_sign_detached(out.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, pointer, UInt64(count), secretKey)
+            }
         }
         precondition(status == 0, "crypto_sign_detached failed")
-        return Signature(bytes: signature)!
+        return Signature(storage: signature)
     }
 }
 
@@ -169,27 +179,35 @@ struct StandInSigner: Signer {
         let c = UInt64(littleEndian: k.2), d = UInt64(littleEndian: k.3)
         var word: UInt64 = 0
         var filled = 0
-        for byte in message {
-            word |= UInt64(byte) << UInt64(8 * filled)
-            filled += 1
-            if filled == 8 {
-                a = mix(a ^ word ^ c)
-                b = mix(b &+ word &+ a ^ d)
-                word = 0
-                filled = 0
+        message.withUnsafeBytes { raw in
+            // Whole little-endian words loaded at once, then the tail byte by byte.
+            var offset = 0
+            while offset &+ 8 <= raw.count {
+                let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                a = mix(a ^ w ^ c)
+                b = mix(b &+ w &+ a ^ d)
+                offset &+= 8
+            }
+            while offset < raw.count {
+                word |= UInt64(raw[offset]) << UInt64(8 * filled)
+                filled += 1
+                offset &+= 1
             }
         }
         // The tail, and the length (so messages that differ only by trailing zeros differ).
         a = mix(a ^ word ^ c ^ (UInt64(filled) << 56))
         b = mix(b &+ UInt64(message.count) &+ a ^ d)
-        var out = [UInt8](repeating: 0, count: 64)
+        var out = Bytes64()  // written in place: no array per signature
         var state = a ^ (b &* 0x9E37_79B9_7F4A_7C15)
-        for lane in 0..<8 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            let v = mix(state ^ (lane.isMultiple(of: 2) ? a : b))
-            for j in 0..<8 { out[lane * 8 + j] = UInt8(truncatingIfNeeded: v >> UInt64(8 * j)) }
+        out.withUnsafeMutableBytes { raw in
+            for lane in 0..<8 {
+                state &+= 0x9E37_79B9_7F4A_7C15
+                let v = mix(state ^ (lane.isMultiple(of: 2) ? a : b))
+                // Little-endian bytes on every platform, as before.
+                raw.storeBytes(of: v.littleEndian, toByteOffset: lane * 8, as: UInt64.self)
+            }
         }
-        return Signature(bytes: out)!
+        return Signature(storage: out)
     }
 
     /// SplitMix64's finalizer: a bijection of 64-bit words with full avalanche.
