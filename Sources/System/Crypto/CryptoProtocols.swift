@@ -130,6 +130,13 @@ public struct Signature: Hashable, Sendable, CustomStringConvertible {
 public protocol Signer: Sendable {
     var publicKey: PublicKey { get }
     func sign(_ message: [UInt8]) -> Signature
+    /// `sign` of the bytes in `message`: the signed request's message is built in a temporary
+    /// buffer (`RequestSigning.withMessage`), never an array. Defaults to copying into one.
+    func sign(raw message: UnsafeRawBufferPointer) -> Signature
+}
+
+extension Signer {
+    public func sign(raw message: UnsafeRawBufferPointer) -> Signature { sign(Array(message)) }
 }
 
 /// A signature scheme: derives signers from seeds and verifies detached signatures.
@@ -140,4 +147,12 @@ public protocol SignatureScheme: Sendable {
     /// - Precondition: `seed.count == 32`.
     func makeSigner(seed: [UInt8]) -> any Signer
     func verify(_ signature: Signature, message: [UInt8], publicKey: PublicKey) -> Bool
+    /// `verify` of the bytes in `message` (see `Signer.sign(raw:)`). Defaults to copying.
+    func verify(_ signature: Signature, raw message: UnsafeRawBufferPointer, publicKey: PublicKey) -> Bool
+}
+
+extension SignatureScheme {
+    public func verify(_ signature: Signature, raw message: UnsafeRawBufferPointer, publicKey: PublicKey) -> Bool {
+        verify(signature, message: Array(message), publicKey: publicKey)
+    }
 }
