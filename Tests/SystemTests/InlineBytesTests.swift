@@ -96,6 +96,22 @@ import Testing
         #expect(Digest32(hex: String(repeating: "g", count: 64)) == nil)
     }
 
+    /// The padded last quantum of a key or a signature is the only place `=` may appear, and
+    /// its unused low bits must be zero (one spelling per byte string).
+    @Test func inlineBase64DecodingIsStrictAtTheEdges() {
+        let key = Base64.encode([UInt8](repeating: 0, count: 32))  // "AAAA…AAA="
+        #expect(PublicKey(base64: key)?.bytes == [UInt8](repeating: 0, count: 32))
+        #expect(PublicKey(base64: String(key.dropLast(2)) + "B=") == nil)  // low bits set
+        #expect(PublicKey(base64: String(key.dropLast(2)) + "E=") != nil)  // 4 = 0b000100: clear
+        #expect(PublicKey(base64: "=" + String(key.dropFirst())) == nil)
+        #expect(PublicKey(base64: String(key.dropLast(1)) + "A") == nil)  // 33 bytes
+        let signature = Base64.encode([UInt8](repeating: 0xFF, count: 64))  // "////…/w=="
+        #expect(Signature(base64: signature)?.bytes == [UInt8](repeating: 0xFF, count: 64))
+        #expect(Signature(base64: String(signature.dropLast(3)) + "x==") == nil)  // low bits set
+        #expect(Signature(base64: String(signature.dropLast(2)) + "A=") == nil)  // "x=y" form
+        #expect(Signature(base64: String(signature.dropLast(4)) + "/w==".uppercased()) == nil)  // "W" has low bits
+    }
+
     /// The libsodium paths write the inline values in place: same digests and signatures as
     /// the published vectors (SHA-256 of "abc"; RFC 8032 test 1).
     @Test func sodiumWritesInlineValues() throws {

@@ -89,11 +89,8 @@ public enum Base64 {
         var text = text
         return text.withUTF8 { input -> Bytes32? in
             guard input.count == 44 else { return nil }  // the only length that decodes to 32 bytes
-            var scratch: (Bytes32, UInt64) = (Bytes32(), 0)  // 33 bytes are written before the check
-            return withUnsafeMutableBytes(of: &scratch) { out in
-                guard decode(input, into: out) == 32 else { return nil }
-                return Bytes32(copying: UnsafeRawBufferPointer(rebasing: out[0..<32]))
-            }
+            var value = Bytes32()
+            return value.withUnsafeMutableBytes { decodeExact(input, into: $0) } ? value : nil
         }
     }
 
@@ -103,11 +100,47 @@ public enum Base64 {
         var text = text
         return text.withUTF8 { input -> Bytes64? in
             guard input.count == 88 else { return nil }  // the only length that decodes to 64 bytes
-            var scratch: (Bytes64, UInt64) = (Bytes64(), 0)  // 66 bytes are written before the check
-            return withUnsafeMutableBytes(of: &scratch) { out in
-                guard decode(input, into: out) == 64 else { return nil }
-                return Bytes64(copying: UnsafeRawBufferPointer(rebasing: out[0..<64]))
+            var value = Bytes64()
+            return value.withUnsafeMutableBytes { decodeExact(input, into: $0) } ? value : nil
+        }
+    }
+
+    /// Strict decoding of base64 that must spell exactly `out.count` bytes (not a multiple of
+    /// 3), given `input.count == (out.count + 2) / 3 * 4`: accepts exactly what `decode` accepts
+    /// at that length. Whole quanta are decoded without branches (a symbol outside the
+    /// alphabet, `=` included, maps to 0xFF, whose high bit is collected and checked once);
+    /// the last quantum must be the one padded form that spells the remaining one or two bytes,
+    /// with its unused low bits zero.
+    private static func decodeExact(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Bool {
+        let remainder = out.count % 3
+        precondition(remainder != 0 && input.count == (out.count + 2) / 3 * 4)
+        return reverse.withUnsafeBufferPointer { r -> Bool in
+            var invalid: UInt32 = 0
+            var o = 0, i = 0
+            for _ in 0..<(out.count / 3) {
+                let a = UInt32(r[Int(input[i])]), b = UInt32(r[Int(input[i &+ 1])])
+                let c = UInt32(r[Int(input[i &+ 2])]), d = UInt32(r[Int(input[i &+ 3])])
+                invalid |= a | b | c | d
+                let v = a << 18 | b << 12 | c << 6 | d
+                out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                out[o &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
+                out[o &+ 2] = UInt8(truncatingIfNeeded: v)
+                o &+= 3
+                i &+= 4
             }
+            let a = UInt32(r[Int(input[i])]), b = UInt32(r[Int(input[i &+ 1])])
+            invalid |= a | b
+            if remainder == 1 {
+                guard input[i &+ 2] == UInt8(ascii: "="), input[i &+ 3] == UInt8(ascii: "="), b & 0x0F == 0 else { return false }
+                out[o] = UInt8(truncatingIfNeeded: a << 2 | b >> 4)
+            } else {
+                let c = UInt32(r[Int(input[i &+ 2])])
+                invalid |= c
+                guard input[i &+ 3] == UInt8(ascii: "="), c & 0x03 == 0 else { return false }
+                out[o] = UInt8(truncatingIfNeeded: a << 2 | b >> 4)
+                out[o &+ 1] = UInt8(truncatingIfNeeded: b << 4 | c >> 2)
+            }
+            return invalid & 0x80 == 0
         }
     }
 

@@ -229,7 +229,11 @@ public struct SignedHeaders: Hashable, Sendable {
     /// Only canonical decimal: digits, no sign, no leading zeros, fits `Int64`. The signed
     /// message re-renders the parsed value, so any other spelling would be a different message.
     private static func parseTimestamp(_ text: String) -> Int64? {
-        let utf8 = text.utf8
+        var text = text
+        return text.withUTF8 { utf8 in parseTimestamp(utf8) }
+    }
+
+    private static func parseTimestamp(_ utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard let first = utf8.first, utf8.count == 1 || first != 0x30 else { return nil }
         var value: Int64 = 0
         for byte in utf8 {
