@@ -20,11 +20,15 @@ public enum Base64 {
     /// Encodes with padding; the output length is always a multiple of 4. Written straight into
     /// the string's storage (every signed request spells its key and signature this way).
     public static func encode(_ bytes: [UInt8]) -> String {
-        let length = (bytes.count + 2) / 3 * 4
+        bytes.withUnsafeBytes { encode(raw: $0) }
+    }
+
+    /// `encode` of the bytes in `input` (a key's or a signature's inline storage).
+    public static func encode(raw input: UnsafeRawBufferPointer) -> String {
+        let length = (input.count + 2) / 3 * 4
         guard length > 0 else { return "" }
         return alphabet.withUnsafeBufferPointer { table in
-            bytes.withUnsafeBufferPointer { input in
-                String(unsafeUninitializedCapacity: length) { out in
+            String(unsafeUninitializedCapacity: length) { out in
                     var index = 0, o = 0
                     while index + 3 <= input.count {
                         let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
@@ -54,7 +58,6 @@ public enum Base64 {
                         break
                     }
                     return o
-                }
             }
         }
     }
@@ -65,45 +68,106 @@ public enum Base64 {
     /// No whitespace, no URL-safe alphabet, no missing padding.
     public static func decode(_ text: String) -> [UInt8]? {
         var text = text
-        return text.withUTF8 { input in reverse.withUnsafeBufferPointer { decode(input, reverse: $0) } }
+        return text.withUTF8 { input in
+            guard input.count % 4 == 0 else { return nil }
+            var valid = true
+            let decoded = [UInt8](unsafeUninitializedCapacity: input.count / 4 * 3) { out, initialized in
+                if let count = decode(input, into: UnsafeMutableRawBufferPointer(out)) {
+                    initialized = count
+                } else {
+                    initialized = 0
+                    valid = false
+                }
+            }
+            return valid ? decoded : nil
+        }
     }
 
-    private static func decode(_ input: UnsafeBufferPointer<UInt8>, reverse: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard input.count % 4 == 0 else { return nil }
-        var valid = true
-        // Written into the array's storage (a key and a signature per signed request).
-        let decoded = [UInt8](unsafeUninitializedCapacity: input.count / 4 * 3) { out, initialized in
+    /// Strictly decodes (as `decode`) base64 of exactly 32 bytes straight into inline storage
+    /// (the `X-Node-Key` of every signed request); `nil` otherwise.
+    public static func decode32(_ text: String) -> Bytes32? {
+        var text = text
+        return text.withUTF8 { input -> Bytes32? in
+            guard input.count == 44 else { return nil }  // the only length that decodes to 32 bytes
+            var value = Bytes32()
+            return value.withUnsafeMutableBytes { decodeExact(input, into: $0) } ? value : nil
+        }
+    }
+
+    /// Strictly decodes base64 of exactly 64 bytes straight into inline storage (the
+    /// `X-Node-Sig` of every signed request); `nil` otherwise.
+    public static func decode64(_ text: String) -> Bytes64? {
+        var text = text
+        return text.withUTF8 { input -> Bytes64? in
+            guard input.count == 88 else { return nil }  // the only length that decodes to 64 bytes
+            var value = Bytes64()
+            return value.withUnsafeMutableBytes { decodeExact(input, into: $0) } ? value : nil
+        }
+    }
+
+    /// Strict decoding of base64 that must spell exactly `out.count` bytes (not a multiple of
+    /// 3), given `input.count == (out.count + 2) / 3 * 4`: accepts exactly what `decode` accepts
+    /// at that length. Whole quanta are decoded without branches (a symbol outside the
+    /// alphabet, `=` included, maps to 0xFF, whose high bit is collected and checked once);
+    /// the last quantum must be the one padded form that spells the remaining one or two bytes,
+    /// with its unused low bits zero.
+    private static func decodeExact(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Bool {
+        let remainder = out.count % 3
+        precondition(remainder != 0 && input.count == (out.count + 2) / 3 * 4)
+        return reverse.withUnsafeBufferPointer { r -> Bool in
+            var invalid: UInt32 = 0
+            var o = 0, i = 0
+            for _ in 0..<(out.count / 3) {
+                let a = UInt32(r[Int(input[i])]), b = UInt32(r[Int(input[i &+ 1])])
+                let c = UInt32(r[Int(input[i &+ 2])]), d = UInt32(r[Int(input[i &+ 3])])
+                invalid |= a | b | c | d
+                let v = a << 18 | b << 12 | c << 6 | d
+                out[o] = UInt8(truncatingIfNeeded: v >> 16)
+                out[o &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
+                out[o &+ 2] = UInt8(truncatingIfNeeded: v)
+                o &+= 3
+                i &+= 4
+            }
+            let a = UInt32(r[Int(input[i])]), b = UInt32(r[Int(input[i &+ 1])])
+            invalid |= a | b
+            if remainder == 1 {
+                guard input[i &+ 2] == UInt8(ascii: "="), input[i &+ 3] == UInt8(ascii: "="), b & 0x0F == 0 else { return false }
+                out[o] = UInt8(truncatingIfNeeded: a << 2 | b >> 4)
+            } else {
+                let c = UInt32(r[Int(input[i &+ 2])])
+                invalid |= c
+                guard input[i &+ 3] == UInt8(ascii: "="), c & 0x03 == 0 else { return false }
+                out[o] = UInt8(truncatingIfNeeded: a << 2 | b >> 4)
+                out[o &+ 1] = UInt8(truncatingIfNeeded: b << 4 | c >> 2)
+            }
+            return invalid & 0x80 == 0
+        }
+    }
+
+    /// The decoding core: writes the bytes of `input` into `out` (at least `input.count / 4 * 3`
+    /// bytes) and returns how many, or `nil` if `input` is not canonical padded base64.
+    private static func decode(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Int? {
+        guard input.count % 4 == 0, out.count >= input.count / 4 * 3 else { return nil }
+        return reverse.withUnsafeBufferPointer { reverse -> Int? in
             var o = 0
             var index = 0
-            quanta: while index < input.count {
+            while index < input.count {
                 let isLast = index + 4 == input.count
                 let c0 = reverse[Int(input[index])]
                 let c1 = reverse[Int(input[index + 1])]
-                guard c0 != 0xFF, c1 != 0xFF else {
-                    valid = false
-                    break quanta
-                }
+                guard c0 != 0xFF, c1 != 0xFF else { return nil }
                 let p2 = input[index + 2] == UInt8(ascii: "=")
                 let p3 = input[index + 3] == UInt8(ascii: "=")
                 if p2 || p3 {
                     // Padding is only legal in the last quantum, and "x=y" is never legal.
-                    guard isLast, p3 else {
-                        valid = false
-                        break quanta
-                    }
+                    guard isLast, p3 else { return nil }
                     if p2 {
-                        guard c1 & 0x0F == 0 else {
-                            valid = false
-                            break quanta
-                        }
+                        guard c1 & 0x0F == 0 else { return nil }
                         out[o] = c0 << 2 | c1 >> 4
                         o += 1
                     } else {
                         let c2 = reverse[Int(input[index + 2])]
-                        guard c2 != 0xFF, c2 & 0x03 == 0 else {
-                            valid = false
-                            break quanta
-                        }
+                        guard c2 != 0xFF, c2 & 0x03 == 0 else { return nil }
                         out[o] = c0 << 2 | c1 >> 4
                         out[o + 1] = c1 << 4 | c2 >> 2
                         o += 2
@@ -111,10 +175,7 @@ public enum Base64 {
                 } else {
                     let c2 = reverse[Int(input[index + 2])]
                     let c3 = reverse[Int(input[index + 3])]
-                    guard c2 != 0xFF, c3 != 0xFF else {
-                        valid = false
-                        break quanta
-                    }
+                    guard c2 != 0xFF, c3 != 0xFF else { return nil }
                     out[o] = c0 << 2 | c1 >> 4
                     out[o + 1] = c1 << 4 | c2 >> 2
                     out[o + 2] = c2 << 6 | c3
@@ -122,9 +183,8 @@ public enum Base64 {
                 }
                 index += 4
             }
-            initialized = o
+            return o
         }
-        return valid ? decoded : nil
     }
 }
 
@@ -143,9 +203,21 @@ public enum Hex {
     /// as many bytes); returns the count written.
     @discardableResult
     static func write(_ bytes: [UInt8], into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        bytes.withUnsafeBytes { write(raw: $0, into: out) }
+    }
+
+    /// `encode` of the bytes in `input` (a digest's inline storage).
+    public static func encode(raw input: UnsafeRawBufferPointer) -> String {
+        guard !input.isEmpty else { return "" }
+        return String(unsafeUninitializedCapacity: input.count * 2) { out in write(raw: input, into: out) }
+    }
+
+    /// `write` of the bytes in `input`.
+    @discardableResult
+    static func write(raw input: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         digits.withUnsafeBufferPointer { table in
             var o = 0
-            for byte in bytes {
+            for byte in input {
                 out[o] = table[Int(byte >> 4)]
                 out[o + 1] = table[Int(byte & 0x0F)]
                 o += 2
@@ -167,6 +239,24 @@ public enum Hex {
             index += 2
         }
         return out
+    }
+
+    /// Decodes exactly 64 hex digits (either case) straight into inline storage (a digest);
+    /// `nil` otherwise.
+    public static func decode32(_ text: String) -> Bytes32? {
+        var text = text
+        return text.withUTF8 { input -> Bytes32? in
+            guard input.count == 64 else { return nil }
+            var value = Bytes32()
+            let valid = value.withUnsafeMutableBytes { out -> Bool in
+                for i in 0..<32 {
+                    guard let high = nibble(input[2 &* i]), let low = nibble(input[2 &* i &+ 1]) else { return false }
+                    out[i] = high << 4 | low
+                }
+                return true
+            }
+            return valid ? value : nil
+        }
     }
 
     private static func nibble(_ byte: UInt8) -> UInt8? {

@@ -66,6 +66,14 @@ public enum RequestSigning {
     /// Built in one buffer of the exact size (every signed request builds it twice, once on each
     /// side): the timestamp's decimal digits and the digest's hex are written in place.
     public static func message(timestamp: Int64, method: String, path: String, bodyDigest: Digest32) -> [UInt8] {
+        withMessage(timestamp: timestamp, method: method, path: path, bodyDigest: bodyDigest) { Array($0) }
+    }
+
+    /// Calls `body` with the bytes of `message(...)`, built in a temporary buffer (on the stack
+    /// for any ordinary request): signing and verifying allocate nothing for the message.
+    public static func withMessage<R>(
+        timestamp: Int64, method: String, path: String, bodyDigest: Digest32, _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: "-9223372036854775808" is 20
         let digitCount = withUnsafeMutableBytes(of: &digits) { raw in
             var value = timestamp.magnitude
@@ -81,8 +89,8 @@ public enum RequestSigning {
             }
             return raw.count - end
         }
-        let count = digitCount + 1 + method.utf8.count + 1 + path.utf8.count + 1 + 2 * bodyDigest.bytes.count
-        return [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+        let count = digitCount + 1 + method.utf8.count + 1 + path.utf8.count + 1 + 64
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { out in
             var o = 0
             withUnsafeBytes(of: &digits) { raw in
                 for byte in raw[(raw.count - digitCount)...] {
@@ -104,22 +112,46 @@ public enum RequestSigning {
             }
             out[o] = 0
             o += 1
-            o += Hex.write(bodyDigest.bytes, into: UnsafeMutableBufferPointer(rebasing: out[o...]))
-            initialized = o
+            o += bodyDigest.withUnsafeBytes { Hex.write(raw: $0, into: UnsafeMutableBufferPointer(rebasing: out[o...])) }
+            return body(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: out[0..<o])))
         }
     }
 }
 
 /// The three authentication headers of a request, parsed.
 public struct SignedHeaders: Hashable, Sendable {
-    public var key: PublicKey
+    public var key: PublicKey {
+        didSet { keyBase64 = nil }
+    }
     public var signature: Signature
     public var timestamp: Int64
+    /// `key.base64` when the signer knows it (a node spells its own key the same way on every
+    /// request: `RequestSigner` spells it once). Not part of the value: `==` and hashing ignore it.
+    private var keyBase64: String?
 
     public init(key: PublicKey, signature: Signature, timestamp: Int64) {
         self.key = key
         self.signature = signature
         self.timestamp = timestamp
+        self.keyBase64 = nil
+    }
+
+    /// `init(key:signature:timestamp:)` with the key's spelling given (it must be `key.base64`).
+    init(key: PublicKey, keyBase64: String, signature: Signature, timestamp: Int64) {
+        self.key = key
+        self.signature = signature
+        self.timestamp = timestamp
+        self.keyBase64 = keyBase64
+    }
+
+    public static func == (a: SignedHeaders, b: SignedHeaders) -> Bool {
+        a.key == b.key && a.signature == b.signature && a.timestamp == b.timestamp
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(key)
+        hasher.combine(signature)
+        hasher.combine(timestamp)
     }
 
     /// Parses the headers (names case-insensitively; surrounding spaces/tabs of values are
@@ -129,9 +161,7 @@ public struct SignedHeaders: Hashable, Sendable {
     /// values, the header is rejected as malformed: picking one would depend on dictionary order.
     public init(headers: [String: String]) throws(SignatureError) {
         let rawKey: String?, rawSignature: String?, rawTimestamp: String?
-        if headers.count == 3, let key = headers[RequestSigning.keyHeader], let signature = headers[RequestSigning.signatureHeader],
-            let timestamp = headers[RequestSigning.timestampHeader]
-        {
+        if let (key, signature, timestamp) = Self.exactlyTheThree(headers) {
             // Exactly the three names as a node spells them (the common case): no other
             // spelling can be present, so the case-insensitive scan would find just these.
             (rawKey, rawSignature, rawTimestamp) = (
@@ -152,10 +182,32 @@ public struct SignedHeaders: Hashable, Sendable {
         self.init(key: key, signature: signature, timestamp: timestamp)
     }
 
+    /// The values of the three headers if `headers` holds exactly those three names, spelled
+    /// as a node spells them; nil otherwise. One pass over three entries comparing names,
+    /// rather than hashing each name for a lookup; which entry comes first cannot matter, since
+    /// each name matches at most one entry.
+    private static func exactlyTheThree(_ headers: [String: String]) -> (String, String, String)? {
+        guard headers.count == 3 else { return nil }
+        var key: String?, signature: String?, timestamp: String?
+        for (name, value) in headers {
+            if name == RequestSigning.keyHeader {
+                key = value
+            } else if name == RequestSigning.signatureHeader {
+                signature = value
+            } else if name == RequestSigning.timestampHeader {
+                timestamp = value
+            } else {
+                return nil
+            }
+        }
+        guard let key, let signature, let timestamp else { return nil }
+        return (key, signature, timestamp)
+    }
+
     /// The headers to send, always in the order key, signature, timestamp.
     public var headers: [(String, String)] {
         [
-            (RequestSigning.keyHeader, key.base64),
+            (RequestSigning.keyHeader, keyBase64 ?? key.base64),
             (RequestSigning.signatureHeader, signature.base64),
             (RequestSigning.timestampHeader, String(timestamp)),
         ]
@@ -177,7 +229,11 @@ public struct SignedHeaders: Hashable, Sendable {
     /// Only canonical decimal: digits, no sign, no leading zeros, fits `Int64`. The signed
     /// message re-renders the parsed value, so any other spelling would be a different message.
     private static func parseTimestamp(_ text: String) -> Int64? {
-        let utf8 = text.utf8
+        var text = text
+        return text.withUTF8 { utf8 in parseTimestamp(utf8) }
+    }
+
+    private static func parseTimestamp(_ utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard let first = utf8.first, utf8.count == 1 || first != 0x30 else { return nil }
         var value: Int64 = 0
         for byte in utf8 {
@@ -215,10 +271,15 @@ public struct SignedHeaders: Hashable, Sendable {
 public struct RequestSigner: Sendable {
     public let signer: any Signer
     public let hasher: any SHA256Hashing
+    /// The signer's public key and its `X-Node-Key` spelling, computed once.
+    private let publicKey: PublicKey
+    private let publicKeyBase64: String
 
     public init(signer: any Signer, hasher: any SHA256Hashing) {
         self.signer = signer
         self.hasher = hasher
+        self.publicKey = signer.publicKey
+        self.publicKeyBase64 = signer.publicKey.base64
     }
 
     /// Headers for a request sent at `unixSeconds` (the caller's clock, injected).
@@ -228,8 +289,10 @@ public struct RequestSigner: Sendable {
 
     /// `sign` with the body's digest given (the simulation's typed wire, `WireRequest.digest`).
     public func sign(method: String, path: String, bodyDigest: Digest32, unixSeconds: Int64) -> SignedHeaders {
-        let message = RequestSigning.message(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest)
-        return SignedHeaders(key: signer.publicKey, signature: signer.sign(message), timestamp: unixSeconds)
+        let signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
+            signer.sign(raw: $0)
+        }
+        return SignedHeaders(key: publicKey, keyBase64: publicKeyBase64, signature: signature, timestamp: unixSeconds)
     }
 }
 
@@ -290,8 +353,10 @@ public struct RequestVerifier: Sendable {
             throw .outsideWindow(skewSeconds: nowUnixSeconds < 0 ? .max : .min)
         }
         guard skew.magnitude <= window.magnitude else { throw .outsideWindow(skewSeconds: skew) }
-        let message = RequestSigning.message(timestamp: signed.timestamp, method: method, path: path, bodyDigest: bodyDigest())
-        guard scheme.verify(signed.signature, message: message, publicKey: signed.key) else { throw .badSignature }
+        let verifies = RequestSigning.withMessage(timestamp: signed.timestamp, method: method, path: path, bodyDigest: bodyDigest()) {
+            scheme.verify(signed.signature, raw: $0, publicKey: signed.key)
+        }
+        guard verifies else { throw .badSignature }
         let (expiry, expiryOverflow) = signed.timestamp.addingReportingOverflow(window)
         return VerifiedRequest(
             publicKey: signed.key, timestamp: signed.timestamp, signature: signed.signature,

@@ -28,6 +28,16 @@ private func withBytes<R>(_ bytes: [UInt8], _ body: (UnsafePointer<UInt8>, Int) 
     return bytes.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
 }
 
+/// `withBytes` for a raw buffer (whose base address may be nil when it is empty).
+@inline(__always)
+private func withBytes<R>(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafePointer<UInt8>, Int) -> R) -> R {
+    guard let base = bytes.baseAddress, bytes.count > 0 else {
+        var dummy: UInt8 = 0
+        return withUnsafePointer(to: &dummy) { body($0, 0) }
+    }
+    return body(base.assumingMemoryBound(to: UInt8.self), bytes.count)
+}
+
 /// SHA-256 over the concatenation of `parts`, streamed so that no concatenated copy is made.
 private func sodiumSHA256(_ parts: [UInt8]...) -> [UInt8] {
     ensureSodium()
@@ -49,11 +59,13 @@ public struct SodiumSHA256: SHA256Hashing {
 
     public func sha256(_ data: [UInt8]) -> Digest32 {
         ensureSodium()
-        var out = [UInt8](repeating: 0, count: Int(crypto_hash_sha256_BYTES))
-        withBytes(data) { pointer, count in
-            _ = crypto_hash_sha256(&out, pointer, UInt64(count))
+        var out = Bytes32()  // written in place: no array per digest
+        out.withUnsafeMutableBytes { raw in
+            withBytes(data) { pointer, count in
+                _ = crypto_hash_sha256(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), pointer, UInt64(count))
+            }
         }
-        return Digest32(bytes: out)!
+        return Digest32(storage: out)
     }
 }
 
@@ -72,9 +84,19 @@ public struct Ed25519: SignatureScheme {
     /// small-order keys, so a signature has one accepted byte form — important because replay
     /// protection is keyed on the signature bytes.
     public func verify(_ signature: Signature, message: [UInt8], publicKey: PublicKey) -> Bool {
+        message.withUnsafeBytes { verify(signature, raw: $0, publicKey: publicKey) }
+    }
+
+    public func verify(_ signature: Signature, raw message: UnsafeRawBufferPointer, publicKey: PublicKey) -> Bool {
         ensureSodium()
         return withBytes(message) { pointer, count in
-            crypto_sign_verify_detached(signature.bytes, pointer, UInt64(count), publicKey.bytes) == 0
+            signature.withUnsafeBytes { sig in
+                publicKey.withUnsafeBytes { key in
+                    crypto_sign_verify_detached(
+                        sig.baseAddress!.assumingMemoryBound(to: UInt8.self), pointer, UInt64(count),
+                        key.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 0
+                }
+            }
         }
     }
 }
@@ -98,12 +120,18 @@ public struct Ed25519Signer: Signer {
     }
 
     public func sign(_ message: [UInt8]) -> Signature {
-        var signature = [UInt8](repeating: 0, count: Int(crypto_sign_BYTES))
-        let status = withBytes(message) { pointer, count in
-            crypto_sign_detached(&signature, nil, pointer, UInt64(count), secretKey)
+        message.withUnsafeBytes { sign(raw: $0) }
+    }
+
+    public func sign(raw message: UnsafeRawBufferPointer) -> Signature {
+        var signature = Bytes64()  // written in place: no array per signature
+        let status = signature.withUnsafeMutableBytes { out in
+            withBytes(message) { pointer, count in
+                crypto_sign_detached(out.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, pointer, UInt64(count), secretKey)
+            }
         }
         precondition(status == 0, "crypto_sign_detached failed")
-        return Signature(bytes: signature)!
+        return Signature(storage: signature)
     }
 }
 
@@ -128,7 +156,7 @@ public struct StandInSignatureScheme: SignatureScheme {
     /// in the single-threaded simulation it is never contended. Lookups only: its iteration order
     /// never reaches behaviour.
     private final class Registry: Sendable {
-        let secrets = Mutex<[PublicKey: [UInt8]]>([:])
+        let secrets = Mutex<[PublicKey: Bytes32]>([:])
     }
 
     private let registry = Registry()
@@ -137,13 +165,17 @@ public struct StandInSignatureScheme: SignatureScheme {
 
     public func makeSigner(seed: [UInt8]) -> any Signer {
         precondition(seed.count == 32, "stand-in seed must be 32 bytes")
-        let secret = sodiumSHA256(Array("standin-sk".utf8), seed)
+        let secret = Bytes32(sodiumSHA256(Array("standin-sk".utf8), seed))!
         let publicKey = PublicKey(bytes: sodiumSHA256(Array("pk".utf8), seed))!
         registry.secrets.withLock { $0[publicKey] = secret }
         return StandInSigner(publicKey: publicKey, secret: secret)
     }
 
     public func verify(_ signature: Signature, message: [UInt8], publicKey: PublicKey) -> Bool {
+        message.withUnsafeBytes { verify(signature, raw: $0, publicKey: publicKey) }
+    }
+
+    public func verify(_ signature: Signature, raw message: UnsafeRawBufferPointer, publicKey: PublicKey) -> Bool {
         guard let secret = registry.secrets.withLock({ $0[publicKey] }) else { return false }
         return StandInSigner.signature(secret: secret, message: message) == signature
     }
@@ -152,44 +184,47 @@ public struct StandInSignatureScheme: SignatureScheme {
 /// Signer of `StandInSignatureScheme`. **NOT SECURE**; see there.
 struct StandInSigner: Signer {
     let publicKey: PublicKey
-    let secret: [UInt8]
+    let secret: Bytes32
 
     /// A keyed 512-bit mix of the message (64-bit multiply–xorshift rounds over its 8-byte
     /// words, two chained lanes seeded from the secret, then eight SplitMix64 outputs): every
     /// output bit depends on every message bit and on the secret, at a few hundred
     /// instructions for a signed request's message, where the two SHA-256 it replaced cost
     /// thousands. Deterministic on every platform (integer arithmetic, little-endian words).
-    static func signature(secret: [UInt8], message: [UInt8]) -> Signature {
-        var k: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &k) { raw in
-            for i in 0..<min(32, secret.count) { raw[i] = secret[i] }
-        }
+    static func signature(secret: Bytes32, message raw: UnsafeRawBufferPointer) -> Signature {
+        let k = secret.lanes  // the secret's bytes as four little-endian words
         var a = UInt64(littleEndian: k.0) ^ 0x6A09_E667_F3BC_C908
         var b = UInt64(littleEndian: k.1) ^ 0xBB67_AE85_84CA_A73B
         let c = UInt64(littleEndian: k.2), d = UInt64(littleEndian: k.3)
         var word: UInt64 = 0
         var filled = 0
-        for byte in message {
-            word |= UInt64(byte) << UInt64(8 * filled)
+        // Whole little-endian words loaded at once, then the tail byte by byte.
+        var offset = 0
+        while offset &+ 8 <= raw.count {
+            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            a = mix(a ^ w ^ c)
+            b = mix(b &+ w &+ a ^ d)
+            offset &+= 8
+        }
+        while offset < raw.count {
+            word |= UInt64(raw[offset]) << UInt64(8 * filled)
             filled += 1
-            if filled == 8 {
-                a = mix(a ^ word ^ c)
-                b = mix(b &+ word &+ a ^ d)
-                word = 0
-                filled = 0
-            }
+            offset &+= 1
         }
         // The tail, and the length (so messages that differ only by trailing zeros differ).
         a = mix(a ^ word ^ c ^ (UInt64(filled) << 56))
-        b = mix(b &+ UInt64(message.count) &+ a ^ d)
-        var out = [UInt8](repeating: 0, count: 64)
+        b = mix(b &+ UInt64(raw.count) &+ a ^ d)
+        var out = Bytes64()  // written in place: no array per signature
         var state = a ^ (b &* 0x9E37_79B9_7F4A_7C15)
-        for lane in 0..<8 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            let v = mix(state ^ (lane.isMultiple(of: 2) ? a : b))
-            for j in 0..<8 { out[lane * 8 + j] = UInt8(truncatingIfNeeded: v >> UInt64(8 * j)) }
+        out.withUnsafeMutableBytes { raw in
+            for lane in 0..<8 {
+                state &+= 0x9E37_79B9_7F4A_7C15
+                let v = mix(state ^ (lane.isMultiple(of: 2) ? a : b))
+                // Little-endian bytes on every platform, as before.
+                raw.storeBytes(of: v.littleEndian, toByteOffset: lane * 8, as: UInt64.self)
+            }
         }
-        return Signature(bytes: out)!
+        return Signature(storage: out)
     }
 
     /// SplitMix64's finalizer: a bijection of 64-bit words with full avalanche.
@@ -201,6 +236,10 @@ struct StandInSigner: Signer {
     }
 
     func sign(_ message: [UInt8]) -> Signature {
+        message.withUnsafeBytes { Self.signature(secret: secret, message: $0) }
+    }
+
+    func sign(raw message: UnsafeRawBufferPointer) -> Signature {
         Self.signature(secret: secret, message: message)
     }
 }

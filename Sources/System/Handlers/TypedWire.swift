@@ -216,16 +216,20 @@ struct WireDigest {
     mutating func add(_ key: PublicKey?) {
         guard let key else { add(0); return }
         add(1)
-        key.bytes.withUnsafeBytes { raw in
+        key.withUnsafeBytes { raw in
             for i in 0..<4 { add(raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) }
         }
     }
 
     var digest: Digest32 {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for (i, lane) in [lanes.0, lanes.1, lanes.2, lanes.3].enumerated() {
-            for b in 0..<8 { bytes[i * 8 + b] = UInt8(truncatingIfNeeded: lane >> (8 * UInt64(b))) }
+        // Each lane's bytes little-endian, written into the digest's inline storage.
+        var bytes = Bytes32()
+        bytes.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: lanes.0.littleEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: lanes.1.littleEndian, toByteOffset: 8, as: UInt64.self)
+            raw.storeBytes(of: lanes.2.littleEndian, toByteOffset: 16, as: UInt64.self)
+            raw.storeBytes(of: lanes.3.littleEndian, toByteOffset: 24, as: UInt64.self)
         }
-        return Digest32(bytes: bytes)!
+        return Digest32(storage: bytes)
     }
 }

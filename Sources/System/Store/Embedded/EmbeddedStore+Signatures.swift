@@ -1,8 +1,24 @@
-/// The replay cache behind signed requests.
+/// The replay cache behind signed requests (the structure is `ReplayCache`).
 extension EmbeddedStore {
-    /// 100,000 signatures: about 13 MB at most (a 64-byte signature, its expiry, a heap entry and
-    /// a table slot each), and more than a fleet of 10,000 nodes signs in a window of 300 s.
+    /// 100,000 signatures: about 11 MB at most, 15 MB with the arrays' doubling slack (72
+    /// bytes for a signature and its hash, 24 for its heap element, 4 for a free-list slot,
+    /// 8 to 16 for table slots), and more than a fleet of 10,000 nodes signs in a window of
+    /// 300 s. The arrays grow only as far as the cache actually fills.
     public static let defaultReplayCacheCapacity = 100_000
+
+    /// Most signatures remembered at once (see `rememberSignature`).
+    public var replayCacheCapacity: Int {
+        get { replayCache.capacity }
+        set { replayCache.capacity = newValue }
+    }
+
+    /// The replay cache's SipHash key, derived from the store's seed by a SplitMix64 stream of
+    /// its own: deterministic per seed (so every run lays the table out alike), unknown to a
+    /// node, and without drawing from the store's identifier stream (which would rename rows).
+    static func replayCacheKey(seed: UInt64) -> (UInt64, UInt64) {
+        var stream = SplitMix64(seed: seed ^ 0x7265_706C_6179_2D6B)  // "replay-k"
+        return (stream.next(), stream.next())
+    }
 
     /// Remembers `signature` until `expiresAt` (the signed timestamp plus the window, beyond
     /// which the verifier refuses the request anyway, so the cache is bounded in time). Returns
@@ -19,27 +35,9 @@ extension EmbeddedStore {
     /// with a fresh timestamp, which is accepted. The floor only rises, and stops mattering once
     /// the clock passes it (such requests are outside the window anyway).
     public mutating func rememberSignature(_ signature: Signature, expiresAt: Timestamp) throws(StoreError) -> Bool {
-        while let oldest = signatureExpiries.min, oldest.expiresAt < now {
-            signatureExpiries.popMin()
-            signatures[oldest.signature] = nil
-        }
-        guard expiresAt > signaturesForgottenThrough, signatures[signature] == nil else { return false }
-        if signatures.count >= Swift.max(1, replayCacheCapacity), let oldest = signatureExpiries.min {
-            guard oldest.expiresAt < expiresAt else {
-                // The new signature is the first to expire: accepted, and forgotten at once.
-                signaturesForgottenThrough = expiresAt
-                return true
-            }
-            signatureExpiries.popMin()
-            signatures[oldest.signature] = nil
-            signaturesForgottenThrough = Swift.max(signaturesForgottenThrough, oldest.expiresAt)
-        }
-        signatures[signature] = expiresAt
-        signatureExpiries.push(SignatureEntry(expiresAt: expiresAt, seq: nextSignatureSeq, signature: signature))
-        nextSignatureSeq += 1
-        return true
+        replayCache.remember(signature, expiresAt: expiresAt.micros, now: now.micros)
     }
 
     /// Signatures currently remembered (expired ones linger until the next `rememberSignature`).
-    public var rememberedSignatureCount: Int { signatures.count }
+    public var rememberedSignatureCount: Int { replayCache.count }
 }

@@ -106,15 +106,8 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     /// large and scattered: reading them for 10,000 nodes on every wake was cache misses).
     var nodeDense: [DenseNode] = []
 
-    // MARK: Replay cache
-    var signatures: [Signature: Timestamp] = [:]
-    var signatureExpiries = MinHeap<SignatureEntry>()
-    var nextSignatureSeq: UInt64 = 0
-    /// Most signatures remembered at once (see `rememberSignature`).
-    public var replayCacheCapacity = EmbeddedStore.defaultReplayCacheCapacity
-    /// Every signature expiring at or before this instant may have been forgotten to make room:
-    /// such a signature is refused as a possible replay.
-    var signaturesForgottenThrough = Timestamp(micros: .min)
+    // MARK: Replay cache (see `EmbeddedStore+Signatures.swift`)
+    var replayCache: ReplayCache
 
     // MARK: Counts by status (indexed by `allCases` position)
     var jobStatusCounts = [0, 0, 0]
@@ -132,6 +125,7 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     ///   - now: the clock's initial reading.
     public init(seed: UInt64, triggerInstalled: Bool = true, now: Timestamp = Timestamp(micros: 0)) {
         self.rng = SplitMix64(seed: seed)
+        self.replayCache = ReplayCache(capacity: EmbeddedStore.defaultReplayCacheCapacity, key: EmbeddedStore.replayCacheKey(seed: seed))
         self.triggerInstalled = triggerInstalled
         self.now = now
     }
@@ -247,21 +241,6 @@ struct ClaimEntry: Comparable, Sendable {
 
     static func == (a: ClaimEntry, b: ClaimEntry) -> Bool {
         a.claimedAt == b.claimedAt && a.chunk == b.chunk && a.attempt == b.attempt
-    }
-}
-
-/// One remembered signature in expiry order; ties by the order they were remembered.
-struct SignatureEntry: Comparable, Sendable {
-    var expiresAt: Timestamp
-    var seq: UInt64
-    var signature: Signature
-
-    static func < (a: SignatureEntry, b: SignatureEntry) -> Bool {
-        (a.expiresAt.micros, a.seq) < (b.expiresAt.micros, b.seq)
-    }
-
-    static func == (a: SignatureEntry, b: SignatureEntry) -> Bool {
-        a.expiresAt == b.expiresAt && a.seq == b.seq
     }
 }
 
