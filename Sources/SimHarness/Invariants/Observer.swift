@@ -37,10 +37,9 @@ public struct Observer {
     /// node reads an array rather than hashing a 44-character string.
     var heartbeatSlots: [String: Int] = [:]
     var lastHeartbeatAt: [SimInstant?] = []
-    /// Each node's slot, by node id (a node's key never changes).
-    var nodeHeartbeatSlot: [NodeID: Int] = [:]
-    /// The last few snapshots the sentinels were given, newest last (`most-free-slots`).
-    var recentSnapshots: [AssignmentSnapshot] = []
+    /// The last few snapshots the sentinels were given (`most-free-slots`), and each node's
+    /// dense handle and heartbeat slot (a node's key never changes).
+    var snapshots = SnapshotMemory()
     /// Honest nodes' completions refused with 409 (stale claim, already completed).
     var honestCompletionsRefused = 0
     /// Claims made of each chunk so far (each claim's attempt number must be the next).
