@@ -108,4 +108,48 @@ struct ObserverMemoryTests {
         #expect(memory.recent.first?.nodeFacts == [Int32(40 - SnapshotMemory.capacity)])
         #expect(memory.recent.last?.nodeFacts == [39])
     }
+
+    // MARK: Chunks
+
+    @Test func aChunkKeepsItsEntryAndItsOptionalsReadBack() {
+        var ledger = ChunkLedger()
+        let a = ChunkID(Identifier(high: 5, low: 1)), b = ChunkID(Identifier(high: 5, low: 2))
+        #expect(ledger[a] == nil)
+        let ha = ledger.handle(a)
+        #expect(ledger.handle(b) != ha)
+        #expect(ledger.handle(a) == ha)
+        #expect(ledger[a]?.claimedAt == nil && ledger[a]?.pendingSince == nil)
+        // Zero is a time like any other, not "none".
+        ledger[handle: ha].claimedAt = Timestamp(micros: 0)
+        ledger[handle: ha].pendingSince = SimInstant(nanoseconds: 0)
+        ledger[handle: ha].claims += 2
+        #expect(ledger[a]?.claimedAt == Timestamp(micros: 0))
+        #expect(ledger[a]?.pendingSince == SimInstant(nanoseconds: 0))
+        #expect(ledger[a]?.claims == 2)
+        ledger[handle: ha].claimedAt = nil
+        #expect(ledger[a]?.claimedAt == nil)
+        #expect(ledger[b]?.claims == 0)
+        #expect(MemoryLayout<ChunkLedger.Entry>.stride == 32)
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func aPayloadNamesAChunkExactlyWhenItIsItsUUIDString(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        for _ in 0..<200 {
+            let id = Identifier(high: rng.next(), low: rng.next())
+            let text = id.uuidString
+            #expect(Observer.canonicalIdentifier(text) == id)
+            // Any other spelling is not the chunk's: upper case, a character more or less,
+            // a hyphen moved.
+            if text.contains(where: { "abcdef".contains($0) }) { #expect(Observer.canonicalIdentifier(text.uppercased()) == nil) }
+            #expect(Observer.canonicalIdentifier(text + "0") == nil)
+            #expect(Observer.canonicalIdentifier(String(text.dropLast())) == nil)
+            var moved = Array(text)
+            moved.swapAt(8, 9)
+            #expect(Observer.canonicalIdentifier(String(moved)) == nil)
+        }
+        let ids = (0..<20).map { _ in ChunkID(Identifier(high: rng.next(), low: rng.next())) }
+        let payloads = ids.map(\.uuidString) + ["", "not a chunk", ids[0].uuidString.uppercased()]
+        #expect(Observer.chunkIDs(payloads) == ids.sorted())
+    }
 }
