@@ -153,7 +153,10 @@ extension Observer {
             guard jobIndex >= 0 else { continue }
             if trees[jobIndex] == nil {
                 let job = snapshot.jobs[jobIndex]
-                let eligible = snapshot.nodeFacts.map { trulyEligible(job, memory.facts[Int($0)]) }
+                // Every node is eligible for a public job (`trulyEligible`): no facts to read.
+                let eligible = job.accessType == .public
+                    ? [Bool](repeating: true, count: count)
+                    : snapshot.nodeFacts.map { trulyEligible(job, memory.facts[Int($0)]) }
                 trees[jobIndex] = MostFreeTree(eligible: eligible, free: free, ids: ids)
                 built.append(jobIndex)
             }
