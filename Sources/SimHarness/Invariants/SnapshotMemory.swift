@@ -69,19 +69,27 @@ struct SnapshotMemory {
     /// and consecutive ones mostly the same nodes: a walk along the previous snapshot's list
     /// finds those without hashing; only the others are looked up.
     mutating func handles(of nodes: [AssignmentSnapshot.Node]) -> [Int32] {
-        var out: [Int32] = []
-        out.reserveCapacity(nodes.count)
-        var j = 0
-        for k in nodes.indices {
-            let id = nodes[k].id
-            while j < lastNodes.count, nodeIDs[Int(lastNodes[j])] < id { j += 1 }
-            if j < lastNodes.count, nodeIDs[Int(lastNodes[j])] == id {
-                out.append(lastNodes[j])
-                j += 1
-            } else {
-                out.append(handle(of: id))
+        var out = [Int32](repeating: -1, count: nodes.count)
+        // The walk reads through buffers (no bounds checks, no element copies); the nodes it
+        // does not find are looked up after it, in the snapshot's order.
+        nodes.withUnsafeBufferPointer { nodes in
+            lastNodes.withUnsafeBufferPointer { last in
+                nodeIDs.withUnsafeBufferPointer { ids in
+                    out.withUnsafeMutableBufferPointer { out in
+                        var j = 0
+                        for k in 0..<nodes.count {
+                            let id = nodes[k].id
+                            while j < last.count, ids[Int(last[j])] < id { j += 1 }
+                            if j < last.count, ids[Int(last[j])] == id {
+                                out[k] = last[j]
+                                j += 1
+                            }
+                        }
+                    }
+                }
             }
         }
+        for k in out.indices where out[k] < 0 { out[k] = handle(of: nodes[k].id) }
         lastNodes = out
         return out
     }
@@ -94,18 +102,20 @@ struct SnapshotMemory {
         var free: [Int] = []
         nodeFacts.reserveCapacity(nodes.count)
         free.reserveCapacity(nodes.count)
-        for k in nodes.indices {
-            let h = Int(handles[k])
-            var f = currentFacts[h]
-            if f < 0 || !facts[Int(f)].matches(nodes[k]) {
-                f = Int32(facts.count)
-                facts.append(NodeFacts(
-                    node: Int32(h), userID: nodes[k].userID, ownerDiscordID: nodes[k].ownerDiscordID,
-                    permittedUsers: nodes[k].permittedUsers))
-                currentFacts[h] = f
+        nodes.withUnsafeBufferPointer { nodes in
+            for k in 0..<nodes.count {
+                let h = Int(handles[k])
+                var f = currentFacts[h]
+                if f < 0 || !facts[Int(f)].matches(nodes[k]) {
+                    f = Int32(facts.count)
+                    facts.append(NodeFacts(
+                        node: Int32(h), userID: nodes[k].userID, ownerDiscordID: nodes[k].ownerDiscordID,
+                        permittedUsers: nodes[k].permittedUsers))
+                    currentFacts[h] = f
+                }
+                nodeFacts.append(f)
+                free.append(max(0, nodes[k].capacity - nodes[k].running))
             }
-            nodeFacts.append(f)
-            free.append(max(0, nodes[k].capacity - nodes[k].running))
         }
         let jobs = snapshot.jobs
         var chunkIDs: [ChunkID] = []
