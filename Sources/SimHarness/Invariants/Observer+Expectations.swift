@@ -37,10 +37,17 @@ extension Observer {
     /// When the node's key (spelled as `PublicKey.base64`) last had a heartbeat accepted; nil if
     /// never, or if the node has no row.
     mutating func lastHeartbeat(of id: NodeID, store: borrowing EmbeddedStore) -> SimInstant? {
-        if let slot = nodeHeartbeatSlot[id] { return lastHeartbeatAt[slot] }
-        guard let row = store.node(id) else { return nil }
+        lastHeartbeat(ofHandle: snapshots.handle(of: id), store: store)
+    }
+
+    /// `lastHeartbeat(of:store:)` by the node's handle: the key is base64-encoded and hashed
+    /// once per node, not for every node of every snapshot (that was a tenth of a fleet run).
+    mutating func lastHeartbeat(ofHandle h: Int32, store: borrowing EmbeddedStore) -> SimInstant? {
+        let known = snapshots.heartbeatSlots[Int(h)]
+        if known >= 0 { return lastHeartbeatAt[Int(known)] }
+        guard let row = store.node(snapshots.nodeIDs[Int(h)]) else { return nil }
         let slot = heartbeatSlot(row.publicKey.base64)
-        nodeHeartbeatSlot[id] = slot
+        snapshots.heartbeatSlots[Int(h)] = Int32(slot)
         return lastHeartbeatAt[slot]
     }
 
@@ -60,21 +67,18 @@ extension Observer {
         // The snapshot's nodes are the online ones: none silent for longer than the scheduler's
         // window (by the heartbeats the store accepted; a second of slack for the boundary).
         let window = profile.sentinelOnlineWindow.seconds
-        for node in snapshot.nodes {
-            // By the node's slot (the key was base64-encoded and hashed for every node of every
-            // snapshot: a tenth of a fleet run).
-            guard let beat = lastHeartbeat(of: node.id, store: store) else { continue }
+        let handles = snapshots.handles(of: snapshot.nodes)
+        for k in handles.indices {
+            guard let beat = lastHeartbeat(ofHandle: handles[k], store: store) else { continue }
             let age = (now - beat).seconds
             if age > window + 1 {
-                let name = store.node(node.id)?.name ?? "\(node.id)"
+                let id = snapshot.nodes[k].id
+                let name = store.node(id)?.name ?? "\(id)"
                 violate(.heartbeatingNodesOnline, "the snapshot offers \(name), whose last heartbeat was \(age)s ago; online window \(window)s")
             }
         }
         guard !snapshot.chunks.isEmpty else { return }
-        // Enough to reach back a minute of passes: an apply the network held back (and the
-        // sentinel abandoned) still reaches the store, long after its snapshot.
-        if recentSnapshots.count >= 32 { recentSnapshots.removeFirst() }
-        recentSnapshots.append(snapshot)
+        snapshots.keep(snapshots.remembered(snapshot, handles: handles))
     }
 
     /// A plan must follow the rule from one of the recent snapshots it could come from (its
@@ -84,10 +88,9 @@ extension Observer {
     mutating func checkMostFreeSlots(_ plan: [PlannedAssignment]) {
         guard !plan.isEmpty else { return }
         var firstProblem: String? = nil
-        var candidates = 0
-        for snapshot in recentSnapshots.reversed() where Self.isSubsequence(plan.map(\.chunkID), of: snapshot.chunks.map(\.id)) {
-            candidates += 1
-            guard let problem = planProblem(plan, from: snapshot) else { return }
+        let planChunks = plan.map(\.chunkID)
+        for snapshot in snapshots.recent.reversed() where Self.isSubsequence(planChunks, of: snapshot.chunkIDs) {
+            guard let problem = planProblem(plan, from: snapshot, in: snapshots) else { return }
             if firstProblem == nil { firstProblem = problem }
         }
         if let firstProblem { violate(.mostFreeSlots, firstProblem) }
@@ -103,6 +106,14 @@ extension Observer {
         return true
     }
 
+    /// What is wrong with `plan` as a plan of `snapshot`, or nil (see the other overload).
+    public func planProblem(_ plan: [PlannedAssignment], from snapshot: AssignmentSnapshot) -> String? {
+        var memory = snapshots
+        let handles = memory.handles(of: snapshot.nodes)
+        let remembered = memory.remembered(snapshot, handles: handles)
+        return planProblem(plan, from: remembered, in: memory)
+    }
+
     /// What is wrong with `plan` as a plan of `snapshot`, or nil. The rule, restated here from
     /// the specification: chunks in the snapshot's order; each to the eligible node with the
     /// most free slots (capacity − running − rows of this plan before it), ties to the lowest
@@ -110,77 +121,85 @@ extension Observer {
     /// one (and must, while that one has room: but either choice is accepted here, a sentinel
     /// of today's version having no such rule); a chunk is left out only if no eligible node
     /// has a free slot.
-    public func planProblem(_ plan: [PlannedAssignment], from snapshot: AssignmentSnapshot) -> String? {
-        let nodes = snapshot.nodes
-        // Plain arrays beside the nodes: the scans below read only these (copying a node struct,
-        // with its strings and arrays, per visit was a fifth of a fleet run).
-        let ids = nodes.map(\.id)
-        var free = nodes.map { max(0, $0.capacity - $0.running) }
-        // Eligibility is a pure function of (job, node): computed once per job of the snapshot
-        // that a checked chunk names, not once per chunk and node.
-        var eligibleByJob: [[Bool]?] = Array(repeating: nil, count: snapshot.jobs.count)
+    func planProblem(_ plan: [PlannedAssignment], from snapshot: SnapshotMemory.Remembered, in memory: SnapshotMemory) -> String? {
+        let count = snapshot.nodeFacts.count
+        // Plain arrays of what the checks read: ids, handles and free slots by position.
+        var ids: [NodeID] = []
+        var handles: [Int32] = []
+        ids.reserveCapacity(count)
+        handles.reserveCapacity(count)
+        var ascending = true
+        for f in snapshot.nodeFacts {
+            let h = memory.facts[Int(f)].node
+            let id = memory.nodeIDs[Int(h)]
+            if let previous = ids.last, !(previous < id) { ascending = false }
+            ids.append(id)
+            handles.append(h)
+        }
+        var free = snapshot.free
+        // Eligibility is a pure function of (job, node): one tree per job of the snapshot that a
+        // checked chunk names, built on first use, each kept current as the plan takes slots.
+        var trees: [MostFreeTree?] = Array(repeating: nil, count: snapshot.jobs.count)
+        var built: [Int] = []
         var next = 0
-        // A budget of node visits per plan: a 10,000-node fleet's plans are checked on their
-        // first chunks only (the rule is the same for the rest; the run stays fast).
+        // A budget of node visits per plan (what the scan this replaced made): a 10,000-node
+        // fleet's plans are checked on their first chunks only (the rule is the same for the
+        // rest; the run stays fast).
         var budget = 200_000
-        for chunk in snapshot.chunks {
-            budget -= 2 * nodes.count
+        for c in snapshot.chunkIDs.indices {
+            budget -= 2 * count
             if budget < 0 { return nil }
-            guard let jobIndex = snapshot.jobs.firstIndex(where: { $0.id == chunk.jobID }) else { continue }
-            if eligibleByJob[jobIndex] == nil {
+            let jobIndex = Int(snapshot.chunkJobs[c])
+            guard jobIndex >= 0 else { continue }
+            if trees[jobIndex] == nil {
                 let job = snapshot.jobs[jobIndex]
-                eligibleByJob[jobIndex] = nodes.map { trulyEligible(job, $0) }
+                // Every node is eligible for a public job (`trulyEligible`): no facts to read.
+                let eligible = job.accessType == .public
+                    ? [Bool](repeating: true, count: count)
+                    : snapshot.nodeFacts.map { trulyEligible(job, memory.facts[Int($0)]) }
+                trees[jobIndex] = MostFreeTree(eligible: eligible, free: free, ids: ids)
+                built.append(jobIndex)
             }
-            let eligible = eligibleByJob[jobIndex]!
-            let last = chunk.lastNodeID.flatMap { id in ids.firstIndex(of: id) }
-            func best(excluding: Int?) -> Int? {
-                free.withUnsafeBufferPointer { free in
-                    eligible.withUnsafeBufferPointer { eligible in
-                        ids.withUnsafeBufferPointer { ids in
-                            Self.bestNode(free: free, eligible: eligible, ids: ids, excluding: excluding)
-                        }
-                    }
-                }
-            }
-            let anywhere = best(excluding: nil)
-            let elsewhere = last == nil ? anywhere : (best(excluding: last) ?? anywhere)
-            let planned = next < plan.count && plan[next].chunkID == chunk.id ? plan[next].nodeID : nil
+            let chunkID = snapshot.chunkIDs[c]
+            let lastHandle = snapshot.chunkLastNodes[c]
+            let last = lastHandle < 0 ? nil : handles.firstIndex(of: lastHandle)
+            let anywhere = trees[jobIndex]!.best
+            let elsewhere = last.map { trees[jobIndex]!.best(excluding: $0, free: free, ids: ids) ?? anywhere } ?? anywhere
+            let planned = next < plan.count && plan[next].chunkID == chunkID ? plan[next].nodeID : nil
             guard let planned else {
                 if let i = anywhere {
-                    return "chunk \(chunk.id) left out of the plan while eligible node \(ids[i]) had \(free[i]) free slot(s)"
+                    return "chunk \(chunkID) left out of the plan while eligible node \(ids[i]) had \(free[i]) free slot(s)"
                 }
                 continue
             }
             next += 1
-            guard let chosen = ids.firstIndex(of: planned) else {
-                return "chunk \(chunk.id) planned for node \(planned), not online in the snapshot"
+            guard let chosen = Self.position(of: planned, in: ids, ascending: ascending) else {
+                return "chunk \(chunkID) planned for node \(planned), not online in the snapshot"
             }
             guard chosen == anywhere || chosen == elsewhere else {
                 let want = (elsewhere ?? anywhere).map { "\(ids[$0]) (\(free[$0]) free)" } ?? "no node"
-                return "chunk \(chunk.id) planned for node \(planned) (\(free[chosen]) free); the rule gives \(want)"
+                return "chunk \(chunkID) planned for node \(planned) (\(free[chosen]) free); the rule gives \(want)"
             }
             free[chosen] -= 1
+            for j in built { trees[j]!.update(chosen, free: free, ids: ids) }
         }
         return next == plan.count ? nil : "the plan names chunks out of the snapshot's order"
     }
 
-    /// The eligible node with a free slot and the most of them, ties to the lowest id, other than
-    /// `excluding`; nil if none.
-    static func bestNode(
-        free: UnsafeBufferPointer<Int>, eligible: UnsafeBufferPointer<Bool>, ids: UnsafeBufferPointer<NodeID>, excluding: Int?
-    ) -> Int? {
-        let skip = excluding ?? -1
-        var b = -1
-        for i in 0..<free.count where i != skip && free[i] > 0 && eligible[i] {
-            if b >= 0, free[i] < free[b] || (free[i] == free[b] && ids[i] > ids[b]) { continue }
-            b = i
+    /// The first position of `id` in `ids` (by binary search when they ascend), nil if absent.
+    static func position(of id: NodeID, in ids: [NodeID], ascending: Bool) -> Int? {
+        guard ascending else { return ids.firstIndex(of: id) }
+        var lo = 0, hi = ids.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ids[mid] < id { lo = mid + 1 } else { hi = mid }
         }
-        return b >= 0 ? b : nil
+        return lo < ids.count && ids[lo] == id ? lo : nil
     }
 
     /// Eligibility from ground truth (guild membership as the scenario set it, not the
     /// sentinel's filters).
-    func trulyEligible(_ job: AssignmentSnapshot.Job, _ node: AssignmentSnapshot.Node) -> Bool {
+    func trulyEligible(_ job: AssignmentSnapshot.Job, _ node: SnapshotMemory.NodeFacts) -> Bool {
         if let owner = node.userID, owner == job.userID { return true }
         switch job.accessType {
         case .private: return false

@@ -6,23 +6,27 @@ extension Observer {
     /// - Parameter changes: what the store's change feed reported for the last commit(s).
     mutating func checkStore(_ changes: [RowChange], store: borrowing EmbeddedStore) {
         guard !changes.isEmpty || !publishedNotifications.isEmpty else { return }
-        var notified = publishedNotifications
-        publishedNotifications.removeAll(keepingCapacity: true)
+        // This commit's notifications are read below, then dropped (in place: no copy).
+        defer { publishedNotifications.removeAll(keepingCapacity: true) }
         if let recovery = recoveryAt, recoveryWaiting == nil, now >= recovery {
             // What waited when the outage ended (captured at the first commit after it, so
             // leaving out what became pending since): the work the recovery must hand out.
             var waiting = Set<ChunkID>()
             for job in store.allJobs where job.status != .completed {
                 for chunk in store.chunks(ofJob: job.id) where chunk.status == .pending {
-                    if let since = chunkPendingSince[chunk.id], since <= recovery { waiting.insert(chunk.id) }
+                    if let since = chunks[chunk.id]?.pendingSince, since <= recovery { waiting.insert(chunk.id) }
                 }
             }
             recoveryWaiting = waiting
         }
-        notified.sort()
+        // The notified chunk ids, read from the payloads at the first chunk made pending (most
+        // commits make none pending: their payloads are neither parsed nor sorted).
+        var notified: [ChunkID]? = nil
         for change in changes {
             switch change {
-            case .chunk(let c): checkChunk(c, store: store, notified: notified)
+            case .chunk(let c):
+                if c.to == .pending, notified == nil { notified = Self.chunkIDs(publishedNotifications) }
+                checkChunk(c, store: store, notified: notified ?? [])
             case .job(let j): checkJob(j, store: store)
             case .node(let n):
                 if let from = n.from, !from.canBecome(n.to) {
@@ -40,7 +44,47 @@ extension Observer {
         }
     }
 
-    mutating func checkChunk(_ c: ChunkChange, store: borrowing EmbeddedStore, notified: [String]) {
+    /// The chunk ids that `pending_chunk` payloads spell exactly as `uuidString` does (36
+    /// lowercase characters, hyphens at 8, 13, 18 and 23), sorted: a chunk was notified if
+    /// and only if its id is among them. (Comparing each pending chunk's `uuidString` with the
+    /// payloads made a string per chunk.)
+    static func chunkIDs(_ payloads: [String]) -> [ChunkID] {
+        var ids: [ChunkID] = []
+        ids.reserveCapacity(payloads.count)
+        for p in payloads {
+            if let id = canonicalIdentifier(p) { ids.append(ChunkID(id)) }
+        }
+        ids.sort()
+        return ids
+    }
+
+    /// The identifier `s` spells as `Identifier.uuidString` spells it, else nil.
+    static func canonicalIdentifier(_ s: String) -> Identifier? {
+        var s = s
+        return s.withUTF8 { bytes -> Identifier? in
+            guard bytes.count == 36 else { return nil }
+            var words: (UInt64, UInt64) = (0, 0)
+            var digits = 0
+            for (offset, c) in bytes.enumerated() {
+                if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                    guard c == UInt8(ascii: "-") else { return nil }
+                    continue
+                }
+                let d: UInt8
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+                default: return nil
+                }
+                if digits < 16 { words.0 = words.0 << 4 | UInt64(d) } else { words.1 = words.1 << 4 | UInt64(d) }
+                digits += 1
+            }
+            return Identifier(high: words.0, low: words.1)
+        }
+    }
+
+    /// - Parameter notified: the chunk ids notified on `pending_chunk` with this commit, sorted.
+    mutating func checkChunk(_ c: ChunkChange, store: borrowing EmbeddedStore, notified: [ChunkID]) {
         if let from = c.from {
             if !from.canBecome(c.to) && !(from == .running && c.to == .running) {
                 violate(.legalTransitions, "chunk \(c.id) \(from.rawValue) -> \(c.to.rawValue)")
@@ -54,28 +98,32 @@ extension Observer {
         }
         switch c.to {
         case .pending:
-            chunkClaimedAt[c.id] = nil
-            chunkPendingSince[c.id] = now
-            if !notified.sortedContains(c.id.uuidString) {
+            let h = chunks.handle(c.id)
+            chunks[handle: h].claimedAt = nil
+            chunks[handle: h].pendingSince = now
+            if !notified.sortedContains(c.id) {
                 violate(.pendingNotified, "chunk \(c.id) became pending without a pending_chunk notification")
             }
         case .running:
             recoveryWaiting?.remove(c.id)
-            chunkClaimedAt[c.id] = c.at
-            let claims = chunkClaims[c.id, default: 0] + 1
-            chunkClaims[c.id] = claims
+            let h = chunks.handle(c.id)
+            chunks[handle: h].claimedAt = c.at
+            chunks[handle: h].claims += 1
+            let claims = Int(chunks[handle: h].claims)
             if c.attempt != claims {
                 violate(.singleAssignee, "chunk \(c.id): its claim number \(claims) carries attempt \(c.attempt); a late result of one claim could pass for another's")
             }
-            if let since = chunkPendingSince.removeValue(forKey: c.id) {
+            if let since = chunks[handle: h].pendingSince {
+                chunks[handle: h].pendingSince = nil
                 let ms = UInt64(max(0, (now - since).nanoseconds / 1_000_000))
                 measures.assignmentDelayMs.record(ms)
                 if expect.assignmentDelayP99Seconds != nil, since >= expect.assignmentDelayFrom { promptDelaysMs.append(ms) }
             }
         case .completed:
             recoveryWaiting?.remove(c.id)
-            chunkClaimedAt[c.id] = nil
-            chunkPendingSince[c.id] = nil
+            let h = chunks.handle(c.id)
+            chunks[handle: h].claimedAt = nil
+            chunks[handle: h].pendingSince = nil
             if c.from != .completed {
                 measures.chunksCompleted += 1
                 jobTally[c.jobID, default: 0] += c.iterations

@@ -37,14 +37,11 @@ public struct Observer {
     /// node reads an array rather than hashing a 44-character string.
     var heartbeatSlots: [String: Int] = [:]
     var lastHeartbeatAt: [SimInstant?] = []
-    /// Each node's slot, by node id (a node's key never changes).
-    var nodeHeartbeatSlot: [NodeID: Int] = [:]
-    /// The last few snapshots the sentinels were given, newest last (`most-free-slots`).
-    var recentSnapshots: [AssignmentSnapshot] = []
+    /// The last few snapshots the sentinels were given (`most-free-slots`), and each node's
+    /// dense handle and heartbeat slot (a node's key never changes).
+    var snapshots = SnapshotMemory()
     /// Honest nodes' completions refused with 409 (stale claim, already completed).
     var honestCompletionsRefused = 0
-    /// Claims made of each chunk so far (each claim's attempt number must be the next).
-    var chunkClaims: [ChunkID: Int] = [:]
     var apiSecond: Int64 = -1
     var apiInSecond = 0
 
@@ -54,10 +51,8 @@ public struct Observer {
     static let recentCapacity = 24
 
     // Shadow state from the change feed (looked up by id, never iterated).
-    var chunkClaimedAt: [ChunkID: Timestamp] = [:]
-    var chunkPendingSince: [ChunkID: SimInstant] = [:]
-    var chunkComputations: [ChunkID: Int] = [:]
-    var chunkFinished: [ChunkID: Int] = [:]
+    /// Per chunk: its claim and pending times, claims, computations and finishes.
+    var chunks = ChunkLedger()
     var jobTally: [JobID: Int] = [:]
     var jobCreatedAt: [JobID: SimInstant] = [:]
     var publishedNotifications: [String] = []
@@ -158,9 +153,9 @@ public struct Observer {
 
     mutating func noteComputationStarted(_ chunk: ChunkID) {
         measures.computations += 1
-        let n = chunkComputations[chunk, default: 0] + 1
-        chunkComputations[chunk] = n
-        if n > 1 { measures.duplicateExecutions += 1 }
+        let h = chunks.handle(chunk)
+        chunks[handle: h].computations += 1
+        if chunks[handle: h].computations > 1 { measures.duplicateExecutions += 1 }
     }
 
     mutating func noteFault(_ action: ControlAction, on target: Target) {
@@ -183,9 +178,9 @@ public struct Observer {
     /// A node's worker finished a chunk: any finish beyond the chunk's first is work the store
     /// did not need (refused as stale, or the same result again), whichever of them it took.
     mutating func noteComputationFinished(_ chunk: ChunkID) {
-        let n = chunkFinished[chunk, default: 0] + 1
-        chunkFinished[chunk] = n
-        if n > 1 { measures.wastedComputations += 1 }
+        let h = chunks.handle(chunk)
+        chunks[handle: h].finished += 1
+        if chunks[handle: h].finished > 1 { measures.wastedComputations += 1 }
     }
 
     mutating func noteStoreError(_ error: StoreError) { measures.storeErrors += 1 }
@@ -272,7 +267,7 @@ public struct Observer {
     /// node's worker pool, `computing`), unless the claim is older than the live-claim limit.
     mutating func checkLiveClaims(_ ids: [ChunkID], computing: [Bool], store: borrowing EmbeddedStore, storeNow: Timestamp) {
         for (id, isComputing) in zip(ids, computing) where isComputing {
-            guard let claimed = chunkClaimedAt[id], claimed >= storeNow - profile.liveClaimLimit,
+            guard let claimed = chunks[id]?.claimedAt, claimed >= storeNow - profile.liveClaimLimit,
                 let holder = store.chunk(id)?.lastNodeID, let node = store.node(holder),
                 let seen = node.lastSeenAt, seen > storeNow - profile.onlineWindow
             else { continue }
@@ -284,14 +279,14 @@ public struct Observer {
         for id in ids {
             if who == "reaper" {
                 measures.reclaimedByReaper += 1
-                if let claimed = chunkClaimedAt[id] {
+                if let claimed = chunks[id]?.claimedAt {
                     let late = (storeNow - claimed).seconds - profile.claimTimeout.seconds
                     measures.reapDelayMaxSeconds = max(measures.reapDelayMaxSeconds, late)
                 }
             } else {
                 measures.reclaimedBySentinel += 1
             }
-            if let claimed = chunkClaimedAt[id], claimed >= storeNow - profile.claimTimeout {
+            if let claimed = chunks[id]?.claimedAt, claimed >= storeNow - profile.claimTimeout {
                 violate(.reclaimAfterTimeout, "\(who) took chunk \(id) back after \((storeNow - claimed).seconds)s, claim timeout \(profile.claimTimeout.seconds)s")
             }
         }

@@ -1,0 +1,155 @@
+import Engine
+import JobSystem
+import Testing
+
+@testable import SimHarness
+
+/// The observer's compact structures answer what the whole snapshots and the node scan
+/// answered: the tournament tree of `most-free-slots` against the rule's scan, and the
+/// remembered snapshots against the snapshots they were made from.
+@Suite("Observer memory")
+struct ObserverMemoryTests {
+    static func nodeID(_ k: UInt64) -> NodeID { NodeID(Identifier(high: 0, low: k)) }
+
+    /// The rule as a scan, written from its statement: among eligible nodes with a free slot
+    /// (other than `excluding`), the most free slots, then the lowest id, then the later one.
+    static func scan(free: [Int], eligible: [Bool], ids: [NodeID], excluding: Int?) -> Int? {
+        var best: Int? = nil
+        for i in free.indices where i != excluding && free[i] > 0 && eligible[i] {
+            guard let b = best else { best = i; continue }
+            if free[i] > free[b] || (free[i] == free[b] && ids[i] <= ids[b]) { best = i }
+        }
+        return best
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6, 7, 8])
+    func theTreeAnswersAsTheScan(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        for _ in 0..<60 {
+            let n = Int(rng.next() % 40)
+            // Few distinct values, so ties of free slots and of ids (a malformed snapshot's
+            // repeated node) are common.
+            var free = (0..<n).map { _ in Int(rng.next() % 4) - (rng.next() % 8 == 0 ? 1 : 0) }
+            let eligible = (0..<n).map { _ in rng.next() % 5 != 0 }
+            let ids = (0..<n).map { _ in Self.nodeID(rng.next() % UInt64(max(1, n))) }
+            var tree = MostFreeTree(eligible: eligible, free: free, ids: ids)
+            while true {
+                let best = Self.scan(free: free, eligible: eligible, ids: ids, excluding: nil)
+                #expect(tree.best == best)
+                for k in 0..<n {
+                    #expect(tree.best(excluding: k, free: free, ids: ids) == Self.scan(free: free, eligible: eligible, ids: ids, excluding: k))
+                }
+                // Take a slot, as a plan's row does: from the best node, or now and then from
+                // another one, ineligible ones included.
+                guard n > 0 else { break }
+                let taken = rng.next() % 3 == 0 ? Int(rng.next() % UInt64(n)) : best
+                guard let taken, free[taken] > 0 else { break }
+                free[taken] -= 1
+                tree.update(taken, free: free, ids: ids)
+            }
+        }
+    }
+
+    static func node(_ k: UInt64, capacity: Int = 4, running: Int = 0, permitted: [UserID] = []) -> AssignmentSnapshot.Node {
+        AssignmentSnapshot.Node(
+            id: nodeID(k), userID: nil, ownerDiscordID: nil, capacity: capacity, running: running, permittedUsers: permitted)
+    }
+
+    static func snapshot(_ nodes: [AssignmentSnapshot.Node], chunks: Int = 1) -> AssignmentSnapshot {
+        let job = AssignmentSnapshot.Job(
+            id: JobID(Identifier(high: 1, low: 1)), userID: UserID(Identifier(high: 2, low: 2)), accessType: .public,
+            discordServerID: nil)
+        let list = (0..<chunks).map {
+            AssignmentSnapshot.Chunk(id: ChunkID(Identifier(high: 3, low: UInt64($0))), jobID: job.id, pendingSeq: Int64($0))
+        }
+        return AssignmentSnapshot(chunks: list, nodes: nodes, jobs: [job], morePending: false)
+    }
+
+    @Test func aNodeKeepsItsHandleWhateverTheOrderOfTheSnapshots() {
+        var memory = SnapshotMemory()
+        let first = memory.handles(of: [1, 2, 3, 5].map { Self.node($0) })
+        #expect(first == [0, 1, 2, 3])
+        // Sorted, with a node gone and one new: the walk finds the old ones.
+        #expect(memory.handles(of: [1, 3, 4, 5].map { Self.node($0) }) == [0, 2, 4, 3])
+        // Out of order: the lookups find them all the same.
+        #expect(memory.handles(of: [5, 4, 2, 1, 6].map { Self.node($0) }) == [3, 4, 1, 0, 5])
+        for k: UInt64 in [1, 2, 3, 4, 5, 6] { #expect(memory.nodeIDs[Int(memory.handle(of: Self.nodeID(k)))] == Self.nodeID(k)) }
+    }
+
+    @Test func aRememberedSnapshotKeepsWhatTheChecksRead() {
+        var memory = SnapshotMemory()
+        let user = UserID(Identifier(high: 9, low: 9))
+        let a = Self.snapshot([Self.node(1, capacity: 4, running: 1), Self.node(2, capacity: 2, running: 5)], chunks: 2)
+        let ra = memory.remembered(a, handles: memory.handles(of: a.nodes))
+        #expect(ra.free == [3, 0])
+        #expect(ra.chunkIDs == a.chunks.map(\.id))
+        #expect(ra.chunkJobs == [0, 0])
+        #expect(ra.chunkLastNodes == [-1, -1])
+        #expect(memory.facts.count == 2)
+        // The same nodes again: no new facts; node 2 given a permission: new facts for it only,
+        // and the earlier snapshot still reads the old ones.
+        _ = memory.remembered(a, handles: memory.handles(of: a.nodes))
+        #expect(memory.facts.count == 2)
+        let b = Self.snapshot([Self.node(1), Self.node(2, permitted: [user])])
+        let rb = memory.remembered(b, handles: memory.handles(of: b.nodes))
+        #expect(memory.facts.count == 3)
+        #expect(rb.nodeFacts[0] == ra.nodeFacts[0])
+        #expect(memory.facts[Int(ra.nodeFacts[1])].permittedUsers == [])
+        #expect(memory.facts[Int(rb.nodeFacts[1])].permittedUsers == [user])
+    }
+
+    @Test func onlyTheLastThirtyTwoSnapshotsAreKept() {
+        var memory = SnapshotMemory()
+        for k in 0..<40 {
+            let s = Self.snapshot([Self.node(UInt64(k))])
+            memory.keep(memory.remembered(s, handles: memory.handles(of: s.nodes)))
+        }
+        #expect(memory.recent.count == SnapshotMemory.capacity)
+        #expect(memory.recent.first?.nodeFacts == [Int32(40 - SnapshotMemory.capacity)])
+        #expect(memory.recent.last?.nodeFacts == [39])
+    }
+
+    // MARK: Chunks
+
+    @Test func aChunkKeepsItsEntryAndItsOptionalsReadBack() {
+        var ledger = ChunkLedger()
+        let a = ChunkID(Identifier(high: 5, low: 1)), b = ChunkID(Identifier(high: 5, low: 2))
+        #expect(ledger[a] == nil)
+        let ha = ledger.handle(a)
+        #expect(ledger.handle(b) != ha)
+        #expect(ledger.handle(a) == ha)
+        #expect(ledger[a]?.claimedAt == nil && ledger[a]?.pendingSince == nil)
+        // Zero is a time like any other, not "none".
+        ledger[handle: ha].claimedAt = Timestamp(micros: 0)
+        ledger[handle: ha].pendingSince = SimInstant(nanoseconds: 0)
+        ledger[handle: ha].claims += 2
+        #expect(ledger[a]?.claimedAt == Timestamp(micros: 0))
+        #expect(ledger[a]?.pendingSince == SimInstant(nanoseconds: 0))
+        #expect(ledger[a]?.claims == 2)
+        ledger[handle: ha].claimedAt = nil
+        #expect(ledger[a]?.claimedAt == nil)
+        #expect(ledger[b]?.claims == 0)
+        #expect(MemoryLayout<ChunkLedger.Entry>.stride == 32)
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3])
+    func aPayloadNamesAChunkExactlyWhenItIsItsUUIDString(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        for _ in 0..<200 {
+            let id = Identifier(high: rng.next(), low: rng.next())
+            let text = id.uuidString
+            #expect(Observer.canonicalIdentifier(text) == id)
+            // Any other spelling is not the chunk's: upper case, a character more or less,
+            // a hyphen moved.
+            if text.contains(where: { "abcdef".contains($0) }) { #expect(Observer.canonicalIdentifier(text.uppercased()) == nil) }
+            #expect(Observer.canonicalIdentifier(text + "0") == nil)
+            #expect(Observer.canonicalIdentifier(String(text.dropLast())) == nil)
+            var moved = Array(text)
+            moved.swapAt(8, 9)
+            #expect(Observer.canonicalIdentifier(String(moved)) == nil)
+        }
+        let ids = (0..<20).map { _ in ChunkID(Identifier(high: rng.next(), low: rng.next())) }
+        let payloads = ids.map(\.uuidString) + ["", "not a chunk", ids[0].uuidString.uppercased()]
+        #expect(Observer.chunkIDs(payloads) == ids.sorted())
+    }
+}
