@@ -50,6 +50,8 @@ public struct NodeAgent: Sendable {
     public internal(set) var durable: Durable
     public let settings: Settings
     public let publicKey: PublicKey
+    /// `publicKey` in base64, the `X-Node-Key` value of every signed request: encoded once.
+    let publicKeyBase64: String
     public internal(set) var counters = Counters()
     /// What the last answer said about the claim: nil until registration or a heartbeat tells.
     public internal(set) var isClaimed: Bool?
@@ -94,6 +96,7 @@ public struct NodeAgent: Sendable {
         let signer = scheme.makeSigner(seed: durable.keySeed)
         self.signer = RequestSigner(signer: signer, hasher: hasher)
         self.publicKey = signer.publicKey
+        self.publicKeyBase64 = signer.publicKey.base64
         self.hasher = hasher
         self.random = JitterSource(keySeed: durable.keySeed, incarnation: durable.incarnation, hasher: hasher)
     }
