@@ -63,8 +63,8 @@ public struct NodeAgent: Sendable {
     var nextSerial: UInt64 = 1
 
     /// Operations in progress by id, and which operation each outstanding request serves.
-    var operations: [UInt64: Operation] = [:]
-    var outstanding: [UInt64: UInt64] = [:]
+    var operations = IDTable<Operation>()
+    var outstanding = IDTable<UInt64>()
     /// The registration operation, while one runs.
     var registration: UInt64?
 
@@ -128,7 +128,7 @@ public struct NodeAgent: Sendable {
         case .timer(.requestTimeout(let requestID)):
             guard let opID = outstanding.removeValue(forKey: requestID) else { return }
             counters.requestTimeouts += 1
-            operations[opID]?.inFlight = nil
+            if let k = operations.index(of: opID) { operations.values[k].inFlight = nil }
             failed(opID, .transient("request timed out"), now: now, &effects)
         case .timer(.retry(let opID)):
             guard let op = operations[opID], op.inFlight == nil else { return }
@@ -139,7 +139,7 @@ public struct NodeAgent: Sendable {
                 return
             }
             effects.append(.cancelTimer(.requestTimeout(requestID)))
-            operations[opID]?.inFlight = nil
+            if let k = operations.index(of: opID) { operations.values[k].inFlight = nil }
             answered(opID, response, now: now, &effects)
         case .channel(let message):
             channelMessage(message, now: now, &effects)

@@ -60,3 +60,52 @@ struct RecentSet<Element: Hashable & Sendable>: Sendable {
         }
     }
 }
+
+/// A map from the node's own ids (operations, requests) to values, for the handful of entries
+/// a node has at once (a heartbeat, its slots' completions, perhaps a fetch): two parallel
+/// arrays searched linearly. At that size a scan of a few `UInt64`s is cheaper than hashing the
+/// key (a `Dictionary` hashes on every access, and its optional-yielding subscript moves the
+/// whole value out and back to change one field), and a value is changed in place through its
+/// index. Lookups only: the order of entries (a removal moves the last one into the hole) never
+/// reaches behaviour, as a dictionary's order must not either.
+struct IDTable<Value: Sendable>: Sendable {
+    private(set) var keys: [UInt64] = []
+    /// Parallel to `keys`; change a value in place with `values[index(of:)]`.
+    var values: [Value] = []
+
+    var count: Int { keys.count }
+
+    func index(of key: UInt64) -> Int? {
+        keys.withUnsafeBufferPointer { k in
+            for i in k.indices where k[i] == key { return i }
+            return nil
+        }
+    }
+
+    subscript(key: UInt64) -> Value? {
+        get { index(of: key).map { values[$0] } }
+        set {
+            if let i = index(of: key) {
+                if let newValue { values[i] = newValue } else { remove(at: i) }
+            } else if let newValue {
+                keys.append(key)
+                values.append(newValue)
+            }
+        }
+    }
+
+    @discardableResult
+    mutating func removeValue(forKey key: UInt64) -> Value? {
+        guard let i = index(of: key) else { return nil }
+        let value = values[i]
+        remove(at: i)
+        return value
+    }
+
+    private mutating func remove(at i: Int) {
+        keys.swapAt(i, keys.count - 1)
+        values.swapAt(i, values.count - 1)
+        keys.removeLast()
+        values.removeLast()
+    }
+}
