@@ -41,22 +41,36 @@ enum ConfigState: Sendable {
 
 /// A set that remembers only its latest `capacity` insertions (at least), so memory stays
 /// bounded on a node that runs for months. Membership only; never iterated.
+///
+/// While it holds at most `linearLimit` elements (most nodes, most of the time: a node finishes
+/// a few chunks per job) the insertion-order array alone answers, by a linear scan; the hashed
+/// set is built only beyond that. Invariant: `members` is empty while `order.count <=
+/// linearLimit`, and equals the elements of `order` otherwise; `order` never repeats an element.
 struct RecentSet<Element: Hashable & Sendable>: Sendable {
     private var members: Set<Element> = []
     private var order: [Element] = []
     let capacity: Int
+    static var linearLimit: Int { 16 }
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func contains(_ element: Element) -> Bool { members.contains(element) }
+    func contains(_ element: Element) -> Bool {
+        order.count <= Self.linearLimit ? order.contains(element) : members.contains(element)
+    }
 
     mutating func insert(_ element: Element) {
-        guard members.insert(element).inserted else { return }
+        guard !contains(element) else { return }
         order.append(element)
+        if order.count == Self.linearLimit + 1 {
+            members = Set(order)
+        } else if order.count > Self.linearLimit + 1 {
+            members.insert(element)
+        }
         if order.count >= 2 * capacity {
             // Drop the older half at once: amortized O(1) per insertion.
             for old in order[..<capacity] { members.remove(old) }
             order.removeFirst(capacity)
+            if order.count <= Self.linearLimit { members = [] }
         }
     }
 }
