@@ -114,7 +114,7 @@ public struct Simulation<Payload: TraceablePayload> {
     /// Sets a timer that fires after `delay` as measured by the actor's own clock. Lost if the
     /// actor crashes before it fires.
     @inlinable @discardableResult
-    public mutating func setTimer(for a: ActorID, after delay: SimDuration, _ payload: Payload) -> EventHandle {
+    public mutating func setTimer(for a: ActorID, after delay: SimDuration, _ payload: consuming Payload) -> EventHandle {
         let i = Int(a.index)
         let real = clocks[i].virtualDuration(for: delay)
         return queue.schedule(
@@ -125,7 +125,7 @@ public struct Simulation<Payload: TraceablePayload> {
     /// Schedules a control event for an actor at a virtual instant (a scenario step or a fault).
     /// Delivered whether or not the actor is up.
     @inlinable @discardableResult
-    public mutating func schedule(at t: SimInstant, for a: ActorID, _ payload: Payload) -> EventHandle {
+    public mutating func schedule(at t: SimInstant, for a: ActorID, _ payload: consuming Payload) -> EventHandle {
         queue.schedule(
             at: max(now.nanoseconds, t.nanoseconds),
             Envelope(actor: a.index, from: a.index, incarnation: 0, kind: .control, payload: payload))
@@ -139,18 +139,19 @@ public struct Simulation<Payload: TraceablePayload> {
     /// Sends a message over the simulated network. Returns how many copies are in flight
     /// (0 if lost or cut by a partition, 2 if duplicated).
     @inlinable @discardableResult
-    public mutating func send(from: ActorID, to: ActorID, _ payload: Payload) -> Int {
+    public mutating func send(from: ActorID, to: ActorID, _ payload: consuming Payload) -> Int {
         let routing = network.route(from: from, to: to, rng: &netRngs[Int(from.index)])
         switch routing {
         case .lost, .partitioned:
             return 0
         case .deliver(let first, let second):
             let env = Envelope(actor: to.index, from: from.index, incarnation: 0, kind: .message, payload: payload)
-            _ = queue.schedule(at: now.nanoseconds &+ first.nanoseconds, env)
             if let second {
-                _ = queue.schedule(at: now.nanoseconds &+ second.nanoseconds, env)
+                _ = queue.schedule(at: now.nanoseconds &+ first.nanoseconds, copy env)
+                _ = queue.schedule(at: now.nanoseconds &+ second.nanoseconds, consume env)
                 return 2
             }
+            _ = queue.schedule(at: now.nanoseconds &+ first.nanoseconds, consume env)
             return 1
         }
     }
@@ -158,7 +159,7 @@ public struct Simulation<Payload: TraceablePayload> {
     /// Sends a message that takes exactly `latency`, bypassing the link model and partitions
     /// (for channels the scenario controls itself). Still dropped if the receiver is down.
     @inlinable
-    public mutating func deliver(from: ActorID, to: ActorID, after latency: SimDuration, _ payload: Payload) {
+    public mutating func deliver(from: ActorID, to: ActorID, after latency: SimDuration, _ payload: consuming Payload) {
         _ = queue.schedule(
             at: now.nanoseconds &+ latency.nanoseconds,
             Envelope(actor: to.index, from: from.index, incarnation: 0, kind: .message, payload: payload))
@@ -202,8 +203,10 @@ public struct Simulation<Payload: TraceablePayload> {
             _digest.fold(UInt64(UInt32(bitPattern: env.actor)) << 32 | UInt64(UInt32(bitPattern: env.from)))
             _digest.fold(UInt64(env.kind.rawValue))
             env.payload.fold(into: &_digest)
+            // The envelope is not used again: its payload moves into the result.
+            let (actor, from, kind) = (env.actor, env.from, env.kind)
             return Delivered(
-                time: now, actor: ActorID(env.actor), from: ActorID(env.from), kind: env.kind, payload: env.payload)
+                time: now, actor: ActorID(actor), from: ActorID(from), kind: kind, payload: (consume env).payload)
         }
         return nil
     }

@@ -44,7 +44,9 @@ struct APIServerHost {
 struct InFlightRequest {
     var client: ActorID
     var requestID: UInt64
-    var request: APIRequest
+    /// Whether the request came on the typed wire (`answer` replies in kind). All the entry
+    /// needs of the request: keeping the request itself cost a copy of it per transaction.
+    var typedWire: Bool
 }
 
 /// One side of an open assignment channel: the node's actor and its connection number.
@@ -62,20 +64,20 @@ extension World {
             }
             guard sim.isUp(storeActor) else {
                 // The pool cannot connect: refused at once.
-                answer(e.from, id, request, .rejected(.store(.connectionLost)), ranAtStore: false)
+                answer(e.from, id, typedWire: request.wire != nil, .rejected(.store(.connectionLost)), ranAtStore: false)
                 return
             }
             let txn = nextTransaction
             nextTransaction += 1
-            apiServer.inFlight[txn] = InFlightRequest(client: e.from, requestID: id, request: request)
+            apiServer.inFlight[txn] = InFlightRequest(client: e.from, requestID: id, typedWire: request.wire != nil)
             sim.deliver(from: apiServerActor, to: storeActor, after: databaseLatency(), .transaction(txn: txn, connection: apiServer.connection, request))
         case .transactionDone(let txn, let connection, let outcome):
             guard let asked = apiServer.inFlight.removeValue(forKey: txn) else { return }  // lost in a crash
             if connection != apiServer.connection {
                 // The connection dropped with the reply on it: the client learns only that.
-                answer(asked.client, asked.requestID, asked.request, .rejected(.store(.connectionLost)), ranAtStore: false)
+                answer(asked.client, asked.requestID, typedWire: asked.typedWire, .rejected(.store(.connectionLost)), ranAtStore: false)
             } else {
-                answer(asked.client, asked.requestID, asked.request, outcome, ranAtStore: true)
+                answer(asked.client, asked.requestID, typedWire: asked.typedWire, outcome, ranAtStore: true)
             }
         case .channelOpen(let generation, let request):
             openChannel(from: e.from, generation: generation, request)
@@ -89,13 +91,13 @@ extension World {
     }
 
     /// Sends the response (only the response) back to the client.
-    mutating func answer(_ client: ActorID, _ id: UInt64, _ request: APIRequest, _ outcome: HandlerOutcome, ranAtStore: Bool) {
+    mutating func answer(_ client: ActorID, _ id: UInt64, typedWire: Bool, _ outcome: HandlerOutcome, ranAtStore: Bool) {
         // What never reached the store is counted here (the store's runs count themselves).
         if !ranAtStore, let error = outcome.error { observer.measures.apiRejections[error.code, default: 0] += 1 }
         var response = outcome.response
         // The typed wire: a rejection made here (not by the handlers) answers a typed request
         // in kind too.
-        if request.wire != nil, response.wire == nil, let error = outcome.error { response = .typedRejection(error) }
+        if typedWire, response.wire == nil, let error = outcome.error { response = .typedRejection(error) }
         sim.send(from: apiServerActor, to: client, .apiReply(id: id, response))
     }
 
@@ -253,7 +255,7 @@ extension World {
         let waiting = apiServer.inFlight.sorted { $0.key < $1.key }
         apiServer.inFlight.removeAll()
         for (_, asked) in waiting {
-            answer(asked.client, asked.requestID, asked.request, .rejected(.store(.connectionLost)), ranAtStore: false)
+            answer(asked.client, asked.requestID, typedWire: asked.typedWire, .rejected(.store(.connectionLost)), ranAtStore: false)
         }
         dropAllChannels()
     }

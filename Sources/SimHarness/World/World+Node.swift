@@ -14,7 +14,7 @@ struct NodeHost {
     /// What survives a crash: the key seed, the node id, the claim code.
     var durable: NodeAgent.Durable
     /// The agent's armed timers (looked up by kind, never iterated).
-    var timers: [NodeTimer: EventHandle] = [:]
+    var timers = NodeTimerHandles()
     /// Alive and heartbeating, but its workers are stuck (no computation finishes).
     var hung = false
     var claimRequested = false
@@ -87,9 +87,7 @@ extension World {
         case .apiReply(let id, let response): feedNode(i, .response(requestID: id, response))
         case .channelMessage(let generation, let message):
             guard generation == nodes[i].channelGeneration else { return }
-            let before = nodes[i].agent?.counters.heldChunksRecovered ?? 0
-            feedNode(i, .channel(message))
-            observer.measures.heldChunksRecovered += (nodes[i].agent?.counters.heldChunksRecovered ?? 0) - before
+            observer.measures.heldChunksRecovered += feedNode(i, .channel(message))
         case .channelClosed(let generation, let refusal):
             guard generation == nodes[i].channelGeneration else { return }
             nodes[i].channelGeneration += 1
@@ -105,12 +103,17 @@ extension World {
         }
     }
 
-    mutating func feedNode(_ i: Int, _ input: NodeAgent.Input) {
-        guard nodes[i].isRunning else { return }
+    /// Hands the input to node `i`'s agent (if it runs) and carries out its effects. Returns how
+    /// many held chunks the input made the agent recover (the channel's `subscribed` list), read
+    /// on the agent while it is in hand: reading it through `nodes[i].agent?` afterwards copied
+    /// the whole agent, a retain and a release of each of its references.
+    @discardableResult
+    mutating func feedNode(_ i: Int, _ input: NodeAgent.Input) -> Int {
+        guard nodes[i].isRunning else { return 0 }
         let actor = nodes[i].actor
         let now = self.now(actor)
         nodeEffects.removeAll(keepingCapacity: true)
-        nodes[i].agent!.handle(input, now: now, effects: &nodeEffects)
+        let recovered = Self.handle(input, now: now, on: &nodes[i].agent!, effects: &nodeEffects)
         for effect in nodeEffects {
             switch effect {
             case .send(let id, let request):
@@ -137,6 +140,15 @@ extension World {
             nodes[i].claimRequested = true
             requestClaim(code, node: i)
         }
+        return recovered
+    }
+
+    private static func handle(
+        _ input: NodeAgent.Input, now: Timestamp, on agent: inout NodeAgent, effects: inout [NodeAgent.Effect]
+    ) -> Int {
+        let before = agent.counters.heldChunksRecovered
+        agent.handle(input, now: now, effects: &effects)
+        return agent.counters.heldChunksRecovered - before
     }
 
     mutating func startCompute(_ i: Int, _ order: NodeAgent.ComputeOrder, resumed: Bool = false) {

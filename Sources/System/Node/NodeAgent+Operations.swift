@@ -12,10 +12,11 @@ extension NodeAgent {
 
     /// Sends the operation's request (again) and arms its timeout.
     mutating func send(_ opID: UInt64, now: Timestamp, _ effects: inout [Effect]) {
-        guard let op = operations[opID] else { return }
+        guard let k = operations.index(of: opID) else { return }
         let requestID = makeID()
-        operations[opID]?.inFlight = requestID
+        operations.values[k].inFlight = requestID
         outstanding[requestID] = opID
+        let op = operations.values[k]
         switch op.kind {
         case .register: counters.registrationsSent += 1
         case .heartbeat: counters.heartbeatsSent += 1
@@ -26,7 +27,7 @@ extension NodeAgent {
         // Re-signed with a fresh timestamp: at least one second after the previous attempt's
         // (at most the backoff's worth ahead of the clock, far inside the signature window).
         let signedAt = Swift.max(now.unixSeconds, (op.lastSignedSecond ?? .min) &+ 1)
-        operations[opID]?.lastSignedSecond = signedAt
+        operations.values[k].lastSignedSecond = signedAt
         effects.append(.send(requestID: requestID, request(for: op.kind, unixSeconds: signedAt)))
         effects.append(.setTimer(.requestTimeout(requestID), after: settings.requestTimeout))
     }

@@ -50,6 +50,8 @@ public struct NodeAgent: Sendable {
     public internal(set) var durable: Durable
     public let settings: Settings
     public let publicKey: PublicKey
+    /// `publicKey` in base64, the `X-Node-Key` value of every signed request: encoded once.
+    let publicKeyBase64: String
     public internal(set) var counters = Counters()
     /// What the last answer said about the claim: nil until registration or a heartbeat tells.
     public internal(set) var isClaimed: Bool?
@@ -61,8 +63,8 @@ public struct NodeAgent: Sendable {
     var nextSerial: UInt64 = 1
 
     /// Operations in progress by id, and which operation each outstanding request serves.
-    var operations: [UInt64: Operation] = [:]
-    var outstanding: [UInt64: UInt64] = [:]
+    var operations = IDTable<Operation>()
+    var outstanding = IDTable<UInt64>()
     /// The registration operation, while one runs.
     var registration: UInt64?
 
@@ -94,6 +96,7 @@ public struct NodeAgent: Sendable {
         let signer = scheme.makeSigner(seed: durable.keySeed)
         self.signer = RequestSigner(signer: signer, hasher: hasher)
         self.publicKey = signer.publicKey
+        self.publicKeyBase64 = signer.publicKey.base64
         self.hasher = hasher
         self.random = JitterSource(keySeed: durable.keySeed, incarnation: durable.incarnation, hasher: hasher)
     }
@@ -125,7 +128,7 @@ public struct NodeAgent: Sendable {
         case .timer(.requestTimeout(let requestID)):
             guard let opID = outstanding.removeValue(forKey: requestID) else { return }
             counters.requestTimeouts += 1
-            operations[opID]?.inFlight = nil
+            if let k = operations.index(of: opID) { operations.values[k].inFlight = nil }
             failed(opID, .transient("request timed out"), now: now, &effects)
         case .timer(.retry(let opID)):
             guard let op = operations[opID], op.inFlight == nil else { return }
@@ -136,7 +139,7 @@ public struct NodeAgent: Sendable {
                 return
             }
             effects.append(.cancelTimer(.requestTimeout(requestID)))
-            operations[opID]?.inFlight = nil
+            if let k = operations.index(of: opID) { operations.values[k].inFlight = nil }
             answered(opID, response, now: now, &effects)
         case .channel(let message):
             channelMessage(message, now: now, &effects)

@@ -41,22 +41,85 @@ enum ConfigState: Sendable {
 
 /// A set that remembers only its latest `capacity` insertions (at least), so memory stays
 /// bounded on a node that runs for months. Membership only; never iterated.
+///
+/// While it holds at most `linearLimit` elements (most nodes, most of the time: a node finishes
+/// a few chunks per job) the insertion-order array alone answers, by a linear scan; the hashed
+/// set is built only beyond that. Invariant: `members` is empty while `order.count <=
+/// linearLimit`, and equals the elements of `order` otherwise; `order` never repeats an element.
 struct RecentSet<Element: Hashable & Sendable>: Sendable {
     private var members: Set<Element> = []
     private var order: [Element] = []
     let capacity: Int
+    static var linearLimit: Int { 16 }
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func contains(_ element: Element) -> Bool { members.contains(element) }
+    func contains(_ element: Element) -> Bool {
+        order.count <= Self.linearLimit ? order.contains(element) : members.contains(element)
+    }
 
     mutating func insert(_ element: Element) {
-        guard members.insert(element).inserted else { return }
+        guard !contains(element) else { return }
         order.append(element)
+        if order.count == Self.linearLimit + 1 {
+            members = Set(order)
+        } else if order.count > Self.linearLimit + 1 {
+            members.insert(element)
+        }
         if order.count >= 2 * capacity {
             // Drop the older half at once: amortized O(1) per insertion.
             for old in order[..<capacity] { members.remove(old) }
             order.removeFirst(capacity)
+            if order.count <= Self.linearLimit { members = [] }
         }
+    }
+}
+
+/// A map from the node's own ids (operations, requests) to values, for the handful of entries
+/// a node has at once (a heartbeat, its slots' completions, perhaps a fetch): two parallel
+/// arrays searched linearly. At that size a scan of a few `UInt64`s is cheaper than hashing the
+/// key (a `Dictionary` hashes on every access, and its optional-yielding subscript moves the
+/// whole value out and back to change one field), and a value is changed in place through its
+/// index. Lookups only: the order of entries (a removal moves the last one into the hole) never
+/// reaches behaviour, as a dictionary's order must not either.
+struct IDTable<Value: Sendable>: Sendable {
+    private(set) var keys: [UInt64] = []
+    /// Parallel to `keys`; change a value in place with `values[index(of:)]`.
+    var values: [Value] = []
+
+    var count: Int { keys.count }
+
+    func index(of key: UInt64) -> Int? {
+        keys.withUnsafeBufferPointer { k in
+            for i in k.indices where k[i] == key { return i }
+            return nil
+        }
+    }
+
+    subscript(key: UInt64) -> Value? {
+        get { index(of: key).map { values[$0] } }
+        set {
+            if let i = index(of: key) {
+                if let newValue { values[i] = newValue } else { remove(at: i) }
+            } else if let newValue {
+                keys.append(key)
+                values.append(newValue)
+            }
+        }
+    }
+
+    @discardableResult
+    mutating func removeValue(forKey key: UInt64) -> Value? {
+        guard let i = index(of: key) else { return nil }
+        let value = values[i]
+        remove(at: i)
+        return value
+    }
+
+    private mutating func remove(at i: Int) {
+        keys.swapAt(i, keys.count - 1)
+        values.swapAt(i, values.count - 1)
+        keys.removeLast()
+        values.removeLast()
     }
 }
