@@ -66,7 +66,15 @@ struct FleetBench: ParsableCommand {
             "digest=\(world.sim.digest) violations=\(o.violatedInvariants.map(\.rawValue)) chunks_completed=\(o.measures.chunksCompleted) "
             + "computations=\(o.measures.computations) reclaimed_by_reaper=\(o.measures.reclaimedByReaper) "
             + "heartbeats=\(o.measures.heartbeatRequests) crashes=\(o.measures.faults.filter { if case .crash = $0.action { true } else { false } }.count) "
-            + "mallocs=\(mallocs) peak_rss_mib=\(peakResidentMiB())\n").utf8))
+            + "mallocs=\(mallocs) peak_rss_mib=\(peakResidentMiB())\n"
+            + "events_by_kind=\(eventsByKind(world))\n").utf8))
+    }
+
+    /// `kind:count` for every kind of event the run delivered, in `WorldEvent` order: the spec's
+    /// ten kinds are a subset (its `hb_send` is our `node_timer`, `hb_arrive` an `api` heartbeat);
+    /// the rest are the real system's own hops (API server to store and back, replies, channels).
+    func eventsByKind(_ world: World) -> String {
+        zip(WorldEvent.kindNames, world.eventsByKind).filter { $0.1 > 0 }.map { "\($0.0):\($0.1)" }.joined(separator: ",")
     }
 
     /// This process's CPU time (user and system), in seconds.

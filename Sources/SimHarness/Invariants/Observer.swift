@@ -46,7 +46,9 @@ public struct Observer {
     var apiInSecond = 0
 
     var now: SimInstant = .zero
-    var recent: [(SimInstant, Int32, Int32, String)] = []
+    /// The last `recentCapacity` events (time, actor, sender, `WorldEvent.kindIndex`), named
+    /// only when a violation prints them.
+    var recent: [(SimInstant, Int32, Int32, Int)] = []
     var recentHead = 0
     static let recentCapacity = 24
 
@@ -79,7 +81,7 @@ public struct Observer {
 
     mutating func noteEvent(_ e: Delivered<WorldEvent>) {
         now = e.time
-        let entry = (e.time, e.actor.index, e.from.index, e.payload.kind)
+        let entry = (e.time, e.actor.index, e.from.index, e.payload.kindIndex)
         if recent.count < Self.recentCapacity {
             recent.append(entry)
         } else {
@@ -90,7 +92,7 @@ public struct Observer {
 
     func recentLines() -> [String] {
         let ordered = Array(recent[recentHead...]) + Array(recent[..<recentHead])
-        return ordered.map { "t=\($0.0) a\($0.1)<-a\($0.2) \($0.3)" }
+        return ordered.map { "t=\($0.0) a\($0.1)<-a\($0.2) \(WorldEvent.kindNames[$0.3])" }
     }
 
     // MARK: Requests

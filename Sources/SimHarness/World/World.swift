@@ -66,6 +66,9 @@ public struct World {
     public var timeline: Timeline?
     /// Set to keep a digest of the store's decisions (World+Decisions.swift).
     public var decisions: TraceDigest?
+    /// Events delivered so far by kind (indexed by `WorldEvent.kindIndex`): where a run's
+    /// events go (`bench fleet` prints them), beside the Engine's total `sim.eventsDelivered`.
+    public private(set) var eventsByKind = [UInt64](repeating: 0, count: WorldEvent.kindNames.count)
     /// Claims in flight: request id → node index.
     var pendingClaims: [UInt64: Int] = [:]
     /// The attacker's capture of a signed heartbeat, for the replay attack.
@@ -146,9 +149,12 @@ public struct World {
                 recorder.record(event, index: sim.eventsDelivered, digest: sim.digest)
             }
             if timeline != nil { sampleTimeline(before: event.time) }
+            eventsByKind[event.payload.kindIndex] &+= 1
+            // Jobs complete only in the store's transactions.
+            let atStore = event.actor == storeActor
             dispatch(event)
             if stopOnViolation && observer.firstViolation != nil { return false }
-            if store.jobCount(.completed) >= jobTarget {
+            if atStore && store.jobCount(.completed) >= jobTarget {
                 finishRun()
                 return observer.firstViolation == nil
             }

@@ -45,31 +45,60 @@ public enum WorldEvent: TraceablePayload, Sendable {
     indirect case control(ControlAction)
 
     /// A short stable name per case, for traces and counts.
-    public var kind: String {
+    public var kind: String { Self.kindNames[kindIndex] }
+
+    /// The case's position in `kindNames`: what the per-event bookkeeping keeps (the observer's
+    /// ring of recent events, the World's counts by kind), so that no event pays for a name.
+    public var kindIndex: Int {
         switch self {
-        case .api: return "api"
-        case .apiReply: return "api_reply"
-        case .transaction: return "transaction"
-        case .transactionDone: return "transaction_done"
-        case .channelOpen: return "channel_open"
-        case .channelMessage: return "channel_message"
-        case .channelClosed: return "channel_closed"
-        case .committedAssignments: return "committed_assignments"
-        case .storeCall: return "store_call"
-        case .storeReply: return "store_reply"
-        case .listen: return "listen"
-        case .listenAck: return "listen_ack"
-        case .listenLost: return "listen_lost"
-        case .notify: return "notify"
-        case .wake: return "wake"
-        case .cron: return "cron"
-        case .nodeTimer: return "node_timer"
-        case .computed: return "computed"
-        case .portalTimer: return "portal_timer"
-        case .statement: return "statement"
-        case .control: return "control"
+        case .api: return 0
+        case .apiReply: return 1
+        case .transaction: return 2
+        case .transactionDone: return 3
+        case .channelOpen: return 4
+        case .channelMessage: return 5
+        case .channelClosed: return 6
+        case .committedAssignments: return 7
+        case .storeCall: return 8
+        case .storeReply: return 9
+        case .listen: return 10
+        case .listenAck: return 11
+        case .listenLost: return 12
+        case .notify: return 13
+        case .wake: return 14
+        case .cron: return 15
+        case .nodeTimer: return 16
+        case .computed: return 17
+        case .portalTimer: return 18
+        case .statement: return 19
+        case .control: return 20
         }
     }
+
+    /// Every case's name, indexed by `kindIndex`.
+    public static let kindNames: [String] = [
+        "api",
+        "api_reply",
+        "transaction",
+        "transaction_done",
+        "channel_open",
+        "channel_message",
+        "channel_closed",
+        "committed_assignments",
+        "store_call",
+        "store_reply",
+        "listen",
+        "listen_ack",
+        "listen_lost",
+        "notify",
+        "wake",
+        "cron",
+        "node_timer",
+        "computed",
+        "portal_timer",
+        "statement",
+        "control",
+    ]
 
     /// A typed answer's fields (the typed wire only; the JSON wire folds the body's bytes).
     static func foldWire(_ w: WireResponseBody, _ d: inout TraceDigest) {
