@@ -25,8 +25,8 @@ extension EmbeddedStore {
         var kept: [ClaimEntry] = []
         while let claim = claims.min, claim.claimedAt < claimedBefore {
             claims.popMin()
-            let row = chunks[claim.chunk]
-            guard row.status == .running, row.attempt == claim.attempt else { continue }
+            let slot = chunkSlots[claim.chunk]
+            guard slot.status == .running, slot.attempt == claim.attempt else { continue }
             if let since = renewedSince, claim.claimedAt >= liveClaimedBefore,
                 let renewal = claimRenewals[claim.chunk], renewal.attempt == claim.attempt, renewal.at > since
             {
@@ -35,7 +35,7 @@ extension EmbeddedStore {
             }
             claimRenewals[claim.chunk] = nil
             releaseToPending(claim.chunk)
-            reaped.append(row.id)
+            reaped.append(slot.id)
         }
         for claim in kept { claims.push(claim) }
         return reaped
@@ -104,7 +104,10 @@ extension EmbeddedStore {
     private mutating func deleteNode(_ handle: Int) {
         let row = nodes[handle]!
         nodeStatusCounts[row.status.ordinal] -= 1
-        nodeHandles[row.id] = nil
+        do {
+            let dense = nodeDense
+            nodeIndex.remove(row.id.raw) { dense[$0].id.raw }
+        }
         nodeByKey[row.publicKey] = nil
         nodesByCode[row.claimCode]?.removeAll { $0 == handle }
         if nodesByCode[row.claimCode]?.isEmpty == true { nodesByCode[row.claimCode] = nil }
