@@ -1,4 +1,4 @@
-/// One chunk as the embedded store keeps it: the columns that change, in 80 bytes.
+/// One chunk as the embedded store keeps it: the columns that change, in 96 bytes.
 ///
 /// The public `ChunkRow` is 272 bytes (two optional 17-byte node ids, a 65-byte optional result
 /// aligned to 16, a reference-counted config hash) and the store kept three more arrays beside
@@ -10,6 +10,8 @@
 /// - node references are node handles (`-1` for NULL): handles are never reused and
 ///   `nodeDense` keeps a deleted node's id, so a completed chunk still names a deleted node;
 /// - the result lives in `EmbeddedStore.chunkResults`, read only by completion and reads.
+/// 96 bytes with the claim renewal; with the results' 64, 160 bytes a chunk where the row
+/// and its side arrays took about 380 (with the id dictionary).
 /// `EmbeddedStore.chunkRow(_:)` rebuilds the public row, field for field.
 struct ChunkSlot: Sendable {
     var id: ChunkID
@@ -21,6 +23,12 @@ struct ChunkSlot: Sendable {
     var attempt: Int
     /// The attempt of the completion stored last (internal, not a column; see `completedBy`).
     var completedAttempt: Int
+    /// `claim_renewed_at` (micros) and the attempt it renewed: when the holder last named the
+    /// chunk in a heartbeat. `renewedAttempt` 0 is no renewal (every claim's attempt is at
+    /// least 1). A new claim has a new attempt, so an old renewal never counts. (It was a
+    /// dictionary by handle, hashed on every heartbeat and never emptied of completed chunks.)
+    var renewedAtMicros: Int64
+    var renewedAttempt: Int
     var job: Int32
     var index: Int32
     /// `node_id`, `last_node_id` and the node whose completion was stored last, as node handles.

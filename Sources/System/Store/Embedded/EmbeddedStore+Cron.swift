@@ -28,12 +28,12 @@ extension EmbeddedStore {
             let slot = chunkSlots[claim.chunk]
             guard slot.status == .running, slot.attempt == claim.attempt else { continue }
             if let since = renewedSince, claim.claimedAt >= liveClaimedBefore,
-                let renewal = claimRenewals[claim.chunk], renewal.attempt == claim.attempt, renewal.at > since
+                slot.renewedAttempt == claim.attempt, Timestamp(micros: slot.renewedAtMicros) > since
             {
                 kept.append(claim)
                 continue
             }
-            claimRenewals[claim.chunk] = nil
+            chunkSlots[claim.chunk].renewedAttempt = 0
             releaseToPending(claim.chunk)
             reaped.append(slot.id)
         }
@@ -44,6 +44,7 @@ extension EmbeddedStore {
     /// `mark_nodes_offline()`: every `online` node with `last_seen_at < now - silence` becomes
     /// `offline`. Returns how many. One scan of the live nodes.
     public mutating func markNodesOffline(silence: Interval) throws(StoreError) -> Int {
+        settleNodeOrder()
         let lastSeenBefore = now - silence
         var marked = 0
         for handle in nodeOrder {

@@ -39,6 +39,16 @@ extension EmbeddedStore {
         return NodeRegistered(node: row, created: true)
     }
 
+    /// Folds `recentNodeOrder` into `sortedNodeOrder` (one merge). Run by the periodic writes
+    /// (`applyAssignments`, `markNodesOffline`): a fleet whose size is not a multiple of
+    /// `recentNodeOrderLimit` kept its remainder there for good, and every read of `nodeOrder`
+    /// (each snapshot) merged and allocated the whole order again.
+    mutating func settleNodeOrder() {
+        guard !recentNodeOrder.isEmpty else { return }
+        sortedNodeOrder = mergedNodeOrder()
+        recentNodeOrder.removeAll(keepingCapacity: true)
+    }
+
     /// `sortedNodeOrder` and `recentNodeOrder` merged by node id (ids are unique).
     func mergedNodeOrder() -> [Int] {
         var merged: [Int] = []
@@ -114,7 +124,8 @@ extension EmbeddedStore {
         for id in named {
             guard let handle = chunkHandle(id), chunkSlots[handle].status == .running, chunkSlots[handle].node == nodeHandle
             else { continue }
-            claimRenewals[handle] = ClaimRenewal(attempt: chunkSlots[handle].attempt, at: now)
+            chunkSlots[handle].renewedAttempt = chunkSlots[handle].attempt
+            chunkSlots[handle].renewedAtMicros = now.micros
             renewed += 1
         }
         return renewed

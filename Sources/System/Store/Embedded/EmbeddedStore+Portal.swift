@@ -81,7 +81,7 @@ extension EmbeddedStore {
         for index in 0..<chunkCount {
             insertChunk(ChunkSlot(
                 id: ChunkID(freshID()), pendingSeq: 0, claimedAtMicros: 0, completedAtMicros: 0, attempt: 0,
-                completedAttempt: 0, job: Int32(jobHandle), index: Int32(index), node: ChunkSlot.noNode,
+                completedAttempt: 0, renewedAtMicros: 0, renewedAttempt: 0, job: Int32(jobHandle), index: Int32(index), node: ChunkSlot.noNode,
                 lastNode: ChunkSlot.noNode, completedBy: ChunkSlot.noNode, status: .pending, flags: 0))
         }
         jobChunks.append(first..<chunkSlots.count)

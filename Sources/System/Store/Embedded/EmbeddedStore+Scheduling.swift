@@ -86,6 +86,7 @@ extension EmbeddedStore {
             guard let node = nodeHandle(row.nodeID) else { throw .nodeNotFound }
             resolved.append((chunk, node))
         }
+        settleNodeOrder()  // validated: a thrown error left everything as it was
         var made: [ChunkAssignment] = []
         made.reserveCapacity(plan.count)
         for (chunk, node) in resolved {

@@ -59,9 +59,6 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     var pendingHead = 0
     /// Running claims by `claimed_at`, with lazy deletion (see `ClaimEntry`): the reaper's order.
     var claims = MinHeap<ClaimEntry>()
-    /// `jobs_chunks.claim_renewed_at` (with the attempt it renewed): when the holder last named
-    /// the chunk in a heartbeat. A new claim has a new attempt, so an old renewal never counts.
-    var claimRenewals: [Int: ClaimRenewal] = [:]
 
     // MARK: Configs, rotations, users
     var configs: [ConfigHash: ConfigRow] = [:]
@@ -284,8 +281,3 @@ struct DenseNode: Sendable, Equatable {
     var running: Int
 }
 
-/// A claim's last renewal by its holder's heartbeat.
-struct ClaimRenewal: Sendable {
-    var attempt: Int
-    var at: Timestamp
-}
