@@ -34,7 +34,7 @@ extension RequestHandlers {
     static func heartbeatAnswerBytes(id: NodeID, maxParallel: Int, name: String, renewed: Int, status: NodeStatus) -> [UInt8] {
         var w = CanonicalJSONWriter(capacity: 128)
         w.beginObject()
-        w.key("id"); w.string(id.uuidString)
+        w.key("id"); w.identifier(id.raw)
         w.key("maxParallel"); w.int(maxParallel)
         w.key("name"); w.string(name)
         w.key("renewed"); w.int(renewed)

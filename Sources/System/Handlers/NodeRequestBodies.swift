@@ -17,7 +17,7 @@ public enum NodeRequestBody {
         if !computing.isEmpty {
             w.key("computing")
             w.beginArray()
-            for id in computing { w.string(id.uuidString) }
+            for id in computing { w.identifier(id.raw) }
             w.endArray()
         }
         if let publicKey {
@@ -37,7 +37,7 @@ public enum NodeRequestBody {
             w.int(attempt)
         }
         w.key("chunkId")
-        w.string(chunkID.uuidString)
+        w.identifier(chunkID.raw)
         if let publicKey {
             w.key("publicKey")
             w.string(publicKey.base64)
@@ -49,7 +49,8 @@ public enum NodeRequestBody {
     }
 
     /// The `computing` list of a signed node's heartbeat in canonical layout; nil: use the
-    /// general path.
+    /// general path. Ids and decimals are read from the bytes (`quotedIdentifier`,
+    /// `quotedDecimal`): no `String` per value; an escaped spelling goes the general way.
     static func readHeartbeatComputing(_ body: [UInt8], limit: Int) -> [ChunkID]? {
         var r = CanonicalJSONReader(body)
         if r.literal("{}") { return r.atEnd ? [] : nil }
@@ -57,8 +58,8 @@ public enum NodeRequestBody {
         var ids: [ChunkID] = []
         ids.reserveCapacity(8)
         while true {
-            guard let text = r.string(), let id = ChunkID(uuidString: text) else { return nil }
-            ids.append(id)
+            guard let id = r.quotedIdentifier() else { return nil }
+            ids.append(ChunkID(id))
             guard ids.count <= limit else { return nil }
             if r.literal("]}") { break }
             guard r.literal(",") else { return nil }
@@ -79,16 +80,16 @@ public enum NodeRequestBody {
         } else if !r.literal("{\"chunkId\":") {
             return nil
         }
-        guard let chunkText = r.string(), let chunkID = ChunkID(uuidString: chunkText),
-            r.literal(",\"result\":{\"damageSquaresSum\":"), let squares: UInt128 = decimal(&r),
-            r.literal(",\"damageSum\":"), let sum: UInt128 = decimal(&r),
+        guard let chunkID = r.quotedIdentifier().map(ChunkID.init),
+            r.literal(",\"result\":{\"damageSquaresSum\":"), let squares = r.quotedDecimal(UInt128.self),
+            r.literal(",\"damageSum\":"), let sum = r.quotedDecimal(UInt128.self),
             r.literal(",\"fightLengthSeconds\":"), let fight = fieldInt(&r),
             r.literal(",\"iterations\":"), let iterations = fieldInt(&r),
             r.literal(",\"m2\":"), r.number() != nil,
-            r.literal(",\"maxDamage\":"), let maxDamage: UInt64 = decimal(&r),
+            r.literal(",\"maxDamage\":"), let maxDamage = r.quotedDecimal(UInt64.self),
             r.literal(",\"maxDps\":"), r.number() != nil,
             r.literal(",\"meanDps\":"), r.number() != nil,
-            r.literal(",\"minDamage\":"), let minDamage: UInt64 = decimal(&r),
+            r.literal(",\"minDamage\":"), let minDamage = r.quotedDecimal(UInt64.self),
             r.literal(",\"minDps\":"), r.number() != nil,
             r.literal(",\"stddev\":"), r.number() != nil,
             r.literal(",\"variance\":"), r.number() != nil,
@@ -104,16 +105,6 @@ public enum NodeRequestBody {
     private static func fieldInt(_ r: inout CanonicalJSONReader) -> Int? {
         guard let d = r.number(), d.rounded(.towardZero) == d, abs(d) <= 9_007_199_254_740_992 else { return nil }
         return Int(d)
-    }
-
-    /// A canonical unsigned decimal string that fits `T` (as `DPSResultJSON` requires).
-    private static func decimal<T: FixedWidthInteger & UnsignedInteger>(_ r: inout CanonicalJSONReader) -> T? {
-        guard let text = r.string() else { return nil }
-        let utf8 = text.utf8
-        guard let first = utf8.first, utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-            first != UInt8(ascii: "0") || utf8.count == 1
-        else { return nil }
-        return T(text)
     }
 }
 

@@ -53,7 +53,51 @@ struct CanonicalJSONWriter {
         JCSWriter.writeNumber(value, into: &bytes)
     }
 
-    mutating func int(_ value: Int) { number(Double(value)) }
+    /// An integer. Below 10^15 in magnitude it is exact in a double and JCS prints a double
+    /// that is an integer below 10^21 as its plain digits, so the digits are written directly
+    /// (no float formatting); beyond that, as the double it is.
+    mutating func int(_ value: Int) {
+        guard value > -1_000_000_000_000_000 && value < 1_000_000_000_000_000 else {
+            number(Double(value))
+            return
+        }
+        separate()
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer in
+            var start = 16
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start...]))
+        }
+    }
+
+    /// An identifier as its lowercase 8-4-4-4-12 string (what `string(id.uuidString)` writes:
+    /// nothing in it needs escaping), without building the `String`.
+    mutating func identifier(_ id: Identifier) {
+        separate()
+        let hex: StaticString = "0123456789abcdef"
+        // Composed on the stack, then appended at once (an append per byte cost ~25
+        // instructions each).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 38) { buffer in
+            buffer[0] = UInt8(ascii: "\"")
+            var out = 1
+            for position in 0..<32 {
+                if position == 8 || position == 12 || position == 16 || position == 20 {
+                    buffer[out] = UInt8(ascii: "-")
+                    out += 1
+                }
+                let word = position < 16 ? id.high : id.low
+                buffer[out] = hex.utf8Start[Int((word >> UInt64(60 - 4 * (position & 15))) & 0xF)]
+                out += 1
+            }
+            buffer[out] = UInt8(ascii: "\"")
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0...out]))
+        }
+    }
 
     mutating func bool(_ flag: Bool) {
         separate()
@@ -113,5 +157,63 @@ struct CanonicalJSONReader {
     /// A number that is exactly an `Int` (`JSONValue.intValue`).
     mutating func int() -> Int? {
         number().flatMap { Int(exactly: $0) }
+    }
+}
+
+extension CanonicalJSONReader {
+    /// A string holding exactly a UUID in 8-4-4-4-12 form (hex digits of either case, as
+    /// `Identifier(uuidString:)` accepts), read from the bytes without building a `String`.
+    /// Nil (nothing consumed) for anything else, including escapes, which the general path reads.
+    mutating func quotedIdentifier() -> Identifier? {
+        let start = parser.position
+        guard parser.bytes.count - start >= 38, parser.bytes[start] == UInt8(ascii: "\""),
+            parser.bytes[start + 37] == UInt8(ascii: "\"")
+        else { return nil }
+        var words: (UInt64, UInt64) = (0, 0)
+        var digits = 0
+        for offset in 0..<36 {
+            let c = parser.bytes[start + 1 + offset]
+            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                guard c == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            let d: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c &- UInt8(ascii: "a") &+ 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c &- UInt8(ascii: "A") &+ 10
+            default: return nil
+            }
+            if digits < 16 { words.0 = words.0 << 4 | UInt64(d) } else { words.1 = words.1 << 4 | UInt64(d) }
+            digits += 1
+        }
+        parser.position = start + 38
+        return Identifier(high: words.0, low: words.1)
+    }
+
+    /// A string holding a canonical unsigned decimal (digits only, no leading zero but for
+    /// "0") that fits `T`, read from the bytes without building a `String`. Nil (nothing
+    /// consumed) for anything else, including escapes, which the general path reads.
+    mutating func quotedDecimal<T: FixedWidthInteger & UnsignedInteger>(_: T.Type = T.self) -> T? {
+        let start = parser.position
+        guard start < parser.bytes.count, parser.bytes[start] == UInt8(ascii: "\"") else { return nil }
+        var position = start + 1
+        var value: T = 0
+        while position < parser.bytes.count {
+            let c = parser.bytes[position]
+            if c == UInt8(ascii: "\"") {
+                let count = position - start - 1
+                guard count > 0, count == 1 || parser.bytes[start + 1] != UInt8(ascii: "0") else { return nil }
+                parser.position = position + 1
+                return value
+            }
+            guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(T(c &- UInt8(ascii: "0")))
+            guard !o1, !o2 else { return nil }
+            value = sum
+            position += 1
+        }
+        return nil
     }
 }

@@ -18,29 +18,31 @@ extension EmbeddedStore {
 
     /// Remembers the row as it was before a status change; `logChunkWrite` completes it.
     mutating func stageChunkChange(_ handle: Int, from: ChunkStatus) {
-        let row = chunks[handle]
+        let slot = chunkSlots[handle]
         stagedChunkChange = StagedChunkChange(
-            handle: handle, from: from, fromNode: row.nodeID, claimedAt: row.claimedAt, attempt: row.attempt)
+            handle: handle, from: from, fromNode: nodeID(slot.node), claimedAt: slot.claimedAt, attempt: slot.attempt)
     }
 
     /// Run for every chunk row written (with the trigger): logs an insert, or the staged change
     /// if the status, the node or the claim (`attempt`) changed: a running chunk claimed again,
     /// even by the same node, is a change.
     mutating func logChunkWrite(_ handle: Int) {
-        let row = chunks[handle]
+        let slot = chunkSlots[handle]
         let staged = stagedChunkChange
         stagedChunkChange = nil
+        let job = Int(slot.job)
         if let staged, staged.handle == handle {
-            guard staged.from != row.status || staged.fromNode != row.nodeID || staged.attempt != row.attempt else { return }
+            let node = nodeID(slot.node)
+            guard staged.from != slot.status || staged.fromNode != node || staged.attempt != slot.attempt else { return }
             changes.append(.chunk(ChunkChange(
-                id: row.id, jobID: row.jobID, from: staged.from, to: row.status, fromNode: staged.fromNode,
-                toNode: row.nodeID, claimedAtBefore: staged.claimedAt, iterations: row.iterations,
-                attempt: row.attempt, at: row.claimedAt ?? row.completedAt ?? row.createdAt)))
-        } else if row.attempt == 0 && row.status == .pending && row.nodeID == nil && row.completedAt == nil {
+                id: slot.id, jobID: jobs[job].id, from: staged.from, to: slot.status, fromNode: staged.fromNode,
+                toNode: node, claimedAtBefore: staged.claimedAt, iterations: chunkIterations(handle),
+                attempt: slot.attempt, at: slot.claimedAt ?? slot.completedAt ?? jobs[job].createdAt)))
+        } else if slot.attempt == 0 && slot.status == .pending && slot.node < 0 && slot.completedAt == nil {
             // A write without a status change on a never-assigned pending row: the insert.
             changes.append(.chunk(ChunkChange(
-                id: row.id, jobID: row.jobID, from: nil, to: row.status, fromNode: nil, toNode: nil,
-                claimedAtBefore: nil, iterations: row.iterations, attempt: 0, at: row.createdAt)))
+                id: slot.id, jobID: jobs[job].id, from: nil, to: slot.status, fromNode: nil, toNode: nil,
+                claimedAtBefore: nil, iterations: chunkIterations(handle), attempt: 0, at: jobs[job].createdAt)))
         }
     }
 }

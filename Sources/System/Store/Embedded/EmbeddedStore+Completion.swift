@@ -13,11 +13,11 @@ extension EmbeddedStore {
     ///   (an exact sum would overflow: only results beyond what their config allows, which
     ///   chunk-complete refuses first), so a job is never completed without a result.
     public mutating func completeChunk(_ completion: Completion, rules: CompletionRules) throws(StoreError) -> CompletionOutcome {
-        guard let chunk = chunkHandles[completion.chunkID] else { throw .chunkNotFound(completion.chunkID) }
-        guard nodeHandles[completion.nodeID] != nil else { throw .nodeNotFound }
-        let row = chunks[chunk]
-        let job = chunkJob[chunk]
-        let mark = chunkCompletedBy[chunk].map { CompletionMark(nodeID: $0, attempt: chunkCompletedAttempt[chunk]) }
+        guard let chunk = chunkHandle(completion.chunkID) else { throw .chunkNotFound(completion.chunkID) }
+        guard let reporter = nodeHandle(completion.nodeID) else { throw .nodeNotFound }
+        let row = chunkRow(chunk)
+        let job = Int(chunkSlots[chunk].job)
+        let mark = nodeID(chunkSlots[chunk].completedBy).map { CompletionMark(nodeID: $0, attempt: chunkSlots[chunk].completedAttempt) }
         let write: CompletionRule.Write
         switch try CompletionRule.decide(
             completion, chunk: row, completedBy: mark, jobStatus: jobs[job].status, unfinished: jobUnfinished[job],
@@ -30,7 +30,7 @@ extension EmbeddedStore {
         // taken before anything is written, and a completion it cannot take is refused whole.
         var aggregate: SimulationResult?
         if write.writeResult {
-            aggregate = SimulationResult.aggregate(jobChunks[job].compactMap { $0 == chunk ? completion.result : chunks[$0].result })
+            aggregate = SimulationResult.aggregate(jobChunks[job].compactMap { $0 == chunk ? completion.result : chunkResult($0) })
             guard aggregate != nil else {
                 throw .illegalTransition("job \(jobs[job].id) cannot complete: its chunk results do not aggregate (overflow)")
             }
@@ -39,10 +39,12 @@ extension EmbeddedStore {
 
         if write.leavesRunning { leaveRunning(chunk) }
         setChunkStatus(chunk, .completed)
-        chunks[chunk].result = completion.result
-        chunks[chunk].completedAt = now
-        chunkCompletedBy[chunk] = write.mark.nodeID
-        chunkCompletedAttempt[chunk] = write.mark.attempt
+        chunkResults[chunk] = completion.result.tally
+        chunkSlots[chunk].completedAt = now
+        // The mark names the reporting node (`CompletionRule` sets it to `completion.nodeID`).
+        precondition(write.mark.nodeID == completion.nodeID, "the completion mark names the reporter")
+        chunkSlots[chunk].completedBy = Int32(reporter)
+        chunkSlots[chunk].completedAttempt = write.mark.attempt
         chunkRowWritten(chunk)
         if row.status == .pending { trimPendingQueue() }
 

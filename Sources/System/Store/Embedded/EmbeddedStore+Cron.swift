@@ -25,17 +25,17 @@ extension EmbeddedStore {
         var kept: [ClaimEntry] = []
         while let claim = claims.min, claim.claimedAt < claimedBefore {
             claims.popMin()
-            let row = chunks[claim.chunk]
-            guard row.status == .running, row.attempt == claim.attempt else { continue }
+            let slot = chunkSlots[claim.chunk]
+            guard slot.status == .running, slot.attempt == claim.attempt else { continue }
             if let since = renewedSince, claim.claimedAt >= liveClaimedBefore,
-                let renewal = claimRenewals[claim.chunk], renewal.attempt == claim.attempt, renewal.at > since
+                slot.renewedAttempt == claim.attempt, Timestamp(micros: slot.renewedAtMicros) > since
             {
                 kept.append(claim)
                 continue
             }
-            claimRenewals[claim.chunk] = nil
+            chunkSlots[claim.chunk].renewedAttempt = 0
             releaseToPending(claim.chunk)
-            reaped.append(row.id)
+            reaped.append(slot.id)
         }
         for claim in kept { claims.push(claim) }
         return reaped
@@ -44,6 +44,7 @@ extension EmbeddedStore {
     /// `mark_nodes_offline()`: every `online` node with `last_seen_at < now - silence` becomes
     /// `offline`. Returns how many. One scan of the live nodes.
     public mutating func markNodesOffline(silence: Interval) throws(StoreError) -> Int {
+        settleNodeOrder()
         let lastSeenBefore = now - silence
         var marked = 0
         for handle in nodeOrder {
@@ -104,7 +105,10 @@ extension EmbeddedStore {
     private mutating func deleteNode(_ handle: Int) {
         let row = nodes[handle]!
         nodeStatusCounts[row.status.ordinal] -= 1
-        nodeHandles[row.id] = nil
+        do {
+            let dense = nodeDense
+            nodeIndex.remove(row.id.raw) { dense[$0].id.raw }
+        }
         nodeByKey[row.publicKey] = nil
         nodesByCode[row.claimCode]?.removeAll { $0 == handle }
         if nodesByCode[row.claimCode]?.isEmpty == true { nodesByCode[row.claimCode] = nil }

@@ -8,7 +8,7 @@ extension EmbeddedStore: StoreInspection {
     public var allNodes: [NodeRow] { nodeOrder.map { nodes[$0]! } }
 
     /// Total chunks ever created.
-    public var chunkTotal: Int { chunks.count }
+    public var chunkTotal: Int { chunkSlots.count }
 
     public func jobCount(_ status: JobStatus) -> Int { jobStatusCounts[status.ordinal] }
     public func chunkCount(_ status: ChunkStatus) -> Int { chunkStatusCounts[status.ordinal] }
@@ -16,7 +16,7 @@ extension EmbeddedStore: StoreInspection {
 
     /// The number of chunks running on the node now (0 for an unknown node).
     public func runningCount(of node: NodeID) -> Int {
-        nodeHandles[node].map { nodeRunning[$0].count } ?? 0
+        nodeHandle(node).map { nodeRunning[$0].count } ?? 0
     }
 
     /// Recomputes every derived field from the rows (a full scan: for tests and the invariant
@@ -37,23 +37,29 @@ extension EmbeddedStore: StoreInspection {
                 problems.append("node handle \(handle): snapshot fields \(nodeDense[handle]) differ from the row")
             }
         }
+        // One pass over the slots: no row is rebuilt, nothing is allocated per chunk.
         var running = Array(repeating: [Int](), count: nodes.count)
         var chunkCounts = [0, 0, 0]
-        for (handle, row) in chunks.enumerated() {
-            chunkCounts[row.status.ordinal] += 1
-            switch row.status {
+        var jobDone = Array(repeating: 0, count: jobs.count)
+        var jobDoneIterations = Array(repeating: 0, count: jobs.count)
+        for (handle, slot) in chunkSlots.enumerated() {
+            chunkCounts[slot.status.ordinal] += 1
+            switch slot.status {
             case .running:
-                if let nodeID = row.nodeID, let node = nodeHandles[nodeID] {
+                let node = Int(slot.node)
+                if node >= 0, nodes[node] != nil, nodeHandle(nodeDense[node].id) == node {
                     running[node].append(handle)
                 } else {
-                    problems.append("chunk \(row.id) is running without a live node")
+                    problems.append("chunk \(slot.id) is running without a live node")
                 }
-                if row.claimedAt == nil { problems.append("chunk \(row.id) is running without claimed_at") }
+                if slot.claimedAt == nil { problems.append("chunk \(slot.id) is running without claimed_at") }
             case .pending:
-                if row.nodeID != nil { problems.append("chunk \(row.id) is pending with node_id set") }
-                if row.claimedAt != nil { problems.append("chunk \(row.id) is pending with claimed_at set") }
+                if slot.node >= 0 { problems.append("chunk \(slot.id) is pending with node_id set") }
+                if slot.claimedAt != nil { problems.append("chunk \(slot.id) is pending with claimed_at set") }
             case .completed:
-                if row.result == nil { problems.append("chunk \(row.id) is completed without a result") }
+                if chunkResults[handle].iterations == 0 { problems.append("chunk \(slot.id) is completed without a result") }
+                jobDone[Int(slot.job)] += 1
+                jobDoneIterations[Int(slot.job)] += chunkIterations(handle)
             }
         }
         if chunkCounts != chunkStatusCounts {
@@ -68,25 +74,26 @@ extension EmbeddedStore: StoreInspection {
         }
 
         var nodeCounts = [0, 0, 0]
-        for row in nodes.compactMap({ $0 }) { nodeCounts[row.status.ordinal] += 1 }
+        for handle in nodes.indices { if let status = nodes[handle]?.status { nodeCounts[status.ordinal] += 1 } }
         if nodeCounts != nodeStatusCounts {
             problems.append("node counts by status \(nodeStatusCounts) but rows say \(nodeCounts)")
         }
 
         var jobCounts = [0, 0, 0]
-        for (handle, row) in jobs.enumerated() {
+        for handle in jobs.indices {
+            let row = jobs[handle]
             jobCounts[row.status.ordinal] += 1
-            let own = jobChunks[handle].map { chunks[$0] }
-            let done = own.filter { $0.status == .completed }
-            if jobUnfinished[handle] != own.count - done.count {
-                problems.append("job \(row.id) counts \(jobUnfinished[handle]) unfinished chunks, rows say \(own.count - done.count)")
+            let own = jobChunks[handle].count
+            let done = jobDone[handle]
+            if jobUnfinished[handle] != own - done {
+                problems.append("job \(row.id) counts \(jobUnfinished[handle]) unfinished chunks, rows say \(own - done)")
             }
-            let expected: JobStatus = done.count == own.count ? .completed : (done.isEmpty ? .pending : .running)
+            let expected: JobStatus = done == own ? .completed : (done == 0 ? .pending : .running)
             if row.status != expected {
-                problems.append("job \(row.id) is \(row.status.rawValue) with \(done.count)/\(own.count) chunks completed")
+                problems.append("job \(row.id) is \(row.status.rawValue) with \(done)/\(own) chunks completed")
             }
             if jobUncountedCompletions[handle] == 0 {
-                let sum = done.reduce(0) { $0 + $1.iterations }
+                let sum = jobDoneIterations[handle]
                 if row.completedIterations != sum {
                     problems.append("job \(row.id) has completed_iterations \(row.completedIterations), completed chunks hold \(sum)")
                 }
@@ -99,15 +106,15 @@ extension EmbeddedStore: StoreInspection {
             problems.append("job counts by status \(jobStatusCounts) but rows say \(jobCounts)")
         }
 
-        var queued = Array(repeating: 0, count: chunks.count)
+        var queued = Array(repeating: 0, count: chunkSlots.count)
         var lastSeq: Int64 = 0
         for entry in pendingQueue[pendingHead...] {
             if entry.seq <= lastSeq { problems.append("pending queue out of pending_seq order at \(entry.seq)") }
             lastSeq = entry.seq
             if isLive(entry) { queued[entry.chunk] += 1 }
         }
-        for (handle, row) in chunks.enumerated() where row.status == .pending && queued[handle] != 1 {
-            problems.append("pending chunk \(row.id) is in the pending queue \(queued[handle]) times")
+        for (handle, slot) in chunkSlots.enumerated() where slot.status == .pending && queued[handle] != 1 {
+            problems.append("pending chunk \(slot.id) is in the pending queue \(queued[handle]) times")
         }
         return problems
     }

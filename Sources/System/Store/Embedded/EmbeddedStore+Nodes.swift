@@ -23,7 +23,10 @@ extension EmbeddedStore {
         nodePermissions.append([])
         nodePermittedUsers.append([])
         nodeStatusCounts[NodeStatus.pending.ordinal] += 1
-        nodeHandles[row.id] = handle
+        do {
+            let dense = nodeDense
+            nodeIndex.insert(row.id.raw, handle: handle) { dense[$0].id.raw }
+        }
         nodeByKey[row.publicKey] = handle
         nodesByCode[row.claimCode, default: []].append(handle)
         // By the dense ids (binary-searching the rows copied a whole row per probe).
@@ -34,6 +37,16 @@ extension EmbeddedStore {
             recentNodeOrder.removeAll(keepingCapacity: true)
         }
         return NodeRegistered(node: row, created: true)
+    }
+
+    /// Folds `recentNodeOrder` into `sortedNodeOrder` (one merge). Run by the periodic writes
+    /// (`applyAssignments`, `markNodesOffline`): a fleet whose size is not a multiple of
+    /// `recentNodeOrderLimit` kept its remainder there for good, and every read of `nodeOrder`
+    /// (each snapshot) merged and allocated the whole order again.
+    mutating func settleNodeOrder() {
+        guard !recentNodeOrder.isEmpty else { return }
+        sortedNodeOrder = mergedNodeOrder()
+        recentNodeOrder.removeAll(keepingCapacity: true)
     }
 
     /// `sortedNodeOrder` and `recentNodeOrder` merged by node id (ids are unique).
@@ -82,7 +95,7 @@ extension EmbeddedStore {
     }
 
     public func node(_ id: NodeID) -> NodeRow? {
-        nodeHandles[id].flatMap { nodes[$0] }
+        nodeHandle(id).flatMap { nodes[$0] }
     }
 
     public func node(publicKey: PublicKey) -> NodeRow? {
@@ -92,7 +105,7 @@ extension EmbeddedStore {
     /// Claimed nodes only (`.nodeNotClaimed` otherwise): `pending`/`offline` → `online`, and
     /// `last_seen_at = now` (the store's clock: if it is stepped back, it moves backwards, as in SQL).
     public mutating func heartbeat(_ node: NodeID) throws(StoreError) -> NodeRow {
-        guard let handle = nodeHandles[node] else { throw .nodeNotFound }
+        guard let handle = nodeHandle(node) else { throw .nodeNotFound }
         let row = nodes[handle]!
         guard row.userID != nil else { throw .nodeNotClaimed(node) }
         try Self.checkNode(row.status, .online, node)
@@ -106,11 +119,13 @@ extension EmbeddedStore {
     /// ignored: completed, reaped, or never received). Returns how many were renewed. The
     /// heartbeat of a node computing a chunk keeps its claim (`reapStaleChunks`).
     public mutating func renewClaims(_ node: NodeID, chunks named: [ChunkID]) throws(StoreError) -> Int {
-        guard nodeHandles[node] != nil else { throw .nodeNotFound }
+        guard let nodeHandle = nodeHandle(node) else { throw .nodeNotFound }
         var renewed = 0
         for id in named {
-            guard let handle = chunkHandles[id], chunks[handle].status == .running, chunks[handle].nodeID == node else { continue }
-            claimRenewals[handle] = ClaimRenewal(attempt: chunks[handle].attempt, at: now)
+            guard let handle = chunkHandle(id), chunkSlots[handle].status == .running, chunkSlots[handle].node == nodeHandle
+            else { continue }
+            chunkSlots[handle].renewedAttempt = chunkSlots[handle].attempt
+            chunkSlots[handle].renewedAtMicros = now.micros
             renewed += 1
         }
         return renewed
@@ -121,7 +136,7 @@ extension EmbeddedStore {
     public mutating func grantPermission(
         node: NodeID, type: PermissionType, target: String?
     ) throws(StoreError) -> PermissionRow {
-        guard let handle = nodeHandles[node] else { throw .nodeNotFound }
+        guard let handle = nodeHandle(node) else { throw .nodeNotFound }
         let row = PermissionRow(id: PermissionID(freshID()), nodeID: node, accessType: type, targetID: target, createdAt: now)
         nodePermissions[handle].append(row)
         if type == .user, let target, let user = UserID(uuidString: target) {
@@ -135,7 +150,7 @@ extension EmbeddedStore {
 
     /// A node's grants in the order they were made.
     public func permissions(of node: NodeID) -> [PermissionRow] {
-        nodeHandles[node].map { nodePermissions[$0] } ?? []
+        nodeHandle(node).map { nodePermissions[$0] } ?? []
     }
 }
 

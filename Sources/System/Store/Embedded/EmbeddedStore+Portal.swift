@@ -65,44 +65,46 @@ extension EmbeddedStore {
             createdAt: now, completedAt: nil))
         changes.append(.job(JobChange(id: jobs[jobs.count - 1].id, from: nil, to: .pending, at: now)))
         jobStatusCounts[JobStatus.pending.ordinal] += 1
-        jobHandles[jobID] = jobHandle
+        do {
+            let rows = jobs
+            jobIndex.insert(jobID.raw, handle: jobHandle) { rows[$0].id.raw }
+        }
         jobsByUser[job.userID, default: []].append(jobHandle)
         jobsPerConfig[job.configHash, default: 0] += 1
         jobUnfinished.append(chunkCount)
         jobUncountedCompletions.append(0)
+        jobChunkIterations.append(job.chunkIterations)
 
-        var handles: [Int] = []
-        handles.reserveCapacity(chunkCount)
-        var offset: Int64 = 0
+        // The chunks' iterations and seed offsets follow from their index (see `ChunkSlot`).
+        precondition(chunkCount < Int(Int32.max), "too many chunks in one job")
+        let first = chunkSlots.count
         for index in 0..<chunkCount {
-            let iterations = min(job.chunkIterations, job.totalIterations - index * job.chunkIterations)
-            let handle = insertChunk(ChunkRow(
-                id: ChunkID(freshID()), jobID: jobID, index: index, nodeID: nil, configHash: job.configHash,
-                iterations: iterations, seedOffset: offset, status: .pending, result: nil, claimedAt: nil,
-                completedAt: nil, createdAt: now, attempt: 0, lastNodeID: nil, pendingSeq: 0), job: jobHandle)
-            handles.append(handle)
-            offset += Int64(iterations)
+            insertChunk(ChunkSlot(
+                id: ChunkID(freshID()), pendingSeq: 0, claimedAtMicros: 0, completedAtMicros: 0, attempt: 0,
+                completedAttempt: 0, renewedAtMicros: 0, renewedAttempt: 0, job: Int32(jobHandle), index: Int32(index), node: ChunkSlot.noNode,
+                lastNode: ChunkSlot.noNode, completedBy: ChunkSlot.noNode, status: .pending, flags: 0))
         }
-        jobChunks.append(handles)
+        jobChunks.append(first..<chunkSlots.count)
         return JobCreated(jobID: jobID, chunks: chunkCount, configInserted: inserted)
     }
 
     /// Appends a pending chunk row, queues it and runs the trigger.
-    private mutating func insertChunk(_ row: ChunkRow, job: Int) -> Int {
-        let handle = chunks.count
-        chunks.append(row)
-        chunkHandles[row.id] = handle
-        chunkJob.append(job)
-        chunkCompletedBy.append(nil)
-        chunkCompletedAttempt.append(0)
+    private mutating func insertChunk(_ slot: ChunkSlot) {
+        let handle = chunkSlots.count
+        precondition(handle < Int(Int32.max), "too many chunks")
+        chunkSlots.append(slot)
+        chunkResults.append(Self.noResult)
+        do {
+            let slots = chunkSlots
+            chunkIndex.insert(slot.id.raw, handle: handle) { slots[$0].id.raw }
+        }
         chunkStatusCounts[ChunkStatus.pending.ordinal] += 1
         enqueuePending(handle)
         chunkRowWritten(handle)
-        return handle
     }
 
     public func job(_ id: JobID) -> JobRow? {
-        jobHandles[id].map { jobs[$0] }
+        jobHandle(id).map { jobs[$0] }
     }
 
     /// A user's jobs, newest first: by `created_at` descending, ties newest-created first.
@@ -116,12 +118,12 @@ extension EmbeddedStore {
 
     /// A job's chunks by index; empty for an unknown job.
     public func chunks(ofJob job: JobID) -> [ChunkRow] {
-        guard let handle = jobHandles[job] else { return [] }
-        return jobChunks[handle].map { chunks[$0] }
+        guard let handle = jobHandle(job) else { return [] }
+        return jobChunks[handle].map { chunkRow($0) }
     }
 
     public func chunk(_ id: ChunkID) -> ChunkRow? {
-        chunkHandles[id].map { chunks[$0] }
+        chunkHandle(id).map { chunkRow($0) }
     }
 
     public func config(_ hash: ConfigHash) -> ConfigRow? { configs[hash] }

@@ -10,6 +10,8 @@ extension EmbeddedStore {
         let onlineSince = now - onlineWindow
         var picked: [AssignmentSnapshot.Chunk] = []
         picked.reserveCapacity(max(0, min(limit, chunkStatusCounts[ChunkStatus.pending.ordinal])))
+        var pickedJobs: [Int] = []
+        pickedJobs.reserveCapacity(picked.capacity)
         var more = false
         var position = pendingHead
         while position < pendingQueue.count {
@@ -20,9 +22,10 @@ extension EmbeddedStore {
                 more = true
                 break
             }
-            let row = chunks[entry.chunk]
+            let slot = chunkSlots[entry.chunk]
             picked.append(AssignmentSnapshot.Chunk(
-                id: row.id, jobID: row.jobID, pendingSeq: row.pendingSeq, lastNodeID: row.lastNodeID))
+                id: slot.id, jobID: jobs[Int(slot.job)].id, pendingSeq: slot.pendingSeq, lastNodeID: nodeID(slot.lastNode)))
+            pickedJobs.append(Int(slot.job))
         }
 
         var online: [AssignmentSnapshot.Node] = []
@@ -39,12 +42,10 @@ extension EmbeddedStore {
                 capacity: node.capacity, running: node.running, permittedUsers: nodePermittedUsers[handle]))
         }
 
-        var jobHandlesSeen: [Int] = []
-        for chunk in picked { jobHandlesSeen.append(jobHandles[chunk.jobID]!) }
-        jobHandlesSeen.sort()
+        pickedJobs.sort()
         var snapshotJobs: [AssignmentSnapshot.Job] = []
         var previous = -1
-        for handle in jobHandlesSeen where handle != previous {
+        for handle in pickedJobs where handle != previous {
             previous = handle
             let row = jobs[handle]
             snapshotJobs.append(AssignmentSnapshot.Job(
@@ -81,16 +82,17 @@ extension EmbeddedStore {
         var resolved: [(chunk: Int, node: Int)] = []
         resolved.reserveCapacity(plan.count)
         for row in plan {
-            guard let chunk = chunkHandles[row.chunkID] else { throw .chunkNotFound(row.chunkID) }
-            guard let node = nodeHandles[row.nodeID] else { throw .nodeNotFound }
+            guard let chunk = chunkHandle(row.chunkID) else { throw .chunkNotFound(row.chunkID) }
+            guard let node = nodeHandle(row.nodeID) else { throw .nodeNotFound }
             resolved.append((chunk, node))
         }
+        settleNodeOrder()  // validated: a thrown error left everything as it was
         var made: [ChunkAssignment] = []
         made.reserveCapacity(plan.count)
         for (chunk, node) in resolved {
             if guarded {
                 guard AssignmentGuard.admits(
-                    chunkStatus: chunks[chunk].status, chunkNode: chunks[chunk].nodeID,
+                    chunkStatus: chunkSlots[chunk].status, chunkNode: nodeID(chunkSlots[chunk].node),
                     nodeRunning: nodeRunning[node].count, nodeCapacity: nodes[node]!.capacity,
                     nodeLastSeen: nodes[node]!.lastSeenAt, onlineSince: onlineSince)
                 else { continue }
@@ -103,27 +105,28 @@ extension EmbeddedStore {
 
     /// One assignment; the caller validated it.
     private mutating func assign(_ chunk: Int, to node: Int) -> ChunkAssignment {
-        if chunks[chunk].status == .running { leaveRunning(chunk) }
-        if chunks[chunk].status == .completed {
+        if chunkSlots[chunk].status == .running { leaveRunning(chunk) }
+        if chunkSlots[chunk].status == .completed {
             // Only the unguarded batch gets here: PostgreSQL writes the row back to running.
-            jobUnfinished[chunkJob[chunk]] += 1
+            jobUnfinished[Int(chunkSlots[chunk].job)] += 1
             setChunkStatus(chunk, .running, unchecked: true)
         } else {
             setChunkStatus(chunk, .running)
         }
-        let nodeID = nodes[node]!.id
-        chunks[chunk].nodeID = nodeID
-        chunks[chunk].claimedAt = now
-        chunks[chunk].attempt += 1
-        chunks[chunk].lastNodeID = nodeID
+        let nodeID = nodeDense[node].id
+        chunkSlots[chunk].node = Int32(node)
+        chunkSlots[chunk].claimedAt = now
+        chunkSlots[chunk].attempt += 1
+        chunkSlots[chunk].lastNode = Int32(node)
         nodeRunning[node].append(chunk)
         nodeDense[node].running = nodeRunning[node].count
-        claims.push(ClaimEntry(claimedAt: now, id: chunks[chunk].id, chunk: chunk, attempt: chunks[chunk].attempt))
+        let slot = chunkSlots[chunk]
+        claims.push(ClaimEntry(claimedAt: now, id: slot.id, chunk: chunk, attempt: slot.attempt))
         chunkRowWritten(chunk)
-        let row = chunks[chunk]
+        let job = Int(slot.job)
         return ChunkAssignment(
-            chunkID: row.id, jobID: row.jobID, nodeID: nodeID, attempt: row.attempt, configHash: row.configHash,
-            iterations: row.iterations, seedOffset: row.seedOffset, claimedAt: now)
+            chunkID: slot.id, jobID: jobs[job].id, nodeID: nodeID, attempt: slot.attempt, configHash: jobs[job].configHash,
+            iterations: chunkIterations(chunk), seedOffset: chunkSeedOffset(chunk), claimedAt: now)
     }
 
     // MARK: Today's reclaim
@@ -137,7 +140,7 @@ extension EmbeddedStore {
         for handle in nodeOrder where !nodeRunning[handle].isEmpty {
             if let seen = nodes[handle]!.lastSeenAt, seen < silentSince { victims += nodeRunning[handle] }
         }
-        let ordered = victims.map { (chunks[$0].id, $0) }.sorted { $0.0 < $1.0 }
+        let ordered = victims.map { (chunkSlots[$0].id, $0) }.sorted { $0.0 < $1.0 }
         for (_, chunk) in ordered { releaseToPending(chunk) }
         return ordered.map(\.0)
     }
@@ -151,13 +154,13 @@ extension EmbeddedStore {
         handles.reserveCapacity(chunkStatusCounts[ChunkStatus.running.ordinal])
         for handle in nodeOrder { handles += nodeRunning[handle] }
         handles.sort()
-        return handles.map { chunks[$0] }
+        return handles.map { chunkRow($0) }
     }
 
     /// The chunks running on `node`, in creation order, from the node's own list.
     public func runningChunks(ofNode node: NodeID) -> [ChunkRow] {
-        guard let handle = nodeHandles[node] else { return [] }
-        return nodeRunning[handle].sorted().map { chunks[$0] }
+        guard let handle = nodeHandle(node) else { return [] }
+        return nodeRunning[handle].sorted().map { chunkRow($0) }
     }
 
     /// Chunks with status `pending` (all of which have `node_id` NULL).
@@ -169,17 +172,16 @@ extension EmbeddedStore {
     mutating func releaseToPending(_ chunk: Int) {
         leaveRunning(chunk)
         setChunkStatus(chunk, .pending)
-        chunks[chunk].nodeID = nil
-        chunks[chunk].claimedAt = nil
+        chunkSlots[chunk].node = ChunkSlot.noNode
+        chunkSlots[chunk].claimedAt = nil
         requeuePending(chunk)
         chunkRowWritten(chunk)
     }
 
     /// Removes a running chunk from its node's running list (the status is set by the caller).
     mutating func leaveRunning(_ chunk: Int) {
-        guard let nodeID = chunks[chunk].nodeID, let node = nodeHandles[nodeID],
-            let position = nodeRunning[node].firstIndex(of: chunk)
-        else { return }
+        let node = Int(chunkSlots[chunk].node)
+        guard node >= 0, let position = nodeRunning[node].firstIndex(of: chunk) else { return }
         nodeRunning[node].remove(at: position)
         nodeDense[node].running = nodeRunning[node].count
     }
@@ -187,7 +189,7 @@ extension EmbeddedStore {
     /// Gives a new chunk its `pending_seq` (creation order) and appends it to the queue (which
     /// stays sorted).
     mutating func enqueuePending(_ chunk: Int) {
-        chunks[chunk].pendingSeq = nextPendingSeq
+        chunkSlots[chunk].pendingSeq = nextPendingSeq
         pendingQueue.append(PendingEntry(seq: nextPendingSeq, chunk: chunk))
         nextPendingSeq += 1
     }
@@ -198,7 +200,7 @@ extension EmbeddedStore {
     /// back in order: just before the head when it is older than every live entry (the usual
     /// case, O(1)), else at its binary-search position.
     mutating func requeuePending(_ chunk: Int) {
-        let seq = chunks[chunk].pendingSeq
+        let seq = chunkSlots[chunk].pendingSeq
         var lo = pendingHead, hi = pendingQueue.count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -215,8 +217,8 @@ extension EmbeddedStore {
     }
 
     func isLive(_ entry: PendingEntry) -> Bool {
-        let row = chunks[entry.chunk]
-        return row.status == .pending && row.pendingSeq == entry.seq
+        let slot = chunkSlots[entry.chunk]
+        return slot.status == .pending && slot.pendingSeq == entry.seq
     }
 
     /// Drops stale entries from the front, and compacts the whole queue once stale entries

@@ -2,7 +2,7 @@
 ///
 /// Layout, chosen for a fleet of 10,000 nodes and 100,000 chunks over a simulated day:
 /// - Rows live in arrays and are addressed by dense integer handles (their position); an
-///   `id → handle` dictionary serves lookups. Dictionaries are never iterated: everything the
+///   `id → handle` index (`HandleIndex`, 4 bytes a slot, no SipHash) serves lookups. Dictionaries are never iterated: everything the
 ///   store returns comes from an ordered array or is sorted by id first.
 /// - Jobs and chunks are never deleted (the seeds' cleanup touches nodes and configs only), so
 ///   their handles are their creation order. Deleted nodes leave an empty slot.
@@ -31,9 +31,13 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
 
     // MARK: Jobs (creation order; never deleted)
     var jobs: [JobRow] = []
-    var jobHandles: [JobID: Int] = [:]
-    /// Per job, its chunks' handles by chunk index.
-    var jobChunks: [[Int]] = []
+    var jobIndex = HandleIndex()
+    /// Per job, its chunks' handles by chunk index (a job's chunks are inserted together, so
+    /// their handles are consecutive).
+    var jobChunks: [Range<Int>] = []
+    /// Per job, `chunk_iterations`: with the chunk's index it gives its iterations and seed
+    /// offset (see `ChunkSlot`).
+    var jobChunkIterations: [Int] = []
     /// Per job, how many of its chunks are not completed.
     var jobUnfinished: [Int] = []
     /// Per job, accepted completions that did not count progress (`countProgress` off), so the
@@ -43,14 +47,11 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     var jobsByUser: [UserID: [Int]] = [:]
 
     // MARK: Chunks (creation order; never deleted)
-    var chunks: [ChunkRow] = []
-    var chunkHandles: [ChunkID: Int] = [:]
-    /// Per chunk, its job's handle.
-    var chunkJob: [Int] = []
-    /// Per chunk, the node and attempt whose completion was stored last (internal, not a column):
-    /// tells a duplicate re-send from a completion by someone else.
-    var chunkCompletedBy: [NodeID?] = []
-    var chunkCompletedAttempt: [Int] = []
+    var chunkSlots: [ChunkSlot] = []
+    /// Per chunk, its `result` (`noResult` for NULL): apart from the slots, which the hot
+    /// paths walk.
+    var chunkResults: [DamageTally] = []
+    var chunkIndex = HandleIndex()
     /// `pending_seq` source: strictly increasing, so appending to `pendingQueue` keeps it sorted.
     var nextPendingSeq: Int64 = 1
     /// Pending chunks in `pending_seq` order, with lazy deletion (see `PendingEntry`).
@@ -58,9 +59,6 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     var pendingHead = 0
     /// Running claims by `claimed_at`, with lazy deletion (see `ClaimEntry`): the reaper's order.
     var claims = MinHeap<ClaimEntry>()
-    /// `jobs_chunks.claim_renewed_at` (with the attempt it renewed): when the holder last named
-    /// the chunk in a heartbeat. A new claim has a new attempt, so an old renewal never counts.
-    var claimRenewals: [Int: ClaimRenewal] = [:]
 
     // MARK: Configs, rotations, users
     var configs: [ConfigHash: ConfigRow] = [:]
@@ -73,7 +71,7 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
 
     // MARK: Nodes (slots; a deleted node leaves nil)
     var nodes: [NodeRow?] = []
-    var nodeHandles: [NodeID: Int] = [:]
+    var nodeIndex = HandleIndex()
     var nodeByKey: [PublicKey: Int] = [:]
     /// Live node handles sorted by node id: the snapshot's node order. Kept in two sorted
     /// parts so that a registration is not an O(N) insert into the whole order (O(N²) for a
@@ -145,14 +143,20 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     /// `pending` with `node_id` NULL, and only if the trigger is installed.
     mutating func chunkRowWritten(_ handle: Int) {
         logChunkWrite(handle)
-        let row = chunks[handle]
-        guard triggerInstalled, row.status == .pending, row.nodeID == nil else { return }
-        notifications.append(StoreNotification(channel: "pending_chunk", payload: row.id.uuidString))
+        let slot = chunkSlots[handle]
+        guard triggerInstalled, slot.status == .pending, slot.node < 0 else { return }
+        notifications.append(StoreNotification(channel: "pending_chunk", payload: slot.id.uuidString))
     }
 
     // MARK: Identifiers
 
     mutating func freshID() -> Identifier { Identifier.random(using: &rng) }
+
+    /// The handle of a job, a chunk or a live node by id (see `HandleIndex`).
+    @inline(__always) func jobHandle(_ id: JobID) -> Int? { jobIndex.find(id.raw) { jobs[$0].id.raw } }
+    @inline(__always) func chunkHandle(_ id: ChunkID) -> Int? { chunkIndex.find(id.raw) { chunkSlots[$0].id.raw } }
+    /// Deleted nodes are removed from the index; `nodeDense` keeps every handle's id.
+    @inline(__always) func nodeHandle(_ id: NodeID) -> Int? { nodeIndex.find(id.raw) { nodeDense[$0].id.raw } }
 
     // MARK: Status changes
 
@@ -179,12 +183,12 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     /// `unchecked`: the one write outside the status machine, today's unguarded batch update
     /// of a completed chunk (PostgreSQL has no transition check).
     mutating func setChunkStatus(_ handle: Int, _ status: ChunkStatus, unchecked: Bool = false) {
-        let old = chunks[handle].status
+        let old = chunkSlots[handle].status
         precondition(unchecked || old == status || old.canBecome(status), "unvalidated chunk transition")
         stageChunkChange(handle, from: old)
         chunkStatusCounts[old.ordinal] -= 1
         chunkStatusCounts[status.ordinal] += 1
-        chunks[handle].status = status
+        chunkSlots[handle].status = status
     }
 
     mutating func setJobStatus(_ handle: Int, _ status: JobStatus) {
@@ -256,8 +260,3 @@ struct DenseNode: Sendable, Equatable {
     var running: Int
 }
 
-/// A claim's last renewal by its holder's heartbeat.
-struct ClaimRenewal: Sendable {
-    var attempt: Int
-    var at: Timestamp
-}
