@@ -9,6 +9,8 @@ import PackageDescription
 /// - `SimHarness`: fleets, fault injection, invariants, traces, shrinking, sweeps.
 /// - `Scenarios`: the named fault scenarios and their expected outcomes.
 /// - `CSodium`: system-library shim for libsodium (SHA-256, Ed25519) used in both worlds.
+/// - `CSHA256`: SHA-256 on the x86-64 SHA extensions, used by `SodiumSHA256` when the CPU has
+///   them (runtime CPUID check; libsodium otherwise, and on other architectures).
 /// - `CLibPQ`, `PostgresStore`: libpq and the PostgreSQL `JobStore` (production only: the
 ///   simulation path, `simharness`, never links libpq). `pgstore` migrates and benchmarks it;
 ///   `StoreContractTests` runs the contract suite on both stores.
@@ -59,6 +61,9 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        /// Plain C, no dependency; compiles to a "no hardware path" stub off x86-64. DWARF 4 for
+        /// Debian's valgrind 3.19 (see `CAllocCounter`).
+        .target(name: "CSHA256", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
@@ -170,7 +175,7 @@ let package = Package(
         ),
         .target(
             name: "JobSystem",
-            dependencies: ["CSodium", .product(name: "Collections", package: "swift-collections")],
+            dependencies: ["CSodium", "CSHA256", .product(name: "Collections", package: "swift-collections")],
             path: "Sources/System"
         ),
         .target(

@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 #endif
 import Engine
+import JobSystem
 import SimHarness
 
 /// `simharness bench fleet`: the workload of shared/workloads/fleet.md, one line on stdout.
@@ -60,7 +61,7 @@ struct FleetBench: ParsableCommand {
             format: "nodes=%d jobs=%d events=%llu sim_seconds=%.3f wall_seconds=%.3f cpu_seconds=%.3f events_per_sec=%.0f compression=%.1f completed_jobs=%d",
             workload.nodes, workload.jobs, events, sim, wall, cpu, Double(events) / wall, sim / wall, completed)
             + (counting ? String(format: " allocs_per_event=%.2f", Double(mallocs) / Double(max(events, 1))) : " allocs_per_event=unavailable")
-            + " wire=\(wire.rawValue)")
+            + " wire=\(wire.rawValue) sha256=\(SodiumSHA256.implementation.rawValue)")
         let o = world.observer
         FileHandle.standardError.write(Data((
             "digest=\(world.sim.digest) violations=\(o.violatedInvariants.map(\.rawValue)) chunks_completed=\(o.measures.chunksCompleted) "

@@ -1,5 +1,12 @@
+import CSHA256
 import CSodium
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// libsodium-backed primitives: the implementations injected in production and, by default, in
 /// the simulation, so that both worlds hash and sign exactly the same bytes.
@@ -53,11 +60,47 @@ private func sodiumSHA256(_ parts: [UInt8]...) -> [UInt8] {
     return out
 }
 
-/// SHA-256 via libsodium's `crypto_hash_sha256`.
+/// The SHA-256 every world injects: the CPU's SHA extensions (`CSHA256`) when it has them,
+/// libsodium's portable C otherwise. A hash is a hash: both give the same 32 bytes for every
+/// input (`SHA256HardwareTests` compares them), so the choice never reaches a digest or trace.
+///
+/// The choice is made once per process (`implementation`): SHA-NI when this is an x86-64 build
+/// whose CPU reports SHA, SSE4.1 and SSSE3 (CPUID), unless the environment variable
+/// `SIMHARNESS_SHA256=portable` forces libsodium (for measurement). Valgrind's simulated CPU
+/// reports no SHA extensions, so under callgrind the portable path runs by itself.
 public struct SodiumSHA256: SHA256Hashing {
+    /// Which code computes the digests.
+    public enum Implementation: String, Sendable {
+        /// x86-64 SHA extensions (`csha256_hw_digest`).
+        case hardware
+        /// libsodium's `crypto_hash_sha256` (portable C).
+        case portable
+    }
+
+    /// The implementation this process uses, decided on first use.
+    public static let implementation: Implementation = choose(
+        forced: getenv("SIMHARNESS_SHA256").map { String(cString: $0) }, hardwareAvailable: hardwareAvailable)
+
+    /// The rule behind `implementation`: `portable` if forced (the variable's value
+    /// `portable`), else hardware when available. Any other value of the variable is ignored:
+    /// it can never force the hardware path onto a CPU without it.
+    static func choose(forced: String?, hardwareAvailable: Bool) -> Implementation {
+        if forced == "portable" { return .portable }
+        return hardwareAvailable ? .hardware : .portable
+    }
+
+    /// Whether the CPU (and this build) has the hardware path, whatever the environment says.
+    public static let hardwareAvailable: Bool = csha256_hw_available() != 0
+
     public init() {}
 
     public func sha256(_ data: [UInt8]) -> Digest32 {
+        if Self.implementation == .hardware, let digest = Self.hardware(data) { return digest }
+        return Self.portable(data)
+    }
+
+    /// libsodium's SHA-256, whatever `implementation` says.
+    static func portable(_ data: [UInt8]) -> Digest32 {
         ensureSodium()
         var out = Bytes32()  // written in place: no array per digest
         out.withUnsafeMutableBytes { raw in
@@ -66,6 +109,19 @@ public struct SodiumSHA256: SHA256Hashing {
             }
         }
         return Digest32(storage: out)
+    }
+
+    /// The SHA extensions' SHA-256; `nil` when this CPU or build has none (it must not be
+    /// called then: the instructions would trap).
+    static func hardware(_ data: [UInt8]) -> Digest32? {
+        guard hardwareAvailable else { return nil }
+        var out = Bytes32()
+        let written = out.withUnsafeMutableBytes { raw in
+            withBytes(data) { pointer, count in
+                csha256_hw_digest(pointer, count, raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        return written == 1 ? Digest32(storage: out) : nil
     }
 }
 
