@@ -44,7 +44,7 @@ struct Common: ParsableArguments {
 func signedRequest(_ signer: RequestSigner, _ path: String, _ body: JSONValue, at seconds: Int64) -> APIRequest {
     let bytes = body.canonicalBytes
     let signed = signer.sign(method: "POST", path: path, body: bytes, unixSeconds: seconds)
-    var headers: [String: String] = [:]
+    var headers: APIHeaders = [:]
     for (name, value) in signed.headers { headers[name] = value }
     return APIRequest(method: "POST", path: path, headers: headers, body: bytes)
 }

@@ -30,7 +30,7 @@ public struct HTTPTransport: APITransport {
     public func send(_ request: APIRequest) async throws -> APIResponse {
         var http = HTTPClientRequest(url: server.url(path: request.path, query: request.query))
         http.method = HTTPMethod(rawValue: request.method)
-        for name in request.headers.keys.sorted() { http.headers.add(name: name, value: request.headers[name]!) }
+        for field in request.headers.sorted(by: { $0.name < $1.name }) { http.headers.add(name: field.name, value: field.value) }
         if let authorization { http.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(authorization)") }
         if !request.body.isEmpty || request.method.uppercased() == "POST" {
             http.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
@@ -38,7 +38,7 @@ public struct HTTPTransport: APITransport {
         }
         let response = try await client.execute(http, timeout: timeout)
         let body = try await response.body.collect(upTo: Self.maxResponseBytes)
-        var headers: [String: String] = [:]
+        var headers: APIHeaders = [:]
         // The one response header clients read, by its canonical name.
         if let retryAfter = response.headers.first(name: "Retry-After") { headers["Retry-After"] = retryAfter }
         return APIResponse(status: Int(response.status.code), headers: headers, body: Array(body.readableBytesView))

@@ -25,9 +25,9 @@ public struct WebSocketAssignmentChannel: ChannelTransport {
         _ request: APIRequest, onMessage: @escaping @Sendable (String) async -> Void
     ) async throws {
         var headers = HTTPFields()
-        for name in request.headers.keys.sorted() {
+        for (name, value) in request.headers.sorted(by: { $0.name < $1.name }) {
             guard let field = HTTPField.Name(name) else { continue }
-            headers[field] = request.headers[name]
+            headers[field] = value
         }
         let configuration = WebSocketClientConfiguration(
             maxFrameSize: Self.maxFrameBytes, additionalHeaders: headers, autoPing: .enabled(timePeriod: .seconds(30)))

@@ -21,10 +21,10 @@ enum HTTPMapping {
                 query[name] = value
             }
         }
-        var headers: [String: String] = [:]
+        var headers = APIHeaders()
         for field in request.headers where field.name != .authorization {
             let name = field.name.canonicalName
-            if let earlier = headers[name] { headers[name] = earlier + ", " + field.value } else { headers[name] = field.value }
+            if let earlier = headers[name] { headers[name] = earlier + ", " + field.value } else { headers.append(name: name, value: field.value) }
         }
         return .success(APIRequest(method: request.method.rawValue, path: request.uri.path, query: query, headers: headers))
     }

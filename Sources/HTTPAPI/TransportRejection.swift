@@ -76,7 +76,7 @@ enum TransportRejection: Error, Sendable {
     var response: APIResponse {
         if case .api(let error) = self { return .rejection(error) }
         var fields: [String: JSONValue] = ["error": .string(code), "message": .string(message)]
-        var headers: [String: String] = [:]
+        var headers: APIHeaders = [:]
         if let seconds = retryAfterSeconds {
             fields["retryAfterSeconds"] = .number(Double(seconds))
             headers["Retry-After"] = String(seconds)

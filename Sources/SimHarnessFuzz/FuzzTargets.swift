@@ -75,7 +75,7 @@ enum SignatureHeaderFuzz {
 
     static func run(_ bytes: [UInt8]) {
         let f = fields(bytes, 5)
-        let headers = [
+        let headers: APIHeaders = [
             RequestSigning.keyHeader: text(f[0]), RequestSigning.signatureHeader: text(f[1]),
             RequestSigning.timestampHeader: text(f[2]),
         ]

@@ -32,7 +32,7 @@ enum RequestFuzz {
 
     static func signed(_ method: String, _ path: String, _ body: [UInt8], _ query: [String: String]) -> APIRequest {
         let s = signer.sign(method: method, path: RequestHandlers.signedPath(path: path, query: query), body: body, unixSeconds: now.unixSeconds)
-        var headers: [String: String] = [:]
+        var headers: APIHeaders = [:]
         for (name, value) in s.headers { headers[name] = value }
         return APIRequest(method: method, path: path, query: query, headers: headers, body: body)
     }

@@ -59,7 +59,7 @@ struct HandlerBench {
         var fields = body?.objectValue ?? [:]
         if profile.has(.unsignedNodes) && method == "POST" { fields["publicKey"] = .string(key(n).base64) }
         let bytes = method == "GET" ? [] : JSONValue.object(fields).canonicalBytes
-        var headers: [String: String] = [:]
+        var headers: APIHeaders = [:]
         if sign && !profile.has(.unsignedNodes) {
             let signed = RequestSigner(signer: signers[n - 1], hasher: SodiumSHA256()).sign(
                 method: method, path: RequestHandlers.signedPath(path: path, query: query), body: bytes,

@@ -168,7 +168,7 @@ struct NodeAgentTests {
         let requests = Rig.sends(effects).map(\.request)
         #expect(requests.map(\.path) == ["/node-heartbeat", "/config-fetch"])
         for request in requests {
-            #expect(request.headers.keys.sorted() == ["X-Node-Key", "X-Node-Sig", "X-Node-Ts"])
+            #expect(request.headers.names.sorted() == ["X-Node-Key", "X-Node-Sig", "X-Node-Ts"])
             // Today's verifier signs the URL's pathname only: the message it rebuilds, by hand.
             let todays = Array("\(rig.now.unixSeconds)\u{0}\(request.method)\u{0}\(request.path)\u{0}".utf8)
                 + Array(SodiumSHA256().sha256(request.body).hex.utf8)

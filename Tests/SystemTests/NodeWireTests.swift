@@ -126,7 +126,7 @@ struct NodeChannelTests {
         effects = rig.feed(.response(requestID: register.id, Rig.ok(["id": .string(Rig.nodeID.uuidString), "claimCode": "ABC123"])))
         let open = try #require(Self.opens(effects).first)
         #expect(open.method == "GET" && open.path == AssignmentChannel.path && open.query.isEmpty)
-        #expect(open.headers.keys.sorted() == ["X-Node-Key", "X-Node-Sig", "X-Node-Ts"])
+        #expect(open.headers.names.sorted() == ["X-Node-Key", "X-Node-Sig", "X-Node-Ts"])
         #expect(effects.contains(.setTimer(.channelOpenTimeout, after: .seconds(10))))
 
         // Booting with an id subscribes at once.

@@ -12,8 +12,8 @@ import Testing
 
     var verifier: RequestVerifier { RequestVerifier(scheme: scheme, hasher: sha, window: 300) }
 
-    func headers(_ signed: SignedHeaders) -> [String: String] {
-        Dictionary(uniqueKeysWithValues: signed.headers)
+    func headers(_ signed: SignedHeaders) -> APIHeaders {
+        APIHeaders(signed.headers)
     }
 
     /// Builds the message exactly as today's TypeScript verifier does, by hand.
@@ -27,7 +27,7 @@ import Testing
         let message = todaysMessage(ts: now - 12, method: "POST", path: path, body: body)
         #expect(message.filter { $0 == 0 }.count == 3)
         let signature = signer.sign(message)
-        let incoming = [
+        let incoming: APIHeaders = [
             "x-node-key": signer.publicKey.base64,
             "X-NODE-SIG": signature.base64,
             "X-Node-Ts": String(now - 12),
@@ -55,7 +55,7 @@ import Testing
     @Test func emptyBodyUsesDigestOfEmptyString() throws {
         let signer = scheme.makeSigner(seed: seed)
         let message = Array("\(now)\u{0}GET\u{0}/x\u{0}e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".utf8)
-        let incoming = [
+        let incoming: APIHeaders = [
             "X-Node-Key": signer.publicKey.base64, "X-Node-Sig": signer.sign(message).base64, "X-Node-Ts": String(now),
         ]
         // The hand-built message (digest of the empty string) verifies, as the signer's key...
@@ -77,7 +77,7 @@ import Testing
         let good = headers(signed)
 
         func expectBad(
-            _ incoming: [String: String], method: String = "POST", path: String? = nil, body: [UInt8]? = nil,
+            _ incoming: APIHeaders, method: String = "POST", path: String? = nil, body: [UInt8]? = nil,
             sourceLocation: SourceLocation = #_sourceLocation
         ) {
             #expect(throws: SignatureError.badSignature, sourceLocation: sourceLocation) {
@@ -134,7 +134,7 @@ import Testing
         let signed = RequestSigner(signer: signer, hasher: sha).sign(method: "POST", path: path, body: body, unixSeconds: now)
         let good = headers(signed)
 
-        func expectError(_ error: SignatureError, _ change: (inout [String: String]) -> Void, sourceLocation: SourceLocation = #_sourceLocation) {
+        func expectError(_ error: SignatureError, _ change: (inout APIHeaders) -> Void, sourceLocation: SourceLocation = #_sourceLocation) {
             var incoming = good
             change(&incoming)
             #expect(throws: error, sourceLocation: sourceLocation) {
@@ -149,7 +149,7 @@ import Testing
         expectError(.malformedKey) { $0["X-Node-Key"] = "not base64" }
         expectError(.malformedKey) { $0["X-Node-Key"] = Base64.encode([UInt8](repeating: 1, count: 31)) }
         expectError(.malformedKey) { $0["X-Node-Key"] = String(signer.publicKey.base64.dropLast()) }
-        expectError(.malformedKey) { $0["x-node-key"] = Base64.encode([UInt8](repeating: 9, count: 32)) }  // conflicting duplicate
+        expectError(.malformedKey) { $0.append(name: "x-node-key", value: Base64.encode([UInt8](repeating: 9, count: 32))) }  // conflicting duplicate
         expectError(.malformedSignature) { $0["X-Node-Sig"] = Base64.encode([UInt8](repeating: 1, count: 63)) }
         expectError(.malformedSignature) { $0["X-Node-Sig"] = String(signed.signature.base64.dropLast(2)) + "-=" }
         for bad in ["", "abc", "-1700000000", "+1700000000", "01700000000", "1700000000.0", "1e9", "99999999999999999999", "0x10"] {
@@ -158,7 +158,7 @@ import Testing
         // Optional whitespace around values and duplicate spellings with equal values are fine.
         var relaxed = good
         relaxed["X-Node-Ts"] = " \(now)\t"
-        relaxed["x-node-ts"] = String(now)
+        relaxed.append(name: "x-node-ts", value: String(now))
         _ = try verifier.verify(headers: relaxed, method: "POST", path: path, body: body, nowUnixSeconds: now)
     }
 

@@ -113,7 +113,7 @@ import Testing
             seen[wire.digest] = body
             #expect(WireRequest(body).digest == wire.digest)
             let headers = signer.sign(method: "POST", path: "/node-heartbeat", bodyDigest: wire.digest, unixSeconds: 1_000)
-            var named: [String: String] = [:]
+            var named: APIHeaders = [:]
             for (k, v) in headers.headers { named[k] = v }
             #expect(throws: Never.self) {
                 _ = try verifier.verify(headers: named, method: "POST", path: "/node-heartbeat", bodyDigest: wire.digest, nowUnixSeconds: 1_000)
@@ -207,9 +207,9 @@ import Testing
             let path = round % 2 == 0 ? "/node-heartbeat" : "/chunk-complete"
             let wire = WireRequest(body)
             let unix = now.unixSeconds + Int64(round)
-            var typedHeaders: [String: String] = [:]
+            var typedHeaders: APIHeaders = [:]
             for (k, v) in signer.sign(method: "POST", path: path, bodyDigest: wire.digest, unixSeconds: unix).headers { typedHeaders[k] = v }
-            var encodedHeaders: [String: String] = [:]
+            var encodedHeaders: APIHeaders = [:]
             for (k, v) in signer.sign(method: "POST", path: path, body: body.encoded, unixSeconds: unix).headers { encodedHeaders[k] = v }
             let typed = APIRequest(method: "POST", path: path, headers: typedHeaders, wire: wire)
             var encoded = typed.encodedForWire

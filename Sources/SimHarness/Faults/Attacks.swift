@@ -86,7 +86,7 @@ extension World {
             let forger = RequestSigner(signer: Ed25519().makeSigner(seed: [UInt8](repeating: 7, count: 32)), hasher: hasher)
             var signed = forger.sign(method: "POST", path: "/chunk-complete", body: bytes, unixSeconds: now(environment).unixSeconds)
             signed.key = node.publicKey
-            var headers: [String: String] = [:]
+            var headers: APIHeaders = [:]
             for (k, v) in signed.headers { headers[k] = v }
             return APIRequest(method: "POST", path: "/chunk-complete", headers: headers, body: bytes)
         }
@@ -111,7 +111,7 @@ extension World {
     ) -> APIRequest {
         let signer = RequestSigner(signer: scheme.makeSigner(seed: seed), hasher: hasher)
         let headers = signer.sign(method: method, path: path, body: body, unixSeconds: now(environment).unixSeconds + skew)
-        var fields: [String: String] = [:]
+        var fields: APIHeaders = [:]
         for (k, v) in headers.headers { fields[k] = v }
         return APIRequest(method: method, path: path, query: query, headers: fields, body: sending ?? body)
     }

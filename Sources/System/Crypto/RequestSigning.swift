@@ -157,9 +157,9 @@ public struct SignedHeaders: Hashable, Sendable {
     /// Parses the headers (names case-insensitively; surrounding spaces/tabs of values are
     /// ignored as HTTP optional whitespace). Unrelated headers are ignored.
     ///
-    /// If a name appears in several spellings (`x-node-key` and `X-Node-Key`) with different
-    /// values, the header is rejected as malformed: picking one would depend on dictionary order.
-    public init(headers: [String: String]) throws(SignatureError) {
+    /// If a name appears several times (`x-node-key` and `X-Node-Key`) with different values,
+    /// the header is rejected as malformed: which one a verifier would pick is arbitrary.
+    public init(headers: APIHeaders) throws(SignatureError) {
         let rawKey: String?, rawSignature: String?, rawTimestamp: String?
         if let (key, signature, timestamp) = Self.exactlyTheThree(headers) {
             // Exactly the three names as a node spells them (the common case): no other
@@ -183,10 +183,10 @@ public struct SignedHeaders: Hashable, Sendable {
     }
 
     /// The values of the three headers if `headers` holds exactly those three names, spelled
-    /// as a node spells them; nil otherwise. One pass over three entries comparing names,
-    /// rather than hashing each name for a lookup; which entry comes first cannot matter, since
-    /// each name matches at most one entry.
-    private static func exactlyTheThree(_ headers: [String: String]) -> (String, String, String)? {
+    /// as a node spells them; nil otherwise. One pass over three entries comparing names;
+    /// which entry comes first cannot matter, since three entries holding all three names hold
+    /// each once.
+    private static func exactlyTheThree(_ headers: APIHeaders) -> (String, String, String)? {
         guard headers.count == 3 else { return nil }
         var key: String?, signature: String?, timestamp: String?
         for (name, value) in headers {
@@ -214,10 +214,10 @@ public struct SignedHeaders: Hashable, Sendable {
     }
 
     private static func lookup(
-        _ name: String, in headers: [String: String], conflict: SignatureError
+        _ name: String, in headers: APIHeaders, conflict: SignatureError
     ) throws(SignatureError) -> String? {
         var found: String?
-        for (headerName, value) in headers where asciiCaseInsensitiveEqual(headerName, name) {
+        for (headerName, value) in headers where APIHeaders.asciiCaseInsensitiveEqual(headerName, name) {
             let trimmed = trimOptionalWhitespace(value)
             // Order-independent: the result is the same whichever spelling comes first.
             if let found, found != trimmed { throw conflict }
@@ -244,15 +244,6 @@ public struct SignedHeaders: Hashable, Sendable {
             value = sum
         }
         return value
-    }
-
-    /// ASCII case-insensitive equality, without allocating (every signed request asks it for
-    /// every header, three times).
-    private static func asciiCaseInsensitiveEqual(_ a: String, _ b: String) -> Bool {
-        a.utf8.elementsEqual(b.utf8) { x, y in
-            (0x41...0x5A).contains(x) ? x + 0x20 == ((0x41...0x5A).contains(y) ? y + 0x20 : y)
-                : x == ((0x41...0x5A).contains(y) ? y + 0x20 : y)
-        }
     }
 
     private static func trimOptionalWhitespace(_ text: String) -> String {
@@ -331,21 +322,21 @@ public struct RequestVerifier: Sendable {
     /// Checks, in order: header presence and syntax, the timestamp window (cheap, before any
     /// cryptography), then the signature over the reconstructed message.
     public func verify(
-        headers: [String: String], method: String, path: String, body: [UInt8], nowUnixSeconds: Int64
+        headers: APIHeaders, method: String, path: String, body: [UInt8], nowUnixSeconds: Int64
     ) throws(SignatureError) -> VerifiedRequest {
         try verify(headers: headers, method: method, path: path, nowUnixSeconds: nowUnixSeconds) { hasher.sha256(body) }
     }
 
     /// `verify` with the body's digest given (the simulation's typed wire, `WireRequest.digest`).
     public func verify(
-        headers: [String: String], method: String, path: String, bodyDigest: Digest32, nowUnixSeconds: Int64
+        headers: APIHeaders, method: String, path: String, bodyDigest: Digest32, nowUnixSeconds: Int64
     ) throws(SignatureError) -> VerifiedRequest {
         try verify(headers: headers, method: method, path: path, nowUnixSeconds: nowUnixSeconds) { bodyDigest }
     }
 
     /// The body's digest is asked for only once the headers and the window passed.
     private func verify(
-        headers: [String: String], method: String, path: String, nowUnixSeconds: Int64, bodyDigest: () -> Digest32
+        headers: APIHeaders, method: String, path: String, nowUnixSeconds: Int64, bodyDigest: () -> Digest32
     ) throws(SignatureError) -> VerifiedRequest {
         let signed = try SignedHeaders(headers: headers)
         let (skew, overflow) = signed.timestamp.subtractingReportingOverflow(nowUnixSeconds)

@@ -6,7 +6,8 @@ public struct APIRequest: Sendable, Equatable {
     /// The route, without query string: `/node-heartbeat`, `/jobs/<uuid>`.
     public var path: String
     public var query: [String: String]
-    public var headers: [String: String]
+    /// The header fields (`APIHeaders`: names case-insensitive, in the order sent).
+    public var headers: APIHeaders
     public var body: [UInt8]
     /// The portal's authenticated user (the JWT's subject); nil for nodes and anonymous readers.
     public var user: UserID?
@@ -15,7 +16,7 @@ public struct APIRequest: Sendable, Equatable {
     public var wire: WireRequest? = nil
 
     public init(
-        method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:],
+        method: String, path: String, query: [String: String] = [:], headers: APIHeaders = APIHeaders(),
         body: [UInt8] = [], user: UserID? = nil
     ) {
         self.method = method
@@ -35,14 +36,14 @@ public struct APIRequest: Sendable, Equatable {
 public struct APIResponse: Sendable, Equatable {
     public var status: Int
     /// Response headers, by their canonical HTTP name (`Retry-After`). Empty for most answers.
-    public var headers: [String: String]
+    public var headers: APIHeaders
     /// JSON (canonical serialization).
     public var body: [UInt8]
     /// The body as a value, on the simulation's typed wire only (`TypedWire.swift`; `body` is
     /// then empty). Nil on the real wire and in production.
     public var wire: WireResponseBody? = nil
 
-    public init(status: Int, headers: [String: String] = [:], body: [UInt8]) {
+    public init(status: Int, headers: APIHeaders = APIHeaders(), body: [UInt8]) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -74,7 +75,7 @@ public struct APIResponse: Sendable, Equatable {
     /// retry hint both as `Retry-After` and in the body (`retryAfterSeconds`).
     public static func rejection(_ error: APIError) -> APIResponse {
         var fields: [String: JSONValue] = ["error": .string(error.code), "message": .string(error.description)]
-        var headers: [String: String] = [:]
+        var headers: APIHeaders = [:]
         if case .rateLimited(_, let seconds) = error {
             fields["retryAfterSeconds"] = .number(Double(seconds))
             headers["Retry-After"] = String(seconds)

@@ -178,7 +178,8 @@ public struct RequestHandlers: Sendable {
     /// (`acceptUnsignedUntil`).
     func servedUnsignedForMigration(_ request: APIRequest, now: Timestamp) -> Bool {
         guard let until = acceptUnsignedUntil, now < until else { return false }
-        let names = [RequestSigning.keyHeader, RequestSigning.signatureHeader, RequestSigning.timestampHeader]
-        return !request.headers.keys.contains { key in names.contains { $0.lowercased() == key.lowercased() } }
+        return !request.headers.contains(name: RequestSigning.keyHeader)
+            && !request.headers.contains(name: RequestSigning.signatureHeader)
+            && !request.headers.contains(name: RequestSigning.timestampHeader)
     }
 }

@@ -148,7 +148,7 @@ public indirect enum WireResponseBody: Sendable, Equatable {
 
 extension APIResponse {
     /// A typed answer: the status and headers of the encoded one, the value instead of the body.
-    public init(status: Int, headers: [String: String] = [:], wire: WireResponseBody) {
+    public init(status: Int, headers: APIHeaders = [:], wire: WireResponseBody) {
         self.init(status: status, headers: headers, body: [])
         self.wire = wire
     }
@@ -173,7 +173,7 @@ extension APIResponse {
 
 extension APIRequest {
     /// A typed request: an empty body, the value beside it.
-    public init(method: String, path: String, headers: [String: String], wire: WireRequest) {
+    public init(method: String, path: String, headers: APIHeaders, wire: WireRequest) {
         self.init(method: method, path: path, headers: headers)
         self.wire = wire
     }
