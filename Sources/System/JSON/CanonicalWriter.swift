@@ -154,6 +154,20 @@ struct CanonicalJSONReader {
         return try? parser.parseNumber()
     }
 
+    /// Checks and consumes a number whose value the reader ignores: accepts and refuses exactly
+    /// what `number()` does (`JSONParser.skipNumber`), without the decimal conversion.
+    mutating func skipNumber() -> Bool {
+        guard parser.position < parser.bytes.count else { return false }
+        let b = parser.bytes[parser.position]
+        guard b == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) else { return false }
+        do {
+            try parser.skipNumber()
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// A number that is exactly an `Int` (`JSONValue.intValue`).
     mutating func int() -> Int? {
         number().flatMap { Int(exactly: $0) }
