@@ -179,11 +179,18 @@ import Testing
     }
 
     @Test func numbersAreWrittenAsTheDescriptionBasedFormatterWritesThem() {
+        var copied = 0
+        var laidOut = 0
         for value in Self.generatedDoubles(seed: 14, count: 60_000) {
             var fast: [UInt8] = []
             JCSWriter.writeFormatted(value, into: &fast)
             #expect(String(decoding: fast, as: UTF8.self) == CodecFastPathTests.referenceFormat(value), "\(value)")
+            var text = DescriptionBytes()
+            value.magnitude.write(to: &text)
+            if text.isAlreadyECMAScript { copied += 1 } else { laidOut += 1 }
         }
+        // Both ways (the description copied as it is, and re-laid out) are exercised.
+        #expect(copied > 10_000 && laidOut > 10_000, "copied \(copied), laid out \(laidOut)")
     }
 
     @Test func descriptionBytesAreTheDescription() {

@@ -144,8 +144,10 @@ enum JCSWriter {
     }
 
     /// `formatNumber`, appended to `out` with no intermediate `String` or array: the
-    /// description's characters arrive in a stack buffer (`DescriptionBytes`), are re-laid out
-    /// in a second one (at most 25 bytes: `-0.000001` and 17 digits) and appended at once.
+    /// description's characters arrive in a stack buffer (`DescriptionBytes`) and are copied
+    /// as they are when they already have the ECMAScript layout (`123.25`: most values), or
+    /// re-laid out in a second buffer (at most 24 bytes: `0.000001` and 17 digits) and appended
+    /// at once.
     static func writeFormatted(_ value: Double, into out: inout [UInt8]) {
         guard value.isFinite else {
             out.append(contentsOf: "null".utf8)
@@ -157,11 +159,16 @@ enum JCSWriter {
         }
         var text = DescriptionBytes()
         value.magnitude.write(to: &text)
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        if text.isAlreadyECMAScript {
+            withUnsafeBytes(of: &text.storage) { out.append(contentsOf: $0[..<text.count]) }
+            return
+        }
         var composed: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
         withUnsafeBytes(of: &text.storage) { raw in
             let description = UnsafeRawBufferPointer(rebasing: raw[..<text.count])
             withUnsafeMutableBytes(of: &composed) { buffer in
-                let length = layOut(description: description, negative: value < 0, into: buffer)
+                let length = layOut(description: description, into: buffer)
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<length]))
             }
         }
@@ -169,7 +176,7 @@ enum JCSWriter {
 
     /// Re-lays out a positive value's `description` ("1.0", "0.001", "1e-07", "1.2345e+30")
     /// by the ECMAScript rules (see `formatNumber`); returns the number of bytes written.
-    private static func layOut(description: UnsafeRawBufferPointer, negative: Bool, into out: UnsafeMutableRawBufferPointer) -> Int {
+    private static func layOut(description: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int {
         // Decompose into digits (at most 17 significant, plus "0" before the point of "0.001")
         // and the position of the decimal point relative to the first digit.
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
@@ -216,7 +223,6 @@ enum JCSWriter {
             func putDigits(_ from: Int, _ to: Int) {
                 for i in from..<to { put(digits[first + i]) }
             }
-            if negative { put(UInt8(ascii: "-")) }
             if k <= n && n <= 21 {
                 putDigits(0, k)
                 for _ in 0..<(n - k) { put(UInt8(ascii: "0")) }
@@ -265,6 +271,37 @@ struct DescriptionBytes: TextOutputStream {
 
     mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
         for byte in buffer { append(byte) }
+    }
+
+    /// Whether these characters are already the ECMAScript form, so `writeFormatted` copies
+    /// them: plain digits with a point and no exponent (`123.25`, `0.001`), not an integer's
+    /// `.0`, at most 21 digits before the point and, below 1, fewer than six zeros after it.
+    /// Such a text is the shortest digits with the point where ECMAScript puts it (plain
+    /// layout for 1e-6 <= v < 1e21): the general layout would write the same bytes.
+    var isAlreadyECMAScript: Bool {
+        withUnsafeBytes(of: storage) { text in
+            guard count >= 3, count <= 32 else { return false }
+            var point = -1
+            for i in 0..<count {
+                let c = text[i]
+                if c == UInt8(ascii: ".") {
+                    guard point < 0 else { return false }
+                    point = i
+                } else if c < UInt8(ascii: "0") || c > UInt8(ascii: "9") {
+                    return false  // an exponent (`e`, `+`, `-`) or anything unexpected
+                }
+            }
+            guard point > 0, point <= 21, point < count - 1 else { return false }
+            if text[count - 1] == UInt8(ascii: "0") { return false }  // `1.0`, or a trailing zero
+            if text[0] == UInt8(ascii: "0") {
+                // `0.000123`: plain in ECMAScript down to 1e-6 (n > -6: at most five zeros).
+                guard point == 1 else { return false }
+                var zeros = 0
+                while point + 1 + zeros < count, text[point + 1 + zeros] == UInt8(ascii: "0") { zeros += 1 }
+                return zeros <= 5
+            }
+            return true
+        }
     }
 
     private mutating func append(_ byte: UInt8) {

@@ -208,7 +208,7 @@ struct JSONParser {
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, converted with the standard
     /// library's correctly rounded decimal-to-double conversion.
     mutating func parseNumber() throws(JSONError) -> Double {
-        let start = try scanNumber()
+        let start = try scanNumber().start
         return try numberValue(from: start)
     }
 
@@ -218,13 +218,16 @@ struct JSONParser {
     /// Anything near the edges of the double range is converted, so the answer is always
     /// `parseNumber`'s.
     mutating func skipNumber() throws(JSONError) {
-        let start = try scanNumber()
+        let (start, hasExponent) = try scanNumber()
+        // Without an exponent, at most 300 bytes: zero, or between 1e-300 and 1e300.
+        if !hasExponent && position - start <= 300 { return }
         if isPlainlyFinite(start..<position) { return }
         _ = try numberValue(from: start)
     }
 
-    /// Consumes one number's grammar and returns where it started; the errors are the parser's.
-    private mutating func scanNumber() throws(JSONError) -> Int {
+    /// Consumes one number's grammar and returns where it started and whether it has an
+    /// exponent part; the errors are the parser's.
+    private mutating func scanNumber() throws(JSONError) -> (start: Int, hasExponent: Bool) {
         let start = position
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
         guard position < bytes.count else { throw fail(.unexpectedEnd) }
@@ -248,8 +251,9 @@ struct JSONParser {
             }
             guard position < bytes.count, isDigit(bytes[position]) else { throw fail(.invalidNumber, at: start) }
             skipDigits()
+            return (start, true)
         }
-        return start
+        return (start, false)
     }
 
     /// The value of the number scanned from `start` to `position`.
