@@ -202,6 +202,55 @@ import Testing
         }
     }
 
+    /// The exact accumulators' decimal strings are `String(value)`'s digits, quoted.
+    @Test func decimalStringsAreTheStandardLibrarysDigits() {
+        var draws = Draws(state: 17)
+        var wide: [UInt128] = [0, 1, 9, 10, UInt128(UInt64.max), UInt128(UInt64.max) + 1, .max, .max - 1]
+        var narrow: [UInt64] = [0, 1, 9, 10, .max, .max - 1, 9_999_999_999_999_999_999, 10_000_000_000_000_000_000]
+        var p: UInt128 = 1
+        for _ in 0..<38 {
+            p *= 10
+            wide += [p - 1, p, p + 1]
+        }
+        for _ in 0..<20_000 {
+            let shift = UInt128(draws.next() % 128)
+            wide.append((UInt128(draws.next()) << 64 | UInt128(draws.next())) >> shift)
+            narrow.append(draws.next() >> (draws.next() % 64))
+        }
+        for value in wide {
+            var w = CanonicalJSONWriter()
+            w.decimalString(value)
+            #expect(w.bytes == Array("\"\(value)\"".utf8), "\(value)")
+        }
+        for value in narrow {
+            var w = CanonicalJSONWriter()
+            w.decimalString(value)
+            #expect(w.bytes == Array("\"\(value)\"".utf8), "\(value)")
+        }
+    }
+
+    /// The reader's literal match, eight bytes at a time, against a byte-by-byte comparison.
+    @Test func literalsMatchExactlyTheirBytes() {
+        var draws = Draws(state: 18)
+        let literals: [StaticString] = ["{", "{\"chunkId\":", ",\"result\":{\"damageSquaresSum\":", ",\"fightLengthSeconds\":", "}}", "{\"computing\":["]
+        for _ in 0..<20_000 {
+            let literal = literals[Int(draws.next() % UInt64(literals.count))]
+            var text = Array(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+            // Change one byte now and then, cut it short now and then, add a tail.
+            if draws.next() % 3 == 0 { text[Int(draws.next() % UInt64(text.count))] ^= UInt8(1 << (draws.next() % 8)) }
+            if draws.next() % 5 == 0 { text.removeLast(Int(draws.next() % UInt64(text.count))) }
+            let prefix = Int(draws.next() % 3)
+            let body = [UInt8](repeating: UInt8(ascii: "x"), count: prefix) + text + Array("tail".utf8).prefix(Int(draws.next() % 5))
+            var r = CanonicalJSONReader(body)
+            for _ in 0..<prefix { _ = r.literal("x") }
+            let expected = body.count - prefix >= literal.utf8CodeUnitCount
+                && Array(body[prefix..<(prefix + literal.utf8CodeUnitCount)]) == Array(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+            #expect(r.literal(literal) == expected)
+            // Consumed exactly when matched: what follows is the tail.
+            if expected { #expect(r.literal("") && (body.count == prefix + literal.utf8CodeUnitCount) == r.atEnd) }
+        }
+    }
+
     /// A result's body written field by field is the tree's canonical bytes, and the reader
     /// takes it back, over results whose statistics are arbitrary doubles.
     @Test func resultBodiesWithArbitraryStatisticsAreTheTreesCanonicalBytes() {
