@@ -69,8 +69,8 @@ public enum NodeRequestBody {
 
     /// A signed node's completion in canonical layout (`attempt` present or not, no
     /// `publicKey`); nil: use the general path. The result is validated as
-    /// `ChunkResult(json:)` validates it; its Double fields are read (they must be valid
-    /// numbers) and ignored, as there.
+    /// `ChunkResult(json:)` validates it; its Double fields must be valid numbers and are
+    /// ignored, as there: checked with `skipNumber` (the parser's answer, no conversion).
     static func readChunkComplete(_ body: [UInt8]) -> (chunkID: ChunkID, attempt: Int?, result: ChunkResult)? {
         var r = CanonicalJSONReader(body)
         var attempt: Int? = nil
@@ -85,14 +85,14 @@ public enum NodeRequestBody {
             r.literal(",\"damageSum\":"), let sum = r.quotedDecimal(UInt128.self),
             r.literal(",\"fightLengthSeconds\":"), let fight = fieldInt(&r),
             r.literal(",\"iterations\":"), let iterations = fieldInt(&r),
-            r.literal(",\"m2\":"), r.number() != nil,
+            r.literal(",\"m2\":"), r.skipNumber(),
             r.literal(",\"maxDamage\":"), let maxDamage = r.quotedDecimal(UInt64.self),
-            r.literal(",\"maxDps\":"), r.number() != nil,
-            r.literal(",\"meanDps\":"), r.number() != nil,
+            r.literal(",\"maxDps\":"), r.skipNumber(),
+            r.literal(",\"meanDps\":"), r.skipNumber(),
             r.literal(",\"minDamage\":"), let minDamage = r.quotedDecimal(UInt64.self),
-            r.literal(",\"minDps\":"), r.number() != nil,
-            r.literal(",\"stddev\":"), r.number() != nil,
-            r.literal(",\"variance\":"), r.number() != nil,
+            r.literal(",\"minDps\":"), r.skipNumber(),
+            r.literal(",\"stddev\":"), r.skipNumber(),
+            r.literal(",\"variance\":"), r.skipNumber(),
             r.literal("}}"), r.atEnd,
             let tally = try? DamageTally(
                 validatingFightLengthSeconds: fight, iterations: iterations, damageSum: sum, damageSquaresSum: squares,

@@ -143,8 +143,11 @@ enum JCSWriter {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `formatNumber`, appended to `out` with no intermediate array: the digits are gathered
-    /// in a fixed buffer on the stack (a double's shortest form has at most 17).
+    /// `formatNumber`, appended to `out` with no intermediate `String` or array: the
+    /// description's characters arrive in a stack buffer (`DescriptionBytes`) and are copied
+    /// as they are when they already have the ECMAScript layout (`123.25`: most values), or
+    /// re-laid out in a second buffer (at most 24 bytes: `0.000001` and 17 digits) and appended
+    /// at once.
     static func writeFormatted(_ value: Double, into out: inout [UInt8]) {
         guard value.isFinite else {
             out.append(contentsOf: "null".utf8)
@@ -154,33 +157,48 @@ enum JCSWriter {
             out.append(UInt8(ascii: "0"))
             return
         }
-        var v = value
-        if v < 0 {
-            out.append(UInt8(ascii: "-"))
-            v = -v
+        var text = DescriptionBytes()
+        value.magnitude.write(to: &text)
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        if text.isAlreadyECMAScript {
+            withUnsafeBytes(of: &text.storage) { out.append(contentsOf: $0[..<text.count]) }
+            return
         }
-        // Decompose `description` ("1.0", "0.001", "1e-07", "1.2345e+30") into digits and the
-        // position of the decimal point relative to the first digit.
-        var buffer: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &buffer) { digits in
+        var composed: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+        withUnsafeBytes(of: &text.storage) { raw in
+            let description = UnsafeRawBufferPointer(rebasing: raw[..<text.count])
+            withUnsafeMutableBytes(of: &composed) { buffer in
+                let length = layOut(description: description, into: buffer)
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<length]))
+            }
+        }
+    }
+
+    /// Re-lays out a positive value's `description` ("1.0", "0.001", "1e-07", "1.2345e+30")
+    /// by the ECMAScript rules (see `formatNumber`); returns the number of bytes written.
+    private static func layOut(description: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int {
+        // Decompose into digits (at most 17 significant, plus "0" before the point of "0.001")
+        // and the position of the decimal point relative to the first digit.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &digits) { digits in
             var count = 0
             var integerDigits = 0
             var seenPoint = false
             var inExponent = false
             var exponent = 0
             var negativeExponent = false
-            for byte in v.description.utf8 {
+            for byte in description {
                 if inExponent {
                     if byte == UInt8(ascii: "-") {
                         negativeExponent = true
                     } else if byte != UInt8(ascii: "+") {
-                        exponent = exponent * 10 + Int(byte - UInt8(ascii: "0"))
+                        exponent = exponent * 10 + Int(byte &- UInt8(ascii: "0"))
                     }
                 } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
                     inExponent = true
                 } else if byte == UInt8(ascii: ".") {
                     seenPoint = true
-                } else if count < 32 {
+                } else if count < digits.count {
                     digits[count] = byte
                     count += 1
                     if !seenPoint { integerDigits += 1 }
@@ -197,31 +215,99 @@ enum JCSWriter {
             var end = count
             while end > first, digits[end - 1] == UInt8(ascii: "0") { end -= 1 }
             let k = end - first
-            let d = UnsafeRawBufferPointer(rebasing: digits[first..<end])
+            var o = 0
+            func put(_ byte: UInt8) {
+                out[o] = byte
+                o += 1
+            }
+            func putDigits(_ from: Int, _ to: Int) {
+                for i in from..<to { put(digits[first + i]) }
+            }
             if k <= n && n <= 21 {
-                out.append(contentsOf: d)
-                for _ in 0..<(n - k) { out.append(UInt8(ascii: "0")) }
+                putDigits(0, k)
+                for _ in 0..<(n - k) { put(UInt8(ascii: "0")) }
             } else if 0 < n && n <= 21 {
-                out.append(contentsOf: d[..<(d.startIndex + n)])
-                out.append(UInt8(ascii: "."))
-                out.append(contentsOf: d[(d.startIndex + n)...])
+                putDigits(0, n)
+                put(UInt8(ascii: "."))
+                putDigits(n, k)
             } else if -6 < n && n <= 0 {
-                out.append(UInt8(ascii: "0"))
-                out.append(UInt8(ascii: "."))
-                for _ in 0..<(-n) { out.append(UInt8(ascii: "0")) }
-                out.append(contentsOf: d)
+                put(UInt8(ascii: "0"))
+                put(UInt8(ascii: "."))
+                for _ in 0..<(-n) { put(UInt8(ascii: "0")) }
+                putDigits(0, k)
             } else {
                 let e = n - 1
-                out.append(d[d.startIndex])
+                putDigits(0, 1)
                 if k > 1 {
-                    out.append(UInt8(ascii: "."))
-                    out.append(contentsOf: d[(d.startIndex + 1)...])
+                    put(UInt8(ascii: "."))
+                    putDigits(1, k)
                 }
-                out.append(UInt8(ascii: "e"))
-                out.append(e < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
-                out.append(contentsOf: String(abs(e)).utf8)
+                put(UInt8(ascii: "e"))
+                put(e < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+                let magnitude = abs(e)  // at most 324
+                if magnitude >= 100 { put(UInt8(ascii: "0") &+ UInt8(magnitude / 100)) }
+                if magnitude >= 10 { put(UInt8(ascii: "0") &+ UInt8(magnitude / 10 % 10)) }
+                put(UInt8(ascii: "0") &+ UInt8(magnitude % 10))
             }
+            return o
         }
+    }
+}
+
+/// The characters of a `Double`'s `description`, collected on the stack: `Double.write(to:)`
+/// formats its shortest round-trip digits (the same text as `description`) into a buffer of its
+/// own and hands it to the stream's `_writeASCII` in one piece, so no `String` is created.
+/// `write(_:)` is the standard protocol route, taken only if a standard library passes a
+/// `String` instead (same characters, slower); the tests pin the result to `description`.
+/// A double's description has at most 24 characters (`2.2250738585072014e-308`); more are
+/// dropped, which the tests would show.
+struct DescriptionBytes: TextOutputStream {
+    var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var count = 0
+
+    mutating func write(_ string: String) {
+        for byte in string.utf8 { append(byte) }
+    }
+
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+        for byte in buffer { append(byte) }
+    }
+
+    /// Whether these characters are already the ECMAScript form, so `writeFormatted` copies
+    /// them: plain digits with a point and no exponent (`123.25`, `0.001`), not an integer's
+    /// `.0`, at most 21 digits before the point and, below 1, fewer than six zeros after it.
+    /// Such a text is the shortest digits with the point where ECMAScript puts it (plain
+    /// layout for 1e-6 <= v < 1e21): the general layout would write the same bytes.
+    var isAlreadyECMAScript: Bool {
+        withUnsafeBytes(of: storage) { text in
+            guard count >= 3, count <= 32 else { return false }
+            var point = -1
+            for i in 0..<count {
+                let c = text[i]
+                if c == UInt8(ascii: ".") {
+                    guard point < 0 else { return false }
+                    point = i
+                } else if c < UInt8(ascii: "0") || c > UInt8(ascii: "9") {
+                    return false  // an exponent (`e`, `+`, `-`) or anything unexpected
+                }
+            }
+            guard point > 0, point <= 21, point < count - 1 else { return false }
+            if text[count - 1] == UInt8(ascii: "0") { return false }  // `1.0`, or a trailing zero
+            if text[0] == UInt8(ascii: "0") {
+                // `0.000123`: plain in ECMAScript down to 1e-6 (n > -6: at most five zeros).
+                guard point == 1 else { return false }
+                var zeros = 0
+                while point + 1 + zeros < count, text[point + 1 + zeros] == UInt8(ascii: "0") { zeros += 1 }
+                return zeros <= 5
+            }
+            return true
+        }
+    }
+
+    private mutating func append(_ byte: UInt8) {
+        guard count < 32 else { return }
+        withUnsafeMutableBytes(of: &storage) { $0[count] = byte }
+        count += 1
     }
 }
 

@@ -105,11 +105,40 @@ struct CanonicalJSONWriter {
     }
 
     /// An unsigned integer as a decimal string (the exact accumulators of results).
+    /// The digits of `String(value)`, written backwards on the stack without the `String`: a
+    /// value wider than 64 bits is cut into 19-digit pieces (one wide division each), each
+    /// piece written with 64-bit arithmetic.
     mutating func decimalString<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: String(value).utf8)
-        bytes.append(UInt8(ascii: "\""))
+        let capacity = T.bitWidth / 3 + 4  // log10(2) < 1/3: the digits and two quotes
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var start = capacity - 1
+            buffer[start] = UInt8(ascii: "\"")
+            var rest = value
+            while true {
+                let last = T.bitWidth <= 64 || rest <= T(truncatingIfNeeded: UInt64.max)
+                var piece: UInt64
+                if last {
+                    piece = UInt64(truncatingIfNeeded: rest)
+                } else {
+                    let (quotient, remainder) = rest.quotientAndRemainder(dividingBy: T(10_000_000_000_000_000_000 as UInt64))
+                    piece = UInt64(truncatingIfNeeded: remainder)
+                    rest = quotient
+                }
+                // A lower piece has exactly 19 digits (leading zeros included); the last, its own.
+                var written = 0
+                repeat {
+                    start -= 1
+                    buffer[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: piece % 10)
+                    piece /= 10
+                    written += 1
+                } while piece > 0 || (!last && written < 19)
+                if last { break }
+            }
+            start -= 1
+            buffer[start] = UInt8(ascii: "\"")
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<capacity]))
+        }
     }
 }
 
@@ -130,10 +159,27 @@ struct CanonicalJSONReader {
     /// Consumes exactly these bytes (punctuation and keys: `{"attempt":`), or returns false.
     mutating func literal(_ text: StaticString) -> Bool {
         let count = text.utf8CodeUnitCount
-        guard parser.bytes.count - parser.position >= count else { return false }
-        let expected = UnsafeBufferPointer(start: text.utf8Start, count: count)
-        for k in 0..<count where parser.bytes[parser.position + k] != expected[k] { return false }
-        parser.position += count
+        let position = parser.position
+        guard parser.bytes.count - position >= count else { return false }
+        guard count > 0 else { return true }
+        let expected = UnsafeRawPointer(text.utf8Start)
+        // Eight bytes at a time, then the rest (the keys are 10 to 30 bytes long).
+        let equal = parser.bytes.withUnsafeBytes { raw -> Bool in
+            let here = raw.baseAddress! + position
+            var k = 0
+            while k + 8 <= count {
+                guard here.loadUnaligned(fromByteOffset: k, as: UInt64.self) == expected.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+                else { return false }
+                k += 8
+            }
+            while k < count {
+                guard here.load(fromByteOffset: k, as: UInt8.self) == expected.load(fromByteOffset: k, as: UInt8.self) else { return false }
+                k += 1
+            }
+            return true
+        }
+        guard equal else { return false }
+        parser.position = position + count
         return true
     }
 
@@ -152,6 +198,20 @@ struct CanonicalJSONReader {
         let b = parser.bytes[parser.position]
         guard b == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) else { return nil }
         return try? parser.parseNumber()
+    }
+
+    /// Checks and consumes a number whose value the reader ignores: accepts and refuses exactly
+    /// what `number()` does (`JSONParser.skipNumber`), without the decimal conversion.
+    mutating func skipNumber() -> Bool {
+        guard parser.position < parser.bytes.count else { return false }
+        let b = parser.bytes[parser.position]
+        guard b == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) else { return false }
+        do {
+            try parser.skipNumber()
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// A number that is exactly an `Int` (`JSONValue.intValue`).

@@ -208,6 +208,26 @@ struct JSONParser {
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, converted with the standard
     /// library's correctly rounded decimal-to-double conversion.
     mutating func parseNumber() throws(JSONError) -> Double {
+        let start = try scanNumber().start
+        return try numberValue(from: start)
+    }
+
+    /// Checks a number exactly as `parseNumber` does (the same grammar, the same refusal of a
+    /// value that is not a finite double) without converting it when its magnitude alone shows
+    /// that it is finite: for numbers a reader ignores (the Double fields of a chunk result).
+    /// Anything near the edges of the double range is converted, so the answer is always
+    /// `parseNumber`'s.
+    mutating func skipNumber() throws(JSONError) {
+        let (start, hasExponent) = try scanNumber()
+        // Without an exponent, at most 300 bytes: zero, or between 1e-300 and 1e300.
+        if !hasExponent && position - start <= 300 { return }
+        if isPlainlyFinite(start..<position) { return }
+        _ = try numberValue(from: start)
+    }
+
+    /// Consumes one number's grammar and returns where it started and whether it has an
+    /// exponent part; the errors are the parser's.
+    private mutating func scanNumber() throws(JSONError) -> (start: Int, hasExponent: Bool) {
         let start = position
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
         guard position < bytes.count else { throw fail(.unexpectedEnd) }
@@ -231,7 +251,13 @@ struct JSONParser {
             }
             guard position < bytes.count, isDigit(bytes[position]) else { throw fail(.invalidNumber, at: start) }
             skipDigits()
+            return (start, true)
         }
+        return (start, false)
+    }
+
+    /// The value of the number scanned from `start` to `position`.
+    private func numberValue(from start: Int) throws(JSONError) -> Double {
         // An integer of at most 15 digits is exact in a double: converted directly, it is the
         // same value `Double(text)` gives (correct rounding of an exact value is that value).
         let negative = bytes[start] == UInt8(ascii: "-")
@@ -249,6 +275,54 @@ struct JSONParser {
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         guard let value = Double(text), value.isFinite else { throw fail(.numberOutOfRange, at: start) }
         return value
+    }
+
+    /// Whether the well-formed number in `range` is certainly a finite double, read from its
+    /// decimal magnitude alone: a nonzero value in [10^(n-1), 10^n) with -300 <= n <= 308 lies
+    /// between 1e-301 and 1e308, inside the normal doubles (2.2e-308 ... 1.8e308), so the
+    /// conversion neither overflows to infinity nor underflows. False (convert it) for zero with
+    /// an exponent, a magnitude outside that window, an exponent of more than four digits or a
+    /// number longer than 64 bytes: those take `numberValue`, whose answer is the parser's.
+    private func isPlainlyFinite(_ range: Range<Int>) -> Bool {
+        guard range.count <= 64 else { return false }
+        var i = range.lowerBound
+        if bytes[i] == UInt8(ascii: "-") { i += 1 }
+        // n counts the digits from the first nonzero one to the decimal point (negative: zeros
+        // after the point before the first nonzero digit).
+        var n = 0
+        var seenNonzero = false
+        while i < range.upperBound, isDigit(bytes[i]) {
+            if seenNonzero || bytes[i] != UInt8(ascii: "0") {
+                seenNonzero = true
+                n += 1
+            }
+            i += 1
+        }
+        if i < range.upperBound, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < range.upperBound, isDigit(bytes[i]) {
+                if !seenNonzero {
+                    if bytes[i] != UInt8(ascii: "0") { seenNonzero = true } else { n -= 1 }
+                }
+                i += 1
+            }
+        }
+        var exponent = 0
+        if i < range.upperBound {  // e or E, sign, digits (the grammar was checked)
+            guard seenNonzero else { return false }
+            i += 1
+            let negative = bytes[i] == UInt8(ascii: "-")
+            if bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") { i += 1 }
+            guard range.upperBound - i <= 4 else { return false }
+            while i < range.upperBound {
+                exponent = exponent * 10 + Int(bytes[i] - UInt8(ascii: "0"))
+                i += 1
+            }
+            if negative { exponent = -exponent }
+        }
+        guard seenNonzero else { return true }  // 0, -0, 0.000: zero, no exponent
+        n += exponent
+        return n >= -300 && n <= 308
     }
 
     private func isDigit(_ byte: UInt8) -> Bool {
