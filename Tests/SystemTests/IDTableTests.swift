@@ -7,7 +7,7 @@ import Testing
 @Suite struct IDTableTests {
     @Test(arguments: [UInt64(1), 2, 3, 4])
     func behavesAsADictionary(seed: UInt64) {
-        var rng = SplitMix(seed)
+        var rng = SystemTestRNG(state: seed)
         var table = IDTable<Int>()
         var model: [UInt64: Int] = [:]
         for step in 0..<5_000 {
@@ -33,17 +33,5 @@ import Testing
         }
         for key in UInt64(0)..<24 { #expect(table[key] == model[key]) }
         #expect(table.values.sorted() == model.values.sorted())
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(_ seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 }

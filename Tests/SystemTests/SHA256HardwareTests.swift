@@ -25,20 +25,6 @@ import Testing
         ),
     ]
 
-    /// SplitMix64: a seeded byte source, so every run checks the same messages.
-    struct Bytes {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func message(count: Int) -> [UInt8] {
-            (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) }
-        }
-    }
 
     /// The hardware digest, or, on a machine without the extensions, a check that it declines.
     func compare(_ message: [UInt8], expected: Digest32) {
@@ -63,11 +49,11 @@ import Testing
     /// cases (tail <= 55: one final block; 56...63: two) and the block edges 55/56/63/64,
     /// 119/120/127/128 and beyond.
     @Test func randomMessagesOfEveryLengthMatchLibsodium() {
-        var bytes = Bytes(state: 0x5348_412D_4E49)
+        var bytes = SystemTestRNG(state: 0x5348_412D_4E49)
         var compared = 0
         for length in 0...300 {
             for _ in 0..<10 {
-                let message = bytes.message(count: length)
+                let message = bytes.bytes(count: length)
                 compare(message, expected: SodiumSHA256.portable(message))
                 compared += 1
             }
@@ -78,9 +64,9 @@ import Testing
     /// Long messages (many blocks, each padding case at the end) and constant messages whose
     /// bytes sit at the byte-order edges (0x00, 0x80, 0xFF).
     @Test func longAndEdgeMessagesMatchLibsodium() {
-        var bytes = Bytes(state: 42)
+        var bytes = SystemTestRNG(state: 42)
         for length in [511, 512, 1_000, 4_095, 4_096, 4_097, 65_536 + 55, 65_536 + 56, 1_048_576 + 63, 1_048_576 + 64] {
-            let message = bytes.message(count: length)
+            let message = bytes.bytes(count: length)
             compare(message, expected: SodiumSHA256.portable(message))
         }
         for fill: UInt8 in [0x00, 0x80, 0xFF] {
@@ -95,8 +81,8 @@ import Testing
     /// message that does not start on a 16-byte boundary inside a larger buffer is): the C code
     /// uses unaligned loads throughout.
     @Test func unalignedInputsMatchLibsodium() {
-        var bytes = Bytes(state: 7)
-        let backing = bytes.message(count: 400)
+        var bytes = SystemTestRNG(state: 7)
+        let backing = bytes.bytes(count: 400)
         for start in 0..<17 {
             let message = Array(backing[start..<(start + 200 + start)])
             compare(message, expected: SodiumSHA256.portable(message))

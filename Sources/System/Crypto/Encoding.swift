@@ -85,22 +85,19 @@ public enum Base64 {
 
     /// Strictly decodes (as `decode`) base64 of exactly 32 bytes straight into inline storage
     /// (the `X-Node-Key` of every signed request); `nil` otherwise.
-    public static func decode32(_ text: String) -> Bytes32? {
-        var text = text
-        return text.withUTF8 { input -> Bytes32? in
-            guard input.count == 44 else { return nil }  // the only length that decodes to 32 bytes
-            var value = Bytes32()
-            return value.withUnsafeMutableBytes { decodeExact(input, into: $0) } ? value : nil
-        }
-    }
+    public static func decode32(_ text: String) -> Bytes32? { decodeInline(text) }
 
     /// Strictly decodes base64 of exactly 64 bytes straight into inline storage (the
     /// `X-Node-Sig` of every signed request); `nil` otherwise.
-    public static func decode64(_ text: String) -> Bytes64? {
+    public static func decode64(_ text: String) -> Bytes64? { decodeInline(text) }
+
+    /// Strictly decodes base64 of exactly `B.byteCount` bytes into a `B`; `nil` otherwise.
+    private static func decodeInline<B: InlineBytes>(_ text: String) -> B? {
         var text = text
-        return text.withUTF8 { input -> Bytes64? in
-            guard input.count == 88 else { return nil }  // the only length that decodes to 64 bytes
-            var value = Bytes64()
+        return text.withUTF8 { input -> B? in
+            // Padded base64 of n bytes is 4·⌈n/3⌉ characters: the only length that decodes to n.
+            guard input.count == (B.byteCount + 2) / 3 * 4 else { return nil }
+            var value = B()
             return value.withUnsafeMutableBytes { decodeExact(input, into: $0) } ? value : nil
         }
     }

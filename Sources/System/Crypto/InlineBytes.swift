@@ -7,26 +7,46 @@
 /// to sign or verify; ordering byte-swaps each lane from big-endian so that `<` is the unsigned
 /// lexicographic order of the bytes on every platform.
 
+/// What `Bytes32` and `Bytes64` share: a fixed count of bytes reachable in place; copying in
+/// and out is written once here, on top of each type's own lane storage.
+public protocol InlineBytes: Sendable {
+    /// How many bytes the value holds.
+    static var byteCount: Int { get }
+    /// All zero bytes.
+    init()
+    /// The bytes, in order, for the duration of `body`.
+    func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R
+    /// The bytes, writable, for the duration of `body`.
+    mutating func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R
+}
+
+extension InlineBytes {
+    /// Copies exactly `byteCount` bytes; `nil` for any other count.
+    @inlinable public init?(_ bytes: [UInt8]) {
+        guard bytes.count == Self.byteCount else { return nil }
+        self.init()
+        bytes.withUnsafeBytes { source in withUnsafeMutableBytes { $0.copyMemory(from: source) } }
+    }
+
+    /// Copies exactly `byteCount` bytes from `source`; `nil` for any other count.
+    @inlinable public init?(copying source: UnsafeRawBufferPointer) {
+        guard source.count == Self.byteCount else { return nil }
+        self.init()
+        withUnsafeMutableBytes { $0.copyMemory(from: source) }
+    }
+
+    /// A copy as an array (for code that is not on a hot path).
+    public var array: [UInt8] { withUnsafeBytes { Array($0) } }
+}
+
 /// 32 bytes inline (four 64-bit lanes, each holding eight consecutive bytes in memory order).
-public struct Bytes32: Hashable, Comparable, Sendable {
+public struct Bytes32: InlineBytes, Hashable, Comparable {
     @usableFromInline var lanes: (UInt64, UInt64, UInt64, UInt64)
 
     /// Thirty-two zero bytes.
     @inlinable public init() { lanes = (0, 0, 0, 0) }
 
-    /// Copies exactly 32 bytes; `nil` for any other count.
-    @inlinable public init?(_ bytes: [UInt8]) {
-        guard bytes.count == 32 else { return nil }
-        self.init()
-        bytes.withUnsafeBytes { source in withUnsafeMutableBytes { $0.copyMemory(from: source) } }
-    }
-
-    /// Copies exactly 32 bytes from `source`; `nil` for any other count.
-    @inlinable public init?(copying source: UnsafeRawBufferPointer) {
-        guard source.count == 32 else { return nil }
-        self.init()
-        withUnsafeMutableBytes { $0.copyMemory(from: source) }
-    }
+    public static var byteCount: Int { 32 }
 
     /// The bytes, in order, for the duration of `body`.
     @inlinable public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
@@ -37,9 +57,6 @@ public struct Bytes32: Hashable, Comparable, Sendable {
     @inlinable public mutating func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try Swift.withUnsafeMutableBytes(of: &lanes, body)
     }
-
-    /// A copy as an array (for code that is not on a hot path).
-    public var array: [UInt8] { withUnsafeBytes { Array($0) } }
 
     @inlinable public static func == (a: Bytes32, b: Bytes32) -> Bool {
         // Non-short-circuit: one branch, not four.
@@ -65,25 +82,13 @@ public struct Bytes32: Hashable, Comparable, Sendable {
 }
 
 /// 64 bytes inline (eight 64-bit lanes in memory order), the size of a detached signature.
-public struct Bytes64: Hashable, Comparable, Sendable {
+public struct Bytes64: InlineBytes, Hashable, Comparable {
     @usableFromInline var lanes: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
 
     /// Sixty-four zero bytes.
     @inlinable public init() { lanes = (0, 0, 0, 0, 0, 0, 0, 0) }
 
-    /// Copies exactly 64 bytes; `nil` for any other count.
-    @inlinable public init?(_ bytes: [UInt8]) {
-        guard bytes.count == 64 else { return nil }
-        self.init()
-        bytes.withUnsafeBytes { source in withUnsafeMutableBytes { $0.copyMemory(from: source) } }
-    }
-
-    /// Copies exactly 64 bytes from `source`; `nil` for any other count.
-    @inlinable public init?(copying source: UnsafeRawBufferPointer) {
-        guard source.count == 64 else { return nil }
-        self.init()
-        withUnsafeMutableBytes { $0.copyMemory(from: source) }
-    }
+    public static var byteCount: Int { 64 }
 
     /// The bytes, in order, for the duration of `body`.
     @inlinable public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
@@ -94,9 +99,6 @@ public struct Bytes64: Hashable, Comparable, Sendable {
     @inlinable public mutating func withUnsafeMutableBytes<R, E: Error>(_ body: (UnsafeMutableRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try Swift.withUnsafeMutableBytes(of: &lanes, body)
     }
-
-    /// A copy as an array (for code that is not on a hot path).
-    public var array: [UInt8] { withUnsafeBytes { Array($0) } }
 
     /// Lane `i` (0..<8) as loaded from memory.
     @inlinable func lane(_ i: Int) -> UInt64 {
