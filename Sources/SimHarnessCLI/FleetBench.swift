@@ -1,6 +1,10 @@
 import ArgumentParser
 import CAllocCounter
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,7 +47,7 @@ struct FleetBench: ParsableCommand {
         var workload = FleetWorkload(nodes: nodes, jobs: jobs ?? max(1, nodes / 10), seed: seed, day: day)
         workload.wire = wire
         if let seconds { workload.horizon = SimInstant.zero + SimDuration.seconds(Int64(seconds)) }
-        let start = DispatchTime.now()  // nondeterminism-ok: wall clock for the benchmark only
+        let start = monotonicSeconds()  // nondeterminism-ok: wall clock for the benchmark only
         let cpuStart = processCPUSeconds()
         // Every malloc, calloc and realloc of the run (world built and run), counted by the
         // CAllocCounter interposition: thread-safe and reentrant, unlike the Swift runtime's
@@ -53,22 +57,22 @@ struct FleetBench: ParsableCommand {
         let world = workload.run()
         let mallocs = counting ? alloc_counter_stop() : 0
         let cpu = processCPUSeconds() - cpuStart
-        let wall = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9  // nondeterminism-ok
+        let wall = monotonicSeconds() - start  // nondeterminism-ok
         let events = world.sim.eventsDelivered
         let sim = world.sim.now.seconds
         let completed = world.store.jobCount(.completed)
-        print(String(
-            format: "nodes=%d jobs=%d events=%llu sim_seconds=%.3f wall_seconds=%.3f cpu_seconds=%.3f events_per_sec=%.0f compression=%.1f completed_jobs=%d",
+        print(cFormat(
+            "nodes=%d jobs=%d events=%llu sim_seconds=%.3f wall_seconds=%.3f cpu_seconds=%.3f events_per_sec=%.0f compression=%.1f completed_jobs=%d",
             workload.nodes, workload.jobs, events, sim, wall, cpu, Double(events) / wall, sim / wall, completed)
-            + (counting ? String(format: " allocs_per_event=%.2f", Double(mallocs) / Double(max(events, 1))) : " allocs_per_event=unavailable")
+            + (counting ? cFormat(" allocs_per_event=%.2f", Double(mallocs) / Double(max(events, 1))) : " allocs_per_event=unavailable")
             + " wire=\(wire.rawValue) sha256=\(SodiumSHA256.implementation.rawValue)")
         let o = world.observer
-        FileHandle.standardError.write(Data((
+        StandardStreams.error((
             "digest=\(world.sim.digest) violations=\(o.violatedInvariants.map(\.rawValue)) chunks_completed=\(o.measures.chunksCompleted) "
             + "computations=\(o.measures.computations) reclaimed_by_reaper=\(o.measures.reclaimedByReaper) "
             + "heartbeats=\(o.measures.heartbeatRequests) crashes=\(o.measures.faults.filter { if case .crash = $0.action { true } else { false } }.count) "
             + "mallocs=\(mallocs) peak_rss_mib=\(peakResidentMiB())\n"
-            + "events_by_kind=\(eventsByKind(world))\n").utf8))
+            + "events_by_kind=\(eventsByKind(world))\n"))
     }
 
     /// `kind:count` for every kind of event the run delivered, in `WorldEvent` order: the spec's

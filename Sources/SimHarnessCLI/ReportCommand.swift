@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Scenarios
 import SimHarness
 import JobSystem
@@ -61,7 +65,7 @@ struct ReportCommand: ParsableCommand {
             passed = report.passed
         }
         do { try html.write(toFile: out, atomically: true, encoding: .utf8) } catch {
-            throw ValidationError("cannot write \(out): \(error.localizedDescription)")
+            throw ValidationError("cannot write \(out): \(error)")
         }
         print("wrote \(out) (\(html.utf8.count / 1024) KiB)")
         if !passed { throw ExitCode(1) }

@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Scenarios
 import SimHarness
 import JobSystem
@@ -62,9 +66,17 @@ struct SweepCommand: ParsableCommand {
         if let profiles { _ = try Self.names(profiles, option: "--profiles") }
     }
 
+    /// `s` without leading and trailing blanks (spaces, tabs and other horizontal white space;
+    /// what Foundation's `.whitespaces` set trims).
+    static func trimmedSpaces(_ s: Substring) -> String {
+        let blank: (Character) -> Bool = { $0.isWhitespace && !$0.isNewline }
+        guard let first = s.firstIndex(where: { !blank($0) }), let last = s.lastIndex(where: { !blank($0) }) else { return "" }
+        return String(s[first...last])
+    }
+
     /// The names of a comma-separated list; an empty list or an empty name is a usage error.
     static func names(_ list: String, option: String) throws -> [String] {
-        let names = list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let names = list.split(separator: ",", omittingEmptySubsequences: false).map { Self.trimmedSpaces($0) }
         guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
             throw ValidationError("\(option) must name at least one, with no empty names (got '\(list)')")
         }
@@ -83,7 +95,7 @@ struct SweepCommand: ParsableCommand {
             records = try pool.run(tasks) { done, failed in progress.update(done: done, failed: failed) }
         } catch {
             progress.finish("sweep aborted")
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            StandardStreams.error("error: \(error)\n")
             throw ExitCode(2)
         }
         progress.finish("\(records.count) runs on \(workerCount) workers")
@@ -135,7 +147,7 @@ enum SweepOutput {
     static func emit(_ summary: SweepSummary, json: Bool, out: String?) throws {
         if let out {
             do { try summary.jsonText.write(toFile: out, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write \(out): \(error.localizedDescription)")
+                throw ValidationError("cannot write \(out): \(error)")
             }
         }
         if json { print(summary.jsonText, terminator: "") } else { print(SweepText.summary(summary)) }

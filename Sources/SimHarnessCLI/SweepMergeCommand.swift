@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SimHarness
 
 /// `simharness merge`: puts shard summaries back together and checks their coverage.
@@ -39,7 +43,7 @@ struct SweepMergeCommand: ParsableCommand {
         if json {
             // The coverage lines on stderr, the JSON alone on stdout.
             let coverage = report.split(separator: "\n", omittingEmptySubsequences: false).prefix { !$0.isEmpty }
-            FileHandle.standardError.write(Data((coverage.joined(separator: "\n") + "\n").utf8))
+            StandardStreams.error((coverage.joined(separator: "\n") + "\n"))
             try SweepOutput.emit(merge.summary, json: true, out: out)
         } else {
             print(report)

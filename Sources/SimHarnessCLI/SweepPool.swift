@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SimHarness
 
 #if canImport(Glibc)
@@ -49,7 +53,7 @@ struct SweepPool {
     /// One running child.
     final class Child {
         let task: SweepTask
-        let process: Process
+        let process: ChildProcess
         let out: Int32
         let err: Int32
         var outOpen = true
@@ -58,7 +62,7 @@ struct SweepPool {
         var errTail: [UInt8] = []
         var reported: Set<UInt64> = []
 
-        init(task: SweepTask, process: Process, out: Int32, err: Int32) {
+        init(task: SweepTask, process: ChildProcess, out: Int32, err: Int32) {
             self.task = task
             self.process = process
             self.out = out
@@ -121,14 +125,12 @@ struct SweepPool {
             }
             // Children whose output is closed have exited (or are about to).
             for c in running where !c.outOpen && !c.errOpen {
-                c.process.waitUntilExit()
+                let exit = c.process.wait()
                 close(c.out)
                 close(c.err)
                 let rest = c.task.seeds.filter { !c.reported.contains($0) }
                 if let dead = rest.first {
-                    let status =
-                        c.process.terminationReason == .uncaughtSignal
-                        ? "killed by signal \(c.process.terminationStatus)" : "exit status \(c.process.terminationStatus)"
+                    let status = exit.description
                     let tail = String(decoding: c.errTail, as: UTF8.self).split(separator: "\n").suffix(3)
                         .joined(separator: " | ")
                     records.append(.crashed(RunKey(scenario: c.task.cell.scenario, profile: c.task.cell.profile, seed: dead), tail.isEmpty ? status : "\(status): \(tail)"))
@@ -144,28 +146,16 @@ struct SweepPool {
 
     /// Starts `simharness sweep-worker` for a task.
     func spawn(_ task: SweepTask) throws -> Child {
-        let process = Process()  // nondeterminism-ok: process parallelism, results are merged in seed order
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
+        let arguments = [
             "sweep-worker", "--scenario", task.cell.scenario, "--profile", task.cell.profile,
             "--seeds", task.seeds.map(String.init).joined(separator: ","),
         ] + workerArguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
+        // nondeterminism-ok: process parallelism, results are merged in seed order
+        let process: ChildProcess
+        do { process = try ChildProcess.spawn(executable, arguments) } catch {
             throw Failure(description: "cannot start worker \(executable): \(error)")
         }
-        // The parent keeps only the read ends; dup them so Pipe's handles can go.
-        let outFD = dup(out.fileHandleForReading.fileDescriptor)
-        let errFD = dup(err.fileHandleForReading.fileDescriptor)
-        try? out.fileHandleForWriting.close()
-        try? err.fileHandleForWriting.close()
-        try? out.fileHandleForReading.close()
-        try? err.fileHandleForReading.close()
-        return Child(task: task, process: process, out: outFD, err: errFD)
+        return Child(task: task, process: process, out: process.out, err: process.err)
     }
 
     /// This executable's path, for the workers: /proc/self/exe resolved (Linux), else argv[0].

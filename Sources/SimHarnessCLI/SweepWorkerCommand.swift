@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Scenarios
 import SimHarness
 import JobSystem
@@ -39,7 +43,7 @@ struct SweepWorkerCommand: ParsableCommand {
         for seed in set.seeds {
             // Unbuffered, so the parent sees each run as it ends.
             let record = measures ? s.tuningRecord(seed: seed, profile: p) : RunRecord(s.check(seed: seed, profile: p))
-            FileHandle.standardOutput.write(Data((record.jsonLine + "\n").utf8))
+            StandardStreams.output((record.jsonLine + "\n"))
         }
     }
 }

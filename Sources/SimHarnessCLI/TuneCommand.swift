@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Scenarios
 import SimHarness
 import JobSystem
@@ -156,8 +160,7 @@ struct TuneCommand: ParsableCommand {
             } catch let e as Shard.ParseError {
                 throw ValidationError(e.description)
             }
-            FileHandle.standardError.write(
-                Data("tune: \(specs.count) points × \(names.count) scenarios × \(seedSet.seeds.count) seeds\n".utf8))
+            StandardStreams.error("tune: \(specs.count) points × \(names.count) scenarios × \(seedSet.seeds.count) seeds\n")
             sweep = try TuneSupport.sweep(cells: cells, seeds: seedSet, shard: chosenShard, workers: workers, label: "tune")
         }
         if let out { try TuneSupport.write(sweep.jsonText, to: out) }

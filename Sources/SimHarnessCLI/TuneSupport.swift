@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Scenarios
 import SimHarness
 import JobSystem
@@ -58,14 +62,14 @@ enum TuneSupport {
             records = try pool.run(tasks) { done, failed in progress.update(done: done, failed: failed) }
         } catch {
             progress.finish("\(label) aborted")
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            StandardStreams.error("error: \(error)\n")
             throw ExitCode(2)
         }
         progress.finish("\(records.count) runs on \(workerCount) workers")
         let summary = SweepSummary(plan: plan, runs: records)
         let reported = Set(summary.runs.map(\.key))
         if keys.contains(where: { !reported.contains($0) }) {
-            FileHandle.standardError.write(Data("error: some planned runs did not report\n".utf8))
+            StandardStreams.error("error: some planned runs did not report\n")
             throw ExitCode(2)
         }
         return summary
@@ -73,7 +77,7 @@ enum TuneSupport {
 
     static func write(_ text: String, to path: String) throws {
         do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            throw ValidationError("cannot write \(path): \(error.localizedDescription)")
+            throw ValidationError("cannot write \(path): \(error)")
         }
     }
 }
