@@ -111,27 +111,6 @@ struct ObserverMemoryTests {
 
     // MARK: Chunks
 
-    @Test func aChunkKeepsItsEntryAndItsOptionalsReadBack() {
-        var ledger = ChunkLedger()
-        let a = ChunkID(Identifier(high: 5, low: 1)), b = ChunkID(Identifier(high: 5, low: 2))
-        #expect(ledger[a] == nil)
-        let ha = ledger.handle(a)
-        #expect(ledger.handle(b) != ha)
-        #expect(ledger.handle(a) == ha)
-        #expect(ledger[a]?.claimedAt == nil && ledger[a]?.pendingSince == nil)
-        // Zero is a time like any other, not "none".
-        ledger[handle: ha].claimedAt = Timestamp(micros: 0)
-        ledger[handle: ha].pendingSince = SimInstant(nanoseconds: 0)
-        ledger[handle: ha].claims += 2
-        #expect(ledger[a]?.claimedAt == Timestamp(micros: 0))
-        #expect(ledger[a]?.pendingSince == SimInstant(nanoseconds: 0))
-        #expect(ledger[a]?.claims == 2)
-        ledger[handle: ha].claimedAt = nil
-        #expect(ledger[a]?.claimedAt == nil)
-        #expect(ledger[b]?.claims == 0)
-        #expect(MemoryLayout<ChunkLedger.Entry>.stride == 32)
-    }
-
     @Test(arguments: [UInt64(1), 2, 3])
     func aPayloadNamesAChunkExactlyWhenItIsItsUUIDString(seed: UInt64) {
         var rng = SplitMix64(seed: seed)

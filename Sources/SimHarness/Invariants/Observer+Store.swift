@@ -14,7 +14,7 @@ extension Observer {
             var waiting = Set<ChunkID>()
             for job in store.allJobs where job.status != .completed {
                 for chunk in store.chunks(ofJob: job.id) where chunk.status == .pending {
-                    if let since = chunks[chunk.id]?.pendingSince, since <= recovery { waiting.insert(chunk.id) }
+                    if let since = chunks.pendingSince(chunk.id, store: store), since <= recovery { waiting.insert(chunk.id) }
                 }
             }
             recoveryWaiting = waiting
@@ -98,32 +98,24 @@ extension Observer {
         }
         switch c.to {
         case .pending:
-            let h = chunks.handle(c.id)
-            chunks[handle: h].claimedAt = nil
-            chunks[handle: h].pendingSince = now
+            chunks.markPending(chunks.handle(c.id, store: store), since: now)
             if !notified.sortedContains(c.id) {
                 violate(.pendingNotified, "chunk \(c.id) became pending without a pending_chunk notification")
             }
         case .running:
             recoveryWaiting?.remove(c.id)
-            let h = chunks.handle(c.id)
-            chunks[handle: h].claimedAt = c.at
-            chunks[handle: h].claims += 1
-            let claims = Int(chunks[handle: h].claims)
+            let (claims, pendingSince) = chunks.markClaimed(chunks.handle(c.id, store: store), at: c.at)
             if c.attempt != claims {
                 violate(.singleAssignee, "chunk \(c.id): its claim number \(claims) carries attempt \(c.attempt); a late result of one claim could pass for another's")
             }
-            if let since = chunks[handle: h].pendingSince {
-                chunks[handle: h].pendingSince = nil
+            if let since = pendingSince {
                 let ms = UInt64(max(0, (now - since).nanoseconds / 1_000_000))
                 measures.assignmentDelayMs.record(ms)
                 if expect.assignmentDelayP99Seconds != nil, since >= expect.assignmentDelayFrom { promptDelaysMs.append(ms) }
             }
         case .completed:
             recoveryWaiting?.remove(c.id)
-            let h = chunks.handle(c.id)
-            chunks[handle: h].claimedAt = nil
-            chunks[handle: h].pendingSince = nil
+            chunks.clearTime(chunks.handle(c.id, store: store))
             if c.from != .completed {
                 measures.chunksCompleted += 1
                 jobTally[c.jobID, default: 0] += c.iterations

@@ -53,7 +53,8 @@ public struct Observer {
     static let recentCapacity = 24
 
     // Shadow state from the change feed (looked up by id, never iterated).
-    /// Per chunk: its claim and pending times, claims, computations and finishes.
+    /// Per chunk (by the store's handle): its claim or pending time, claims, whether a worker
+    /// started it and whether one finished it.
     var chunks = ChunkLedger()
     var jobTally: [JobID: Int] = [:]
     var jobCreatedAt: [JobID: SimInstant] = [:]
@@ -153,11 +154,9 @@ public struct Observer {
         }
     }
 
-    mutating func noteComputationStarted(_ chunk: ChunkID) {
+    mutating func noteComputationStarted(_ chunk: ChunkID, store: borrowing EmbeddedStore) {
         measures.computations += 1
-        let h = chunks.handle(chunk)
-        chunks[handle: h].computations += 1
-        if chunks[handle: h].computations > 1 { measures.duplicateExecutions += 1 }
+        if chunks.noteStarted(chunks.handle(chunk, store: store)) { measures.duplicateExecutions += 1 }
     }
 
     mutating func noteFault(_ action: ControlAction, on target: Target) {
@@ -179,10 +178,8 @@ public struct Observer {
 
     /// A node's worker finished a chunk: any finish beyond the chunk's first is work the store
     /// did not need (refused as stale, or the same result again), whichever of them it took.
-    mutating func noteComputationFinished(_ chunk: ChunkID) {
-        let h = chunks.handle(chunk)
-        chunks[handle: h].finished += 1
-        if chunks[handle: h].finished > 1 { measures.wastedComputations += 1 }
+    mutating func noteComputationFinished(_ chunk: ChunkID, store: borrowing EmbeddedStore) {
+        if chunks.noteFinished(chunks.handle(chunk, store: store)) { measures.wastedComputations += 1 }
     }
 
     mutating func noteStoreError(_ error: StoreError) { measures.storeErrors += 1 }
@@ -205,7 +202,7 @@ public struct Observer {
         if case .snapshot(let snapshot) = reply { rememberSnapshot(snapshot, store: store) }
         if case .apply(let plan, _, _) = call { checkMostFreeSlots(plan) }
         guard case .applied(let assignments) = reply else {
-            if case .reclaimed(let ids) = reply { noteReclaimed(ids, by: "sentinel", storeNow: storeNow) }
+            if case .reclaimed(let ids) = reply { noteReclaimed(ids, by: "sentinel", store: store, storeNow: storeNow) }
             return
         }
         if case .apply(let plan, true, let window) = call, assignments.count < plan.count {
@@ -269,7 +266,7 @@ public struct Observer {
     /// node's worker pool, `computing`), unless the claim is older than the live-claim limit.
     mutating func checkLiveClaims(_ ids: [ChunkID], computing: [Bool], store: borrowing EmbeddedStore, storeNow: Timestamp) {
         for (id, isComputing) in zip(ids, computing) where isComputing {
-            guard let claimed = chunks[id]?.claimedAt, claimed >= storeNow - profile.liveClaimLimit,
+            guard let claimed = chunks.claimedAt(id, store: store), claimed >= storeNow - profile.liveClaimLimit,
                 let holder = store.chunk(id)?.lastNodeID, let node = store.node(holder),
                 let seen = node.lastSeenAt, seen > storeNow - profile.onlineWindow
             else { continue }
@@ -277,18 +274,19 @@ public struct Observer {
         }
     }
 
-    mutating func noteReclaimed(_ ids: [ChunkID], by who: String, storeNow: Timestamp) {
+    mutating func noteReclaimed(_ ids: [ChunkID], by who: String, store: borrowing EmbeddedStore, storeNow: Timestamp) {
         for id in ids {
+            let claimedAt = chunks.claimedAt(id, store: store)
             if who == "reaper" {
                 measures.reclaimedByReaper += 1
-                if let claimed = chunks[id]?.claimedAt {
+                if let claimed = claimedAt {
                     let late = (storeNow - claimed).seconds - profile.claimTimeout.seconds
                     measures.reapDelayMaxSeconds = max(measures.reapDelayMaxSeconds, late)
                 }
             } else {
                 measures.reclaimedBySentinel += 1
             }
-            if let claimed = chunks[id]?.claimedAt, claimed >= storeNow - profile.claimTimeout {
+            if let claimed = claimedAt, claimed >= storeNow - profile.claimTimeout {
                 violate(.reclaimAfterTimeout, "\(who) took chunk \(id) back after \((storeNow - claimed).seconds)s, claim timeout \(profile.claimTimeout.seconds)s")
             }
         }
