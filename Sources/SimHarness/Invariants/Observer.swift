@@ -35,7 +35,7 @@ public struct Observer {
     /// When each node (by its `X-Node-Key`) last had a heartbeat accepted.
     /// A dense slot per key spelling (`heartbeatSlot`), so that the check of every snapshot
     /// node reads an array rather than hashing a 44-character string.
-    var heartbeatSlots: [String: Int] = [:]
+    var heartbeatKeys = KeySpellingIndex()
     var lastHeartbeatAt: [SimInstant?] = []
     /// The last few snapshots the sentinels were given (`most-free-slots`), and each node's
     /// dense handle and heartbeat slot (a node's key never changes).
