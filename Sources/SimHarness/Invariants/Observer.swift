@@ -46,9 +46,11 @@ public struct Observer {
     var apiInSecond = 0
 
     var now: SimInstant = .zero
-    /// The last `recentCapacity` events (time, actor, sender, `WorldEvent.kindIndex`), named
-    /// only when a violation prints them.
-    var recent: [(SimInstant, Int32, Int32, Int)] = []
+    /// The last `recentCapacity` events, named only when a violation prints them: a ring held
+    /// inline (no array to check for uniqueness on each of the run's events), filled from slot
+    /// 0, then overwritten from `recentHead`, the oldest.
+    var recent = InlineArray<24, RecentEvent>(repeating: RecentEvent())
+    var recentCount = 0
     var recentHead = 0
     static let recentCapacity = 24
 
@@ -82,18 +84,25 @@ public struct Observer {
 
     mutating func noteEvent(_ e: Delivered<WorldEvent>) {
         now = e.time
-        let entry = (e.time, e.actor.index, e.from.index, e.payload.kindIndex)
-        if recent.count < Self.recentCapacity {
-            recent.append(entry)
+        let entry = RecentEvent(
+            nanoseconds: e.time.nanoseconds, actor: e.actor.index, from: e.from.index, kind: Int32(e.payload.kindIndex))
+        if recentCount < Self.recentCapacity {
+            recent[recentCount] = entry
+            recentCount += 1
         } else {
             recent[recentHead] = entry
-            recentHead = (recentHead + 1) % Self.recentCapacity
+            recentHead = recentHead == Self.recentCapacity - 1 ? 0 : recentHead + 1
         }
     }
 
+    /// The recent events, oldest first, as trace lines.
     func recentLines() -> [String] {
-        let ordered = Array(recent[recentHead...]) + Array(recent[..<recentHead])
-        return ordered.map { "t=\($0.0) a\($0.1)<-a\($0.2) \(WorldEvent.kindNames[$0.3])" }
+        let order = recentCount < Self.recentCapacity
+            ? Array(0..<recentCount) : Array(recentHead..<Self.recentCapacity) + Array(0..<recentHead)
+        return order.map {
+            let r = recent[$0]
+            return "t=\(SimInstant(nanoseconds: r.nanoseconds)) a\(r.actor)<-a\(r.from) \(WorldEvent.kindNames[Int(r.kind)])"
+        }
     }
 
     // MARK: Requests
@@ -291,4 +300,13 @@ public struct Observer {
             }
         }
     }
+}
+
+/// One event as the observer's ring of recent events keeps it: 20 bytes, no references.
+struct RecentEvent: Sendable {
+    var nanoseconds: Int64 = 0
+    var actor: Int32 = 0
+    var from: Int32 = 0
+    /// `WorldEvent.kindIndex`.
+    var kind: Int32 = 0
 }
