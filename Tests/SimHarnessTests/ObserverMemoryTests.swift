@@ -111,27 +111,6 @@ struct ObserverMemoryTests {
 
     // MARK: Chunks
 
-    @Test func aChunkKeepsItsEntryAndItsOptionalsReadBack() {
-        var ledger = ChunkLedger()
-        let a = ChunkID(Identifier(high: 5, low: 1)), b = ChunkID(Identifier(high: 5, low: 2))
-        #expect(ledger[a] == nil)
-        let ha = ledger.handle(a)
-        #expect(ledger.handle(b) != ha)
-        #expect(ledger.handle(a) == ha)
-        #expect(ledger[a]?.claimedAt == nil && ledger[a]?.pendingSince == nil)
-        // Zero is a time like any other, not "none".
-        ledger[handle: ha].claimedAt = Timestamp(micros: 0)
-        ledger[handle: ha].pendingSince = SimInstant(nanoseconds: 0)
-        ledger[handle: ha].claims += 2
-        #expect(ledger[a]?.claimedAt == Timestamp(micros: 0))
-        #expect(ledger[a]?.pendingSince == SimInstant(nanoseconds: 0))
-        #expect(ledger[a]?.claims == 2)
-        ledger[handle: ha].claimedAt = nil
-        #expect(ledger[a]?.claimedAt == nil)
-        #expect(ledger[b]?.claims == 0)
-        #expect(MemoryLayout<ChunkLedger.Entry>.stride == 32)
-    }
-
     @Test(arguments: [UInt64(1), 2, 3])
     func aPayloadNamesAChunkExactlyWhenItIsItsUUIDString(seed: UInt64) {
         var rng = SplitMix64(seed: seed)
@@ -151,5 +130,57 @@ struct ObserverMemoryTests {
         let ids = (0..<20).map { _ in ChunkID(Identifier(high: rng.next(), low: rng.next())) }
         let payloads = ids.map(\.uuidString) + ["", "not a chunk", ids[0].uuidString.uppercased()]
         #expect(Observer.chunkIDs(payloads) == ids.sorted())
+    }
+
+    /// Every one-byte change of a chunk id's spelling names the id with that digit changed, if
+    /// it puts a lowercase digit where a digit was (or the hyphen back where it was), and
+    /// nothing otherwise.
+    @Test(arguments: [UInt64(1), 2])
+    func aChangedByteNamesAnotherIdentifierOrNone(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let hyphens = [8, 13, 18, 23]
+        let digits = Array("0123456789abcdef".utf8)
+        for _ in 0..<40 {
+            let id = Identifier(high: rng.next(), low: rng.next())
+            let text = Array(id.uuidString.utf8)
+            for position in 0..<36 {
+                for c in Array("0159afgAF-/:`@ é".utf8) {
+                    var bytes = text
+                    bytes[position] = c
+                    let expected: Identifier?
+                    if hyphens.contains(position) {
+                        expected = c == UInt8(ascii: "-") ? id : nil
+                    } else if let value = digits.firstIndex(of: c) {
+                        // The digit's place: the k-th of 32, the high word's first.
+                        let k = position - hyphens.filter { $0 < position }.count
+                        let shift = UInt64(15 - k % 16) * 4
+                        let word = k < 16 ? id.high : id.low
+                        let changed = word & ~(0xF << shift) | UInt64(value) << shift
+                        expected = k < 16 ? Identifier(high: changed, low: id.low) : Identifier(high: id.high, low: changed)
+                    } else {
+                        expected = nil
+                    }
+                    #expect(Observer.canonicalIdentifier(String(decoding: bytes, as: UTF8.self)) == expected)
+                }
+            }
+        }
+    }
+
+    // MARK: Recent events
+
+    /// The ring names the last `recentCapacity` events, oldest first, however many came.
+    @Test(arguments: [0, 1, 23, 24, 25, 47, 48, 61])
+    func theRingNamesTheLastEventsOldestFirst(events: Int) {
+        var observer = Observer(profile: .fixed, compute: .standIn)
+        var lines: [String] = []
+        for k in 0..<events {
+            let time = SimInstant(nanoseconds: Int64(k) * 1_000_000_007)
+            let e = Delivered<WorldEvent>(
+                time: time, actor: ActorID(k % 5), from: ActorID(k % 3), kind: .control, payload: k % 2 == 0 ? .listen : .listenAck)
+            observer.noteEvent(e)
+            lines.append("t=\(time) a\(k % 5)<-a\(k % 3) \(k % 2 == 0 ? "listen" : "listen_ack")")
+        }
+        #expect(observer.recentLines() == Array(lines.suffix(Observer.recentCapacity)))
+        #expect(observer.recent.count == Observer.recentCapacity)
     }
 }

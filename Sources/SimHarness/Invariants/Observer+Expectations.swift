@@ -28,10 +28,9 @@ extension Observer {
 
     /// The slot of a key spelling in `lastHeartbeatAt`, made on first use.
     mutating func heartbeatSlot(_ key: String) -> Int {
-        if let slot = heartbeatSlots[key] { return slot }
-        heartbeatSlots[key] = lastHeartbeatAt.count
-        lastHeartbeatAt.append(nil)
-        return lastHeartbeatAt.count - 1
+        let slot = heartbeatKeys.slot(key)
+        if slot == lastHeartbeatAt.count { lastHeartbeatAt.append(nil) }
+        return slot
     }
 
     /// When the node's key (spelled as `PublicKey.base64`) last had a heartbeat accepted; nil if
@@ -42,9 +41,17 @@ extension Observer {
 
     /// `lastHeartbeat(of:store:)` by the node's handle: the key is base64-encoded and hashed
     /// once per node, not for every node of every snapshot (that was a tenth of a fleet run).
+    /// Inlined into the snapshot's walk; the first lookup of a node is not.
+    @inline(__always)
     mutating func lastHeartbeat(ofHandle h: Int32, store: borrowing EmbeddedStore) -> SimInstant? {
         let known = snapshots.heartbeatSlots[Int(h)]
         if known >= 0 { return lastHeartbeatAt[Int(known)] }
+        return firstHeartbeatLookup(ofHandle: h, store: store)
+    }
+
+    /// `lastHeartbeat(ofHandle:store:)` for a node whose slot is not known yet.
+    @inline(never)
+    mutating func firstHeartbeatLookup(ofHandle h: Int32, store: borrowing EmbeddedStore) -> SimInstant? {
         guard let row = store.node(snapshots.nodeIDs[Int(h)]) else { return nil }
         let slot = heartbeatSlot(row.publicKey.base64)
         snapshots.heartbeatSlots[Int(h)] = Int32(slot)

@@ -14,7 +14,7 @@ extension Observer {
             var waiting = Set<ChunkID>()
             for job in store.allJobs where job.status != .completed {
                 for chunk in store.chunks(ofJob: job.id) where chunk.status == .pending {
-                    if let since = chunks[chunk.id]?.pendingSince, since <= recovery { waiting.insert(chunk.id) }
+                    if let since = chunks.pendingSince(chunk.id, store: store), since <= recovery { waiting.insert(chunk.id) }
                 }
             }
             recoveryWaiting = waiting
@@ -58,29 +58,34 @@ extension Observer {
         return ids
     }
 
-    /// The identifier `s` spells as `Identifier.uuidString` spells it, else nil.
+    /// The identifier `s` spells as `Identifier.uuidString` spells it, else nil: 36 bytes,
+    /// hyphens at 8, 13, 18 and 23, lowercase hexadecimal digits elsewhere (the first 16 digits
+    /// the high word, the last 16 the low one).
     static func canonicalIdentifier(_ s: String) -> Identifier? {
         var s = s
-        return s.withUTF8 { bytes -> Identifier? in
-            guard bytes.count == 36 else { return nil }
-            var words: (UInt64, UInt64) = (0, 0)
-            var digits = 0
-            for (offset, c) in bytes.enumerated() {
-                if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
-                    guard c == UInt8(ascii: "-") else { return nil }
-                    continue
-                }
-                let d: UInt8
-                switch c {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
-                default: return nil
-                }
-                if digits < 16 { words.0 = words.0 << 4 | UInt64(d) } else { words.1 = words.1 << 4 | UInt64(d) }
-                digits += 1
-            }
-            return Identifier(high: words.0, low: words.1)
+        return s.withUTF8 { b -> Identifier? in
+            guard b.count == 36, b[8] == UInt8(ascii: "-"), b[13] == UInt8(ascii: "-"), b[18] == UInt8(ascii: "-"),
+                b[23] == UInt8(ascii: "-")
+            else { return nil }
+            // Each digit's value, or 16 for a byte that is none: `seen` collects them all, so
+            // one test at the end finds any non-digit.
+            var high: UInt64 = 0, low: UInt64 = 0, seen: UInt64 = 0
+            for i in 0..<8 { let d = hexDigit(b[i]); seen |= d; high = high << 4 | d }
+            for i in 9..<13 { let d = hexDigit(b[i]); seen |= d; high = high << 4 | d }
+            for i in 14..<18 { let d = hexDigit(b[i]); seen |= d; high = high << 4 | d }
+            for i in 19..<23 { let d = hexDigit(b[i]); seen |= d; low = low << 4 | d }
+            for i in 24..<36 { let d = hexDigit(b[i]); seen |= d; low = low << 4 | d }
+            return seen & 16 == 0 ? Identifier(high: high, low: low) : nil
         }
+    }
+
+    /// The value of a lowercase hexadecimal digit, 16 for any other byte.
+    @inline(__always)
+    static func hexDigit(_ c: UInt8) -> UInt64 {
+        let digit = c &- UInt8(ascii: "0")
+        if digit < 10 { return UInt64(digit) }
+        let letter = c &- UInt8(ascii: "a")
+        return letter < 6 ? UInt64(letter) + 10 : 16
     }
 
     /// - Parameter notified: the chunk ids notified on `pending_chunk` with this commit, sorted.
@@ -98,32 +103,24 @@ extension Observer {
         }
         switch c.to {
         case .pending:
-            let h = chunks.handle(c.id)
-            chunks[handle: h].claimedAt = nil
-            chunks[handle: h].pendingSince = now
+            chunks.markPending(chunks.handle(c.id, store: store), since: now)
             if !notified.sortedContains(c.id) {
                 violate(.pendingNotified, "chunk \(c.id) became pending without a pending_chunk notification")
             }
         case .running:
             recoveryWaiting?.remove(c.id)
-            let h = chunks.handle(c.id)
-            chunks[handle: h].claimedAt = c.at
-            chunks[handle: h].claims += 1
-            let claims = Int(chunks[handle: h].claims)
+            let (claims, pendingSince) = chunks.markClaimed(chunks.handle(c.id, store: store), at: c.at)
             if c.attempt != claims {
                 violate(.singleAssignee, "chunk \(c.id): its claim number \(claims) carries attempt \(c.attempt); a late result of one claim could pass for another's")
             }
-            if let since = chunks[handle: h].pendingSince {
-                chunks[handle: h].pendingSince = nil
+            if let since = pendingSince {
                 let ms = UInt64(max(0, (now - since).nanoseconds / 1_000_000))
                 measures.assignmentDelayMs.record(ms)
                 if expect.assignmentDelayP99Seconds != nil, since >= expect.assignmentDelayFrom { promptDelaysMs.append(ms) }
             }
         case .completed:
             recoveryWaiting?.remove(c.id)
-            let h = chunks.handle(c.id)
-            chunks[handle: h].claimedAt = nil
-            chunks[handle: h].pendingSince = nil
+            chunks.clearTime(chunks.handle(c.id, store: store))
             if c.from != .completed {
                 measures.chunksCompleted += 1
                 jobTally[c.jobID, default: 0] += c.iterations

@@ -35,7 +35,7 @@ public struct Observer {
     /// When each node (by its `X-Node-Key`) last had a heartbeat accepted.
     /// A dense slot per key spelling (`heartbeatSlot`), so that the check of every snapshot
     /// node reads an array rather than hashing a 44-character string.
-    var heartbeatSlots: [String: Int] = [:]
+    var heartbeatKeys = KeySpellingIndex()
     var lastHeartbeatAt: [SimInstant?] = []
     /// The last few snapshots the sentinels were given (`most-free-slots`), and each node's
     /// dense handle and heartbeat slot (a node's key never changes).
@@ -46,14 +46,17 @@ public struct Observer {
     var apiInSecond = 0
 
     var now: SimInstant = .zero
-    /// The last `recentCapacity` events (time, actor, sender, `WorldEvent.kindIndex`), named
-    /// only when a violation prints them.
-    var recent: [(SimInstant, Int32, Int32, Int)] = []
+    /// The last `recentCapacity` events, named only when a violation prints them: a ring held
+    /// inline (no array to check for uniqueness on each of the run's events), filled from slot
+    /// 0, then overwritten from `recentHead`, the oldest.
+    var recent = InlineArray<24, RecentEvent>(repeating: RecentEvent())
+    var recentCount = 0
     var recentHead = 0
     static let recentCapacity = 24
 
     // Shadow state from the change feed (looked up by id, never iterated).
-    /// Per chunk: its claim and pending times, claims, computations and finishes.
+    /// Per chunk (by the store's handle): its claim or pending time, claims, whether a worker
+    /// started it and whether one finished it.
     var chunks = ChunkLedger()
     var jobTally: [JobID: Int] = [:]
     var jobCreatedAt: [JobID: SimInstant] = [:]
@@ -81,18 +84,25 @@ public struct Observer {
 
     mutating func noteEvent(_ e: Delivered<WorldEvent>) {
         now = e.time
-        let entry = (e.time, e.actor.index, e.from.index, e.payload.kindIndex)
-        if recent.count < Self.recentCapacity {
-            recent.append(entry)
+        let entry = RecentEvent(
+            nanoseconds: e.time.nanoseconds, actor: e.actor.index, from: e.from.index, kind: Int32(e.payload.kindIndex))
+        if recentCount < Self.recentCapacity {
+            recent[recentCount] = entry
+            recentCount += 1
         } else {
             recent[recentHead] = entry
-            recentHead = (recentHead + 1) % Self.recentCapacity
+            recentHead = recentHead == Self.recentCapacity - 1 ? 0 : recentHead + 1
         }
     }
 
+    /// The recent events, oldest first, as trace lines.
     func recentLines() -> [String] {
-        let ordered = Array(recent[recentHead...]) + Array(recent[..<recentHead])
-        return ordered.map { "t=\($0.0) a\($0.1)<-a\($0.2) \(WorldEvent.kindNames[$0.3])" }
+        let order = recentCount < Self.recentCapacity
+            ? Array(0..<recentCount) : Array(recentHead..<Self.recentCapacity) + Array(0..<recentHead)
+        return order.map {
+            let r = recent[$0]
+            return "t=\(SimInstant(nanoseconds: r.nanoseconds)) a\(r.actor)<-a\(r.from) \(WorldEvent.kindNames[Int(r.kind)])"
+        }
     }
 
     // MARK: Requests
@@ -153,11 +163,9 @@ public struct Observer {
         }
     }
 
-    mutating func noteComputationStarted(_ chunk: ChunkID) {
+    mutating func noteComputationStarted(_ chunk: ChunkID, store: borrowing EmbeddedStore) {
         measures.computations += 1
-        let h = chunks.handle(chunk)
-        chunks[handle: h].computations += 1
-        if chunks[handle: h].computations > 1 { measures.duplicateExecutions += 1 }
+        if chunks.noteStarted(chunks.handle(chunk, store: store)) { measures.duplicateExecutions += 1 }
     }
 
     mutating func noteFault(_ action: ControlAction, on target: Target) {
@@ -179,10 +187,8 @@ public struct Observer {
 
     /// A node's worker finished a chunk: any finish beyond the chunk's first is work the store
     /// did not need (refused as stale, or the same result again), whichever of them it took.
-    mutating func noteComputationFinished(_ chunk: ChunkID) {
-        let h = chunks.handle(chunk)
-        chunks[handle: h].finished += 1
-        if chunks[handle: h].finished > 1 { measures.wastedComputations += 1 }
+    mutating func noteComputationFinished(_ chunk: ChunkID, store: borrowing EmbeddedStore) {
+        if chunks.noteFinished(chunks.handle(chunk, store: store)) { measures.wastedComputations += 1 }
     }
 
     mutating func noteStoreError(_ error: StoreError) { measures.storeErrors += 1 }
@@ -205,7 +211,7 @@ public struct Observer {
         if case .snapshot(let snapshot) = reply { rememberSnapshot(snapshot, store: store) }
         if case .apply(let plan, _, _) = call { checkMostFreeSlots(plan) }
         guard case .applied(let assignments) = reply else {
-            if case .reclaimed(let ids) = reply { noteReclaimed(ids, by: "sentinel", storeNow: storeNow) }
+            if case .reclaimed(let ids) = reply { noteReclaimed(ids, by: "sentinel", store: store, storeNow: storeNow) }
             return
         }
         if case .apply(let plan, true, let window) = call, assignments.count < plan.count {
@@ -269,7 +275,7 @@ public struct Observer {
     /// node's worker pool, `computing`), unless the claim is older than the live-claim limit.
     mutating func checkLiveClaims(_ ids: [ChunkID], computing: [Bool], store: borrowing EmbeddedStore, storeNow: Timestamp) {
         for (id, isComputing) in zip(ids, computing) where isComputing {
-            guard let claimed = chunks[id]?.claimedAt, claimed >= storeNow - profile.liveClaimLimit,
+            guard let claimed = chunks.claimedAt(id, store: store), claimed >= storeNow - profile.liveClaimLimit,
                 let holder = store.chunk(id)?.lastNodeID, let node = store.node(holder),
                 let seen = node.lastSeenAt, seen > storeNow - profile.onlineWindow
             else { continue }
@@ -277,20 +283,30 @@ public struct Observer {
         }
     }
 
-    mutating func noteReclaimed(_ ids: [ChunkID], by who: String, storeNow: Timestamp) {
+    mutating func noteReclaimed(_ ids: [ChunkID], by who: String, store: borrowing EmbeddedStore, storeNow: Timestamp) {
         for id in ids {
+            let claimedAt = chunks.claimedAt(id, store: store)
             if who == "reaper" {
                 measures.reclaimedByReaper += 1
-                if let claimed = chunks[id]?.claimedAt {
+                if let claimed = claimedAt {
                     let late = (storeNow - claimed).seconds - profile.claimTimeout.seconds
                     measures.reapDelayMaxSeconds = max(measures.reapDelayMaxSeconds, late)
                 }
             } else {
                 measures.reclaimedBySentinel += 1
             }
-            if let claimed = chunks[id]?.claimedAt, claimed >= storeNow - profile.claimTimeout {
+            if let claimed = claimedAt, claimed >= storeNow - profile.claimTimeout {
                 violate(.reclaimAfterTimeout, "\(who) took chunk \(id) back after \((storeNow - claimed).seconds)s, claim timeout \(profile.claimTimeout.seconds)s")
             }
         }
     }
+}
+
+/// One event as the observer's ring of recent events keeps it: 20 bytes, no references.
+struct RecentEvent: Sendable {
+    var nanoseconds: Int64 = 0
+    var actor: Int32 = 0
+    var from: Int32 = 0
+    /// `WorldEvent.kindIndex`.
+    var kind: Int32 = 0
 }

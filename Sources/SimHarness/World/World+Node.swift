@@ -96,7 +96,7 @@ extension World {
             nodes[i].timers[t] = nil
             feedNode(i, .timer(t))
         case .computed(let chunk, let attempt, let result):
-            if nodes[i].isRunning { observer.noteComputationFinished(chunk) }
+            if nodes[i].isRunning { observer.noteComputationFinished(chunk, store: store) }
             feedNode(i, .computeFinished(chunkID: chunk, attempt: attempt, result: result))
         case .control(let action): apply(action, on: .node(i))
         default: preconditionFailure("node got \(e.payload.kind)")
@@ -153,7 +153,7 @@ extension World {
 
     mutating func startCompute(_ i: Int, _ order: NodeAgent.ComputeOrder, resumed: Bool = false) {
         let a = order.assignment
-        if !resumed { observer.noteComputationStarted(a.chunkID) }
+        if !resumed { observer.noteComputationStarted(a.chunkID, store: store) }
         guard !nodes[i].hung else {  // a hung worker pool starts nothing until it recovers
             nodes[i].stalled.append(order)
             return

@@ -83,7 +83,7 @@ extension World {
             case .reapStaleChunks:
                 let reaped = try store.reapStaleChunks(
                     claimTimeout: p.claimTimeout, renewalWindow: p.claimRenewalWindow, liveClaimLimit: p.liveClaimLimit)
-                observer.noteReclaimed(reaped, by: "reaper", storeNow: now)
+                observer.noteReclaimed(reaped, by: "reaper", store: store, storeNow: now)
                 countFalseReclaims(reaped)
                 let computing = reaped.map { id in
                     store.chunk(id)?.lastNodeID.flatMap { nodeIndexByID[$0] }.map { i in

@@ -1,0 +1,59 @@
+import Engine
+import JobSystem
+import Testing
+
+@testable import SimHarness
+
+/// The heartbeat table's index of key spellings gives the slots a `[String: Int]` made on first
+/// use gives, over seeded sequences of spellings: base64 keys, their near misses, and odd ones.
+@Suite("Key spelling index")
+struct KeySpellingIndexTests {
+    /// A spelling: mostly a node key as the header carries it, else one of the same with a
+    /// character changed, cut short or lengthened, or something short and odd.
+    static func spelling(_ rng: inout SplitMix64, keys: [String]) -> String {
+        let key = keys[Int(rng.next() % UInt64(keys.count))]
+        switch rng.next() % 8 {
+        case 0:
+            var chars = Array(key)
+            chars[Int(rng.next() % UInt64(chars.count))] = Array("Aa+/=é0")[Int(rng.next() % 7)]
+            return String(chars)
+        case 1: return String(key.dropLast(Int(rng.next() % 4)))
+        case 2: return key + String(repeating: "=", count: Int(rng.next() % 3))
+        case 3: return ["", "a", "é", "12345678", "123456789", "key"][Int(rng.next() % 6)]
+        default: return key
+        }
+    }
+
+    @Test(arguments: [UInt64(1), 2, 3, 4])
+    func theIndexGivesTheSlotsADictionaryGives(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        // Enough keys to grow the table several times.
+        let keys = (0..<700).map { _ in PublicKey(storage: Bytes32((0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) })!).base64 }
+        var index = KeySpellingIndex()
+        var reference: [String: Int] = [:]
+        for _ in 0..<20_000 {
+            let s = Self.spelling(&rng, keys: keys)
+            if rng.next() % 3 == 0 {
+                #expect(index.find(s) == reference[s])
+            } else {
+                let expected = reference[s] ?? reference.count
+                reference[s] = expected
+                #expect(index.slot(s) == expected)
+            }
+            #expect(index.count == reference.count)
+        }
+        for (s, slot) in reference { #expect(index.find(s) == slot) }
+        #expect(index.find("never sent") == nil)
+    }
+
+    /// Spellings that differ only past their 8-byte words, or only in length, have slots of
+    /// their own; so do two spellings of one Unicode character (bytes are compared, not
+    /// characters: only ASCII keys are ever recorded, where the two agree).
+    @Test func spellingsThatDifferInAnyByteHaveSlotsOfTheirOwn() {
+        var index = KeySpellingIndex()
+        let spellings = ["", "x", "12345678", "12345678x", "12345678y", "123456789", "1234567", "é", "e\u{301}"]
+        for (k, s) in spellings.enumerated() { #expect(index.slot(s) == k) }
+        for (k, s) in spellings.enumerated() { #expect(index.find(s) == k && index.slot(s) == k) }
+        #expect(index.count == spellings.count)
+    }
+}
