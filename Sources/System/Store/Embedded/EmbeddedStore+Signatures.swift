@@ -1,12 +1,14 @@
 /// The replay cache behind signed requests (the structure is `ReplayCache`).
 extension EmbeddedStore {
-    /// 100,000 signatures: about 4.8 MB at most (24 bytes of table per entry: a 16-byte
-    /// fingerprint at two thirds' load; 24 for its place in the expiry ring; 32 for a heap
-    /// element instead while it is a straggler, which few are). The arrays grow only as far as
-    /// the cache actually fills, and stop at exactly what this bound needs. A fleet of 10,000
-    /// nodes signs about 200,000 requests in a window of 300 s, so it reaches this bound and
-    /// forgets early (the earliest-expiring first): the floor then trails the clock by about
-    /// half the window, which refuses only requests signed that long ago.
+    /// 100,000 signatures: about 4 MB when full (24 bytes of table per entry: a 16-byte
+    /// fingerprint at two thirds' load; 16 for its place in the expiry ring, whose expiries are
+    /// runs, one per signed second; 32 for a heap element instead while it is a straggler,
+    /// which few are). Whatever the traffic, at most about 9.8 MB (the ring, its runs and the
+    /// heap each grown to the bound, the heap with its doubling). The arrays grow only as far
+    /// as the cache actually fills; the table and the ring stop at exactly what this bound
+    /// needs. A fleet of 10,000 nodes signs about 200,000 requests in a window of 300 s, so it
+    /// reaches this bound and forgets early (the earliest-expiring first): the floor then trails
+    /// the clock by about half the window, which refuses only requests signed that long ago.
     public static let defaultReplayCacheCapacity = 100_000
 
     /// Most signatures remembered at once (see `rememberSignature`).

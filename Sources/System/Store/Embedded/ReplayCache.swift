@@ -23,14 +23,17 @@
 ///   state allocates nothing and retains nothing.
 /// - **Expiry in order, mostly without a heap.** Signatures expire at their signed timestamp
 ///   plus the window, so they arrive almost in expiry order. An entry expiring no earlier than
-///   every entry ever put in the ring (`ringWatermark`) is appended to a ring, which is then
-///   sorted by expiry and, within an expiry, by arrival; the rest (stragglers: requests signed
-///   a second earlier that arrive after a later one, or a clock behind the others) go to a
-///   min-heap ordered by (expiry, arrival). The earliest entry is the earlier of the ring's
-///   head and the heap's top, the ring's on a tie of expiries: a straggler was remembered when
-///   the watermark already exceeded its expiry, and the watermark never falls, so every ring
-///   entry with that expiry was remembered before it. The heap stays as small as the
-///   stragglers are few; under any traffic the cost is at most the heap's (what it was before).
+///   every entry ever put in the ring (`ringWatermark`) is appended to a ring of fingerprints,
+///   which is then sorted by expiry and, within an expiry, by arrival. Its expiries are kept
+///   apart, one per run of equal expiries (one run per signed second: a few hundred for the
+///   whole window, however many requests), so a ring entry costs 16 bytes. The rest
+///   (stragglers: a request signed in one second that arrives after one signed in the next, or
+///   a clock behind the others) go to a min-heap ordered by (expiry, arrival). The earliest
+///   entry is the earlier of the ring's head and the heap's top, the ring's on a tie of
+///   expiries: a straggler was remembered when the watermark already exceeded its expiry, and
+///   the watermark never falls, so every ring entry with that expiry was remembered before it.
+///   The heap stays as small as the stragglers are few; under any traffic the cost is at most
+///   the heap's (what it was before).
 /// - **Flood-resistant.** Table positions come from the keyed fingerprint, so a node cannot
 ///   grind signatures that collide in the table.
 /// - **Deterministic.** The key comes from the seed, not from the process, so the layout (and
@@ -61,10 +64,10 @@ struct ReplayCache: Sendable {
         @inline(__always) var isEmpty: Bool { low == 0 }
     }
 
-    /// An entry in the ring: its expiry and its fingerprint (which finds its slot).
-    private struct Queued: Sendable {
+    /// Consecutive ring entries that expire at one instant.
+    private struct Run: Sendable {
         var expiresAt: Int64
-        var fingerprint: Fingerprint
+        var count: Int
     }
 
     /// An entry that arrived out of expiry order; ties by arrival (`seq`), so the heap's order
@@ -80,10 +83,10 @@ struct ReplayCache: Sendable {
 
     /// Open addressing: a fingerprint or `empty`. Any length (positions are scaled, not masked).
     private var slots: [Fingerprint] = []
-    /// A ring buffer of `ringCount` entries from `ringHead`, in expiry order.
-    private var ring: [Queued] = []
-    private var ringHead = 0
-    private var ringCount = 0
+    /// The ring's fingerprints, in expiry order, and their expiries as runs (as many entries
+    /// in `ring` as the runs count, in the same order).
+    private var ring = BoundedRing<Fingerprint>(filler: .empty)
+    private var runs = BoundedRing<Run>(filler: Run(expiresAt: 0, count: 0))
     /// The latest expiry ever put in the ring (never falls, even when the ring empties).
     private var ringWatermark = Int64.min
     private var stragglers = MinHeap<Straggler>()
@@ -136,25 +139,24 @@ struct ReplayCache: Sendable {
 
     /// Whether the earliest entry (by expiry, then arrival) is the ring's head; nil if empty.
     private var earliestIsInRing: Bool? {
-        if ringCount > 0 {
+        if ring.count > 0 {
             guard let top = stragglers.min else { return true }
-            return ring[ringHead].expiresAt <= top.expiresAt
+            return runs.first.expiresAt <= top.expiresAt
         }
         return stragglers.isEmpty ? nil : false
     }
 
     /// The earliest entry's expiry (`inRing` as `earliestIsInRing` answered).
     @inline(__always) private func expiry(ofEarliestInRing inRing: Bool) -> Int64 {
-        inRing ? ring[ringHead].expiresAt : stragglers.min!.expiresAt
+        inRing ? runs.first.expiresAt : stragglers.min!.expiresAt
     }
 
     /// Forgets the earliest entry (`inRing` as `earliestIsInRing` answered).
     private mutating func forgetEarliest(inRing: Bool) {
         if inRing {
-            let fingerprint = ring[ringHead].fingerprint
-            ringHead &+= 1
-            if ringHead == ring.count { ringHead = 0 }
-            ringCount &-= 1
+            let fingerprint = ring.first
+            ring.removeFirst()
+            if runs.first.count == 1 { runs.removeFirst() } else { runs.first.count &-= 1 }
             remove(fingerprint)
         } else if let top = stragglers.popMin() {
             remove(top.fingerprint)
@@ -166,32 +168,18 @@ struct ReplayCache: Sendable {
         place(fingerprint)
         count &+= 1
         if expiresAt >= ringWatermark {
-            if ringCount == ring.count { growRing() }
-            var tail = ringHead &+ ringCount
-            if tail >= ring.count { tail &-= ring.count }
-            ring[tail] = Queued(expiresAt: expiresAt, fingerprint: fingerprint)
-            ringCount &+= 1
+            let bound = Swift.max(1, capacity)
+            ring.append(fingerprint, bound: bound)
+            if runs.count > 0, runs.last.expiresAt == expiresAt {
+                runs.last.count &+= 1
+            } else {
+                runs.append(Run(expiresAt: expiresAt, count: 1), bound: bound)
+            }
             ringWatermark = expiresAt
         } else {
             stragglers.push(Straggler(expiresAt: expiresAt, seq: nextSeq, fingerprint: fingerprint))
             nextSeq &+= 1
         }
-    }
-
-    /// Re-lays the ring from index 0 in a larger array: twice as long (16 at first), but never
-    /// longer than `capacity` entries need, so it ends exactly as long as the bound.
-    private mutating func growRing() {
-        let size = Swift.max(ringCount &+ 1, Swift.min(Swift.max(16, ring.count &* 2), Swift.max(1, capacity)))
-        var grown: [Queued] = []
-        grown.reserveCapacity(size)
-        for k in 0..<ringCount {
-            var at = ringHead &+ k
-            if at >= ring.count { at &-= ring.count }
-            grown.append(ring[at])
-        }
-        grown.append(contentsOf: repeatElement(Queued(expiresAt: 0, fingerprint: .empty), count: size &- ringCount))
-        ring = grown
-        ringHead = 0
     }
 
     // MARK: Table
@@ -285,12 +273,15 @@ struct ReplayCache: Sendable {
     func isConsistent() -> Bool {
         var queued: [Fingerprint] = []
         var previous = Int64.min
-        for k in 0..<ringCount {
-            let q = ring[(ringHead + k) % ring.count]
-            guard q.expiresAt >= previous, q.expiresAt <= ringWatermark else { return false }
-            previous = q.expiresAt
-            queued.append(q.fingerprint)
+        var k = 0
+        for r in 0..<runs.count {
+            let run = runs[r]
+            guard run.count > 0, run.expiresAt > previous, run.expiresAt <= ringWatermark else { return false }
+            previous = run.expiresAt
+            k += run.count
         }
+        guard k == ring.count else { return false }
+        for r in 0..<ring.count { queued.append(ring[r]) }
         for s in stragglers.storage {
             guard s.expiresAt < ringWatermark else { return false }
             queued.append(s.fingerprint)
@@ -307,7 +298,10 @@ struct ReplayCache: Sendable {
     var tableSize: Int { slots.count }
 
     /// Entries the ring has room for (for tests: bounded by the capacity).
-    var ringSize: Int { ring.count }
+    var ringSize: Int { ring.size }
+
+    /// Runs of equal expiries the ring has room for (for tests: bounded by the capacity).
+    var runsSize: Int { runs.size }
 
     /// Entries that arrived out of expiry order and wait in the heap (for tests and measures).
     var stragglerCount: Int { stragglers.count }
@@ -324,5 +318,65 @@ struct ReplayCache: Sendable {
             longest = Swift.max(longest, (i - home + size) % size + 1)
         }
         return longest
+    }
+}
+
+/// A ring buffer (first in, first out) that grows only when full: to twice its size (16 at
+/// first) but no further than `bound` elements, unless it must, so it ends exactly as long as
+/// the bound, with no doubling slack. Growing re-lays the elements from index 0.
+struct BoundedRing<Element: Sendable>: Sendable {
+    private var storage: [Element] = []
+    private var head = 0
+    /// Elements in the ring.
+    private(set) var count = 0
+    /// What fills unused storage (never read).
+    private let filler: Element
+
+    init(filler: Element) { self.filler = filler }
+
+    /// Elements the storage has room for.
+    var size: Int { storage.count }
+
+    @inline(__always) private func index(_ k: Int) -> Int {
+        let i = head &+ k
+        return i >= storage.count ? i &- storage.count : i
+    }
+
+    /// The `k`-th element from the first (0 ≤ k < count).
+    subscript(k: Int) -> Element { storage[index(k)] }
+
+    /// The oldest element (the ring is not empty).
+    var first: Element {
+        get { storage[head] }
+        set { storage[head] = newValue }
+    }
+
+    /// The newest element (the ring is not empty).
+    var last: Element {
+        get { storage[index(count &- 1)] }
+        set { storage[index(count &- 1)] = newValue }
+    }
+
+    mutating func append(_ element: Element, bound: Int) {
+        if count == storage.count { grow(bound: bound) }
+        storage[index(count)] = element
+        count &+= 1
+    }
+
+    /// Drops the oldest element (the ring is not empty).
+    mutating func removeFirst() {
+        head &+= 1
+        if head == storage.count { head = 0 }
+        count &-= 1
+    }
+
+    private mutating func grow(bound: Int) {
+        let size = Swift.max(count &+ 1, Swift.min(Swift.max(16, storage.count &* 2), bound))
+        var grown: [Element] = []
+        grown.reserveCapacity(size)
+        for k in 0..<count { grown.append(storage[index(k)]) }
+        grown.append(contentsOf: repeatElement(filler, count: size &- count))
+        storage = grown
+        head = 0
     }
 }
