@@ -228,7 +228,7 @@ struct ReplayCache: Sendable {
     /// Enlarges the table (twice as long, 16 slots at first, but never more than `capacity`
     /// entries need) and re-places every entry. Reached only while the cache holds more than it
     /// ever has, so a few times in a store's life.
-    private mutating func growTable() {
+    @inline(never) private mutating func growTable() {
         let bound = Self.slotsNeeded(entries: Swift.max(1, capacity))
         let size = Swift.max(Self.slotsNeeded(entries: count &+ 1), Swift.min(Swift.max(16, slots.count &* 2), bound))
         let old = slots
@@ -347,30 +347,30 @@ struct BoundedRing<Element: Sendable>: Sendable {
 
     /// The oldest element (the ring is not empty).
     var first: Element {
-        get { storage[head] }
-        set { storage[head] = newValue }
+        @inline(__always) get { storage[head] }
+        @inline(__always) set { storage[head] = newValue }
     }
 
     /// The newest element (the ring is not empty).
     var last: Element {
-        get { storage[index(count &- 1)] }
-        set { storage[index(count &- 1)] = newValue }
+        @inline(__always) get { storage[index(count &- 1)] }
+        @inline(__always) set { storage[index(count &- 1)] = newValue }
     }
 
-    mutating func append(_ element: Element, bound: Int) {
+    @inline(__always) mutating func append(_ element: Element, bound: Int) {
         if count == storage.count { grow(bound: bound) }
         storage[index(count)] = element
         count &+= 1
     }
 
     /// Drops the oldest element (the ring is not empty).
-    mutating func removeFirst() {
+    @inline(__always) mutating func removeFirst() {
         head &+= 1
         if head == storage.count { head = 0 }
         count &-= 1
     }
 
-    private mutating func grow(bound: Int) {
+    @inline(never) private mutating func grow(bound: Int) {
         let size = Swift.max(count &+ 1, Swift.min(Swift.max(16, storage.count &* 2), bound))
         var grown: [Element] = []
         grown.reserveCapacity(size)
