@@ -17,10 +17,11 @@
 ///   which the node answers by signing again with a fresh timestamp.
 /// - **Bounded and allocation-free.** The fingerprints lie directly in an open-addressing table
 ///   (linear probing from a position given by the fingerprint's high word, load at most two
-///   thirds, deletion by backward shift: no tombstones, no indirection, one cache line for most
-///   lookups). The arrays grow only while the cache holds more than it ever has, towards the
-///   size `capacity` entries need and never past it (no doubling slack); a request in steady
-///   state allocates nothing and retains nothing.
+///   thirds, deletion by backward shift: no tombstones, no indirection: a lookup reads a few
+///   adjacent 16-byte slots, one or two cache lines, where it used to read the table and then
+///   each candidate's entry elsewhere). The arrays grow only while the cache holds more than it
+///   ever has, towards the size `capacity` entries need and never past it (no doubling slack);
+///   a request in steady state allocates nothing and retains nothing.
 /// - **Expiry in order, mostly without a heap.** Signatures expire at their signed timestamp
 ///   plus the window, so they arrive almost in expiry order. An entry expiring no earlier than
 ///   every entry ever put in the ring (`ringWatermark`) is appended to a ring of fingerprints,
