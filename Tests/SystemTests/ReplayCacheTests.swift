@@ -3,9 +3,10 @@ import Testing
 
 @testable import JobSystem
 
-/// The embedded store's replay cache (issue 11): a bounded, allocation-free table keyed by a
-/// seeded SipHash, which must answer exactly as the rule `EmbeddedStore.rememberSignature`
-/// states (the rule the earlier dictionary-plus-heap form implemented).
+/// The embedded store's replay cache (issue 11): a bounded, allocation-free table of keyed
+/// 128-bit fingerprints with expiry through a ring and a heap of stragglers, which must answer
+/// exactly as the rule `EmbeddedStore.rememberSignature` states (the rule the earlier forms
+/// implemented), but for the negligible chance that two fingerprints agree.
 @Suite struct ReplayCacheTests {
     static let t0 = Timestamp(unixSeconds: 1_700_000_000)
 
@@ -39,7 +40,7 @@ import Testing
         }
     }
 
-    private static func signature(_ n: Int) -> Signature {
+    static func signature(_ n: Int) -> Signature {
         var bytes = [UInt8](repeating: 0xA5, count: 64)
         bytes[63] = UInt8(truncatingIfNeeded: n)
         bytes[62] = UInt8(truncatingIfNeeded: n >> 8)
@@ -112,7 +113,7 @@ import Testing
     /// The same seed lays the table out alike on every run (the key is drawn from the seed, not
     /// from the process), and different seeds draw different keys.
     @Test func isDeterministicPerSeed() throws {
-        func run(seed: UInt64) throws -> (answers: [Bool], layout: [Int32]) {
+        func run(seed: UInt64) throws -> (answers: [Bool], layout: [ReplayCache.Fingerprint]) {
             var store = EmbeddedStore(seed: seed)
             store.replayCacheCapacity = 50
             var answers: [Bool] = []
@@ -139,6 +140,244 @@ import Testing
         #expect(store.replayCache.isConsistent())
     }
 
+    // MARK: Long sequences against a plain reference
+
+    /// The same rule over whole signatures, with a set for membership: the reference for long
+    /// sequences (the linear-scan `Model` is too slow for them).
+    struct SetModel {
+        var capacity: Int
+        var live = Set<Signature>()
+        var entries: [(signature: Signature, expiresAt: Int64, seq: Int)] = []
+        var floor = Int64.min
+        var seq = 0
+        /// How often each rule fired (so a test can show it exercised them).
+        var expired = 0, evicted = 0, refusedByFloor = 0, refusedAsRemembered = 0
+
+        mutating func remember(_ signature: Signature, expiresAt: Int64, now: Int64) -> Bool {
+            for e in entries where e.expiresAt < now {
+                live.remove(e.signature)
+                expired += 1
+            }
+            entries.removeAll { $0.expiresAt < now }
+            guard expiresAt > floor else {
+                refusedByFloor += 1
+                return false
+            }
+            guard !live.contains(signature) else {
+                refusedAsRemembered += 1
+                return false
+            }
+            if entries.count >= max(1, capacity),
+                let oldest = entries.min(by: { ($0.expiresAt, $0.seq) < ($1.expiresAt, $1.seq) })
+            {
+                guard oldest.expiresAt < expiresAt else {
+                    floor = expiresAt
+                    return true
+                }
+                entries.removeAll { $0.seq == oldest.seq }
+                live.remove(oldest.signature)
+                floor = max(floor, oldest.expiresAt)
+                evicted += 1
+            }
+            entries.append((signature, expiresAt, seq))
+            live.insert(signature)
+            seq += 1
+            return true
+        }
+    }
+
+    /// One request of a generated sequence: at `now`, `signature` expiring at `expiresAt`.
+    struct Request {
+        var signature: Signature
+        var expiresAt: Int64
+        var now: Int64
+    }
+
+    /// Runs `requests` through a cache and the reference: every answer and count agree, the
+    /// cache remembers exactly the signatures the reference does (checked on the recent ones
+    /// every 500 requests), and it stays consistent. Returns the reference (for coverage) and
+    /// the most stragglers the cache held at once.
+    @discardableResult
+    static func agree(
+        seed: UInt64, capacity: Int, requests: [Request], capacityChanges: [Int: Int] = [:]
+    ) -> (model: SetModel, mostStragglers: Int) {
+        var cache = ReplayCache(capacity: capacity, key: EmbeddedStore.replayCacheKey(seed: seed))
+        var model = SetModel(capacity: capacity)
+        var mostStragglers = 0
+        for (k, r) in requests.enumerated() {
+            if let c = capacityChanges[k] {
+                cache.capacity = c
+                model.capacity = c
+            }
+            let answer = cache.remember(r.signature, expiresAt: r.expiresAt, now: r.now)
+            let expected = model.remember(r.signature, expiresAt: r.expiresAt, now: r.now)
+            #expect(answer == expected, "request \(k) (seed \(seed))")
+            #expect(cache.count == model.entries.count, "request \(k) (seed \(seed))")
+            mostStragglers = max(mostStragglers, cache.stragglerCount)
+            if k % 500 == 499 {
+                for recent in requests[max(0, k - 400)...k] {
+                    #expect(cache.contains(recent.signature) == model.live.contains(recent.signature))
+                }
+                #expect(cache.isConsistent())
+            }
+        }
+        #expect(cache.isConsistent())
+        return (model, mostStragglers)
+    }
+
+    /// A fleet's traffic: `nodes` nodes sign at seconds of their own clocks (most right, some a
+    /// few seconds off, one far behind), requests arrive 10 to 100 ms after they were signed, so
+    /// expiries (the signed second plus the window, to its last microsecond) come almost in
+    /// order; one request in twenty is a replay of an earlier one (recent or long past).
+    static func fleetTraffic(seed: UInt64, nodes: Int, count: Int, window: Int64) -> [Request] {
+        var rng = SystemTestRNG(state: seed)
+        let skews: [Int64] = (0..<nodes).map { n in
+            n == 0 ? -Int64(window / 2) : (rng.next() % 4 == 0 ? Int64(rng.next() % 7) - 3 : 0)
+        }
+        var now: Int64 = 1_000_000_000
+        var sent: [Request] = []
+        var requests: [Request] = []
+        requests.reserveCapacity(count)
+        while requests.count < count {
+            now += Int64(rng.next() % 200_000)
+            if !sent.isEmpty, rng.next() % 20 == 0 {
+                let back = Int(rng.next() % UInt64(min(sent.count, rng.next() % 2 == 0 ? 50 : 5_000)))
+                var replay = sent[sent.count - 1 - back]
+                replay.now = now
+                requests.append(replay)
+                continue
+            }
+            let node = Int(rng.next() % UInt64(nodes))
+            let signedAt = (now - 10_000 - Int64(rng.next() % 90_000)) / 1_000_000 + skews[node]
+            let request = Request(
+                signature: Signature(bytes: rng.bytes(count: 64))!, expiresAt: (signedAt + window) * 1_000_000 + 999_999, now: now)
+            sent.append(request)
+            requests.append(request)
+        }
+        return requests
+    }
+
+    /// Fleet-like traffic at three sizes of cache: one that expiry alone keeps below its bound,
+    /// one that must forget early (the floor rises and refuses late stragglers), and a tiny one;
+    /// now and then the capacity changes. The runs go through the ring and the heap, expire,
+    /// forget early, and refuse replays and signatures under the floor: all as the reference.
+    @Test func agreesWithTheReferenceOnFleetTraffic() {
+        var mostStragglers = 0
+        var total = SetModel(capacity: 0)
+        for seed in UInt64(1)...6 {
+            let requests = Self.fleetTraffic(seed: seed, nodes: 20, count: 8_000, window: 30)
+            for capacity in [5, 150, 2_000] {
+                let changes = seed % 3 == 0 ? [3_000: capacity / 2, 6_000: capacity * 2] : [:]
+                let run = Self.agree(seed: seed, capacity: capacity, requests: requests, capacityChanges: changes)
+                mostStragglers = max(mostStragglers, run.mostStragglers)
+                total.expired += run.model.expired
+                total.evicted += run.model.evicted
+                total.refusedByFloor += run.model.refusedByFloor
+                total.refusedAsRemembered += run.model.refusedAsRemembered
+            }
+        }
+        #expect(mostStragglers > 0)
+        #expect(total.expired > 0 && total.evicted > 0 && total.refusedByFloor > 0 && total.refusedAsRemembered > 0)
+    }
+
+    /// A node that chooses its timestamps to hurt: expiries in falling runs (every entry a
+    /// straggler), equal expiries split between the ring and the heap, far future and far past
+    /// (`Int64.max`, the floor's `Int64.min`), the clock jumping, and many replays: the same
+    /// answers as the reference.
+    @Test func agreesWithTheReferenceUnderHostileExpiries() {
+        for seed in UInt64(1)...8 {
+            var rng = SystemTestRNG(state: seed &* 0x5DEE_CE66)
+            var now: Int64 = 0
+            var pool: [Signature] = []
+            var requests: [Request] = []
+            var falling: Int64 = 5_000
+            for k in 0..<6_000 {
+                if rng.next() % 50 == 0 { now += Int64(rng.next() % 400) }  // the clock jumps
+                let expiresAt: Int64
+                switch rng.next() % 8 {
+                case 0, 1:
+                    falling -= Int64(rng.next() % 3)  // a falling run: stragglers
+                    expiresAt = now + falling
+                case 2: expiresAt = now + 100  // many equal expiries
+                case 3: expiresAt = .max
+                case 4: expiresAt = Int64.min + Int64(rng.next() % 10)
+                default: expiresAt = now + Int64(rng.next() % 600) - 100
+                }
+                if k % 700 == 0 { falling = 5_000 }
+                let signature: Signature
+                if !pool.isEmpty, rng.next() % 3 == 0 {
+                    signature = pool[Int(rng.next() % UInt64(pool.count))]  // a replay, maybe of another expiry
+                } else {
+                    signature = Signature(bytes: rng.bytes(count: 64))!
+                    pool.append(signature)
+                    if pool.count > 300 { pool.removeFirst(100) }
+                }
+                requests.append(Request(signature: signature, expiresAt: expiresAt, now: now))
+            }
+            let run = Self.agree(seed: seed, capacity: [3, 40, 250, 10_000][Int(seed % 4)], requests: requests)
+            #expect(run.mostStragglers > 0)
+        }
+    }
+
+    /// Equal expiries in the ring and the heap: the earliest remembered goes first. With room
+    /// for three, A (10) and B (20) go to the ring and C (10, after B) to the heap; D forgets A
+    /// (tied with C, remembered earlier), E then forgets C, and B stays.
+    @Test func forgetsTiesInArrivalOrderAcrossRingAndHeap() {
+        var cache = ReplayCache(capacity: 3, key: EmbeddedStore.replayCacheKey(seed: 9))
+        func remember(_ s: Signature, expiresAt: Int64, now: Int64) -> Bool { cache.remember(s, expiresAt: expiresAt, now: now) }
+        let (a, b, c, d, e) = (Self.signature(1), Self.signature(2), Self.signature(3), Self.signature(4), Self.signature(5))
+        #expect(remember(a, expiresAt: 10, now: 0))
+        #expect(remember(b, expiresAt: 20, now: 0))
+        #expect(remember(c, expiresAt: 10, now: 0))
+        #expect(cache.stragglerCount == 1)
+        #expect(remember(d, expiresAt: 30, now: 0))
+        #expect(!cache.contains(a) && cache.contains(c) && cache.forgottenThrough == 10)
+        #expect(remember(e, expiresAt: 40, now: 0))
+        #expect(!cache.contains(c) && cache.contains(b) && cache.contains(d) && cache.contains(e))
+        #expect(cache.forgottenThrough == 10)
+        #expect(cache.isConsistent())
+    }
+
+    /// Expiry edges across both structures: an entry is live through its instant and gone one
+    /// microsecond later, whether it waits in the ring or the heap, and `Int64.max` never expires.
+    @Test func expiresAtItsInstantInRingAndHeap() {
+        var cache = ReplayCache(capacity: 100, key: EmbeddedStore.replayCacheKey(seed: 4))
+        func remember(_ s: Signature, expiresAt: Int64, now: Int64) -> Bool { cache.remember(s, expiresAt: expiresAt, now: now) }
+        let ring = Self.signature(1), heap = Self.signature(2), forever = Self.signature(3), later = Self.signature(4)
+        #expect(remember(ring, expiresAt: 500, now: 0))
+        #expect(remember(later, expiresAt: 900, now: 0))
+        #expect(remember(heap, expiresAt: 500, now: 0))  // below the watermark (900): a straggler
+        #expect(remember(forever, expiresAt: .max, now: 0))
+        #expect(cache.stragglerCount == 1)
+        #expect(!remember(ring, expiresAt: 500, now: 500) && !remember(heap, expiresAt: 500, now: 500))
+        #expect(cache.count == 4)
+        #expect(remember(Self.signature(5), expiresAt: 2_000, now: 501))
+        #expect(!cache.contains(ring) && !cache.contains(heap) && cache.contains(later) && cache.count == 3)
+        #expect(remember(Self.signature(6), expiresAt: 3_000, now: .max))
+        #expect(cache.contains(forever) && cache.count == 2)
+        #expect(cache.isConsistent())
+    }
+
+    /// However the traffic comes, in order or every entry a straggler, the cache never holds more
+    /// than its capacity, the table never has more slots than that bound needs at two thirds'
+    /// load, and the ring never more room than the bound.
+    @Test func arraysStopAtTheBound() {
+        for capacity in [1, 7, 1_000, 3_000] {
+            for falling in [false, true] {
+                var cache = ReplayCache(capacity: capacity, key: EmbeddedStore.replayCacheKey(seed: 2))
+                for i in 0..<20_000 {
+                    let expiresAt: Int64 = falling ? 1_000_000 - Int64(i) : 1_000 + Int64(i / 3)
+                    _ = cache.remember(Self.signature(i), expiresAt: expiresAt, now: 0)
+                    #expect(cache.count <= capacity)
+                }
+                #expect(cache.count == capacity)
+                #expect(cache.tableSize <= (3 * capacity + 1) / 2)
+                #expect(cache.ringSize <= capacity)
+                #expect(cache.isConsistent())
+            }
+        }
+    }
+
     /// SipHash-2-4 reference vectors (key 00…0f, messages 00…(n-1); Aumasson and Bernstein's
     /// `vectors.h`).
     @Test func sipHashMatchesTheReference() {
@@ -147,5 +386,20 @@ import Testing
         #expect(hash(0) == 0x726F_DB47_DD0E_0E31)
         #expect(hash(1) == 0x74F8_39C5_93DC_67FD)
         #expect(hash(15) == 0xA129_CA61_49BE_45E5)
+    }
+
+    /// SipHash-2-4-128 reference vectors (`vectors_sip128` of the reference's `vectors.h`; the
+    /// tag's bytes, first to last). The 64-byte signatures the cache hashes take the same path
+    /// as these (eight whole words, then the length word).
+    @Test func sipHash128MatchesTheReference() {
+        let hasher = SipHash24(k0: 0x0706_0504_0302_0100, k1: 0x0F0E_0D0C_0B0A_0908)
+        func tag(_ n: Int) -> [UInt8] {
+            let (low, high) = Array((0..<n).map { UInt8($0) }).withUnsafeBytes { hasher.hash128($0) }
+            return (0..<8).map { UInt8(truncatingIfNeeded: low >> (8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: high >> (8 * $0)) }
+        }
+        #expect(tag(0) == [0xa3, 0x81, 0x7f, 0x04, 0xba, 0x25, 0xa8, 0xe6, 0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93])
+        #expect(tag(8) == [0x3b, 0x62, 0xa9, 0xba, 0x62, 0x58, 0xf5, 0x61, 0x0f, 0x83, 0xe2, 0x64, 0xf3, 0x14, 0x97, 0xb4])
+        #expect(tag(15) == [0x54, 0x93, 0xe9, 0x99, 0x33, 0xb0, 0xa8, 0x11, 0x7e, 0x08, 0xec, 0x0f, 0x97, 0xcf, 0xc3, 0xd9])
+        #expect(tag(63) == [0x51, 0x50, 0xd1, 0x77, 0x2f, 0x50, 0x83, 0x4a, 0x50, 0x3e, 0x06, 0x9a, 0x97, 0x3f, 0xbd, 0x7c])
     }
 }

@@ -2,20 +2,49 @@
 ///
 /// Every signed node request passes through it, and a node chooses what it signs, so it is
 /// built to cost the same for any traffic:
-/// - **Bounded and allocation-free.** Signatures are held inline (`Bytes64`) in one dense entry
-///   array, found through an open-addressing table of entry indices (linear probing, load at
-///   most one half, deletion by backward shift: no tombstones), and forgotten in expiry order
-///   through a min-heap. The arrays grow (doubling) only while the cache grows towards the most
-///   it has held, and never beyond `capacity` entries; a request in steady state allocates
-///   nothing and retains nothing.
-/// - **Flood-resistant.** Table positions come from SipHash-2-4 under a 128-bit key drawn from
-///   the store's seed, so a node cannot grind signatures that collide in the table.
+/// - **Fingerprints, not signatures.** An entry is the signature's 128-bit SipHash-2-4 under a
+///   secret key drawn from the store's seed, with its lowest bit set (so the all-zero value can
+///   mark an empty slot): 127 keyed bits, 16 bytes instead of 64. A replay has the very same
+///   signature, hence the same fingerprint: a replay is never let through. The only new error
+///   is the other way: a fresh signature refused as `replayed` because its fingerprint equals
+///   a remembered one's. For signatures chosen without knowledge of the key (SipHash-2-4 taken
+///   as a pseudorandom function: seeing the fingerprints, the timing or the answers for
+///   signatures of its choice tells a node nothing about the fingerprint of another), each
+///   request meets that with probability at most `count / 2^127` (at most 100,000 / 2^127 ≈
+///   5.9e-34 at the default capacity), so at most `Q × 5.9e-34` over `Q` requests, whatever
+///   signatures a flooding node picks: under 1e-18 for 10^15 requests (10,000 nodes, one
+///   request per second each, for 3,000 years). Such a refusal costs a 401 `replayed_request`,
+///   which the node answers by signing again with a fresh timestamp.
+/// - **Bounded and allocation-free.** The fingerprints lie directly in an open-addressing table
+///   (linear probing from a position given by the fingerprint's high word, load at most two
+///   thirds, deletion by backward shift: no tombstones, no indirection: a lookup reads a few
+///   adjacent 16-byte slots, one or two cache lines, where it used to read the table and then
+///   each candidate's entry elsewhere). The arrays grow only while the cache holds more than it
+///   ever has, towards the size `capacity` entries need and never past it (no doubling slack);
+///   a request in steady state allocates nothing and retains nothing.
+/// - **Expiry in order, mostly without a heap.** Signatures expire at their signed timestamp
+///   plus the window, so they arrive almost in expiry order. An entry expiring no earlier than
+///   every entry ever put in the ring (`ringWatermark`) is appended to a ring of fingerprints,
+///   which is then sorted by expiry and, within an expiry, by arrival. Its expiries are kept
+///   apart, one per run of equal expiries (one run per signed second: a few hundred for the
+///   whole window, however many requests), so a ring entry costs 16 bytes. The rest
+///   (stragglers: a request signed in one second that arrives after one signed in the next, or
+///   a clock behind the others) go to a min-heap ordered by (expiry, arrival). The earliest
+///   entry is the earlier of the ring's head and the heap's top, the ring's on a tie of
+///   expiries: a straggler was remembered when the watermark already exceeded its expiry, and
+///   the watermark never falls, so every ring entry with that expiry was remembered before it.
+///   The heap stays as small as the stragglers are few; under any traffic the cost is at most
+///   the heap's (what it was before).
+/// - **Flood-resistant.** Table positions come from the keyed fingerprint, so a node cannot
+///   grind signatures that collide in the table.
 /// - **Deterministic.** The key comes from the seed, not from the process, so the layout (and
-///   the instruction count of a run) is the same on every run; and nothing ever iterates the
-///   table: answers depend only on the signatures, their expiries, the clock and the capacity.
+///   the instruction count of a run) is the same on every run; and nothing iterates the table
+///   but its own growth: answers depend only on the signatures, their expiries, the clock and
+///   the capacity.
 ///
 /// The answers are those of `EmbeddedStore.rememberSignature` (documented there), which the
-/// earlier dictionary-plus-heap form gave: the same floor, the same choice of what to forget.
+/// earlier forms (a dictionary and a heap; whole signatures in a SipHash table and a heap) gave:
+/// the same floor, the same choice of what to forget.
 struct ReplayCache: Sendable {
     /// Most signatures remembered at once (at least one is always allowed).
     var capacity: Int
@@ -25,30 +54,43 @@ struct ReplayCache: Sendable {
 
     private let hasher: SipHash24
 
-    /// One remembered signature and its keyed hash (kept so that moving it in the table never
-    /// hashes it again). Free entries (in `free`) keep stale contents that nothing reads.
-    private struct Entry: Sendable {
-        var signature: Bytes64
-        var hash: UInt64
+    /// A signature's keyed 128-bit fingerprint; `low` always has its lowest bit set, so the
+    /// all-zero value (`empty`) is never a fingerprint.
+    struct Fingerprint: Hashable, Sendable {
+        var low: UInt64
+        /// Gives the table position (its top bits, scaled to the table's size).
+        var high: UInt64
+
+        static let empty = Fingerprint(low: 0, high: 0)
+        @inline(__always) var isEmpty: Bool { low == 0 }
     }
 
-    /// A remembered signature's place in the expiry order; ties by the order they were
-    /// remembered (`seq`), so the heap's order is fully determined by what was pushed.
-    private struct Expiry: Comparable, Sendable {
+    /// Consecutive ring entries that expire at one instant.
+    private struct Run: Sendable {
+        var expiresAt: Int64
+        var count: Int
+    }
+
+    /// An entry that arrived out of expiry order; ties by arrival (`seq`), so the heap's order
+    /// is fully determined by what was pushed.
+    private struct Straggler: Comparable, Sendable {
         var expiresAt: Int64
         var seq: UInt64
-        var entry: Int32
+        var fingerprint: Fingerprint
 
-        static func < (a: Expiry, b: Expiry) -> Bool { (a.expiresAt, a.seq) < (b.expiresAt, b.seq) }
-        static func == (a: Expiry, b: Expiry) -> Bool { a.expiresAt == b.expiresAt && a.seq == b.seq }
+        static func < (a: Straggler, b: Straggler) -> Bool { (a.expiresAt, a.seq) < (b.expiresAt, b.seq) }
+        static func == (a: Straggler, b: Straggler) -> Bool { a.expiresAt == b.expiresAt && a.seq == b.seq }
     }
 
-    private var entries: [Entry] = []
-    /// Indices of `entries` not in use (reused before `entries` grows).
-    private var free: [Int32] = []
-    /// Open addressing: an index of `entries`, or -1 for an empty slot. A power of two long.
-    private var slots: [Int32] = []
-    private var expiries = MinHeap<Expiry>()
+    /// Open addressing: a fingerprint or `empty`. Any length (positions are scaled, not masked).
+    private var slots: [Fingerprint] = []
+    /// The ring's fingerprints, in expiry order, and their expiries as runs (as many entries
+    /// in `ring` as the runs count, in the same order).
+    private var ring = BoundedRing<Fingerprint>(filler: .empty)
+    private var runs = BoundedRing<Run>(filler: Run(expiresAt: 0, count: 0))
+    /// The latest expiry ever put in the ring (never falls, even when the ring empties).
+    private var ringWatermark = Int64.min
+    private var stragglers = MinHeap<Straggler>()
     private var nextSeq: UInt64 = 0
 
     /// Signatures currently remembered.
@@ -65,141 +107,277 @@ struct ReplayCache: Sendable {
     /// Remembers `signature` until `expiresAt` (micros; live through that instant) at time
     /// `now`; false if it is refused as a (possible) replay. See `EmbeddedStore.rememberSignature`.
     mutating func remember(_ signature: Signature, expiresAt: Int64, now: Int64) -> Bool {
-        while let oldest = expiries.min, oldest.expiresAt < now {
-            expiries.popMin()
-            remove(entry: oldest.entry)
-        }
+        while let inRing = earliestIsInRing, expiry(ofEarliestInRing: inRing) < now { forgetEarliest(inRing: inRing) }
         guard expiresAt > forgottenThrough else { return false }
-        let hash = signature.storage.withUnsafeBytes { hasher.hash($0) }
-        guard slot(of: signature.storage, hash: hash) == nil else { return false }
-        if count >= Swift.max(1, capacity), let oldest = expiries.min {
-            guard oldest.expiresAt < expiresAt else {
+        let fingerprint = self.fingerprint(signature)
+        guard slot(of: fingerprint) == nil else { return false }
+        if count >= Swift.max(1, capacity), let inRing = earliestIsInRing {
+            let oldest = expiry(ofEarliestInRing: inRing)
+            guard oldest < expiresAt else {
                 // The new signature is the first to expire: accepted, and forgotten at once.
                 forgottenThrough = expiresAt
                 return true
             }
-            expiries.popMin()
-            remove(entry: oldest.entry)
-            forgottenThrough = Swift.max(forgottenThrough, oldest.expiresAt)
+            forgetEarliest(inRing: inRing)
+            forgottenThrough = Swift.max(forgottenThrough, oldest)
         }
-        insert(signature.storage, hash: hash, expiresAt: expiresAt)
+        insert(fingerprint, expiresAt: expiresAt)
         return true
     }
 
     /// Whether `signature` is remembered now (expired entries linger until the next
     /// `remember`, as the count does).
     func contains(_ signature: Signature) -> Bool {
-        slot(of: signature.storage, hash: signature.storage.withUnsafeBytes { hasher.hash($0) }) != nil
+        slot(of: fingerprint(signature)) != nil
+    }
+
+    @inline(__always) private func fingerprint(_ signature: Signature) -> Fingerprint {
+        let (low, high) = signature.storage.withUnsafeBytes { hasher.hash128($0) }
+        return Fingerprint(low: low | 1, high: high)
+    }
+
+    // MARK: Expiry order
+
+    /// Whether the earliest entry (by expiry, then arrival) is the ring's head; nil if empty.
+    private var earliestIsInRing: Bool? {
+        if ring.count > 0 {
+            guard let top = stragglers.min else { return true }
+            return runs.first.expiresAt <= top.expiresAt
+        }
+        return stragglers.isEmpty ? nil : false
+    }
+
+    /// The earliest entry's expiry (`inRing` as `earliestIsInRing` answered).
+    @inline(__always) private func expiry(ofEarliestInRing inRing: Bool) -> Int64 {
+        inRing ? runs.first.expiresAt : stragglers.min!.expiresAt
+    }
+
+    /// Forgets the earliest entry (`inRing` as `earliestIsInRing` answered).
+    private mutating func forgetEarliest(inRing: Bool) {
+        if inRing {
+            let fingerprint = ring.first
+            ring.removeFirst()
+            if runs.first.count == 1 { runs.removeFirst() } else { runs.first.count &-= 1 }
+            remove(fingerprint)
+        } else if let top = stragglers.popMin() {
+            remove(top.fingerprint)
+        }
+    }
+
+    private mutating func insert(_ fingerprint: Fingerprint, expiresAt: Int64) {
+        if count &+ 1 > Self.mostEntries(slots: slots.count) { growTable() }
+        place(fingerprint)
+        count &+= 1
+        if expiresAt >= ringWatermark {
+            let bound = Swift.max(1, capacity)
+            ring.append(fingerprint, bound: bound)
+            if runs.count > 0, runs.last.expiresAt == expiresAt {
+                runs.last.count &+= 1
+            } else {
+                runs.append(Run(expiresAt: expiresAt, count: 1), bound: bound)
+            }
+            ringWatermark = expiresAt
+        } else {
+            stragglers.push(Straggler(expiresAt: expiresAt, seq: nextSeq, fingerprint: fingerprint))
+            nextSeq &+= 1
+        }
     }
 
     // MARK: Table
 
-    private var mask: Int { slots.count &- 1 }
+    /// Most entries a table of `slots` slots holds (load at most two thirds).
+    private static func mostEntries(slots: Int) -> Int { slots &* 2 / 3 }
 
-    /// The slot holding `signature`, or nil.
-    private func slot(of signature: Bytes64, hash: UInt64) -> Int? {
-        guard !slots.isEmpty else { return nil }
-        return slots.withUnsafeBufferPointer { slots in
-            entries.withUnsafeBufferPointer { entries in
-                let mask = slots.count &- 1
-                var i = Int(truncatingIfNeeded: hash) & mask
-                while true {
-                    let e = slots[i]
-                    if e < 0 { return nil }
-                    if entries[Int(e)].hash == hash, entries[Int(e)].signature == signature { return i }
-                    i = (i &+ 1) & mask
+    /// The fewest slots that hold `entries` entries.
+    private static func slotsNeeded(entries: Int) -> Int { (entries &* 3 &+ 1) / 2 }
+
+    /// Where the probe for `fingerprint` starts in a table of `size` slots: the high word scaled
+    /// to the size (a multiply, not a division; any size works).
+    @inline(__always) private static func home(_ fingerprint: Fingerprint, size: Int) -> Int {
+        Int(truncatingIfNeeded: fingerprint.high.multipliedFullWidth(by: UInt64(truncatingIfNeeded: size)).high)
+    }
+
+    /// The slot holding `fingerprint`, or nil.
+    private func slot(of fingerprint: Fingerprint) -> Int? {
+        slots.withUnsafeBufferPointer { slots in
+            let size = slots.count
+            guard size > 0 else { return nil }
+            var i = Self.home(fingerprint, size: size)
+            while true {
+                let s = slots[i]
+                if s == fingerprint { return i }
+                if s.isEmpty { return nil }
+                i &+= 1
+                if i == size { i = 0 }
+            }
+        }
+    }
+
+    /// Puts `fingerprint` in the first empty slot from its home.
+    private mutating func place(_ fingerprint: Fingerprint) {
+        slots.withUnsafeMutableBufferPointer { slots in
+            let size = slots.count
+            var i = Self.home(fingerprint, size: size)
+            while !slots[i].isEmpty {
+                i &+= 1
+                if i == size { i = 0 }
+            }
+            slots[i] = fingerprint
+        }
+    }
+
+    /// Enlarges the table (twice as long, 16 slots at first, but never more than `capacity`
+    /// entries need) and re-places every entry. Reached only while the cache holds more than it
+    /// ever has, so a few times in a store's life.
+    @inline(never) private mutating func growTable() {
+        let bound = Self.slotsNeeded(entries: Swift.max(1, capacity))
+        let size = Swift.max(Self.slotsNeeded(entries: count &+ 1), Swift.min(Swift.max(16, slots.count &* 2), bound))
+        let old = slots
+        slots = [Fingerprint](repeating: .empty, count: size)
+        for fingerprint in old where !fingerprint.isEmpty { place(fingerprint) }
+    }
+
+    /// Forgets `fingerprint` (which is in the table): empties its slot and shifts back the
+    /// entries after it that probed past it, so no lookup ever stops short of its key.
+    private mutating func remove(_ fingerprint: Fingerprint) {
+        slots.withUnsafeMutableBufferPointer { slots in
+            let size = slots.count
+            var hole = Self.home(fingerprint, size: size)
+            while slots[hole] != fingerprint {
+                hole &+= 1
+                if hole == size { hole = 0 }
+            }
+            var i = hole
+            while true {
+                i &+= 1
+                if i == size { i = 0 }
+                let e = slots[i]
+                if e.isEmpty { break }
+                let home = Self.home(e, size: size)
+                // `e` may move into the hole unless its home lies cyclically in (hole, i].
+                let homeAfterHole = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i)
+                if !homeAfterHole {
+                    slots[hole] = e
+                    hole = i
                 }
             }
+            slots[hole] = .empty
         }
-    }
-
-    private mutating func insert(_ signature: Bytes64, hash: UInt64, expiresAt: Int64) {
-        if (count &+ 1) &* 2 > slots.count { grow() }
-        let index: Int32
-        if let reused = free.popLast() {
-            index = reused
-            entries[Int(index)] = Entry(signature: signature, hash: hash)
-        } else {
-            index = Int32(entries.count)
-            entries.append(Entry(signature: signature, hash: hash))
-        }
-        place(index, hash: hash)
-        count &+= 1
-        expiries.push(Expiry(expiresAt: expiresAt, seq: nextSeq, entry: index))
-        nextSeq &+= 1
-    }
-
-    /// Puts entry `index` in the first empty slot from its home.
-    private mutating func place(_ index: Int32, hash: UInt64) {
-        let mask = self.mask
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while slots[i] >= 0 { i = (i &+ 1) & mask }
-        slots[i] = index
-    }
-
-    /// Doubles the table (16 slots at first) and re-places every entry. Reached only while the
-    /// cache holds more than it ever has, so at most log2(capacity) times in a store's life.
-    private mutating func grow() {
-        let old = slots
-        slots = [Int32](repeating: -1, count: Swift.max(16, old.count &* 2))
-        for index in old where index >= 0 {
-            place(index, hash: entries[Int(index)].hash)
-        }
-    }
-
-    /// Forgets entry `index` (which is in the table): empties its slot and shifts back the
-    /// entries after it that probed past it, so no lookup ever stops short of its key.
-    private mutating func remove(entry index: Int32) {
-        let mask = self.mask
-        var hole = Int(truncatingIfNeeded: entries[Int(index)].hash) & mask
-        while slots[hole] != index { hole = (hole &+ 1) & mask }
-        var i = hole
-        while true {
-            i = (i &+ 1) & mask
-            let e = slots[i]
-            if e < 0 { break }
-            let home = Int(truncatingIfNeeded: entries[Int(e)].hash) & mask
-            // `e` may move into the hole unless its home lies cyclically in (hole, i].
-            let homeAfterHole = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i)
-            if !homeAfterHole {
-                slots[hole] = e
-                hole = i
-            }
-        }
-        slots[hole] = -1
-        free.append(index)
         count &-= 1
     }
 
     // MARK: Checks
 
-    /// Whether the table, the entries and the heap agree (for tests): every heap element names
-    /// a distinct live entry found by lookup, the count matches, and the load stays at most one
-    /// half.
+    /// Whether the table, the ring and the heap agree (for tests): every queued entry is a
+    /// distinct fingerprint found by lookup, the ring is in expiry order below the watermark and
+    /// every straggler below it, the counts match, and the load stays at most two thirds.
     func isConsistent() -> Bool {
-        var seen = Set<Int32>()
-        for e in expiries.storage {
-            guard e.entry >= 0, Int(e.entry) < entries.count, seen.insert(e.entry).inserted else { return false }
-            let entry = entries[Int(e.entry)]
-            guard let at = slot(of: entry.signature, hash: entry.hash), slots[at] == e.entry else { return false }
+        var queued: [Fingerprint] = []
+        var previous = Int64.min
+        var k = 0
+        for r in 0..<runs.count {
+            let run = runs[r]
+            guard run.count > 0, run.expiresAt > previous, run.expiresAt <= ringWatermark else { return false }
+            previous = run.expiresAt
+            k += run.count
         }
-        let occupied = slots.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
-        return seen.count == count && occupied == count && free.count + count == entries.count && count * 2 <= Swift.max(slots.count, 0)
+        guard k == ring.count else { return false }
+        for r in 0..<ring.count { queued.append(ring[r]) }
+        for s in stragglers.storage {
+            guard s.expiresAt < ringWatermark else { return false }
+            queued.append(s.fingerprint)
+        }
+        var distinct = Set<Fingerprint>()
+        for fingerprint in queued {
+            guard fingerprint.low & 1 == 1, slot(of: fingerprint) != nil, distinct.insert(fingerprint).inserted else { return false }
+        }
+        let occupied = slots.reduce(0) { $0 + ($1.isEmpty ? 0 : 1) }
+        return queued.count == count && occupied == count && count <= Self.mostEntries(slots: slots.count)
     }
 
     /// Slots in the table (for tests: bounded by the capacity).
     var tableSize: Int { slots.count }
 
+    /// Entries the ring has room for (for tests: bounded by the capacity).
+    var ringSize: Int { ring.size }
+
+    /// Runs of equal expiries the ring has room for (for tests: bounded by the capacity).
+    var runsSize: Int { runs.size }
+
+    /// Entries that arrived out of expiry order and wait in the heap (for tests and measures).
+    var stragglerCount: Int { stragglers.count }
+
     /// The table as it lies (for tests: the same on every run for a seed).
-    var layout: [Int32] { slots }
+    var layout: [Fingerprint] { slots }
 
     /// The most slots any remembered signature's lookup visits (for tests: flood resistance).
     var longestProbe: Int {
         var longest = 0
-        for (i, e) in slots.enumerated() where e >= 0 {
-            let home = Int(truncatingIfNeeded: entries[Int(e)].hash) & mask
-            longest = Swift.max(longest, ((i &- home) & mask) &+ 1)
+        let size = slots.count
+        for (i, e) in slots.enumerated() where !e.isEmpty {
+            let home = Self.home(e, size: size)
+            longest = Swift.max(longest, (i - home + size) % size + 1)
         }
         return longest
+    }
+}
+
+/// A ring buffer (first in, first out) that grows only when full: to twice its size (16 at
+/// first) but no further than `bound` elements, unless it must, so it ends exactly as long as
+/// the bound, with no doubling slack. Growing re-lays the elements from index 0.
+struct BoundedRing<Element: Sendable>: Sendable {
+    private var storage: [Element] = []
+    private var head = 0
+    /// Elements in the ring.
+    private(set) var count = 0
+    /// What fills unused storage (never read).
+    private let filler: Element
+
+    init(filler: Element) { self.filler = filler }
+
+    /// Elements the storage has room for.
+    var size: Int { storage.count }
+
+    @inline(__always) private func index(_ k: Int) -> Int {
+        let i = head &+ k
+        return i >= storage.count ? i &- storage.count : i
+    }
+
+    /// The `k`-th element from the first (0 ≤ k < count).
+    subscript(k: Int) -> Element { storage[index(k)] }
+
+    /// The oldest element (the ring is not empty).
+    var first: Element {
+        @inline(__always) get { storage[head] }
+        @inline(__always) set { storage[head] = newValue }
+    }
+
+    /// The newest element (the ring is not empty).
+    var last: Element {
+        @inline(__always) get { storage[index(count &- 1)] }
+        @inline(__always) set { storage[index(count &- 1)] = newValue }
+    }
+
+    @inline(__always) mutating func append(_ element: Element, bound: Int) {
+        if count == storage.count { grow(bound: bound) }
+        storage[index(count)] = element
+        count &+= 1
+    }
+
+    /// Drops the oldest element (the ring is not empty).
+    @inline(__always) mutating func removeFirst() {
+        head &+= 1
+        if head == storage.count { head = 0 }
+        count &-= 1
+    }
+
+    @inline(never) private mutating func grow(bound: Int) {
+        let size = Swift.max(count &+ 1, Swift.min(Swift.max(16, storage.count &* 2), bound))
+        var grown: [Element] = []
+        grown.reserveCapacity(size)
+        for k in 0..<count { grown.append(storage[index(k)]) }
+        grown.append(contentsOf: repeatElement(filler, count: size &- count))
+        storage = grown
+        head = 0
     }
 }
