@@ -266,4 +266,67 @@ import Testing
             #expect(RequestHandlers.uppercasedASCII(method) == expected, "\(method)")
         }
     }
+
+    // MARK: Base64 and the stand-in's registry
+
+    /// Standard padded base64 by the alphabet table, six bits at a time.
+    static func referenceBase64(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        var bits = bytes.flatMap { byte in (0..<8).map { (byte >> (7 - $0)) & 1 } }
+        while bits.count % 6 != 0 { bits.append(0) }
+        var text: [Character] = []
+        for i in stride(from: 0, to: bits.count, by: 6) {
+            text.append(alphabet[Int(bits[i..<i + 6].reduce(UInt8(0)) { $0 << 1 | $1 })])
+        }
+        text += Array(repeating: Character("="), count: (4 - text.count % 4) % 4)
+        return String(text)
+    }
+
+    @Test func base64IsTheAlphabetTablesSpelling() {
+        var rng = SystemTestRNG(state: 17)
+        for length in 0..<100 {
+            for _ in 0..<10 {
+                let bytes = rng.bytes(count: length)
+                let text = Base64.encode(bytes)
+                #expect(text == Self.referenceBase64(bytes))
+                #expect(Base64.decode(text) == bytes)
+            }
+        }
+        // Every 6-bit value in every position of a group.
+        for v in 0..<64 {
+            for shift in [0, 6, 12, 18] {
+                let group = UInt32(v) << UInt32(shift)
+                let bytes = [UInt8(group >> 16 & 0xFF), UInt8(group >> 8 & 0xFF), UInt8(group & 0xFF)]
+                #expect(Base64.encode(bytes) == Self.referenceBase64(bytes))
+            }
+        }
+    }
+
+    @Test func standInSecretsAnswerAsADictionary() {
+        var rng = SystemTestRNG(state: 18)
+        var table = StandInSecrets()
+        var reference: [PublicKey: Bytes32] = [:]
+        var known: [PublicKey] = []
+        for step in 0..<20_000 {
+            switch rng.next() % 4 {
+            case 0, 1:
+                // A new key (half of them sharing their first eight bytes with a known one,
+                // which probing must tell apart), or a known key given a new secret.
+                var key = PublicKey(bytes: rng.bytes(count: 32))!
+                if let other = known.randomElement(using: &rng), rng.next() % 2 == 0 {
+                    key = PublicKey(bytes: Array(other.bytes[..<8]) + rng.bytes(count: 24))!
+                }
+                if rng.next() % 4 == 0, let other = known.randomElement(using: &rng) { key = other }
+                let secret = Bytes32(rng.bytes(count: 32))!
+                table.set(secret, for: key)
+                if reference.updateValue(secret, forKey: key) == nil { known.append(key) }
+            default:
+                let key = rng.next() % 2 == 0 ? (known.randomElement(using: &rng) ?? PublicKey(bytes: rng.bytes(count: 32))!)
+                    : PublicKey(bytes: rng.bytes(count: 32))!
+                #expect(table.secret(for: key) == reference[key], "step \(step)")
+            }
+            #expect(table.count == reference.count)
+        }
+        for key in known { #expect(table.secret(for: key) == reference[key]) }
+    }
 }
