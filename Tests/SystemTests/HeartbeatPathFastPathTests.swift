@@ -329,4 +329,11 @@ import Testing
         }
         for key in known { #expect(table.secret(for: key) == reference[key]) }
     }
+
+    @Test func timestampHeaderIsTheDecimalString() {
+        var rng = SystemTestRNG(state: 19)
+        var values: [Int64] = [0, 9, 10, 1_700_000_000, 999_999_999_999_999, 1_000_000_000_000_000, .max, -1, .min]
+        for _ in 0..<5_000 { values.append(Int64(bitPattern: rng.next()) >> Int64(rng.next() % 64)) }
+        for value in values { #expect(NodeAgent.decimal(value) == String(value)) }
+    }
 }

@@ -23,53 +23,45 @@ public enum Base64 {
         bytes.withUnsafeBytes { encode(raw: $0) }
     }
 
+    /// Each 12-bit value's two characters, the first in the low byte (stored little-endian,
+    /// they are in order): 8 KiB, so a group of three bytes is spelled with two loads.
+    private static let pairs: [UInt16] = (0..<4096).map { UInt16(alphabet[$0 >> 6]) | UInt16(alphabet[$0 & 63]) << 8 }
+
     /// `encode` of the bytes in `input` (a key's or a signature's inline storage): each three
-    /// bytes spelled as four characters at once (`spell`), the last one or two bytes padded.
+    /// bytes spelled as two pairs of characters (`pairs`), the last one or two bytes padded.
     public static func encode(raw input: UnsafeRawBufferPointer) -> String {
         let length = (input.count + 2) / 3 * 4
         guard length > 0, let source = input.baseAddress else { return "" }
-        return String(unsafeUninitializedCapacity: length) { out in
-            let target = UnsafeMutableRawPointer(out.baseAddress!)
-            func byte(_ i: Int) -> UInt32 { UInt32(source.load(fromByteOffset: i, as: UInt8.self)) }
-            var index = 0, o = 0
-            while index &+ 3 <= input.count {
-                let chunk = byte(index) << 16 | byte(index &+ 1) << 8 | byte(index &+ 2)
-                target.storeBytes(of: spell(chunk).littleEndian, toByteOffset: o, as: UInt32.self)
-                index &+= 3
-                o &+= 4
+        return pairs.withUnsafeBufferPointer { table in
+            String(unsafeUninitializedCapacity: length) { out in
+                let target = UnsafeMutableRawPointer(out.baseAddress!)
+                func byte(_ i: Int) -> Int { Int(source.load(fromByteOffset: i, as: UInt8.self)) }
+                func spell(_ group: Int, at o: Int) {  // a 24-bit group's four characters
+                    target.storeBytes(of: table[group >> 12].littleEndian, toByteOffset: o, as: UInt16.self)
+                    target.storeBytes(of: table[group & 0xFFF].littleEndian, toByteOffset: o &+ 2, as: UInt16.self)
+                }
+                var index = 0, o = 0
+                while index &+ 3 <= input.count {
+                    spell(byte(index) << 16 | byte(index &+ 1) << 8 | byte(index &+ 2), at: o)
+                    index &+= 3
+                    o &+= 4
+                }
+                switch input.count - index {
+                case 1:
+                    spell(byte(index) << 16, at: o)
+                    out[o + 2] = UInt8(ascii: "=")
+                    out[o + 3] = UInt8(ascii: "=")
+                    o += 4
+                case 2:
+                    spell(byte(index) << 16 | byte(index + 1) << 8, at: o)
+                    out[o + 3] = UInt8(ascii: "=")
+                    o += 4
+                default:
+                    break
+                }
+                return o
             }
-            switch input.count - index {
-            case 1:
-                target.storeBytes(of: spell(byte(index) << 16).littleEndian, toByteOffset: o, as: UInt32.self)
-                out[o + 2] = UInt8(ascii: "=")
-                out[o + 3] = UInt8(ascii: "=")
-                o += 4
-            case 2:
-                target.storeBytes(of: spell(byte(index) << 16 | byte(index + 1) << 8).littleEndian, toByteOffset: o, as: UInt32.self)
-                out[o + 3] = UInt8(ascii: "=")
-                o += 4
-            default:
-                break
-            }
-            return o
         }
-    }
-
-    /// The four characters of a 24-bit group, first character in the lowest byte (stored
-    /// little-endian, they are in order): the four 6-bit values are spread one per byte and
-    /// mapped to the alphabet in all four lanes at once, without a table. A value v becomes
-    /// v + 65 (`A`–`Z`), + 6 more from 26 (`a`–`z`), − 75 from 52 (`0`–`9`), − 15 from 62 (`+`),
-    /// + 3 from 63 (`/`); "v ≥ k" is bit 7 of v + (128 − k), which never carries out of its lane.
-    @inline(__always)
-    static func spell(_ chunk: UInt32) -> UInt32 {
-        let v = chunk >> 18 | (chunk >> 12 & 63) << 8 | (chunk >> 6 & 63) << 16 | (chunk & 63) << 24
-        let ones: UInt32 = 0x0101_0101
-        let from26 = (v &+ 0x6666_6666) >> 7 & ones
-        let from52 = (v &+ 0x4C4C_4C4C) >> 7 & ones
-        let from62 = (v &+ 0x4242_4242) >> 7 & ones
-        let from63 = (v &+ 0x4141_4141) >> 7 & ones
-        // Additions first: no lane goes below zero on the way (see the doc comment's ranges).
-        return v &+ 0x4141_4141 &+ from26 &* 6 &+ from63 &* 3 &- from52 &* 75 &- from62 &* 15
     }
 
     /// Strict decoding. Returns `nil` unless the text is canonical padded base64: length a
