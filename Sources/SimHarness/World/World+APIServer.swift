@@ -32,7 +32,7 @@ struct APIServerHost {
     let actor: ActorID
     var limiter = RateLimiter()
     /// Requests waiting for their transaction: transaction id → who asked.
-    var inFlight: [UInt64: InFlightRequest] = [:]
+    var inFlight = InFlightRequests()
     /// The database connection in use: bumped when it drops, so a reply on the old one is
     /// recognised as lost with it.
     var connection: UInt64 = 1
@@ -69,7 +69,7 @@ extension World {
             }
             let txn = nextTransaction
             nextTransaction += 1
-            apiServer.inFlight[txn] = InFlightRequest(client: e.from, requestID: id, typedWire: request.wire != nil)
+            apiServer.inFlight.insert(InFlightRequest(client: e.from, requestID: id, typedWire: request.wire != nil), for: txn)
             sim.deliver(from: apiServerActor, to: storeActor, after: databaseLatency(), .transaction(txn: txn, connection: apiServer.connection, request))
         case .transactionDone(let txn, let connection, let outcome):
             guard let asked = apiServer.inFlight.removeValue(forKey: txn) else { return }  // lost in a crash
@@ -252,8 +252,7 @@ extension World {
     /// clients get 503), and the channels close, since the feed they forward came over one.
     mutating func dropAPIServerConnections() {
         apiServer.connection += 1
-        let waiting = apiServer.inFlight.sorted { $0.key < $1.key }
-        apiServer.inFlight.removeAll()
+        let waiting = apiServer.inFlight.removeAll()  // oldest first
         for (_, asked) in waiting {
             answer(asked.client, asked.requestID, typedWire: asked.typedWire, .rejected(.store(.connectionLost)), ranAtStore: false)
         }
@@ -265,7 +264,7 @@ extension World {
         sim.crash(apiServerActor)
         apiServer.isUp = false
         observer.measures.apiRequestsLostInCrash += apiServer.inFlight.count
-        apiServer.inFlight.removeAll()
+        _ = apiServer.inFlight.removeAll()
         apiServer.limiter = RateLimiter()
         apiServer.connection += 1
         // The process is gone: its sockets close, the nodes see their channels end.

@@ -23,41 +23,43 @@ public enum Base64 {
         bytes.withUnsafeBytes { encode(raw: $0) }
     }
 
-    /// `encode` of the bytes in `input` (a key's or a signature's inline storage).
+    /// Each 12-bit value's two characters, the first in the low byte (stored little-endian,
+    /// they are in order): 8 KiB, so a group of three bytes is spelled with two loads.
+    private static let pairs: [UInt16] = (0..<4096).map { UInt16(alphabet[$0 >> 6]) | UInt16(alphabet[$0 & 63]) << 8 }
+
+    /// `encode` of the bytes in `input` (a key's or a signature's inline storage): each three
+    /// bytes spelled as two pairs of characters (`pairs`), the last one or two bytes padded.
     public static func encode(raw input: UnsafeRawBufferPointer) -> String {
         let length = (input.count + 2) / 3 * 4
-        guard length > 0 else { return "" }
-        return alphabet.withUnsafeBufferPointer { table in
+        guard length > 0, let source = input.baseAddress else { return "" }
+        return pairs.withUnsafeBufferPointer { table in
             String(unsafeUninitializedCapacity: length) { out in
-                    var index = 0, o = 0
-                    while index + 3 <= input.count {
-                        let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-                        out[o] = table[Int(chunk >> 18 & 63)]
-                        out[o + 1] = table[Int(chunk >> 12 & 63)]
-                        out[o + 2] = table[Int(chunk >> 6 & 63)]
-                        out[o + 3] = table[Int(chunk & 63)]
-                        index += 3
-                        o += 4
-                    }
-                    switch input.count - index {
-                    case 1:
-                        let chunk = UInt32(input[index]) << 16
-                        out[o] = table[Int(chunk >> 18 & 63)]
-                        out[o + 1] = table[Int(chunk >> 12 & 63)]
-                        out[o + 2] = UInt8(ascii: "=")
-                        out[o + 3] = UInt8(ascii: "=")
-                        o += 4
-                    case 2:
-                        let chunk = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8
-                        out[o] = table[Int(chunk >> 18 & 63)]
-                        out[o + 1] = table[Int(chunk >> 12 & 63)]
-                        out[o + 2] = table[Int(chunk >> 6 & 63)]
-                        out[o + 3] = UInt8(ascii: "=")
-                        o += 4
-                    default:
-                        break
-                    }
-                    return o
+                let target = UnsafeMutableRawPointer(out.baseAddress!)
+                func byte(_ i: Int) -> Int { Int(source.load(fromByteOffset: i, as: UInt8.self)) }
+                func spell(_ group: Int, at o: Int) {  // a 24-bit group's four characters
+                    target.storeBytes(of: table[group >> 12].littleEndian, toByteOffset: o, as: UInt16.self)
+                    target.storeBytes(of: table[group & 0xFFF].littleEndian, toByteOffset: o &+ 2, as: UInt16.self)
+                }
+                var index = 0, o = 0
+                while index &+ 3 <= input.count {
+                    spell(byte(index) << 16 | byte(index &+ 1) << 8 | byte(index &+ 2), at: o)
+                    index &+= 3
+                    o &+= 4
+                }
+                switch input.count - index {
+                case 1:
+                    spell(byte(index) << 16, at: o)
+                    out[o + 2] = UInt8(ascii: "=")
+                    out[o + 3] = UInt8(ascii: "=")
+                    o += 4
+                case 2:
+                    spell(byte(index) << 16 | byte(index + 1) << 8, at: o)
+                    out[o + 3] = UInt8(ascii: "=")
+                    o += 4
+                default:
+                    break
+                }
+                return o
             }
         }
     }
@@ -91,15 +93,25 @@ public enum Base64 {
     /// `X-Node-Sig` of every signed request); `nil` otherwise.
     public static func decode64(_ text: String) -> Bytes64? { decodeInline(text) }
 
+    /// `decode32` of UTF-8 bytes (a header value read in place).
+    static func decode32(utf8: UnsafeBufferPointer<UInt8>) -> Bytes32? { decodeInline(utf8) }
+
+    /// `decode64` of UTF-8 bytes (a header value read in place).
+    static func decode64(utf8: UnsafeBufferPointer<UInt8>) -> Bytes64? { decodeInline(utf8) }
+
     /// Strictly decodes base64 of exactly `B.byteCount` bytes into a `B`; `nil` otherwise.
     private static func decodeInline<B: InlineBytes>(_ text: String) -> B? {
         var text = text
-        return text.withUTF8 { input -> B? in
-            // Padded base64 of n bytes is 4·⌈n/3⌉ characters: the only length that decodes to n.
-            guard input.count == (B.byteCount + 2) / 3 * 4 else { return nil }
-            var value = B()
-            return value.withUnsafeMutableBytes { decodeExact(input, into: $0) } ? value : nil
-        }
+        return text.withUTF8 { decodeInline($0) }
+    }
+
+    /// `decodeInline` of the text's UTF-8 bytes.
+    @inline(__always)
+    private static func decodeInline<B: InlineBytes>(_ input: UnsafeBufferPointer<UInt8>) -> B? {
+        // Padded base64 of n bytes is 4·⌈n/3⌉ characters: the only length that decodes to n.
+        guard input.count == (B.byteCount + 2) / 3 * 4 else { return nil }
+        var value = B()
+        return value.withUnsafeMutableBytes { decodeExact(input, into: $0) } ? value : nil
     }
 
     /// Strict decoding of base64 that must spell exactly `out.count` bytes (not a multiple of
@@ -188,8 +200,6 @@ public enum Base64 {
 /// Hexadecimal: lowercase on output (the spelling of digests and config hashes), either case on
 /// input.
 public enum Hex {
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
     /// Lowercase hex, two characters per byte.
     public static func encode(_ bytes: [UInt8]) -> String {
         guard !bytes.isEmpty else { return "" }
@@ -209,18 +219,41 @@ public enum Hex {
         return String(unsafeUninitializedCapacity: input.count * 2) { out in write(raw: input, into: out) }
     }
 
-    /// `write` of the bytes in `input`.
+    /// `write` of the bytes in `input`: four bytes at a time (`spell`), the rest one by one.
     @discardableResult
     static func write(raw input: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        digits.withUnsafeBufferPointer { table in
-            var o = 0
-            for byte in input {
-                out[o] = table[Int(byte >> 4)]
-                out[o + 1] = table[Int(byte & 0x0F)]
-                o += 2
-            }
-            return o
+        precondition(out.count >= 2 * input.count, "hex output buffer too small")
+        guard let source = input.baseAddress, let target = out.baseAddress else { return 0 }
+        let destination = UnsafeMutableRawPointer(target)
+        var i = 0
+        while i &+ 4 <= input.count {
+            let word = UInt32(bigEndian: source.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+            destination.storeBytes(of: spell(word).littleEndian, toByteOffset: 2 &* i, as: UInt64.self)
+            i &+= 4
         }
+        while i < input.count {
+            let pair = spell(UInt32(source.load(fromByteOffset: i, as: UInt8.self)))  // "000000xy"
+            destination.storeBytes(of: UInt16(truncatingIfNeeded: (pair >> 48)).littleEndian, toByteOffset: 2 &* i, as: UInt16.self)
+            i &+= 1
+        }
+        return 2 &* input.count
+    }
+
+    /// The eight lowercase hex digits of `x`, most significant first, as the bytes of a
+    /// `UInt64` stored little-endian (`storeBytes(of: spell(x).littleEndian, ...)`): the
+    /// nibbles are spread one per byte and turned into digits in all eight lanes at once (no
+    /// table, no branch).
+    @inline(__always)
+    static func spell(_ x: UInt32) -> UInt64 {
+        var v = UInt64(x)
+        v = (v | v << 16) & 0x0000_FFFF_0000_FFFF
+        v = (v | v << 8) & 0x00FF_00FF_00FF_00FF
+        v = (v | v << 4) & 0x0F0F_0F0F_0F0F_0F0F  // nibble k (from the least significant) in byte k
+        v = v.byteSwapped  // the most significant digit first in memory
+        // Each byte n (0...15) becomes "0"..."9" (n + 0x30) or "a"..."f" (n + 0x30 + 0x27):
+        // n + 6 carries into bit 4 exactly when n > 9, never into the next byte.
+        let letters = ((v &+ 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101
+        return v &+ 0x3030_3030_3030_3030 &+ letters &* 0x27
     }
 
     /// Decodes an even number of hex digits (`0-9 a-f A-F`, nothing else); `nil` otherwise.

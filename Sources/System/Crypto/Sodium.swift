@@ -208,11 +208,11 @@ public struct Ed25519Signer: Signer {
 /// key this instance never issued does not verify. Anyone holding the instance can forge, which
 /// is fine for a closed simulation and the reason this must never face a real network.
 public struct StandInSignatureScheme: SignatureScheme {
-    /// Public key → secret. A Mutex rather than actor isolation because `verify` is synchronous;
-    /// in the single-threaded simulation it is never contended. Lookups only: its iteration order
-    /// never reaches behaviour.
+    /// Public key → secret (`StandInSecrets`: no hashing of the key). A Mutex rather than
+    /// actor isolation because `verify` is synchronous; in the single-threaded simulation it is
+    /// never contended.
     private final class Registry: Sendable {
-        let secrets = Mutex<[PublicKey: Bytes32]>([:])
+        let secrets = Mutex(StandInSecrets())
     }
 
     private let registry = Registry()
@@ -223,7 +223,7 @@ public struct StandInSignatureScheme: SignatureScheme {
         precondition(seed.count == 32, "stand-in seed must be 32 bytes")
         let secret = Bytes32(sodiumSHA256(Array("standin-sk".utf8), seed))!
         let publicKey = PublicKey(bytes: sodiumSHA256(Array("pk".utf8), seed))!
-        registry.secrets.withLock { $0[publicKey] = secret }
+        registry.secrets.withLock { $0.set(secret, for: publicKey) }
         return StandInSigner(publicKey: publicKey, secret: secret)
     }
 
@@ -232,7 +232,7 @@ public struct StandInSignatureScheme: SignatureScheme {
     }
 
     public func verify(_ signature: Signature, raw message: UnsafeRawBufferPointer, publicKey: PublicKey) -> Bool {
-        guard let secret = registry.secrets.withLock({ $0[publicKey] }) else { return false }
+        guard let secret = registry.secrets.withLock({ $0.secret(for: publicKey) }) else { return false }
         return StandInSigner.signature(secret: secret, message: message) == signature
     }
 }

@@ -37,7 +37,8 @@ public struct APIHeaders: Sendable, Equatable, RandomAccessCollection, Expressib
         }
     }
 
-    private var fields: [Field]
+    /// The fields in order (read directly by the signature check's common case).
+    private(set) var fields: [Field]
 
     public init() { fields = [] }
 

@@ -12,6 +12,8 @@ public enum NodeRequestBody {
     /// `{computing?: [chunkId], publicKey?}`: `computing` omitted when empty, `publicKey` only
     /// for old, unsigned nodes.
     public static func heartbeat(computing: [ChunkID], publicKey: PublicKey?) -> [UInt8] {
+        // A signed node computing nothing (most heartbeats): `{}`, one shared array.
+        if computing.isEmpty && publicKey == nil { return emptyObject }
         var w = CanonicalJSONWriter(capacity: 16 + 39 * computing.count)
         w.beginObject()
         if !computing.isEmpty {
@@ -27,6 +29,9 @@ public enum NodeRequestBody {
         w.endObject()
         return w.bytes
     }
+
+    /// `{}`: what the writer writes for an object without members.
+    private static let emptyObject: [UInt8] = Array("{}".utf8)
 
     /// `{attempt?, chunkId, publicKey?, result}`.
     public static func chunkComplete(chunkID: ChunkID, attempt: Int?, result: ChunkResult, publicKey: PublicKey?) -> [UInt8] {

@@ -87,9 +87,7 @@ public struct RequestHandlers: Sendable {
         _ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp
     ) throws(APIError) -> APIResponse {
         try checkSizes(request)
-        // ASCII-only, as the signed message upper-cases it: `uppercased()` would route "poſt"
-        // (a long s, which upper-cases to S) as POST.
-        let method = String(decoding: request.method.utf8.map { (0x61...0x7A).contains($0) ? $0 - 0x20 : $0 }, as: UTF8.self)
+        let method = Self.uppercasedASCII(request.method)
         func expect(_ wanted: String) throws(APIError) {
             guard method == wanted else { throw .methodNotAllowed(method: method, path: request.path) }
         }
@@ -128,6 +126,17 @@ public struct RequestHandlers: Sendable {
             }
             throw .routeNotFound(request.path)
         }
+    }
+
+    /// The method upper-cased, ASCII only, as the signed message upper-cases it:
+    /// `uppercased()` would route "poſt" (a long s, which upper-cases to S) as POST. The two
+    /// methods clients send are already upper case and come back as they are, without
+    /// building a new string. (`==` on strings is canonical equivalence, but no other string
+    /// is canonically equivalent to "POST" or "GET": the only characters that decompose to an
+    /// ASCII letter alone are the Kelvin sign's K, which neither holds.)
+    static func uppercasedASCII(_ method: String) -> String {
+        if method == "POST" || method == "GET" { return method }
+        return String(decoding: method.utf8.map { (0x61...0x7A).contains($0) ? $0 - 0x20 : $0 }, as: UTF8.self)
     }
 
     /// A store read inside a handler: a failure (a lost connection) is the store's error, never

@@ -98,11 +98,18 @@ enum JCSWriter {
 
     /// RFC 8785 §3.2.2.2: escape `"` and `\`, use the two-character forms for `\b \t \n \f \r`,
     /// `\u00xx` (lowercase hex) for the other C0 controls, and emit everything else as UTF-8.
+    /// Whether a byte of a string's UTF-8 is written escaped (`writeString`): a C0 control,
+    /// `"` or `\`. Every other byte, multi-byte sequences included, is copied as it is.
+    @inline(__always)
+    static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x22 || byte == 0x5C
+    }
+
     static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Most strings (ids, names, codes) need no escape: copied in one block.
         let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            guard !bytes.contains(where: needsEscape) else { return false }
             out.append(contentsOf: bytes)
             return true
         }

@@ -69,8 +69,25 @@ extension NodeAgent {
         APIHeaders(fields: [
             .init(name: RequestSigning.keyHeader, value: publicKeyBase64),
             .init(name: RequestSigning.signatureHeader, value: signature.signature.base64),
-            .init(name: RequestSigning.timestampHeader, value: String(signature.timestamp)),
+            .init(name: RequestSigning.timestampHeader, value: Self.decimal(signature.timestamp)),
         ])
+    }
+
+    /// `String(value)`, its digits written on the stack: up to 15 characters (every timestamp
+    /// until the year 33,658) the string is built inline, without going through the generic
+    /// integer formatter.
+    static func decimal(_ value: Int64) -> String {
+        guard value >= 0 && value < 1_000_000_000_000_000 else { return String(value) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer in
+            var start = 16
+            var rest = value
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(truncatingIfNeeded: 0x30 &+ rest % 10)
+                rest /= 10
+            } while rest > 0
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[start...]), as: UTF8.self)
+        }
     }
 
     /// The typed wire's request: the same headers, signed over the value's digest
