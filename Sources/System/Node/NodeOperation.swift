@@ -44,13 +44,15 @@ enum ConfigState: Sendable {
 ///
 /// While it holds at most `linearLimit` elements (most nodes, most of the time: a node finishes
 /// a few chunks per job) the insertion-order array alone answers, by a linear scan; the hashed
-/// set is built only beyond that. Invariant: `members` is empty while `order.count <=
+/// set is built only beyond that. The limit is 64: at 16, a quarter of a 10,000-node fleet's
+/// nodes built a set (about 1.5 KB each, 3.8 MB in all) for a handful more keys, where a scan
+/// of 64 keys costs about what one hashed lookup does. Invariant: `members` is empty while `order.count <=
 /// linearLimit`, and equals the elements of `order` otherwise; `order` never repeats an element.
 struct RecentSet<Element: Hashable & Sendable>: Sendable {
     private var members: Set<Element> = []
     private var order: [Element] = []
     let capacity: Int
-    static var linearLimit: Int { 16 }
+    static var linearLimit: Int { 64 }
 
     init(capacity: Int) { self.capacity = capacity }
 
