@@ -49,15 +49,19 @@ public struct NodeAgent: Sendable {
 
     public internal(set) var durable: Durable
     public let settings: Settings
-    public let publicKey: PublicKey
+    /// The node's key, read from its signer (which keeps it, and its base64 spelling, once: a
+    /// second copy here was 48 bytes inline and an 80-byte string per node).
+    public var publicKey: PublicKey { signer.publicKey }
     /// `publicKey` in base64, the `X-Node-Key` value of every signed request: encoded once.
-    let publicKeyBase64: String
+    var publicKeyBase64: String { signer.publicKeyBase64 }
     public internal(set) var counters = Counters()
     /// What the last answer said about the claim: nil until registration or a heartbeat tells.
     public internal(set) var isClaimed: Bool?
 
     let signer: RequestSigner
-    let hasher: any SHA256Hashing
+    /// SHA-256, for config verification and the jitter seed: the signer's own (one existential
+    /// per node, not two).
+    var hasher: any SHA256Hashing { signer.hasher }
     var random: JitterSource
     var booted = false
     var nextSerial: UInt64 = 1
@@ -93,11 +97,7 @@ public struct NodeAgent: Sendable {
     public init(durable: Durable, settings: Settings, scheme: any SignatureScheme, hasher: any SHA256Hashing) {
         self.durable = durable
         self.settings = settings
-        let signer = scheme.makeSigner(seed: durable.keySeed)
-        self.signer = RequestSigner(signer: signer, hasher: hasher)
-        self.publicKey = signer.publicKey
-        self.publicKeyBase64 = signer.publicKey.base64
-        self.hasher = hasher
+        self.signer = RequestSigner(signer: scheme.makeSigner(seed: durable.keySeed), hasher: hasher)
         self.random = JitterSource(keySeed: durable.keySeed, incarnation: durable.incarnation, hasher: hasher)
     }
 
