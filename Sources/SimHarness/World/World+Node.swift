@@ -4,22 +4,25 @@ import JobSystem
 /// A node process in the world: the System's `NodeAgent`, its timers, and its worker pool's
 /// computations, which take simulated time drawn from the workload model.
 struct NodeHost {
+    // The actor and the flags first, side by side (a struct is laid out in declaration order:
+    // flags between 8-byte fields took 8 bytes each), and read on every event from the host's
+    // first cache line.
     let actor: ActorID
-    var spec: NodeSpec
-    /// Nil while crashed (or before its first boot).
-    var agent: NodeAgent?
     /// `agent != nil`, kept apart (set with it): testing the optional copies the whole agent,
     /// and this is asked on every event.
     var isRunning = false
-    /// What survives a crash: the key seed, the node id, the claim code.
-    var durable: NodeAgent.Durable
-    /// The agent's armed timers (looked up by kind, never iterated).
-    var timers = NodeTimerHandles()
     /// Alive and heartbeating, but its workers are stuck (no computation finishes).
     var hung = false
     var claimRequested = false
     /// Whether it has booted once (its first boot is not a restart).
     var booted = false
+    var spec: NodeSpec
+    /// Nil while crashed (or before its first boot).
+    var agent: NodeAgent?
+    /// What survives a crash: the key seed, the node id, the claim code.
+    var durable: NodeAgent.Durable
+    /// The agent's armed timers (looked up by kind, never iterated).
+    var timers = NodeTimerHandles()
     /// Computations ordered while hung: they start when the node is unhung (a stall that
     /// clears), and are lost with a crash.
     var stalled: [NodeAgent.ComputeOrder] = []
@@ -135,8 +138,9 @@ extension World {
                 closeNodeChannel(i)
             }
         }
-        let durable = nodes[i].durable
-        if let code = durable.claimCode, !nodes[i].claimRequested, nodes[i].spec.owner != nil {
+        // The flag first: once the claim is asked for, no event copies the durable state (a
+        // retain and a release of its key seed and claim code) to look at the code.
+        if !nodes[i].claimRequested, let code = nodes[i].durable.claimCode, nodes[i].spec.owner != nil {
             nodes[i].claimRequested = true
             requestClaim(code, node: i)
         }
