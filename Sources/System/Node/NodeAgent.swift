@@ -132,7 +132,7 @@ public struct NodeAgent: Sendable {
         case .timer(.requestTimeout(let requestID)):
             guard let opID = outstanding.removeValue(forKey: requestID) else { return }
             counters.requestTimeouts += 1
-            if let k = operations.index(of: opID) { operations.values[k].inFlight = nil }
+            if let k = operations.index(of: opID) { operations[valueAt: k].inFlight = nil }
             failed(opID, .transient("request timed out"), now: now, &effects)
         case .timer(.retry(let opID)):
             guard let op = operations[opID], op.inFlight == nil else { return }
@@ -143,7 +143,7 @@ public struct NodeAgent: Sendable {
                 return
             }
             effects.append(.cancelTimer(.requestTimeout(requestID)))
-            if let k = operations.index(of: opID) { operations.values[k].inFlight = nil }
+            if let k = operations.index(of: opID) { operations[valueAt: k].inFlight = nil }
             answered(opID, response, now: now, &effects)
         case .channel(let message):
             channelMessage(message, now: now, &effects)
