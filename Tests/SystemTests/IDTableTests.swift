@@ -24,7 +24,7 @@ import Testing
                 model[key] = nil
             default:
                 if let i = table.index(of: key) {
-                    table.values[i] += 1
+                    table[valueAt: i] += 1
                     model[key]! += 1
                 }
             }

@@ -22,7 +22,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [1, 3, 8, 9, 20, 64])
+    @Test(arguments: [1, 3, 8, 9, 20, 32, 33, 64, 65, 200])
     func answersAsTheReference(capacity: Int) {
         var set = RecentSet<Int>(capacity: capacity)
         var reference = Reference(capacity: capacity)

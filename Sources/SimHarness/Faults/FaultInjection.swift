@@ -88,7 +88,7 @@ extension World {
         case .upgradeNode(let version):
             guard case .node(let i) = target else { preconditionFailure("\(action) on \(target)") }
             crashNode(i)
-            nodes[i].spec.version = version
+            nodes[i].upgradedVersion = version
             bootNode(i)
             happened = true
         case .guild(let event):

@@ -4,22 +4,27 @@ import JobSystem
 /// A node process in the world: the System's `NodeAgent`, its timers, and its worker pool's
 /// computations, which take simulated time drawn from the workload model.
 struct NodeHost {
+    // The actor and the flags first, side by side (a struct is laid out in declaration order:
+    // flags between 8-byte fields took 8 bytes each), and read on every event from the host's
+    // first cache line.
     let actor: ActorID
-    var spec: NodeSpec
-    /// Nil while crashed (or before its first boot).
-    var agent: NodeAgent?
     /// `agent != nil`, kept apart (set with it): testing the optional copies the whole agent,
     /// and this is asked on every event.
     var isRunning = false
-    /// What survives a crash: the key seed, the node id, the claim code.
-    var durable: NodeAgent.Durable
-    /// The agent's armed timers (looked up by kind, never iterated).
-    var timers = NodeTimerHandles()
     /// Alive and heartbeating, but its workers are stuck (no computation finishes).
     var hung = false
     var claimRequested = false
     /// Whether it has booted once (its first boot is not a restart).
     var booted = false
+    /// The version it runs since an `upgradeNode` fault, if one happened: the rest of its spec
+    /// is `config.nodes[i]`, not copied here (88 bytes per node).
+    var upgradedVersion: String?
+    /// Nil while crashed (or before its first boot).
+    var agent: NodeAgent?
+    /// What survives a crash: the key seed, the node id, the claim code.
+    var durable: NodeAgent.Durable
+    /// The agent's armed timers (looked up by kind, never iterated).
+    var timers = NodeTimerHandles()
     /// Computations ordered while hung: they start when the node is unhung (a stall that
     /// clears), and are lost with a crash.
     var stalled: [NodeAgent.ComputeOrder] = []
@@ -41,8 +46,15 @@ extension World {
             let w = sim.rngs[Int(actor.index)].next()
             for b in 0..<8 { seed[k * 8 + b] = UInt8(truncatingIfNeeded: w >> (8 * UInt64(b))) }
         }
-        nodes.append(NodeHost(actor: actor, spec: spec, agent: nil, durable: NodeAgent.Durable(keySeed: seed)))
+        nodes.append(NodeHost(actor: actor, agent: nil, durable: NodeAgent.Durable(keySeed: seed)))
         sim.schedule(at: SimInstant.zero + spec.bootAt, for: actor, .control(.restart))
+    }
+
+    /// Node `i`'s spec: the world's config's, with the version of an upgrade if one happened.
+    func nodeSpec(_ i: Int) -> NodeSpec {
+        var spec = config.nodes[i]
+        if let version = nodes[i].upgradedVersion { spec.version = version }
+        return spec
     }
 
     func nodeSettings(_ spec: NodeSpec) -> NodeAgent.Settings {
@@ -61,7 +73,7 @@ extension World {
         nodes[i].isRunning = true
         nodes[i].booted = true
         nodes[i].agent = NodeAgent(
-            durable: nodes[i].durable, settings: nodeSettings(nodes[i].spec), scheme: scheme, hasher: hasher)
+            durable: nodes[i].durable, settings: nodeSettings(nodeSpec(i)), scheme: scheme, hasher: hasher)
         feedNode(i, .boot)
         if let mean = config.nodeCrashMean {
             let after = DurationDistribution.exponential(mean: mean).draw(&sim.rngs[Int(actor.index)])
@@ -135,8 +147,9 @@ extension World {
                 closeNodeChannel(i)
             }
         }
-        let durable = nodes[i].durable
-        if let code = durable.claimCode, !nodes[i].claimRequested, nodes[i].spec.owner != nil {
+        // The flag first: once the claim is asked for, no event copies the durable state (a
+        // retain and a release of its key seed and claim code) to look at the code.
+        if !nodes[i].claimRequested, let code = nodes[i].durable.claimCode, config.nodes[i].owner != nil {
             nodes[i].claimRequested = true
             requestClaim(code, node: i)
         }
@@ -160,7 +173,7 @@ extension World {
         }
         let actor = nodes[i].actor
         let perThousand = config.chunkDuration.draw(&sim.rngs[Int(actor.index)])
-        let duration = SimDuration(nanoseconds: perThousand.nanoseconds / 1_000 * Int64(a.iterations) * nodes[i].spec.slowdown)
+        let duration = SimDuration(nanoseconds: perThousand.nanoseconds / 1_000 * Int64(a.iterations) * config.nodes[i].slowdown)
         guard let result = ComputeModel.result(
             config.compute, config: order.config, rotation: order.rotation, configKey: streamKey(a.configHash.hex),
             seedOffset: a.seedOffset, iterations: a.iterations)

@@ -33,7 +33,7 @@ extension World {
     }
 
     mutating func requestClaim(_ code: String, node i: Int) {
-        guard let owner = nodes[i].spec.owner else { return }
+        guard let owner = config.nodes[i].owner else { return }
         let id = takeRequestID()
         pendingClaims[id] = i
         let body: JSONValue = ["claimCode": .string(code)]
@@ -60,7 +60,7 @@ extension World {
     /// The owner's grants on a freshly claimed node (the portal writes them directly).
     mutating func grantPermissions(_ i: Int) {
         guard let nodeID = nodeDurable(i).nodeID else { return }
-        for u in nodes[i].spec.permittedUsers {
+        for u in config.nodes[i].permittedUsers {
             syncStoreClock()
             _ = try? store.grantPermission(node: nodeID, type: .user, target: userID(u).uuidString)
         }

@@ -271,9 +271,10 @@ public struct SignedHeaders: Hashable, Sendable {
 public struct RequestSigner: Sendable {
     public let signer: any Signer
     public let hasher: any SHA256Hashing
-    /// The signer's public key and its `X-Node-Key` spelling, computed once.
-    private let publicKey: PublicKey
-    private let publicKeyBase64: String
+    /// The signer's public key and its `X-Node-Key` spelling, computed once (the node agent
+    /// reads them here rather than keeping copies).
+    public let publicKey: PublicKey
+    public let publicKeyBase64: String
 
     public init(signer: any Signer, hasher: any SHA256Hashing) {
         self.signer = signer

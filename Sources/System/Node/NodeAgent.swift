@@ -49,24 +49,23 @@ public struct NodeAgent: Sendable {
 
     public internal(set) var durable: Durable
     public let settings: Settings
-    public let publicKey: PublicKey
+    /// The node's key, read from its signer (which keeps it, and its base64 spelling, once: a
+    /// second copy here was 48 bytes inline and an 80-byte string per node).
+    public var publicKey: PublicKey { signer.publicKey }
     /// `publicKey` in base64, the `X-Node-Key` value of every signed request: encoded once.
-    let publicKeyBase64: String
+    var publicKeyBase64: String { signer.publicKeyBase64 }
     public internal(set) var counters = Counters()
-    /// What the last answer said about the claim: nil until registration or a heartbeat tells.
-    public internal(set) var isClaimed: Bool?
 
     let signer: RequestSigner
-    let hasher: any SHA256Hashing
+    /// SHA-256, for config verification and the jitter seed: the signer's own (one existential
+    /// per node, not two).
+    var hasher: any SHA256Hashing { signer.hasher }
     var random: JitterSource
-    var booted = false
     var nextSerial: UInt64 = 1
 
     /// Operations in progress by id, and which operation each outstanding request serves.
     var operations = IDTable<Operation>()
     var outstanding = IDTable<UInt64>()
-    /// The registration operation, while one runs.
-    var registration: UInt64?
 
     /// Assignments waiting for a slot (or their config), oldest first.
     var queue: [ChunkAssignment] = []
@@ -81,10 +80,19 @@ public struct NodeAgent: Sendable {
     var configUse: [ConfigHash] = []
     var rotations: [String: Rotation] = [:]
     var rotationUse: [String] = []
-    /// The assignment channel (`NodeAgent+Channel.swift`).
-    var channel: ChannelState = .closed
+    /// The assignment channel (`NodeAgent+Channel.swift`): its state is below.
     var channelFailures = 0
+
+    // The optional and one-byte fields last, side by side: a struct is laid out in declaration
+    // order, and each of them between two 8-byte fields took 8 or 16 bytes (24 bytes per node
+    // in all, with a simulated fleet's agents inline in its node hosts).
     var lastChannelSignedSecond: Int64?
+    var channel: ChannelState = .closed
+    /// What the last answer said about the claim: nil until registration or a heartbeat tells.
+    public internal(set) var isClaimed: Bool?
+    var booted = false
+    /// The registration operation, while one runs.
+    var registration: UInt64?
 
     /// - Parameters:
     ///   - scheme: derives the key pair from `durable.keySeed` (Ed25519 in production and in
@@ -93,11 +101,7 @@ public struct NodeAgent: Sendable {
     public init(durable: Durable, settings: Settings, scheme: any SignatureScheme, hasher: any SHA256Hashing) {
         self.durable = durable
         self.settings = settings
-        let signer = scheme.makeSigner(seed: durable.keySeed)
-        self.signer = RequestSigner(signer: signer, hasher: hasher)
-        self.publicKey = signer.publicKey
-        self.publicKeyBase64 = signer.publicKey.base64
-        self.hasher = hasher
+        self.signer = RequestSigner(signer: scheme.makeSigner(seed: durable.keySeed), hasher: hasher)
         self.random = JitterSource(keySeed: durable.keySeed, incarnation: durable.incarnation, hasher: hasher)
     }
 
@@ -128,7 +132,7 @@ public struct NodeAgent: Sendable {
         case .timer(.requestTimeout(let requestID)):
             guard let opID = outstanding.removeValue(forKey: requestID) else { return }
             counters.requestTimeouts += 1
-            if let k = operations.index(of: opID) { operations.values[k].inFlight = nil }
+            if let k = operations.index(of: opID) { operations[valueAt: k].inFlight = nil }
             failed(opID, .transient("request timed out"), now: now, &effects)
         case .timer(.retry(let opID)):
             guard let op = operations[opID], op.inFlight == nil else { return }
@@ -139,7 +143,7 @@ public struct NodeAgent: Sendable {
                 return
             }
             effects.append(.cancelTimer(.requestTimeout(requestID)))
-            if let k = operations.index(of: opID) { operations.values[k].inFlight = nil }
+            if let k = operations.index(of: opID) { operations[valueAt: k].inFlight = nil }
             answered(opID, response, now: now, &effects)
         case .channel(let message):
             channelMessage(message, now: now, &effects)
