@@ -23,7 +23,8 @@ public struct EventHandle: Hashable, Sendable {
 /// - keys are 16 bytes: the time, and one word holding the event's sequence number in its high
 ///   40 bits and its slab slot in its low 24 bits. Sequence numbers are unique, so comparing the
 ///   words compares the sequence numbers: the order is (time, seq), one 128-bit comparison.
-///   Payloads sit still in a slab (an array with a free list) and never move during sifts;
+///   Payloads sit still in a slab (`EventSlab`: pages that never move, and a free list of
+///   slots) and never move during sifts;
 /// - two 4-ary heaps of keys (`KeyHeap`): `near` for events due within `nearHorizon` of the
 ///   last event popped, `far` for the rest. A pop takes the smaller of the two roots. Which heap
 ///   a key sits in changes only the cost, never the order: both heads are minima of their
@@ -36,8 +37,8 @@ public struct EventHandle: Hashable, Sendable {
 ///   leaves of its own heap (it is later than most of it);
 /// - limits: 2^40 - 1 events scheduled per queue (a million a second for 12 days of CPU time)
 ///   and 2^24 (16.7 million) events pending at once; both are checked by preconditions;
-/// - a slot stores its pending event's word next to its payload, so the liveness check of a
-///   surfacing key and the payload read touch the same slab entry;
+/// - a slot's word (its pending event's word) sits in a dense array apart from the payloads,
+///   so the liveness checks of surfacing keys (both roots, every pop) touch few cache lines;
 /// - cancellation is O(1): it marks the slot free; the stale heap key is skipped when it
 ///   surfaces (lazy deletion), so no search through the heaps; when stale keys reach a quarter
 ///   of the live ones they are all dropped at once (O(1) per cancel);
@@ -63,17 +64,6 @@ public struct EventQueue<Payload> {
     /// of the 128-bit value.
     @usableFromInline typealias Key = UInt128
 
-    @usableFromInline struct Entry {
-        /// The pending event's word, or `freeWord`.
-        @usableFromInline var word: UInt64
-        /// The payload while its event is pending, nil while the slot is free.
-        @usableFromInline var payload: Payload?
-        @inlinable init(word: UInt64, payload: Payload?) {
-            self.word = word
-            self.payload = payload
-        }
-    }
-
     @inlinable @inline(__always) static func key(time: Int64, word: UInt64) -> Key {
         UInt128(UInt64(bitPattern: time) ^ (1 << 63)) << 64 | UInt128(word)
     }
@@ -92,8 +82,13 @@ public struct EventQueue<Payload> {
     public let nearHorizon: Int64
     /// The last popped event's time (0 before the first pop) plus `nearHorizon` (saturating).
     @usableFromInline var nearLimit: Int64
-    /// Per slot: its pending event's word and payload.
-    @usableFromInline var slab: [Entry] = []
+    /// Per slot: its pending event's word and payload (see `EventSlab`). `words`, `pages` and
+    /// `slotCount` mirror the slab's own, for the hot path; `slotCapacity` is the slots in pages.
+    @usableFromInline var slab: EventSlab<Payload>
+    @usableFromInline var words: UnsafeMutablePointer<UInt64>
+    @usableFromInline var pages: UnsafeMutablePointer<UnsafeMutablePointer<Payload>>
+    @usableFromInline var slotCount: Int = 0
+    @usableFromInline var slotCapacity: Int = 0
     /// Free slots in `freeSlots[0..<freeCount]`; the array never shrinks.
     @usableFromInline var freeSlots: [UInt32] = []
     @usableFromInline var freeCount: Int = 0
@@ -109,6 +104,42 @@ public struct EventQueue<Payload> {
         precondition(nearHorizon >= 0, "EventQueue: negative near horizon")
         self.nearHorizon = nearHorizon
         self.nearLimit = nearHorizon
+        let slab = EventSlab<Payload>(wordCapacity: EventSlab<Payload>.pageSize, pageCapacity: 8)
+        self.slab = slab
+        self.words = slab.words
+        self.pages = slab.pages
+    }
+
+    /// Where slot `i`'s payload lives.
+    @inlinable @inline(__always) func payloadAddress(_ i: Int) -> UnsafeMutablePointer<Payload> {
+        pages[i &>> EventSlab<Payload>.pageShift] + (i & (EventSlab<Payload>.pageSize &- 1))
+    }
+
+    /// Gives this queue its own copy of the slab before a write if another copy shares it.
+    @inlinable @inline(__always) mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&slab) { adoptCopyOfSlab() }
+    }
+
+    @usableFromInline mutating func adoptCopyOfSlab() {
+        slab = slab.clone()
+        words = slab.words
+        pages = slab.pages
+    }
+
+    /// A new slot at the end of the slab (a new page when the last one is full).
+    @usableFromInline mutating func appendSlot() -> Int {
+        let slot = slotCount
+        precondition(UInt64(slot) <= Self.slotMask, "EventQueue: more than 2^24 events pending")
+        if slot == slotCapacity {
+            slab.grow()
+            words = slab.words
+            pages = slab.pages
+            slotCapacity = slab.pageCount * EventSlab<Payload>.pageSize
+        }
+        words[slot] = Self.freeWord
+        slotCount = slot + 1
+        slab.count = slotCount
+        return slot
     }
 
     @inlinable public var isEmpty: Bool { _liveCount == 0 }
@@ -122,22 +153,18 @@ public struct EventQueue<Payload> {
         let seq = nextSeq
         precondition(seq < Self.seqLimit, "EventQueue: more than 2^40 - 1 events scheduled")
         nextSeq = seq &+ 1
+        makeUnique()
         let slot: Int
         if freeCount > 0 {
             freeCount &-= 1
             slot = Int(freeSlots[freeCount])
         } else {
-            slot = slab.count
-            precondition(UInt64(slot) <= Self.slotMask, "EventQueue: more than 2^24 events pending")
-            slab.append(Entry(word: Self.freeWord, payload: nil))
+            slot = appendSlot()
         }
         let word = seq << Self.slotBits | UInt64(truncatingIfNeeded: slot)
-        var entry: Entry? = Entry(word: word, payload: consume payload)
-        slab.withUnsafeMutableBufferPointer { s in
-            // A free slot's payload is nil (holds no reference): initialising over it leaks
-            // nothing, and skips a generic assignment that would destroy the nil first.
-            (s.baseAddress.unsafelyUnwrapped + slot).initialize(to: entry.take().unsafelyUnwrapped)
-        }
+        words[slot] = word
+        // A free slot's payload is uninitialised: the payload moves in.
+        payloadAddress(slot).initialize(to: consume payload)
         _liveCount &+= 1
         if time < nearLimit {
             near.push(Self.key(time: time, word: word))
@@ -151,10 +178,10 @@ public struct EventQueue<Payload> {
     @inlinable @discardableResult
     public mutating func cancel(_ handle: EventHandle) -> Bool {
         guard isPending(handle) else { return false }
+        makeUnique()
         let i = handle.slot
-        slab.withUnsafeMutableBufferPointer { s in
-            s.baseAddress.unsafelyUnwrapped[i] = Entry(word: Self.freeWord, payload: nil)
-        }
+        words[i] = Self.freeWord
+        payloadAddress(i).deinitialize(count: 1)
         release(slot: i)
         // Every cancel leaves one stale key in a heap. When stale keys reach a quarter of the
         // live ones, drop them all at once (O(n) after n/4 cancels: O(1) per cancel) rather than
@@ -166,15 +193,13 @@ public struct EventQueue<Payload> {
     /// Whether the event behind `handle` is still due to fire.
     @inlinable public func isPending(_ handle: EventHandle) -> Bool {
         let i = handle.slot
-        return handle.word != Self.freeWord && i < slab.count && slab[i].word == handle.word
+        return handle.word != Self.freeWord && i < slotCount && words[i] == handle.word
     }
 
     /// Whether `key`'s event is pending (not fired, not cancelled).
     @inlinable @inline(__always) func isLive(_ key: Key) -> Bool {
         let word = Self.word(of: key)
-        return slab.withUnsafeBufferPointer { s in
-            s.baseAddress.unsafelyUnwrapped[Int(truncatingIfNeeded: word & Self.slotMask)].word == word
-        }
+        return words[Int(truncatingIfNeeded: word & Self.slotMask)] == word
     }
 
     /// The smallest live key and whether it is `near`'s root (else `far`'s), discarding the
@@ -225,19 +250,17 @@ public struct EventQueue<Payload> {
         if isNear { near.popTop() } else { far.popTop() }
         let (sum, overflow) = time.addingReportingOverflow(nearHorizon)
         nearLimit = overflow ? .max : sum
+        makeUnique()
         let i = Int(truncatingIfNeeded: Self.word(of: top) & Self.slotMask)
-        // The payload moves out (the slot is left nil, as a free slot must be): no copy and no
-        // destroy of a second copy.
-        let p: Payload = slab.withUnsafeMutableBufferPointer { s in
-            let e = s.baseAddress.unsafelyUnwrapped + i
-            e.pointee.word = Self.freeWord
-            return e.pointee.payload.take().unsafelyUnwrapped
-        }
+        words[i] = Self.freeWord
+        // The payload moves out (the slot is left uninitialised, as a free slot must be): no
+        // copy and no destroy of a second copy.
+        let p = payloadAddress(i).move()
         release(slot: i)
         return (time, p)
     }
 
-    /// Puts slot `i` on the free list (its word and payload already cleared).
+    /// Puts slot `i` on the free list (its word cleared, its payload gone).
     @inlinable @inline(__always) mutating func release(slot i: Int) {
         if freeCount < freeSlots.count {
             freeSlots[freeCount] = UInt32(truncatingIfNeeded: i)
@@ -250,14 +273,12 @@ public struct EventQueue<Payload> {
 
     /// Removes every stale key from both heaps.
     @usableFromInline mutating func compact() {
-        let slab = self.slab
-        slab.withUnsafeBufferPointer { s in
-            let isStale = { (key: Key) -> Bool in
-                let word = Self.word(of: key)
-                return s[Int(truncatingIfNeeded: word & Self.slotMask)].word != word
-            }
-            near.removeAll(where: isStale)
-            far.removeAll(where: isStale)
+        let words = self.words
+        let isStale = { (key: Key) -> Bool in
+            let word = Self.word(of: key)
+            return words[Int(truncatingIfNeeded: word & Self.slotMask)] != word
         }
+        near.removeAll(where: isStale)
+        far.removeAll(where: isStale)
     }
 }
