@@ -12,7 +12,8 @@ public struct EventHandle: Hashable, Sendable {
     }
     @inlinable var slot: Int { Int(truncatingIfNeeded: word & EventQueue<Never>.slotMask) }
     /// A handle that refers to nothing; cancelling it does nothing.
-    public static let none = EventHandle(word: EventQueue<Never>.freeWord)
+    /// (Computed, not a stored global: no lazy-initialisation accessor on the hot path.)
+    @inlinable public static var none: EventHandle { EventHandle(word: EventQueue<Never>.freeWord) }
 }
 
 /// The simulation's priority queue: events ordered by (time, insertion sequence), so that
