@@ -64,6 +64,8 @@ let package = Package(
         /// Plain C, no dependency; compiles to a "no hardware path" stub off x86-64. DWARF 4 for
         /// Debian's valgrind 3.19 (see `CAllocCounter`).
         .target(name: "CSHA256", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
+        /// One inline C function: a cache prefetch hint for the Engine's event queue.
+        .target(name: "CPrefetch"),
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
@@ -171,7 +173,7 @@ let package = Package(
         ),
         .target(
             name: "Engine",
-            dependencies: [.product(name: "Collections", package: "swift-collections")]
+            dependencies: ["CPrefetch", .product(name: "Collections", package: "swift-collections")]
         ),
         .target(
             name: "JobSystem",

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A handle to a scheduled event, used to cancel it.
 ///
 /// It holds the event's identity word: its scheduling sequence number and the slab slot that
@@ -258,7 +260,25 @@ public struct EventQueue<Payload> {
         // copy and no destroy of a second copy.
         let p = payloadAddress(i).move()
         release(slot: i)
+        prefetchRoots()
         return (time, p)
+    }
+
+    /// Asks the CPU to fetch the slot words and payloads of both roots, one of which is
+    /// usually the next event: the caller handles the current event meanwhile, so the next pop
+    /// finds them in cache. (At 10,000 nodes the liveness check and the payload read of the root
+    /// were cache misses, about half of `popNext`'s time.)
+    @inlinable @inline(__always) func prefetchRoots() {
+        if near.count > 0 { prefetchSlot(of: near.top) }
+        if far.count > 0 { prefetchSlot(of: far.top) }
+    }
+
+    @inlinable @inline(__always) func prefetchSlot(of key: Key) {
+        let i = Int(truncatingIfNeeded: Self.word(of: key) & Self.slotMask)
+        cprefetch_read(words + i)
+        let payload = UnsafeRawPointer(payloadAddress(i))
+        cprefetch_read(payload)
+        cprefetch_read(payload + (MemoryLayout<Payload>.size - 1))
     }
 
     /// Puts slot `i` on the free list (its word cleared, its payload gone).
