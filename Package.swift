@@ -11,6 +11,7 @@ import PackageDescription
 /// - `CSodium`: system-library shim for libsodium (SHA-256, Ed25519) used in both worlds.
 /// - `CSHA256`: SHA-256 on the x86-64 SHA extensions, used by `SodiumSHA256` when the CPU has
 ///   them (runtime CPUID check; libsodium otherwise, and on other architectures).
+/// - `CPrefetch`: one inline C function, a cache prefetch hint for the Engine's event queue.
 /// - `CLibPQ`, `PostgresStore`: libpq and the PostgreSQL `JobStore` (production only: the
 ///   simulation path, `simharness`, never links libpq). `pgstore` migrates and benchmarks it;
 ///   `StoreContractTests` runs the contract suite on both stores.
