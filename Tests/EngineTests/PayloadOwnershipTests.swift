@@ -48,6 +48,51 @@ import Engine
         #expect(live.count == 0)
     }
 
+    /// A copied queue is a value: each copy has its own pending events (the slab is copied
+    /// when one of them first writes) and releases its references to the payloads once.
+    @Test func copiesOfAQueueAreIndependentAndReleaseTheirPayloads() {
+        let live = LiveCount()
+        do {
+            var a = EventQueue<Tracked>(nearHorizon: 10)
+            var handles: [EventHandle] = []
+            // Several pages of slots (a page is 1,024), times near and far.
+            for i in 0..<3_000 { handles.append(a.schedule(at: Int64(i % 50), Tracked(i, live))) }
+            for i in stride(from: 0, to: 3_000, by: 4) { _ = a.cancel(handles[i]) }
+            #expect(live.count == 2_250)
+            var b = a  // shares the slab until one writes
+            // Writing through b copies the slab; a is untouched.
+            let bFirst = b.pop()?.payload.value
+            #expect(a.liveCount == 2_250)
+            #expect(b.liveCount == 2_249)
+            // Cancels in a do not reach b (b still holds those payloads), and b's new event does
+            // not appear in a.
+            for i in stride(from: 1, to: 3_000, by: 4) { _ = a.cancel(handles[i]) }
+            #expect(live.count == 2_250)
+            #expect(b.isPending(handles[1]) && !a.isPending(handles[1]))
+            _ = b.schedule(at: 0, Tracked(-1, live))
+            var fromA: [Int] = []
+            while let (_, p) = a.pop() { fromA.append(p.value) }
+            var fromB: [Int] = [bFirst ?? -2]
+            while let (_, p) = b.pop() { fromB.append(p.value) }
+            let byTime = { (x: Int, y: Int) in (x % 50, x) < (y % 50, y) }
+            let expectedA = (0..<3_000).filter { $0 % 4 >= 2 }.sorted(by: byTime)
+            let expectedB = (0..<3_000).filter { $0 % 4 != 0 }.sorted(by: byTime)
+            #expect(fromA == expectedA)
+            // b's extra event at time 0 comes after the time-0 events scheduled before it.
+            var withExtra = expectedB
+            withExtra.insert(-1, at: expectedB.firstIndex { $0 % 50 > 0 }!)
+            #expect(fromB == withExtra)
+            #expect(live.count == 0)
+            // Left pending in two copies: released with them.
+            for i in 0..<5 { _ = a.schedule(at: Int64(i), Tracked(i, live)) }
+            b = a
+            _ = b.schedule(at: 1, Tracked(99, live))
+            #expect(live.count == 6)
+            #expect(a.liveCount == 5 && b.liveCount == 6)
+        }
+        #expect(live.count == 0)
+    }
+
     @Test func simulationDeliversTheScheduledPayloadUniquelyOwned() {
         struct Boxed: TraceablePayload {
             var tracked: Tracked

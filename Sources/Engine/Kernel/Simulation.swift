@@ -34,6 +34,8 @@ public struct Simulation<Payload: TraceablePayload> {
     /// Each actor's network stream: the network's decisions about messages it sends.
     @usableFromInline var netRngs: [Xoshiro256StarStar] = []
     public private(set) var names: [String] = []
+    /// Actors the per-actor arrays have room for (see `reserveActors`).
+    var actorCapacity = 0
 
     @usableFromInline var queue = EventQueue<Envelope>()
     @usableFromInline var _now: SimInstant = .zero
@@ -61,6 +63,7 @@ public struct Simulation<Payload: TraceablePayload> {
     public mutating func addActor(named name: String) -> ActorID {
         let id = ActorID(up.count)
         let key = streamKey(name)
+        if up.count == actorCapacity { reserveActors(up.count + up.count / 8 + 16) }
         up.append(true)
         incarnations.append(0)
         clocks.append(LocalClock())
@@ -72,6 +75,20 @@ public struct Simulation<Payload: TraceablePayload> {
     }
 
     public var actorCount: Int { up.count }
+
+    /// Room for `n` actors in the per-actor arrays. `addActor` grows them by an eighth when they
+    /// are full, not by doubling: a fleet's actors are added once, at the start, and the
+    /// doubling's unused half (up to 100 bytes per actor) would stay for the whole run.
+    mutating func reserveActors(_ n: Int) {
+        actorCapacity = n
+        up.reserveCapacity(n)
+        incarnations.reserveCapacity(n)
+        clocks.reserveCapacity(n)
+        rngs.reserveCapacity(n)
+        netRngs.reserveCapacity(n)
+        names.reserveCapacity(n)
+        network.reserveActors(n)
+    }
 
     @inlinable public func isUp(_ a: ActorID) -> Bool { up[Int(a.index)] }
 

@@ -54,6 +54,8 @@ public struct SimNetwork: Sendable {
 
     public init() {}
 
+    mutating func reserveActors(_ n: Int) { membership.reserveCapacity(n) }
+
     mutating func ensureActor(_ a: ActorID) {
         let i = Int(a.index)
         if membership.count <= i { membership.append(contentsOf: repeatElement(0, count: i + 1 - membership.count)) }

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A handle to a scheduled event, used to cancel it.
 ///
 /// It holds the event's identity word: its scheduling sequence number and the slab slot that
@@ -12,7 +14,8 @@ public struct EventHandle: Hashable, Sendable {
     }
     @inlinable var slot: Int { Int(truncatingIfNeeded: word & EventQueue<Never>.slotMask) }
     /// A handle that refers to nothing; cancelling it does nothing.
-    public static let none = EventHandle(word: EventQueue<Never>.freeWord)
+    /// (Computed, not a stored global: no lazy-initialisation accessor on the hot path.)
+    @inlinable public static var none: EventHandle { EventHandle(word: EventQueue<Never>.freeWord) }
 }
 
 /// The simulation's priority queue: events ordered by (time, insertion sequence), so that
@@ -20,54 +23,49 @@ public struct EventHandle: Hashable, Sendable {
 /// `EmbeddedEventLoop`.
 ///
 /// It is the hottest structure of the project, shaped for that:
-/// - the heap holds 16-byte keys: the time, and one word holding the event's sequence number in
-///   its high 40 bits and its slab slot in its low 24 bits. Sequence numbers are unique, so
-///   comparing the words compares the sequence numbers: the order is (time, seq), one 128-bit
-///   comparison. A node's four children fill one 64-byte cache line. Payloads sit still in a
-///   slab (an array with a free list) and never move during sift operations;
+/// - keys are 16 bytes: the time, and one word holding the event's sequence number in its high
+///   40 bits and its slab slot in its low 24 bits. Sequence numbers are unique, so comparing the
+///   words compares the sequence numbers: the order is (time, seq), one 128-bit comparison.
+///   Payloads sit still in a slab (`EventSlab`: pages that never move, and a free list of
+///   slots) and never move during sifts;
+/// - two 4-ary heaps of keys (`KeyHeap`): `near` for events due within `nearHorizon` of the
+///   last event popped, `far` for the rest. A pop takes the smaller of the two roots. Which heap
+///   a key sits in changes only the cost, never the order: both heads are minima of their
+///   heaps, so the smaller is the minimum of all, whatever the split. The split pays because
+///   a large fleet's queue is mostly far timers (a heartbeat every 15 s per node: ~30,000 keys
+///   at 10,000 nodes, a 500 KB heap whose deep levels are cold in the cache) while most events
+///   are messages due 10-100 ms ahead: in one heap, every pop's hole sinks through all eight
+///   levels down to the far timers' leaves; with the split, a message's pop walks a heap of a
+///   few hundred keys that stays in the L1/L2 cache, and a far timer's insertion lands near the
+///   leaves of its own heap (it is later than most of it);
 /// - limits: 2^40 - 1 events scheduled per queue (a million a second for 12 days of CPU time)
 ///   and 2^24 (16.7 million) events pending at once; both are checked by preconditions;
-/// - the heap is 4-ary (half the depth of a binary heap), and a pop uses Floyd's bottom-up
-///   sift: the root's hole goes down along the smallest children to a leaf, then the last key
-///   is sifted up from there (usually 0-1 levels);
-/// - a slot stores its pending event's word next to its payload, so the liveness check of a
-///   surfacing key and the payload read touch the same slab entry;
+/// - a slot's word (its pending event's word) sits in a dense array apart from the payloads,
+///   so the liveness checks of surfacing keys (both roots, every pop) touch few cache lines;
 /// - cancellation is O(1): it marks the slot free; the stale heap key is skipped when it
-///   surfaces (lazy deletion), so no search through the heap; when stale keys reach a quarter
+///   surfaces (lazy deletion), so no search through the heaps; when stale keys reach a quarter
 ///   of the live ones they are all dropped at once (O(1) per cancel);
-/// - in the steady state nothing is allocated: the heap, the slab and the free list keep their
+/// - in the steady state nothing is allocated: the heaps, the slab and the free list keep their
 ///   capacity (they never shrink; their logical sizes are counters) and freed slots are reused.
 /// Invariant: a slot's word is its pending event's word, or `freeWord` while the slot is free;
 /// so a heap key or a handle is live iff its word equals its slot's.
-/// Pop order depends only on the keys' total order (time, seq), never on the heap's layout.
-/// swift-collections' `Heap` is a min-max heap over whole elements; a min-heap of small keys
-/// does fewer comparisons per pop and moves no payloads. `simharness bench engine` measures
-/// this structure under the project's workload.
+/// Pop order depends only on the keys' total order (time, seq), never on the heaps' layout or
+/// on the horizon. swift-collections' `Heap` is a min-max heap over whole elements; a min-heap
+/// of small keys does fewer comparisons per pop and moves no payloads. `simharness bench
+/// engine` and `bench fleet` measure this structure under the project's workloads.
 public struct EventQueue<Payload> {
     /// Bits of a word that hold the slot.
-    @usableFromInline static var slotBits: UInt64 { 24 }
-    @usableFromInline static var slotMask: UInt64 { (1 << slotBits) - 1 }
+    @inlinable static var slotBits: UInt64 { 24 }
+    @inlinable static var slotMask: UInt64 { (1 << slotBits) - 1 }
     /// Sequence numbers are below this.
-    @usableFromInline static var seqLimit: UInt64 { (1 << (64 - slotBits)) - 1 }
+    @inlinable static var seqLimit: UInt64 { (1 << (64 - slotBits)) - 1 }
     /// The word of a free slot; no event has it (its sequence number would be `seqLimit`).
-    @usableFromInline static var freeWord: UInt64 { .max }
+    @inlinable static var freeWord: UInt64 { .max }
 
     /// A heap key: the time (sign bit flipped, so that unsigned order is signed order) in the
     /// high half, the event's word in the low half. `(time, seq)` order is the unsigned order
-    /// of the 128-bit value: a compare and subtract-with-borrow, with no data-dependent branch
-    /// (which child of a heap node is smaller is a coin flip, so branches would mispredict).
+    /// of the 128-bit value.
     @usableFromInline typealias Key = UInt128
-
-    @usableFromInline struct Entry {
-        /// The pending event's word, or `freeWord`.
-        @usableFromInline var word: UInt64
-        /// The payload while its event is pending, nil while the slot is free.
-        @usableFromInline var payload: Payload?
-        @inlinable init(word: UInt64, payload: Payload?) {
-            self.word = word
-            self.payload = payload
-        }
-    }
 
     @inlinable @inline(__always) static func key(time: Int64, word: UInt64) -> Key {
         UInt128(UInt64(bitPattern: time) ^ (1 << 63)) << 64 | UInt128(word)
@@ -79,11 +77,21 @@ public struct EventQueue<Payload> {
         UInt64(truncatingIfNeeded: key)
     }
 
-    /// The heap's keys in `heap[0..<heapCount]`; the array never shrinks.
-    @usableFromInline var heap: [Key] = []
-    @usableFromInline var heapCount: Int = 0
-    /// Per slot: its pending event's word and payload.
-    @usableFromInline var slab: [Entry] = []
+    /// Keys of events due before `nearLimit` when scheduled.
+    @usableFromInline var near = KeyHeap()
+    /// Keys of the other events.
+    @usableFromInline var far = KeyHeap()
+    /// How far ahead of the last popped event's time an event counts as near (see the notes).
+    public let nearHorizon: Int64
+    /// The last popped event's time (0 before the first pop) plus `nearHorizon` (saturating).
+    @usableFromInline var nearLimit: Int64
+    /// Per slot: its pending event's word and payload (see `EventSlab`). `words`, `pages` and
+    /// `slotCount` mirror the slab's own, for the hot path; `slotCapacity` is the slots in pages.
+    @usableFromInline var slab: EventSlab<Payload>
+    @usableFromInline var words: UnsafeMutablePointer<UInt64>
+    @usableFromInline var pages: UnsafeMutablePointer<UnsafeMutablePointer<Payload>>
+    @usableFromInline var slotCount: Int = 0
+    @usableFromInline var slotCapacity: Int = 0
     /// Free slots in `freeSlots[0..<freeCount]`; the array never shrinks.
     @usableFromInline var freeSlots: [UInt32] = []
     @usableFromInline var freeCount: Int = 0
@@ -92,7 +100,50 @@ public struct EventQueue<Payload> {
     @usableFromInline var _liveCount: Int = 0
     public var liveCount: Int { _liveCount }
 
-    public init() {}
+    /// A queue whose near heap takes the events due within `nearHorizon` time units of the last
+    /// popped one (the simulation's units are nanoseconds: one second by default). Any value
+    /// gives the same order; it only moves cost between the two heaps.
+    public init(nearHorizon: Int64 = 1_000_000_000) {
+        precondition(nearHorizon >= 0, "EventQueue: negative near horizon")
+        self.nearHorizon = nearHorizon
+        self.nearLimit = nearHorizon
+        let slab = EventSlab<Payload>(wordCapacity: EventSlab<Payload>.pageSize, pageCapacity: 8)
+        self.slab = slab
+        self.words = slab.words
+        self.pages = slab.pages
+    }
+
+    /// Where slot `i`'s payload lives.
+    @inlinable @inline(__always) func payloadAddress(_ i: Int) -> UnsafeMutablePointer<Payload> {
+        pages[i &>> EventSlab<Payload>.pageShift] + (i & (EventSlab<Payload>.pageSize &- 1))
+    }
+
+    /// Gives this queue its own copy of the slab before a write if another copy shares it.
+    @inlinable @inline(__always) mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&slab) { adoptCopyOfSlab() }
+    }
+
+    @usableFromInline mutating func adoptCopyOfSlab() {
+        slab = slab.clone()
+        words = slab.words
+        pages = slab.pages
+    }
+
+    /// A new slot at the end of the slab (a new page when the last one is full).
+    @usableFromInline mutating func appendSlot() -> Int {
+        let slot = slotCount
+        precondition(UInt64(slot) <= Self.slotMask, "EventQueue: more than 2^24 events pending")
+        if slot == slotCapacity {
+            slab.grow()
+            words = slab.words
+            pages = slab.pages
+            slotCapacity = slab.pageCount * EventSlab<Payload>.pageSize
+        }
+        words[slot] = Self.freeWord
+        slotCount = slot + 1
+        slab.count = slotCount
+        return slot
+    }
 
     @inlinable public var isEmpty: Bool { _liveCount == 0 }
 
@@ -105,26 +156,24 @@ public struct EventQueue<Payload> {
         let seq = nextSeq
         precondition(seq < Self.seqLimit, "EventQueue: more than 2^40 - 1 events scheduled")
         nextSeq = seq &+ 1
+        makeUnique()
         let slot: Int
         if freeCount > 0 {
             freeCount &-= 1
             slot = Int(freeSlots[freeCount])
         } else {
-            slot = slab.count
-            precondition(UInt64(slot) <= Self.slotMask, "EventQueue: more than 2^24 events pending")
-            slab.append(Entry(word: Self.freeWord, payload: nil))
+            slot = appendSlot()
         }
         let word = seq << Self.slotBits | UInt64(truncatingIfNeeded: slot)
-        var entry: Entry? = Entry(word: word, payload: consume payload)
-        slab.withUnsafeMutableBufferPointer { s in
-            // A free slot's payload is nil (holds no reference): initialising over it leaks
-            // nothing, and skips a generic assignment that would destroy the nil first.
-            (s.baseAddress.unsafelyUnwrapped + slot).initialize(to: entry.take().unsafelyUnwrapped)
-        }
+        words[slot] = word
+        // A free slot's payload is uninitialised: the payload moves in.
+        payloadAddress(slot).initialize(to: consume payload)
         _liveCount &+= 1
-        if heapCount == heap.count { heap.append(0) }
-        heapCount &+= 1
-        siftUp(heapCount &- 1, Self.key(time: time, word: word))
+        if time < nearLimit {
+            near.push(Self.key(time: time, word: word))
+        } else {
+            far.push(Self.key(time: time, word: word))
+        }
         return EventHandle(word: word)
     }
 
@@ -132,34 +181,60 @@ public struct EventQueue<Payload> {
     @inlinable @discardableResult
     public mutating func cancel(_ handle: EventHandle) -> Bool {
         guard isPending(handle) else { return false }
+        makeUnique()
         let i = handle.slot
-        slab.withUnsafeMutableBufferPointer { s in
-            s.baseAddress.unsafelyUnwrapped[i] = Entry(word: Self.freeWord, payload: nil)
-        }
+        words[i] = Self.freeWord
+        payloadAddress(i).deinitialize(count: 1)
         release(slot: i)
-        // Every cancel leaves one stale key in the heap. When stale keys reach a quarter of the
+        // Every cancel leaves one stale key in a heap. When stale keys reach a quarter of the
         // live ones, drop them all at once (O(n) after n/4 cancels: O(1) per cancel) rather than
-        // paying a sift for each as it surfaces; the heap stays small, too.
-        if heapCount &- _liveCount > Swift.max(_liveCount / 4, 1_024) { compact() }
+        // paying a sift for each as it surfaces; the heaps stay small, too.
+        if near.count &+ far.count &- _liveCount > Swift.max(_liveCount / 4, 1_024) { compact() }
         return true
     }
 
     /// Whether the event behind `handle` is still due to fire.
     @inlinable public func isPending(_ handle: EventHandle) -> Bool {
         let i = handle.slot
-        return handle.word != Self.freeWord && i < slab.count && slab[i].word == handle.word
+        return handle.word != Self.freeWord && i < slotCount && words[i] == handle.word
+    }
+
+    /// Whether `key`'s event is pending (not fired, not cancelled).
+    @inlinable @inline(__always) func isLive(_ key: Key) -> Bool {
+        let word = Self.word(of: key)
+        return words[Int(truncatingIfNeeded: word & Self.slotMask)] == word
+    }
+
+    /// The smallest live key and whether it is `near`'s root (else `far`'s), discarding the
+    /// cancelled keys found at either root on the way; nil when no event is pending.
+    @inlinable @inline(__always)
+    mutating func head() -> (key: Key, isNear: Bool)? {
+        while true {
+            if near.count > 0 {
+                let a = near.top
+                if !isLive(a) {
+                    near.popTop()
+                    continue
+                }
+                if far.count == 0 { return (a, true) }
+                let b = far.top
+                if !isLive(b) {
+                    far.popTop()
+                    continue
+                }
+                return a < b ? (a, true) : (b, false)
+            }
+            if far.count == 0 { return nil }
+            let b = far.top
+            if isLive(b) { return (b, false) }
+            far.popTop()
+        }
     }
 
     /// The time of the next live event, discarding cancelled keys on the way.
     @inlinable
     public mutating func peekTime() -> Int64? {
-        while heapCount > 0 {
-            let top = heap[0]
-            let word = Self.word(of: top)
-            if slab[Int(truncatingIfNeeded: word & Self.slotMask)].word == word { return Self.time(of: top) }
-            popKey()
-        }
-        return nil
+        head().map { Self.time(of: $0.key) }
     }
 
     /// Removes and returns the next live event.
@@ -172,30 +247,41 @@ public struct EventQueue<Payload> {
     /// cancelled keys on the way; nil if the queue is empty or the next event is later.
     @inlinable
     public mutating func popNext(notAfter limit: Int64) -> (time: Int64, payload: Payload)? {
-        while heapCount > 0 {
-            let top = heap[0]
-            let word = Self.word(of: top)
-            let i = Int(truncatingIfNeeded: word & Self.slotMask)
-            if slab[i].word == word {
-                let time = Self.time(of: top)
-                if time > limit { return nil }
-                popKey()
-                // The payload moves out (the slot is left nil, as a free slot must be): no copy
-                // and no destroy of a second copy.
-                let p: Payload = slab.withUnsafeMutableBufferPointer { s in
-                    let e = s.baseAddress.unsafelyUnwrapped + i
-                    e.pointee.word = Self.freeWord
-                    return e.pointee.payload.take().unsafelyUnwrapped
-                }
-                release(slot: i)
-                return (time, p)
-            }
-            popKey()
-        }
-        return nil
+        guard let (top, isNear) = head() else { return nil }
+        let time = Self.time(of: top)
+        if time > limit { return nil }
+        if isNear { near.popTop() } else { far.popTop() }
+        let (sum, overflow) = time.addingReportingOverflow(nearHorizon)
+        nearLimit = overflow ? .max : sum
+        makeUnique()
+        let i = Int(truncatingIfNeeded: Self.word(of: top) & Self.slotMask)
+        words[i] = Self.freeWord
+        // The payload moves out (the slot is left uninitialised, as a free slot must be): no
+        // copy and no destroy of a second copy.
+        let p = payloadAddress(i).move()
+        release(slot: i)
+        prefetchRoots()
+        return (time, p)
     }
 
-    /// Puts slot `i` on the free list (its word and payload already cleared).
+    /// Asks the CPU to fetch the slot words and payloads of both roots, one of which is
+    /// usually the next event: the caller handles the current event meanwhile, so the next pop
+    /// finds them in cache. (At 10,000 nodes the liveness check and the payload read of the root
+    /// were cache misses, about half of `popNext`'s time.)
+    @inlinable @inline(__always) func prefetchRoots() {
+        if near.count > 0 { prefetchSlot(of: near.top) }
+        if far.count > 0 { prefetchSlot(of: far.top) }
+    }
+
+    @inlinable @inline(__always) func prefetchSlot(of key: Key) {
+        let i = Int(truncatingIfNeeded: Self.word(of: key) & Self.slotMask)
+        cprefetch_read(words + i)
+        let payload = UnsafeRawPointer(payloadAddress(i))
+        cprefetch_read(payload)
+        cprefetch_read(payload + (MemoryLayout<Payload>.size - 1))
+    }
+
+    /// Puts slot `i` on the free list (its word cleared, its payload gone).
     @inlinable @inline(__always) mutating func release(slot i: Int) {
         if freeCount < freeSlots.count {
             freeSlots[freeCount] = UInt32(truncatingIfNeeded: i)
@@ -206,117 +292,14 @@ public struct EventQueue<Payload> {
         _liveCount &-= 1
     }
 
-    /// Removes every stale key and rebuilds the heap bottom-up.
+    /// Removes every stale key from both heaps.
     @usableFromInline mutating func compact() {
-        var kept = 0
-        slab.withUnsafeBufferPointer { s in
-            heap.withUnsafeMutableBufferPointer { h in
-                for j in 0..<heapCount {
-                    let word = Self.word(of: h[j])
-                    if s[Int(truncatingIfNeeded: word & Self.slotMask)].word == word {
-                        h[kept] = h[j]
-                        kept += 1
-                    }
-                }
-            }
+        let words = self.words
+        let isStale = { (key: Key) -> Bool in
+            let word = Self.word(of: key)
+            return words[Int(truncatingIfNeeded: word & Self.slotMask)] != word
         }
-        heapCount = kept
-        if kept > 1 {
-            var i = (kept - 2) / 4 + 1
-            while i > 0 {
-                i -= 1
-                siftDown(i)
-            }
-        }
-    }
-
-    /// Removes the root key (Floyd's bottom-up variant, see the type's notes).
-    @inlinable @inline(__always) mutating func popKey() {
-        let n = heapCount &- 1
-        heapCount = n
-        if n == 0 { return }
-        heap.withUnsafeMutableBufferPointer { h in
-            let base = h.baseAddress.unsafelyUnwrapped
-            let last = base[n]
-            var i = 0
-            while true {
-                let c0 = 4 &* i &+ 1
-                if c0 &+ 3 < n {
-                    // A full node: a tournament of the four children, selected arithmetically
-                    // (no branch on the comparisons' outcomes).
-                    let a = c0 &+ Int(base[c0 &+ 1] < base[c0] ? 1 : 0)
-                    let b = c0 &+ 2 &+ Int(base[c0 &+ 3] < base[c0 &+ 2] ? 1 : 0)
-                    let c = base[b] < base[a] ? b : a
-                    base[i] = base[c]
-                    i = c
-                } else {
-                    if c0 < n {
-                        var c = c0
-                        var j = c0 &+ 1
-                        while j < n {
-                            if base[j] < base[c] { c = j }
-                            j &+= 1
-                        }
-                        base[i] = base[c]
-                        i = c
-                    }
-                    break
-                }
-            }
-            while i > 0 {
-                let parent = (i &- 1) >> 2
-                let p = base[parent]
-                if !(last < p) { break }
-                base[i] = p
-                i = parent
-            }
-            base[i] = last
-        }
-    }
-
-    /// Places `key` at the hole `start`, sifting it up.
-    @inlinable mutating func siftUp(_ start: Int, _ key: Key) {
-        heap.withUnsafeMutableBufferPointer { h in
-            let base = h.baseAddress.unsafelyUnwrapped
-            var i = start
-            while i > 0 {
-                let parent = (i &- 1) >> 2
-                let p = base[parent]
-                if !(key < p) { break }
-                base[i] = p
-                i = parent
-            }
-            base[i] = key
-        }
-    }
-
-    @inlinable mutating func siftDown(_ start: Int) {
-        let n = heapCount
-        heap.withUnsafeMutableBufferPointer { h in
-            let base = h.baseAddress.unsafelyUnwrapped
-            var i = start
-            let key = base[i]
-            while true {
-                let c0 = 4 &* i &+ 1
-                if c0 >= n { break }
-                var c: Int
-                if c0 &+ 3 < n {
-                    let a = c0 &+ Int(base[c0 &+ 1] < base[c0] ? 1 : 0)
-                    let b = c0 &+ 2 &+ Int(base[c0 &+ 3] < base[c0 &+ 2] ? 1 : 0)
-                    c = base[b] < base[a] ? b : a
-                } else {
-                    c = c0
-                    var j = c0 &+ 1
-                    while j < n {
-                        if base[j] < base[c] { c = j }
-                        j &+= 1
-                    }
-                }
-                if !(base[c] < key) { break }
-                base[i] = base[c]
-                i = c
-            }
-            base[i] = key
-        }
+        near.removeAll(where: isStale)
+        far.removeAll(where: isStale)
     }
 }

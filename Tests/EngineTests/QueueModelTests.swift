@@ -1,0 +1,171 @@
+import Testing
+import Engine
+
+/// The event queue against a plain reference: an array kept sorted by (time, scheduling
+/// sequence), over long seeded sequences of schedules (near, far, equal times, times before the
+/// last pop, the far future up to `Int64.max`), cancels (pending, fired, cancelled twice,
+/// `.none`), bounded pops and peeks, for near horizons that put every key in one heap or the
+/// other or split them. The order must be exactly the reference's, whatever the horizon.
+@Suite struct QueueModelTests {
+    /// The reference: pending events sorted by (time, seq); a pop removes the first.
+    struct Reference {
+        struct Event { var time: Int64; var seq: Int; var handle: EventHandle }
+        var pending: [Event] = []
+        /// By seq: the event's time, and whether it is pending.
+        var times: [Int64] = []
+        var isPending: [Bool] = []
+
+        /// Where (time, seq) is or would go in `pending`.
+        func index(_ time: Int64, _ seq: Int) -> Int {
+            var lo = 0
+            var hi = pending.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if (pending[mid].time, pending[mid].seq) < (time, seq) { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
+        }
+        mutating func insert(_ e: Event) {
+            precondition(e.seq == times.count)
+            times.append(e.time)
+            isPending.append(true)
+            pending.insert(e, at: index(e.time, e.seq))
+        }
+        mutating func remove(seq: Int) -> Bool {
+            guard isPending[seq] else { return false }
+            let k = index(times[seq], seq)
+            precondition(pending[k].seq == seq)
+            pending.remove(at: k)
+            isPending[seq] = false
+            return true
+        }
+        mutating func removeFirst() -> Event {
+            let e = pending.removeFirst()
+            isPending[e.seq] = false
+            return e
+        }
+    }
+
+    /// Runs `steps` random operations on a queue with `horizon` and on the reference, checking
+    /// every answer; returns the (seq) order in which events fired, for cross-horizon checks.
+    static func run(seed: UInt64, horizon: Int64, steps: Int) -> [Int] {
+        var rng = Xoshiro256StarStar(seed: seed)
+        var q = EventQueue<Int>(nearHorizon: horizon)
+        var ref = Reference()
+        var handles: [EventHandle] = []  // by seq, including fired and cancelled ones
+        var now: Int64 = 0
+        var fired: [Int] = []
+        for _ in 0..<steps {
+            let r = rng.nextBelow(1_000)
+            if r < 500 {
+                // Schedule: mostly near (messages), some far (timers), ties, the past, the far future.
+                let kind = rng.nextBelow(100)
+                let time: Int64
+                switch kind {
+                case 0..<45: time = now + Int64(rng.nextBelow(100))
+                case 45..<75: time = now + 1_000 + Int64(rng.nextBelow(20_000))
+                case 75..<90: time = now + Int64(rng.nextBelow(4)) * 10  // many ties
+                case 90..<95: time = now - Int64(rng.nextBelow(500))  // before the last pop
+                case 95..<98: time = Int64.max - Int64(rng.nextBelow(3))
+                default: time = Int64.min / 2 + Int64(rng.nextBelow(3))
+                }
+                let seq = handles.count
+                let h = q.schedule(at: time, seq)
+                handles.append(h)
+                ref.insert(.init(time: time, seq: seq, handle: h))
+            } else if r < 650 {
+                // Cancel a random handle ever issued (pending, fired or cancelled), or `.none`.
+                if handles.isEmpty || rng.nextBelow(50) == 0 {
+                    if q.cancel(.none) { Issue.record("cancelling .none reported true") }
+                    continue
+                }
+                let seq = Int(rng.nextBelow(UInt64(handles.count)))
+                let expected = ref.remove(seq: seq)
+                let got = q.cancel(handles[seq])
+                if got != expected { Issue.record("cancel of \(seq): \(got), reference \(expected)") }
+                if q.isPending(handles[seq]) { Issue.record("cancelled \(seq) still pending") }
+            } else if r < 999 {
+                // Pop, sometimes with a limit below the next event.
+                let limit: Int64 = rng.nextBelow(4) == 0 ? now + Int64(rng.nextBelow(50)) : .max
+                let peek = q.peekTime()
+                if peek != ref.pending.first?.time { Issue.record("peek \(String(describing: peek))") }
+                let expected = ref.pending.first.flatMap { $0.time <= limit ? $0 : nil }
+                let got = q.popNext(notAfter: limit)
+                if got?.payload != expected?.seq || got?.time != expected?.time {
+                    Issue.record("pop: \(String(describing: got)), reference \(String(describing: expected))")
+                    return fired
+                }
+                if let e = expected {
+                    _ = ref.removeFirst()
+                    fired.append(e.seq)
+                    if q.isPending(e.handle) { Issue.record("fired \(e.seq) still pending") }
+                    now = max(now, e.time == .max ? now : e.time)
+                }
+            } else {
+                // Cancel 60% of what is pending, to force compactions of stale keys.
+                for _ in 0..<(ref.pending.count * 3 / 5) {
+                    let k = Int(rng.nextBelow(UInt64(ref.pending.count)))
+                    let e = ref.pending[k]
+                    _ = ref.remove(seq: e.seq)
+                    if !q.cancel(e.handle) { Issue.record("cancel of pending \(e.seq) reported false") }
+                }
+            }
+            if q.liveCount != ref.pending.count {
+                Issue.record("liveCount \(q.liveCount), reference \(ref.pending.count)")
+                return fired
+            }
+        }
+        // Drain: the rest in reference order.
+        for e in ref.pending {
+            guard let got = q.pop() else {
+                Issue.record("queue empty before the reference")
+                return fired
+            }
+            if got.payload != e.seq || got.time != e.time { Issue.record("drain: \(got), reference \(e.seq)") }
+            fired.append(got.payload)
+        }
+        #expect(q.pop() == nil)
+        #expect(q.isEmpty)
+        return fired
+    }
+
+    @Test(arguments: [UInt64(101), 102, 103, 104])
+    func matchesTheSortedReferenceForEveryHorizon(seed: UInt64) {
+        // 0: every key far; 50: split (most near deltas are < 100, far ones >= 1,000);
+        // 2,000: most far ones split too; .max: every key near.
+        var orders: [[Int]] = []
+        for horizon: Int64 in [0, 50, 2_000, .max] {
+            orders.append(Self.run(seed: seed, horizon: horizon, steps: 60_000))
+        }
+        #expect(orders[0].count > 10_000, "the sequence fires many events")
+        for o in orders.dropFirst() { #expect(o == orders[0]) }
+    }
+
+    /// Exactly the old single-heap order for the simulation's default horizon in nanoseconds,
+    /// with keys on both sides of it.
+    @Test func defaultHorizonSplitsAndKeepsTheOrder() {
+        var q = EventQueue<Int>()
+        #expect(q.nearHorizon == 1_000_000_000)
+        // Far (15 s), near (50 ms) and equal times, scheduled interleaved.
+        var reference: [(Int64, Int)] = []
+        for i in 0..<3_000 {
+            let t: Int64 = i % 3 == 0 ? 15_000_000_000 + Int64(i % 7) : 50_000_000 * Int64(i % 5)
+            _ = q.schedule(at: t, i)
+            reference.append((t, i))
+        }
+        reference.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+        var popped: [(Int64, Int)] = []
+        while let (t, p) = q.pop() {
+            popped.append((t, p))
+            // Reschedule a few after each pop, like timers and replies do.
+            if p < 3_000 && p % 10 == 0 {
+                let t2 = t + (p % 20 == 0 ? 20_000_000_000 : 30_000_000)
+                _ = q.schedule(at: t2, p + 10_000)
+                reference.append((t2, p + 10_000))
+            }
+        }
+        reference.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+        #expect(popped.map(\.0) == reference.map(\.0))
+        #expect(popped.map(\.1) == reference.map(\.1))
+    }
+}
