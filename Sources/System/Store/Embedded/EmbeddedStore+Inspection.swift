@@ -57,7 +57,7 @@ extension EmbeddedStore: StoreInspection {
                 if slot.node >= 0 { problems.append("chunk \(slot.id) is pending with node_id set") }
                 if slot.claimedAt != nil { problems.append("chunk \(slot.id) is pending with claimed_at set") }
             case .completed:
-                if chunkResults[handle].iterations == 0 { problems.append("chunk \(slot.id) is completed without a result") }
+                if chunkResults.isNull(handle) { problems.append("chunk \(slot.id) is completed without a result") }
                 jobDone[Int(slot.job)] += 1
                 jobDoneIterations[Int(slot.job)] += chunkIterations(handle)
             }

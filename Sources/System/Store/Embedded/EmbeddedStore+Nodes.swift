@@ -124,8 +124,7 @@ extension EmbeddedStore {
         for id in named {
             guard let handle = chunkHandle(id), chunkSlots[handle].status == .running, chunkSlots[handle].node == nodeHandle
             else { continue }
-            chunkSlots[handle].renewedAttempt = chunkSlots[handle].attempt
-            chunkSlots[handle].renewedAtMicros = now.micros
+            chunkSlots[handle].renewedAt = now
             renewed += 1
         }
         return renewed

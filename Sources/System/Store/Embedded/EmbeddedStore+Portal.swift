@@ -80,8 +80,8 @@ extension EmbeddedStore {
         let first = chunkSlots.count
         for index in 0..<chunkCount {
             insertChunk(ChunkSlot(
-                id: ChunkID(freshID()), pendingSeq: 0, claimedAtMicros: 0, completedAtMicros: 0, attempt: 0,
-                completedAttempt: 0, renewedAtMicros: 0, renewedAttempt: 0, job: Int32(jobHandle), index: Int32(index), node: ChunkSlot.noNode,
+                id: ChunkID(freshID()), claimedAtMicros: 0, completedAtMicros: 0, renewedAtMicros: 0, attempt: 0,
+                completedAttempt: 0, job: Int32(jobHandle), index: Int32(index), node: ChunkSlot.noNode,
                 lastNode: ChunkSlot.noNode, completedBy: ChunkSlot.noNode, status: .pending, flags: 0))
         }
         jobChunks.append(first..<chunkSlots.count)
@@ -93,7 +93,7 @@ extension EmbeddedStore {
         let handle = chunkSlots.count
         precondition(handle < Int(Int32.max), "too many chunks")
         chunkSlots.append(slot)
-        chunkResults.append(Self.noResult)
+        chunkResults.appendNull()
         do {
             let slots = chunkSlots
             chunkIndex.insert(slot.id.raw, handle: handle) { slots[$0].id.raw }

@@ -24,7 +24,7 @@ extension EmbeddedStore {
             }
             let slot = chunkSlots[entry.chunk]
             picked.append(AssignmentSnapshot.Chunk(
-                id: slot.id, jobID: jobs[Int(slot.job)].id, pendingSeq: slot.pendingSeq, lastNodeID: nodeID(slot.lastNode)))
+                id: slot.id, jobID: jobs[Int(slot.job)].id, pendingSeq: pendingSeq(entry.chunk), lastNodeID: nodeID(slot.lastNode)))
             pickedJobs.append(Int(slot.job))
         }
 
@@ -117,15 +117,16 @@ extension EmbeddedStore {
         chunkSlots[chunk].node = Int32(node)
         chunkSlots[chunk].claimedAt = now
         chunkSlots[chunk].attempt += 1
+        chunkSlots[chunk].renewedAt = nil  // a renewal counts for the claim it was made under only
         chunkSlots[chunk].lastNode = Int32(node)
         nodeRunning[node].append(chunk)
         nodeDense[node].running = nodeRunning[node].count
         let slot = chunkSlots[chunk]
-        claims.push(ClaimEntry(claimedAt: now, id: slot.id, chunk: chunk, attempt: slot.attempt))
+        claims.push(ClaimEntry(claimedAtMicros: now.micros, chunk: Int32(chunk), attempt: slot.attempt))
         chunkRowWritten(chunk)
         let job = Int(slot.job)
         return ChunkAssignment(
-            chunkID: slot.id, jobID: jobs[job].id, nodeID: nodeID, attempt: slot.attempt, configHash: jobs[job].configHash,
+            chunkID: slot.id, jobID: jobs[job].id, nodeID: nodeID, attempt: Int(slot.attempt), configHash: jobs[job].configHash,
             iterations: chunkIterations(chunk), seedOffset: chunkSeedOffset(chunk), claimedAt: now)
     }
 
@@ -189,7 +190,7 @@ extension EmbeddedStore {
     /// Gives a new chunk its `pending_seq` (creation order) and appends it to the queue (which
     /// stays sorted).
     mutating func enqueuePending(_ chunk: Int) {
-        chunkSlots[chunk].pendingSeq = nextPendingSeq
+        precondition(pendingSeq(chunk) == nextPendingSeq, "chunks take their pending_seq in handle order")
         pendingQueue.append(PendingEntry(seq: nextPendingSeq, chunk: chunk))
         nextPendingSeq += 1
     }
@@ -200,7 +201,7 @@ extension EmbeddedStore {
     /// back in order: just before the head when it is older than every live entry (the usual
     /// case, O(1)), else at its binary-search position.
     mutating func requeuePending(_ chunk: Int) {
-        let seq = chunkSlots[chunk].pendingSeq
+        let seq = pendingSeq(chunk)
         var lo = pendingHead, hi = pendingQueue.count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -218,7 +219,7 @@ extension EmbeddedStore {
 
     func isLive(_ entry: PendingEntry) -> Bool {
         let slot = chunkSlots[entry.chunk]
-        return slot.status == .pending && slot.pendingSeq == entry.seq
+        return slot.status == .pending && pendingSeq(entry.chunk) == entry.seq
     }
 
     /// Drops stale entries from the front, and compacts the whole queue once stale entries

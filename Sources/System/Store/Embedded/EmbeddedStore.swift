@@ -47,10 +47,9 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     var jobsByUser: [UserID: [Int]] = [:]
 
     // MARK: Chunks (creation order; never deleted)
-    var chunkSlots: [ChunkSlot] = []
-    /// Per chunk, its `result` (`noResult` for NULL): apart from the slots, which the hot
-    /// paths walk.
-    var chunkResults: [DamageTally] = []
+    var chunkSlots = PagedArray<ChunkSlot>()
+    /// Per chunk, its `result`: apart from the slots, which the hot paths walk.
+    var chunkResults = ChunkResults()
     var chunkIndex = HandleIndex()
     /// `pending_seq` source: strictly increasing, so appending to `pendingQueue` keeps it sorted.
     var nextPendingSeq: Int64 = 1
@@ -69,8 +68,8 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     var rotations: [String: RotationRow] = [:]
     var users: [UserID: UserRow] = [:]
 
-    // MARK: Nodes (slots; a deleted node leaves nil)
-    var nodes: [NodeRow?] = []
+    // MARK: Nodes (slots; a deleted node leaves nil; pages that never move, see `PagedArray`)
+    var nodes = PagedArray<NodeRow?>()
     var nodeIndex = HandleIndex()
     var nodeByKey: [PublicKey: Int] = [:]
     /// Live node handles sorted by node id: the snapshot's node order. Kept in two sorted
@@ -102,7 +101,7 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     var nodePermittedUsers: [[UserID]] = []
     /// Per node, what the sentinel's snapshot reads of it, kept beside the rows (which are
     /// large and scattered: reading them for 10,000 nodes on every wake was cache misses).
-    var nodeDense: [DenseNode] = []
+    var nodeDense = PagedArray<DenseNode>()
 
     // MARK: Replay cache (see `EmbeddedStore+Signatures.swift`)
     var replayCache: ReplayCache
@@ -231,20 +230,19 @@ struct PendingEntry: Sendable {
 }
 
 /// One claim in the reaper's heap: live iff the chunk is still running under this attempt.
-/// Ordered by `claimed_at`, ties by chunk id (as `reap_stale_chunks()` orders them in SQL),
-/// then attempt.
+/// Ordered by `claimed_at`, ties by chunk handle, then attempt: the heap only has to surface
+/// every claim older than the cutoff; `reapStaleChunks` sorts the ones it reaps by
+/// `(claimed_at, chunk id)`, as `reap_stale_chunks()` orders them in SQL. 16 bytes (it held the
+/// 16-byte chunk id for the tie-break, and 64-bit handles: 40).
 struct ClaimEntry: Comparable, Sendable {
-    var claimedAt: Timestamp
-    var id: ChunkID
-    var chunk: Int
-    var attempt: Int
+    var claimedAtMicros: Int64
+    var chunk: Int32
+    var attempt: Int32
+
+    var claimedAt: Timestamp { Timestamp(micros: claimedAtMicros) }
 
     static func < (a: ClaimEntry, b: ClaimEntry) -> Bool {
-        (a.claimedAt.micros, a.id.raw.high, a.id.raw.low, a.attempt) < (b.claimedAt.micros, b.id.raw.high, b.id.raw.low, b.attempt)
-    }
-
-    static func == (a: ClaimEntry, b: ClaimEntry) -> Bool {
-        a.claimedAt == b.claimedAt && a.chunk == b.chunk && a.attempt == b.attempt
+        (a.claimedAtMicros, a.chunk, a.attempt) < (b.claimedAtMicros, b.chunk, b.attempt)
     }
 }
 
