@@ -69,16 +69,19 @@ struct StoreMemoryTests {
     // MARK: ChunkResults
 
     /// A tally whose fields are drawn so that some fit the compact form and some do not (sums
-    /// above 2^64, a fight length or iteration count beyond 32 bits).
+    /// above 2^64, an extreme, a fight length or an iteration count beyond 32 bits).
     private static func tally(_ rng: inout SystemTestRNG) -> DamageTally {
         let kind = rng.next() % 6
         let iterations = kind == 4 ? Int(UInt32.max) + 1 + Int(rng.next() % 1_000) : 1 + Int(rng.next() % 2_000)
         let fight = kind == 5 ? Int(UInt32.max) + 7 : 1 + Int(rng.next() % 3_600)
         let low = rng.next() % 1_000_000
-        // Kind 3: iterations of 2^40 damage, whose squares sum past 2^64.
-        let high = kind == 3 ? (1 << 40) + rng.next() % 1_000 : low + rng.next() % 1_000_000
+        // Kind 3: iterations of 2^40 damage, whose squares sum past 2^64. Kind 2: a maximum of
+        // 2^32 with small sums (the fields need not be a consistent tally: the store keeps
+        // whatever it is given), so the extreme alone does not fit.
+        let high = kind == 3 ? (1 << 40) + rng.next() % 1_000 : kind == 2 ? 1 << 32 : low + rng.next() % 1_000_000
         let sum = UInt128(low) * UInt128(iterations) + UInt128(rng.next() % 1_000)
-        let squares = UInt128(high) * UInt128(high) * UInt128(iterations)
+        let root = kind == 2 ? low : high
+        let squares = UInt128(root) * UInt128(root) * UInt128(iterations)
         return DamageTally(
             restoringFightLengthSeconds: fight, iterations: iterations, damageSum: sum, damageSquaresSum: squares,
             minDamage: low, maxDamage: high)
@@ -130,9 +133,15 @@ struct StoreMemoryTests {
     // MARK: Sizes
 
     @Test func rowsAreAsSmallAsTheirDocCommentsSay() {
-        #expect(MemoryLayout<ChunkSlot>.stride == 72)
-        #expect(MemoryLayout<ChunkResults.Stored>.stride == 40)
+        #expect(MemoryLayout<ChunkSlot>.stride == 56)
+        #expect(MemoryLayout<ChunkResults.Stored>.stride == 32)
         #expect(MemoryLayout<ClaimEntry>.stride == 16)
+    }
+
+    @Test func statusOrdinalsArePositionsInAllCases() {
+        #expect(JobStatus.allCases.map(\.ordinal) == Array(JobStatus.allCases.indices))
+        #expect(ChunkStatus.allCases.map(\.ordinal) == Array(ChunkStatus.allCases.indices))
+        #expect(NodeStatus.allCases.map(\.ordinal) == Array(NodeStatus.allCases.indices))
     }
 
     // MARK: The reaper's order

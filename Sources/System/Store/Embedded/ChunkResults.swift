@@ -1,12 +1,13 @@
-/// The chunks' `result` column as the embedded store keeps it: 40 bytes a chunk (a
-/// `DamageTally` is 64: two 128-bit sums aligned to 16, two 64-bit counts), in pages that never
+/// The chunks' `result` column as the embedded store keeps it: 32 bytes a chunk (a
+/// `DamageTally` is 64: two 128-bit sums aligned to 16, four 64-bit fields), in pages that never
 /// move.
 ///
-/// A result's sums fit in 64 bits for any fight the workloads run (a 1,000-iteration chunk whose
-/// iterations deal a million damage sums their squares to 10^15, far below 1.8 × 10^19), so the
-/// compact form keeps their low halves and 32-bit counts. A result that does not fit (high
-/// halves, counts above 2^32: only forged or extreme fights) is *spilled*: kept whole in a side
-/// list, its compact entry pointing there. Either way `tally(_:)` returns exactly the tally
+/// A result's sums fit in 64 bits and its per-iteration extremes in 32 for any fight the
+/// workloads run (the fleet's iterations deal about 360,000 damage; a 1,000-iteration chunk
+/// whose iterations deal a million sums their squares to 10^15, far below 1.8 × 10^19), so the
+/// compact form keeps the sums' low halves and 32-bit extremes and counts. A result that does
+/// not fit (high halves, extremes or counts at or above 2^32: only forged or extreme fights) is
+/// *spilled*: kept whole in a side list, its compact entry pointing there. Either way `tally(_:)` returns exactly the tally
 /// stored. A spilled chunk written again reuses its place in the side list.
 ///
 /// Read by completion (the job's aggregate), the public row (`chunk(_:)`, `chunks(ofJob:)`)
@@ -18,8 +19,8 @@ struct ChunkResults: Sendable {
     struct Stored: Sendable {
         var damageSumLow: UInt64
         var damageSquaresSumLow: UInt64
-        var minDamage: UInt64
-        var maxDamage: UInt64
+        var minDamage: UInt32
+        var maxDamage: UInt32
         var iterations: UInt32
         var fightLengthSeconds: UInt32
 
@@ -29,16 +30,17 @@ struct ChunkResults: Sendable {
         /// The compact form of `tally`, if every field fits.
         init?(_ tally: DamageTally) {
             guard tally.damageSum >> 64 == 0, tally.damageSquaresSum >> 64 == 0,
+                let minDamage = UInt32(exactly: tally.minDamage), let maxDamage = UInt32(exactly: tally.maxDamage),
                 let iterations = UInt32(exactly: tally.iterations), iterations > 0,
                 let fightLength = UInt32(exactly: tally.fightLengthSeconds), fightLength > 0
             else { return nil }
             self.init(
                 damageSumLow: UInt64(tally.damageSum), damageSquaresSumLow: UInt64(tally.damageSquaresSum),
-                minDamage: tally.minDamage, maxDamage: tally.maxDamage, iterations: iterations, fightLengthSeconds: fightLength)
+                minDamage: minDamage, maxDamage: maxDamage, iterations: iterations, fightLengthSeconds: fightLength)
         }
 
         init(
-            damageSumLow: UInt64, damageSquaresSumLow: UInt64, minDamage: UInt64, maxDamage: UInt64, iterations: UInt32,
+            damageSumLow: UInt64, damageSquaresSumLow: UInt64, minDamage: UInt32, maxDamage: UInt32, iterations: UInt32,
             fightLengthSeconds: UInt32
         ) {
             self.damageSumLow = damageSumLow
@@ -74,7 +76,7 @@ struct ChunkResults: Sendable {
         return DamageTally(
             restoringFightLengthSeconds: Int(entry.fightLengthSeconds), iterations: Int(entry.iterations),
             damageSum: UInt128(entry.damageSumLow), damageSquaresSum: UInt128(entry.damageSquaresSumLow),
-            minDamage: entry.minDamage, maxDamage: entry.maxDamage)
+            minDamage: UInt64(entry.minDamage), maxDamage: UInt64(entry.maxDamage))
     }
 
     /// Stores the chunk's result (`tally` has at least one iteration).

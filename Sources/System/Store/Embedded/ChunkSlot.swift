@@ -1,4 +1,4 @@
-/// One chunk as the embedded store keeps it: the columns that change, in 72 bytes.
+/// One chunk as the embedded store keeps it: the columns that change, in 56 bytes.
 ///
 /// The public `ChunkRow` is 272 bytes (two optional 17-byte node ids, a 65-byte optional result
 /// aligned to 16, a reference-counted config hash) and the store kept three more arrays beside
@@ -7,6 +7,10 @@
 /// - what a chunk shares with its job is read from the job: `job_id`, `config_hash`,
 ///   `created_at` (a job's chunks are inserted in the job's statement), and `iterations` and
 ///   `seed_offset`, which `createJob`'s chunking derives from the chunk's index;
+/// - the id is not stored: a job's chunks take consecutive ids of the store's SplitMix64
+///   stream, whose state only adds a constant per draw, so the job keeps the stream's state
+///   before its first chunk and chunk `i`'s id is recomputed from it (`EmbeddedStore.chunkID`,
+///   a few multiplies; `createJob` checks each one against the id drawn);
 /// - `pending_seq` is the chunk's handle plus one: a chunk takes it when inserted (chunks are
 ///   inserted in handle order, one sequence value each) and keeps it (`EmbeddedStore.pendingSeq`);
 /// - node references are node handles (`-1` for NULL): handles are never reused and
@@ -16,12 +20,11 @@
 ///   made under, and a new claim is a new attempt, so the flag is cleared wherever `attempt`
 ///   changes (`assign`) and by the reaper;
 /// - the result lives in `EmbeddedStore.chunkResults`, read only by completion and reads.
-/// 72 bytes (96 with 64-bit attempts, a stored `pending_seq` and the renewal's attempt), in
-/// pages that never move (`PagedArray`); with the results' 40 (`StoredTally`), 112 bytes a chunk
+/// 56 bytes (96 with the id, 64-bit attempts, a stored `pending_seq` and the renewal's attempt),
+/// in pages that never move (`PagedArray`); with the results' 32 (`ChunkResults`), 88 bytes a chunk
 /// where the row and its side arrays took about 380 (with the id dictionary).
 /// `EmbeddedStore.chunkRow(_:)` rebuilds the public row, field for field.
 struct ChunkSlot: Sendable {
-    var id: ChunkID
     /// `claimed_at` and `completed_at` in micros, meaningful only under `hasClaimedAt` /
     /// `hasCompletedAt` in `flags` (NULL otherwise).
     var claimedAtMicros: Int64
@@ -94,12 +97,25 @@ extension EmbeddedStore {
     func chunkRow(_ handle: Int) -> ChunkRow {
         let slot = chunkSlots[handle]
         let job = Int(slot.job)
-        let row = jobs[job]
+        // The job's fields read in place (a `JobRow` copy retained and released its strings).
         return ChunkRow(
-            id: slot.id, jobID: row.id, index: Int(slot.index), nodeID: nodeID(slot.node), configHash: row.configHash,
+            id: chunkID(handle), jobID: jobs[job].id, index: Int(slot.index), nodeID: nodeID(slot.node), configHash: jobs[job].configHash,
             iterations: chunkIterations(handle), seedOffset: chunkSeedOffset(handle), status: slot.status,
-            result: chunkResult(handle), claimedAt: slot.claimedAt, completedAt: slot.completedAt, createdAt: row.createdAt,
+            result: chunkResult(handle), claimedAt: slot.claimedAt, completedAt: slot.completedAt, createdAt: jobs[job].createdAt,
             attempt: Int(slot.attempt), lastNodeID: nodeID(slot.lastNode), pendingSeq: pendingSeq(handle))
+    }
+
+    /// A chunk's id, recomputed from its job's id stream (see `ChunkSlot`).
+    @inline(__always) func chunkID(_ handle: Int) -> ChunkID {
+        let slot = chunkSlots[handle]
+        return Self.chunkID(stream: jobChunkIDStreams[Int(slot.job)], index: Int(slot.index))
+    }
+
+    /// The id of chunk `index` of a job whose chunks' ids were drawn from `stream` on: two
+    /// draws each (`Identifier.random`).
+    @inline(__always) static func chunkID(stream: UInt64, index: Int) -> ChunkID {
+        var ids = SplitMix64(seed: stream &+ UInt64(2 * index) &* SplitMix64.gamma)
+        return ChunkID(Identifier.random(using: &ids))
     }
 
     /// `pending_seq`: the chunk's handle plus one (see `ChunkSlot`; `enqueuePending` checks it).

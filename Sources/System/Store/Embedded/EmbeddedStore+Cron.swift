@@ -37,7 +37,7 @@ extension EmbeddedStore {
         // Oldest claim first, ties by chunk id, as the SQL orders them (the heap breaks ties by
         // handle; each chunk has at most one live claim, so the order is total).
         due.sort { (a, b) in
-            (a.claimedAtMicros, chunkSlots[Int(a.chunk)].id) < (b.claimedAtMicros, chunkSlots[Int(b.chunk)].id)
+            (a.claimedAtMicros, chunkID(Int(a.chunk))) < (b.claimedAtMicros, chunkID(Int(b.chunk)))
         }
         var reaped: [ChunkID] = []
         reaped.reserveCapacity(due.count)
@@ -45,7 +45,7 @@ extension EmbeddedStore {
             let chunk = Int(claim.chunk)
             chunkSlots[chunk].renewedAt = nil
             releaseToPending(chunk)
-            reaped.append(chunkSlots[chunk].id)
+            reaped.append(chunkID(chunk))
         }
         return reaped
     }

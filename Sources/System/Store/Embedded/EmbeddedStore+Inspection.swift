@@ -50,14 +50,14 @@ extension EmbeddedStore: StoreInspection {
                 if node >= 0, nodes[node] != nil, nodeHandle(nodeDense[node].id) == node {
                     running[node].append(handle)
                 } else {
-                    problems.append("chunk \(slot.id) is running without a live node")
+                    problems.append("chunk \(chunkID(handle)) is running without a live node")
                 }
-                if slot.claimedAt == nil { problems.append("chunk \(slot.id) is running without claimed_at") }
+                if slot.claimedAt == nil { problems.append("chunk \(chunkID(handle)) is running without claimed_at") }
             case .pending:
-                if slot.node >= 0 { problems.append("chunk \(slot.id) is pending with node_id set") }
-                if slot.claimedAt != nil { problems.append("chunk \(slot.id) is pending with claimed_at set") }
+                if slot.node >= 0 { problems.append("chunk \(chunkID(handle)) is pending with node_id set") }
+                if slot.claimedAt != nil { problems.append("chunk \(chunkID(handle)) is pending with claimed_at set") }
             case .completed:
-                if chunkResults.isNull(handle) { problems.append("chunk \(slot.id) is completed without a result") }
+                if chunkResults.isNull(handle) { problems.append("chunk \(chunkID(handle)) is completed without a result") }
                 jobDone[Int(slot.job)] += 1
                 jobDoneIterations[Int(slot.job)] += chunkIterations(handle)
             }
@@ -114,7 +114,7 @@ extension EmbeddedStore: StoreInspection {
             if isLive(entry) { queued[entry.chunk] += 1 }
         }
         for (handle, slot) in chunkSlots.enumerated() where slot.status == .pending && queued[handle] != 1 {
-            problems.append("pending chunk \(slot.id) is in the pending queue \(queued[handle]) times")
+            problems.append("pending chunk \(chunkID(handle)) is in the pending queue \(queued[handle]) times")
         }
         return problems
     }

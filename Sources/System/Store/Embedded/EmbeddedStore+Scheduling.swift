@@ -24,7 +24,7 @@ extension EmbeddedStore {
             }
             let slot = chunkSlots[entry.chunk]
             picked.append(AssignmentSnapshot.Chunk(
-                id: slot.id, jobID: jobs[Int(slot.job)].id, pendingSeq: pendingSeq(entry.chunk), lastNodeID: nodeID(slot.lastNode)))
+                id: chunkID(entry.chunk), jobID: jobs[Int(slot.job)].id, pendingSeq: pendingSeq(entry.chunk), lastNodeID: nodeID(slot.lastNode)))
             pickedJobs.append(Int(slot.job))
         }
 
@@ -126,7 +126,7 @@ extension EmbeddedStore {
         chunkRowWritten(chunk)
         let job = Int(slot.job)
         return ChunkAssignment(
-            chunkID: slot.id, jobID: jobs[job].id, nodeID: nodeID, attempt: Int(slot.attempt), configHash: jobs[job].configHash,
+            chunkID: chunkID(chunk), jobID: jobs[job].id, nodeID: nodeID, attempt: Int(slot.attempt), configHash: jobs[job].configHash,
             iterations: chunkIterations(chunk), seedOffset: chunkSeedOffset(chunk), claimedAt: now)
     }
 
@@ -141,7 +141,7 @@ extension EmbeddedStore {
         for handle in nodeOrder where !nodeRunning[handle].isEmpty {
             if let seen = nodes[handle]!.lastSeenAt, seen < silentSince { victims += nodeRunning[handle] }
         }
-        let ordered = victims.map { (chunkSlots[$0].id, $0) }.sorted { $0.0 < $1.0 }
+        let ordered = victims.map { (chunkID($0), $0) }.sorted { $0.0 < $1.0 }
         for (_, chunk) in ordered { releaseToPending(chunk) }
         return ordered.map(\.0)
     }

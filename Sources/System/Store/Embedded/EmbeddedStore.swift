@@ -38,6 +38,9 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     /// Per job, `chunk_iterations`: with the chunk's index it gives its iterations and seed
     /// offset (see `ChunkSlot`).
     var jobChunkIterations: [Int] = []
+    /// Per job, the id stream's state before its first chunk's id was drawn: chunk ids are
+    /// recomputed from it, not stored (see `ChunkSlot`, `chunkID(_:)`).
+    var jobChunkIDStreams: [UInt64] = []
     /// Per job, how many of its chunks are not completed.
     var jobUnfinished: [Int] = []
     /// Per job, accepted completions that did not count progress (`countProgress` off), so the
@@ -144,7 +147,7 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
         logChunkWrite(handle)
         let slot = chunkSlots[handle]
         guard triggerInstalled, slot.status == .pending, slot.node < 0 else { return }
-        notifications.append(StoreNotification(channel: "pending_chunk", payload: slot.id.uuidString))
+        notifications.append(StoreNotification(channel: "pending_chunk", payload: chunkID(handle).uuidString))
     }
 
     // MARK: Identifiers
@@ -153,7 +156,7 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
 
     /// The handle of a job, a chunk or a live node by id (see `HandleIndex`).
     @inline(__always) func jobHandle(_ id: JobID) -> Int? { jobIndex.find(id.raw) { jobs[$0].id.raw } }
-    @inline(__always) func chunkHandle(_ id: ChunkID) -> Int? { chunkIndex.find(id.raw) { chunkSlots[$0].id.raw } }
+    @inline(__always) func chunkHandle(_ id: ChunkID) -> Int? { chunkIndex.find(id.raw) { chunkID($0).raw } }
     /// Deleted nodes are removed from the index; `nodeDense` keeps every handle's id.
     @inline(__always) func nodeHandle(_ id: NodeID) -> Int? { nodeIndex.find(id.raw) { nodeDense[$0].id.raw } }
 
@@ -201,24 +204,45 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
 
     mutating func setNodeStatus(_ handle: Int, _ status: NodeStatus) {
         let old = nodes[handle]!.status
-        precondition(old == status || old.canBecome(status), "unvalidated node transition")
-        if old != status { changes.append(.node(NodeChange(id: nodes[handle]!.id, from: old, to: status, at: nodes[handle]!.createdAt))) }
+        guard old != status else { return }  // no change (a heartbeat of an online node)
+        precondition(old.canBecome(status), "unvalidated node transition")
+        changes.append(.node(NodeChange(id: nodes[handle]!.id, from: old, to: status, at: nodes[handle]!.createdAt)))
         nodeStatusCounts[old.ordinal] -= 1
         nodeStatusCounts[status.ordinal] += 1
         nodes[handle]!.status = status
     }
 }
 
+// A status's position in `allCases` (the counts' index), as a switch: searching `allCases`
+// built the array on every status change. `StoreMemoryTests` checks them against `allCases`.
 extension JobStatus {
-    var ordinal: Int { Self.allCases.firstIndex(of: self)! }
+    var ordinal: Int {
+        switch self {
+        case .pending: 0
+        case .running: 1
+        case .completed: 2
+        }
+    }
 }
 
 extension ChunkStatus {
-    var ordinal: Int { Self.allCases.firstIndex(of: self)! }
+    var ordinal: Int {
+        switch self {
+        case .pending: 0
+        case .running: 1
+        case .completed: 2
+        }
+    }
 }
 
 extension NodeStatus {
-    var ordinal: Int { Self.allCases.firstIndex(of: self)! }
+    var ordinal: Int {
+        switch self {
+        case .pending: 0
+        case .online: 1
+        case .offline: 2
+        }
+    }
 }
 
 /// One entry of the pending queue. It is live iff the chunk is still pending with this very

@@ -4,8 +4,8 @@
 /// Why not `[Element]`: an array that grows by doubling is, after its last growth, up to half
 /// empty (100,000 chunk slots sit in room for 131,072), and while it grows the old and the new
 /// buffer are both live, so a table of 100,000 96-byte slots peaked at 12.6 MB. Here the first
-/// page grows like an array up to `pageSize` elements; every later page is allocated at its full
-/// size once and filled in place. Nothing is ever copied on growth, and the slack is at most one
+/// page doubles up to `pageSize` elements; every later page is allocated at its full size once
+/// and filled in place. Nothing is ever copied on growth, and the slack is at most one
 /// partly filled page (plus 8 bytes per page in the page list).
 ///
 /// Element `i` is `pages[i >> pageShift][i & pageMask]`: a shift, a mask and two loads where a
@@ -28,17 +28,23 @@ struct PagedArray<Element>: RandomAccessCollection, MutableCollection {
     subscript(position: Int) -> Element {
         // No check of its own: a negative position fails the page list's bounds check, one at or
         // past `count` the last page's (every earlier page is full).
-        @inline(__always) get { pages[position &>> Self.pageShift][position & Self.pageMask] }
+        // `_read`: a borrow, so `nodes[h]!.status` reads one field without copying the row.
+        @inline(__always) _read { yield pages[position &>> Self.pageShift][position & Self.pageMask] }
         @inline(__always) _modify { yield &pages[position &>> Self.pageShift][position & Self.pageMask] }
     }
 
     mutating func append(_ element: Element) {
-        if count & Self.pageMask == 0 && count > 0 || pages.isEmpty {
+        let offset = count & Self.pageMask
+        if offset == 0 {
+            // A new page: the first starts small (a small store stays small), the others are
+            // allocated whole.
             var page: [Element] = []
-            // The first page grows as an array does (a small store stays small); the others
-            // are allocated whole.
-            if !pages.isEmpty { page.reserveCapacity(Self.pageSize) }
+            page.reserveCapacity(pages.isEmpty ? 16 : Self.pageSize)
             pages.append(page)
+        } else if pages.count == 1, offset == pages[0].capacity {
+            // The first page doubles up to a page, never past it (an array's own growth could
+            // leave it nearly twice a page).
+            pages[0].reserveCapacity(Swift.min(Self.pageSize, 2 * offset))
         }
         pages[pages.count - 1].append(element)
         count += 1
