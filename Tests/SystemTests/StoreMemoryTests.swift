@@ -144,6 +144,39 @@ struct StoreMemoryTests {
         #expect(NodeStatus.allCases.map(\.ordinal) == Array(NodeStatus.allCases.indices))
     }
 
+    // MARK: The consistency check
+
+    /// Its per-node check counts instead of building a list per node: it must still catch a
+    /// node's running list that is short, long, duplicated, or names a chunk running elsewhere
+    /// (same count), and a pending chunk queued twice.
+    @Test func consistencyCheckCatchesCorruptRunningLists() throws {
+        var store = EmbeddedStore(seed: 5)
+        let nodes = try (1...3).map { try F.onlineNode(&store, UInt8($0), capacity: 4) }
+        _ = try store.createJob(F.newJob(iterations: 1_000, chunk: 100), upserting: F.config(1), now: F.t0)
+        let pending = store.assignmentSnapshot(limit: 10, onlineSince: F.t0 - .hours(1)).chunks
+        let plan = pending.prefix(6).enumerated().map { PlannedAssignment(chunkID: $1.id, nodeID: nodes[$0 % 2]) }
+        _ = try store.applyAssignments(plan, guarded: true, now: F.t0)
+        #expect(store.checkConsistency().isEmpty)
+        let a = store.nodeHandle(nodes[0])!, b = store.nodeHandle(nodes[1])!
+        #expect(store.nodeRunning[a].count == 3 && store.nodeRunning[b].count == 3)
+
+        func corrupted(_ change: (inout EmbeddedStore) -> Void) -> [String] {
+            var copy = store
+            change(&copy)
+            return copy.checkConsistency()
+        }
+        let short = corrupted { $0.nodeRunning[a].removeLast() }
+        let long = corrupted { $0.nodeRunning[a].append($0.nodeRunning[b][0]) }
+        let duplicated = corrupted { $0.nodeRunning[a][1] = $0.nodeRunning[a][0] }
+        let elsewhere = corrupted { $0.nodeRunning[a][2] = $0.nodeRunning[b][0] }
+        for problems in [short, long, duplicated, elsewhere] {
+            #expect(problems.contains { $0.contains("has running count") }, "\(problems)")
+        }
+        #expect(duplicated.first { $0.contains("has running count 3, rows say 3") } != nil)
+        let queuedTwice = corrupted { $0.pendingQueue.append($0.pendingQueue[$0.pendingQueue.count - 1]) }
+        #expect(queuedTwice.contains { $0.contains("in the pending queue 2 times") }, "\(queuedTwice)")
+    }
+
     // MARK: The reaper's order
 
     /// Many chunks claimed at a few instants (so `claimed_at` ties are the rule), some completed,

@@ -106,9 +106,9 @@ extension EmbeddedStore {
     /// `last_seen_at = now` (the store's clock: if it is stepped back, it moves backwards, as in SQL).
     public mutating func heartbeat(_ node: NodeID) throws(StoreError) -> NodeRow {
         guard let handle = nodeHandle(node) else { throw .nodeNotFound }
-        // Fields read in place (copying the row retained and released its strings).
-        guard nodes[handle]!.userID != nil else { throw .nodeNotClaimed(node) }
-        try Self.checkNode(nodes[handle]!.status, .online, node)
+        let row = nodes[handle]!
+        guard row.userID != nil else { throw .nodeNotClaimed(node) }
+        try Self.checkNode(row.status, .online, node)
         setNodeStatus(handle, .online)
         nodes[handle]!.lastSeenAt = now
         nodeDense[handle].seenMicros = now.micros
