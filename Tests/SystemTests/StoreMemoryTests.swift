@@ -133,7 +133,7 @@ struct StoreMemoryTests {
     // MARK: Sizes
 
     @Test func rowsAreAsSmallAsTheirDocCommentsSay() {
-        #expect(MemoryLayout<ChunkSlot>.stride == 56)
+        #expect(MemoryLayout<ChunkSlot>.stride == 48)
         #expect(MemoryLayout<ChunkResults.Stored>.stride == 32)
         #expect(MemoryLayout<ClaimEntry>.stride == 16)
     }
@@ -167,7 +167,7 @@ struct StoreMemoryTests {
         }
         let short = corrupted { $0.nodeRunning[a].removeLast() }
         let long = corrupted { $0.nodeRunning[a].append($0.nodeRunning[b][0]) }
-        let duplicated = corrupted { $0.nodeRunning[a][1] = $0.nodeRunning[a][0] }
+        let duplicated = corrupted { $0.nodeRunning[a][1].chunk = $0.nodeRunning[a][0].chunk }
         let elsewhere = corrupted { $0.nodeRunning[a][2] = $0.nodeRunning[b][0] }
         for problems in [short, long, duplicated, elsewhere] {
             #expect(problems.contains { $0.contains("has running count") }, "\(problems)")

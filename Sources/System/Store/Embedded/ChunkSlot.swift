@@ -1,4 +1,4 @@
-/// One chunk as the embedded store keeps it: the columns that change, in 56 bytes.
+/// One chunk as the embedded store keeps it: the columns that change, in 48 bytes.
 ///
 /// The public `ChunkRow` is 272 bytes (two optional 17-byte node ids, a 65-byte optional result
 /// aligned to 16, a reference-counted config hash) and the store kept three more arrays beside
@@ -16,12 +16,13 @@
 /// - node references are node handles (`-1` for NULL): handles are never reused and
 ///   `nodeDense` keeps a deleted node's id, so a completed chunk still names a deleted node;
 /// - attempts are 32-bit, as the `int` columns are in PostgreSQL;
-/// - the renewal's attempt is a flag (`renewed`): a renewal counts only for the claim it was
-///   made under, and a new claim is a new attempt, so the flag is cleared wherever `attempt`
-///   changes (`assign`) and by the reaper;
+/// - `claim_renewed_at` lives with the claim in the node's running list (`RunningClaim`), not
+///   here: a renewal counts only for the claim it was made under, and that entry exists exactly
+///   as long as the claim (made by `assign`, removed by `leaveRunning`), so only running chunks
+///   pay for it;
 /// - the result lives in `EmbeddedStore.chunkResults`, read only by completion and reads.
-/// 56 bytes (96 with the id, 64-bit attempts, a stored `pending_seq` and the renewal's attempt),
-/// in pages that never move (`PagedArray`); with the results' 32 (`ChunkResults`), 88 bytes a chunk
+/// 48 bytes (96 with the id, 64-bit attempts, a stored `pending_seq` and the renewal), in pages
+/// that never move (`PagedArray`); with the results' 32 (`ChunkResults`), 80 bytes a chunk
 /// where the row and its side arrays took about 380 (with the id dictionary).
 /// `EmbeddedStore.chunkRow(_:)` rebuilds the public row, field for field.
 struct ChunkSlot: Sendable {
@@ -29,10 +30,6 @@ struct ChunkSlot: Sendable {
     /// `hasCompletedAt` in `flags` (NULL otherwise).
     var claimedAtMicros: Int64
     var completedAtMicros: Int64
-    /// `claim_renewed_at` (micros): when the holder last named the chunk in a heartbeat,
-    /// meaningful only under `renewed` in `flags` (a renewal of the current claim). (It was a
-    /// dictionary by handle, hashed on every heartbeat and never emptied of completed chunks.)
-    var renewedAtMicros: Int64
     var attempt: Int32
     /// The attempt of the completion stored last (internal, not a column; see `completedBy`).
     var completedAttempt: Int32
@@ -47,8 +44,6 @@ struct ChunkSlot: Sendable {
 
     static let hasClaimedAt: UInt8 = 1
     static let hasCompletedAt: UInt8 = 2
-    /// The current claim (this `attempt`) was renewed at `renewedAtMicros`.
-    static let renewed: UInt8 = 4
     static let noNode: Int32 = -1
 
     var claimedAt: Timestamp? {
@@ -60,20 +55,6 @@ struct ChunkSlot: Sendable {
             } else {
                 claimedAtMicros = 0
                 flags &= ~Self.hasClaimedAt
-            }
-        }
-    }
-
-    /// When the current claim was last renewed (nil: not since it was made).
-    var renewedAt: Timestamp? {
-        get { flags & Self.renewed != 0 ? Timestamp(micros: renewedAtMicros) : nil }
-        set {
-            if let newValue {
-                renewedAtMicros = newValue.micros
-                flags |= Self.renewed
-            } else {
-                renewedAtMicros = 0
-                flags &= ~Self.renewed
             }
         }
     }

@@ -27,7 +27,10 @@ extension EmbeddedStore {
             claims.popMin()
             let slot = chunkSlots[Int(claim.chunk)]
             guard slot.status == .running, slot.attempt == claim.attempt else { continue }
-            if let since = renewedSince, claim.claimedAt >= liveClaimedBefore, let renewed = slot.renewedAt, renewed > since {
+            if let since = renewedSince, claim.claimedAt >= liveClaimedBefore,
+                let renewed = nodeRunning[Int(slot.node)].first(where: { $0.chunk == Int(claim.chunk) })?.renewedAt,
+                renewed > since
+            {
                 kept.append(claim)
                 continue
             }
@@ -43,8 +46,7 @@ extension EmbeddedStore {
         reaped.reserveCapacity(due.count)
         for claim in due {
             let chunk = Int(claim.chunk)
-            chunkSlots[chunk].renewedAt = nil
-            releaseToPending(chunk)
+            releaseToPending(chunk)  // removes the claim, and its renewal, from the node's list
             reaped.append(chunkID(chunk))
         }
         return reaped

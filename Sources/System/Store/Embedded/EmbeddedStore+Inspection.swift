@@ -72,9 +72,9 @@ extension EmbeddedStore: StoreInspection {
             let kept = nodeRunning[handle]
             var same = kept.count == Int(runningOn[handle])
             if same {
-                for (i, chunk) in kept.enumerated() {
-                    let slot = chunkSlots[chunk]
-                    if slot.status != .running || Int(slot.node) != handle || kept[..<i].contains(chunk) {
+                for (i, claim) in kept.enumerated() {
+                    let slot = chunkSlots[claim.chunk]
+                    if slot.status != .running || Int(slot.node) != handle || kept[..<i].contains(where: { $0.chunk == claim.chunk }) {
                         same = false
                         break
                     }

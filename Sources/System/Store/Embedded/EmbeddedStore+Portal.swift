@@ -82,7 +82,7 @@ extension EmbeddedStore {
         for index in 0..<chunkCount {
             let id = ChunkID(freshID())
             insertChunk(id, ChunkSlot(
-                claimedAtMicros: 0, completedAtMicros: 0, renewedAtMicros: 0, attempt: 0,
+                claimedAtMicros: 0, completedAtMicros: 0, attempt: 0,
                 completedAttempt: 0, job: Int32(jobHandle), index: Int32(index), node: ChunkSlot.noNode,
                 lastNode: ChunkSlot.noNode, completedBy: ChunkSlot.noNode, status: .pending, flags: 0))
         }

@@ -117,9 +117,8 @@ extension EmbeddedStore {
         chunkSlots[chunk].node = Int32(node)
         chunkSlots[chunk].claimedAt = now
         chunkSlots[chunk].attempt += 1
-        chunkSlots[chunk].renewedAt = nil  // a renewal counts for the claim it was made under only
         chunkSlots[chunk].lastNode = Int32(node)
-        nodeRunning[node].append(chunk)
+        nodeRunning[node].append(RunningClaim(chunk: chunk, renewedAtMicros: RunningClaim.notRenewed))
         nodeDense[node].running = nodeRunning[node].count
         let slot = chunkSlots[chunk]
         claims.push(ClaimEntry(claimedAtMicros: now.micros, chunk: Int32(chunk), attempt: slot.attempt))
@@ -139,7 +138,7 @@ extension EmbeddedStore {
         let silentSince = now - silence
         var victims: [Int] = []
         for handle in nodeOrder where !nodeRunning[handle].isEmpty {
-            if let seen = nodes[handle]!.lastSeenAt, seen < silentSince { victims += nodeRunning[handle] }
+            if let seen = nodes[handle]!.lastSeenAt, seen < silentSince { victims += nodeRunning[handle].lazy.map(\.chunk) }
         }
         let ordered = victims.map { (chunkID($0), $0) }.sorted { $0.0 < $1.0 }
         for (_, chunk) in ordered { releaseToPending(chunk) }
@@ -153,7 +152,7 @@ extension EmbeddedStore {
     public func runningChunks() -> [ChunkRow] {
         var handles: [Int] = []
         handles.reserveCapacity(chunkStatusCounts[ChunkStatus.running.ordinal])
-        for handle in nodeOrder { handles += nodeRunning[handle] }
+        for handle in nodeOrder { handles += nodeRunning[handle].lazy.map(\.chunk) }
         handles.sort()
         return handles.map { chunkRow($0) }
     }
@@ -161,7 +160,7 @@ extension EmbeddedStore {
     /// The chunks running on `node`, in creation order, from the node's own list.
     public func runningChunks(ofNode node: NodeID) -> [ChunkRow] {
         guard let handle = nodeHandle(node) else { return [] }
-        return nodeRunning[handle].sorted().map { chunkRow($0) }
+        return nodeRunning[handle].map(\.chunk).sorted().map { chunkRow($0) }
     }
 
     /// Chunks with status `pending` (all of which have `node_id` NULL).
@@ -182,7 +181,7 @@ extension EmbeddedStore {
     /// Removes a running chunk from its node's running list (the status is set by the caller).
     mutating func leaveRunning(_ chunk: Int) {
         let node = Int(chunkSlots[chunk].node)
-        guard node >= 0, let position = nodeRunning[node].firstIndex(of: chunk) else { return }
+        guard node >= 0, let position = nodeRunning[node].firstIndex(where: { $0.chunk == chunk }) else { return }
         nodeRunning[node].remove(at: position)
         nodeDense[node].running = nodeRunning[node].count
     }

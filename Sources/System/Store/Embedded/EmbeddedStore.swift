@@ -97,8 +97,8 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     }
     /// Node handles per claim code, ascending (claimed and unclaimed alike).
     var nodesByCode: [String: [Int]] = [:]
-    /// Per node, the handles of the chunks running on it: its backlog is the count.
-    var nodeRunning: [[Int]] = []
+    /// Per node, the chunks running on it with their claims' renewals: its backlog is the count.
+    var nodeRunning: [[RunningClaim]] = []
     var nodePermissions: [[PermissionRow]] = []
     /// Per node, the users named by its `user` permissions, sorted and unique.
     var nodePermittedUsers: [[UserID]] = []
@@ -251,6 +251,20 @@ extension NodeStatus {
 struct PendingEntry: Sendable {
     var seq: Int64
     var chunk: Int
+}
+
+/// One chunk running on a node, in the node's running list: the chunk's handle and
+/// `claim_renewed_at` of its current claim (micros; `notRenewed` until the holder's heartbeat
+/// names the chunk). The entry lives exactly as long as the claim (`assign` makes it,
+/// `leaveRunning` removes it), so a renewal never outlives the claim it was made under. (It was
+/// a dictionary by handle, hashed on every heartbeat, then a field of every chunk's slot.)
+struct RunningClaim: Sendable, Equatable {
+    var chunk: Int
+    var renewedAtMicros: Int64
+
+    static let notRenewed = Int64.min
+
+    var renewedAt: Timestamp? { renewedAtMicros == Self.notRenewed ? nil : Timestamp(micros: renewedAtMicros) }
 }
 
 /// One claim in the reaper's heap: live iff the chunk is still running under this attempt.
