@@ -65,6 +65,20 @@ public struct DamageTally: Equatable, Hashable, Sendable {
         self.maxDamage = maxDamage
     }
 
+    /// The fields of a tally, put back as they were (the embedded store keeps results in a
+    /// compact form, `StoredTally`): no checks, so only for fields read from a tally.
+    init(
+        restoringFightLengthSeconds fightLengthSeconds: Int, iterations: Int, damageSum: UInt128,
+        damageSquaresSum: UInt128, minDamage: UInt64, maxDamage: UInt64
+    ) {
+        self.fightLengthSeconds = fightLengthSeconds
+        self.iterations = iterations
+        self.damageSum = damageSum
+        self.damageSquaresSum = damageSquaresSum
+        self.minDamage = minDamage
+        self.maxDamage = maxDamage
+    }
+
     /// Adds one iteration. Traps on overflow, which `SimLimits` rules out for model output.
     public mutating func add(_ iterationDamage: UInt64) {
         let x = UInt128(iterationDamage)

@@ -1,4 +1,4 @@
-/// One chunk as the embedded store keeps it: the columns that change, in 96 bytes.
+/// One chunk as the embedded store keeps it: the columns that change, in 48 bytes.
 ///
 /// The public `ChunkRow` is 272 bytes (two optional 17-byte node ids, a 65-byte optional result
 /// aligned to 16, a reference-counted config hash) and the store kept three more arrays beside
@@ -7,28 +7,32 @@
 /// - what a chunk shares with its job is read from the job: `job_id`, `config_hash`,
 ///   `created_at` (a job's chunks are inserted in the job's statement), and `iterations` and
 ///   `seed_offset`, which `createJob`'s chunking derives from the chunk's index;
+/// - the id is not stored: a job's chunks take consecutive ids of the store's SplitMix64
+///   stream, whose state only adds a constant per draw, so the job keeps the stream's state
+///   before its first chunk and chunk `i`'s id is recomputed from it (`EmbeddedStore.chunkID`,
+///   a few multiplies; `createJob` checks each one against the id drawn);
+/// - `pending_seq` is the chunk's handle plus one: a chunk takes it when inserted (chunks are
+///   inserted in handle order, one sequence value each) and keeps it (`EmbeddedStore.pendingSeq`);
 /// - node references are node handles (`-1` for NULL): handles are never reused and
 ///   `nodeDense` keeps a deleted node's id, so a completed chunk still names a deleted node;
+/// - attempts are 32-bit, as the `int` columns are in PostgreSQL;
+/// - `claim_renewed_at` lives with the claim in the node's running list (`RunningClaim`), not
+///   here: a renewal counts only for the claim it was made under, and that entry exists exactly
+///   as long as the claim (made by `assign`, removed by `leaveRunning`), so only running chunks
+///   pay for it;
 /// - the result lives in `EmbeddedStore.chunkResults`, read only by completion and reads.
-/// 96 bytes with the claim renewal; with the results' 64, 160 bytes a chunk where the row
-/// and its side arrays took about 380 (with the id dictionary).
+/// 48 bytes (96 with the id, 64-bit attempts, a stored `pending_seq` and the renewal), in pages
+/// that never move (`PagedArray`); with the results' 32 (`ChunkResults`), 80 bytes a chunk
+/// where the row and its side arrays took about 380 (with the id dictionary).
 /// `EmbeddedStore.chunkRow(_:)` rebuilds the public row, field for field.
 struct ChunkSlot: Sendable {
-    var id: ChunkID
-    var pendingSeq: Int64
     /// `claimed_at` and `completed_at` in micros, meaningful only under `hasClaimedAt` /
     /// `hasCompletedAt` in `flags` (NULL otherwise).
     var claimedAtMicros: Int64
     var completedAtMicros: Int64
-    var attempt: Int
+    var attempt: Int32
     /// The attempt of the completion stored last (internal, not a column; see `completedBy`).
-    var completedAttempt: Int
-    /// `claim_renewed_at` (micros) and the attempt it renewed: when the holder last named the
-    /// chunk in a heartbeat. `renewedAttempt` 0 is no renewal (every claim's attempt is at
-    /// least 1). A new claim has a new attempt, so an old renewal never counts. (It was a
-    /// dictionary by handle, hashed on every heartbeat and never emptied of completed chunks.)
-    var renewedAtMicros: Int64
-    var renewedAttempt: Int
+    var completedAttempt: Int32
     var job: Int32
     var index: Int32
     /// `node_id`, `last_node_id` and the node whose completion was stored last, as node handles.
@@ -70,21 +74,33 @@ struct ChunkSlot: Sendable {
 }
 
 extension EmbeddedStore {
-    /// The empty tally standing for a NULL `result` in `chunkResults` (a `ChunkResult` has at
-    /// least one iteration, so no stored result is ever empty).
-    static let noResult = DamageTally(fightLengthSeconds: 1)
-
     /// The public row of a chunk, rebuilt from its slot, its job and its result.
     func chunkRow(_ handle: Int) -> ChunkRow {
         let slot = chunkSlots[handle]
         let job = Int(slot.job)
-        let row = jobs[job]
+        // The job's fields read in place (a `JobRow` copy retained and released its strings).
         return ChunkRow(
-            id: slot.id, jobID: row.id, index: Int(slot.index), nodeID: nodeID(slot.node), configHash: row.configHash,
+            id: chunkID(handle), jobID: jobs[job].id, index: Int(slot.index), nodeID: nodeID(slot.node), configHash: jobs[job].configHash,
             iterations: chunkIterations(handle), seedOffset: chunkSeedOffset(handle), status: slot.status,
-            result: chunkResult(handle), claimedAt: slot.claimedAt, completedAt: slot.completedAt, createdAt: row.createdAt,
-            attempt: slot.attempt, lastNodeID: nodeID(slot.lastNode), pendingSeq: slot.pendingSeq)
+            result: chunkResult(handle), claimedAt: slot.claimedAt, completedAt: slot.completedAt, createdAt: jobs[job].createdAt,
+            attempt: Int(slot.attempt), lastNodeID: nodeID(slot.lastNode), pendingSeq: pendingSeq(handle))
     }
+
+    /// A chunk's id, recomputed from its job's id stream (see `ChunkSlot`).
+    @inline(__always) func chunkID(_ handle: Int) -> ChunkID {
+        let slot = chunkSlots[handle]
+        return Self.chunkID(stream: jobChunkIDStreams[Int(slot.job)], index: Int(slot.index))
+    }
+
+    /// The id of chunk `index` of a job whose chunks' ids were drawn from `stream` on: two
+    /// draws each (`Identifier.random`).
+    @inline(__always) static func chunkID(stream: UInt64, index: Int) -> ChunkID {
+        var ids = SplitMix64(seed: stream &+ UInt64(2 * index) &* SplitMix64.gamma)
+        return ChunkID(Identifier.random(using: &ids))
+    }
+
+    /// `pending_seq`: the chunk's handle plus one (see `ChunkSlot`; `enqueuePending` checks it).
+    @inline(__always) func pendingSeq(_ handle: Int) -> Int64 { Int64(handle) + 1 }
 
     /// The id of a node handle (`nil` for `noNode`); deleted nodes keep theirs in `nodeDense`.
     @inline(__always) func nodeID(_ handle: Int32) -> NodeID? {
@@ -106,7 +122,6 @@ extension EmbeddedStore {
     }
 
     @inline(__always) func chunkResult(_ handle: Int) -> ChunkResult? {
-        let tally = chunkResults[handle]
-        return tally.iterations == 0 ? nil : ChunkResult(tally: tally)
+        chunkResults.tally(handle).map { ChunkResult(tally: $0) }
     }
 }

@@ -6,7 +6,7 @@ struct StagedChunkChange: Sendable {
     var from: ChunkStatus
     var fromNode: NodeID?
     var claimedAt: Timestamp?
-    var attempt: Int
+    var attempt: Int32
 }
 
 extension EmbeddedStore {
@@ -35,13 +35,13 @@ extension EmbeddedStore {
             let node = nodeID(slot.node)
             guard staged.from != slot.status || staged.fromNode != node || staged.attempt != slot.attempt else { return }
             changes.append(.chunk(ChunkChange(
-                id: slot.id, jobID: jobs[job].id, from: staged.from, to: slot.status, fromNode: staged.fromNode,
+                id: chunkID(handle), jobID: jobs[job].id, from: staged.from, to: slot.status, fromNode: staged.fromNode,
                 toNode: node, claimedAtBefore: staged.claimedAt, iterations: chunkIterations(handle),
-                attempt: slot.attempt, at: slot.claimedAt ?? slot.completedAt ?? jobs[job].createdAt)))
+                attempt: Int(slot.attempt), at: slot.claimedAt ?? slot.completedAt ?? jobs[job].createdAt)))
         } else if slot.attempt == 0 && slot.status == .pending && slot.node < 0 && slot.completedAt == nil {
             // A write without a status change on a never-assigned pending row: the insert.
             changes.append(.chunk(ChunkChange(
-                id: slot.id, jobID: jobs[job].id, from: nil, to: slot.status, fromNode: nil, toNode: nil,
+                id: chunkID(handle), jobID: jobs[job].id, from: nil, to: slot.status, fromNode: nil, toNode: nil,
                 claimedAtBefore: nil, iterations: chunkIterations(handle), attempt: 0, at: jobs[job].createdAt)))
         }
     }

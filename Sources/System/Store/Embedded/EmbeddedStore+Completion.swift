@@ -17,7 +17,7 @@ extension EmbeddedStore {
         guard let reporter = nodeHandle(completion.nodeID) else { throw .nodeNotFound }
         let row = chunkRow(chunk)
         let job = Int(chunkSlots[chunk].job)
-        let mark = nodeID(chunkSlots[chunk].completedBy).map { CompletionMark(nodeID: $0, attempt: chunkSlots[chunk].completedAttempt) }
+        let mark = nodeID(chunkSlots[chunk].completedBy).map { CompletionMark(nodeID: $0, attempt: Int(chunkSlots[chunk].completedAttempt)) }
         let write: CompletionRule.Write
         switch try CompletionRule.decide(
             completion, chunk: row, completedBy: mark, jobStatus: jobs[job].status, unfinished: jobUnfinished[job],
@@ -39,12 +39,12 @@ extension EmbeddedStore {
 
         if write.leavesRunning { leaveRunning(chunk) }
         setChunkStatus(chunk, .completed)
-        chunkResults[chunk] = completion.result.tally
+        chunkResults.set(chunk, completion.result.tally)
         chunkSlots[chunk].completedAt = now
         // The mark names the reporting node (`CompletionRule` sets it to `completion.nodeID`).
         precondition(write.mark.nodeID == completion.nodeID, "the completion mark names the reporter")
         chunkSlots[chunk].completedBy = Int32(reporter)
-        chunkSlots[chunk].completedAttempt = write.mark.attempt
+        chunkSlots[chunk].completedAttempt = Int32(write.mark.attempt)
         chunkRowWritten(chunk)
         if row.status == .pending { trimPendingQueue() }
 

@@ -21,23 +21,34 @@ extension EmbeddedStore {
         let claimedBefore = now - claimTimeout
         let renewedSince = renewalWindow.map { now - $0 }
         let liveClaimedBefore = now - liveClaimLimit
-        var reaped: [ChunkID] = []
+        var due: [ClaimEntry] = []
         var kept: [ClaimEntry] = []
         while let claim = claims.min, claim.claimedAt < claimedBefore {
             claims.popMin()
-            let slot = chunkSlots[claim.chunk]
+            let slot = chunkSlots[Int(claim.chunk)]
             guard slot.status == .running, slot.attempt == claim.attempt else { continue }
             if let since = renewedSince, claim.claimedAt >= liveClaimedBefore,
-                slot.renewedAttempt == claim.attempt, Timestamp(micros: slot.renewedAtMicros) > since
+                let renewed = nodeRunning[Int(slot.node)].first(where: { $0.chunk == Int(claim.chunk) })?.renewedAt,
+                renewed > since
             {
                 kept.append(claim)
                 continue
             }
-            chunkSlots[claim.chunk].renewedAttempt = 0
-            releaseToPending(claim.chunk)
-            reaped.append(slot.id)
+            due.append(claim)
         }
         for claim in kept { claims.push(claim) }
+        // Oldest claim first, ties by chunk id, as the SQL orders them (the heap breaks ties by
+        // handle; each chunk has at most one live claim, so the order is total).
+        due.sort { (a, b) in
+            (a.claimedAtMicros, chunkID(Int(a.chunk))) < (b.claimedAtMicros, chunkID(Int(b.chunk)))
+        }
+        var reaped: [ChunkID] = []
+        reaped.reserveCapacity(due.count)
+        for claim in due {
+            let chunk = Int(claim.chunk)
+            releaseToPending(chunk)  // removes the claim, and its renewal, from the node's list
+            reaped.append(chunkID(chunk))
+        }
         return reaped
     }
 

@@ -124,8 +124,9 @@ extension EmbeddedStore {
         for id in named {
             guard let handle = chunkHandle(id), chunkSlots[handle].status == .running, chunkSlots[handle].node == nodeHandle
             else { continue }
-            chunkSlots[handle].renewedAttempt = chunkSlots[handle].attempt
-            chunkSlots[handle].renewedAtMicros = now.micros
+            // The chunk runs on this node, so its claim is in the node's list.
+            guard let entry = nodeRunning[nodeHandle].firstIndex(where: { $0.chunk == handle }) else { continue }
+            nodeRunning[nodeHandle][entry].renewedAtMicros = now.micros
             renewed += 1
         }
         return renewed

@@ -74,14 +74,16 @@ extension EmbeddedStore {
         jobUnfinished.append(chunkCount)
         jobUncountedCompletions.append(0)
         jobChunkIterations.append(job.chunkIterations)
+        jobChunkIDStreams.append(rng.state)
 
         // The chunks' iterations and seed offsets follow from their index (see `ChunkSlot`).
         precondition(chunkCount < Int(Int32.max), "too many chunks in one job")
         let first = chunkSlots.count
         for index in 0..<chunkCount {
-            insertChunk(ChunkSlot(
-                id: ChunkID(freshID()), pendingSeq: 0, claimedAtMicros: 0, completedAtMicros: 0, attempt: 0,
-                completedAttempt: 0, renewedAtMicros: 0, renewedAttempt: 0, job: Int32(jobHandle), index: Int32(index), node: ChunkSlot.noNode,
+            let id = ChunkID(freshID())
+            insertChunk(id, ChunkSlot(
+                claimedAtMicros: 0, completedAtMicros: 0, attempt: 0,
+                completedAttempt: 0, job: Int32(jobHandle), index: Int32(index), node: ChunkSlot.noNode,
                 lastNode: ChunkSlot.noNode, completedBy: ChunkSlot.noNode, status: .pending, flags: 0))
         }
         jobChunks.append(first..<chunkSlots.count)
@@ -89,14 +91,18 @@ extension EmbeddedStore {
     }
 
     /// Appends a pending chunk row, queues it and runs the trigger.
-    private mutating func insertChunk(_ slot: ChunkSlot) {
+    private mutating func insertChunk(_ id: ChunkID, _ slot: ChunkSlot) {
         let handle = chunkSlots.count
         precondition(handle < Int(Int32.max), "too many chunks")
         chunkSlots.append(slot)
-        chunkResults.append(Self.noResult)
+        chunkResults.appendNull()
+        // The id is recomputed, not stored: the recomputation must give the id drawn.
+        precondition(chunkID(handle) == id, "chunk ids are consecutive draws of the id stream")
         do {
-            let slots = chunkSlots
-            chunkIndex.insert(slot.id.raw, handle: handle) { slots[$0].id.raw }
+            let slots = chunkSlots, streams = jobChunkIDStreams
+            chunkIndex.insert(id.raw, handle: handle) { h in
+                Self.chunkID(stream: streams[Int(slots[h].job)], index: Int(slots[h].index)).raw
+            }
         }
         chunkStatusCounts[ChunkStatus.pending.ordinal] += 1
         enqueuePending(handle)

@@ -24,7 +24,7 @@ extension EmbeddedStore {
             }
             let slot = chunkSlots[entry.chunk]
             picked.append(AssignmentSnapshot.Chunk(
-                id: slot.id, jobID: jobs[Int(slot.job)].id, pendingSeq: slot.pendingSeq, lastNodeID: nodeID(slot.lastNode)))
+                id: chunkID(entry.chunk), jobID: jobs[Int(slot.job)].id, pendingSeq: pendingSeq(entry.chunk), lastNodeID: nodeID(slot.lastNode)))
             pickedJobs.append(Int(slot.job))
         }
 
@@ -118,14 +118,14 @@ extension EmbeddedStore {
         chunkSlots[chunk].claimedAt = now
         chunkSlots[chunk].attempt += 1
         chunkSlots[chunk].lastNode = Int32(node)
-        nodeRunning[node].append(chunk)
+        nodeRunning[node].append(RunningClaim(chunk: chunk, renewedAtMicros: RunningClaim.notRenewed))
         nodeDense[node].running = nodeRunning[node].count
         let slot = chunkSlots[chunk]
-        claims.push(ClaimEntry(claimedAt: now, id: slot.id, chunk: chunk, attempt: slot.attempt))
+        claims.push(ClaimEntry(claimedAtMicros: now.micros, chunk: Int32(chunk), attempt: slot.attempt))
         chunkRowWritten(chunk)
         let job = Int(slot.job)
         return ChunkAssignment(
-            chunkID: slot.id, jobID: jobs[job].id, nodeID: nodeID, attempt: slot.attempt, configHash: jobs[job].configHash,
+            chunkID: chunkID(chunk), jobID: jobs[job].id, nodeID: nodeID, attempt: Int(slot.attempt), configHash: jobs[job].configHash,
             iterations: chunkIterations(chunk), seedOffset: chunkSeedOffset(chunk), claimedAt: now)
     }
 
@@ -138,9 +138,9 @@ extension EmbeddedStore {
         let silentSince = now - silence
         var victims: [Int] = []
         for handle in nodeOrder where !nodeRunning[handle].isEmpty {
-            if let seen = nodes[handle]!.lastSeenAt, seen < silentSince { victims += nodeRunning[handle] }
+            if let seen = nodes[handle]!.lastSeenAt, seen < silentSince { victims += nodeRunning[handle].lazy.map(\.chunk) }
         }
-        let ordered = victims.map { (chunkSlots[$0].id, $0) }.sorted { $0.0 < $1.0 }
+        let ordered = victims.map { (chunkID($0), $0) }.sorted { $0.0 < $1.0 }
         for (_, chunk) in ordered { releaseToPending(chunk) }
         return ordered.map(\.0)
     }
@@ -152,7 +152,7 @@ extension EmbeddedStore {
     public func runningChunks() -> [ChunkRow] {
         var handles: [Int] = []
         handles.reserveCapacity(chunkStatusCounts[ChunkStatus.running.ordinal])
-        for handle in nodeOrder { handles += nodeRunning[handle] }
+        for handle in nodeOrder { handles += nodeRunning[handle].lazy.map(\.chunk) }
         handles.sort()
         return handles.map { chunkRow($0) }
     }
@@ -160,7 +160,7 @@ extension EmbeddedStore {
     /// The chunks running on `node`, in creation order, from the node's own list.
     public func runningChunks(ofNode node: NodeID) -> [ChunkRow] {
         guard let handle = nodeHandle(node) else { return [] }
-        return nodeRunning[handle].sorted().map { chunkRow($0) }
+        return nodeRunning[handle].map(\.chunk).sorted().map { chunkRow($0) }
     }
 
     /// Chunks with status `pending` (all of which have `node_id` NULL).
@@ -181,7 +181,7 @@ extension EmbeddedStore {
     /// Removes a running chunk from its node's running list (the status is set by the caller).
     mutating func leaveRunning(_ chunk: Int) {
         let node = Int(chunkSlots[chunk].node)
-        guard node >= 0, let position = nodeRunning[node].firstIndex(of: chunk) else { return }
+        guard node >= 0, let position = nodeRunning[node].firstIndex(where: { $0.chunk == chunk }) else { return }
         nodeRunning[node].remove(at: position)
         nodeDense[node].running = nodeRunning[node].count
     }
@@ -189,7 +189,7 @@ extension EmbeddedStore {
     /// Gives a new chunk its `pending_seq` (creation order) and appends it to the queue (which
     /// stays sorted).
     mutating func enqueuePending(_ chunk: Int) {
-        chunkSlots[chunk].pendingSeq = nextPendingSeq
+        precondition(pendingSeq(chunk) == nextPendingSeq, "chunks take their pending_seq in handle order")
         pendingQueue.append(PendingEntry(seq: nextPendingSeq, chunk: chunk))
         nextPendingSeq += 1
     }
@@ -200,7 +200,7 @@ extension EmbeddedStore {
     /// back in order: just before the head when it is older than every live entry (the usual
     /// case, O(1)), else at its binary-search position.
     mutating func requeuePending(_ chunk: Int) {
-        let seq = chunkSlots[chunk].pendingSeq
+        let seq = pendingSeq(chunk)
         var lo = pendingHead, hi = pendingQueue.count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -218,7 +218,7 @@ extension EmbeddedStore {
 
     func isLive(_ entry: PendingEntry) -> Bool {
         let slot = chunkSlots[entry.chunk]
-        return slot.status == .pending && slot.pendingSeq == entry.seq
+        return slot.status == .pending && pendingSeq(entry.chunk) == entry.seq
     }
 
     /// Drops stale entries from the front, and compacts the whole queue once stale entries

@@ -38,6 +38,9 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     /// Per job, `chunk_iterations`: with the chunk's index it gives its iterations and seed
     /// offset (see `ChunkSlot`).
     var jobChunkIterations: [Int] = []
+    /// Per job, the id stream's state before its first chunk's id was drawn: chunk ids are
+    /// recomputed from it, not stored (see `ChunkSlot`, `chunkID(_:)`).
+    var jobChunkIDStreams: [UInt64] = []
     /// Per job, how many of its chunks are not completed.
     var jobUnfinished: [Int] = []
     /// Per job, accepted completions that did not count progress (`countProgress` off), so the
@@ -47,10 +50,9 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     var jobsByUser: [UserID: [Int]] = [:]
 
     // MARK: Chunks (creation order; never deleted)
-    var chunkSlots: [ChunkSlot] = []
-    /// Per chunk, its `result` (`noResult` for NULL): apart from the slots, which the hot
-    /// paths walk.
-    var chunkResults: [DamageTally] = []
+    var chunkSlots = PagedArray<ChunkSlot>()
+    /// Per chunk, its `result`: apart from the slots, which the hot paths walk.
+    var chunkResults = ChunkResults()
     var chunkIndex = HandleIndex()
     /// `pending_seq` source: strictly increasing, so appending to `pendingQueue` keeps it sorted.
     var nextPendingSeq: Int64 = 1
@@ -69,8 +71,8 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     var rotations: [String: RotationRow] = [:]
     var users: [UserID: UserRow] = [:]
 
-    // MARK: Nodes (slots; a deleted node leaves nil)
-    var nodes: [NodeRow?] = []
+    // MARK: Nodes (slots; a deleted node leaves nil; pages that never move, see `PagedArray`)
+    var nodes = PagedArray<NodeRow?>()
     var nodeIndex = HandleIndex()
     var nodeByKey: [PublicKey: Int] = [:]
     /// Live node handles sorted by node id: the snapshot's node order. Kept in two sorted
@@ -95,14 +97,14 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     }
     /// Node handles per claim code, ascending (claimed and unclaimed alike).
     var nodesByCode: [String: [Int]] = [:]
-    /// Per node, the handles of the chunks running on it: its backlog is the count.
-    var nodeRunning: [[Int]] = []
+    /// Per node, the chunks running on it with their claims' renewals: its backlog is the count.
+    var nodeRunning: [[RunningClaim]] = []
     var nodePermissions: [[PermissionRow]] = []
     /// Per node, the users named by its `user` permissions, sorted and unique.
     var nodePermittedUsers: [[UserID]] = []
     /// Per node, what the sentinel's snapshot reads of it, kept beside the rows (which are
     /// large and scattered: reading them for 10,000 nodes on every wake was cache misses).
-    var nodeDense: [DenseNode] = []
+    var nodeDense = PagedArray<DenseNode>()
 
     // MARK: Replay cache (see `EmbeddedStore+Signatures.swift`)
     var replayCache: ReplayCache
@@ -145,7 +147,7 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
         logChunkWrite(handle)
         let slot = chunkSlots[handle]
         guard triggerInstalled, slot.status == .pending, slot.node < 0 else { return }
-        notifications.append(StoreNotification(channel: "pending_chunk", payload: slot.id.uuidString))
+        notifications.append(StoreNotification(channel: "pending_chunk", payload: chunkID(handle).uuidString))
     }
 
     // MARK: Identifiers
@@ -154,7 +156,7 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
 
     /// The handle of a job, a chunk or a live node by id (see `HandleIndex`).
     @inline(__always) func jobHandle(_ id: JobID) -> Int? { jobIndex.find(id.raw) { jobs[$0].id.raw } }
-    @inline(__always) func chunkHandle(_ id: ChunkID) -> Int? { chunkIndex.find(id.raw) { chunkSlots[$0].id.raw } }
+    @inline(__always) func chunkHandle(_ id: ChunkID) -> Int? { chunkIndex.find(id.raw) { chunkID($0).raw } }
     /// Deleted nodes are removed from the index; `nodeDense` keeps every handle's id.
     @inline(__always) func nodeHandle(_ id: NodeID) -> Int? { nodeIndex.find(id.raw) { nodeDense[$0].id.raw } }
 
@@ -202,24 +204,45 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
 
     mutating func setNodeStatus(_ handle: Int, _ status: NodeStatus) {
         let old = nodes[handle]!.status
-        precondition(old == status || old.canBecome(status), "unvalidated node transition")
-        if old != status { changes.append(.node(NodeChange(id: nodes[handle]!.id, from: old, to: status, at: nodes[handle]!.createdAt))) }
+        guard old != status else { return }  // no change (a heartbeat of an online node)
+        precondition(old.canBecome(status), "unvalidated node transition")
+        changes.append(.node(NodeChange(id: nodes[handle]!.id, from: old, to: status, at: nodes[handle]!.createdAt)))
         nodeStatusCounts[old.ordinal] -= 1
         nodeStatusCounts[status.ordinal] += 1
         nodes[handle]!.status = status
     }
 }
 
+// A status's position in `allCases` (the counts' index), as a switch: searching `allCases`
+// built the array on every status change. `StoreMemoryTests` checks them against `allCases`.
 extension JobStatus {
-    var ordinal: Int { Self.allCases.firstIndex(of: self)! }
+    var ordinal: Int {
+        switch self {
+        case .pending: 0
+        case .running: 1
+        case .completed: 2
+        }
+    }
 }
 
 extension ChunkStatus {
-    var ordinal: Int { Self.allCases.firstIndex(of: self)! }
+    var ordinal: Int {
+        switch self {
+        case .pending: 0
+        case .running: 1
+        case .completed: 2
+        }
+    }
 }
 
 extension NodeStatus {
-    var ordinal: Int { Self.allCases.firstIndex(of: self)! }
+    var ordinal: Int {
+        switch self {
+        case .pending: 0
+        case .online: 1
+        case .offline: 2
+        }
+    }
 }
 
 /// One entry of the pending queue. It is live iff the chunk is still pending with this very
@@ -230,21 +253,34 @@ struct PendingEntry: Sendable {
     var chunk: Int
 }
 
-/// One claim in the reaper's heap: live iff the chunk is still running under this attempt.
-/// Ordered by `claimed_at`, ties by chunk id (as `reap_stale_chunks()` orders them in SQL),
-/// then attempt.
-struct ClaimEntry: Comparable, Sendable {
-    var claimedAt: Timestamp
-    var id: ChunkID
+/// One chunk running on a node, in the node's running list: the chunk's handle and
+/// `claim_renewed_at` of its current claim (micros; `notRenewed` until the holder's heartbeat
+/// names the chunk). The entry lives exactly as long as the claim (`assign` makes it,
+/// `leaveRunning` removes it), so a renewal never outlives the claim it was made under. (It was
+/// a dictionary by handle, hashed on every heartbeat, then a field of every chunk's slot.)
+struct RunningClaim: Sendable, Equatable {
     var chunk: Int
-    var attempt: Int
+    var renewedAtMicros: Int64
+
+    static let notRenewed = Int64.min
+
+    var renewedAt: Timestamp? { renewedAtMicros == Self.notRenewed ? nil : Timestamp(micros: renewedAtMicros) }
+}
+
+/// One claim in the reaper's heap: live iff the chunk is still running under this attempt.
+/// Ordered by `claimed_at`, ties by chunk handle, then attempt: the heap only has to surface
+/// every claim older than the cutoff; `reapStaleChunks` sorts the ones it reaps by
+/// `(claimed_at, chunk id)`, as `reap_stale_chunks()` orders them in SQL. 16 bytes (it held the
+/// 16-byte chunk id for the tie-break, and 64-bit handles: 40).
+struct ClaimEntry: Comparable, Sendable {
+    var claimedAtMicros: Int64
+    var chunk: Int32
+    var attempt: Int32
+
+    var claimedAt: Timestamp { Timestamp(micros: claimedAtMicros) }
 
     static func < (a: ClaimEntry, b: ClaimEntry) -> Bool {
-        (a.claimedAt.micros, a.id.raw.high, a.id.raw.low, a.attempt) < (b.claimedAt.micros, b.id.raw.high, b.id.raw.low, b.attempt)
-    }
-
-    static func == (a: ClaimEntry, b: ClaimEntry) -> Bool {
-        a.claimedAt == b.claimedAt && a.chunk == b.chunk && a.attempt == b.attempt
+        (a.claimedAtMicros, a.chunk, a.attempt) < (b.claimedAtMicros, b.chunk, b.attempt)
     }
 }
 

@@ -1,0 +1,233 @@
+import Testing
+
+@testable import JobSystem
+
+/// The embedded store's compact tables, each against a plain model over seeded sequences:
+/// `PagedArray` against an `Array`, `ChunkResults` against an array of optional tallies, the
+/// reaper's order (its heap breaks ties by handle, its output by chunk id) against the rows
+/// sorted the way `reap_stale_chunks()` sorts them; and the sizes the memory figures rest on.
+@Suite("Store memory")
+struct StoreMemoryTests {
+    private typealias F = StoreFixtures
+
+    // MARK: PagedArray
+
+    @Test func pagedArrayMatchesAnArray() {
+        var rng = SystemTestRNG(state: 11)
+        var paged = PagedArray<UInt64>()
+        var model: [UInt64] = []
+        #expect(paged.isEmpty && paged.byteCount == 0)
+        // Appends across several pages, interleaved with writes to random earlier elements.
+        let total = 5 * PagedArray<UInt64>.pageSize + 17
+        while model.count < total {
+            let value = rng.next()
+            paged.append(value)
+            model.append(value)
+            if value % 3 == 0 {
+                let at = Int(rng.next() % UInt64(model.count))
+                let written = rng.next()
+                paged[at] = written
+                model[at] = written
+            }
+            if value % 5 == 0 {
+                // In-place mutation through `_modify`.
+                let at = Int(rng.next() % UInt64(model.count))
+                paged[at] &+= 1
+                model[at] &+= 1
+            }
+            if model.count % 997 == 0 { #expect(Array(paged) == model, "after \(model.count) appends") }
+        }
+        #expect(paged.count == model.count)
+        #expect(Array(paged) == model)
+        #expect(paged.indices == model.indices)
+        for _ in 0..<1_000 {
+            let at = Int(rng.next() % UInt64(model.count))
+            #expect(paged[at] == model[at])
+        }
+        // Value semantics: a copy does not see later writes, nor the original the copy's.
+        var copy = paged
+        copy[0] = ~model[0]
+        paged[model.count - 1] = ~model[model.count - 1]
+        #expect(copy[0] == ~model[0] && paged[0] == model[0])
+        #expect(copy[model.count - 1] == model[model.count - 1])
+    }
+
+    @Test func pagedArraySlackIsAtMostOnePage() {
+        let page = PagedArray<UInt64>.pageSize
+        for count in [1, page - 1, page, page + 1, 3 * page, 40 * page + 5] {
+            var paged = PagedArray<UInt64>()
+            for i in 0..<count { paged.append(UInt64(i)) }
+            let pages = (count + page - 1) / page
+            // Beyond the elements: at most one page's worth of room, a few elements a page of
+            // allocator rounding, and the page list (a word a page, grown by doubling). An array
+            // grown by doubling could hold up to twice the count.
+            let slack = paged.byteCount - count * 8
+            #expect(slack <= page * 8 + 48 * pages + 256, "count \(count): \(paged.byteCount) bytes")
+        }
+    }
+
+    // MARK: ChunkResults
+
+    /// A tally whose fields are drawn so that some fit the compact form and some do not (sums
+    /// above 2^64, an extreme, a fight length or an iteration count beyond 32 bits).
+    private static func tally(_ rng: inout SystemTestRNG) -> DamageTally {
+        let kind = rng.next() % 6
+        let iterations = kind == 4 ? Int(UInt32.max) + 1 + Int(rng.next() % 1_000) : 1 + Int(rng.next() % 2_000)
+        let fight = kind == 5 ? Int(UInt32.max) + 7 : 1 + Int(rng.next() % 3_600)
+        let low = rng.next() % 1_000_000
+        // Kind 3: iterations of 2^40 damage, whose squares sum past 2^64. Kind 2: a maximum of
+        // 2^32 with small sums (the fields need not be a consistent tally: the store keeps
+        // whatever it is given), so the extreme alone does not fit.
+        let high = kind == 3 ? (1 << 40) + rng.next() % 1_000 : kind == 2 ? 1 << 32 : low + rng.next() % 1_000_000
+        let sum = UInt128(low) * UInt128(iterations) + UInt128(rng.next() % 1_000)
+        let root = kind == 2 ? low : high
+        let squares = UInt128(root) * UInt128(root) * UInt128(iterations)
+        return DamageTally(
+            restoringFightLengthSeconds: fight, iterations: iterations, damageSum: sum, damageSquaresSum: squares,
+            minDamage: low, maxDamage: high)
+    }
+
+    @Test func chunkResultsMatchAnArrayOfOptionalTallies() {
+        var rng = SystemTestRNG(state: 29)
+        var results = ChunkResults()
+        var model: [DamageTally?] = []
+        var spills = 0
+        for step in 0..<20_000 {
+            if model.isEmpty || rng.next() % 3 == 0 {
+                results.appendNull()
+                model.append(nil)
+            } else {
+                let at = Int(rng.next() % UInt64(model.count))
+                let tally = Self.tally(&rng)
+                let wasSpilled = model[at].map { ChunkResults.Stored($0) == nil } ?? false
+                if ChunkResults.Stored(tally) == nil && !wasSpilled { spills += 1 }
+                results.set(at, tally)
+                model[at] = tally
+            }
+            if step % 1_000 == 0 {
+                #expect(results.count == model.count)
+                #expect(model.indices.allSatisfy { results.tally($0) == model[$0] && results.isNull($0) == (model[$0] == nil) })
+            }
+        }
+        #expect(results.count == model.count)
+        #expect(model.indices.allSatisfy { results.tally($0) == model[$0] })
+        // Every kind occurred, and a chunk spilled again reused its place.
+        #expect(spills > 100 && results.spilledCount == spills)
+        #expect(model.contains { $0.map { ChunkResults.Stored($0) != nil } ?? false })
+    }
+
+    @Test func compactResultsKeepEveryFieldOfModelSizedTallies() {
+        // Results as the DPS model and the stand-in produce them (the fleet's iterations deal
+        // about 360,000 damage; 10^8 a fight is far beyond it): all fit the compact form.
+        let results = [F.result(iterations: 1), F.result(iterations: 1_000), F.result(iterations: 1_000, base: 100_000_000, fight: 3_600)]
+        var stored = ChunkResults()
+        for (i, result) in results.enumerated() {
+            stored.appendNull()
+            #expect(stored.tally(i) == nil)
+            stored.set(i, result.tally)
+            #expect(stored.tally(i) == result.tally)
+        }
+        #expect(stored.spilledCount == 0)
+    }
+
+    // MARK: Sizes
+
+    @Test func rowsAreAsSmallAsTheirDocCommentsSay() {
+        #expect(MemoryLayout<ChunkSlot>.stride == 48)
+        #expect(MemoryLayout<ChunkResults.Stored>.stride == 32)
+        #expect(MemoryLayout<ClaimEntry>.stride == 16)
+    }
+
+    @Test func statusOrdinalsArePositionsInAllCases() {
+        #expect(JobStatus.allCases.map(\.ordinal) == Array(JobStatus.allCases.indices))
+        #expect(ChunkStatus.allCases.map(\.ordinal) == Array(ChunkStatus.allCases.indices))
+        #expect(NodeStatus.allCases.map(\.ordinal) == Array(NodeStatus.allCases.indices))
+    }
+
+    // MARK: The consistency check
+
+    /// Its per-node check counts instead of building a list per node: it must still catch a
+    /// node's running list that is short, long, duplicated, or names a chunk running elsewhere
+    /// (same count), and a pending chunk queued twice.
+    @Test func consistencyCheckCatchesCorruptRunningLists() throws {
+        var store = EmbeddedStore(seed: 5)
+        let nodes = try (1...3).map { try F.onlineNode(&store, UInt8($0), capacity: 4) }
+        _ = try store.createJob(F.newJob(iterations: 1_000, chunk: 100), upserting: F.config(1), now: F.t0)
+        let pending = store.assignmentSnapshot(limit: 10, onlineSince: F.t0 - .hours(1)).chunks
+        let plan = pending.prefix(6).enumerated().map { PlannedAssignment(chunkID: $1.id, nodeID: nodes[$0 % 2]) }
+        _ = try store.applyAssignments(plan, guarded: true, now: F.t0)
+        #expect(store.checkConsistency().isEmpty)
+        let a = store.nodeHandle(nodes[0])!, b = store.nodeHandle(nodes[1])!
+        #expect(store.nodeRunning[a].count == 3 && store.nodeRunning[b].count == 3)
+
+        func corrupted(_ change: (inout EmbeddedStore) -> Void) -> [String] {
+            var copy = store
+            change(&copy)
+            return copy.checkConsistency()
+        }
+        let short = corrupted { $0.nodeRunning[a].removeLast() }
+        let long = corrupted { $0.nodeRunning[a].append($0.nodeRunning[b][0]) }
+        let duplicated = corrupted { $0.nodeRunning[a][1].chunk = $0.nodeRunning[a][0].chunk }
+        let elsewhere = corrupted { $0.nodeRunning[a][2] = $0.nodeRunning[b][0] }
+        for problems in [short, long, duplicated, elsewhere] {
+            #expect(problems.contains { $0.contains("has running count") }, "\(problems)")
+        }
+        #expect(duplicated.first { $0.contains("has running count 3, rows say 3") } != nil)
+        let queuedTwice = corrupted { $0.pendingQueue.append($0.pendingQueue[$0.pendingQueue.count - 1]) }
+        #expect(queuedTwice.contains { $0.contains("in the pending queue 2 times") }, "\(queuedTwice)")
+    }
+
+    // MARK: The reaper's order
+
+    /// Many chunks claimed at a few instants (so `claimed_at` ties are the rule), some completed,
+    /// some renewed: each reap returns exactly the running chunks with an old, unrenewed claim,
+    /// sorted by `(claimed_at, id)`, and the store stays consistent.
+    @Test func reapOrderIsClaimTimeThenChunkIDOverSeededRuns() throws {
+        for seed: UInt64 in [1, 2, 3, 4] {
+            var rng = SystemTestRNG(state: seed)
+            var store = EmbeddedStore(seed: seed)
+            var now = F.t0
+            var reapedInAll = 0
+            let nodes = try (1...6).map { try F.onlineNode(&store, UInt8($0), capacity: 40, at: now) }
+            _ = try store.createJob(F.newJob(iterations: 150 * 100, chunk: 100), upserting: F.config(1), now: now)
+            for round in 0..<12 {
+                now = now + .seconds(Int64(rng.next() % 3) * 40)
+                for node in nodes { _ = try store.heartbeat(node, now: now) }
+                // Assign a batch at this instant (one `claimed_at` for all of it).
+                let snapshot = store.assignmentSnapshot(limit: 30, onlineSince: now - .hours(1))
+                let plan = snapshot.chunks.map { PlannedAssignment(chunkID: $0.id, nodeID: nodes[Int(rng.next() % 6)]) }
+                _ = try store.applyAssignments(plan, guarded: false, now: now)
+                // Complete a few, renew a few (only renewals by the holder count).
+                for chunk in store.runningChunks() where rng.next() % 5 == 0 {
+                    _ = try store.completeChunk(
+                        Completion(nodeID: chunk.nodeID!, chunkID: chunk.id, attempt: chunk.attempt, result: F.result(iterations: chunk.iterations)),
+                        rules: CompletionRules(), now: now)
+                }
+                for node in nodes {
+                    let mine = store.runningChunks(ofNode: node).filter { _ in rng.next() % 4 == 0 }.map(\.id)
+                    _ = try store.renewClaims(node, chunks: mine, now: now)
+                }
+                guard round % 3 == 2 else { continue }
+                now = now + .seconds(90)
+                let renewedSince = now - .seconds(100)
+                let claimedBefore = now - .seconds(120)
+                // The reference: renewal state is not public, so the reap without renewals is
+                // compared exactly, and with renewals it must return a sorted subset.
+                let expected = store.runningChunks().filter { $0.claimedAt! < claimedBefore }
+                    .sorted { ($0.claimedAt!, $0.id) < ($1.claimedAt!, $1.id) }.map(\.id)
+                if round % 2 == 0 {
+                    var copy = store
+                    let withRenewals = try copy.reapStaleChunks(
+                        claimedBefore: claimedBefore, renewedSince: renewedSince, liveClaimedBefore: now - .hours(1), now: now)
+                    #expect(withRenewals == expected.filter { withRenewals.contains($0) }, "seed \(seed) round \(round)")
+                    #expect(copy.checkConsistency().isEmpty)
+                }
+                let reaped = try store.reapStaleChunks(claimedBefore: claimedBefore, now: now)
+                #expect(reaped == expected, "seed \(seed) round \(round)")
+                reapedInAll += reaped.count
+                #expect(store.checkConsistency().isEmpty, "\(store.checkConsistency().prefix(3))")
+            }
+            #expect(reapedInAll > 20, "seed \(seed): the runs must reap")
+        }
+    }
+}
