@@ -270,6 +270,59 @@ struct StoreContractTests {
         #expect(h.problems.isEmpty)
     }
 
+    /// The snapshot lists exactly the online nodes with a free slot (capacity above running),
+    /// with their counts, and counts every online node: full, over-full (today's unguarded
+    /// batch ignores capacity) and free alike; silent and never-seen nodes are neither listed
+    /// nor counted. The planner can use no other node, so nothing it reads is lost.
+    @Test(arguments: StoreKind.allCases)
+    func snapshotListsOnlineNodesWithAFreeSlot(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let silent = try F.onlineNode(&h.store, 6, capacity: 3)
+        try h.advance(.minutes(5))
+        let job = try h.store.createJob(F.newJob(iterations: 9_000), upserting: F.config(1))
+        let chunks = try h.store.chunks(ofJob: job.jobID).map(\.id)
+        let full = try F.onlineNode(&h.store, 1, capacity: 2)
+        let free = try F.onlineNode(&h.store, 2, capacity: 3)
+        let idle = try F.onlineNode(&h.store, 3, capacity: 1)
+        let over = try F.onlineNode(&h.store, 4, capacity: 1)
+        _ = try h.store.registerNode(F.registration(5, capacity: 4))  // never seen
+        let plan = [
+            PlannedAssignment(chunkID: chunks[0], nodeID: full), PlannedAssignment(chunkID: chunks[1], nodeID: full),
+            PlannedAssignment(chunkID: chunks[2], nodeID: free), PlannedAssignment(chunkID: chunks[3], nodeID: over),
+        ]
+        #expect(try h.store.applyAssignments(plan, guarded: true).count == 4)
+        #expect(try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[4], nodeID: over)], guarded: false).count == 1)
+
+        for limit in [0, 3, 100] {
+            let snap = try h.store.assignmentSnapshot(limit: limit, onlineWindow: .seconds(45))
+            #expect(snap.onlineNodes == 4)
+            #expect(snap.nodes.map(\.id) == [free, idle].sorted())
+            let listed = Dictionary(uniqueKeysWithValues: snap.nodes.map { ($0.id, $0) })
+            #expect(listed[free]?.capacity == 3 && listed[free]?.running == 1)
+            #expect(listed[idle]?.capacity == 1 && listed[idle]?.running == 0)
+            #expect(snap.nodes.allSatisfy { $0.capacity > $0.running })
+            #expect(snap.chunks.count == min(limit, 4))
+        }
+        // The silent node is counted (and listed: it has free slots) once the window reaches it.
+        let wide = try h.store.assignmentSnapshot(limit: 0, onlineWindow: .minutes(10))
+        #expect(wide.onlineNodes == 5 && wide.nodes.map(\.id) == [free, idle, silent].sorted())
+
+        // A node that gets a slot back is listed again; with every node full none is listed,
+        // and the count is still given.
+        try h.advance(.minutes(6))
+        #expect(try h.store.reapStaleChunks(claimTimeout: .minutes(5)).count == 5)
+        for node in [full, free, idle, over] { _ = try h.store.heartbeat(node) }
+        let back = try h.store.assignmentSnapshot(limit: 0, onlineWindow: .seconds(45))
+        #expect(back.onlineNodes == 4 && back.nodes.map(\.id) == [full, free, idle, over].sorted())
+        let fill = try h.store.chunks(ofJob: job.jobID).prefix(7).map(\.id)
+        let all = zip(fill, [full, full, free, free, free, idle, over]).map { PlannedAssignment(chunkID: $0, nodeID: $1) }
+        #expect(try h.store.applyAssignments(all, guarded: true).count == 7)
+        let none = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .seconds(45))
+        #expect(none.onlineNodes == 4 && none.nodes.isEmpty)
+        #expect(none.chunks.count == 2 && !none.morePending)
+        #expect(h.problems.isEmpty)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func guardedAssignmentRespectsCapacity(kind: StoreKind) throws {
         var h = try StoreHarness.make(kind)

@@ -64,8 +64,10 @@ extension Observer {
     // MARK: Most free slots
 
     mutating func rememberSnapshot(_ snapshot: AssignmentSnapshot, store: borrowing EmbeddedStore) {
-        // The snapshot's nodes are the online ones: none silent for longer than the scheduler's
-        // window (by the heartbeats the store accepted; a second of slack for the boundary).
+        // The snapshot's nodes are the online ones with a free slot (the only ones it offers the
+        // planner): none silent for longer than the scheduler's window (by the heartbeats the
+        // store accepted; a second of slack for the boundary). A full node is not listed, so
+        // not checked: no plan can use it.
         let window = profile.sentinelOnlineWindow.seconds
         let handles = snapshots.handles(of: snapshot.nodes)
         for k in handles.indices {

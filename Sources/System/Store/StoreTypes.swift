@@ -173,15 +173,23 @@ public struct AssignmentSnapshot: Sendable, Equatable {
     }
     /// Pending, unassigned chunks, oldest first (by `pending_seq`), at most the batch size.
     public var chunks: [Chunk]
-    /// Online nodes (by the given window), by id.
+    /// The online nodes (by the given window) with a free slot (`capacity > running`), by id:
+    /// the only nodes a plan can use. Under a backlog nearly every node is full, and copying
+    /// all of them on every wake (10,000 at a time) was a tenth of a fleet run.
     public var nodes: [Node]
+    /// How many nodes are online by the window, free slot or not: what the gauge reports and
+    /// what traces and digests record of the node list.
+    public var onlineNodes: Int
     /// The jobs of `chunks`, by id.
     public var jobs: [Job]
     /// Pending chunks beyond the batch (the scheduler rewakes at once when there are more).
     public var morePending: Bool
-    public init(chunks: [Chunk], nodes: [Node], jobs: [Job], morePending: Bool) {
+    /// `onlineNodes` defaults to `nodes.count` (a snapshot that lists every online node, as a
+    /// hand-built one in a test or a recording made before the count existed does).
+    public init(chunks: [Chunk], nodes: [Node], jobs: [Job], morePending: Bool, onlineNodes: Int? = nil) {
         self.chunks = chunks
         self.nodes = nodes
+        self.onlineNodes = onlineNodes ?? nodes.count
         self.jobs = jobs
         self.morePending = morePending
     }

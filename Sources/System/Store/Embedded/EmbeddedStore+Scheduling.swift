@@ -5,7 +5,8 @@ extension EmbeddedStore {
 
     /// At most `limit` pending chunks in `pending_seq` order, read from the front of the pending
     /// queue (never a scan of all chunks); the nodes with `last_seen_at > now - onlineWindow`, by id,
-    /// whatever their status column says (one scan of the live nodes); and the chunks' jobs by id.
+    /// whatever their status column says (one scan of the live nodes): counted, and listed only
+    /// with a free slot; and the chunks' jobs by id.
     public func assignmentSnapshot(limit: Int, onlineWindow: Interval) -> AssignmentSnapshot {
         let onlineSince = now - onlineWindow
         var picked: [AssignmentSnapshot.Chunk] = []
@@ -28,18 +29,33 @@ extension EmbeddedStore {
             pickedJobs.append(Int(slot.job))
         }
 
+        // Every online node is counted; only those with a free slot are copied (the planner can
+        // use no other). From the dense fields, not the rows: copying whole rows (five
+        // reference-counted fields each), then reading fields of scattered rows, dominated the
+        // pass for a 10,000-node fleet; the fields are read in place, and a full node is never
+        // copied.
         var online: [AssignmentSnapshot.Node] = []
-        online.reserveCapacity(nodeOrder.count)
+        var onlineCount = 0
         let since = onlineSince.micros
-        for handle in nodeOrder {
-            // From the dense fields, not the rows: copying whole rows (five reference-counted
-            // fields each), then reading fields of scattered rows, dominated the pass for a
-            // 10,000-node fleet.
-            let node = nodeDense[handle]
-            guard node.seenMicros > since else { continue }
-            online.append(AssignmentSnapshot.Node(
-                id: node.id, userID: node.userID, ownerDiscordID: node.ownerDiscordID,
-                capacity: node.capacity, running: node.running, permittedUsers: nodePermittedUsers[handle]))
+        let order = nodeOrder
+        nodeDense.withUnsafeBufferPointer { dense in
+            // Two walks, fields read in place (no copy of an entry, whose Discord id is
+            // reference-counted): one counts the online nodes and those with a free slot, the
+            // other copies the latter into an array of exactly their size.
+            var free = 0
+            for handle in order where dense[handle].seenMicros > since {
+                onlineCount += 1
+                if dense[handle].capacity > dense[handle].running { free += 1 }
+            }
+            guard free > 0 else { return }
+            online.reserveCapacity(free)
+            for handle in order where dense[handle].seenMicros > since && dense[handle].capacity > dense[handle].running {
+                let node = dense.baseAddress! + handle
+                online.append(AssignmentSnapshot.Node(
+                    id: node.pointee.id, userID: node.pointee.userID, ownerDiscordID: node.pointee.ownerDiscordID,
+                    capacity: node.pointee.capacity, running: node.pointee.running,
+                    permittedUsers: nodePermittedUsers[handle]))
+            }
         }
 
         pickedJobs.sort()
@@ -52,7 +68,7 @@ extension EmbeddedStore {
                 id: row.id, userID: row.userID, accessType: row.accessType, discordServerID: row.discordServerID))
         }
         snapshotJobs.sort { $0.id < $1.id }
-        return AssignmentSnapshot(chunks: picked, nodes: online, jobs: snapshotJobs, morePending: more)
+        return AssignmentSnapshot(chunks: picked, nodes: online, jobs: snapshotJobs, morePending: more, onlineNodes: onlineCount)
     }
 
     // MARK: Applying a plan
