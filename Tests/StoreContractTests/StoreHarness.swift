@@ -126,7 +126,8 @@ struct StoreHarness {
         let snapshot = try store.assignmentSnapshot(limit: 0, onlineWindow: .days(3650))
         if let listed = snapshot.nodes.first(where: { $0.id == node }) { return listed.running }
         let running = try store.runningChunks().filter { $0.nodeID == node }.count
-        return running > 0 || (try store.node(node))?.lastSeenAt != nil ? running : nil
+        let seen = try store.node(node)?.lastSeenAt != nil
+        return running > 0 || seen ? running : nil
     }
 }
 
