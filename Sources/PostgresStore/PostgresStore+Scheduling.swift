@@ -16,16 +16,27 @@ extension PostgresStore {
                 chunks.append(AssignmentSnapshot.Chunk(
                     id: try r.id(0), jobID: try r.id(1), pendingSeq: try r.int64(2), lastNodeID: try r.optionalID(3)))
             }
+            var jobs: [AssignmentSnapshot.Job] = []
+            if !chunks.isEmpty {
+                for r in try db.run("""
+                    SELECT id, user_id, access_type, discord_server_id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id
+                    """, [PGParam.uuids(chunks.map(\.jobID))]).all {
+                    jobs.append(AssignmentSnapshot.Job(
+                        id: try r.id(0), userID: try r.id(1), accessType: try r.status(2), discordServerID: r.optionalString(3)))
+                }
+            }
             let window = PGParam.micros(onlineWindow)
             // The backlogs as one grouped scan of the running chunks, joined, rather than a count
             // per node: with statistics taken while few chunks ran, PostgreSQL ran that count
             // through the (claimed_at, id) index, scanning every running chunk once per node
             // (10,000 nodes, 2,700 running: 12 s, past the call timeout; the scheduler then
             // stalled, measured by scripts/bench-api).
-            // Every online node is counted; only those with a free slot come back as rows (the
-            // planner can use no other: under a backlog that is a few of thousands). The count
-            // is one row joined to the free nodes, so it arrives even when none is free (then
-            // the row's node columns are NULL).
+            // Every online node is counted; only those the planner can use come back as rows
+            // (`AssignmentSnapshot.nodes`: with a free slot, and when every job is public only
+            // the best `nodesWanted` by free slots, then id; LIMIT NULL is no limit). The count
+            // is one row joined to the listed nodes, so it arrives even when none is listed
+            // (then the row's node columns are NULL).
+            let wanted = AssignmentSnapshot.nodesWanted(chunks: chunks.count, jobs: jobs)
             let nodeRows = try db.run("""
                 WITH online AS (
                     SELECT n.id, n.user_id, u.discord_id, greatest(0, least(n.max_parallel, n.total_cores)) AS capacity,
@@ -35,10 +46,13 @@ extension PostgresStore {
                         ON r.node_id = n.id
                     WHERE n.last_seen_at > now() - $1::bigint * interval '1 microsecond'
                 )
+                , listed AS (
+                    SELECT * FROM online WHERE capacity > running ORDER BY capacity - running DESC, id LIMIT $2::bigint
+                )
                 SELECT c.online, o.id, o.user_id, o.discord_id, o.capacity, o.running
-                FROM (SELECT count(*) AS online FROM online) c LEFT JOIN online o ON o.capacity > o.running
+                FROM (SELECT count(*) AS online FROM online) c LEFT JOIN listed o ON true
                 ORDER BY o.id
-                """, [window]).all
+                """, [window, wanted == Int.max ? nil : String(wanted)]).all
             let onlineNodes = nodeRows.isEmpty ? 0 : try nodeRows[0].int(0)  // always one row: the count
             var freeIDs: [NodeID] = []
             for r in nodeRows where !r.isNull(1) { freeIDs.append(try r.id(1)) }
@@ -60,15 +74,6 @@ extension PostgresStore {
                 nodes.append(AssignmentSnapshot.Node(
                     id: id, userID: try r.optionalID(2), ownerDiscordID: r.optionalString(3), capacity: try r.int(4),
                     running: try r.int(5), permittedUsers: Array(Set(permitted[id] ?? [])).sorted()))
-            }
-            var jobs: [AssignmentSnapshot.Job] = []
-            if !chunks.isEmpty {
-                for r in try db.run("""
-                    SELECT id, user_id, access_type, discord_server_id FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id
-                    """, [PGParam.uuids(chunks.map(\.jobID))]).all {
-                    jobs.append(AssignmentSnapshot.Job(
-                        id: try r.id(0), userID: try r.id(1), accessType: try r.status(2), discordServerID: r.optionalString(3)))
-                }
             }
             return AssignmentSnapshot(
                 chunks: chunks, nodes: nodes, jobs: jobs, morePending: queue.count > max(0, limit), onlineNodes: onlineNodes)

@@ -197,6 +197,7 @@ struct StoreContractTests {
         #expect(try h.store.permissions(of: node).prefix(3).map(\.id) == [p1.id, p2.id, p3.id])
         #expect(try h.store.permissions(of: node).count == 4)
         try h.store.upsertUser(UserRow(id: F.user(1), discordID: "42"))
+        _ = try h.store.createJob(F.newJob(iterations: 1_000), upserting: F.config(1))  // no chunk, no node listed
         let snap = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .seconds(45))
         #expect(snap.nodes.first?.permittedUsers == [F.user(3), F.user(9)].sorted())
         #expect(snap.nodes.first?.ownerDiscordID == "42" && snap.nodes.first?.userID == F.user(1))
@@ -273,7 +274,7 @@ struct StoreContractTests {
     /// The snapshot lists exactly the online nodes with a free slot (capacity above running),
     /// with their counts, and counts every online node: full, over-full (today's unguarded
     /// batch ignores capacity) and free alike; silent and never-seen nodes are neither listed
-    /// nor counted. The planner can use no other node, so nothing it reads is lost.
+    /// nor counted. A snapshot without chunks lists none. The planner can use no other node.
     @Test(arguments: StoreKind.allCases)
     func snapshotListsOnlineNodesWithAFreeSlot(kind: StoreKind) throws {
         var h = try StoreHarness.make(kind)
@@ -293,18 +294,19 @@ struct StoreContractTests {
         #expect(try h.store.applyAssignments(plan, guarded: true).count == 4)
         #expect(try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[4], nodeID: over)], guarded: false).count == 1)
 
-        for limit in [0, 3, 100] {
+        for limit in [1, 3, 100] {
             let snap = try h.store.assignmentSnapshot(limit: limit, onlineWindow: .seconds(45))
             #expect(snap.onlineNodes == 4)
             #expect(snap.nodes.map(\.id) == [free, idle].sorted())
             let listed = Dictionary(uniqueKeysWithValues: snap.nodes.map { ($0.id, $0) })
             #expect(listed[free]?.capacity == 3 && listed[free]?.running == 1)
             #expect(listed[idle]?.capacity == 1 && listed[idle]?.running == 0)
-            #expect(snap.nodes.allSatisfy { $0.capacity > $0.running })
             #expect(snap.chunks.count == min(limit, 4))
         }
+        let empty = try h.store.assignmentSnapshot(limit: 0, onlineWindow: .seconds(45))
+        #expect(empty.onlineNodes == 4 && empty.nodes.isEmpty && empty.chunks.isEmpty && empty.morePending)
         // The silent node is counted (and listed: it has free slots) once the window reaches it.
-        let wide = try h.store.assignmentSnapshot(limit: 0, onlineWindow: .minutes(10))
+        let wide = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .minutes(10))
         #expect(wide.onlineNodes == 5 && wide.nodes.map(\.id) == [free, idle, silent].sorted())
 
         // A node that gets a slot back is listed again; with every node full none is listed,
@@ -312,7 +314,7 @@ struct StoreContractTests {
         try h.advance(.minutes(6))
         #expect(try h.store.reapStaleChunks(claimTimeout: .minutes(5)).count == 5)
         for node in [full, free, idle, over] { _ = try h.store.heartbeat(node) }
-        let back = try h.store.assignmentSnapshot(limit: 0, onlineWindow: .seconds(45))
+        let back = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .seconds(45))
         #expect(back.onlineNodes == 4 && back.nodes.map(\.id) == [full, free, idle, over].sorted())
         let fill = try h.store.chunks(ofJob: job.jobID).prefix(7).map(\.id)
         let all = zip(fill, [full, full, free, free, free, idle, over]).map { PlannedAssignment(chunkID: $0, nodeID: $1) }
@@ -320,6 +322,37 @@ struct StoreContractTests {
         let none = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .seconds(45))
         #expect(none.onlineNodes == 4 && none.nodes.isEmpty)
         #expect(none.chunks.count == 2 && !none.morePending)
+        #expect(h.problems.isEmpty)
+    }
+
+    /// When every chunk of the snapshot belongs to a public job, only the best `chunks + 1`
+    /// free nodes by (most free slots, lowest id) are listed (`AssignmentSnapshot.nodesWanted`:
+    /// the planner can reach no other); one restricted job among them and every free node is.
+    @Test(arguments: StoreKind.allCases)
+    func aPublicBatchListsOnlyTheBestFreeNodes(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        // Free slots by node: n1 1, n2 3, n3 2, n4 3, n5 2, n6 0 (full).
+        let capacities = [1, 3, 2, 3, 2, 1]
+        var nodes: [NodeID] = []
+        for (k, c) in capacities.enumerated() { nodes.append(try F.onlineNode(&h.store, UInt8(k + 1), capacity: c)) }
+        let filler = try h.store.createJob(F.newJob(iterations: 1_000), upserting: F.config(1))
+        let fillerChunk = try h.store.chunks(ofJob: filler.jobID)[0].id
+        #expect(try h.store.applyAssignments([PlannedAssignment(chunkID: fillerChunk, nodeID: nodes[5])], guarded: true).count == 1)
+        let job = try h.store.createJob(F.newJob(iterations: 10_000), upserting: F.config(1))
+        // By (free desc, id asc) among n1..n5, whatever order the ids fall in.
+        let ranked = (0..<5).sorted { (capacities[$0], nodes[$1]) > (capacities[$1], nodes[$0]) }.map { nodes[$0] }
+        for limit in 1...5 {
+            let snap = try h.store.assignmentSnapshot(limit: limit, onlineWindow: .seconds(45))
+            #expect(snap.chunks.count == limit && snap.jobs.map(\.id) == [job.jobID])
+            #expect(snap.onlineNodes == 6)
+            #expect(snap.nodes.map(\.id) == Array(ranked.prefix(limit + 1)).sorted(), "limit \(limit)")
+        }
+        // A private job's chunk in the batch: every free node.
+        let restricted = try h.store.createJob(F.newJob(iterations: 1_000, access: .private), upserting: F.config(1))
+        let mixed = try h.store.assignmentSnapshot(limit: 11, onlineWindow: .seconds(45))
+        #expect(mixed.jobs.map(\.id) == [job.jobID, restricted.jobID].sorted())
+        #expect(mixed.jobs.contains { $0.accessType == .private })
+        #expect(mixed.nodes.map(\.id) == Array(nodes.prefix(5)).sorted())
         #expect(h.problems.isEmpty)
     }
 

@@ -29,35 +29,6 @@ extension EmbeddedStore {
             pickedJobs.append(Int(slot.job))
         }
 
-        // Every online node is counted; only those with a free slot are copied (the planner can
-        // use no other). From the dense fields, not the rows: copying whole rows (five
-        // reference-counted fields each), then reading fields of scattered rows, dominated the
-        // pass for a 10,000-node fleet; the fields are read in place, and a full node is never
-        // copied.
-        var online: [AssignmentSnapshot.Node] = []
-        var onlineCount = 0
-        let since = onlineSince.micros
-        let order = nodeOrder
-        nodeDense.withUnsafeBufferPointer { dense in
-            // Two walks, fields read in place (no copy of an entry, whose Discord id is
-            // reference-counted): one counts the online nodes and those with a free slot, the
-            // other copies the latter into an array of exactly their size.
-            var free = 0
-            for handle in order where dense[handle].seenMicros > since {
-                onlineCount += 1
-                if dense[handle].capacity > dense[handle].running { free += 1 }
-            }
-            guard free > 0 else { return }
-            online.reserveCapacity(free)
-            for handle in order where dense[handle].seenMicros > since && dense[handle].capacity > dense[handle].running {
-                let node = dense.baseAddress! + handle
-                online.append(AssignmentSnapshot.Node(
-                    id: node.pointee.id, userID: node.pointee.userID, ownerDiscordID: node.pointee.ownerDiscordID,
-                    capacity: node.pointee.capacity, running: node.pointee.running,
-                    permittedUsers: nodePermittedUsers[handle]))
-            }
-        }
-
         pickedJobs.sort()
         var snapshotJobs: [AssignmentSnapshot.Job] = []
         var previous = -1
@@ -68,7 +39,79 @@ extension EmbeddedStore {
                 id: row.id, userID: row.userID, accessType: row.accessType, discordServerID: row.discordServerID))
         }
         snapshotJobs.sort { $0.id < $1.id }
+
+        // Every online node is counted; only those the planner can use are copied
+        // (`AssignmentSnapshot.nodes`). From the dense fields, not the rows: copying whole rows
+        // (five reference-counted fields each), then reading fields of scattered rows, dominated
+        // the pass for a 10,000-node fleet. One walk over every node, fields read in place (no
+        // copy of an entry, whose Discord id is reference-counted), counts the online nodes and
+        // notes those with a free slot; only the listed ones are then copied.
+        let since = onlineSince.micros
+        let order = nodeOrder
+        var onlineCount = 0
+        var freeHandles: [Int32] = []
+        var freeSlots: [Int] = []
+        nodeDense.withUnsafeBufferPointer { dense in
+            for handle in order where dense[handle].seenMicros > since {
+                onlineCount += 1
+                let free = dense[handle].capacity - dense[handle].running
+                if free > 0 {
+                    freeHandles.append(Int32(truncatingIfNeeded: handle))
+                    freeSlots.append(free)
+                }
+            }
+        }
+        let wanted = AssignmentSnapshot.nodesWanted(chunks: picked.count, jobs: snapshotJobs)
+        let listed = Self.mostFree(freeSlots, wanted: wanted)
+        var online: [AssignmentSnapshot.Node] = []
+        online.reserveCapacity(min(wanted, freeHandles.count))
+        nodeDense.withUnsafeBufferPointer { dense in
+            for k in freeHandles.indices where listed(k) {
+                let handle = Int(freeHandles[k])
+                let node = dense.baseAddress! + handle
+                online.append(AssignmentSnapshot.Node(
+                    id: node.pointee.id, userID: node.pointee.userID, ownerDiscordID: node.pointee.ownerDiscordID,
+                    capacity: node.pointee.capacity, running: node.pointee.running,
+                    permittedUsers: nodePermittedUsers[handle]))
+            }
+        }
         return AssignmentSnapshot(chunks: picked, nodes: online, jobs: snapshotJobs, morePending: more, onlineNodes: onlineCount)
+    }
+
+    /// Which of the nodes with `free` slots (in id order) are the `wanted` best by (most free
+    /// slots, lowest id): all of them when they are no more than `wanted`; else those above a
+    /// threshold of free slots, and the first ones (lowest ids) at the threshold.
+    static func mostFree(_ free: [Int], wanted: Int) -> (Int) -> Bool {
+        guard free.count > wanted else { return { _ in true } }
+        guard wanted > 0 else { return { _ in false } }
+        // The threshold: the `wanted`-th largest free count, from a histogram (free counts are
+        // capacities, small), or by sorting when one is not.
+        var threshold = 0
+        let top = free.max()!
+        if top <= 4_096 {
+            var counts = [Int](repeating: 0, count: top + 1)
+            for f in free { counts[f] += 1 }
+            var seen = 0
+            threshold = top
+            while true {
+                seen += counts[threshold]
+                if seen >= wanted { break }
+                threshold -= 1
+            }
+        } else {
+            threshold = free.sorted(by: >)[wanted - 1]
+        }
+        var quota = wanted - free.reduce(0) { $0 + ($1 > threshold ? 1 : 0) }
+        var take = [Bool](repeating: false, count: free.count)
+        for k in free.indices {
+            if free[k] > threshold {
+                take[k] = true
+            } else if free[k] == threshold && quota > 0 {
+                take[k] = true
+                quota -= 1
+            }
+        }
+        return { take[$0] }
     }
 
     // MARK: Applying a plan
