@@ -4,9 +4,10 @@ import Testing
 
 @testable import SimHarness
 
-/// The store's snapshot lists only the online nodes with a free slot. The observer's
-/// `most-free-slots` check must give the same verdict on a plan whether the snapshot it
-/// remembers lists the full nodes or not: over seeded random snapshots (full and over-full
+/// The store's snapshot lists only the online nodes the planner can use (with a free slot; for
+/// a batch of public jobs only the best chunk count plus one). The observer's `most-free-slots`
+/// check must give the same verdict on a plan whether the snapshot it remembers lists every
+/// node or only those: over seeded random snapshots (full and over-full
 /// nodes, restricted jobs, reaped chunks whose last node is full), the planner's plan passes
 /// both ways, and a plan changed in one row (another node, possibly a full one; a row left out)
 /// fails both ways.
@@ -14,7 +15,7 @@ import Testing
 struct SnapshotFreeNodesTests {
     static func id(_ n: UInt64) -> Identifier { Identifier(high: 5, low: n) }
 
-    static func randomSnapshot(_ rng: inout SplitMix64) -> AssignmentSnapshot {
+    static func randomSnapshot(_ rng: inout SplitMix64, allPublic: Bool) -> AssignmentSnapshot {
         let users = (1...3).map { UserID(id(100 + UInt64($0))) }
         let nodeCount = Int(rng.next() % 16) + 1
         let nodes = (0..<nodeCount).map { k in
@@ -26,7 +27,8 @@ struct SnapshotFreeNodesTests {
         let access: [AccessType] = [.public, .private, .user]
         let jobs = (0..<2).map { j in
             AssignmentSnapshot.Job(
-                id: JobID(id(1_000 + UInt64(j))), userID: users[Int(rng.next() % 3)], accessType: access[Int(rng.next() % 3)],
+                id: JobID(id(1_000 + UInt64(j))), userID: users[Int(rng.next() % 3)],
+                accessType: allPublic ? .public : access[Int(rng.next() % 3)],
                 discordServerID: nil)
         }
         let chunks = (0..<(Int(rng.next() % 12) + 1)).map { c in
@@ -42,11 +44,16 @@ struct SnapshotFreeNodesTests {
         var rng = SplitMix64(seed: seed)
         let observer = Observer(profile: .fixed, compute: .standIn)
         var checked = 0, failed = 0
-        for _ in 0..<300 {
-            let whole = Self.randomSnapshot(&rng)
+        for round in 0..<300 {
+            let whole = Self.randomSnapshot(&rng, allPublic: round % 2 == 0)
+            var listed = whole.nodes.filter { $0.capacity > $0.running }
+            if whole.jobs.allSatisfy({ $0.accessType == .public }) {
+                // The store's rule for a public batch: the best chunk count plus one.
+                listed.sort { ($0.capacity - $0.running, $1.id) > ($1.capacity - $1.running, $0.id) }
+                listed = Array(listed.prefix(whole.chunks.count + 1)).sorted { $0.id < $1.id }
+            }
             let free = AssignmentSnapshot(
-                chunks: whole.chunks, nodes: whole.nodes.filter { $0.capacity > $0.running }, jobs: whole.jobs,
-                morePending: false, onlineNodes: whole.nodes.count)
+                chunks: whole.chunks, nodes: listed, jobs: whole.jobs, morePending: false, onlineNodes: whole.nodes.count)
             for avoid in [true, false] {
                 let plan = AssignmentPlanner.plan(whole, guilds: GuildDirectory(), avoidReapedNode: avoid)
                 #expect(observer.planProblem(plan, from: whole) == nil)
