@@ -40,7 +40,7 @@ extension PostgresStore {
             let nodeRows = try db.run("""
                 WITH online AS (
                     SELECT n.id, n.user_id, u.discord_id, greatest(0, least(n.max_parallel, n.total_cores)) AS capacity,
-                        coalesce(r.running, 0) AS running
+                        coalesce(r.running, 0) AS running, n.last_seen_at
                     FROM nodes n LEFT JOIN users u ON u.id = n.user_id
                     LEFT JOIN (SELECT node_id, count(*) AS running FROM jobs_chunks WHERE status = 'running' GROUP BY node_id) r
                         ON r.node_id = n.id
@@ -49,11 +49,13 @@ extension PostgresStore {
                 , listed AS (
                     SELECT * FROM online WHERE capacity > running ORDER BY capacity - running DESC, id LIMIT $2::bigint
                 )
-                SELECT c.online, o.id, o.user_id, o.discord_id, o.capacity, o.running
+                SELECT c.online, o.id, o.user_id, o.discord_id, o.capacity, o.running,
+                    (SELECT s.id FROM online s ORDER BY s.last_seen_at, s.id LIMIT 1)
                 FROM (SELECT count(*) AS online FROM online) c LEFT JOIN listed o ON true
                 ORDER BY o.id
                 """, [window, wanted == Int.max ? nil : String(wanted)]).all
             let onlineNodes = nodeRows.isEmpty ? 0 : try nodeRows[0].int(0)  // always one row: the count
+            let stalest: NodeID? = nodeRows.isEmpty ? nil : try nodeRows[0].optionalID(6)
             var freeIDs: [NodeID] = []
             for r in nodeRows where !r.isNull(1) { freeIDs.append(try r.id(1)) }
             var permitted: [NodeID: [UserID]] = [:]
@@ -76,7 +78,8 @@ extension PostgresStore {
                     running: try r.int(5), permittedUsers: Array(Set(permitted[id] ?? [])).sorted()))
             }
             return AssignmentSnapshot(
-                chunks: chunks, nodes: nodes, jobs: jobs, morePending: queue.count > max(0, limit), onlineNodes: onlineNodes)
+                chunks: chunks, nodes: nodes, jobs: jobs, morePending: queue.count > max(0, limit), onlineNodes: onlineNodes,
+                stalestOnlineNode: stalest)
         }
     }
 

@@ -283,6 +283,7 @@ struct StoreContractTests {
         let job = try h.store.createJob(F.newJob(iterations: 9_000), upserting: F.config(1))
         let chunks = try h.store.chunks(ofJob: job.jobID).map(\.id)
         let full = try F.onlineNode(&h.store, 1, capacity: 2)
+        try h.advance(.seconds(1))
         let free = try F.onlineNode(&h.store, 2, capacity: 3)
         let idle = try F.onlineNode(&h.store, 3, capacity: 1)
         let over = try F.onlineNode(&h.store, 4, capacity: 1)
@@ -297,6 +298,7 @@ struct StoreContractTests {
         for limit in [1, 3, 100] {
             let snap = try h.store.assignmentSnapshot(limit: limit, onlineWindow: .seconds(45))
             #expect(snap.onlineNodes == 4)
+            #expect(snap.stalestOnlineNode == full)  // seen first, not listed
             #expect(snap.nodes.map(\.id) == [free, idle].sorted())
             let listed = Dictionary(uniqueKeysWithValues: snap.nodes.map { ($0.id, $0) })
             #expect(listed[free]?.capacity == 3 && listed[free]?.running == 1)
@@ -308,6 +310,7 @@ struct StoreContractTests {
         // The silent node is counted (and listed: it has free slots) once the window reaches it.
         let wide = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .minutes(10))
         #expect(wide.onlineNodes == 5 && wide.nodes.map(\.id) == [free, idle, silent].sorted())
+        #expect(wide.stalestOnlineNode == silent)
 
         // A node that gets a slot back is listed again; with every node full none is listed,
         // and the count is still given.

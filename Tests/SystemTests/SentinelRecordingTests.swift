@@ -115,7 +115,8 @@ struct SentinelRecordingTests {
     /// node, so its count is the nodes listed; a count below the nodes listed is an error.
     @Test func snapshotRepliesCarryTheirOnlineCount() throws {
         let node = AssignmentSnapshot.Node(id: Self.id(1), userID: nil, ownerDiscordID: "42", capacity: 3, running: 1, permittedUsers: [Self.id(8)])
-        let snapshot = AssignmentSnapshot(chunks: [], nodes: [node], jobs: [], morePending: true, onlineNodes: 9_999)
+        let snapshot = AssignmentSnapshot(
+            chunks: [], nodes: [node], jobs: [], morePending: true, onlineNodes: 9_999, stalestOnlineNode: Self.id(5))
         let json = SentinelCodec.json(StoreReply.snapshot(snapshot))
         #expect(json["onlineNodes"]?.exactInteger == 9_999)
         #expect(try SentinelCodec.reply(json) == .snapshot(snapshot))

@@ -103,6 +103,7 @@ public enum SentinelCodec {
             return [
                 "type": "snapshot", "morePending": .bool(s.morePending),
                 "onlineNodes": .number(Double(s.onlineNodes)),
+                "stalestOnlineNode": s.stalestOnlineNode.map { .string($0.uuidString) } ?? .null,
                 "chunks": .array(s.chunks.map { c in
                     [
                         "id": .string(c.id.uuidString), "jobId": .string(c.jobID.uuidString),
@@ -184,7 +185,8 @@ public enum SentinelCodec {
                 }
             }
             return .snapshot(AssignmentSnapshot(
-                chunks: chunks, nodes: nodes, jobs: jobs, morePending: try r.bool("morePending"), onlineNodes: online))
+                chunks: chunks, nodes: nodes, jobs: jobs, morePending: try r.bool("morePending"), onlineNodes: online,
+                stalestOnlineNode: try r.optionalID("stalestOnlineNode")))
         case "applied":
             var assignments: [ChunkAssignment] = []
             for item in try r.array("assignments") {

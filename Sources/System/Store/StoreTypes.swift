@@ -181,6 +181,10 @@ public struct AssignmentSnapshot: Sendable, Equatable {
     /// How many nodes are online by the window, free slot or not: what the gauge reports and
     /// what traces and digests record of the node list.
     public var onlineNodes: Int
+    /// The online node seen longest ago (ties: the lowest id), listed or not: the one a wrong
+    /// online window would let in first. The harness checks it against the heartbeats it saw,
+    /// beside the listed nodes. Nil when no node is online.
+    public var stalestOnlineNode: NodeID?
     /// The jobs of `chunks`, by id.
     public var jobs: [Job]
     /// Pending chunks beyond the batch (the scheduler rewakes at once when there are more).
@@ -200,10 +204,14 @@ public struct AssignmentSnapshot: Sendable, Equatable {
     }
     /// `onlineNodes` defaults to `nodes.count` (a snapshot that lists every online node, as a
     /// hand-built one in a test or a recording made before the count existed does).
-    public init(chunks: [Chunk], nodes: [Node], jobs: [Job], morePending: Bool, onlineNodes: Int? = nil) {
+    public init(
+        chunks: [Chunk], nodes: [Node], jobs: [Job], morePending: Bool, onlineNodes: Int? = nil,
+        stalestOnlineNode: NodeID? = nil
+    ) {
         self.chunks = chunks
         self.nodes = nodes
         self.onlineNodes = onlineNodes ?? nodes.count
+        self.stalestOnlineNode = stalestOnlineNode
         self.jobs = jobs
         self.morePending = morePending
     }

@@ -49,11 +49,14 @@ extension EmbeddedStore {
         let since = onlineSince.micros
         let order = nodeOrder
         var onlineCount = 0
+        var stalest = -1
         var freeHandles: [Int32] = []
         var freeSlots: [Int] = []
         nodeDense.withUnsafeBufferPointer { dense in
             for handle in order where dense[handle].seenMicros > since {
                 onlineCount += 1
+                // In id order: only a strictly older sighting replaces (ties to the lowest id).
+                if stalest < 0 || dense[handle].seenMicros < dense[stalest].seenMicros { stalest = handle }
                 let free = dense[handle].capacity - dense[handle].running
                 if free > 0 {
                     freeHandles.append(Int32(truncatingIfNeeded: handle))
@@ -75,7 +78,9 @@ extension EmbeddedStore {
                     permittedUsers: nodePermittedUsers[handle]))
             }
         }
-        return AssignmentSnapshot(chunks: picked, nodes: online, jobs: snapshotJobs, morePending: more, onlineNodes: onlineCount)
+        return AssignmentSnapshot(
+            chunks: picked, nodes: online, jobs: snapshotJobs, morePending: more, onlineNodes: onlineCount,
+            stalestOnlineNode: stalest < 0 ? nil : nodeDense[stalest].id)
     }
 
     /// Which of the nodes with `free` slots (in id order) are the `wanted` best by (most free
