@@ -2,9 +2,9 @@ import JobSystem
 
 /// The sentinel's operations.
 extension PostgresStore {
-    /// REPEATABLE READ READ ONLY: the queue (the partial index on `pending_seq`), the nodes seen
-    /// within the window with their backlogs, their `user` grants, and the chunks' jobs, all
-    /// from one snapshot, `now()` included.
+    /// REPEATABLE READ READ ONLY: the queue (the partial index on `pending_seq`), the count of
+    /// nodes seen within the window and those of them with a free slot with their backlogs, their
+    /// `user` grants, and the chunks' jobs, all from one snapshot, `now()` included.
     public func assignmentSnapshot(limit: Int, onlineWindow: Interval) throws(StoreError) -> AssignmentSnapshot {
         try db.transaction(.repeatableRead, readOnly: true) { (db: PGConnection) throws(StoreError) -> AssignmentSnapshot in
             let queue = try db.run("""
@@ -16,37 +16,6 @@ extension PostgresStore {
                 chunks.append(AssignmentSnapshot.Chunk(
                     id: try r.id(0), jobID: try r.id(1), pendingSeq: try r.int64(2), lastNodeID: try r.optionalID(3)))
             }
-            let window = PGParam.micros(onlineWindow)
-            // The backlogs as one grouped scan of the running chunks, joined, rather than a count
-            // per node: with statistics taken while few chunks ran, PostgreSQL ran that count
-            // through the (claimed_at, id) index, scanning every running chunk once per node
-            // (10,000 nodes, 2,700 running: 12 s, past the call timeout; the scheduler then
-            // stalled, measured by scripts/bench-api).
-            let nodeRows = try db.run("""
-                SELECT n.id, n.user_id, u.discord_id, greatest(0, least(n.max_parallel, n.total_cores)), coalesce(r.running, 0)
-                FROM nodes n LEFT JOIN users u ON u.id = n.user_id
-                LEFT JOIN (SELECT node_id, count(*) AS running FROM jobs_chunks WHERE status = 'running' GROUP BY node_id) r
-                    ON r.node_id = n.id
-                WHERE n.last_seen_at > now() - $1::bigint * interval '1 microsecond'
-                ORDER BY n.id
-                """, [window]).all
-            let grants = try db.run("""
-                SELECT p.node_id, p.target_id FROM nodes_permissions p JOIN nodes n ON n.id = p.node_id
-                WHERE p.access_type = 'user' AND n.last_seen_at > now() - $1::bigint * interval '1 microsecond'
-                """, [window]).all
-            var permitted: [NodeID: [UserID]] = [:]
-            for g in grants {
-                if let target = g.optionalString(1), let user = UserID(uuidString: target) {
-                    permitted[try g.id(0), default: []].append(user)
-                }
-            }
-            var nodes: [AssignmentSnapshot.Node] = []
-            for r in nodeRows {
-                let id: NodeID = try r.id(0)
-                nodes.append(AssignmentSnapshot.Node(
-                    id: id, userID: try r.optionalID(1), ownerDiscordID: r.optionalString(2), capacity: try r.int(3),
-                    running: try r.int(4), permittedUsers: Array(Set(permitted[id] ?? [])).sorted()))
-            }
             var jobs: [AssignmentSnapshot.Job] = []
             if !chunks.isEmpty {
                 for r in try db.run("""
@@ -56,7 +25,61 @@ extension PostgresStore {
                         id: try r.id(0), userID: try r.id(1), accessType: try r.status(2), discordServerID: r.optionalString(3)))
                 }
             }
-            return AssignmentSnapshot(chunks: chunks, nodes: nodes, jobs: jobs, morePending: queue.count > max(0, limit))
+            let window = PGParam.micros(onlineWindow)
+            // The backlogs as one grouped scan of the running chunks, joined, rather than a count
+            // per node: with statistics taken while few chunks ran, PostgreSQL ran that count
+            // through the (claimed_at, id) index, scanning every running chunk once per node
+            // (10,000 nodes, 2,700 running: 12 s, past the call timeout; the scheduler then
+            // stalled, measured by scripts/bench-api).
+            // Every online node is counted; only those the planner can use come back as rows
+            // (`AssignmentSnapshot.nodes`: with a free slot, and when every job is public only
+            // the best `nodesWanted` by free slots, then id; LIMIT NULL is no limit). The count
+            // is one row joined to the listed nodes, so it arrives even when none is listed
+            // (then the row's node columns are NULL).
+            let wanted = AssignmentSnapshot.nodesWanted(chunks: chunks.count, jobs: jobs)
+            let nodeRows = try db.run("""
+                WITH online AS (
+                    SELECT n.id, n.user_id, u.discord_id, greatest(0, least(n.max_parallel, n.total_cores)) AS capacity,
+                        coalesce(r.running, 0) AS running, n.last_seen_at
+                    FROM nodes n LEFT JOIN users u ON u.id = n.user_id
+                    LEFT JOIN (SELECT node_id, count(*) AS running FROM jobs_chunks WHERE status = 'running' GROUP BY node_id) r
+                        ON r.node_id = n.id
+                    WHERE n.last_seen_at > now() - $1::bigint * interval '1 microsecond'
+                )
+                , listed AS (
+                    SELECT * FROM online WHERE capacity > running ORDER BY capacity - running DESC, id LIMIT $2::bigint
+                )
+                SELECT c.online, o.id, o.user_id, o.discord_id, o.capacity, o.running,
+                    (SELECT s.id FROM online s ORDER BY s.last_seen_at, s.id LIMIT 1)
+                FROM (SELECT count(*) AS online FROM online) c LEFT JOIN listed o ON true
+                ORDER BY o.id
+                """, [window, wanted == Int.max ? nil : String(wanted)]).all
+            let onlineNodes = nodeRows.isEmpty ? 0 : try nodeRows[0].int(0)  // always one row: the count
+            let stalest: NodeID? = nodeRows.isEmpty ? nil : try nodeRows[0].optionalID(6)
+            var freeIDs: [NodeID] = []
+            for r in nodeRows where !r.isNull(1) { freeIDs.append(try r.id(1)) }
+            var permitted: [NodeID: [UserID]] = [:]
+            if !freeIDs.isEmpty {
+                let grants = try db.run("""
+                    SELECT node_id, target_id FROM nodes_permissions WHERE access_type = 'user' AND node_id = ANY($1::uuid[])
+                    """, [PGParam.uuids(freeIDs)]).all
+                for g in grants {
+                    if let target = g.optionalString(1), let user = UserID(uuidString: target) {
+                        permitted[try g.id(0), default: []].append(user)
+                    }
+                }
+            }
+            var nodes: [AssignmentSnapshot.Node] = []
+            nodes.reserveCapacity(freeIDs.count)
+            for r in nodeRows where !r.isNull(1) {
+                let id: NodeID = try r.id(1)
+                nodes.append(AssignmentSnapshot.Node(
+                    id: id, userID: try r.optionalID(2), ownerDiscordID: r.optionalString(3), capacity: try r.int(4),
+                    running: try r.int(5), permittedUsers: Array(Set(permitted[id] ?? [])).sorted()))
+            }
+            return AssignmentSnapshot(
+                chunks: chunks, nodes: nodes, jobs: jobs, morePending: queue.count > max(0, limit), onlineNodes: onlineNodes,
+                stalestOnlineNode: stalest)
         }
     }
 

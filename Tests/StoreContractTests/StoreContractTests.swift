@@ -197,6 +197,7 @@ struct StoreContractTests {
         #expect(try h.store.permissions(of: node).prefix(3).map(\.id) == [p1.id, p2.id, p3.id])
         #expect(try h.store.permissions(of: node).count == 4)
         try h.store.upsertUser(UserRow(id: F.user(1), discordID: "42"))
+        _ = try h.store.createJob(F.newJob(iterations: 1_000), upserting: F.config(1))  // no chunk, no node listed
         let snap = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .seconds(45))
         #expect(snap.nodes.first?.permittedUsers == [F.user(3), F.user(9)].sorted())
         #expect(snap.nodes.first?.ownerDiscordID == "42" && snap.nodes.first?.userID == F.user(1))
@@ -267,6 +268,94 @@ struct StoreContractTests {
         #expect(try h.backlog(n1) == (guarded ? 1 : 0))
         #expect(try h.backlog(n2) == (guarded ? 0 : 1))
         #expect(try h.notifications().isEmpty)
+        #expect(h.problems.isEmpty)
+    }
+
+    /// The snapshot lists exactly the online nodes with a free slot (capacity above running),
+    /// with their counts, and counts every online node: full, over-full (today's unguarded
+    /// batch ignores capacity) and free alike; silent and never-seen nodes are neither listed
+    /// nor counted. A snapshot without chunks lists none. The planner can use no other node.
+    @Test(arguments: StoreKind.allCases)
+    func snapshotListsOnlineNodesWithAFreeSlot(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let silent = try F.onlineNode(&h.store, 6, capacity: 3)
+        try h.advance(.minutes(5))
+        let job = try h.store.createJob(F.newJob(iterations: 9_000), upserting: F.config(1))
+        let chunks = try h.store.chunks(ofJob: job.jobID).map(\.id)
+        let full = try F.onlineNode(&h.store, 1, capacity: 2)
+        try h.advance(.seconds(1))
+        let free = try F.onlineNode(&h.store, 2, capacity: 3)
+        let idle = try F.onlineNode(&h.store, 3, capacity: 1)
+        let over = try F.onlineNode(&h.store, 4, capacity: 1)
+        _ = try h.store.registerNode(F.registration(5, capacity: 4))  // never seen
+        let plan = [
+            PlannedAssignment(chunkID: chunks[0], nodeID: full), PlannedAssignment(chunkID: chunks[1], nodeID: full),
+            PlannedAssignment(chunkID: chunks[2], nodeID: free), PlannedAssignment(chunkID: chunks[3], nodeID: over),
+        ]
+        #expect(try h.store.applyAssignments(plan, guarded: true).count == 4)
+        #expect(try h.store.applyAssignments([PlannedAssignment(chunkID: chunks[4], nodeID: over)], guarded: false).count == 1)
+
+        for limit in [1, 3, 100] {
+            let snap = try h.store.assignmentSnapshot(limit: limit, onlineWindow: .seconds(45))
+            #expect(snap.onlineNodes == 4)
+            #expect(snap.stalestOnlineNode == full)  // seen first, not listed
+            #expect(snap.nodes.map(\.id) == [free, idle].sorted())
+            let listed = Dictionary(uniqueKeysWithValues: snap.nodes.map { ($0.id, $0) })
+            #expect(listed[free]?.capacity == 3 && listed[free]?.running == 1)
+            #expect(listed[idle]?.capacity == 1 && listed[idle]?.running == 0)
+            #expect(snap.chunks.count == min(limit, 4))
+        }
+        let empty = try h.store.assignmentSnapshot(limit: 0, onlineWindow: .seconds(45))
+        #expect(empty.onlineNodes == 4 && empty.nodes.isEmpty && empty.chunks.isEmpty && empty.morePending)
+        // The silent node is counted (and listed: it has free slots) once the window reaches it.
+        let wide = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .minutes(10))
+        #expect(wide.onlineNodes == 5 && wide.nodes.map(\.id) == [free, idle, silent].sorted())
+        #expect(wide.stalestOnlineNode == silent)
+
+        // A node that gets a slot back is listed again; with every node full none is listed,
+        // and the count is still given.
+        try h.advance(.minutes(6))
+        #expect(try h.store.reapStaleChunks(claimTimeout: .minutes(5)).count == 5)
+        for node in [full, free, idle, over] { _ = try h.store.heartbeat(node) }
+        let back = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .seconds(45))
+        #expect(back.onlineNodes == 4 && back.nodes.map(\.id) == [full, free, idle, over].sorted())
+        let fill = try h.store.chunks(ofJob: job.jobID).prefix(7).map(\.id)
+        let all = zip(fill, [full, full, free, free, free, idle, over]).map { PlannedAssignment(chunkID: $0, nodeID: $1) }
+        #expect(try h.store.applyAssignments(all, guarded: true).count == 7)
+        let none = try h.store.assignmentSnapshot(limit: 10, onlineWindow: .seconds(45))
+        #expect(none.onlineNodes == 4 && none.nodes.isEmpty)
+        #expect(none.chunks.count == 2 && !none.morePending)
+        #expect(h.problems.isEmpty)
+    }
+
+    /// When every chunk of the snapshot belongs to a public job, only the best `chunks + 1`
+    /// free nodes by (most free slots, lowest id) are listed (`AssignmentSnapshot.nodesWanted`:
+    /// the planner can reach no other); one restricted job among them and every free node is.
+    @Test(arguments: StoreKind.allCases)
+    func aPublicBatchListsOnlyTheBestFreeNodes(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        // Free slots by node: n1 1, n2 3, n3 2, n4 3, n5 2, n6 0 (full).
+        let capacities = [1, 3, 2, 3, 2, 1]
+        var nodes: [NodeID] = []
+        for (k, c) in capacities.enumerated() { nodes.append(try F.onlineNode(&h.store, UInt8(k + 1), capacity: c)) }
+        let filler = try h.store.createJob(F.newJob(iterations: 1_000), upserting: F.config(1))
+        let fillerChunk = try h.store.chunks(ofJob: filler.jobID)[0].id
+        #expect(try h.store.applyAssignments([PlannedAssignment(chunkID: fillerChunk, nodeID: nodes[5])], guarded: true).count == 1)
+        let job = try h.store.createJob(F.newJob(iterations: 10_000), upserting: F.config(1))
+        // By (free desc, id asc) among n1..n5, whatever order the ids fall in.
+        let ranked = (0..<5).sorted { (capacities[$0], nodes[$1]) > (capacities[$1], nodes[$0]) }.map { nodes[$0] }
+        for limit in 1...5 {
+            let snap = try h.store.assignmentSnapshot(limit: limit, onlineWindow: .seconds(45))
+            #expect(snap.chunks.count == limit && snap.jobs.map(\.id) == [job.jobID])
+            #expect(snap.onlineNodes == 6)
+            #expect(snap.nodes.map(\.id) == Array(ranked.prefix(limit + 1)).sorted(), "limit \(limit)")
+        }
+        // A private job's chunk in the batch: every free node.
+        let restricted = try h.store.createJob(F.newJob(iterations: 1_000, access: .private), upserting: F.config(1))
+        let mixed = try h.store.assignmentSnapshot(limit: 11, onlineWindow: .seconds(45))
+        #expect(mixed.jobs.map(\.id) == [job.jobID, restricted.jobID].sorted())
+        #expect(mixed.jobs.contains { $0.accessType == .private })
+        #expect(mixed.nodes.map(\.id) == Array(nodes.prefix(5)).sorted())
         #expect(h.problems.isEmpty)
     }
 

@@ -119,9 +119,15 @@ struct StoreHarness {
     /// The embedded store's own consistency report (PostgreSQL: nothing to recompute).
     var problems: [String] { (store as? EmbeddedStore)?.checkConsistency() ?? [] }
 
-    /// The running count of a node as the scheduler reads it.
+    /// The running count of a node: as the scheduler reads it when its snapshot lists the node
+    /// (it has a free slot); otherwise (full, or never seen) the chunks running on it. Nil for a
+    /// node that is neither listed nor running anything and was never seen.
     func backlog(_ node: NodeID) throws -> Int? {
-        try store.assignmentSnapshot(limit: 0, onlineWindow: .days(3650)).nodes.first { $0.id == node }?.running
+        let snapshot = try store.assignmentSnapshot(limit: 0, onlineWindow: .days(3650))
+        if let listed = snapshot.nodes.first(where: { $0.id == node }) { return listed.running }
+        let running = try store.runningChunks().filter { $0.nodeID == node }.count
+        let seen = try store.node(node)?.lastSeenAt != nil
+        return running > 0 || seen ? running : nil
     }
 }
 

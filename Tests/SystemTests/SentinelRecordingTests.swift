@@ -110,6 +110,24 @@ struct SentinelRecordingTests {
         #expect(d.index == 6 && d.actual.isEmpty)
     }
 
+    /// A snapshot reply keeps its count of online nodes (which the listed nodes, those with a
+    /// free slot, no longer give); a reply recorded before the count existed listed every online
+    /// node, so its count is the nodes listed; a count below the nodes listed is an error.
+    @Test func snapshotRepliesCarryTheirOnlineCount() throws {
+        let node = AssignmentSnapshot.Node(id: Self.id(1), userID: nil, ownerDiscordID: "42", capacity: 3, running: 1, permittedUsers: [Self.id(8)])
+        let snapshot = AssignmentSnapshot(
+            chunks: [], nodes: [node], jobs: [], morePending: true, onlineNodes: 9_999, stalestOnlineNode: Self.id(5))
+        let json = SentinelCodec.json(StoreReply.snapshot(snapshot))
+        #expect(json["onlineNodes"]?.exactInteger == 9_999)
+        #expect(try SentinelCodec.reply(json) == .snapshot(snapshot))
+        guard case .object(var fields) = json else { throw RecordingDecodingError("expected an object") }
+        fields["onlineNodes"] = nil
+        guard case .snapshot(let old) = try SentinelCodec.reply(.object(fields)) else { throw RecordingDecodingError("expected a snapshot") }
+        #expect(old.onlineNodes == 1 && old.nodes == [node])
+        fields["onlineNodes"] = .number(0)
+        #expect(throws: RecordingDecodingError.self) { _ = try SentinelCodec.reply(.object(fields)) }
+    }
+
     @Test func badRecordingsAreErrors() throws {
         let (text, _) = try Self.recorded()
         let lines = text.split(separator: "\n").map(String.init)

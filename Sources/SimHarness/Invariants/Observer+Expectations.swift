@@ -71,18 +71,23 @@ extension Observer {
     // MARK: Most free slots
 
     mutating func rememberSnapshot(_ snapshot: AssignmentSnapshot, store: borrowing EmbeddedStore) {
-        // The snapshot's nodes are the online ones: none silent for longer than the scheduler's
-        // window (by the heartbeats the store accepted; a second of slack for the boundary).
+        // The snapshot's nodes are online ones (those the planner can use): none silent for
+        // longer than the scheduler's window (by the heartbeats the store accepted; a second of
+        // slack for the boundary). Nodes it counts online without listing them are checked
+        // through the one seen longest ago, which a wrong window lets in first.
         let window = profile.sentinelOnlineWindow.seconds
         let handles = snapshots.handles(of: snapshot.nodes)
-        for k in handles.indices {
-            guard let beat = lastHeartbeat(ofHandle: handles[k], store: store) else { continue }
+        func check(_ handle: Int32, _ id: NodeID) {
+            guard let beat = lastHeartbeat(ofHandle: handle, store: store) else { return }
             let age = (now - beat).seconds
             if age > window + 1 {
-                let id = snapshot.nodes[k].id
                 let name = store.node(id)?.name ?? "\(id)"
                 violate(.heartbeatingNodesOnline, "the snapshot offers \(name), whose last heartbeat was \(age)s ago; online window \(window)s")
             }
+        }
+        for k in handles.indices { check(handles[k], snapshot.nodes[k].id) }
+        if let stalest = snapshot.stalestOnlineNode, !snapshot.nodes.contains(where: { $0.id == stalest }) {
+            check(snapshots.handle(of: stalest), stalest)
         }
         guard !snapshot.chunks.isEmpty else { return }
         snapshots.keep(snapshots.remembered(snapshot, handles: handles))

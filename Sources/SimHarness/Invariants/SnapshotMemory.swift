@@ -65,9 +65,9 @@ struct SnapshotMemory {
         return h
     }
 
-    /// The handles of a snapshot's nodes, in its order. Snapshots list the online nodes by id
-    /// and consecutive ones mostly the same nodes: a walk along the previous snapshot's list
-    /// finds those without hashing; only the others are looked up.
+    /// The handles of a snapshot's nodes, in its order. Snapshots list the online nodes with a
+    /// free slot by id, and consecutive ones often the same nodes: a walk along the previous
+    /// snapshot's list finds those without hashing; only the others are looked up.
     mutating func handles(of nodes: [AssignmentSnapshot.Node]) -> [Int32] {
         var out = [Int32](repeating: -1, count: nodes.count)
         // The walk reads through buffers (no bounds checks, no element copies); the nodes it

@@ -70,7 +70,7 @@ extension WorldEvent {
             }
         case .storeReply(let id, let r):
             switch r {
-            case .snapshot(let s): return "#\(id) snapshot chunks=\(s.chunks.count) nodes=\(s.nodes.count) more=\(s.morePending)"
+            case .snapshot(let s): return "#\(id) snapshot chunks=\(s.chunks.count) nodes=\(s.onlineNodes) more=\(s.morePending)"
             case .applied(let a): return "#\(id) applied \(a.count)"
             case .reclaimed(let ids): return "#\(id) reclaimed \(ids.count)"
             case .gauges(let g): return "#\(id) gauges pending=\(g.pendingChunks) running=\(g.runningChunks) online=\(g.onlineNodes)"

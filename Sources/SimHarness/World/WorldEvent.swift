@@ -192,7 +192,7 @@ public enum WorldEvent: TraceablePayload, Sendable {
     private func foldReply(_ r: StoreReply, _ d: inout TraceDigest) {
         switch r {
         case .snapshot(let s):
-            d.fold(1); d.fold(s.chunks.count); d.fold(s.nodes.count); d.fold(s.morePending)
+            d.fold(1); d.fold(s.chunks.count); d.fold(s.onlineNodes); d.fold(s.morePending)
             for c in s.chunks { d.fold(c.pendingSeq) }
         case .applied(let a):
             d.fold(2); d.fold(a.count)

@@ -102,6 +102,8 @@ public enum SentinelCodec {
         case .snapshot(let s):
             return [
                 "type": "snapshot", "morePending": .bool(s.morePending),
+                "onlineNodes": .number(Double(s.onlineNodes)),
+                "stalestOnlineNode": s.stalestOnlineNode.map { .string($0.uuidString) } ?? .null,
                 "chunks": .array(s.chunks.map { c in
                     [
                         "id": .string(c.id.uuidString), "jobId": .string(c.jobID.uuidString),
@@ -174,7 +176,17 @@ public enum SentinelCodec {
                     id: try j.id("id"), userID: try j.id("userId"), accessType: access,
                     discordServerID: try j.optionalString("discordServerId")))
             }
-            return .snapshot(AssignmentSnapshot(chunks: chunks, nodes: nodes, jobs: jobs, morePending: try r.bool("morePending")))
+            // A recording made before the snapshot counted its online nodes listed every one.
+            var online = nodes.count
+            if try r.optionalInt("onlineNodes") != nil {
+                online = try r.smallInt("onlineNodes")
+                guard online >= nodes.count else {
+                    throw RecordingDecodingError("snapshot: onlineNodes is fewer than the nodes listed")
+                }
+            }
+            return .snapshot(AssignmentSnapshot(
+                chunks: chunks, nodes: nodes, jobs: jobs, morePending: try r.bool("morePending"), onlineNodes: online,
+                stalestOnlineNode: try r.optionalID("stalestOnlineNode")))
         case "applied":
             var assignments: [ChunkAssignment] = []
             for item in try r.array("assignments") {

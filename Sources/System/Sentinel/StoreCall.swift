@@ -48,7 +48,7 @@ extension StoreCall {
             case .reclaimSilent(let silence):
                 return .reclaimed(try store.reclaimChunksOfSilentNodes(silence: silence))
             case .gauges(let window):
-                let online = try store.assignmentSnapshot(limit: 0, onlineWindow: window).nodes.count
+                let online = try store.assignmentSnapshot(limit: 0, onlineWindow: window).onlineNodes
                 return .gauges(StoreGauges(
                     pendingChunks: try store.pendingChunkCount(), runningChunks: try store.runningChunks().count,
                     onlineNodes: online))

@@ -81,8 +81,9 @@ public protocol JobStore {
 
     // MARK: Sentinel
     /// What one scheduling pass reads, as one consistent snapshot: at most `limit` pending
-    /// unassigned chunks oldest first, nodes with `last_seen_at > now() - onlineWindow`, their
-    /// backlogs and permissions, the chunks' jobs.
+    /// unassigned chunks oldest first; of the nodes with `last_seen_at > now() - onlineWindow`,
+    /// how many there are and those with a free slot (`capacity > running`), with their backlogs
+    /// and permissions; the chunks' jobs.
     func assignmentSnapshot(limit: Int, onlineWindow: Interval) throws(StoreError) -> AssignmentSnapshot
     /// Applies a pass's plan in order. Guarded (the fix, `AssignmentGuard`): a chunk is
     /// assigned only if it is still pending and unassigned, the node is below capacity and,

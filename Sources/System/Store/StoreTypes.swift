@@ -173,15 +173,45 @@ public struct AssignmentSnapshot: Sendable, Equatable {
     }
     /// Pending, unassigned chunks, oldest first (by `pending_seq`), at most the batch size.
     public var chunks: [Chunk]
-    /// Online nodes (by the given window), by id.
+    /// The online nodes (by the given window) a plan can use, by id: those with a free slot
+    /// (`capacity > running`), and when every chunk's job is public only the best
+    /// `nodesWanted(chunks:jobs:)` of them by (most free slots, lowest id); none without chunks.
+    /// Copying every online node on every wake (10,000 at a time) was a tenth of a fleet run.
     public var nodes: [Node]
+    /// How many nodes are online by the window, free slot or not: what the gauge reports and
+    /// what traces and digests record of the node list.
+    public var onlineNodes: Int
+    /// The online node seen longest ago (ties: the lowest id), listed or not: the one a wrong
+    /// online window would let in first. The harness checks it against the heartbeats it saw,
+    /// beside the listed nodes. Nil when no node is online.
+    public var stalestOnlineNode: NodeID?
     /// The jobs of `chunks`, by id.
     public var jobs: [Job]
     /// Pending chunks beyond the batch (the scheduler rewakes at once when there are more).
     public var morePending: Bool
-    public init(chunks: [Chunk], nodes: [Node], jobs: [Job], morePending: Bool) {
+    /// How many of the best free nodes a snapshot of `chunks` chunks of `jobs` must list for the
+    /// planner to make the plan it would make from all of them. Every node is eligible for a
+    /// public job, and each chunk takes the eligible node with the most free slots (ties to the
+    /// lowest id), or the best but one when it avoids the node of its reaped claim: a node
+    /// chosen for the k-th chunk ranks, before the pass, below at most k others (each of them
+    /// was chosen earlier, which lowered it, or is the avoided one), so the best `chunks + 1`
+    /// hold every node the pass can choose, and the best node at every step. Restricted jobs
+    /// need every free node (eligibility is the sentinel's, guild filters included). No chunk,
+    /// no node.
+    public static func nodesWanted(chunks: Int, jobs: [Job]) -> Int {
+        guard chunks > 0 else { return 0 }
+        return jobs.allSatisfy { $0.accessType == .public } ? chunks + 1 : Int.max
+    }
+    /// `onlineNodes` defaults to `nodes.count` (a snapshot that lists every online node, as a
+    /// hand-built one in a test or a recording made before the count existed does).
+    public init(
+        chunks: [Chunk], nodes: [Node], jobs: [Job], morePending: Bool, onlineNodes: Int? = nil,
+        stalestOnlineNode: NodeID? = nil
+    ) {
         self.chunks = chunks
         self.nodes = nodes
+        self.onlineNodes = onlineNodes ?? nodes.count
+        self.stalestOnlineNode = stalestOnlineNode
         self.jobs = jobs
         self.morePending = morePending
     }
