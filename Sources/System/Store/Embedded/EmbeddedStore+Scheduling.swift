@@ -52,7 +52,9 @@ extension EmbeddedStore {
         var stalest = -1
         var freeHandles: [Int32] = []
         var freeSlots: [Int] = []
-        nodeDense.withUnsafeBufferPointer { dense in
+        do {
+            // Field reads through the paged table's inlined getter copy no row.
+            let dense = nodeDense
             for handle in order where dense[handle].seenMicros > since {
                 onlineCount += 1
                 // In id order: only a strictly older sighting replaces (ties to the lowest id).
@@ -68,15 +70,13 @@ extension EmbeddedStore {
         let listed = Self.mostFree(freeSlots, wanted: wanted)
         var online: [AssignmentSnapshot.Node] = []
         online.reserveCapacity(min(wanted, freeHandles.count))
-        nodeDense.withUnsafeBufferPointer { dense in
-            for k in freeHandles.indices where listed(k) {
-                let handle = Int(freeHandles[k])
-                let node = dense.baseAddress! + handle
-                online.append(AssignmentSnapshot.Node(
-                    id: node.pointee.id, userID: node.pointee.userID, ownerDiscordID: node.pointee.ownerDiscordID,
-                    capacity: node.pointee.capacity, running: node.pointee.running,
-                    permittedUsers: nodePermittedUsers[handle]))
-            }
+        for k in freeHandles.indices where listed(k) {
+            let handle = Int(freeHandles[k])
+            let node = nodeDense[handle]
+            online.append(AssignmentSnapshot.Node(
+                id: node.id, userID: node.userID, ownerDiscordID: node.ownerDiscordID,
+                capacity: node.capacity, running: node.running,
+                permittedUsers: nodePermittedUsers[handle]))
         }
         return AssignmentSnapshot(
             chunks: picked, nodes: online, jobs: snapshotJobs, morePending: more, onlineNodes: onlineCount,
