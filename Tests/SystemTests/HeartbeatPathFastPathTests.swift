@@ -330,6 +330,22 @@ import Testing
         for key in known { #expect(table.secret(for: key) == reference[key]) }
     }
 
+    /// The all-zero key marks an empty slot inside the table, so it is kept aside: it is
+    /// absent until set, then found like any other key, and counted once.
+    @Test func standInSecretsKeepTheAllZeroKey() {
+        var table = StandInSecrets()
+        let zero = PublicKey(bytes: [UInt8](repeating: 0, count: 32))!
+        let other = PublicKey(bytes: [1] + [UInt8](repeating: 0, count: 31))!
+        #expect(table.secret(for: zero) == nil)
+        table.set(Bytes32([UInt8](repeating: 7, count: 32))!, for: other)
+        #expect(table.secret(for: zero) == nil)
+        table.set(Bytes32([UInt8](repeating: 9, count: 32))!, for: zero)
+        table.set(Bytes32([UInt8](repeating: 8, count: 32))!, for: zero)
+        #expect(table.secret(for: zero) == Bytes32([UInt8](repeating: 8, count: 32))!)
+        #expect(table.secret(for: other) == Bytes32([UInt8](repeating: 7, count: 32))!)
+        #expect(table.count == 2)
+    }
+
     @Test func timestampHeaderIsTheDecimalString() {
         var rng = SystemTestRNG(state: 19)
         var values: [Int64] = [0, 9, 10, 1_700_000_000, 999_999_999_999_999, 1_000_000_000_000_000, .max, -1, .min]
