@@ -133,7 +133,7 @@ struct StoreMemoryTests {
     // MARK: Sizes
 
     @Test func rowsAreAsSmallAsTheirDocCommentsSay() {
-        #expect(MemoryLayout<ChunkSlot>.stride == 48)
+        #expect(MemoryLayout<ChunkSlot>.stride == 40)
         #expect(MemoryLayout<ChunkResults.Stored>.stride == 32)
         #expect(MemoryLayout<ClaimEntry>.stride == 16)
     }

@@ -173,8 +173,9 @@ extension Observer {
         let schedulable = now - profile.sentinelOnlineWindow
         let bound = schedulable - profile.offlineMarkingPeriod
         let waiting = store.pendingChunkCount() > 0
-        for node in store.allNodes where node.status == .online {
-            guard let seen = node.lastSeenAt, seen <= schedulable else { continue }
+        // Row by row, in `allNodes`' order, without building that list (see `forEachNode`).
+        store.forEachNode { node in
+            guard node.status == .online, let seen = node.lastSeenAt, seen <= schedulable else { return }
             if waiting { measures.onlineButIdleNodeSeconds += profile.offlineMarkingPeriod.micros / 1_000_000 }
             if seen < bound {
                 violate(.onlineAgreement, "\(node.name) shows online, last seen \((now - seen).seconds)s ago; the scheduler's window is \(profile.sentinelOnlineWindow.seconds)s")

@@ -7,6 +7,13 @@ extension EmbeddedStore: StoreInspection {
     /// Live nodes by id.
     public var allNodes: [NodeRow] { nodeOrder.map { nodes[$0]! } }
 
+    /// Calls `body` with every live node by id, the rows `allNodes` lists in its order, without
+    /// building the list: the observer's check after each offline marking walked a fresh array
+    /// of 10,000 rows (1.8 MB at the fleet's peak) to look at each row once.
+    public func forEachNode(_ body: (NodeRow) throws -> Void) rethrows {
+        for handle in nodeOrder { try body(nodes[handle]!) }
+    }
+
     /// Total chunks ever created.
     public var chunkTotal: Int { chunkSlots.count }
 

@@ -78,15 +78,13 @@ extension EmbeddedStore {
 
         // The chunks' iterations and seed offsets follow from their index (see `ChunkSlot`).
         precondition(chunkCount < Int(Int32.max), "too many chunks in one job")
+        // The job's handle range first: a chunk's index is its handle less the range's start.
         let first = chunkSlots.count
-        for index in 0..<chunkCount {
-            let id = ChunkID(freshID())
-            insertChunk(id, ChunkSlot(
-                claimedAtMicros: 0, completedAtMicros: 0, attempt: 0,
-                completedAttempt: 0, job: Int32(jobHandle), index: Int32(index), node: ChunkSlot.noNode,
-                lastNode: ChunkSlot.noNode, completedBy: ChunkSlot.noNode, status: .pending, flags: 0))
+        jobChunks.append(first..<first + chunkCount)
+        for _ in 0..<chunkCount {
+            insertChunk(ChunkID(freshID()), ChunkSlot(job: Int32(jobHandle)))
         }
-        jobChunks.append(first..<chunkSlots.count)
+        precondition(jobChunks[jobHandle] == first..<chunkSlots.count, "a job's chunks take consecutive handles")
         return JobCreated(jobID: jobID, chunks: chunkCount, configInserted: inserted)
     }
 
@@ -99,9 +97,10 @@ extension EmbeddedStore {
         // The id is recomputed, not stored: the recomputation must give the id drawn.
         precondition(chunkID(handle) == id, "chunk ids are consecutive draws of the id stream")
         do {
-            let slots = chunkSlots, streams = jobChunkIDStreams
+            let slots = chunkSlots, streams = jobChunkIDStreams, ranges = jobChunks
             chunkIndex.insert(id.raw, handle: handle) { h in
-                Self.chunkID(stream: streams[Int(slots[h].job)], index: Int(slots[h].index)).raw
+                let job = Int(slots[h].job)
+                return Self.chunkID(stream: streams[job], index: h - ranges[job].lowerBound).raw
             }
         }
         chunkStatusCounts[ChunkStatus.pending.ordinal] += 1

@@ -178,10 +178,11 @@ extension EmbeddedStore {
             setChunkStatus(chunk, .running)
         }
         let nodeID = nodeDense[node].id
+        // `last_node_id` first: `node_id` is NULL or `last_node_id` (see `ChunkSlot`).
+        chunkSlots[chunk].lastNode = Int32(node)
         chunkSlots[chunk].node = Int32(node)
         chunkSlots[chunk].claimedAt = now
         chunkSlots[chunk].attempt += 1
-        chunkSlots[chunk].lastNode = Int32(node)
         nodeRunning[node].append(RunningClaim(chunk: chunk, renewedAtMicros: RunningClaim.notRenewed))
         nodeDense[node].running = nodeRunning[node].count
         let slot = chunkSlots[chunk]
