@@ -32,15 +32,20 @@ struct KeySpellingIndex {
     /// The slot of `key`'s spelling, nil if it has none.
     func find(_ key: String) -> Int? {
         var key = key
-        return key.withUTF8 { k in
-            var position = Self.home(k, shift: shift)
-            let mask = table.count - 1
-            while true {
-                let slot = Int(table[position])
-                if slot < 0 { return nil }
-                if spells(slot, k) { return slot }
-                position = (position + 1) & mask
-            }
+        return key.withUTF8 { probe($0).slot }
+    }
+
+    /// Where spelling `k` is: its slot, or nil and the empty position its probe ended at (where
+    /// `slot(_:)` puts it). Linear probing from the spelling's home position.
+    @inline(__always)
+    private func probe(_ k: UnsafeBufferPointer<UInt8>) -> (slot: Int?, position: Int) {
+        var position = Self.home(k, shift: shift)
+        let mask = table.count - 1
+        while true {
+            let slot = Int(table[position])
+            if slot < 0 { return (nil, position) }
+            if spells(slot, k) { return (slot, position) }
+            position = (position + 1) & mask
         }
     }
 
@@ -48,14 +53,8 @@ struct KeySpellingIndex {
     mutating func slot(_ key: String) -> Int {
         var key = key
         return key.withUTF8 { k in
-            var position = Self.home(k, shift: shift)
-            let mask = table.count - 1
-            while true {
-                let slot = Int(table[position])
-                if slot < 0 { break }
-                if spells(slot, k) { return slot }
-                position = (position + 1) & mask
-            }
+            let (found, position) = probe(k)
+            if let found { return found }
             let slot = ends.count
             precondition(bytes.count + k.count < Int(Int32.max), "key spellings fit in 2 GB")
             bytes.append(contentsOf: k)

@@ -57,16 +57,14 @@ public struct DamageTally: Equatable, Hashable, Sendable {
         guard ExactUInt256.product(n, damageSquaresSum) >= ExactUInt256.product(damageSum, damageSum) else {
             throw .inconsistent("damageSquaresSum below damageSum² / iterations")
         }
-        self.fightLengthSeconds = fightLengthSeconds
-        self.iterations = iterations
-        self.damageSum = damageSum
-        self.damageSquaresSum = damageSquaresSum
-        self.minDamage = minDamage
-        self.maxDamage = maxDamage
+        self.init(
+            restoringFightLengthSeconds: fightLengthSeconds, iterations: iterations, damageSum: damageSum,
+            damageSquaresSum: damageSquaresSum, minDamage: minDamage, maxDamage: maxDamage)
     }
 
     /// The fields of a tally, put back as they were (the embedded store keeps results in a
-    /// compact form, `StoredTally`): no checks, so only for fields read from a tally.
+    /// compact form, `StoredTally`): no checks, so only for fields read from a tally (or checked
+    /// first, as `init(validatingFightLengthSeconds:…)` does).
     init(
         restoringFightLengthSeconds fightLengthSeconds: Int, iterations: Int, damageSum: UInt128,
         damageSquaresSum: UInt128, minDamage: UInt64, maxDamage: UInt64
