@@ -20,6 +20,37 @@ import PackageDescription
 ///   `SentinelServer`) is the production process: the `Sentinel` state machine driven by real time and
 ///   LISTEN, the HTTP API, /status /metrics /ready (library `SentinelRuntime`, tested by
 ///   `HTTPAPITests`). Production only, like `PostgresStore`.
+/// How `simharness` is linked on Linux (its memory floor; README "part E: the process floor"):
+/// - `-static-stdlib` (with FoundationEssentials' two helper archives, which its autolink entries
+///   do not name): the Swift runtime, standard library and FoundationEssentials are linked into
+///   the executable, so only the code it uses is loaded, without the shared libraries'
+///   relocations and private data pages (about 3 MB of resident memory in every run).
+/// - lld, `--no-export-dynamic` (the static standard library's link arguments export every
+///   symbol, which made a 1 MB dynamic symbol table that the loader reads), and packed relative
+///   relocations (`-z pack-relative-relocs`: 8 KB where the position-independent executable had
+///   1 MB of `.rela.dyn`, all read at start; needs glibc 2.36).
+/// - `scripts/simharness.order`: the functions the common commands run, placed together at the
+///   front of the code (`scripts/order-symbols` regenerates it). Code becomes resident 64 KiB at
+///   a time around each page first run; in archive order the few hundred kilobytes of runtime
+///   and library code a run uses were spread over megabytes. A stale list costs memory, never
+///   behaviour.
+/// Only the `simharness` product: the production processes, the fuzz replayer and the tests
+/// link as before.
+let packageRoot = String(#filePath.dropLast("/Package.swift".count))
+let simharnessLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(
+        [
+            "-static-stdlib", "-l_FoundationCShims", "-l_FoundationCollections",
+            "-use-ld=lld",
+            "-Xlinker", "--no-export-dynamic",
+            "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+            "-Xlinker", "--symbol-ordering-file=\(packageRoot)/scripts/simharness.order",
+            "-Xlinker", "--no-warn-symbol-ordering",
+        ],
+        .when(platforms: [.linux])
+    )
+]
+
 let package = Package(
     name: "SimHarness",
     platforms: [.macOS(.v15)],
@@ -194,7 +225,8 @@ let package = Package(
             dependencies: [
                 "Engine", "JobSystem", "SimHarness", "Scenarios", "CAllocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: simharnessLinkerSettings
         ),
         /// Counts malloc calls for `bench fleet` (interposes malloc in simharness only). DWARF 4:
         /// clang's default DWARF 5 makes Debian's valgrind 3.19 refuse the whole binary.
