@@ -30,10 +30,10 @@ import PackageDescription
 ///   relocations (`-z pack-relative-relocs`: 8 KB where the position-independent executable had
 ///   1 MB of `.rela.dyn`, all read at start; needs glibc 2.36).
 /// - `scripts/simharness.order`: the functions the common commands run, placed together at the
-///   front of the code (`scripts/order-symbols` regenerates it). Code becomes resident 64 KiB at
-///   a time around each page first run; in archive order the few hundred kilobytes of runtime
-///   and library code a run uses were spread over megabytes. A stale list costs memory, never
-///   behaviour.
+///   front of the code (`scripts/order-symbols` regenerates it; remove the built binary after,
+///   since SwiftPM does not relink for it). Code becomes resident in large blocks around each
+///   page first run; in archive order the few hundred kilobytes of runtime and library code a
+///   run uses were spread over megabytes. A stale list costs memory, never behaviour.
 /// Only the `simharness` product: the production processes, the fuzz replayer and the tests
 /// link as before.
 let packageRoot = String(#filePath.dropLast("/Package.swift".count))
