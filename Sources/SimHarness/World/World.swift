@@ -144,7 +144,11 @@ public struct World {
     @discardableResult
     public mutating func run(until horizon: SimInstant, stopOnViolation: Bool = true, stopAfterCompletedJobs: Int? = nil) -> Bool {
         let jobTarget = stopAfterCompletedJobs ?? .max
-        while let event = sim.next(until: horizon) {
+        // The header, then the payload moved out of the queue into the one `Delivered` the
+        // dispatcher borrows (`Simulation.nextHeader`): no optional of a whole event.
+        while let header = sim.nextHeader(until: horizon) {
+            let event = Delivered(
+                time: header.time, actor: header.actor, from: header.from, kind: header.kind, payload: sim.takePayload())
             if let recorder = traceRecorder {
                 recorder.record(event, index: sim.eventsDelivered, digest: sim.digest)
             }
