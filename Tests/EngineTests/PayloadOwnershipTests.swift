@@ -93,6 +93,38 @@ import Engine
         #expect(live.count == 0)
     }
 
+    /// A held event (`holdNext`: off the heaps, payload still in its slot) is neither pending
+    /// nor free: a copy of the queue copies its payload, `takeHeld` hands it over uniquely
+    /// owned, `dropHeld` releases it once, and a queue that goes away while holding one
+    /// releases it too.
+    @Test func aHeldPayloadIsCopiedWithItsQueueAndReleasedOnce() {
+        let live = LiveCount()
+        do {
+            var a = EventQueue<Tracked>(nearHorizon: 10)
+            for i in 0..<40 { _ = a.schedule(at: Int64(i), Tracked(i, live)) }
+            #expect(a.holdNext(notAfter: .max) == 0)
+            #expect(live.count == 40)
+            var b = a  // copies share the slab until one writes
+            var taken = b.takeHeld()  // b's write copies the slab, the held payload with it
+            #expect(taken.value == 0)
+            #expect(isKnownUniquelyReferenced(&taken) == false, "a's slab still holds its own reference")
+            a.dropHeld()
+            #expect(isKnownUniquelyReferenced(&taken))
+            #expect(live.count == 40)
+            _ = consume taken
+            #expect(live.count == 39)
+            #expect(a.holdNext(notAfter: .max) == 1)
+            #expect(b.holdNext(notAfter: .max) == 1)
+            #expect(a.takeHeld().value == 1 && b.takeHeld().value == 1)
+            #expect(live.count == 38)
+            #expect(a.liveCount == 38 && b.liveCount == 38)
+            // Held when the queue goes away: destroyed with it.
+            #expect(a.holdNext(notAfter: .max) == 2)
+            #expect(a.liveCount == 37)
+        }
+        #expect(live.count == 0)
+    }
+
     @Test func simulationDeliversTheScheduledPayloadUniquelyOwned() {
         struct Boxed: TraceablePayload {
             var tracked: Tracked
@@ -113,6 +145,39 @@ import Engine
                 values.append(e.payload.tracked.value)
             }
             #expect(values.sorted() == [1, 2, 3, 4])
+        }
+        #expect(live.count == 0)
+    }
+
+    /// The two-step delivery (`nextHeader`, then `takePayload`): the payload uniquely owned,
+    /// and undeliverable events (a crashed incarnation's timer, a message to an actor that is
+    /// down) destroyed in their slots.
+    @Test func twoStepDeliveryHandsOverEachPayloadAndDropsTheUndeliverable() {
+        struct Boxed: TraceablePayload {
+            var tracked: Tracked
+            func fold(into digest: inout TraceDigest) { digest.fold(tracked.value) }
+        }
+        let live = LiveCount()
+        do {
+            var sim = Simulation<Boxed>(seed: 1)
+            let a = sim.addActor(named: "a")
+            let b = sim.addActor(named: "b")
+            sim.setTimer(for: a, after: .milliseconds(5), Boxed(tracked: Tracked(1, live)))
+            sim.deliver(from: a, to: b, after: .milliseconds(3), Boxed(tracked: Tracked(2, live)))
+            sim.schedule(at: SimInstant.zero + .milliseconds(1), for: b, Boxed(tracked: Tracked(3, live)))
+            sim.crash(a)  // its timer (1) is lost
+            sim.crash(b)  // the message to it (2) is dropped; the control event (3) still comes
+            #expect(live.count == 3)
+            var values: [Int] = []
+            while let header = sim.nextHeader() {
+                var payload = sim.takePayload()
+                #expect(isKnownUniquelyReferenced(&payload.tracked))
+                #expect(header.actor == b && header.kind == .control)
+                values.append(payload.tracked.value)
+            }
+            #expect(values == [3])
+            #expect(live.count == 0, "the undeliverable payloads went in their slots")
+            #expect(sim.timersLostToCrash == 1)
         }
         #expect(live.count == 0)
     }

@@ -90,7 +90,26 @@ import Engine
                 let peek = q.peekTime()
                 if peek != ref.pending.first?.time { Issue.record("peek \(String(describing: peek))") }
                 let expected = ref.pending.first.flatMap { $0.time <= limit ? $0 : nil }
-                let got = q.popNext(notAfter: limit)
+                let got: (time: Int64, payload: Int)?
+                switch rng.nextBelow(4) {
+                case 0:
+                    // In two steps (`holdNext`, then `takeHeld`), with checks while it is held:
+                    // neither pending nor live nor cancellable, and a schedule meanwhile takes
+                    // another slot.
+                    got = Self.holdAndTake(&q, limit: limit, expected: expected)
+                case 1:
+                    // Held, then destroyed where it lies (`dropHeld`): gone all the same. Its
+                    // payload cannot be read here, so only its time is checked at once; had
+                    // the wrong event gone, the pops that follow would differ from the reference.
+                    got = q.holdNext(notAfter: limit).map { time in
+                        let payload = expected?.seq ?? -1
+                        if let e = expected, q.cancel(e.handle) { Issue.record("cancelled the held \(e.seq)") }
+                        q.dropHeld()
+                        return (time, payload)
+                    }
+                default:
+                    got = q.popNext(notAfter: limit)
+                }
                 if got?.payload != expected?.seq || got?.time != expected?.time {
                     Issue.record("pop: \(String(describing: got)), reference \(String(describing: expected))")
                     return fired
@@ -127,6 +146,23 @@ import Engine
         #expect(q.pop() == nil)
         #expect(q.isEmpty)
         return fired
+    }
+
+    /// `holdNext` then `takeHeld`, checking the held event on the way (see `run`).
+    static func holdAndTake(
+        _ q: inout EventQueue<Int>, limit: Int64, expected: Reference.Event?
+    ) -> (time: Int64, payload: Int)? {
+        let liveBefore = q.liveCount
+        guard let time = q.holdNext(notAfter: limit) else { return nil }
+        if q.liveCount != liveBefore - 1 { Issue.record("a held event still counted live") }
+        if let e = expected {
+            if q.isPending(e.handle) { Issue.record("held \(e.seq) reported pending") }
+            if q.cancel(e.handle) { Issue.record("cancelled the held \(e.seq)") }
+        }
+        // A schedule and its cancel while one is held: another slot, gone again.
+        let extra = q.schedule(at: .min, -7)
+        if !q.cancel(extra) { Issue.record("the event scheduled while one was held is not pending") }
+        return (time, q.takeHeld())
     }
 
     @Test(arguments: [UInt64(101), 102, 103, 104])

@@ -37,6 +37,24 @@ public struct Delivered<Payload> {
     }
 }
 
+/// A delivered event without its payload: what `Simulation.nextHeader` returns; the payload
+/// follows with `Simulation.takePayload()`. Trivial (no references), so it costs nothing to
+/// return, copy or drop.
+public struct EventHeader: Sendable, Equatable {
+    public var time: SimInstant
+    public var actor: ActorID
+    /// The sender of a message; the actor itself for timers and control events.
+    public var from: ActorID
+    public var kind: EventKind
+
+    @inlinable public init(time: SimInstant, actor: ActorID, from: ActorID, kind: EventKind) {
+        self.time = time
+        self.actor = actor
+        self.from = from
+        self.kind = kind
+    }
+}
+
 /// Payloads fold themselves into the run digest, so that two runs can be compared by one
 /// number. Implementations must use only stable data (no `hashValue`, no addresses).
 public protocol TraceablePayload {

@@ -197,17 +197,37 @@ public struct Simulation<Payload: TraceablePayload> {
     /// messages to actors that are down are discarded on the way.
     @inlinable
     public mutating func next(until limit: SimInstant = .distantFuture) -> Delivered<Payload>? {
-        while let (time, env) = queue.popNext(notAfter: limit.nanoseconds) {
-            let i = Int(env.actor)
-            switch env.kind {
+        guard let h = nextHeader(until: limit) else { return nil }
+        return Delivered(time: h.time, actor: h.actor, from: h.from, kind: h.kind, payload: takePayload())
+    }
+
+    /// `next(until:)` in two steps, for a dispatcher that keeps the payload apart from the
+    /// header: advances virtual time to the next deliverable event (discarding the undeliverable
+    /// ones on the way, as `next` does), folds its header into the digest and returns it; its
+    /// payload stays in the queue until `takePayload()` (which folds it), which must come
+    /// before the next call.
+    ///
+    /// Why: the envelope is read where it lies (an undeliverable event is destroyed in its
+    /// slot) and the payload moves once, straight to the caller, while `next` returns an
+    /// optional `Delivered<Payload>`: a value as large as the largest payload, copied through
+    /// each frame, and destroyed by the caller through the generic witnesses of `Optional` and
+    /// `Delivered` (the unspecialised `destroy for Optional` on every event of a run).
+    @inlinable
+    public mutating func nextHeader(until limit: SimInstant = .distantFuture) -> EventHeader? {
+        while let time = queue.holdNext(notAfter: limit.nanoseconds) {
+            let env = queue.heldPayload
+            let i = Int(env.pointee.actor)
+            switch env.pointee.kind {
             case .timer:
-                if env.incarnation != incarnations[i] || !up[i] {
+                if env.pointee.incarnation != incarnations[i] || !up[i] {
                     _timersLostToCrash &+= 1
+                    queue.dropHeld()
                     continue
                 }
             case .message:
                 if !up[i] {
                     network.noteDelivered(toDownActor: true)
+                    queue.dropHeld()
                     continue
                 }
                 network.noteDelivered(toDownActor: false)
@@ -216,16 +236,25 @@ public struct Simulation<Payload: TraceablePayload> {
             }
             _now = SimInstant(nanoseconds: time)
             _eventsDelivered &+= 1
+            let (actor, from, kind) = (env.pointee.actor, env.pointee.from, env.pointee.kind)
             _digest.fold(time)
-            _digest.fold(UInt64(UInt32(bitPattern: env.actor)) << 32 | UInt64(UInt32(bitPattern: env.from)))
-            _digest.fold(UInt64(env.kind.rawValue))
-            env.payload.fold(into: &_digest)
-            // The envelope is not used again: its payload moves into the result.
-            let (actor, from, kind) = (env.actor, env.from, env.kind)
-            return Delivered(
-                time: now, actor: ActorID(actor), from: ActorID(from), kind: kind, payload: (consume env).payload)
+            _digest.fold(UInt64(UInt32(bitPattern: actor)) << 32 | UInt64(UInt32(bitPattern: from)))
+            _digest.fold(UInt64(kind.rawValue))
+            return EventHeader(time: _now, actor: ActorID(actor), from: ActorID(from), kind: kind)
         }
         return nil
+    }
+
+    /// The payload of the event `nextHeader` just returned, moved out of the queue and folded
+    /// into the digest (after the header's words, as `next` folds them). Folded here, once it
+    /// is the caller's, rather than in its slot: a large payload passed from memory the
+    /// function does not own is copied for the call (a retain and a release of every
+    /// reference in it).
+    @inlinable
+    public mutating func takePayload() -> Payload {
+        let payload = queue.takeHeld().payload
+        payload.fold(into: &_digest)
+        return payload
     }
 
     /// Moves the clock forward with no event (e.g. to the horizon at the end of a run).

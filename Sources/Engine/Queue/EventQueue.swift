@@ -47,8 +47,10 @@ public struct EventHandle: Hashable, Sendable {
 ///   of the live ones they are all dropped at once (O(1) per cancel);
 /// - in the steady state nothing is allocated: the heaps, the slab and the free list keep their
 ///   capacity (they never shrink; their logical sizes are counters) and freed slots are reused.
-/// Invariant: a slot's word is its pending event's word, or `freeWord` while the slot is free;
-/// so a heap key or a handle is live iff its word equals its slot's.
+/// Invariant: a slot's word is its pending event's word, `heldWord` while its event is held
+/// (popped by `holdNext`, payload still in the slot: at most one slot), or `freeWord` while the
+/// slot is free; so a heap key or a handle is live iff its word equals its slot's, and a slot's
+/// payload is initialised iff its word is not `freeWord`.
 /// Pop order depends only on the keys' total order (time, seq), never on the heaps' layout or
 /// on the horizon. swift-collections' `Heap` is a min-max heap over whole elements; a min-heap
 /// of small keys does fewer comparisons per pop and moves no payloads. `simharness bench
@@ -99,6 +101,8 @@ public struct EventQueue<Payload> {
     /// Events scheduled and neither fired nor cancelled.
     @usableFromInline var _liveCount: Int = 0
     public var liveCount: Int { _liveCount }
+    /// The slot of the event `holdNext` took off the heaps, until `takeHeld`/`dropHeld`; -1 when none.
+    @usableFromInline var heldSlot: Int = -1
 
     /// A queue whose near heap takes the events due within `nearHorizon` time units of the last
     /// popped one (the simulation's units are nanoseconds: one second by default). Any value
@@ -186,6 +190,7 @@ public struct EventQueue<Payload> {
         words[i] = Self.freeWord
         payloadAddress(i).deinitialize(count: 1)
         release(slot: i)
+        _liveCount &-= 1
         // Every cancel leaves one stale key in a heap. When stale keys reach a quarter of the
         // live ones, drop them all at once (O(n) after n/4 cancels: O(1) per cancel) rather than
         // paying a sift for each as it surfaces; the heaps stay small, too.
@@ -247,6 +252,29 @@ public struct EventQueue<Payload> {
     /// cancelled keys on the way; nil if the queue is empty or the next event is later.
     @inlinable
     public mutating func popNext(notAfter limit: Int64) -> (time: Int64, payload: Payload)? {
+        guard let time = holdNext(notAfter: limit) else { return nil }
+        return (time, takeHeld())
+    }
+
+    /// The word of the slot whose event `holdNext` has taken off the heaps and whose payload
+    /// waits for `takeHeld` or `dropHeld`. No event has it (its sequence number would be
+    /// `seqLimit`), so the slot is neither pending (no key or handle matches it) nor free (a
+    /// copy of the queue copies its payload, and a queue that goes away destroys it).
+    @inlinable static var heldWord: UInt64 { .max &- 1 }
+
+    /// Takes the next live event due at or before `limit` off the heaps, leaving its payload
+    /// in its slot (`held`, readable in place through `heldPayload`) until `takeHeld()` moves
+    /// it out or `dropHeld()` destroys it; returns its time, or nil (and holds nothing) if the
+    /// queue is empty or the next event is later.
+    ///
+    /// Why in place: the kernel reads the envelope (is its actor up? its digest) and may drop
+    /// it without the payload ever leaving its slot, and the one move out goes straight to the
+    /// caller, instead of the payload travelling through an optional tuple and the kernel's
+    /// frames (a 100-byte copy at each step). One event is held at a time: `holdNext` must
+    /// not be called again before the held one is taken or dropped.
+    @inlinable
+    public mutating func holdNext(notAfter limit: Int64) -> Int64? {
+        precondition(heldSlot < 0, "EventQueue: holdNext while an event is held")
         guard let (top, isNear) = head() else { return nil }
         let time = Self.time(of: top)
         if time > limit { return nil }
@@ -255,13 +283,45 @@ public struct EventQueue<Payload> {
         nearLimit = overflow ? .max : sum
         makeUnique()
         let i = Int(truncatingIfNeeded: Self.word(of: top) & Self.slotMask)
+        words[i] = Self.heldWord
+        heldSlot = i
+        _liveCount &-= 1
+        prefetchRoots()
+        return time
+    }
+
+    /// The held event's payload, in its slot (only between `holdNext` and `takeHeld`/`dropHeld`;
+    /// valid until the queue is next mutated).
+    @inlinable @inline(__always) var heldPayload: UnsafeMutablePointer<Payload> {
+        precondition(heldSlot >= 0, "EventQueue: no event is held")
+        return payloadAddress(heldSlot)
+    }
+
+    /// Moves the held event's payload out and frees its slot.
+    @inlinable
+    public mutating func takeHeld() -> Payload {
+        precondition(heldSlot >= 0, "EventQueue: no event is held")
+        makeUnique()
+        let i = heldSlot
+        heldSlot = -1
         words[i] = Self.freeWord
         // The payload moves out (the slot is left uninitialised, as a free slot must be): no
         // copy and no destroy of a second copy.
         let p = payloadAddress(i).move()
         release(slot: i)
-        prefetchRoots()
-        return (time, p)
+        return p
+    }
+
+    /// Destroys the held event's payload in its slot and frees the slot.
+    @inlinable
+    public mutating func dropHeld() {
+        precondition(heldSlot >= 0, "EventQueue: no event is held")
+        makeUnique()
+        let i = heldSlot
+        heldSlot = -1
+        words[i] = Self.freeWord
+        payloadAddress(i).deinitialize(count: 1)
+        release(slot: i)
     }
 
     /// Asks the CPU to fetch the slot words and payloads of both roots, one of which is
@@ -281,7 +341,8 @@ public struct EventQueue<Payload> {
         cprefetch_read(payload + (MemoryLayout<Payload>.size - 1))
     }
 
-    /// Puts slot `i` on the free list (its word cleared, its payload gone).
+    /// Puts slot `i` on the free list (its word cleared, its payload gone). The caller has
+    /// taken its event out of `liveCount`.
     @inlinable @inline(__always) mutating func release(slot i: Int) {
         if freeCount < freeSlots.count {
             freeSlots[freeCount] = UInt32(truncatingIfNeeded: i)
@@ -289,7 +350,6 @@ public struct EventQueue<Payload> {
             freeSlots.append(UInt32(truncatingIfNeeded: i))
         }
         freeCount &+= 1
-        _liveCount &-= 1
     }
 
     /// Removes every stale key from both heaps.

@@ -9,7 +9,7 @@
 ///   adds a page and copies nothing (an array of whole events doubles, so its old and new
 ///   buffers are both live while it grows, and up to half of the new one is never used);
 ///   a slot's page is `slot >> pageShift`. A payload is initialised only while its slot holds a
-///   pending event (its word is not `EventQueue.freeWord`), with no `Optional` around it: no
+///   pending or held event (its word is not `EventQueue.freeWord`), with no `Optional` around it: no
 ///   enum tag to read or store on the way in or out.
 ///
 /// The queue is a value type: this class only owns the memory. `EventQueue` keeps copies of the
