@@ -114,42 +114,52 @@ public enum Base64 {
         return value.withUnsafeMutableBytes { decodeExact(input, into: $0) } ? value : nil
     }
 
+    /// `reverse` once per position of a quantum, shifted to where that symbol's six bits sit in
+    /// the quantum's 24-bit value (`positioned[k * 256 + byte]`, k = 0...3: bits 18, 12, 6, 0),
+    /// with 0x8000_0000 for a byte outside the alphabet: a whole quantum is four loads ORed
+    /// together, its validity the high bit. 4 KiB.
+    private static let positioned: [UInt32] = (0..<1024).map { entry in
+        let symbol = reverse[entry & 0xFF]
+        return symbol == 0xFF ? 0x8000_0000 : UInt32(symbol) << UInt32(18 - 6 * (entry >> 8))
+    }
+
     /// Strict decoding of base64 that must spell exactly `out.count` bytes (not a multiple of
     /// 3), given `input.count == (out.count + 2) / 3 * 4`: accepts exactly what `decode` accepts
-    /// at that length. Whole quanta are decoded without branches (a symbol outside the
-    /// alphabet, `=` included, maps to 0xFF, whose high bit is collected and checked once);
-    /// the last quantum must be the one padded form that spells the remaining one or two bytes,
-    /// with its unused low bits zero.
+    /// at that length. Whole quanta are decoded without branches (`positioned`: four loads
+    /// ORed, a symbol outside the alphabet, `=` included, setting the high bit, which is
+    /// collected and checked once) and stored as one big-endian 32-bit word each, whose fourth
+    /// byte the next quantum (or the last one) overwrites: since `out.count` is not a multiple
+    /// of 3, every whole quantum has that byte of room. The last quantum must be the one padded
+    /// form that spells the remaining one or two bytes, with its unused low bits zero.
     private static func decodeExact(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Bool {
         let remainder = out.count % 3
         precondition(remainder != 0 && input.count == (out.count + 2) / 3 * 4)
-        return reverse.withUnsafeBufferPointer { r -> Bool in
+        guard let source = input.baseAddress, let target = out.baseAddress else { return false }
+        return positioned.withUnsafeBufferPointer { table -> Bool in
+            let t = table.baseAddress!
             var invalid: UInt32 = 0
             var o = 0, i = 0
             for _ in 0..<(out.count / 3) {
-                let a = UInt32(r[Int(input[i])]), b = UInt32(r[Int(input[i &+ 1])])
-                let c = UInt32(r[Int(input[i &+ 2])]), d = UInt32(r[Int(input[i &+ 3])])
-                invalid |= a | b | c | d
-                let v = a << 18 | b << 12 | c << 6 | d
-                out[o] = UInt8(truncatingIfNeeded: v >> 16)
-                out[o &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
-                out[o &+ 2] = UInt8(truncatingIfNeeded: v)
+                let v = t[Int(source[i])] | t[256 &+ Int(source[i &+ 1])]
+                    | t[512 &+ Int(source[i &+ 2])] | t[768 &+ Int(source[i &+ 3])]
+                invalid |= v
+                target.storeBytes(of: (v << 8).bigEndian, toByteOffset: o, as: UInt32.self)
                 o &+= 3
                 i &+= 4
             }
-            let a = UInt32(r[Int(input[i])]), b = UInt32(r[Int(input[i &+ 1])])
-            invalid |= a | b
+            let ab = t[Int(source[i])] | t[256 &+ Int(source[i &+ 1])]
+            invalid |= ab
             if remainder == 1 {
-                guard input[i &+ 2] == UInt8(ascii: "="), input[i &+ 3] == UInt8(ascii: "="), b & 0x0F == 0 else { return false }
-                out[o] = UInt8(truncatingIfNeeded: a << 2 | b >> 4)
+                guard source[i &+ 2] == UInt8(ascii: "="), source[i &+ 3] == UInt8(ascii: "="), ab & 0xF000 == 0 else { return false }
+                target.storeBytes(of: UInt8(truncatingIfNeeded: ab >> 16), toByteOffset: o, as: UInt8.self)
             } else {
-                let c = UInt32(r[Int(input[i &+ 2])])
-                invalid |= c
-                guard input[i &+ 3] == UInt8(ascii: "="), c & 0x03 == 0 else { return false }
-                out[o] = UInt8(truncatingIfNeeded: a << 2 | b >> 4)
-                out[o &+ 1] = UInt8(truncatingIfNeeded: b << 4 | c >> 2)
+                let abc = ab | t[512 &+ Int(source[i &+ 2])]
+                invalid |= abc
+                guard source[i &+ 3] == UInt8(ascii: "="), abc & 0xC0 == 0 else { return false }
+                target.storeBytes(of: UInt8(truncatingIfNeeded: abc >> 16), toByteOffset: o, as: UInt8.self)
+                target.storeBytes(of: UInt8(truncatingIfNeeded: abc >> 8), toByteOffset: o &+ 1, as: UInt8.self)
             }
-            return invalid & 0x80 == 0
+            return invalid & 0x8000_0000 == 0
         }
     }
 
