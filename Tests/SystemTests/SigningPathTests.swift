@@ -68,6 +68,24 @@ import Testing
         }
     }
 
+    /// The signed message's timestamp is its decimal text at every digit count, odd and even
+    /// (the digits are written two at a time), negative ones and the extremes included; the
+    /// rest of the message is its text too (checked against `String` interpolation).
+    @Test func messageTimestampIsItsDecimalTextAtEveryLength() {
+        var values: [Int64] = [0, 1, 9, 10, 11, 99, 100, 101, .max, .min, .max - 1, .min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1, -(power - 1), -power, -(power + 1)]
+        }
+        let digest = Digest32(storage: Bytes32(Array(0..<32))!)
+        let hex = digest.bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        for ts in values {
+            let text = Array("\(ts)\u{0}POST\u{0}/node-heartbeat\u{0}\(hex)".utf8)
+            #expect(RequestSigning.message(timestamp: ts, method: "post", path: "/node-heartbeat", bodyDigest: digest) == text, "\(ts)")
+        }
+    }
+
     /// A plain strict base64 decoder, six bits at a time (not the code under test): `nil`
     /// unless the text is canonical padded base64.
     private static func referenceDecode(_ text: [UInt8]) -> [UInt8]? {

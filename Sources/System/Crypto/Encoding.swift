@@ -28,7 +28,8 @@ public enum Base64 {
     private static let pairs: [UInt16] = (0..<4096).map { UInt16(alphabet[$0 >> 6]) | UInt16(alphabet[$0 & 63]) << 8 }
 
     /// `encode` of the bytes in `input` (a key's or a signature's inline storage): each three
-    /// bytes spelled as two pairs of characters (`pairs`), the last one or two bytes padded.
+    /// bytes spelled as two pairs of characters (`pairs`), six at a time while eight can be
+    /// loaded, the last one or two bytes padded.
     public static func encode(raw input: UnsafeRawBufferPointer) -> String {
         let length = (input.count + 2) / 3 * 4
         guard length > 0, let source = input.baseAddress else { return "" }
@@ -41,6 +42,16 @@ public enum Base64 {
                     target.storeBytes(of: table[group & 0xFFF].littleEndian, toByteOffset: o &+ 2, as: UInt16.self)
                 }
                 var index = 0, o = 0
+                // Six bytes (two groups) per load of eight, their eight characters stored at once.
+                while index &+ 8 <= input.count {
+                    let w = UInt64(bigEndian: source.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                    let g1 = Int(truncatingIfNeeded: w >> 40), g2 = Int(truncatingIfNeeded: w >> 16) & 0xFF_FFFF
+                    let characters = UInt64(table[g1 >> 12]) | UInt64(table[g1 & 0xFFF]) << 16
+                        | UInt64(table[g2 >> 12]) << 32 | UInt64(table[g2 & 0xFFF]) << 48
+                    target.storeBytes(of: characters.littleEndian, toByteOffset: o, as: UInt64.self)
+                    index &+= 6
+                    o &+= 8
+                }
                 while index &+ 3 <= input.count {
                     spell(byte(index) << 16 | byte(index &+ 1) << 8 | byte(index &+ 2), at: o)
                     index &+= 3
@@ -229,24 +240,37 @@ public enum Hex {
         return String(unsafeUninitializedCapacity: input.count * 2) { out in write(raw: input, into: out) }
     }
 
-    /// `write` of the bytes in `input`: four bytes at a time (`spell`), the rest one by one.
+    /// Each byte's two lowercase digits, the first in the low byte (stored little-endian, they
+    /// are in order): 512 bytes.
+    private static let digitPairs: [UInt16] = (0..<256).map { byte in
+        let digits = Array("0123456789abcdef".utf8)
+        return UInt16(digits[byte >> 4]) | UInt16(digits[byte & 15]) << 8
+    }
+
+    /// `write` of the bytes in `input`: four bytes at a time, their eight digits gathered from
+    /// `digitPairs` into one word and stored at once (about 18 instructions where `spell`'s
+    /// arithmetic took about 28: the signed message spells a digest on both sides of every
+    /// request), the rest one by one.
     @discardableResult
     static func write(raw input: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         precondition(out.count >= 2 * input.count, "hex output buffer too small")
         guard let source = input.baseAddress, let target = out.baseAddress else { return 0 }
         let destination = UnsafeMutableRawPointer(target)
-        var i = 0
-        while i &+ 4 <= input.count {
-            let word = UInt32(bigEndian: source.loadUnaligned(fromByteOffset: i, as: UInt32.self))
-            destination.storeBytes(of: spell(word).littleEndian, toByteOffset: 2 &* i, as: UInt64.self)
-            i &+= 4
+        return digitPairs.withUnsafeBufferPointer { table in
+            let t = table.baseAddress!
+            func pair(_ i: Int) -> UInt64 { UInt64(t[Int(source.load(fromByteOffset: i, as: UInt8.self))]) }
+            var i = 0
+            while i &+ 4 <= input.count {
+                let word = pair(i) | pair(i &+ 1) << 16 | pair(i &+ 2) << 32 | pair(i &+ 3) << 48
+                destination.storeBytes(of: word.littleEndian, toByteOffset: 2 &* i, as: UInt64.self)
+                i &+= 4
+            }
+            while i < input.count {
+                destination.storeBytes(of: UInt16(truncatingIfNeeded: pair(i)).littleEndian, toByteOffset: 2 &* i, as: UInt16.self)
+                i &+= 1
+            }
+            return 2 &* input.count
         }
-        while i < input.count {
-            let pair = spell(UInt32(source.load(fromByteOffset: i, as: UInt8.self)))  // "000000xy"
-            destination.storeBytes(of: UInt16(truncatingIfNeeded: (pair >> 48)).littleEndian, toByteOffset: 2 &* i, as: UInt16.self)
-            i &+= 1
-        }
-        return 2 &* input.count
     }
 
     /// The eight lowercase hex digits of `x`, most significant first, as the bytes of a

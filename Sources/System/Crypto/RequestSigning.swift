@@ -60,6 +60,9 @@ public enum RequestSigning {
     /// Default accepted clock skew in seconds, either direction (a profile value).
     public static let defaultWindow: Int64 = 300
 
+    /// "00" ... "99", each pair's first digit in the low byte (stored little-endian, in order).
+    private static let decimalPairs: [UInt16] = (0..<100).map { UInt16(0x30 + $0 / 10) | UInt16(0x30 + $0 % 10) << 8 }
+
     /// The exact bytes that are signed. `method` is upper-cased (ASCII) on both sides so that
     /// a client library's spelling cannot break verification; `path` is used verbatim.
     ///
@@ -75,14 +78,25 @@ public enum RequestSigning {
         timestamp: Int64, method: String, path: String, bodyDigest: Digest32, _ body: (UnsafeRawBufferPointer) -> R
     ) -> R {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: "-9223372036854775808" is 20
+        // Two digits per division (`decimalPairs`), the first one alone if the count is odd.
         let digitCount = withUnsafeMutableBytes(of: &digits) { raw in
             var value = timestamp.magnitude
             var end = raw.count
-            repeat {
-                end -= 1
-                raw[end] = UInt8(truncatingIfNeeded: 0x30 &+ value % 10)
-                value /= 10
-            } while value > 0
+            let base = raw.baseAddress!
+            decimalPairs.withUnsafeBufferPointer { pairs in
+                while value >= 100 {
+                    end &-= 2
+                    base.storeBytes(of: pairs[Int(truncatingIfNeeded: value % 100)].littleEndian, toByteOffset: end, as: UInt16.self)
+                    value /= 100
+                }
+                if value >= 10 {
+                    end &-= 2
+                    base.storeBytes(of: pairs[Int(truncatingIfNeeded: value)].littleEndian, toByteOffset: end, as: UInt16.self)
+                } else {
+                    end &-= 1
+                    raw[end] = UInt8(truncatingIfNeeded: 0x30 &+ value)
+                }
+            }
             if timestamp < 0 {
                 end -= 1
                 raw[end] = UInt8(ascii: "-")
@@ -306,11 +320,17 @@ public struct RequestSigner: Sendable {
 
     /// `sign` with the body's digest given (the simulation's typed wire, `WireRequest.digest`).
     public func sign(method: String, path: String, bodyDigest: Digest32, unixSeconds: Int64) -> SignedHeaders {
-        let signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
-            message in
-            switch key {
-            case .standIn(let secret): return StandInSigner.signature(secret: secret, message: message)
-            case .other(let signer): return signer.sign(raw: message)
+        // The key is taken apart before the message is built: a closure switching over it
+        // copied the whole enum (an outlined value-witness copy) on every request.
+        let signature: Signature
+        switch key {
+        case .standIn(let secret):
+            signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
+                StandInSigner.signature(secret: secret, message: $0)
+            }
+        case .other(let signer):
+            signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
+                signer.sign(raw: $0)
             }
         }
         return SignedHeaders(key: publicKey, signature: signature, timestamp: unixSeconds)
