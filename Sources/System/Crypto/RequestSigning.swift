@@ -281,10 +281,17 @@ public struct SignedHeaders: Hashable, Sendable {
 /// that). Every other signer (Ed25519, production's and the catalogue's) is called through the
 /// protocol as before. Both sign exactly the same bytes (`RequestSignerTests`).
 public struct RequestSigner: Sendable {
-    /// How requests are signed: the stand-in's secret inline, or any signer.
+    /// How requests are signed: the stand-in's secret inline, or any signer (behind a
+    /// reference, so that the enum is 33 bytes and copying it is a copy and at most a retain,
+    /// not the existential's value-witness copy).
     private enum Key: Sendable {
         case standIn(secret: Bytes32)
-        case other(any Signer)
+        case other(OtherSigner)
+    }
+
+    private final class OtherSigner: Sendable {
+        let signer: any Signer
+        init(_ signer: any Signer) { self.signer = signer }
     }
 
     private let key: Key
@@ -298,7 +305,7 @@ public struct RequestSigner: Sendable {
     public var signer: any Signer {
         switch key {
         case .standIn(let secret): return StandInSigner(publicKey: publicKey, secret: secret)
-        case .other(let signer): return signer
+        case .other(let other): return other.signer
         }
     }
 
@@ -306,7 +313,7 @@ public struct RequestSigner: Sendable {
         if let standIn = signer as? StandInSigner {
             self.key = .standIn(secret: standIn.secret)
         } else {
-            self.key = .other(signer)
+            self.key = .other(OtherSigner(signer))
         }
         self.hasher = hasher
         self.publicKey = signer.publicKey
@@ -328,9 +335,9 @@ public struct RequestSigner: Sendable {
             signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
                 StandInSigner.signature(secret: secret, message: $0)
             }
-        case .other(let signer):
+        case .other(let other):
             signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
-                signer.sign(raw: $0)
+                other.signer.sign(raw: $0)
             }
         }
         return SignedHeaders(key: publicKey, signature: signature, timestamp: unixSeconds)
