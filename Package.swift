@@ -11,7 +11,8 @@ import PackageDescription
 /// - `CSodium`: system-library shim for libsodium (SHA-256, Ed25519) used in both worlds.
 /// - `CSHA256`: SHA-256 on the x86-64 SHA extensions, used by `SodiumSHA256` when the CPU has
 ///   them (runtime CPUID check; libsodium otherwise, and on other architectures).
-/// - `CPrefetch`: one inline C function, a cache prefetch hint for the Engine's event queue.
+/// - `CPrefetch`: one inline C function, a cache prefetch hint (the Engine's event queue, the
+///   stand-in signature registry).
 /// - `CLibPQ`, `PostgresStore`: libpq and the PostgreSQL `JobStore` (production only: the
 ///   simulation path, `simharness`, never links libpq). `pgstore` migrates and benchmarks it;
 ///   `StoreContractTests` runs the contract suite on both stores.
@@ -96,7 +97,8 @@ let package = Package(
         /// Plain C, no dependency; compiles to a "no hardware path" stub off x86-64. DWARF 4 for
         /// Debian's valgrind 3.19 (see `CAllocCounter`).
         .target(name: "CSHA256", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
-        /// One inline C function: a cache prefetch hint for the Engine's event queue.
+        /// One inline C function: a cache prefetch hint (the Engine's event queue, the stand-in
+        /// signature registry).
         .target(name: "CPrefetch"),
         .systemLibrary(
             name: "CLibPQ",
@@ -209,7 +211,7 @@ let package = Package(
         ),
         .target(
             name: "JobSystem",
-            dependencies: ["CSodium", "CSHA256", .product(name: "Collections", package: "swift-collections")],
+            dependencies: ["CSodium", "CSHA256", "CPrefetch", .product(name: "Collections", package: "swift-collections")],
             path: "Sources/System"
         ),
         .target(

@@ -149,10 +149,17 @@ public protocol SignatureScheme: Sendable {
     func verify(_ signature: Signature, message: [UInt8], publicKey: PublicKey) -> Bool
     /// `verify` of the bytes in `message` (see `Signer.sign(raw:)`). Defaults to copying.
     func verify(_ signature: Signature, raw message: UnsafeRawBufferPointer, publicKey: PublicKey) -> Bool
+    /// A hint that a signature under `publicKey` is about to be verified, given as soon as the
+    /// key is known (`RequestVerifier` gives it before checking the window and building the
+    /// message): a scheme that looks something up per key may start loading it. Changes no
+    /// answer. Defaults to nothing.
+    func prepareToVerify(publicKey: PublicKey)
 }
 
 extension SignatureScheme {
     public func verify(_ signature: Signature, raw message: UnsafeRawBufferPointer, publicKey: PublicKey) -> Bool {
         verify(signature, message: Array(message), publicKey: publicKey)
     }
+
+    public func prepareToVerify(publicKey: PublicKey) {}
 }

@@ -28,7 +28,8 @@ public enum Base64 {
     private static let pairs: [UInt16] = (0..<4096).map { UInt16(alphabet[$0 >> 6]) | UInt16(alphabet[$0 & 63]) << 8 }
 
     /// `encode` of the bytes in `input` (a key's or a signature's inline storage): each three
-    /// bytes spelled as two pairs of characters (`pairs`), the last one or two bytes padded.
+    /// bytes spelled as two pairs of characters (`pairs`), six at a time while eight can be
+    /// loaded, the last one or two bytes padded.
     public static func encode(raw input: UnsafeRawBufferPointer) -> String {
         let length = (input.count + 2) / 3 * 4
         guard length > 0, let source = input.baseAddress else { return "" }
@@ -41,6 +42,16 @@ public enum Base64 {
                     target.storeBytes(of: table[group & 0xFFF].littleEndian, toByteOffset: o &+ 2, as: UInt16.self)
                 }
                 var index = 0, o = 0
+                // Six bytes (two groups) per load of eight, their eight characters stored at once.
+                while index &+ 8 <= input.count {
+                    let w = UInt64(bigEndian: source.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                    let g1 = Int(truncatingIfNeeded: w >> 40), g2 = Int(truncatingIfNeeded: w >> 16) & 0xFF_FFFF
+                    let characters = UInt64(table[g1 >> 12]) | UInt64(table[g1 & 0xFFF]) << 16
+                        | UInt64(table[g2 >> 12]) << 32 | UInt64(table[g2 & 0xFFF]) << 48
+                    target.storeBytes(of: characters.littleEndian, toByteOffset: o, as: UInt64.self)
+                    index &+= 6
+                    o &+= 8
+                }
                 while index &+ 3 <= input.count {
                     spell(byte(index) << 16 | byte(index &+ 1) << 8 | byte(index &+ 2), at: o)
                     index &+= 3
@@ -114,42 +125,52 @@ public enum Base64 {
         return value.withUnsafeMutableBytes { decodeExact(input, into: $0) } ? value : nil
     }
 
+    /// `reverse` once per position of a quantum, shifted to where that symbol's six bits sit in
+    /// the quantum's 24-bit value (`positioned[k * 256 + byte]`, k = 0...3: bits 18, 12, 6, 0),
+    /// with 0x8000_0000 for a byte outside the alphabet: a whole quantum is four loads ORed
+    /// together, its validity the high bit. 4 KiB.
+    private static let positioned: [UInt32] = (0..<1024).map { entry in
+        let symbol = reverse[entry & 0xFF]
+        return symbol == 0xFF ? 0x8000_0000 : UInt32(symbol) << UInt32(18 - 6 * (entry >> 8))
+    }
+
     /// Strict decoding of base64 that must spell exactly `out.count` bytes (not a multiple of
     /// 3), given `input.count == (out.count + 2) / 3 * 4`: accepts exactly what `decode` accepts
-    /// at that length. Whole quanta are decoded without branches (a symbol outside the
-    /// alphabet, `=` included, maps to 0xFF, whose high bit is collected and checked once);
-    /// the last quantum must be the one padded form that spells the remaining one or two bytes,
-    /// with its unused low bits zero.
+    /// at that length. Whole quanta are decoded without branches (`positioned`: four loads
+    /// ORed, a symbol outside the alphabet, `=` included, setting the high bit, which is
+    /// collected and checked once) and stored as one big-endian 32-bit word each, whose fourth
+    /// byte the next quantum (or the last one) overwrites: since `out.count` is not a multiple
+    /// of 3, every whole quantum has that byte of room. The last quantum must be the one padded
+    /// form that spells the remaining one or two bytes, with its unused low bits zero.
     private static func decodeExact(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Bool {
         let remainder = out.count % 3
         precondition(remainder != 0 && input.count == (out.count + 2) / 3 * 4)
-        return reverse.withUnsafeBufferPointer { r -> Bool in
+        guard let source = input.baseAddress, let target = out.baseAddress else { return false }
+        return positioned.withUnsafeBufferPointer { table -> Bool in
+            let t = table.baseAddress!
             var invalid: UInt32 = 0
             var o = 0, i = 0
             for _ in 0..<(out.count / 3) {
-                let a = UInt32(r[Int(input[i])]), b = UInt32(r[Int(input[i &+ 1])])
-                let c = UInt32(r[Int(input[i &+ 2])]), d = UInt32(r[Int(input[i &+ 3])])
-                invalid |= a | b | c | d
-                let v = a << 18 | b << 12 | c << 6 | d
-                out[o] = UInt8(truncatingIfNeeded: v >> 16)
-                out[o &+ 1] = UInt8(truncatingIfNeeded: v >> 8)
-                out[o &+ 2] = UInt8(truncatingIfNeeded: v)
+                let v = t[Int(source[i])] | t[256 &+ Int(source[i &+ 1])]
+                    | t[512 &+ Int(source[i &+ 2])] | t[768 &+ Int(source[i &+ 3])]
+                invalid |= v
+                target.storeBytes(of: (v << 8).bigEndian, toByteOffset: o, as: UInt32.self)
                 o &+= 3
                 i &+= 4
             }
-            let a = UInt32(r[Int(input[i])]), b = UInt32(r[Int(input[i &+ 1])])
-            invalid |= a | b
+            let ab = t[Int(source[i])] | t[256 &+ Int(source[i &+ 1])]
+            invalid |= ab
             if remainder == 1 {
-                guard input[i &+ 2] == UInt8(ascii: "="), input[i &+ 3] == UInt8(ascii: "="), b & 0x0F == 0 else { return false }
-                out[o] = UInt8(truncatingIfNeeded: a << 2 | b >> 4)
+                guard source[i &+ 2] == UInt8(ascii: "="), source[i &+ 3] == UInt8(ascii: "="), ab & 0xF000 == 0 else { return false }
+                target.storeBytes(of: UInt8(truncatingIfNeeded: ab >> 16), toByteOffset: o, as: UInt8.self)
             } else {
-                let c = UInt32(r[Int(input[i &+ 2])])
-                invalid |= c
-                guard input[i &+ 3] == UInt8(ascii: "="), c & 0x03 == 0 else { return false }
-                out[o] = UInt8(truncatingIfNeeded: a << 2 | b >> 4)
-                out[o &+ 1] = UInt8(truncatingIfNeeded: b << 4 | c >> 2)
+                let abc = ab | t[512 &+ Int(source[i &+ 2])]
+                invalid |= abc
+                guard source[i &+ 3] == UInt8(ascii: "="), abc & 0xC0 == 0 else { return false }
+                target.storeBytes(of: UInt8(truncatingIfNeeded: abc >> 16), toByteOffset: o, as: UInt8.self)
+                target.storeBytes(of: UInt8(truncatingIfNeeded: abc >> 8), toByteOffset: o &+ 1, as: UInt8.self)
             }
-            return invalid & 0x80 == 0
+            return invalid & 0x8000_0000 == 0
         }
     }
 
@@ -219,24 +240,37 @@ public enum Hex {
         return String(unsafeUninitializedCapacity: input.count * 2) { out in write(raw: input, into: out) }
     }
 
-    /// `write` of the bytes in `input`: four bytes at a time (`spell`), the rest one by one.
+    /// Each byte's two lowercase digits, the first in the low byte (stored little-endian, they
+    /// are in order): 512 bytes.
+    private static let digitPairs: [UInt16] = (0..<256).map { byte in
+        let digits = Array("0123456789abcdef".utf8)
+        return UInt16(digits[byte >> 4]) | UInt16(digits[byte & 15]) << 8
+    }
+
+    /// `write` of the bytes in `input`: four bytes at a time, their eight digits gathered from
+    /// `digitPairs` into one word and stored at once (about 18 instructions where `spell`'s
+    /// arithmetic took about 28: the signed message spells a digest on both sides of every
+    /// request), the rest one by one.
     @discardableResult
     static func write(raw input: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         precondition(out.count >= 2 * input.count, "hex output buffer too small")
         guard let source = input.baseAddress, let target = out.baseAddress else { return 0 }
         let destination = UnsafeMutableRawPointer(target)
-        var i = 0
-        while i &+ 4 <= input.count {
-            let word = UInt32(bigEndian: source.loadUnaligned(fromByteOffset: i, as: UInt32.self))
-            destination.storeBytes(of: spell(word).littleEndian, toByteOffset: 2 &* i, as: UInt64.self)
-            i &+= 4
+        return digitPairs.withUnsafeBufferPointer { table in
+            let t = table.baseAddress!
+            func pair(_ i: Int) -> UInt64 { UInt64(t[Int(source.load(fromByteOffset: i, as: UInt8.self))]) }
+            var i = 0
+            while i &+ 4 <= input.count {
+                let word = pair(i) | pair(i &+ 1) << 16 | pair(i &+ 2) << 32 | pair(i &+ 3) << 48
+                destination.storeBytes(of: word.littleEndian, toByteOffset: 2 &* i, as: UInt64.self)
+                i &+= 4
+            }
+            while i < input.count {
+                destination.storeBytes(of: UInt16(truncatingIfNeeded: pair(i)).littleEndian, toByteOffset: 2 &* i, as: UInt16.self)
+                i &+= 1
+            }
+            return 2 &* input.count
         }
-        while i < input.count {
-            let pair = spell(UInt32(source.load(fromByteOffset: i, as: UInt8.self)))  // "000000xy"
-            destination.storeBytes(of: UInt16(truncatingIfNeeded: (pair >> 48)).littleEndian, toByteOffset: 2 &* i, as: UInt16.self)
-            i &+= 1
-        }
-        return 2 &* input.count
     }
 
     /// The eight lowercase hex digits of `x`, most significant first, as the bytes of a

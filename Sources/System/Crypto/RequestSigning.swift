@@ -60,6 +60,9 @@ public enum RequestSigning {
     /// Default accepted clock skew in seconds, either direction (a profile value).
     public static let defaultWindow: Int64 = 300
 
+    /// "00" ... "99", each pair's first digit in the low byte (stored little-endian, in order).
+    private static let decimalPairs: [UInt16] = (0..<100).map { UInt16(0x30 + $0 / 10) | UInt16(0x30 + $0 % 10) << 8 }
+
     /// The exact bytes that are signed. `method` is upper-cased (ASCII) on both sides so that
     /// a client library's spelling cannot break verification; `path` is used verbatim.
     ///
@@ -75,14 +78,25 @@ public enum RequestSigning {
         timestamp: Int64, method: String, path: String, bodyDigest: Digest32, _ body: (UnsafeRawBufferPointer) -> R
     ) -> R {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: "-9223372036854775808" is 20
+        // Two digits per division (`decimalPairs`), the first one alone if the count is odd.
         let digitCount = withUnsafeMutableBytes(of: &digits) { raw in
             var value = timestamp.magnitude
             var end = raw.count
-            repeat {
-                end -= 1
-                raw[end] = UInt8(truncatingIfNeeded: 0x30 &+ value % 10)
-                value /= 10
-            } while value > 0
+            let base = raw.baseAddress!
+            decimalPairs.withUnsafeBufferPointer { pairs in
+                while value >= 100 {
+                    end &-= 2
+                    base.storeBytes(of: pairs[Int(truncatingIfNeeded: value % 100)].littleEndian, toByteOffset: end, as: UInt16.self)
+                    value /= 100
+                }
+                if value >= 10 {
+                    end &-= 2
+                    base.storeBytes(of: pairs[Int(truncatingIfNeeded: value)].littleEndian, toByteOffset: end, as: UInt16.self)
+                } else {
+                    end &-= 1
+                    raw[end] = UInt8(truncatingIfNeeded: 0x30 &+ value)
+                }
+            }
             if timestamp < 0 {
                 end -= 1
                 raw[end] = UInt8(ascii: "-")
@@ -124,39 +138,21 @@ public enum RequestSigning {
 }
 
 /// The three authentication headers of a request, parsed.
+///
+/// Plain inline bytes (104 of them, no reference): a node's signer returns one per request and
+/// the verifier parses one, and neither copying nor dropping it touches a reference count. (It
+/// used to carry the signer's spelling of its key, a `String`, which made every copy and
+/// destruction go through outlined retain/release code; the node agent spells its key from
+/// `RequestSigner.publicKeyBase64` itself.)
 public struct SignedHeaders: Hashable, Sendable {
-    public var key: PublicKey {
-        didSet { keyBase64 = nil }
-    }
+    public var key: PublicKey
     public var signature: Signature
     public var timestamp: Int64
-    /// `key.base64` when the signer knows it (a node spells its own key the same way on every
-    /// request: `RequestSigner` spells it once). Not part of the value: `==` and hashing ignore it.
-    private var keyBase64: String?
 
     public init(key: PublicKey, signature: Signature, timestamp: Int64) {
         self.key = key
         self.signature = signature
         self.timestamp = timestamp
-        self.keyBase64 = nil
-    }
-
-    /// `init(key:signature:timestamp:)` with the key's spelling given (it must be `key.base64`).
-    init(key: PublicKey, keyBase64: String, signature: Signature, timestamp: Int64) {
-        self.key = key
-        self.signature = signature
-        self.timestamp = timestamp
-        self.keyBase64 = keyBase64
-    }
-
-    public static func == (a: SignedHeaders, b: SignedHeaders) -> Bool {
-        a.key == b.key && a.signature == b.signature && a.timestamp == b.timestamp
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(key)
-        hasher.combine(signature)
-        hasher.combine(timestamp)
     }
 
     /// Parses the headers (names case-insensitively; surrounding spaces/tabs of values are
@@ -165,57 +161,62 @@ public struct SignedHeaders: Hashable, Sendable {
     /// If a name appears several times (`x-node-key` and `X-Node-Key`) with different values,
     /// the header is rejected as malformed: which one a verifier would pick is arbitrary.
     public init(headers: APIHeaders) throws(SignatureError) {
-        let rawKey: String?, rawSignature: String?, rawTimestamp: String?
-        if let (key, signature, timestamp) = Self.exactlyTheThree(headers) {
-            // Exactly the three names as a node spells them (the common case): no other
-            // spelling can be present, so the case-insensitive scan would find just these.
-            // Their optional whitespace is trimmed below, on the bytes.
-            (rawKey, rawSignature, rawTimestamp) = (key, signature, timestamp)
-        } else {
-            rawKey = try Self.lookup(RequestSigning.keyHeader, in: headers, conflict: .malformedKey)
-            rawSignature = try Self.lookup(RequestSigning.signatureHeader, in: headers, conflict: .malformedSignature)
-            rawTimestamp = try Self.lookup(RequestSigning.timestampHeader, in: headers, conflict: .malformedTimestamp)
+        if let parsed = Self.parseNodeSpelled(headers) {
+            self = try parsed.get()
+            return
         }
+        let rawKey = try Self.lookup(RequestSigning.keyHeader, in: headers, conflict: .malformedKey)
+        let rawSignature = try Self.lookup(RequestSigning.signatureHeader, in: headers, conflict: .malformedSignature)
+        let rawTimestamp = try Self.lookup(RequestSigning.timestampHeader, in: headers, conflict: .malformedTimestamp)
         if rawKey == nil && rawSignature == nil && rawTimestamp == nil { throw .unsigned }
         guard let rawKey else { throw .missingHeader(RequestSigning.keyHeader) }
         guard let rawSignature else { throw .missingHeader(RequestSigning.signatureHeader) }
         guard let rawTimestamp else { throw .missingHeader(RequestSigning.timestampHeader) }
-        // Each value is read from its UTF-8 in place, its optional whitespace trimmed off the
-        // bytes (`trimmed`): no `String` is built (trimming a value that was already trimmed,
-        // as `lookup`'s are, changes nothing).
-        guard let key = Self.trimmed(rawKey, { Base64.decode32(utf8: $0) }) else { throw .malformedKey }
-        guard let signature = Self.trimmed(rawSignature, { Base64.decode64(utf8: $0) }) else { throw .malformedSignature }
-        guard let timestamp = Self.trimmed(rawTimestamp, { Self.parseTimestamp($0) }) else { throw .malformedTimestamp }
-        self.init(key: PublicKey(storage: key), signature: Signature(storage: signature), timestamp: timestamp)
+        self = try Self.decode(key: rawKey, signature: rawSignature, timestamp: rawTimestamp)
     }
 
-    /// The values of the three headers if `headers` holds exactly those three names, spelled
-    /// as a node spells them; nil otherwise. One pass over three entries comparing names;
-    /// which entry comes first cannot matter, since three entries holding all three names hold
-    /// each once.
-    private static func exactlyTheThree(_ headers: APIHeaders) -> (String, String, String)? {
-        let fields = headers.fields
-        guard fields.count == 3 else { return nil }
-        var key: String?, signature: String?, timestamp: String?
-        for field in fields {
-            if field.name == RequestSigning.keyHeader {
-                key = field.value
-            } else if field.name == RequestSigning.signatureHeader {
-                signature = field.value
-            } else if field.name == RequestSigning.timestampHeader {
-                timestamp = field.value
-            } else {
-                return nil
+    /// The parse (or the error) if `headers` holds exactly the three names as a node spells
+    /// them (the common case); nil otherwise. Then no other spelling can be present, so the
+    /// case-insensitive scan would find just these; and which field comes first cannot matter,
+    /// since three fields holding all three names hold each once. The fields are read where
+    /// they are (no `String` copied out, retained and released).
+    private static func parseNodeSpelled(_ headers: APIHeaders) -> Result<SignedHeaders, SignatureError>? {
+        headers.fields.withUnsafeBufferPointer { fields -> Result<SignedHeaders, SignatureError>? in
+            guard fields.count == 3 else { return nil }
+            var key = -1, signature = -1, timestamp = -1
+            for i in 0..<3 {
+                if fields[i].name == RequestSigning.keyHeader {
+                    key = i
+                } else if fields[i].name == RequestSigning.signatureHeader {
+                    signature = i
+                } else if fields[i].name == RequestSigning.timestampHeader {
+                    timestamp = i
+                } else {
+                    return nil
+                }
+            }
+            guard key >= 0, signature >= 0, timestamp >= 0 else { return nil }
+            return Result { () throws(SignatureError) in
+                try decode(key: fields[key].value, signature: fields[signature].value, timestamp: fields[timestamp].value)
             }
         }
-        guard let key, let signature, let timestamp else { return nil }
-        return (key, signature, timestamp)
+    }
+
+    /// The three values decoded, in the order key, signature, timestamp (so the first bad one
+    /// names the error). Each is read from its UTF-8 in place, its optional whitespace trimmed
+    /// off the bytes (`trimmed`): no `String` is built (trimming a value that was already
+    /// trimmed, as `lookup`'s are, changes nothing).
+    private static func decode(key: String, signature: String, timestamp: String) throws(SignatureError) -> SignedHeaders {
+        guard let key = trimmed(key, { Base64.decode32(utf8: $0) }) else { throw .malformedKey }
+        guard let signature = trimmed(signature, { Base64.decode64(utf8: $0) }) else { throw .malformedSignature }
+        guard let timestamp = trimmed(timestamp, { parseTimestamp($0) }) else { throw .malformedTimestamp }
+        return SignedHeaders(key: PublicKey(storage: key), signature: Signature(storage: signature), timestamp: timestamp)
     }
 
     /// The headers to send, always in the order key, signature, timestamp.
     public var headers: [(String, String)] {
         [
-            (RequestSigning.keyHeader, keyBase64 ?? key.base64),
+            (RequestSigning.keyHeader, key.base64),
             (RequestSigning.signatureHeader, signature.base64),
             (RequestSigning.timestampHeader, String(timestamp)),
         ]
@@ -255,29 +256,65 @@ public struct SignedHeaders: Hashable, Sendable {
 
     /// `body` of the text's UTF-8 without its leading and trailing spaces and tabs (HTTP
     /// optional whitespace), read in place.
+    /// Native strings (every string on Linux) are read without a copy; any other is made
+    /// contiguous in a copy first.
     @inline(__always)
     private static func trimmed<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        var text = text
-        return text.withUTF8 { utf8 -> R in
+        func trim(_ utf8: UnsafeBufferPointer<UInt8>) -> R {
             var start = 0, end = utf8.count
             while start < end, utf8[start] == 0x20 || utf8[start] == 0x09 { start += 1 }
             while end > start, utf8[end - 1] == 0x20 || utf8[end - 1] == 0x09 { end -= 1 }
             return body(UnsafeBufferPointer(rebasing: utf8[start..<end]))
         }
+        if let result = text.utf8.withContiguousStorageIfAvailable(trim) { return result }
+        var text = text
+        return text.withUTF8(trim)
     }
 }
 
 /// Signs outgoing node requests.
+///
+/// The stand-in scheme's signer is kept as its secret, inline (`Key.standIn`), and signed with
+/// directly: as an `any Signer` it lived in a heap box of its own (64 bytes do not fit an
+/// existential's inline buffer), and at N = 10,000 loading the secret from that box was a
+/// cache miss on every request (`perf`: 1.75 % of the fleet run in the witness that did only
+/// that). Every other signer (Ed25519, production's and the catalogue's) is called through the
+/// protocol as before. Both sign exactly the same bytes (`RequestSignerTests`).
 public struct RequestSigner: Sendable {
-    public let signer: any Signer
-    public let hasher: any SHA256Hashing
+    /// How requests are signed: the stand-in's secret inline, or any signer (behind a
+    /// reference, so that the enum is 33 bytes and copying it is a copy and at most a retain,
+    /// not the existential's value-witness copy).
+    private enum Key: Sendable {
+        case standIn(secret: Bytes32)
+        case other(OtherSigner)
+    }
+
+    private final class OtherSigner: Sendable {
+        let signer: any Signer
+        init(_ signer: any Signer) { self.signer = signer }
+    }
+
+    private let key: Key
     /// The signer's public key and its `X-Node-Key` spelling, computed once (the node agent
     /// reads them here rather than keeping copies).
     public let publicKey: PublicKey
     public let publicKeyBase64: String
+    public let hasher: any SHA256Hashing
+
+    /// The signer this was made with (a stand-in signer is rebuilt from its secret).
+    public var signer: any Signer {
+        switch key {
+        case .standIn(let secret): return StandInSigner(publicKey: publicKey, secret: secret)
+        case .other(let other): return other.signer
+        }
+    }
 
     public init(signer: any Signer, hasher: any SHA256Hashing) {
-        self.signer = signer
+        if let standIn = signer as? StandInSigner {
+            self.key = .standIn(secret: standIn.secret)
+        } else {
+            self.key = .other(OtherSigner(signer))
+        }
         self.hasher = hasher
         self.publicKey = signer.publicKey
         self.publicKeyBase64 = signer.publicKey.base64
@@ -290,10 +327,20 @@ public struct RequestSigner: Sendable {
 
     /// `sign` with the body's digest given (the simulation's typed wire, `WireRequest.digest`).
     public func sign(method: String, path: String, bodyDigest: Digest32, unixSeconds: Int64) -> SignedHeaders {
-        let signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
-            signer.sign(raw: $0)
+        // The key is taken apart before the message is built: a closure switching over it
+        // copied the whole enum (an outlined value-witness copy) on every request.
+        let signature: Signature
+        switch key {
+        case .standIn(let secret):
+            signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
+                StandInSigner.signature(secret: secret, message: $0)
+            }
+        case .other(let other):
+            signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
+                other.signer.sign(raw: $0)
+            }
         }
-        return SignedHeaders(key: publicKey, keyBase64: publicKeyBase64, signature: signature, timestamp: unixSeconds)
+        return SignedHeaders(key: publicKey, signature: signature, timestamp: unixSeconds)
     }
 }
 
@@ -349,6 +396,9 @@ public struct RequestVerifier: Sendable {
         headers: APIHeaders, method: String, path: String, nowUnixSeconds: Int64, bodyDigest: () -> Digest32
     ) throws(SignatureError) -> VerifiedRequest {
         let signed = try SignedHeaders(headers: headers)
+        // The scheme may start loading what it will need for this key (the stand-in's secret)
+        // while the window is checked and the message built.
+        scheme.prepareToVerify(publicKey: signed.key)
         let (skew, overflow) = signed.timestamp.subtractingReportingOverflow(nowUnixSeconds)
         if overflow {
             throw .outsideWindow(skewSeconds: nowUnixSeconds < 0 ? .max : .min)

@@ -231,6 +231,12 @@ public struct StandInSignatureScheme: SignatureScheme {
         message.withUnsafeBytes { verify(signature, raw: $0, publicKey: publicKey) }
     }
 
+    /// Prefetches the registry's slot for `publicKey` (`StandInSecrets.prefetch`): at 10,000
+    /// nodes the table is a megabyte, and the lookup in `verify` was a cache miss per request.
+    public func prepareToVerify(publicKey: PublicKey) {
+        registry.secrets.withLock { $0.prefetch(publicKey) }
+    }
+
     public func verify(_ signature: Signature, raw message: UnsafeRawBufferPointer, publicKey: PublicKey) -> Bool {
         guard let secret = registry.secrets.withLock({ $0.secret(for: publicKey) }) else { return false }
         return StandInSigner.signature(secret: secret, message: message) == signature
