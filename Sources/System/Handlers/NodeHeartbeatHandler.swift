@@ -8,12 +8,13 @@ extension RequestHandlers {
     /// it is computing (today's nodes send no list: nothing is renewed). Claimed nodes only
     /// (403 `nodeNotClaimed`).
     func nodeHeartbeat<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
-        let caller = try authenticatedNode(request, store: &store, now: now)
+        // The caller's id and handle, not its row (a heartbeat needs no more of it).
+        let caller = try authenticatedCaller(request, store: &store, now: now)
         let computing = try Self.computingChunks(request)
-        let node: NodeRow
+        let node: NodeHeartbeat
         let renewed: Int
         do {
-            node = try store.heartbeat(caller.id)
+            node = try store.heartbeat(caller)
             renewed = computing.isEmpty ? 0 : try store.renewClaims(caller.id, chunks: computing)
         } catch { throw .store(error) }
         if request.wire != nil {  // the typed wire: the answer as a value (`TypedWire.swift`)
@@ -26,6 +27,10 @@ extension RequestHandlers {
 
     /// `{id, maxParallel, name, renewed, status}`, written directly (the canonical bytes of the tree).
     static func heartbeatAnswer(_ node: NodeRow, renewed: Int) -> APIResponse {
+        heartbeatAnswer(NodeHeartbeat(node), renewed: renewed)
+    }
+
+    static func heartbeatAnswer(_ node: NodeHeartbeat, renewed: Int) -> APIResponse {
         APIResponse(
             status: 200,
             body: heartbeatAnswerBytes(id: node.id, maxParallel: node.maxParallel, name: node.name, renewed: renewed, status: node.status))

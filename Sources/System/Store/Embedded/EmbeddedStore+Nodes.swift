@@ -102,17 +102,42 @@ extension EmbeddedStore {
         nodeByKey[publicKey].flatMap { nodes[$0] }
     }
 
+    /// The caller by its key: one lookup of the key, the id read from the node's dense entry
+    /// (which the heartbeat writes anyway), no row copied.
+    public func nodeCaller(publicKey: PublicKey) -> NodeCaller? {
+        guard let handle = nodeByKey[publicKey] else { return nil }
+        return NodeCaller(id: nodeDense[handle].id, handle: handle)
+    }
+
+    /// `heartbeat(caller.id)` by the caller's handle (checked against its id and row; looked up
+    /// by id if it is not the node's, e.g. a caller found before the node was deleted),
+    /// answering only what the response needs.
+    public mutating func heartbeat(_ caller: NodeCaller) throws(StoreError) -> NodeHeartbeat {
+        var handle = caller.handle
+        if handle < 0 || handle >= nodeDense.count || nodeDense[handle].id != caller.id || nodes[handle] == nil {
+            guard let found = nodeHandle(caller.id) else { throw .nodeNotFound }
+            handle = found
+        }
+        try heartbeat(handle: handle, caller.id)
+        let row = nodes[handle]!
+        return NodeHeartbeat(id: row.id, name: row.name, maxParallel: row.maxParallel, status: row.status)
+    }
+
     /// Claimed nodes only (`.nodeNotClaimed` otherwise): `pending`/`offline` → `online`, and
     /// `last_seen_at = now` (the store's clock: if it is stepped back, it moves backwards, as in SQL).
     public mutating func heartbeat(_ node: NodeID) throws(StoreError) -> NodeRow {
         guard let handle = nodeHandle(node) else { throw .nodeNotFound }
-        let row = nodes[handle]!
-        guard row.userID != nil else { throw .nodeNotClaimed(node) }
-        try Self.checkNode(row.status, .online, node)
+        try heartbeat(handle: handle, node)
+        return nodes[handle]!
+    }
+
+    /// `heartbeat(_:)`'s statement on the node at `handle` (whose id is `node`).
+    private mutating func heartbeat(handle: Int, _ node: NodeID) throws(StoreError) {
+        guard nodeDense[handle].userID != nil else { throw .nodeNotClaimed(node) }
+        try Self.checkNode(nodes[handle]!.status, .online, node)
         setNodeStatus(handle, .online)
         nodes[handle]!.lastSeenAt = now
         nodeDense[handle].seenMicros = now.micros
-        return nodes[handle]!
     }
 
     /// `claim_renewed_at = now` for each named chunk that is running on `node` (others are
