@@ -701,6 +701,37 @@ struct StoreContractTests {
     }
 
 
+    /// `renewClaims(_: NodeCaller, chunks:)` renews what `renewClaims(_: NodeID, chunks:)`
+    /// renews, whatever the caller's handle says (its own, another node's, none), and the reaper
+    /// sees the renewals the same way.
+    @Test(arguments: StoreKind.allCases)
+    func claimRenewalByCaller(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let job = try h.store.createJob(F.newJob(iterations: 300, chunk: 100), upserting: F.config(1))
+        let node = try F.onlineNode(&h.store, 1)
+        _ = try F.onlineNode(&h.store, 2)
+        let caller = try #require(try h.store.nodeCaller(publicKey: F.registration(1).publicKey))
+        let other = try #require(try h.store.nodeCaller(publicKey: F.registration(2).publicKey))
+        #expect(caller.id == node)
+        let ids = try h.store.chunks(ofJob: job.jobID).map(\.id)
+        _ = try h.store.applyAssignments(ids.map { PlannedAssignment(chunkID: $0, nodeID: node) }, guarded: true)
+        try h.advance(.minutes(1))
+        #expect(try h.store.renewClaims(caller, chunks: [ids[1]]) == 1)
+        try h.advance(.seconds(510))
+        #expect(try h.store.renewClaims(other, chunks: [ids[2]]) == 0)  // not the other node's chunk
+        let misdirected = NodeCaller(id: node, handle: other.handle)  // another node's handle
+        #expect(try h.store.renewClaims(misdirected, chunks: [ids[0], ChunkID(Identifier(high: 9, low: 9))]) == 1)
+        #expect(try h.store.renewClaims(NodeCaller(id: node), chunks: []) == 0)
+        #expect(throws: StoreError.nodeNotFound) {
+            try h.store.renewClaims(NodeCaller(id: NodeID(Identifier(high: 7, low: 7)), handle: caller.handle), chunks: ids)
+        }
+        try h.advance(.seconds(30))  // chunk 0 renewed 30 s ago, chunk 1 9 min ago, chunk 2 never
+        #expect(try h.store.reapStaleChunks(claimTimeout: .minutes(5), renewalWindow: .seconds(45), liveClaimLimit: .minutes(30))
+            == [ids[1], ids[2]].sorted())
+        #expect(try h.store.chunk(ids[0])?.status == .running)
+        #expect(h.problems.isEmpty)
+    }
+
     @Test(arguments: StoreKind.allCases, [true, false])
     func reaperOldestClaimFirstAndNotifies(kind: StoreKind, trigger: Bool) throws {
         var h = try StoreHarness.make(kind, trigger: trigger)

@@ -15,7 +15,7 @@ extension RequestHandlers {
         let renewed: Int
         do {
             node = try store.heartbeat(caller)
-            renewed = computing.isEmpty ? 0 : try store.renewClaims(caller.id, chunks: computing)
+            renewed = computing.isEmpty ? 0 : try store.renewClaims(caller, chunks: computing)
         } catch { throw .store(error) }
         if request.wire != nil {  // the typed wire: the answer as a value (`TypedWire.swift`)
             return APIResponse(

@@ -71,6 +71,10 @@ public protocol JobStore {
     /// as `nodeCaller` found it; a stale handle is looked up again by id). A default (from
     /// `heartbeat(_:)`) serves stores without handles.
     mutating func heartbeat(_ caller: NodeCaller) throws(StoreError) -> NodeHeartbeat
+    /// `renewClaims(caller.id, chunks:)` for a caller as `nodeCaller` found it (a store with
+    /// handles uses the caller's, checked, instead of looking the node up again). A default
+    /// serves stores without handles.
+    mutating func renewClaims(_ caller: NodeCaller, chunks: [ChunkID]) throws(StoreError) -> Int
     /// `claim_renewed_at = now()` for the named chunks running on `node` (the heartbeat's list
     /// of what it computes); returns how many.
     mutating func renewClaims(_ node: NodeID, chunks: [ChunkID]) throws(StoreError) -> Int
@@ -132,6 +136,10 @@ extension JobStore {
 
     public mutating func heartbeat(_ caller: NodeCaller) throws(StoreError) -> NodeHeartbeat {
         NodeHeartbeat(try heartbeat(caller.id))
+    }
+
+    public mutating func renewClaims(_ caller: NodeCaller, chunks: [ChunkID]) throws(StoreError) -> Int {
+        try renewClaims(caller.id, chunks: chunks)
     }
 
     /// `reapStaleChunks` with today's rule: every claim older than `claimTimeout`.

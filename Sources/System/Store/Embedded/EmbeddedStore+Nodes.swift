@@ -113,14 +113,20 @@ extension EmbeddedStore {
     /// by id if it is not the node's, e.g. a caller found before the node was deleted),
     /// answering only what the response needs.
     public mutating func heartbeat(_ caller: NodeCaller) throws(StoreError) -> NodeHeartbeat {
-        var handle = caller.handle
-        if handle < 0 || handle >= nodeDense.count || nodeDense[handle].id != caller.id || nodes[handle] == nil {
-            guard let found = nodeHandle(caller.id) else { throw .nodeNotFound }
-            handle = found
-        }
+        let handle = try handle(of: caller)
         try heartbeat(handle: handle, caller.id)
         let row = nodes[handle]!
         return NodeHeartbeat(id: row.id, name: row.name, maxParallel: row.maxParallel, status: row.status)
+    }
+
+    /// The caller's handle: its own if it still holds the caller's node, else looked up by id
+    /// (`.nodeNotFound` if the node is gone).
+    @inline(__always)
+    func handle(of caller: NodeCaller) throws(StoreError) -> Int {
+        let handle = caller.handle
+        if handle >= 0, handle < nodeDense.count, nodeDense[handle].id == caller.id, nodes[handle] != nil { return handle }
+        guard let found = nodeHandle(caller.id) else { throw .nodeNotFound }
+        return found
     }
 
     /// Claimed nodes only (`.nodeNotClaimed` otherwise): `pending`/`offline` → `online`, and
@@ -145,6 +151,17 @@ extension EmbeddedStore {
     /// heartbeat of a node computing a chunk keeps its claim (`reapStaleChunks`).
     public mutating func renewClaims(_ node: NodeID, chunks named: [ChunkID]) throws(StoreError) -> Int {
         guard let nodeHandle = nodeHandle(node) else { throw .nodeNotFound }
+        return renewClaims(handle: nodeHandle, chunks: named)
+    }
+
+    /// `renewClaims(caller.id, chunks:)` by the caller's handle (checked as `heartbeat(_:)`
+    /// checks it): no second lookup of the node for a heartbeat that lists its chunks.
+    public mutating func renewClaims(_ caller: NodeCaller, chunks named: [ChunkID]) throws(StoreError) -> Int {
+        renewClaims(handle: try handle(of: caller), chunks: named)
+    }
+
+    /// `renewClaims`' statement on the node at `nodeHandle`.
+    private mutating func renewClaims(handle nodeHandle: Int, chunks named: [ChunkID]) -> Int {
         var renewed = 0
         for id in named {
             guard let handle = chunkHandle(id), chunkSlots[handle].status == .running, chunkSlots[handle].node == nodeHandle
