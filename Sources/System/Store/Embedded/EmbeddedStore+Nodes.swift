@@ -115,8 +115,9 @@ extension EmbeddedStore {
     public mutating func heartbeat(_ caller: NodeCaller) throws(StoreError) -> NodeHeartbeat {
         let handle = try handle(of: caller)
         try heartbeat(handle: handle, caller.id)
-        let row = nodes[handle]!
-        return NodeHeartbeat(id: row.id, name: row.name, maxParallel: row.maxParallel, status: row.status)
+        // Field by field: `let row = nodes[handle]!` copied the whole row.
+        return NodeHeartbeat(
+            id: caller.id, name: nodes[handle]!.name, maxParallel: nodes[handle]!.maxParallel, status: nodes[handle]!.status)
     }
 
     /// The caller's handle: its own if it still holds the caller's node, else looked up by id
@@ -124,7 +125,8 @@ extension EmbeddedStore {
     @inline(__always)
     func handle(of caller: NodeCaller) throws(StoreError) -> Int {
         let handle = caller.handle
-        if handle >= 0, handle < nodeDense.count, nodeDense[handle].id == caller.id, nodes[handle] != nil { return handle }
+        // The row's own id (a deleted node's row is nil): `nodes[handle] != nil` copied the row.
+        if handle >= 0, handle < nodes.count, nodes[handle]?.id == caller.id { return handle }
         guard let found = nodeHandle(caller.id) else { throw .nodeNotFound }
         return found
     }
