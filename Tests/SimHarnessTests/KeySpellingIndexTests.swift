@@ -44,6 +44,22 @@ struct KeySpellingIndexTests {
         }
         for (s, slot) in reference { #expect(index.find(s) == slot) }
         #expect(index.find("never sent") == nil)
+        #expect(index.isConsistent())
+    }
+
+    /// Thousands of spellings, many alike: the probe passes others by their tags and still
+    /// finds each, and the table stays consistent through every growth.
+    @Test func crowdedTablesFindEverySpelling() {
+        var index = KeySpellingIndex()
+        var reference: [String] = []
+        for n in 0..<5_000 {
+            let s = n % 3 == 0 ? String(n) : "node-key-\(n)-" + String(repeating: "x", count: n % 50)
+            #expect(index.slot(s) == reference.count)
+            reference.append(s)
+            if n & (n - 1) == 0 { #expect(index.isConsistent()) }
+        }
+        for (slot, s) in reference.enumerated() { #expect(index.find(s) == slot && index.slot(s) == slot) }
+        #expect(index.find("node-key-1-y") == nil && index.count == reference.count && index.isConsistent())
     }
 
     /// Spellings that differ only past their 8-byte words, or only in length, have slots of

@@ -186,6 +186,48 @@ struct StoreContractTests {
         #expect(try h.store.heartbeat(node.id).status == .online)
     }
 
+    /// The heartbeat's lookup by key and its statement by caller (`nodeCaller(publicKey:)`,
+    /// `heartbeat(_: NodeCaller)`: the embedded store's handle path, PostgreSQL's defaults)
+    /// follow `node(publicKey:)` and `heartbeat(_: NodeID)`: the same node, the same errors, the
+    /// same row afterwards.
+    @Test(arguments: StoreKind.allCases)
+    func heartbeatByCaller(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let node = try h.store.registerNode(F.registration(1)).node
+        let other = try h.store.registerNode(F.registration(2)).node
+        #expect(try h.store.nodeCaller(publicKey: F.registration(9).publicKey) == nil)
+        let caller = try #require(try h.store.nodeCaller(publicKey: node.publicKey))
+        #expect(caller.id == node.id)
+        #expect(try h.store.nodeCaller(publicKey: other.publicKey)?.id == other.id)
+        #expect(throws: StoreError.nodeNotClaimed(node.id)) { try h.store.heartbeat(caller) }
+        let refused = try #require(try h.store.node(node.id))  // a refused heartbeat changes nothing
+        #expect(refused.status == .pending && refused.lastSeenAt == nil)
+        #expect(throws: StoreError.nodeNotFound) { try h.store.heartbeat(NodeCaller(id: NodeID(Identifier(high: 1, low: 2)))) }
+        _ = try h.store.claimNode(claimCode: node.claimCode, by: F.user(1))
+        try h.advance(.seconds(5))
+        let beat = try h.store.heartbeat(caller)
+        let row = try #require(try h.store.node(node.id))
+        #expect(beat == NodeHeartbeat(row))
+        #expect(beat.status == .online && beat.name == node.name && beat.maxParallel == node.maxParallel)
+        #expect(row.lastSeenAt != nil && row.status == .online)
+        // A handle that is not the node's (another node's, out of range, none) is only a hint:
+        // the node is found by its id.
+        _ = try h.store.claimNode(claimCode: other.claimCode, by: F.user(1))
+        for handle in [caller.handle, -1, 1_000_000] {
+            let stale = NodeCaller(id: other.id, handle: handle)
+            #expect(try h.store.heartbeat(stale) == NodeHeartbeat(try #require(try h.store.node(other.id))))
+        }
+        #expect(try h.store.node(node.id) == row)  // the other node's heartbeats left it alone
+        // A caller whose node is gone (cleaned up) is not found, whatever its handle says.
+        var g = try StoreHarness.make(kind)
+        let gone = try g.store.registerNode(F.registration(3)).node
+        let goneCaller = try #require(try g.store.nodeCaller(publicKey: gone.publicKey))
+        try g.advance(.hours(2))
+        _ = try g.store.cleanupStaleData(CleanupAges(unclaimedNode: .hours(1), offlineNode: .days(30), unusedConfig: .days(7)))
+        #expect(try g.store.nodeCaller(publicKey: gone.publicKey) == nil)
+        #expect(throws: StoreError.nodeNotFound) { try g.store.heartbeat(goneCaller) }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func permissionsAppearInSnapshot(kind: StoreKind) throws {
         var h = try StoreHarness.make(kind)
@@ -658,6 +700,37 @@ struct StoreContractTests {
         #expect(h.problems.isEmpty)
     }
 
+
+    /// `renewClaims(_: NodeCaller, chunks:)` renews what `renewClaims(_: NodeID, chunks:)`
+    /// renews, whatever the caller's handle says (its own, another node's, none), and the reaper
+    /// sees the renewals the same way.
+    @Test(arguments: StoreKind.allCases)
+    func claimRenewalByCaller(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let job = try h.store.createJob(F.newJob(iterations: 300, chunk: 100), upserting: F.config(1))
+        let node = try F.onlineNode(&h.store, 1)
+        _ = try F.onlineNode(&h.store, 2)
+        let caller = try #require(try h.store.nodeCaller(publicKey: F.registration(1).publicKey))
+        let other = try #require(try h.store.nodeCaller(publicKey: F.registration(2).publicKey))
+        #expect(caller.id == node)
+        let ids = try h.store.chunks(ofJob: job.jobID).map(\.id)
+        _ = try h.store.applyAssignments(ids.map { PlannedAssignment(chunkID: $0, nodeID: node) }, guarded: true)
+        try h.advance(.minutes(1))
+        #expect(try h.store.renewClaims(caller, chunks: [ids[1]]) == 1)
+        try h.advance(.seconds(510))
+        #expect(try h.store.renewClaims(other, chunks: [ids[2]]) == 0)  // not the other node's chunk
+        let misdirected = NodeCaller(id: node, handle: other.handle)  // another node's handle
+        #expect(try h.store.renewClaims(misdirected, chunks: [ids[0], ChunkID(Identifier(high: 9, low: 9))]) == 1)
+        #expect(try h.store.renewClaims(NodeCaller(id: node), chunks: []) == 0)
+        #expect(throws: StoreError.nodeNotFound) {
+            try h.store.renewClaims(NodeCaller(id: NodeID(Identifier(high: 7, low: 7)), handle: caller.handle), chunks: ids)
+        }
+        try h.advance(.seconds(30))  // chunk 0 renewed 30 s ago, chunk 1 9 min ago, chunk 2 never
+        #expect(try h.store.reapStaleChunks(claimTimeout: .minutes(5), renewalWindow: .seconds(45), liveClaimLimit: .minutes(30))
+            == [ids[1], ids[2]].sorted())
+        #expect(try h.store.chunk(ids[0])?.status == .running)
+        #expect(h.problems.isEmpty)
+    }
 
     @Test(arguments: StoreKind.allCases, [true, false])
     func reaperOldestClaimFirstAndNotifies(kind: StoreKind, trigger: Bool) throws {

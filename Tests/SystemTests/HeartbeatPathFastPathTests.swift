@@ -153,6 +153,45 @@ import Testing
         }
     }
 
+    /// The direct answer (`directHeartbeatAnswer`) over names with and without bytes to escape
+    /// and integers at the edges of its range (±(10^15 - 1) in, ±10^15 and beyond out, where
+    /// the writer answers): whenever it answers, the tree's canonical bytes; it declines
+    /// exactly the names with an escape and the integers out of range; and the answer is the
+    /// tree's bytes either way.
+    @Test func directHeartbeatAnswerIsTheTreesCanonicalBytes() {
+        var rng = SystemTestRNG(state: 29)
+        let magnitudes: [Int] = [0, 1, 9, 10, 99, 100, 12_345, 999_999_999_999_999, 1_000_000_000_000_000, Int.max]
+        func integer() -> Int {
+            let n = magnitudes[Int(rng.next() % UInt64(magnitudes.count))] - Int(rng.next() % 2)
+            return rng.next() % 2 == 0 ? n : -n
+        }
+        var direct = 0, declined = 0
+        for _ in 0..<3_000 {
+            let id = NodeID(Identifier(high: rng.next(), low: rng.next()))
+            let name = Self.string(&rng)
+            let maxParallel = integer(), renewed = integer()
+            let status = NodeStatus.allCases[Int(rng.next() % UInt64(NodeStatus.allCases.count))]
+            let tree: JSONValue = [
+                "id": .string(id.uuidString), "maxParallel": .number(Double(maxParallel)), "name": .string(name),
+                "renewed": .number(Double(renewed)), "status": .string(status.rawValue),
+            ]
+            let inRange = [maxParallel, renewed].allSatisfy { $0.magnitude < 1_000_000_000_000_000 }
+            let plainName = !name.utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+            let answer = RequestHandlers.directHeartbeatAnswer(
+                id: id, maxParallel: maxParallel, name: name, renewed: renewed, status: status)
+            #expect((answer != nil) == (inRange && plainName))
+            if let answer {
+                direct += 1
+                #expect(answer == tree.canonicalBytes)
+            } else {
+                declined += 1
+            }
+            #expect(RequestHandlers.heartbeatAnswerBytes(
+                id: id, maxParallel: maxParallel, name: name, renewed: renewed, status: status) == tree.canonicalBytes)
+        }
+        #expect(direct > 500 && declined > 500)  // both paths were exercised
+    }
+
     // MARK: The signature headers
 
     /// The headers' reading built from `String` operations and the general decoders: names

@@ -121,10 +121,12 @@ extension World {
         let handlerNow = self.now(apiServerActor)
         // Option B: a node request without signature headers is an old node's, sent to
         // today's edge functions; everything else reaches ours. Checked only when option B is
-        // on: the common path costs nothing more.
+        // on: the common path costs nothing more (the cheap tests first, and today's handlers
+        // borrowed where they are: `if let` bound a copy of them, retains and all, for every
+        // request, and destroyed it after).
         let progress: HandlerProgress
-        if let today = todaysHandlers, request.user == nil, request.headers.isEmpty, Self.nodeRoutes.contains(request.path) {
-            progress = today.begin(request, store: &store, limiter: &apiServer.limiter, now: handlerNow)
+        if todaysHandlers != nil, request.headers.isEmpty, request.user == nil, Self.nodeRoutes.contains(request.path) {
+            progress = todaysHandlers!.begin(request, store: &store, limiter: &apiServer.limiter, now: handlerNow)
         } else {
             progress = handlers.begin(request, store: &store, limiter: &apiServer.limiter, now: handlerNow)
         }

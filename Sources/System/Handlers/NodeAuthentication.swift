@@ -53,6 +53,31 @@ extension RequestHandlers {
     func verifyNodeRow<S: JobStore>(
         _ request: APIRequest, store: inout S, now: Timestamp, registering: Bool = false, identify: Bool = true
     ) throws(APIError) -> (key: PublicKey?, row: NodeRow?, replayed: Bool) {
+        let (key, row, replayed) = try verifyNodeFinding(
+            request, store: &store, now: now, registering: registering, identify: identify
+        ) { (store, key) throws(StoreError) in try store.node(publicKey: key) }
+        return (key, row, replayed)
+    }
+
+    /// `verifyNodeRow` for routes that need only the caller's id and the store's handle on it
+    /// (the heartbeat): the node is found by `nodeCaller(publicKey:)`, no row copied.
+    func verifyNodeCaller<S: JobStore>(
+        _ request: APIRequest, store: inout S, now: Timestamp
+    ) throws(APIError) -> (key: PublicKey?, caller: NodeCaller?, replayed: Bool) {
+        let (key, caller, replayed) = try verifyNodeFinding(
+            request, store: &store, now: now, registering: false, identify: true
+        ) { (store, key) throws(StoreError) in try store.nodeCaller(publicKey: key) }
+        return (key, caller, replayed)
+    }
+
+    /// The one authentication of `verifyNodeRow` and `verifyNodeCaller`, which differ only in
+    /// what they find of the registered node (`find`: a row, or a caller; nil if none has the
+    /// key): every check, its order and its errors are the same.
+    @inline(__always)
+    private func verifyNodeFinding<S: JobStore, Found>(
+        _ request: APIRequest, store: inout S, now: Timestamp, registering: Bool, identify: Bool,
+        find: (inout S, PublicKey) throws(StoreError) -> Found?
+    ) throws(APIError) -> (key: PublicKey?, found: Found?, replayed: Bool) {
         if profile.has(.unsignedNodes) || servedUnsignedForMigration(request, now: now) {
             guard identify else { return (nil, nil, false) }
             let key: PublicKey
@@ -62,9 +87,9 @@ extension RequestHandlers {
             } else {
                 key = try RequestBody(request.body).publicKey("publicKey")
             }
-            var row: NodeRow? = nil
+            var row: Found? = nil
             if !registering {
-                row = try Self.read({ () throws(StoreError) in try store.node(publicKey: key) })
+                do { row = try find(&store, key) } catch { throw .store(error) }
                 if row == nil { throw .signature(.unknownNode) }
             }
             return (key, row, false)
@@ -82,10 +107,10 @@ extension RequestHandlers {
         } catch {
             throw .signature(error)
         }
-        var row: NodeRow? = nil
+        var row: Found? = nil
         if !registering {
             // Called directly: `read`'s closure captured the store and copied the whole struct.
-            do { row = try store.node(publicKey: verified.publicKey) } catch { throw .store(error) }
+            do { row = try find(&store, verified.publicKey) } catch { throw .store(error) }
             if row == nil { throw .signature(.unknownNode) }
         }
         // node-register is not remembered: it is idempotent per key (a replay inside the
@@ -104,6 +129,19 @@ extension RequestHandlers {
             return (verified.publicKey, row, !fresh)
         }
         return (verified.publicKey, row, false)
+    }
+
+    /// `authenticatedNode` for routes that need only the caller's id (and the store's handle
+    /// on it): the same checks and errors, no row copied.
+    func authenticatedCaller<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> NodeCaller {
+        let (key, caller, replayed) = try verifyNodeCaller(request, store: &store, now: now)
+        guard !replayed else { throw .signature(.replayed) }
+        guard let key else { throw .signature(.unknownNode) }
+        if let caller { return caller }
+        guard let found = try Self.read({ () throws(StoreError) in try store.nodeCaller(publicKey: key) }) else {
+            throw .signature(.unknownNode)
+        }
+        return found
     }
 
     /// `authenticateNode` for routes that act as a node: the caller's registered row.

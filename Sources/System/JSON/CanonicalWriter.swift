@@ -162,26 +162,32 @@ struct CanonicalJSONWriter {
     /// is spelled eight at a time (`Hex.spell`).
     mutating func identifier(_ id: Identifier) {
         write(reserving: 38, separated: true) { out in
-            let raw = UnsafeMutableRawPointer(out)
-            raw.storeBytes(of: UInt8(ascii: "\""), as: UInt8.self)
-            // 8-4-4-4-12: the high word's 16 digits, then the low word's.
-            // Each `spell` holds eight digits in memory order (little-endian), split in two
-            // groups of four around a dash where the layout has one.
-            raw.storeBytes(of: Hex.spell(UInt32(truncatingIfNeeded: id.high >> 32)).littleEndian, toByteOffset: 1, as: UInt64.self)
-            let middle = Hex.spell(UInt32(truncatingIfNeeded: id.high))
-            raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 9, as: UInt8.self)
-            raw.storeBytes(of: UInt32(truncatingIfNeeded: middle).littleEndian, toByteOffset: 10, as: UInt32.self)
-            raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 14, as: UInt8.self)
-            raw.storeBytes(of: UInt32(truncatingIfNeeded: middle >> 32).littleEndian, toByteOffset: 15, as: UInt32.self)
-            let low = Hex.spell(UInt32(truncatingIfNeeded: id.low >> 32))
-            raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 19, as: UInt8.self)
-            raw.storeBytes(of: UInt32(truncatingIfNeeded: low).littleEndian, toByteOffset: 20, as: UInt32.self)
-            raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 24, as: UInt8.self)
-            raw.storeBytes(of: UInt32(truncatingIfNeeded: low >> 32).littleEndian, toByteOffset: 25, as: UInt32.self)
-            raw.storeBytes(of: Hex.spell(UInt32(truncatingIfNeeded: id.low)).littleEndian, toByteOffset: 29, as: UInt64.self)
-            raw.storeBytes(of: UInt8(ascii: "\""), toByteOffset: 37, as: UInt8.self)
+            Self.spellQuoted(id, at: UnsafeMutableRawPointer(out))
             return 38
         }
+    }
+
+    /// Writes `id` quoted, 38 bytes at `raw` (what `identifier` writes; the heartbeat's direct
+    /// answer writes it too).
+    @inline(__always)
+    static func spellQuoted(_ id: Identifier, at raw: UnsafeMutableRawPointer) {
+        raw.storeBytes(of: UInt8(ascii: "\""), as: UInt8.self)
+        // 8-4-4-4-12: the high word's 16 digits, then the low word's.
+        // Each `spell` holds eight digits in memory order (little-endian), split in two
+        // groups of four around a dash where the layout has one.
+        raw.storeBytes(of: Hex.spell(UInt32(truncatingIfNeeded: id.high >> 32)).littleEndian, toByteOffset: 1, as: UInt64.self)
+        let middle = Hex.spell(UInt32(truncatingIfNeeded: id.high))
+        raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 9, as: UInt8.self)
+        raw.storeBytes(of: UInt32(truncatingIfNeeded: middle).littleEndian, toByteOffset: 10, as: UInt32.self)
+        raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 14, as: UInt8.self)
+        raw.storeBytes(of: UInt32(truncatingIfNeeded: middle >> 32).littleEndian, toByteOffset: 15, as: UInt32.self)
+        let low = Hex.spell(UInt32(truncatingIfNeeded: id.low >> 32))
+        raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 19, as: UInt8.self)
+        raw.storeBytes(of: UInt32(truncatingIfNeeded: low).littleEndian, toByteOffset: 20, as: UInt32.self)
+        raw.storeBytes(of: UInt8(ascii: "-"), toByteOffset: 24, as: UInt8.self)
+        raw.storeBytes(of: UInt32(truncatingIfNeeded: low >> 32).littleEndian, toByteOffset: 25, as: UInt32.self)
+        raw.storeBytes(of: Hex.spell(UInt32(truncatingIfNeeded: id.low)).littleEndian, toByteOffset: 29, as: UInt64.self)
+        raw.storeBytes(of: UInt8(ascii: "\""), toByteOffset: 37, as: UInt8.self)
     }
 
     mutating func bool(_ flag: Bool) {

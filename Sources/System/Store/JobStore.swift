@@ -62,6 +62,19 @@ public protocol JobStore {
     func node(publicKey: PublicKey) throws(StoreError) -> NodeRow?
     /// Sets `status = 'online'`, `last_seen_at = now()`; claimed nodes only.
     mutating func heartbeat(_ node: NodeID) throws(StoreError) -> NodeRow
+    /// The node with this key as a node request's caller: its id and, for a store that keeps
+    /// nodes by a dense handle, that handle, so the request's next statement on the node needs
+    /// no second lookup and no whole row is copied. A default (from `node(publicKey:)`) serves
+    /// stores without handles.
+    func nodeCaller(publicKey: PublicKey) throws(StoreError) -> NodeCaller?
+    /// `heartbeat(caller.id)`, answering only what the heartbeat's response needs (the caller
+    /// as `nodeCaller` found it; a stale handle is looked up again by id). A default (from
+    /// `heartbeat(_:)`) serves stores without handles.
+    mutating func heartbeat(_ caller: NodeCaller) throws(StoreError) -> NodeHeartbeat
+    /// `renewClaims(caller.id, chunks:)` for a caller as `nodeCaller` found it (a store with
+    /// handles uses the caller's, checked, instead of looking the node up again). A default
+    /// serves stores without handles.
+    mutating func renewClaims(_ caller: NodeCaller, chunks: [ChunkID]) throws(StoreError) -> Int
     /// `claim_renewed_at = now()` for the named chunks running on `node` (the heartbeat's list
     /// of what it computes); returns how many.
     mutating func renewClaims(_ node: NodeID, chunks: [ChunkID]) throws(StoreError) -> Int
@@ -117,6 +130,18 @@ public protocol JobStore {
 }
 
 extension JobStore {
+    public func nodeCaller(publicKey: PublicKey) throws(StoreError) -> NodeCaller? {
+        try node(publicKey: publicKey).map { NodeCaller(id: $0.id) }
+    }
+
+    public mutating func heartbeat(_ caller: NodeCaller) throws(StoreError) -> NodeHeartbeat {
+        NodeHeartbeat(try heartbeat(caller.id))
+    }
+
+    public mutating func renewClaims(_ caller: NodeCaller, chunks: [ChunkID]) throws(StoreError) -> Int {
+        try renewClaims(caller.id, chunks: chunks)
+    }
+
     /// `reapStaleChunks` with today's rule: every claim older than `claimTimeout`.
     public mutating func reapStaleChunks(claimTimeout: Interval) throws(StoreError) -> [ChunkID] {
         try reapStaleChunks(claimTimeout: claimTimeout, renewalWindow: nil, liveClaimLimit: claimTimeout)

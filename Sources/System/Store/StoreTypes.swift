@@ -76,6 +76,37 @@ public struct NodeRegistered: Sendable, Equatable {
     }
 }
 
+/// A node request's caller, as `JobStore.nodeCaller(publicKey:)` found it.
+public struct NodeCaller: Sendable, Equatable {
+    public var id: NodeID
+    /// Where the store keeps the node (the embedded store's dense handle), or -1 for a store
+    /// without handles. Meaningful only to the store that gave it, and only as a hint: the
+    /// store checks it still holds `id` before using it.
+    public var handle: Int
+    public init(id: NodeID, handle: Int = -1) {
+        self.id = id
+        self.handle = handle
+    }
+}
+
+/// What a heartbeat answers of the node's row after it (`JobStore.heartbeat(_: NodeCaller)`):
+/// the fields of the heartbeat's response, without the rest of the row.
+public struct NodeHeartbeat: Sendable, Equatable {
+    public var id: NodeID
+    public var name: String
+    public var maxParallel: Int
+    public var status: NodeStatus
+    public init(id: NodeID, name: String, maxParallel: Int, status: NodeStatus) {
+        self.id = id
+        self.name = name
+        self.maxParallel = maxParallel
+        self.status = status
+    }
+    public init(_ row: NodeRow) {
+        self.init(id: row.id, name: row.name, maxParallel: row.maxParallel, status: row.status)
+    }
+}
+
 /// A chunk result as a node reports it.
 public struct Completion: Sendable, Equatable {
     public var nodeID: NodeID

@@ -102,17 +102,50 @@ extension EmbeddedStore {
         nodeByKey[publicKey].flatMap { nodes[$0] }
     }
 
+    /// The caller by its key: one lookup of the key, the id read from the node's dense entry
+    /// (which the heartbeat writes anyway), no row copied.
+    public func nodeCaller(publicKey: PublicKey) -> NodeCaller? {
+        guard let handle = nodeByKey[publicKey] else { return nil }
+        return NodeCaller(id: nodeDense[handle].id, handle: handle)
+    }
+
+    /// `heartbeat(caller.id)` by the caller's handle (checked against its id and row; looked up
+    /// by id if it is not the node's, e.g. a caller found before the node was deleted),
+    /// answering only what the response needs.
+    public mutating func heartbeat(_ caller: NodeCaller) throws(StoreError) -> NodeHeartbeat {
+        let handle = try handle(of: caller)
+        try heartbeat(handle: handle, caller.id)
+        // Field by field: `let row = nodes[handle]!` copied the whole row.
+        return NodeHeartbeat(
+            id: caller.id, name: nodes[handle]!.name, maxParallel: nodes[handle]!.maxParallel, status: nodes[handle]!.status)
+    }
+
+    /// The caller's handle: its own if it still holds the caller's node, else looked up by id
+    /// (`.nodeNotFound` if the node is gone).
+    @inline(__always)
+    func handle(of caller: NodeCaller) throws(StoreError) -> Int {
+        let handle = caller.handle
+        // The row's own id (a deleted node's row is nil): `nodes[handle] != nil` copied the row.
+        if handle >= 0, handle < nodes.count, nodes[handle]?.id == caller.id { return handle }
+        guard let found = nodeHandle(caller.id) else { throw .nodeNotFound }
+        return found
+    }
+
     /// Claimed nodes only (`.nodeNotClaimed` otherwise): `pending`/`offline` → `online`, and
     /// `last_seen_at = now` (the store's clock: if it is stepped back, it moves backwards, as in SQL).
     public mutating func heartbeat(_ node: NodeID) throws(StoreError) -> NodeRow {
         guard let handle = nodeHandle(node) else { throw .nodeNotFound }
-        let row = nodes[handle]!
-        guard row.userID != nil else { throw .nodeNotClaimed(node) }
-        try Self.checkNode(row.status, .online, node)
+        try heartbeat(handle: handle, node)
+        return nodes[handle]!
+    }
+
+    /// `heartbeat(_:)`'s statement on the node at `handle` (whose id is `node`).
+    private mutating func heartbeat(handle: Int, _ node: NodeID) throws(StoreError) {
+        guard nodeDense[handle].userID != nil else { throw .nodeNotClaimed(node) }
+        try Self.checkNode(nodes[handle]!.status, .online, node)
         setNodeStatus(handle, .online)
         nodes[handle]!.lastSeenAt = now
         nodeDense[handle].seenMicros = now.micros
-        return nodes[handle]!
     }
 
     /// `claim_renewed_at = now` for each named chunk that is running on `node` (others are
@@ -120,6 +153,17 @@ extension EmbeddedStore {
     /// heartbeat of a node computing a chunk keeps its claim (`reapStaleChunks`).
     public mutating func renewClaims(_ node: NodeID, chunks named: [ChunkID]) throws(StoreError) -> Int {
         guard let nodeHandle = nodeHandle(node) else { throw .nodeNotFound }
+        return renewClaims(handle: nodeHandle, chunks: named)
+    }
+
+    /// `renewClaims(caller.id, chunks:)` by the caller's handle (checked as `heartbeat(_:)`
+    /// checks it): no second lookup of the node for a heartbeat that lists its chunks.
+    public mutating func renewClaims(_ caller: NodeCaller, chunks named: [ChunkID]) throws(StoreError) -> Int {
+        renewClaims(handle: try handle(of: caller), chunks: named)
+    }
+
+    /// `renewClaims`' statement on the node at `nodeHandle`.
+    private mutating func renewClaims(handle nodeHandle: Int, chunks named: [ChunkID]) -> Int {
         var renewed = 0
         for id in named {
             guard let handle = chunkHandle(id), chunkSlots[handle].status == .running, chunkSlots[handle].node == nodeHandle
