@@ -44,6 +44,7 @@ extension EmbeddedStore: StoreInspection {
                 problems.append("node handle \(handle): snapshot fields \(nodeDense[handle]) differ from the row")
             }
         }
+        problems += snapshotIndexProblems()
         // One pass over the slots: no row is rebuilt, nothing is allocated per chunk or per
         // node (a list per node was 10,000 allocations a check at N = 10,000).
         var runningOn = [Int32](repeating: 0, count: nodes.count)

@@ -22,6 +22,7 @@ extension EmbeddedStore {
             seenMicros: .min, id: row.id, userID: nil, ownerDiscordID: nil, capacity: row.capacity, running: 0))
         nodePermissions.append([])
         nodePermittedUsers.append([])
+        sightings.addNode()
         nodeStatusCounts[NodeStatus.pending.ordinal] += 1
         do {
             let dense = nodeDense
@@ -111,7 +112,7 @@ extension EmbeddedStore {
         try Self.checkNode(row.status, .online, node)
         setNodeStatus(handle, .online)
         nodes[handle]!.lastSeenAt = now
-        nodeDense[handle].seenMicros = now.micros
+        setNodeSeen(handle, micros: now.micros)
         return nodes[handle]!
     }
 

@@ -105,6 +105,11 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     /// Per node, what the sentinel's snapshot reads of it, kept beside the rows (which are
     /// large and scattered: reading them for 10,000 nodes on every wake was cache misses).
     var nodeDense = PagedArray<DenseNode>()
+    /// The seen nodes by `last_seen_at`, and those with a free slot by (most free, lowest id):
+    /// the snapshot counts and lists from these instead of walking every node (see
+    /// `EmbeddedStore+SnapshotIndexes.swift`).
+    var sightings = SightingOrder()
+    var freeSlots = FreeSlotIndex()
 
     // MARK: Replay cache (see `EmbeddedStore+Signatures.swift`)
     var replayCache: ReplayCache
