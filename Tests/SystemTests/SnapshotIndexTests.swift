@@ -161,8 +161,8 @@ struct SnapshotIndexTests {
                 clock += Int64(draw(3)) - (step > 10_000 && draw(50) == 0 ? Int64(draw(40)) : 0)
                 let handle = draw(nodes)
                 let value: Int64 = draw(30) == 0 ? .min : clock
+                if model[handle] != value { order.set(handle, seen: value) }  // (only changes are set)
                 model[handle] = value
-                order.set(handle, seen: value)
                 largestStored = max(largestStored, order.storedCount)
                 #expect(order.storedCount <= order.liveCount + max(1_024, order.liveCount / 2) + 1)
                 if step % 7 == 0 {
@@ -193,10 +193,13 @@ struct SnapshotIndexTests {
                 let handle = draw(nodes)
                 if let free = model[handle] { index.remove(handle: handle, free: free, id: ids[handle]) }
                 let next: Int? = draw(4) == 0 ? nil : 1 + draw(draw(10) == 0 ? 40 : 6)
-                if let next { index.insert(handle: handle, free: next, id: ids[handle]) }
+                if let next {
+                    index.insert(handle: handle, free: next, id: ids[handle])
+                    if index.needsRegroup { index.regroup { ids[$0] } }
+                }
                 model[handle] = next
                 if step % 97 == 0 {
-                    #expect(index.isConsistent)
+                    #expect(index.isConsistent { ids[$0] })
                     #expect(index.entries.map(\.handle) == (0..<nodes).filter { model[$0] != nil })
                     let excluded = Set((0..<nodes).filter { _ in draw(10) == 0 })
                     var ranked: [Int] = (0..<nodes).filter { model[$0] != nil && !excluded.contains($0) }
@@ -205,7 +208,7 @@ struct SnapshotIndexTests {
                         return fa != fb ? fa > fb : ids[a] < ids[b]
                     }
                     for wanted in [0, 1, 2 + draw(20), draw(nodes), Int.max] {
-                        let picked: [Int] = index.best(wanted) { !excluded.contains($0) }.map { Int($0.handle) }.sorted()
+                        let picked: [Int] = index.best(wanted, id: { ids[$0] }) { !excluded.contains($0) }.map { Int($0) }.sorted()
                         let expected: [Int] = Array(ranked.prefix(wanted)).sorted()
                         #expect(picked == expected, "seed \(seed) step \(step) wanted \(wanted)")
                         compared += 1

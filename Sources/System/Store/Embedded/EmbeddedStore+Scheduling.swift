@@ -17,12 +17,12 @@ extension EmbeddedStore {
         let since = (now - onlineWindow).micros
         let (picked, snapshotJobs, more) = pendingForSnapshot(limit: limit)
         let wanted = AssignmentSnapshot.nodesWanted(chunks: picked.count, jobs: snapshotJobs)
-        var chosen = freeSlots.best(wanted) { nodeDense[$0].seenMicros > since }
-        chosen.sort { $0.id < $1.id }
+        var chosen = freeSlots.best(wanted, id: { nodeDense[$0].id }) { nodeDense[$0].seenMicros > since }
+        chosen.sort { nodeDense[Int($0)].id < nodeDense[Int($1)].id }
         var online: [AssignmentSnapshot.Node] = []
         online.reserveCapacity(chosen.count)
         for entry in chosen {
-            let handle = Int(entry.handle)
+            let handle = Int(entry)
             let node = nodeDense[handle]
             online.append(AssignmentSnapshot.Node(
                 id: node.id, userID: node.userID, ownerDiscordID: node.ownerDiscordID,

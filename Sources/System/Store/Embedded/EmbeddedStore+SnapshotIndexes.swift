@@ -15,6 +15,7 @@ extension EmbeddedStore {
         guard free > 0 else { return }
         if old == .min {
             freeSlots.insert(handle: handle, free: free, id: nodeDense[handle].id)
+            regroupFreeSlotsIfDue()
         } else {
             freeSlots.remove(handle: handle, free: free, id: nodeDense[handle].id)
         }
@@ -30,7 +31,16 @@ extension EmbeddedStore {
         guard before != after, nodeDense[handle].seenMicros != .min else { return }
         let id = nodeDense[handle].id
         if before > 0 { freeSlots.remove(handle: handle, free: before, id: id) }
-        if after > 0 { freeSlots.insert(handle: handle, free: after, id: id) }
+        if after > 0 {
+            freeSlots.insert(handle: handle, free: after, id: id)
+            regroupFreeSlotsIfDue()
+        }
+    }
+
+    private mutating func regroupFreeSlotsIfDue() {
+        guard freeSlots.needsRegroup else { return }
+        let dense = nodeDense  // (a reference to the same pages: nothing is copied)
+        freeSlots.regroup { dense[$0].id }
     }
 
     /// What is wrong with the indexes, compared with the dense fields (empty when nothing).
@@ -39,7 +49,8 @@ extension EmbeddedStore {
         var problems: [String] = []
         var expectedSightings: [(handle: Int, seen: Int64)] = []
         var expectedFree: [(handle: Int, free: Int)] = []
-        for handle in nodeDense.indices where nodes[handle] != nil && nodeDense[handle].seenMicros != .min {
+        // Deleted nodes' dense fields read NULL (`checkConsistency` checks that apart).
+        for handle in nodeDense.indices where nodeDense[handle].seenMicros != .min {
             expectedSightings.append((handle, nodeDense[handle].seenMicros))
             let free = nodeDense[handle].capacity - nodeDense[handle].running
             if free > 0 { expectedFree.append((handle, free)) }
@@ -54,7 +65,7 @@ extension EmbeddedStore {
             problems.append("sighting order differs from the nodes' last_seen_at (\(live.count) entries, \(expectedSightings.count) seen nodes)")
         }
         let indexed = freeSlots.entries
-        if !freeSlots.isConsistent || indexed.count != expectedFree.count
+        if !freeSlots.isConsistent(id: { nodeDense[$0].id }) || indexed.count != expectedFree.count
             || !zip(indexed, expectedFree).allSatisfy({ $0.handle == $1.handle && $0.free == $1.free })
         {
             problems.append("free-slot index differs from the nodes' free slots (\(indexed.count) entries, \(expectedFree.count) expected)")

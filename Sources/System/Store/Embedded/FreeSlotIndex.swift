@@ -11,15 +11,12 @@
 /// buckets fill evenly; their number doubles as the index grows, keeping them about
 /// `perRange` long). A move is a swap-removal and an append, O(1); the best `wanted` are whole
 /// buckets taken in (free slots, id range) order, and only the last bucket reached is sorted
-/// by id to cut it: O(wanted + one bucket + the empty buckets passed).
+/// by id to cut it: O(wanted + one bucket + the empty buckets passed). Entries are node
+/// handles, 4 bytes each; ids are read from the store's dense fields (`id` closures) only to
+/// sort the bucket being cut and to regroup.
 struct FreeSlotIndex: Sendable {
-    struct Entry: Sendable, Equatable {
-        var id: NodeID
-        var handle: Int32
-    }
-
     /// Buckets of group `free` (1-based) start at `(free - 1) * ranges`.
-    private var buckets: [[Entry]] = []
+    private var buckets: [[Int32]] = []
     /// Entries per free-slot count (index `free`; 0 unused).
     private var countByFree: [Int] = [0]
     /// Per node handle, its position in its bucket (-1: not here).
@@ -49,22 +46,25 @@ struct FreeSlotIndex: Sendable {
         }
         let b = bucket(free, id)
         slot[handle] = Int32(buckets[b].count)
-        buckets[b].append(Entry(id: id, handle: Int32(truncatingIfNeeded: handle)))
+        buckets[b].append(Int32(truncatingIfNeeded: handle))
         countByFree[free] += 1
         count += 1
-        if count > Self.perRange * ranges { regroup(rangeBits: rangeBits + 1) }
     }
+
+    /// Whether the buckets have grown past `perRange` on average: the owner then calls
+    /// `regroup(id:)` (it alone can read every node's id).
+    var needsRegroup: Bool { count > Self.perRange * ranges }
 
     /// Removes a node that is here with `free` slots (traps otherwise: the store's bookkeeping
     /// is broken).
     mutating func remove(handle: Int, free: Int, id: NodeID) {
         let b = bucket(free, id)
         let at = Int(slot[handle])
-        precondition(at >= 0 && at < buckets[b].count && buckets[b][at].handle == Int32(handle), "free-slot index lost a node")
+        precondition(at >= 0 && at < buckets[b].count && buckets[b][at] == Int32(handle), "free-slot index lost a node")
         let last = buckets[b].removeLast()
         if at < buckets[b].count {
             buckets[b][at] = last
-            slot[Int(last.handle)] = Int32(at)
+            slot[Int(last)] = Int32(at)
         }
         slot[handle] = -1
         countByFree[free] -= 1
@@ -74,8 +74,8 @@ struct FreeSlotIndex: Sendable {
     /// The first `wanted` entries by (most free slots, lowest id) among those `include`
     /// admits, in no particular order. Whole buckets are taken while they fit; the bucket that
     /// overflows is sorted by id and cut.
-    func best(_ wanted: Int, where include: (Int) -> Bool) -> [Entry] {
-        var chosen: [Entry] = []
+    func best(_ wanted: Int, id: (Int) -> NodeID, where include: (Int) -> Bool) -> [Int32] {
+        var chosen: [Int32] = []
         guard wanted > 0 else { return chosen }
         chosen.reserveCapacity(Swift.min(wanted, count))
         var free = countByFree.count - 1
@@ -88,10 +88,10 @@ struct FreeSlotIndex: Sendable {
                 guard !bucket.isEmpty else { continue }
                 left -= bucket.count
                 let start = chosen.count
-                for entry in bucket where include(Int(entry.handle)) { chosen.append(entry) }
+                for handle in bucket where include(Int(handle)) { chosen.append(handle) }
                 if chosen.count >= wanted {
                     if chosen.count > wanted {
-                        chosen[start...].sort { $0.id < $1.id }
+                        chosen[start...].sort { id(Int($0)) < id(Int($1)) }
                         chosen.removeLast(chosen.count - wanted)
                     }
                     return chosen
@@ -107,21 +107,21 @@ struct FreeSlotIndex: Sendable {
         var all: [(handle: Int, free: Int)] = []
         for free in countByFree.indices.dropFirst() {
             for b in ((free - 1) << rangeBits)..<(free << rangeBits) {
-                for entry in buckets[b] { all.append((Int(entry.handle), free)) }
+                for handle in buckets[b] { all.append((Int(handle), free)) }
             }
         }
         return all.sorted { $0.handle < $1.handle }
     }
 
     /// Whether every entry sits in its bucket at its recorded slot, and the counts add up.
-    var isConsistent: Bool {
+    func isConsistent(id: (Int) -> NodeID) -> Bool {
         guard buckets.count == (countByFree.count - 1) * ranges else { return false }
         var total = 0
         for free in countByFree.indices.dropFirst() {
             var here = 0
             for b in ((free - 1) << rangeBits)..<(free << rangeBits) {
-                for (at, entry) in buckets[b].enumerated() {
-                    guard bucket(free, entry.id) == b, Int(slot[Int(entry.handle)]) == at else { return false }
+                for (at, handle) in buckets[b].enumerated() {
+                    guard bucket(free, id(Int(handle))) == b, Int(slot[Int(handle)]) == at else { return false }
                     here += 1
                 }
             }
@@ -131,18 +131,19 @@ struct FreeSlotIndex: Sendable {
         return total == count && slot.filter { $0 >= 0 }.count == count
     }
 
-    /// Re-sorts every entry into `1 << rangeBits` ranges per group (the index grew).
-    private mutating func regroup(rangeBits newBits: Int) {
+    /// Re-sorts every entry into twice as many ranges per group (the index grew; amortised O(1)
+    /// an insertion).
+    mutating func regroup(id: (Int) -> NodeID) {
         let old = buckets
         let oldRanges = ranges
-        rangeBits = newBits
+        rangeBits += 1
         buckets = Array(repeating: [], count: (countByFree.count - 1) * ranges)
         for (b, bucket) in old.enumerated() {
             let free = b / oldRanges + 1
-            for entry in bucket {
-                let nb = self.bucket(free, entry.id)
-                slot[Int(entry.handle)] = Int32(buckets[nb].count)
-                buckets[nb].append(entry)
+            for handle in bucket {
+                let nb = self.bucket(free, id(Int(handle)))
+                slot[Int(handle)] = Int32(buckets[nb].count)
+                buckets[nb].append(handle)
             }
         }
     }
