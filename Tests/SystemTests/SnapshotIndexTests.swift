@@ -151,8 +151,8 @@ struct SnapshotIndexTests {
             let nodes = 40 + draw(400)
             var order = SightingOrder()
             var model = [Int64](repeating: .min, count: nodes)
+            var position = [Int32](repeating: -1, count: nodes)  // (the store keeps them in `DenseNode`)
             let ids = (0..<nodes).map { _ in NodeID(Identifier(high: rng.next(), low: rng.next())) }
-            for _ in 0..<nodes { order.addNode() }
             var clock: Int64 = 1_000
             var largestStored = 0
             for step in 0..<20_000 {
@@ -161,7 +161,13 @@ struct SnapshotIndexTests {
                 clock += Int64(draw(3)) - (step > 10_000 && draw(50) == 0 ? Int64(draw(40)) : 0)
                 let handle = draw(nodes)
                 let value: Int64 = draw(30) == 0 ? .min : clock
-                if model[handle] != value { order.set(handle, seen: value) }  // (only changes are set)
+                if model[handle] != value {  // (only changes are set)
+                    position[handle] = order.set(handle, from: position[handle], seen: value)
+                    if order.moved {
+                        position = [Int32](repeating: -1, count: nodes)
+                        order.forEachLive { h, p, _ in position[h] = p }
+                    }
+                }
                 model[handle] = value
                 largestStored = max(largestStored, order.storedCount)
                 #expect(order.storedCount <= order.liveCount + max(1_024, order.liveCount / 2) + 1)
@@ -175,6 +181,10 @@ struct SnapshotIndexTests {
             }
             #expect(order.isConsistent)
             #expect(order.liveCount == model.filter { $0 != .min }.count)
+            for h in 0..<nodes {
+                let entry = order.liveEntry(at: position[h])
+                #expect(model[h] == .min ? position[h] == -1 : (entry?.handle == h && entry?.seen == model[h]))
+            }
             #expect(largestStored > nodes + 1_000, "stale entries must have built up before a compaction")
         }
     }

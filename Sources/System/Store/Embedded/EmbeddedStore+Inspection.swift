@@ -38,6 +38,7 @@ extension EmbeddedStore: StoreInspection {
             let row = nodes[handle]
             let expected = DenseNode(
                 seenMicros: row?.lastSeenAt?.micros ?? .min, id: row?.id ?? nodeDense[handle].id, userID: row?.userID,
+                sightingPosition: nodeDense[handle].sightingPosition,  // (checked with the sighting order)
                 ownerDiscordID: row?.userID.flatMap { users[$0]?.discordID }, capacity: row?.capacity ?? nodeDense[handle].capacity,
                 running: nodeRunning[handle].count)
             if row != nil && nodeDense[handle] != expected || row == nil && nodeDense[handle].seenMicros != .min {

@@ -22,7 +22,6 @@ extension EmbeddedStore {
             seenMicros: .min, id: row.id, userID: nil, ownerDiscordID: nil, capacity: row.capacity, running: 0))
         nodePermissions.append([])
         nodePermittedUsers.append([])
-        sightings.addNode()
         nodeStatusCounts[NodeStatus.pending.ordinal] += 1
         do {
             let dense = nodeDense

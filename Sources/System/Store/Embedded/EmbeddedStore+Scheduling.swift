@@ -17,13 +17,15 @@ extension EmbeddedStore {
         let since = (now - onlineWindow).micros
         let (picked, snapshotJobs, more) = pendingForSnapshot(limit: limit)
         let wanted = AssignmentSnapshot.nodesWanted(chunks: picked.count, jobs: snapshotJobs)
-        var chosen = freeSlots.best(wanted, id: { nodeDense[$0].id }) { nodeDense[$0].seenMicros > since }
-        chosen.sort { nodeDense[Int($0)].id < nodeDense[Int($1)].id }
+        let dense = nodeDense  // (the same pages: a reference, not a copy)
+        // Each id read once, then sorted (reading ids inside the comparator cost more).
+        var chosen = freeSlots.best(wanted, id: { dense[$0].id }) { dense[$0].seenMicros > since }
+            .map { (id: dense[Int($0)].id, handle: Int($0)) }
+        chosen.sort { $0.id < $1.id }
         var online: [AssignmentSnapshot.Node] = []
         online.reserveCapacity(chosen.count)
-        for entry in chosen {
-            let handle = Int(entry)
-            let node = nodeDense[handle]
+        for (_, handle) in chosen {
+            let node = dense[handle]
             online.append(AssignmentSnapshot.Node(
                 id: node.id, userID: node.userID, ownerDiscordID: node.ownerDiscordID,
                 capacity: node.capacity, running: node.running,

@@ -9,7 +9,13 @@ extension EmbeddedStore {
         let old = nodeDense[handle].seenMicros
         guard old != micros else { return }
         nodeDense[handle].seenMicros = micros
-        sightings.set(handle, seen: micros)
+        nodeDense[handle].sightingPosition = sightings.set(handle, from: nodeDense[handle].sightingPosition, seen: micros)
+        if sightings.moved {
+            // A rebuild (a sighting out of order, or a compaction): every live entry moved; a
+            // node without one keeps -1.
+            let order = sightings
+            order.forEachLive { h, position, _ in nodeDense[h].sightingPosition = position }
+        }
         guard (old == .min) != (micros == .min) else { return }
         let free = nodeDense[handle].capacity - nodeDense[handle].running
         guard free > 0 else { return }
@@ -44,31 +50,37 @@ extension EmbeddedStore {
     }
 
     /// What is wrong with the indexes, compared with the dense fields (empty when nothing).
-    /// O(n): the observer runs the consistency check during simulations.
+    /// O(n), one pass over the nodes and one over each index: the observer runs the
+    /// consistency check during simulations.
     func snapshotIndexProblems() -> [String] {
         var problems: [String] = []
-        var expectedSightings: [(handle: Int, seen: Int64)] = []
-        var expectedFree: [(handle: Int, free: Int)] = []
+        let freeOf = freeSlots.freeByHandle(count: nodeDense.count)
+        var seenNodes = 0, freeNodes = 0
+        var sightingsAgree = sightings.isConsistent
+        var freeAgree = freeSlots.isConsistent { nodeDense[$0].id }
         // Deleted nodes' dense fields read NULL (`checkConsistency` checks that apart).
-        for handle in nodeDense.indices where nodeDense[handle].seenMicros != .min {
-            expectedSightings.append((handle, nodeDense[handle].seenMicros))
+        for handle in nodeDense.indices {
+            let seen = nodeDense[handle].seenMicros
             let free = nodeDense[handle].capacity - nodeDense[handle].running
-            if free > 0 { expectedFree.append((handle, free)) }
+            if seen != .min {
+                seenNodes += 1
+                if let entry = sightings.liveEntry(at: nodeDense[handle].sightingPosition) {
+                    if entry.handle != handle || entry.seen != seen { sightingsAgree = false }
+                } else {
+                    sightingsAgree = false
+                }
+            } else if nodeDense[handle].sightingPosition != -1 {
+                sightingsAgree = false
+            }
+            let expected = seen != .min && free > 0 ? Int32(clamping: free) : 0
+            if expected > 0 { freeNodes += 1 }
+            if freeOf[handle] != expected { freeAgree = false }
         }
-        let live = sightings.liveEntries
-        var listed = [Bool](repeating: false, count: nodeDense.count)
-        for entry in live where entry.handle < listed.count { listed[entry.handle] = true }
-        if !sightings.isConsistent || live.count != expectedSightings.count
-            || !expectedSightings.allSatisfy({ listed[$0.handle] })
-            || !live.allSatisfy({ $0.handle < nodeDense.count && nodeDense[$0.handle].seenMicros == $0.seen })
-        {
-            problems.append("sighting order differs from the nodes' last_seen_at (\(live.count) entries, \(expectedSightings.count) seen nodes)")
+        if !sightingsAgree || sightings.liveCount != seenNodes {
+            problems.append("sighting order differs from the nodes' last_seen_at (\(sightings.liveCount) live entries, \(seenNodes) seen nodes)")
         }
-        let indexed = freeSlots.entries
-        if !freeSlots.isConsistent(id: { nodeDense[$0].id }) || indexed.count != expectedFree.count
-            || !zip(indexed, expectedFree).allSatisfy({ $0.handle == $1.handle && $0.free == $1.free })
-        {
-            problems.append("free-slot index differs from the nodes' free slots (\(indexed.count) entries, \(expectedFree.count) expected)")
+        if !freeAgree || freeSlots.count != freeNodes {
+            problems.append("free-slot index differs from the nodes' free slots (\(freeSlots.count) entries, \(freeNodes) expected)")
         }
         return problems
     }

@@ -296,6 +296,11 @@ struct DenseNode: Sendable, Equatable {
     var seenMicros: Int64
     var id: NodeID
     var userID: UserID?
+    /// The position of the node's live entry in `sightings` (-1: none). Here, in the entry a
+    /// heartbeat writes anyway, rather than in an array of the sighting order's own: a
+    /// heartbeat then touches one cache line less and checks one array's uniqueness less.
+    /// (Placed after the optional, in its padding: the entry is no larger.)
+    var sightingPosition: Int32 = -1
     var ownerDiscordID: String?
     var capacity: Int
     var running: Int

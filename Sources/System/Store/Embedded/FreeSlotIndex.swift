@@ -91,8 +91,10 @@ struct FreeSlotIndex: Sendable {
                 for handle in bucket where include(Int(handle)) { chosen.append(handle) }
                 if chosen.count >= wanted {
                     if chosen.count > wanted {
-                        chosen[start...].sort { id(Int($0)) < id(Int($1)) }
-                        chosen.removeLast(chosen.count - wanted)
+                        var cut = chosen[start...].map { (id: id(Int($0)), handle: $0) }
+                        cut.sort { $0.id < $1.id }
+                        chosen.removeLast(chosen.count - start)
+                        chosen.append(contentsOf: cut.prefix(wanted - start).lazy.map(\.handle))
                     }
                     return chosen
                 }
@@ -102,7 +104,19 @@ struct FreeSlotIndex: Sendable {
         return chosen
     }
 
-    /// Every entry with its free slots (for the consistency check and tests), by handle.
+    /// Per handle below `count`, its free slots in the index (0: not here): the consistency
+    /// check's view, one pass over the buckets.
+    func freeByHandle(count: Int) -> [Int32] {
+        var free = [Int32](repeating: 0, count: count)
+        for group in countByFree.indices.dropFirst() {
+            for b in ((group - 1) << rangeBits)..<(group << rangeBits) {
+                for handle in buckets[b] where Int(handle) < count { free[Int(handle)] = Int32(group) }
+            }
+        }
+        return free
+    }
+
+    /// Every entry with its free slots (for tests), by handle.
     var entries: [(handle: Int, free: Int)] {
         var all: [(handle: Int, free: Int)] = []
         for free in countByFree.indices.dropFirst() {

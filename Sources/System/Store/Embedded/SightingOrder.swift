@@ -31,41 +31,49 @@ struct SightingOrder: Sendable {
     private var entries: [Entry] = []
     /// Bit `j & 63` of word `j >> 6`: entry `j` is live.
     private var liveBits: [UInt64] = []
-    /// Per node handle, the position of its live entry, or -1 (never seen, or deleted).
-    private var position: [Int32] = []
     /// Live entries: nodes with a sighting.
     private(set) var liveCount = 0
+    /// Whether the last `set` rebuilt the array: every live entry moved, and the owner, which
+    /// keeps each node's position (`DenseNode.sightingPosition`), reads them again
+    /// (`forEachLive`).
+    private(set) var moved = false
 
     init() {}
-
-    /// Makes room for the next node handle (registration; handles are dense and only grow).
-    mutating func addNode() { position.append(-1) }
 
     /// Entries stored, stale ones included (for bounds tests and memory figures).
     var storedCount: Int { entries.count }
 
-    /// Sets `handle`'s sighting to `micros` (`Int64.min`: none, for a deleted node). Called
-    /// only when it changes (the caller compares with the node's dense field).
-    mutating func set(_ handle: Int, seen micros: Int64) {
-        let old = Int(position[handle])
+    /// Moves `handle` from its live entry at `old` (-1: none) to a sighting at `micros`
+    /// (`Int64.min`: none, for a deleted node), and returns its new position (-1: none). Called
+    /// only when the sighting changes (the caller compares with the node's dense field). When
+    /// `moved` is then true, every position changed.
+    mutating func set(_ handle: Int, from old: Int32, seen micros: Int64) -> Int32 {
+        moved = false
         if old >= 0 {
-            liveBits[old &>> 6] &= ~(1 &<< UInt64(old & 63))
-            position[handle] = -1
+            let o = Int(old)
+            liveBits[o &>> 6] &= ~(1 &<< UInt64(o & 63))
             liveCount -= 1
         }
+        var position: Int32 = -1
         if micros != .min {
             if let last = entries.last, micros < last.seen {
                 rebuild(inserting: Entry(seen: micros, handle: Int32(truncatingIfNeeded: handle)))
-                return
+                return -1  // (`moved`: the owner reads every position again)
             }
             let j = entries.count
             entries.append(Entry(seen: micros, handle: Int32(truncatingIfNeeded: handle)))
             if j & 63 == 0 { liveBits.append(0) }
             liveBits[j &>> 6] |= 1 &<< UInt64(j & 63)
-            position[handle] = Int32(truncatingIfNeeded: j)
             liveCount += 1
+            position = Int32(truncatingIfNeeded: j)
         }
         if entries.count - liveCount > Swift.max(1_024, liveCount / 2) { rebuild(inserting: nil) }
+        return position
+    }
+
+    /// Calls `body` with every live entry's handle, position and sighting, in order.
+    func forEachLive(_ body: (_ handle: Int, _ position: Int32, _ seen: Int64) -> Void) {
+        for j in entries.indices where isLive(j) { body(Int(entries[j].handle), Int32(j), entries[j].seen) }
     }
 
     /// How many nodes were seen strictly after `since`.
@@ -91,24 +99,24 @@ struct SightingOrder: Sendable {
         return best
     }
 
-    /// The live entries, in order, as (handle, seen): for the consistency check.
-    var liveEntries: [(handle: Int, seen: Int64)] {
-        entries.indices.compactMap { j in isLive(j) ? (Int(entries[j].handle), entries[j].seen) : nil }
+    /// The entry at `position` if it is live, as (handle, seen): for the consistency check.
+    func liveEntry(at position: Int32) -> (handle: Int, seen: Int64)? {
+        let j = Int(position)
+        guard j >= 0, j < entries.count, isLive(j) else { return nil }
+        return (Int(entries[j].handle), entries[j].seen)
     }
 
-    /// Whether the bitmap and the positions agree with the entries (consistency check; O(n)).
+    /// Whether the entries are sorted, the bitmap has no bit past them and the count matches
+    /// it (consistency check; O(n)). The owner checks the positions.
     var isConsistent: Bool {
         guard liveBits.count == (entries.count + 63) / 64 else { return false }
         var live = 0
         for j in entries.indices {
             if j > 0 && entries[j - 1].seen > entries[j].seen { return false }
-            if isLive(j) != (Int(position[Int(entries[j].handle)]) == j) { return false }
             if isLive(j) { live += 1 }
         }
         if let last = liveBits.last, entries.count & 63 != 0, last >> UInt64(entries.count & 63) != 0 { return false }
-        return live == liveCount && position.indices.allSatisfy { h in
-            position[h] < 0 || (Int(position[h]) < entries.count && Int(entries[Int(position[h])].handle) == h)
-        }
+        return live == liveCount
     }
 
     // MARK: The array and its bitmap
@@ -151,8 +159,9 @@ struct SightingOrder: Sendable {
     }
 
     /// Drops the stale entries in place, inserts `entry` (if any) in order, and rebuilds the
-    /// positions and the bitmap: O(n), no allocation beyond growth.
+    /// bitmap: O(n), no allocation beyond growth. Every position moves (`moved`).
     private mutating func rebuild(inserting entry: Entry?) {
+        moved = true
         var w = 0
         for r in entries.indices where isLive(r) {
             entries[w] = entries[r]
@@ -162,7 +171,6 @@ struct SightingOrder: Sendable {
         if let entry { entries.insert(entry, at: firstAfter(entry.seen)) }
         let n = entries.count
         liveCount = n
-        for j in entries.indices { position[Int(entries[j].handle)] = Int32(j) }
         liveBits.removeAll(keepingCapacity: true)
         liveBits.append(contentsOf: repeatElement(~0, count: n &>> 6))
         if n & 63 != 0 { liveBits.append((1 &<< UInt64(n & 63)) - 1) }
