@@ -170,7 +170,7 @@ struct SnapshotIndexTests {
                 }
                 model[handle] = value
                 largestStored = max(largestStored, order.storedCount)
-                #expect(order.storedCount <= order.liveCount + max(1_024, order.liveCount / 2) + 1)
+                #expect(order.storedCount <= order.liveCount + max(4_096, order.liveCount / 2) + 1)
                 if step % 7 == 0 {
                     let since = clock - Int64(draw(60))
                     let online = (0..<nodes).filter { model[$0] != .min && model[$0] > since }

@@ -8,8 +8,9 @@ extension EmbeddedStore {
     mutating func setNodeSeen(_ handle: Int, micros: Int64) {
         let old = nodeDense[handle].seenMicros
         guard old != micros else { return }
-        nodeDense[handle].seenMicros = micros
-        nodeDense[handle].sightingPosition = sightings.set(handle, from: nodeDense[handle].sightingPosition, seen: micros)
+        let position = sightings.set(handle, from: nodeDense[handle].sightingPosition, seen: micros)
+        // Both fields in one access to the paged table (each access checks two buffers' uniqueness).
+        Self.setSighting(&nodeDense[handle], micros, position)
         if sightings.moved {
             // A rebuild (a sighting out of order, or a compaction): every live entry moved; a
             // node without one keeps -1.
@@ -25,6 +26,11 @@ extension EmbeddedStore {
         } else {
             freeSlots.remove(handle: handle, free: free, id: nodeDense[handle].id)
         }
+    }
+
+    @inline(__always) private static func setSighting(_ node: inout DenseNode, _ micros: Int64, _ position: Int32) {
+        node.seenMicros = micros
+        node.sightingPosition = position
     }
 
     /// Sets a node's running count (`nodeRunning[handle].count`, which the caller just changed)

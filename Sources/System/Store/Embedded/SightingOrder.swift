@@ -19,7 +19,7 @@
 /// sighting can be older than the newest entry. Such a sighting is inserted in order: the array
 /// is compacted and the bitmap rebuilt, O(n), where the usual in-order sighting is an append.
 /// Stale entries are dropped by the same rebuild once they outnumber half the live ones (and
-/// 1,024), which keeps the array within 1.5× the live nodes and the rebuilds amortised O(1)
+/// 4,096), which keeps the array within 1.5× the live nodes (plus 4,096) and the rebuilds amortised O(1)
 /// per sighting.
 struct SightingOrder: Sendable {
     struct Entry: Sendable {
@@ -67,7 +67,7 @@ struct SightingOrder: Sendable {
             liveCount += 1
             position = Int32(truncatingIfNeeded: j)
         }
-        if entries.count - liveCount > Swift.max(1_024, liveCount / 2) { rebuild(inserting: nil) }
+        if entries.count - liveCount > Swift.max(4_096, liveCount / 2) { rebuild(inserting: nil) }
         return position
     }
 
