@@ -50,7 +50,7 @@ extension StoreCall {
             case .gauges(let window):
                 let online = try store.assignmentSnapshot(limit: 0, onlineWindow: window).onlineNodes
                 return .gauges(StoreGauges(
-                    pendingChunks: try store.pendingChunkCount(), runningChunks: try store.runningChunks().count,
+                    pendingChunks: try store.pendingChunkCount(), runningChunks: try store.runningChunkCount(),
                     onlineNodes: online))
             }
         } catch {

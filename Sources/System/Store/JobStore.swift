@@ -115,6 +115,9 @@ public protocol JobStore {
     /// when the node (re)subscribes (`AssignmentChannelMessage.subscribed`).
     func runningChunks(ofNode node: NodeID) throws(StoreError) -> [ChunkRow]
     func pendingChunkCount() throws(StoreError) -> Int
+    /// How many chunks are running: `runningChunks().count` without building the rows (the
+    /// sentinel's gauges ask on every pass).
+    func runningChunkCount() throws(StoreError) -> Int
 
     // MARK: Cron (pg_cron functions)
     /// `reap_stale_chunks()`: running chunks with `claimed_at < now() - claimTimeout` back to
@@ -150,6 +153,11 @@ extension JobStore {
     /// Filters `runningChunks()`; a store with an index on `node_id` answers directly.
     public func runningChunks(ofNode node: NodeID) throws(StoreError) -> [ChunkRow] {
         try runningChunks().filter { $0.nodeID == node }
+    }
+
+    /// Counts `runningChunks()`; a store that keeps counts by status answers directly.
+    public func runningChunkCount() throws(StoreError) -> Int {
+        try runningChunks().count
     }
 
     /// `applyAssignments` without the online re-check.

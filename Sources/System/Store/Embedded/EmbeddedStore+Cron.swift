@@ -126,6 +126,6 @@ extension EmbeddedStore {
         nodePermissions[handle] = []
         nodePermittedUsers[handle] = []
         nodes[handle] = nil
-        nodeDense[handle].seenMicros = .min
+        setNodeSeen(handle, micros: .min)
     }
 }

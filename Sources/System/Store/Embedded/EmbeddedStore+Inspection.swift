@@ -38,12 +38,14 @@ extension EmbeddedStore: StoreInspection {
             let row = nodes[handle]
             let expected = DenseNode(
                 seenMicros: row?.lastSeenAt?.micros ?? .min, id: row?.id ?? nodeDense[handle].id, userID: row?.userID,
+                sightingPosition: nodeDense[handle].sightingPosition,  // (checked with the sighting order)
                 ownerDiscordID: row?.userID.flatMap { users[$0]?.discordID }, capacity: row?.capacity ?? nodeDense[handle].capacity,
                 running: nodeRunning[handle].count)
             if row != nil && nodeDense[handle] != expected || row == nil && nodeDense[handle].seenMicros != .min {
                 problems.append("node handle \(handle): snapshot fields \(nodeDense[handle]) differ from the row")
             }
         }
+        problems += snapshotIndexProblems()
         // One pass over the slots: no row is rebuilt, nothing is allocated per chunk or per
         // node (a list per node was 10,000 allocations a check at N = 10,000).
         var runningOn = [Int32](repeating: 0, count: nodes.count)

@@ -145,7 +145,7 @@ extension EmbeddedStore {
         try Self.checkNode(nodes[handle]!.status, .online, node)
         setNodeStatus(handle, .online)
         nodes[handle]!.lastSeenAt = now
-        nodeDense[handle].seenMicros = now.micros
+        setNodeSeen(handle, micros: now.micros)
     }
 
     /// `claim_renewed_at = now` for each named chunk that is running on `node` (others are

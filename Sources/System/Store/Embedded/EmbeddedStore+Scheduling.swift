@@ -4,11 +4,42 @@ extension EmbeddedStore {
     // MARK: Snapshot
 
     /// At most `limit` pending chunks in `pending_seq` order, read from the front of the pending
-    /// queue (never a scan of all chunks); the nodes with `last_seen_at > now - onlineWindow`, by id,
-    /// whatever their status column says (one scan of the live nodes): counted, and listed only
-    /// with a free slot; and the chunks' jobs by id.
+    /// queue (never a scan of all chunks); the nodes with `last_seen_at > now - onlineWindow`,
+    /// whatever their status column says: counted, and listed only with a free slot (the best
+    /// `nodesWanted` by most free slots, then lowest id), by id; and the chunks' jobs by id.
+    ///
+    /// From the store's indexes, not a walk over every node: the count and the stalest online
+    /// node from the sighting order (`SightingOrder`), the listed nodes from the front of the
+    /// free-slot index (`FreeSlotIndex`), skipping the few seen nodes that are silent, then
+    /// sorted by id. `assignmentSnapshotByWalk` is the walk it replaced, kept as the reference
+    /// the model tests compare it with.
     public func assignmentSnapshot(limit: Int, onlineWindow: Interval) -> AssignmentSnapshot {
-        let onlineSince = now - onlineWindow
+        let since = (now - onlineWindow).micros
+        let (picked, snapshotJobs, more) = pendingForSnapshot(limit: limit)
+        let wanted = AssignmentSnapshot.nodesWanted(chunks: picked.count, jobs: snapshotJobs)
+        let dense = nodeDense  // (the same pages: a reference, not a copy)
+        // Each id read once, then sorted (reading ids inside the comparator cost more).
+        var chosen = freeSlots.best(wanted, id: { dense[$0].id }) { dense[$0].seenMicros > since }
+            .map { (id: dense[Int($0)].id, handle: Int($0)) }
+        chosen.sort { $0.id < $1.id }
+        var online: [AssignmentSnapshot.Node] = []
+        online.reserveCapacity(chosen.count)
+        for (_, handle) in chosen {
+            let node = dense[handle]
+            online.append(AssignmentSnapshot.Node(
+                id: node.id, userID: node.userID, ownerDiscordID: node.ownerDiscordID,
+                capacity: node.capacity, running: node.running,
+                permittedUsers: nodePermittedUsers[handle]))
+        }
+        let stalest = sightings.stalest(after: since) { nodeDense[$0].id }
+        return AssignmentSnapshot(
+            chunks: picked, nodes: online, jobs: snapshotJobs, morePending: more,
+            onlineNodes: sightings.count(after: since), stalestOnlineNode: stalest.map { nodeDense[$0].id })
+    }
+
+    /// The pending half of the snapshot: at most `limit` chunks from the front of the pending
+    /// queue, their jobs by id, and whether more are pending.
+    private func pendingForSnapshot(limit: Int) -> ([AssignmentSnapshot.Chunk], [AssignmentSnapshot.Job], Bool) {
         var picked: [AssignmentSnapshot.Chunk] = []
         picked.reserveCapacity(max(0, min(limit, chunkStatusCounts[ChunkStatus.pending.ordinal])))
         var pickedJobs: [Int] = []
@@ -39,6 +70,15 @@ extension EmbeddedStore {
                 id: row.id, userID: row.userID, accessType: row.accessType, discordServerID: row.discordServerID))
         }
         snapshotJobs.sort { $0.id < $1.id }
+        return (picked, snapshotJobs, more)
+    }
+
+    /// The snapshot as it was computed before the indexes: one walk over every live node in id
+    /// order, counting the online ones and picking the listed ones with `mostFree`. The
+    /// reference for the model tests (`SnapshotIndexTests`); O(N) a call.
+    func assignmentSnapshotByWalk(limit: Int, onlineWindow: Interval) -> AssignmentSnapshot {
+        let onlineSince = now - onlineWindow
+        let (picked, snapshotJobs, more) = pendingForSnapshot(limit: limit)
 
         // Every online node is counted; only those the planner can use are copied
         // (`AssignmentSnapshot.nodes`). From the dense fields, not the rows: copying whole rows
@@ -51,7 +91,7 @@ extension EmbeddedStore {
         var onlineCount = 0
         var stalest = -1
         var freeHandles: [Int32] = []
-        var freeSlots: [Int] = []
+        var freeCounts: [Int] = []
         do {
             // Field reads through the paged table's inlined getter copy no row.
             let dense = nodeDense
@@ -62,12 +102,12 @@ extension EmbeddedStore {
                 let free = dense[handle].capacity - dense[handle].running
                 if free > 0 {
                     freeHandles.append(Int32(truncatingIfNeeded: handle))
-                    freeSlots.append(free)
+                    freeCounts.append(free)
                 }
             }
         }
         let wanted = AssignmentSnapshot.nodesWanted(chunks: picked.count, jobs: snapshotJobs)
-        let listed = Self.mostFree(freeSlots, wanted: wanted)
+        let listed = Self.mostFree(freeCounts, wanted: wanted)
         var online: [AssignmentSnapshot.Node] = []
         online.reserveCapacity(min(wanted, freeHandles.count))
         for k in freeHandles.indices where listed(k) {
@@ -184,7 +224,7 @@ extension EmbeddedStore {
         chunkSlots[chunk].claimedAt = now
         chunkSlots[chunk].attempt += 1
         nodeRunning[node].append(RunningClaim(chunk: chunk, renewedAtMicros: RunningClaim.notRenewed))
-        nodeDense[node].running = nodeRunning[node].count
+        setNodeRunning(node, nodeRunning[node].count)
         let slot = chunkSlots[chunk]
         claims.push(ClaimEntry(claimedAtMicros: now.micros, chunk: Int32(chunk), attempt: slot.attempt))
         chunkRowWritten(chunk)
@@ -228,6 +268,10 @@ extension EmbeddedStore {
         return nodeRunning[handle].map(\.chunk).sorted().map { chunkRow($0) }
     }
 
+    /// Chunks with status `running`: the count by status, which equals the running lists'
+    /// total (`checkConsistency()` checks both against the rows).
+    public func runningChunkCount() -> Int { chunkStatusCounts[ChunkStatus.running.ordinal] }
+
     /// Chunks with status `pending` (all of which have `node_id` NULL).
     public func pendingChunkCount() -> Int { chunkStatusCounts[ChunkStatus.pending.ordinal] }
 
@@ -248,7 +292,7 @@ extension EmbeddedStore {
         let node = Int(chunkSlots[chunk].node)
         guard node >= 0, let position = nodeRunning[node].firstIndex(where: { $0.chunk == chunk }) else { return }
         nodeRunning[node].remove(at: position)
-        nodeDense[node].running = nodeRunning[node].count
+        setNodeRunning(node, nodeRunning[node].count)
     }
 
     /// Gives a new chunk its `pending_seq` (creation order) and appends it to the queue (which
