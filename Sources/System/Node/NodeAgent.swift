@@ -93,12 +93,15 @@ public struct NodeAgent: Sendable {
     var rotationUse: [String] = []
     /// The assignment channel (`NodeAgent+Channel.swift`): its state is below.
     var channelFailures = 0
+    /// The second the last channel open was signed at, `Int64.min` before the first: the next
+    /// is signed at `lastChannelSignedSecond &+ 1` at the earliest (as `Operation`'s
+    /// `lastSignedSecond`: not an optional, which took 8 bytes more).
+    var lastChannelSignedSecond: Int64 = .min
     // The optional and one-byte fields last, side by side: each of them between two 8-byte
     // fields took 8 or 16 bytes.
-    var lastChannelSignedSecond: Int64?
-    var channel: ChannelState = .closed
     /// The registration operation, while one runs.
     var registration: UInt64?
+    var channel: ChannelState = .closed
 
     /// - Parameters:
     ///   - scheme: derives the key pair from `durable.keySeed` (Ed25519 in production and in
