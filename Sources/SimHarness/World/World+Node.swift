@@ -84,7 +84,7 @@ extension World {
         nodes[i].booted = true
         nodes[i].agent = NodeAgent(
             durable: nodes[i].durable, settings: nodeSettings(nodeSpec(i)), scheme: scheme, hasher: hasher)
-        feedNode(i, .boot)
+        feedNode(i, .boot, actor: actor)
         if let mean = config.nodeCrashMean {
             let after = DurationDistribution.exponential(mean: mean).draw(&sim.rngs[Int(actor.index)])
             sim.schedule(at: sim.now + after, for: actor, .control(.crash))
@@ -106,20 +106,20 @@ extension World {
 
     mutating func nodeReceive(_ i: Int, _ e: Delivered<WorldEvent>) {
         switch e.payload {
-        case .apiReply(let id, let response): feedNode(i, .response(requestID: id, response))
+        case .apiReply(let id, let response): feedNode(i, .response(requestID: id, response), actor: e.actor)
         case .channelMessage(let generation, let message):
             guard generation == nodes[i].channelGeneration else { return }
-            observer.measures.heldChunksRecovered += feedNode(i, .channel(message))
+            observer.measures.heldChunksRecovered += feedNode(i, .channel(message), actor: e.actor)
         case .channelClosed(let generation, let refusal):
             guard generation == nodes[i].channelGeneration else { return }
             nodes[i].channelGeneration += 1
-            feedNode(i, .channelClosed(refusal: refusal))
+            feedNode(i, .channelClosed(refusal: refusal), actor: e.actor)
         case .nodeTimer(let t):
             nodes[i].timers[t] = nil
-            feedNode(i, .timer(t))
+            feedNode(i, .timer(t), actor: e.actor)
         case .computed(let chunk, let attempt, let result):
             if nodes[i].isRunning { observer.noteComputationFinished(chunk, store: store) }
-            feedNode(i, .computeFinished(chunkID: chunk, attempt: attempt, result: result))
+            feedNode(i, .computeFinished(chunkID: chunk, attempt: attempt, result: result), actor: e.actor)
         case .control(let action): apply(action, on: .node(i))
         default: preconditionFailure("node got \(e.payload.kind)")
         }
@@ -129,11 +129,16 @@ extension World {
     /// many held chunks the input made the agent recover (the channel's `subscribed` list), read
     /// on the agent while it is in hand: reading it through `nodes[i].agent?` afterwards copied
     /// the whole agent, a retain and a release of each of its references.
+    ///
+    /// `actor` is node `i`'s (`nodes[i].actor`), passed in from the delivered event: read from
+    /// the host, the actor's clock could only be loaded once the host's first cache line had
+    /// arrived, two cache misses one after the other at the start of every node event; known
+    /// beforehand, both loads are under way at once.
     @discardableResult
-    mutating func feedNode(_ i: Int, _ input: NodeAgent.Input) -> Int {
-        guard nodes[i].isRunning else { return 0 }
-        let actor = nodes[i].actor
+    mutating func feedNode(_ i: Int, _ input: NodeAgent.Input, actor: ActorID) -> Int {
         let now = self.now(actor)
+        guard nodes[i].isRunning else { return 0 }
+        assert(nodes[i].actor == actor, "node \(i) is actor \(nodes[i].actor), not \(actor)")
         // The world's reusable buffer, taken for this call (and given back at the end), so the
         // loop below owns it whatever the effects do.
         var effects: [NodeAgent.Effect] = []
