@@ -65,7 +65,8 @@ let package = Package(
         /// Plain C, no dependency; compiles to a "no hardware path" stub off x86-64. DWARF 4 for
         /// Debian's valgrind 3.19 (see `CAllocCounter`).
         .target(name: "CSHA256", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
-        /// One inline C function: a cache prefetch hint for the Engine's event queue.
+        /// One inline C function: a cache prefetch hint for the Engine's event queue and the
+        /// World's node hosts.
         .target(name: "CPrefetch"),
         .systemLibrary(
             name: "CLibPQ",
@@ -183,7 +184,7 @@ let package = Package(
         ),
         .target(
             name: "SimHarness",
-            dependencies: ["Engine", "JobSystem", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: ["Engine", "JobSystem", "CPrefetch", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(
             name: "Scenarios",

@@ -1,3 +1,4 @@
+import CPrefetch
 import Engine
 import JobSystem
 
@@ -105,6 +106,7 @@ extension World {
     }
 
     mutating func nodeReceive(_ i: Int, _ e: Delivered<WorldEvent>) {
+        prefetchHost(i)
         switch e.payload {
         case .apiReply(let id, let response): feedNode(i, .response(requestID: id, response), actor: e.actor)
         case .channelMessage(let generation, let message):
@@ -122,6 +124,19 @@ extension World {
             feedNode(i, .computeFinished(chunkID: chunk, attempt: attempt, result: result), actor: e.actor)
         case .control(let action): apply(action, on: .node(i))
         default: preconditionFailure("node got \(e.payload.kind)")
+        }
+    }
+
+    /// Asks for the cache lines of node `i`'s host that a heartbeat or its answer reads (the
+    /// host's first 448 bytes, to the agent's heartbeat counters: `NodeHostLayoutTests`), all
+    /// at once. At 10,000 nodes each node event starts cold on its host, and the loads of its
+    /// lines otherwise wait on one another (the flags, then the agent's fields as the code
+    /// reaches them). A hint only: it changes nothing but timing.
+    @inline(__always)
+    func prefetchHost(_ i: Int) {
+        nodes.withUnsafeBufferPointer { hosts in
+            let host = UnsafeRawPointer(hosts.baseAddress! + i)
+            for offset in stride(from: 0, through: 448, by: 64) { cprefetch_read(host + offset) }
         }
     }
 
