@@ -98,7 +98,7 @@ let package = Package(
         /// Debian's valgrind 3.19 (see `CAllocCounter`).
         .target(name: "CSHA256", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
         /// One inline C function: a cache prefetch hint (the Engine's event queue, the stand-in
-        /// signature registry).
+        /// signature registry, the World's node hosts).
         .target(name: "CPrefetch"),
         .systemLibrary(
             name: "CLibPQ",
@@ -216,7 +216,7 @@ let package = Package(
         ),
         .target(
             name: "SimHarness",
-            dependencies: ["Engine", "JobSystem", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: ["Engine", "JobSystem", "CPrefetch", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(
             name: "Scenarios",

@@ -2,8 +2,10 @@ import Testing
 
 @testable import JobSystem
 
-/// `IDTable` (the node agent's operations and outstanding requests) answers exactly as the
-/// `Dictionary` it replaced, over random sequences of inserts, updates, removals and lookups.
+/// `IDTable` (the node agent's operations: one entry inline, the rest in an array) answers
+/// exactly as the `Dictionary` it replaced, over random sequences of inserts, updates,
+/// removals and lookups, by key and by value, with the table often emptied down to its inline
+/// entry and grown past it again.
 @Suite struct IDTableTests {
     @Test(arguments: [UInt64(1), 2, 3, 4])
     func behavesAsADictionary(seed: UInt64) {
@@ -11,27 +13,63 @@ import Testing
         var table = IDTable<Int>()
         var model: [UInt64: Int] = [:]
         for step in 0..<5_000 {
-            // Keys from a small range, so hits, misses and reinsertions all happen often.
-            let key = rng.next() % 24
-            switch rng.next() % 5 {
+            // Keys from a small range, so hits, misses and reinsertions all happen often; every
+            // few hundred steps the range shrinks to 3 keys, so the table keeps passing through
+            // zero, one (inline only) and a few entries.
+            let range: UInt64 = step % 400 < 100 ? 3 : 24
+            let key = rng.next() % range
+            switch rng.next() % 6 {
             case 0, 1:
-                table[key] = step
-                model[key] = step
+                table[key] = step * 10_000
+                model[key] = step * 10_000
             case 2:
                 #expect(table.removeValue(forKey: key) == model.removeValue(forKey: key))
             case 3:
                 table[key] = nil
                 model[key] = nil
-            default:
+            case 4:
                 if let i = table.index(of: key) {
-                    table[valueAt: i] += 1
+                    #expect(table.key(at: i) == key)
+                    let doubled = table.update(at: i) { value -> Int in
+                        value += 1
+                        return value * 2
+                    }
                     model[key]! += 1
+                    #expect(doubled == model[key]! * 2)
+                } else {
+                    #expect(model[key] == nil)
                 }
+            default:
+                // By value: the entry holding exactly this value, if any (values are unique:
+                // each is 10,000 times the step that wrote it, plus far fewer increments).
+                let wanted = model.first?.value ?? -1
+                let found = table.firstIndex { $0 == wanted }
+                let expected = model.filter { $0.value == wanted }.map(\.key)
+                #expect(found.map { table.key(at: $0) }.map { [$0] } ?? [] == expected)
             }
             #expect(table[key] == model[key])
             #expect(table.count == model.count)
         }
         for key in UInt64(0)..<24 { #expect(table[key] == model[key]) }
         #expect(table.values.sorted() == model.values.sorted())
+    }
+
+    /// The inline entry's removal hands its place to the last of the others, and every entry
+    /// stays reachable by key and by index.
+    @Test func removingTheInlineEntryKeepsTheRest() {
+        var table = IDTable<String>()
+        for key in UInt64(10)..<15 { table[key] = "v\(key)" }
+        #expect(table.count == 5)
+        let inline = table.key(at: 0)
+        #expect(table.removeValue(forKey: inline) == "v\(inline)")
+        #expect(table.count == 4)
+        for key in UInt64(10)..<15 where key != inline {
+            let i = table.index(of: key)
+            #expect(i != nil && table.key(at: i!) == key && table[valueAt: i!] == "v\(key)")
+        }
+        for key in UInt64(10)..<15 { table[key] = nil }
+        #expect(table.count == 0 && table.values.isEmpty && table.index(of: 10) == nil)
+        table[7] = "again"
+        #expect(table.count == 1 && table.index(of: 7) == 0 && table[7] == "again")
     }
 }

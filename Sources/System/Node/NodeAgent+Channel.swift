@@ -20,7 +20,7 @@ extension NodeAgent {
         counters.subscriptionsOpened += 1
         // Each open is signed at a later second than the previous one: an identical signature
         // would be refused as a replay.
-        let signedAt = Swift.max(now.unixSeconds, (lastChannelSignedSecond ?? .min) &+ 1)
+        let signedAt = Swift.max(now.unixSeconds, lastChannelSignedSecond &+ 1)
         lastChannelSignedSecond = signedAt
         // Today's nodes name themselves in the query (Supabase Realtime's filter); ours sign.
         let query = settings.signsRequests ? [:] : ["nodeId": id.uuidString]

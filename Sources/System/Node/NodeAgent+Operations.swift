@@ -14,9 +14,10 @@ extension NodeAgent {
     mutating func send(_ opID: UInt64, now: Timestamp, _ effects: inout [Effect]) {
         guard let k = operations.index(of: opID) else { return }
         let requestID = makeID()
-        operations[valueAt: k].inFlight = requestID
-        outstanding[requestID] = opID
-        let op = operations[valueAt: k]
+        let op = operations.update(at: k) { op in
+            op.inFlight = requestID
+            return op
+        }
         switch op.kind {
         case .register: counters.registrationsSent += 1
         case .heartbeat: counters.heartbeatsSent += 1
@@ -26,8 +27,8 @@ extension NodeAgent {
         }
         // Re-signed with a fresh timestamp: at least one second after the previous attempt's
         // (at most the backoff's worth ahead of the clock, far inside the signature window).
-        let signedAt = Swift.max(now.unixSeconds, (op.lastSignedSecond ?? .min) &+ 1)
-        operations[valueAt: k].lastSignedSecond = signedAt
+        let signedAt = Swift.max(now.unixSeconds, op.lastSignedSecond &+ 1)
+        operations.update(at: k) { $0.lastSignedSecond = signedAt }
         effects.append(.send(requestID: requestID, request(for: op.kind, unixSeconds: signedAt)))
         effects.append(.setTimer(.requestTimeout(requestID), after: settings.requestTimeout))
     }

@@ -47,30 +47,41 @@ public struct NodeAgent: Sendable {
         case persist(Durable)
     }
 
+    // Stored properties in the order a heartbeat reads them (Swift lays a struct out in
+    // declaration order): a simulated fleet keeps its agents inline in an array of node hosts,
+    // and at 10,000 nodes every node event starts with cache misses on its host. What a
+    // heartbeat and its answer touch (the id serial, the operations with the heartbeat's own
+    // inline, the durable state's incarnation and node id, the running list, the hot counters,
+    // the settings' flags and intervals, the signer) comes first and together; the channel, the
+    // queue and the caches after. `NodeHostLayoutTests` bounds the span.
+
+    var nextSerial: UInt64 = 1
+    /// Operations in progress by id (the first inline: usually the heartbeat's). An answer or a
+    /// timeout finds its operation by the request id in `Operation.inFlight`: an operation has
+    /// at most one request out, and a request id leaves `inFlight` exactly when its answer or
+    /// timeout is handled (a second table from request ids to operations said the same).
+    var operations = IDTable<Operation>()
     public internal(set) var durable: Durable
+    /// Assignments being computed, in start order.
+    var running: [ChunkAssignment] = []
     public let settings: Settings
+    let signer: RequestSigner
+    /// What the last answer said about the claim: nil until registration or a heartbeat tells.
+    public internal(set) var isClaimed: Bool?
+    var booted = false
+    public internal(set) var counters = Counters()
     /// The node's key, read from its signer (which keeps it, and its base64 spelling, once: a
     /// second copy here was 48 bytes inline and an 80-byte string per node).
     public var publicKey: PublicKey { signer.publicKey }
     /// `publicKey` in base64, the `X-Node-Key` value of every signed request: encoded once.
     var publicKeyBase64: String { signer.publicKeyBase64 }
-    public internal(set) var counters = Counters()
-
-    let signer: RequestSigner
     /// SHA-256, for config verification and the jitter seed: the signer's own (one existential
     /// per node, not two).
     var hasher: any SHA256Hashing { signer.hasher }
+
     var random: JitterSource
-    var nextSerial: UInt64 = 1
-
-    /// Operations in progress by id, and which operation each outstanding request serves.
-    var operations = IDTable<Operation>()
-    var outstanding = IDTable<UInt64>()
-
     /// Assignments waiting for a slot (or their config), oldest first.
     var queue: [ChunkAssignment] = []
-    /// Assignments being computed, in start order.
-    var running: [ChunkAssignment] = []
     /// Claims queued, running or being reported: a second push of one of them is a duplicate.
     var active: Set<ChunkKey> = []
     /// Recently finished claims (reported or given up), so a late duplicate push is not rerun.
@@ -82,17 +93,15 @@ public struct NodeAgent: Sendable {
     var rotationUse: [String] = []
     /// The assignment channel (`NodeAgent+Channel.swift`): its state is below.
     var channelFailures = 0
-
-    // The optional and one-byte fields last, side by side: a struct is laid out in declaration
-    // order, and each of them between two 8-byte fields took 8 or 16 bytes (24 bytes per node
-    // in all, with a simulated fleet's agents inline in its node hosts).
-    var lastChannelSignedSecond: Int64?
-    var channel: ChannelState = .closed
-    /// What the last answer said about the claim: nil until registration or a heartbeat tells.
-    public internal(set) var isClaimed: Bool?
-    var booted = false
+    /// The second the last channel open was signed at, `Int64.min` before the first: the next
+    /// is signed at `lastChannelSignedSecond &+ 1` at the earliest (as `Operation`'s
+    /// `lastSignedSecond`: not an optional, which took 8 bytes more).
+    var lastChannelSignedSecond: Int64 = .min
+    // The optional and one-byte fields last, side by side: each of them between two 8-byte
+    // fields took 8 or 16 bytes.
     /// The registration operation, while one runs.
     var registration: UInt64?
+    var channel: ChannelState = .closed
 
     /// - Parameters:
     ///   - scheme: derives the key pair from `durable.keySeed` (Ed25519 in production and in
@@ -130,20 +139,18 @@ public struct NodeAgent: Sendable {
         case .timer(.heartbeat):
             heartbeat(now: now, &effects)
         case .timer(.requestTimeout(let requestID)):
-            guard let opID = outstanding.removeValue(forKey: requestID) else { return }
+            guard let opID = takeInFlight(requestID) else { return }
             counters.requestTimeouts += 1
-            if let k = operations.index(of: opID) { operations[valueAt: k].inFlight = nil }
             failed(opID, .transient("request timed out"), now: now, &effects)
         case .timer(.retry(let opID)):
             guard let op = operations[opID], op.inFlight == nil else { return }
             send(opID, now: now, &effects)
         case .response(let requestID, let response):
-            guard let opID = outstanding.removeValue(forKey: requestID) else {
+            guard let opID = takeInFlight(requestID) else {
                 counters.lateResponses += 1
                 return
             }
             effects.append(.cancelTimer(.requestTimeout(requestID)))
-            if let k = operations.index(of: opID) { operations[valueAt: k].inFlight = nil }
             answered(opID, response, now: now, &effects)
         case .channel(let message):
             channelMessage(message, now: now, &effects)
@@ -170,6 +177,14 @@ public struct NodeAgent: Sendable {
             heartbeat(now: now, &effects)
             subscribe(now: now, &effects)
         }
+    }
+
+    /// The operation whose request `requestID` is out, which no longer has a request out; nil
+    /// if none has (an answer after its timeout, or to a previous life).
+    mutating func takeInFlight(_ requestID: UInt64) -> UInt64? {
+        guard let k = operations.firstIndex(where: { $0.inFlight == requestID }) else { return nil }
+        operations.update(at: k) { $0.inFlight = nil }
+        return operations.key(at: k)
     }
 
     /// A fresh id for a request or an operation: the incarnation in the high 24 bits.

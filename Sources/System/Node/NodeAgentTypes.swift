@@ -3,15 +3,18 @@
 extension NodeAgent {
     /// What a node keeps on disk (`config.ini`): everything else is rebuilt after a crash.
     public struct Durable: Sendable, Equatable {
-        /// The 32-byte Ed25519 seed: the node's identity. Drawn once, on first run.
-        public var keySeed: [UInt8]
+        // The two fields every request reads first (an agent's durable state is on its node
+        // host's hot cache lines in a simulated fleet: see `NodeAgent`'s stored properties).
+
         /// Set by the first successful registration.
         public var nodeID: NodeID?
-        /// The code the owner types into the portal to claim the node.
-        public var claimCode: String?
         /// Boots so far. Request and operation ids are prefixed with it, so an answer or timer
         /// addressed to a previous life can never be mistaken for one of this life.
         public var incarnation: UInt64
+        /// The 32-byte Ed25519 seed: the node's identity. Drawn once, on first run.
+        public var keySeed: [UInt8]
+        /// The code the owner types into the portal to claim the node.
+        public var claimCode: String?
 
         public init(keySeed: [UInt8], nodeID: NodeID? = nil, claimCode: String? = nil, incarnation: UInt64 = 0) {
             precondition(keySeed.count == 32, "a key seed is 32 bytes")
@@ -23,26 +26,28 @@ extension NodeAgent {
     }
 
     public struct Settings: Sendable, Equatable {
-        public var name: String
-        public var totalCores: Int
-        public var maxParallel: Int
-        /// `windows`, `linux` or `macos`.
-        public var platform: String
-        public var version: String
+        // What every heartbeat reads first (the flags side by side, then the two intervals).
+
         /// New software signs every request (`X-Node-*`). Today's (old) versions do not: they
         /// send no headers, name themselves by `publicKey` in the body and send no `attempt`.
         public var signsRequests: Bool
-        public var heartbeatInterval: Interval
-        /// Backoff of every retried operation (completions, registration, fetches).
-        public var retryBase: Interval
-        public var retryMax: Interval
-        /// How long to wait for an answer before counting the request as lost.
-        public var requestTimeout: Interval
-        /// Parsed configs kept; the oldest one not needed by queued work is dropped beyond it.
-        public var configCacheLimit: Int
         /// The simulation's typed wire (`TypedWire.swift`): heartbeats and completions are
         /// handed over as values, not JSON bodies. Off in production and in the catalogue.
         public var typedWire = false
+        public var heartbeatInterval: Interval
+        /// How long to wait for an answer before counting the request as lost.
+        public var requestTimeout: Interval
+        /// Backoff of every retried operation (completions, registration, fetches).
+        public var retryBase: Interval
+        public var retryMax: Interval
+        /// Parsed configs kept; the oldest one not needed by queued work is dropped beyond it.
+        public var configCacheLimit: Int
+        public var totalCores: Int
+        public var maxParallel: Int
+        public var name: String
+        /// `windows`, `linux` or `macos`.
+        public var platform: String
+        public var version: String
 
         public init(
             name: String, totalCores: Int, maxParallel: Int, platform: String, version: String,
@@ -211,12 +216,16 @@ extension NodeAgent {
             set { _unexpectedChannelMessages = UInt32(truncatingIfNeeded: newValue) }
         }
 
+        // Storage in the order a heartbeat and its answer touch them first (one cache line).
+        private var _heartbeatsSent: UInt32 = 0
+        private var _heartbeatsAcknowledged: UInt32 = 0
+        private var _heldChunksRecovered: UInt32 = 0
+        private var _heartbeatsFailed: UInt32 = 0
+        private var _requestTimeouts: UInt32 = 0
+        private var _lateResponses: UInt32 = 0
         private var _registrationsSent: UInt32 = 0
         private var _registrationsFailed: UInt32 = 0
         private var _reRegistrations: UInt32 = 0
-        private var _heartbeatsSent: UInt32 = 0
-        private var _heartbeatsAcknowledged: UInt32 = 0
-        private var _heartbeatsFailed: UInt32 = 0
         private var _assignmentsReceived: UInt32 = 0
         private var _duplicateAssignments: UInt32 = 0
         private var _configFetchesSent: UInt32 = 0
@@ -231,12 +240,9 @@ extension NodeAgent {
         private var _completionsDuplicate: UInt32 = 0
         private var _completionsRejected: UInt32 = 0
         private var _retries: UInt32 = 0
-        private var _requestTimeouts: UInt32 = 0
-        private var _lateResponses: UInt32 = 0
         private var _subscriptionsOpened: UInt32 = 0
         private var _subscriptionsConfirmed: UInt32 = 0
         private var _channelLosses: UInt32 = 0
-        private var _heldChunksRecovered: UInt32 = 0
         private var _unexpectedChannelMessages: UInt32 = 0
 
         public init() {}

@@ -5,7 +5,7 @@
 /// Something the node is trying to get done with the server, over as many requests as it takes.
 ///
 /// `Kind` is `indirect`: its payloads (a completion carries its whole result) live in a box, so
-/// an `Operation` is 48 bytes, not 144. Every node keeps a table of them (its heartbeat's at
+/// an `Operation` is 33 bytes, not 144. Every node keeps a table of them (its heartbeat's at
 /// least), and at 10,000 nodes those tables took 1.58 MB; a box is allocated only for an
 /// operation that carries a payload (a completion, a fetch), not for heartbeats.
 struct Operation: Sendable {
@@ -21,13 +21,17 @@ struct Operation: Sendable {
     var kind: Kind
     /// Consecutive failures so far (drives the backoff).
     var failures = 0
-    /// The outstanding request, if one is out.
+    /// The timestamp (unix seconds) the last request of this operation was signed with,
+    /// `Int64.min` before the first. A retry is signed strictly later (`lastSignedSecond &+ 1`
+    /// at the earliest: the first request is signed at the clock's second), so it is never the
+    /// same message as an attempt that may already have reached the server (Ed25519 is
+    /// deterministic: same second, same body, same signature), and the server's replay guard
+    /// can never refuse the node's own retry. Not an optional: `Int64.min` is what nil stood
+    /// for in that sum, and an optional took 8 bytes more.
+    var lastSignedSecond: Int64 = .min
+    /// The outstanding request, if one is out: the agent finds the operation an answer or a
+    /// timeout belongs to by this id (an operation has at most one request out).
     var inFlight: UInt64?
-    /// The timestamp (unix seconds) the last request of this operation was signed with. A
-    /// retry is signed strictly later, so it is never the same message as an attempt that may
-    /// already have reached the server (Ed25519 is deterministic: same second, same body, same
-    /// signature), and the server's replay guard can never refuse the node's own retry.
-    var lastSignedSecond: Int64?
 
     init(_ kind: Kind) { self.kind = kind }
 }
@@ -88,14 +92,20 @@ struct RecentSet<Element: Hashable & Sendable>: Sendable {
     }
 }
 
-/// A map from the node's own ids (operations, requests) to values, for the handful of entries
-/// a node has at once (a heartbeat, its slots' completions, perhaps a fetch): one array of
-/// (id, value) entries searched linearly. At that size a scan of a few ids is cheaper than
-/// hashing the key (a `Dictionary` hashes on every access, and its optional-yielding subscript
-/// moves the whole value out and back to change one field), and a value is changed in place
-/// through its index (`self[valueAt:]`). One array, not parallel arrays of ids and values: a
-/// node agent has two tables, and each array is a heap block with its header (0.6 MB at 10,000
-/// simulated nodes). Lookups only: the order of entries (a removal moves the last one into the
+/// A map from the node's own ids (its operations) to values, for the handful of entries a node
+/// has at once (a heartbeat, its slots' completions, perhaps a fetch), searched linearly: at
+/// that size a scan of a few ids is cheaper than hashing the key (a `Dictionary` hashes on every
+/// access, and its optional-yielding subscript moves the whole value out and back to change one
+/// field), and a value is changed in place through its index (`self[valueAt:]`).
+///
+/// The first entry is stored inline (`head`), the rest in an array (`rest`): most of the time a
+/// node has one operation, its heartbeat, and a simulated fleet's node agents are inline in its
+/// node hosts, so a heartbeat reads and writes its operation on the host's own cache lines
+/// instead of a heap block of its own (a cache miss per node event at 10,000 nodes, and the
+/// block's header and malloc's overhead per node).
+///
+/// Invariant: `head` is nil only when `rest` is empty. Index 0 is `head`, index `k > 0` is
+/// `rest[k - 1]`. Lookups only: the order of entries (a removal moves the last one into the
 /// hole) never reaches behaviour, as a dictionary's order must not either.
 struct IDTable<Value: Sendable>: Sendable {
     struct Entry: Sendable {
@@ -103,33 +113,66 @@ struct IDTable<Value: Sendable>: Sendable {
         var value: Value
     }
 
-    private var entries: [Entry] = []
+    private var head: Entry?
+    private var rest: [Entry] = []
 
-    var count: Int { entries.count }
+    init() {}
+
+    var count: Int { head == nil ? 0 : 1 + rest.count }
 
     /// The values, in no meaningful order (for counting; a copy).
-    var values: [Value] { entries.map(\.value) }
+    var values: [Value] {
+        guard let head else { return [] }
+        return [head.value] + rest.map(\.value)
+    }
 
     func index(of key: UInt64) -> Int? {
-        entries.withUnsafeBufferPointer { e in
-            for i in e.indices where e[i].key == key { return i }
+        guard let head else { return nil }
+        if head.key == key { return 0 }
+        return rest.withUnsafeBufferPointer { e in
+            for i in e.indices where e[i].key == key { return i + 1 }
             return nil
         }
     }
 
-    /// The value at `index(of:)`'s answer, read or changed in place.
+    /// The index of the first entry (in storage order) whose value satisfies `predicate`.
+    func firstIndex(where predicate: (Value) -> Bool) -> Int? {
+        guard let head else { return nil }
+        if predicate(head.value) { return 0 }
+        return rest.withUnsafeBufferPointer { e in
+            for i in e.indices where predicate(e[i].value) { return i + 1 }
+            return nil
+        }
+    }
+
+    /// The key of the entry at `index`.
+    func key(at index: Int) -> UInt64 { index == 0 ? head!.key : rest[index - 1].key }
+
+    /// The value at `index(of:)`'s answer (changed in place with `update(at:_:)`).
     subscript(valueAt index: Int) -> Value {
-        get { entries[index].value }
-        _modify { yield &entries[index].value }
+        get { index == 0 ? head!.value : rest[index - 1].value }
+        set { update(at: index) { $0 = newValue } }
+    }
+
+    /// Changes the value at `index(of:)`'s answer in place. A closure, not a `_modify`
+    /// accessor: the accessor's coroutine, with a yield in each branch, was not inlined, and
+    /// its frame (holding the inline entry) was allocated on the heap at every call.
+    @inline(__always)
+    mutating func update<R>(at index: Int, _ body: (inout Value) -> R) -> R {
+        index == 0 ? body(&head!.value) : body(&rest[index - 1].value)
     }
 
     subscript(key: UInt64) -> Value? {
-        get { index(of: key).map { entries[$0].value } }
+        get { index(of: key).map { self[valueAt: $0] } }
         set {
             if let i = index(of: key) {
-                if let newValue { entries[i].value = newValue } else { remove(at: i) }
+                if let newValue { update(at: i) { $0 = newValue } } else { remove(at: i) }
             } else if let newValue {
-                entries.append(Entry(key: key, value: newValue))
+                if head == nil {
+                    head = Entry(key: key, value: newValue)
+                } else {
+                    rest.append(Entry(key: key, value: newValue))
+                }
             }
         }
     }
@@ -137,13 +180,18 @@ struct IDTable<Value: Sendable>: Sendable {
     @discardableResult
     mutating func removeValue(forKey key: UInt64) -> Value? {
         guard let i = index(of: key) else { return nil }
-        let value = entries[i].value
+        let value = self[valueAt: i]
         remove(at: i)
         return value
     }
 
-    private mutating func remove(at i: Int) {
-        entries.swapAt(i, entries.count - 1)
-        entries.removeLast()
+    /// Removes the entry at `i`: the last entry takes its place.
+    mutating func remove(at i: Int) {
+        if i == 0 {
+            head = rest.popLast()
+        } else {
+            rest.swapAt(i - 1, rest.count - 1)
+            rest.removeLast()
+        }
     }
 }
