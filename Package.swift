@@ -12,7 +12,7 @@ import PackageDescription
 /// - `CSHA256`: SHA-256 on the x86-64 SHA extensions, used by `SodiumSHA256` when the CPU has
 ///   them (runtime CPUID check; libsodium otherwise, and on other architectures).
 /// - `CPrefetch`: one inline C function, a cache prefetch hint (the Engine's event queue, the
-///   stand-in signature registry).
+///   stand-in signature registry, the World's node hosts).
 /// - `CLibPQ`, `PostgresStore`: libpq and the PostgreSQL `JobStore` (production only: the
 ///   simulation path, `simharness`, never links libpq). `pgstore` migrates and benchmarks it;
 ///   `StoreContractTests` runs the contract suite on both stores.

@@ -40,6 +40,9 @@ struct StandInSecrets: ~Copyable {
     private(set) var count = 0
 
     init() {
+        // The table is raw memory, freed without deinitialising its slots and read a line per
+        // slot: both hold only while a slot is plain bytes, exactly one cache line wide.
+        precondition(_isPOD(Slot.self) && MemoryLayout<Slot>.stride == 64)
         capacity = 16
         slots = Self.allocate(capacity)
     }
