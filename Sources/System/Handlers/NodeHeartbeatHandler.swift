@@ -76,8 +76,8 @@ extension RequestHandlers {
             for byte in name where JCSWriter.needsEscape(byte) { return nil }
             let parts: (StaticString, StaticString, StaticString, StaticString, StaticString) =
                 (#"{"id":"#, #","maxParallel":"#, #","name":"#, #","renewed":"#, #","status":""#)
-            let total = parts.0.utf8CodeUnitCount + 38 + parts.1.utf8CodeUnitCount + decimalLength(maxParallel)
-                + parts.2.utf8CodeUnitCount + name.count + 2 + parts.3.utf8CodeUnitCount + decimalLength(renewed)
+            let total = parts.0.utf8CodeUnitCount + 38 + parts.1.utf8CodeUnitCount + CanonicalJSONWriter.decimalLength(maxParallel)
+                + parts.2.utf8CodeUnitCount + name.count + 2 + parts.3.utf8CodeUnitCount + CanonicalJSONWriter.decimalLength(renewed)
                 + parts.4.utf8CodeUnitCount + statusText.utf8CodeUnitCount + 2
             return [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
                 var at = buffer.baseAddress!
@@ -86,7 +86,7 @@ extension RequestHandlers {
                     at += text.utf8CodeUnitCount
                 }
                 @inline(__always) func put(_ value: Int) {
-                    at += writeDecimal(value, at: at)
+                    at += CanonicalJSONWriter.writeDecimal(value, at: at)
                 }
                 put(parts.0)
                 CanonicalJSONWriter.spellQuoted(id.raw, at: UnsafeMutableRawPointer(at))
@@ -109,34 +109,6 @@ extension RequestHandlers {
                 precondition(count == total, "the heartbeat answer's length was computed before writing it")
             }
         }
-    }
-
-    /// Bytes of `value` in decimal (with its sign).
-    @inline(__always)
-    static func decimalLength(_ value: Int) -> Int {
-        var digits = 1
-        var rest = value.magnitude / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        return value < 0 ? digits + 1 : digits
-    }
-
-    /// Writes `value` in decimal at `out` (as `CanonicalJSONWriter.int` spells it below 10^15);
-    /// returns the bytes written.
-    @inline(__always)
-    static func writeDecimal(_ value: Int, at out: UnsafeMutablePointer<UInt8>) -> Int {
-        let length = decimalLength(value)
-        if value < 0 { out[0] = UInt8(ascii: "-") }
-        var magnitude = value.magnitude
-        var at = length
-        repeat {
-            at -= 1
-            out[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-            magnitude /= 10
-        } while magnitude > 0
-        return length
     }
 
     /// The optional `computing` list: chunk ids as strings, at most `maxComputingChunks`.
