@@ -74,7 +74,8 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     // MARK: Nodes (slots; a deleted node leaves nil; pages that never move, see `PagedArray`)
     var nodes = PagedArray<NodeRow?>()
     var nodeIndex = HandleIndex()
-    var nodeByKey: [PublicKey: Int] = [:]
+    /// Handles by public key (`NodeKeyIndex`: keyed from the seed, see `nodeKeyIndexKey`).
+    var nodeByKey: NodeKeyIndex
     /// Live node handles sorted by node id: the snapshot's node order. Kept in two sorted
     /// parts so that a registration is not an O(N) insert into the whole order (O(N²) for a
     /// fleet booting): new handles go into the small `recentNodeOrder`, merged into
@@ -131,6 +132,7 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     public init(seed: UInt64, triggerInstalled: Bool = true, now: Timestamp = Timestamp(micros: 0)) {
         self.rng = SplitMix64(seed: seed)
         self.replayCache = ReplayCache(capacity: EmbeddedStore.defaultReplayCacheCapacity, key: EmbeddedStore.replayCacheKey(seed: seed))
+        self.nodeByKey = NodeKeyIndex(key: EmbeddedStore.nodeKeyIndexKey(seed: seed))
         self.triggerInstalled = triggerInstalled
         self.now = now
     }
