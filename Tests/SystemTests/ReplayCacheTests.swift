@@ -198,8 +198,12 @@ import Testing
     /// every 500 requests), and it stays consistent. Returns the reference (for coverage) and
     /// the most stragglers the cache held at once.
     @discardableResult
+    ///
+    /// With `prepared`, the hint `prepare` comes before most requests: of the request's own
+    /// signature (whose fingerprint `remember` then takes from it), of another request's (a
+    /// hint not followed, which `remember` must not use), or of none.
     static func agree(
-        seed: UInt64, capacity: Int, requests: [Request], capacityChanges: [Int: Int] = [:]
+        seed: UInt64, capacity: Int, requests: [Request], capacityChanges: [Int: Int] = [:], prepared: Bool = false
     ) -> (model: SetModel, mostStragglers: Int) {
         var cache = ReplayCache(capacity: capacity, key: EmbeddedStore.replayCacheKey(seed: seed))
         var model = SetModel(capacity: capacity)
@@ -208,6 +212,13 @@ import Testing
             if let c = capacityChanges[k] {
                 cache.capacity = c
                 model.capacity = c
+            }
+            if prepared {
+                switch k % 4 {
+                case 0, 1: cache.prepare(r.signature)
+                case 2: cache.prepare(requests[(k &* 7919) % requests.count].signature)
+                default: break
+                }
             }
             let answer = cache.remember(r.signature, expiresAt: r.expiresAt, now: r.now)
             let expected = model.remember(r.signature, expiresAt: r.expiresAt, now: r.now)
@@ -278,6 +289,17 @@ import Testing
         }
         #expect(mostStragglers > 0)
         #expect(total.expired > 0 && total.evicted > 0 && total.refusedByFloor > 0 && total.refusedAsRemembered > 0)
+    }
+
+    /// `prepare` (the handler's hint as soon as the headers are parsed) changes no answer,
+    /// whether the signature it was given is then remembered, another is, or none.
+    @Test func preparingChangesNoAnswer() {
+        for seed in UInt64(1)...4 {
+            let requests = Self.fleetTraffic(seed: seed, nodes: 20, count: 6_000, window: 30)
+            for capacity in [5, 150, 2_000] {
+                Self.agree(seed: seed, capacity: capacity, requests: requests, prepared: true)
+            }
+        }
     }
 
     /// A node that chooses its timestamps to hurt: expiries in falling runs (every entry a

@@ -239,6 +239,18 @@ public struct SignedHeaders: Hashable, Sendable {
     /// message re-renders the parsed value, so any other spelling would be a different message.
     private static func parseTimestamp(_ utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard let first = utf8.first, utf8.count == 1 || first != 0x30 else { return nil }
+        // Up to 18 digits cannot overflow (10^18 - 1 < Int64.max): no check per digit, only
+        // whether each byte is a digit (a byte below "0" wraps to a large value).
+        if utf8.count <= 18 {
+            var value: UInt64 = 0
+            var notDigit = false
+            for byte in utf8 {
+                let digit = byte &- 0x30
+                notDigit = notDigit || digit > 9
+                value = value &* 10 &+ UInt64(digit)
+            }
+            return notDigit ? nil : Int64(truncatingIfNeeded: value)
+        }
         var value: Int64 = 0
         for byte in utf8 {
             guard (0x30...0x39).contains(byte) else { return nil }
@@ -391,11 +403,33 @@ public struct RequestVerifier: Sendable {
         try verify(headers: headers, method: method, path: path, nowUnixSeconds: nowUnixSeconds) { bodyDigest }
     }
 
-    /// The body's digest is asked for only once the headers and the window passed.
+    /// `verify` of headers parsed already (`SignedHeaders(headers:)`, which throws what
+    /// `verify(headers:…)` would for them): the handlers parse first, so that the store can be
+    /// told what the request will look up (`JobStore.prepareToAuthenticate`).
+    public func verify(
+        signed: SignedHeaders, method: String, path: String, body: [UInt8], nowUnixSeconds: Int64
+    ) throws(SignatureError) -> VerifiedRequest {
+        try verify(signed: signed, method: method, path: path, nowUnixSeconds: nowUnixSeconds) { hasher.sha256(body) }
+    }
+
+    /// `verify(signed:…)` with the body's digest given (the typed wire).
+    public func verify(
+        signed: SignedHeaders, method: String, path: String, bodyDigest: Digest32, nowUnixSeconds: Int64
+    ) throws(SignatureError) -> VerifiedRequest {
+        try verify(signed: signed, method: method, path: path, nowUnixSeconds: nowUnixSeconds) { bodyDigest }
+    }
+
     private func verify(
         headers: APIHeaders, method: String, path: String, nowUnixSeconds: Int64, bodyDigest: () -> Digest32
     ) throws(SignatureError) -> VerifiedRequest {
-        let signed = try SignedHeaders(headers: headers)
+        try verify(signed: SignedHeaders(headers: headers), method: method, path: path, nowUnixSeconds: nowUnixSeconds, bodyDigest: bodyDigest)
+    }
+
+    /// The body's digest is asked for only once the headers and the window passed.
+    @inline(__always)
+    private func verify(
+        signed: SignedHeaders, method: String, path: String, nowUnixSeconds: Int64, bodyDigest: () -> Digest32
+    ) throws(SignatureError) -> VerifiedRequest {
         // The scheme may start loading what it will need for this key (the stand-in's secret)
         // while the window is checked and the message built.
         scheme.prepareToVerify(publicKey: signed.key)

@@ -95,14 +95,20 @@ extension RequestHandlers {
             return (key, row, false)
         }
         let verified: VerifiedRequest
+        let remembers = !profile.has(.replayableSignatures) && !registering
         do {
+            // Parsed first (the same errors `verify(headers:…)` would throw), so the store can
+            // start loading the caller's key slot and the replay cache's lines while the
+            // signature is verified.
+            let signed = try SignedHeaders(headers: request.headers)
+            if !registering { store.prepareToAuthenticate(publicKey: signed.key, signature: remembers ? signed.signature : nil) }
             let path = Self.signedPath(path: request.path, query: request.query)
             if let wire = request.wire {  // the typed wire: the digest both sides compute from the value
                 verified = try verifier.verify(
-                    headers: request.headers, method: request.method, path: path, bodyDigest: wire.digest, nowUnixSeconds: now.unixSeconds)
+                    signed: signed, method: request.method, path: path, bodyDigest: wire.digest, nowUnixSeconds: now.unixSeconds)
             } else {
                 verified = try verifier.verify(
-                    headers: request.headers, method: request.method, path: path, body: request.body, nowUnixSeconds: now.unixSeconds)
+                    signed: signed, method: request.method, path: path, body: request.body, nowUnixSeconds: now.unixSeconds)
             }
         } catch {
             throw .signature(error)
@@ -116,7 +122,7 @@ extension RequestHandlers {
         // node-register is not remembered: it is idempotent per key (a replay inside the
         // window gets the same node back, as the first request did), and remembering it would
         // let registrations from fresh keys, which need no registered node, fill the cache.
-        if !profile.has(.replayableSignatures), !registering {
+        if remembers {
             // The verifier accepts the request through the whole second `replayExpiry`.
             let (last, overflow) = verified.replayExpiry.multipliedReportingOverflow(by: 1_000_000)
             let expiresAt = overflow ? Timestamp(micros: .max) : Timestamp(micros: last &+ 999_999)

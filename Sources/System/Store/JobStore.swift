@@ -91,6 +91,12 @@ public protocol JobStore {
     /// store may forget the earliest-expiring entries early, and then answers false for every
     /// signature expiring no later than them (never accepting a replay).
     mutating func rememberSignature(_ signature: Signature, expiresAt: Timestamp) throws(StoreError) -> Bool
+    /// A hint, given as soon as a signed node request's headers are parsed: the key its caller
+    /// will be looked up by and, when it will be remembered, its signature. A store may start
+    /// loading (or computing) what `nodeCaller`/`node(publicKey:)` and `rememberSignature` will
+    /// need, so that the wait overlaps the signature's verification. It changes no answer and
+    /// no row; the default does nothing.
+    mutating func prepareToAuthenticate(publicKey: PublicKey, signature: Signature?)
 
     // MARK: Sentinel
     /// What one scheduling pass reads, as one consistent snapshot: at most `limit` pending
@@ -133,6 +139,8 @@ public protocol JobStore {
 }
 
 extension JobStore {
+    public mutating func prepareToAuthenticate(publicKey: PublicKey, signature: Signature?) {}
+
     public func nodeCaller(publicKey: PublicKey) throws(StoreError) -> NodeCaller? {
         try node(publicKey: publicKey).map { NodeCaller(id: $0.id) }
     }

@@ -26,6 +26,24 @@ extension EmbeddedStore {
         return (stream.next(), stream.next())
     }
 
+    /// The `NodeKeyIndex` hash's four secret words, from the store's seed by a SplitMix64
+    /// stream of its own (as `replayCacheKey`: deterministic per seed, unknown to a node, no
+    /// draw from the identifier stream).
+    static func nodeKeyIndexKey(seed: UInt64) -> (UInt64, UInt64, UInt64, UInt64) {
+        var stream = SplitMix64(seed: seed ^ 0x6E6F_6465_2D6B_6579)  // "node-key"
+        return (stream.next(), stream.next(), stream.next(), stream.next())
+    }
+
+    /// Prefetches the caller's slot in `nodeByKey` and, when `signature` is given, computes
+    /// its replay fingerprint (kept for `rememberSignature`, which recognises the same
+    /// signature) and prefetches its slot and the slot of the entry to be forgotten next: at
+    /// 10,000 nodes each was a cache miss of the request (`perf`: `ReplayCache.slot` 2.1 %,
+    /// `remove` 1.4 %, the dictionary 1.7 % of the fleet run). Changes no answer.
+    public mutating func prepareToAuthenticate(publicKey: PublicKey, signature: Signature?) {
+        nodeByKey.prefetch(publicKey)
+        if let signature { replayCache.prepare(signature) }
+    }
+
     /// Remembers `signature` until `expiresAt` (the signed timestamp plus the window, beyond
     /// which the verifier refuses the request anyway, so the cache is bounded in time). Returns
     /// false if it is remembered already: a replay. The cache keeps a keyed 128-bit fingerprint
