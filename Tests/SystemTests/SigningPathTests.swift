@@ -207,4 +207,89 @@ import Testing
         #expect(headers.map(\.1) == [signer.publicKeyBase64, signed.signature.base64, "1700000000"])
         #expect(try SignedHeaders(headers: APIHeaders(headers)) == signed)
     }
+    /// The stand-in's signature is the mix as specified, its words built byte by byte (the
+    /// form the tail's single load replaced): the same 64 bytes for messages of every length
+    /// from 0 to 200 (every tail length, and the messages too short for a whole word).
+    @Test func standInSignatureIsTheByteByByteMix() {
+        func mix(_ x: UInt64) -> UInt64 {
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        func reference(secret: [UInt8], message: [UInt8]) -> [UInt8] {
+            func word(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+                bytes.enumerated().reduce(0) { $0 | UInt64($1.element) << UInt64(8 * $1.offset) }
+            }
+            let k = (0..<4).map { word(secret[(8 * $0)..<(8 * $0 + 8)]) }
+            var a = k[0] ^ 0x6A09_E667_F3BC_C908, b = k[1] ^ 0xBB67_AE85_84CA_A73B
+            let whole = message.count / 8
+            for w in 0..<whole {
+                let m = word(message[(8 * w)..<(8 * w + 8)])
+                a = mix(a ^ m ^ k[2])
+                b = mix(((b &+ m) &+ a) ^ k[3])
+            }
+            let tail = message[(8 * whole)...]
+            a = mix(a ^ word(tail) ^ k[2] ^ (UInt64(tail.count) << 56))
+            b = mix(((b &+ UInt64(message.count)) &+ a) ^ k[3])
+            var state = a ^ (b &* 0x9E37_79B9_7F4A_7C15)
+            var out: [UInt8] = []
+            for lane in 0..<8 {
+                state &+= 0x9E37_79B9_7F4A_7C15
+                let v = mix(state ^ (lane % 2 == 0 ? a : b))
+                out += (0..<8).map { UInt8(truncatingIfNeeded: v >> UInt64(8 * $0)) }
+            }
+            return out
+        }
+        var rng = SystemTestRNG(state: 83)
+        for length in 0...200 {
+            let secret = rng.bytes(count: 32)
+            let message = rng.bytes(count: length)
+            let signature = message.withUnsafeBytes { StandInSigner.signature(secret: Bytes32(secret)!, message: $0) }
+            #expect(signature.bytes == reference(secret: secret, message: message), "length \(length)")
+        }
+    }
+
+    /// `X-Node-Ts` is read as canonical decimal `Int64` (digits only, no sign, no leading zero)
+    /// at every length, the short ones without overflow checks: every value a plain reference
+    /// (`Int64(text)` and the canonical rule) accepts, and nothing else, with a non-digit (the
+    /// bytes either side of the digits included) at every position, and the values around
+    /// `Int64.max`.
+    @Test func timestampIsCanonicalDecimalAtEveryLength() throws {
+        let scheme = StandInSignatureScheme()
+        var rng = SystemTestRNG(state: 89)
+        let signer = RequestSigner(signer: scheme.makeSigner(seed: rng.bytes(count: 32)), hasher: sha)
+        let signed = signer.sign(method: "POST", path: "/node-heartbeat", body: [], unixSeconds: 1)
+        func parse(_ text: String) -> Int64? {
+            let headers = APIHeaders([
+                (RequestSigning.keyHeader, signer.publicKeyBase64), (RequestSigning.signatureHeader, signed.signature.base64),
+                (RequestSigning.timestampHeader, text),
+            ])
+            return try? SignedHeaders(headers: headers).timestamp
+        }
+        func reference(_ text: String) -> Int64? {
+            let utf8 = Array(text.utf8)
+            guard let first = utf8.first, utf8.allSatisfy({ (0x30...0x39).contains($0) }), utf8.count == 1 || first != 0x30 else { return nil }
+            return Int64(text)
+        }
+        var texts = ["0", "00", "01", "9223372036854775807", "9223372036854775808", "9999999999999999999",
+                     "99999999999999999999", "999999999999999999", "1000000000000000000", "-1", "+1", ""]
+        for length in 1...21 {
+            let digits = String((0..<length).map { k in Character(String(k == 0 ? 1 + rng.next() % 9 : rng.next() % 10)) })
+            texts.append(digits)
+            for position in 0..<length {
+                for bad in ["/", ":", "a", "\u{0}", "é"] {
+                    var chars = Array(digits)
+                    chars[position] = Character(bad)
+                    texts.append(String(chars))
+                }
+            }
+        }
+        var accepted = 0
+        for text in texts {
+            #expect(parse(text) == reference(text), "\(text.debugDescription)")
+            if reference(text) != nil { accepted += 1 }
+        }
+        #expect(accepted > 20)
+    }
 }
