@@ -53,9 +53,11 @@ public enum SignatureError: Error, Equatable, Sendable, CustomStringConvertible 
 
 /// Names and message layout shared by signer and verifier.
 public enum RequestSigning {
-    public static let keyHeader = "X-Node-Key"
-    public static let signatureHeader = "X-Node-Sig"
-    public static let timestampHeader = "X-Node-Ts"
+    // Literals rather than stored `static let`s: every signed request compares header names
+    // with these, and a stored global is reached through a lazy-initialisation check.
+    public static var keyHeader: String { "X-Node-Key" }
+    public static var signatureHeader: String { "X-Node-Sig" }
+    public static var timestampHeader: String { "X-Node-Ts" }
 
     /// Default accepted clock skew in seconds, either direction (a profile value).
     public static let defaultWindow: Int64 = 300
@@ -105,9 +107,9 @@ public enum RequestSigning {
         }
         // The method's and path's UTF-8 read in place (a small string's on the stack) and
         // copied as blocks: iterating their `utf8` views cost about ten instructions a byte.
-        var method = method, path = path
-        return method.withUTF8 { methodBytes in
-            path.withUTF8 { pathBytes in
+        // Read without a mutable copy (`withUTF8` on a `var` retained and released each).
+        return withUTF8Bytes(of: method) { methodBytes in
+            withUTF8Bytes(of: path) { pathBytes in
                 let count = digitCount + 1 + methodBytes.count + 1 + pathBytes.count + 1 + 64
                 return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { out in
                     let base = out.baseAddress!
@@ -137,6 +139,15 @@ public enum RequestSigning {
     }
 }
 
+/// `body` of `text`'s UTF-8, in place: a native string's (every string on Linux) without a copy
+/// or a retain; any other made contiguous in a copy first.
+@inline(__always)
+func withUTF8Bytes<R>(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+    var copy = text
+    return copy.withUTF8(body)
+}
+
 /// The three authentication headers of a request, parsed.
 ///
 /// Plain inline bytes (104 of them, no reference): a node's signer returns one per request and
@@ -161,8 +172,10 @@ public struct SignedHeaders: Hashable, Sendable {
     /// If a name appears several times (`x-node-key` and `X-Node-Key`) with different values,
     /// the header is rejected as malformed: which one a verifier would pick is arbitrary.
     public init(headers: APIHeaders) throws(SignatureError) {
-        if let parsed = Self.parseNodeSpelled(headers) {
-            self = try parsed.get()
+        if let order = Self.nodeSpelledOrder(headers) {
+            self = try Self.decode(
+                key: headers.fields[order.key].value, signature: headers.fields[order.signature].value,
+                timestamp: headers.fields[order.timestamp].value)
             return
         }
         let rawKey = try Self.lookup(RequestSigning.keyHeader, in: headers, conflict: .malformedKey)
@@ -175,13 +188,14 @@ public struct SignedHeaders: Hashable, Sendable {
         self = try Self.decode(key: rawKey, signature: rawSignature, timestamp: rawTimestamp)
     }
 
-    /// The parse (or the error) if `headers` holds exactly the three names as a node spells
-    /// them (the common case); nil otherwise. Then no other spelling can be present, so the
-    /// case-insensitive scan would find just these; and which field comes first cannot matter,
-    /// since three fields holding all three names hold each once. The fields are read where
-    /// they are (no `String` copied out, retained and released).
-    private static func parseNodeSpelled(_ headers: APIHeaders) -> Result<SignedHeaders, SignatureError>? {
-        headers.fields.withUnsafeBufferPointer { fields -> Result<SignedHeaders, SignatureError>? in
+    /// Where the key, signature and timestamp fields are if `headers` holds exactly the three
+    /// names as a node spells them (the common case); nil otherwise. Then no other spelling can
+    /// be present, so the case-insensitive scan would find just these; and which field comes
+    /// first cannot matter, since three fields holding all three names hold each once. The
+    /// caller decodes the values where they are (no `String` copied out, and no `Result` of
+    /// the parse built and taken apart).
+    private static func nodeSpelledOrder(_ headers: APIHeaders) -> (key: Int, signature: Int, timestamp: Int)? {
+        headers.fields.withUnsafeBufferPointer { fields -> (key: Int, signature: Int, timestamp: Int)? in
             guard fields.count == 3 else { return nil }
             var key = -1, signature = -1, timestamp = -1
             for i in 0..<3 {
@@ -196,9 +210,7 @@ public struct SignedHeaders: Hashable, Sendable {
                 }
             }
             guard key >= 0, signature >= 0, timestamp >= 0 else { return nil }
-            return Result { () throws(SignatureError) in
-                try decode(key: fields[key].value, signature: fields[signature].value, timestamp: fields[timestamp].value)
-            }
+            return (key, signature, timestamp)
         }
     }
 

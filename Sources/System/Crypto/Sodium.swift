@@ -268,21 +268,10 @@ struct StandInSigner: Signer {
             b = mix(b &+ w &+ a ^ d)
             offset &+= 8
         }
-        if raw.count >= 8 {
-            // The tail's bytes are the last `filled` of the message: one load of its last eight
-            // bytes (little-endian, so the tail sits in the high bytes), shifted down, is the
-            // word the byte loop below builds.
-            filled = raw.count &- offset
-            if filled > 0 {
-                let last = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: raw.count &- 8, as: UInt64.self))
-                word = last >> UInt64(8 &* (8 &- filled))
-            }
-        } else {
-            while offset < raw.count {
-                word |= UInt64(raw[offset]) << UInt64(8 * filled)
-                filled += 1
-                offset &+= 1
-            }
+        while offset < raw.count {
+            word |= UInt64(raw[offset]) << UInt64(8 * filled)
+            filled += 1
+            offset &+= 1
         }
         // The tail, and the length (so messages that differ only by trailing zeros differ).
         a = mix(a ^ word ^ c ^ (UInt64(filled) << 56))
