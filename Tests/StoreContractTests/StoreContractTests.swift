@@ -826,4 +826,26 @@ struct StoreContractTests {
         #expect(try h.store.rememberSignature(b, expiresAt: past))
         #expect(try !h.store.rememberSignature(a, expiresAt: soon))
     }
+
+    /// `prepareToAuthenticate` (the handlers' hint once a signed request's headers are parsed)
+    /// changes no answer: the same node by key, the same caller, the same replay verdicts,
+    /// whether the hint names the signature then remembered, another one, or none.
+    @Test(arguments: StoreKind.allCases)
+    func preparingToAuthenticateChangesNoAnswer(kind: StoreKind) throws {
+        var h = try StoreHarness.make(kind)
+        let registered = try h.store.registerNode(F.registration(7))
+        let a = Signature(bytes: [UInt8](repeating: 3, count: 64))!, b = Signature(bytes: [UInt8](repeating: 4, count: 64))!
+        let soon = Timestamp(micros: 4_000_000_000_000_000)
+        h.store.prepareToAuthenticate(publicKey: F.key(7), signature: a)
+        #expect(try h.store.node(publicKey: F.key(7))?.id == registered.node.id)
+        #expect(try h.store.nodeCaller(publicKey: F.key(7))?.id == registered.node.id)
+        #expect(try h.store.rememberSignature(a, expiresAt: soon))
+        h.store.prepareToAuthenticate(publicKey: F.key(7), signature: a)
+        #expect(try !h.store.rememberSignature(a, expiresAt: soon))
+        h.store.prepareToAuthenticate(publicKey: F.key(8), signature: a)  // an unknown key, then another signature
+        #expect(try h.store.nodeCaller(publicKey: F.key(8)) == nil)
+        #expect(try h.store.rememberSignature(b, expiresAt: soon))
+        h.store.prepareToAuthenticate(publicKey: F.key(7), signature: nil)
+        #expect(try !h.store.rememberSignature(b, expiresAt: soon))
+    }
 }
