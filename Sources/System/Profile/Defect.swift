@@ -44,7 +44,26 @@ public struct DefectSet: Sendable, Equatable, Hashable {
     public static let none = DefectSet()
     public static let all = DefectSet(Defect.allCases)
 
-    static func bit(_ d: Defect) -> UInt32 { 1 << UInt32(Defect.allCases.firstIndex(of: d)!) }
+    /// The defect's bit: its declaration order (`Defect.allCases`' index), spelled as a switch
+    /// because `profile.has` asks it on every request and `allCases.firstIndex(of:)` is a linear
+    /// search of an array built per call (0.5 % of a heartbeat-heavy run). `DefectSetTests` pins
+    /// the switch to `allCases`' order.
+    static func bit(_ d: Defect) -> UInt32 {
+        let ordinal: UInt32 =
+            switch d {
+            case .resultsNeverAggregated: 0
+            case .progressNeverCounted: 1
+            case .competingReclaim: 2
+            case .mismatchedOnlineThresholds: 3
+            case .unsignedNodes: 4
+            case .missingTrigger: 5
+            case .racyConfigUpsert: 6
+            case .unguardedAssignment: 7
+            case .replayableSignatures: 8
+            case .reapsLiveClaims: 9
+            }
+        return 1 << ordinal
+    }
 
     public func contains(_ d: Defect) -> Bool { bits & Self.bit(d) != 0 }
     public mutating func insert(_ d: Defect) { bits |= Self.bit(d) }
