@@ -1,0 +1,71 @@
+import Engine
+import JobSystem
+import Testing
+
+@testable import SimHarness
+
+/// The stand-in compute's summed tally (`ComputeModel.standInTally`: wrapping sums, one
+/// full-width multiply per square) against the plain design: each iteration's damage added to a
+/// `DamageTally` one by one with its checked arithmetic, over seeded (config key, seed offset,
+/// iteration count, mean, spread), including the bounds the summed loop states.
+@Suite("Stand-in tally")
+struct StandInTallyTests {
+    static func config(fight: Int) -> SimConfig {
+        try! SimConfig(
+            fightLengthSeconds: fight, targets: 1, hastePercent: 0, critChance: 0, critMultiplier: 2,
+            abilities: [try! Ability(name: "Bolt", minDamage: 10, maxDamage: 20, cooldownMs: 0, castTimeMs: 1_000, aoe: false)],
+            rotationId: nil)
+    }
+
+    /// What the summed loop must equal: the damages, added one at a time.
+    static func reference(
+        fight: Int, configKey: UInt64, seedOffset: Int64, iterations: Int, mean: UInt64, spread: UInt64
+    ) -> DamageTally {
+        let damages = (0..<Int64(iterations)).map { i in
+            mean - spread + SplitMix64.mix(configKey ^ UInt64(bitPattern: seedOffset &+ i)) % (2 * spread + 1)
+        }
+        return DamageTally(fightLengthSeconds: fight, iterationDamages: damages)
+    }
+
+    @Test func summedTallyEqualsOneByOne() {
+        var random = SplitMix64(seed: 0x7A11)
+        // Means from 1 to the largest `estimatedDamage` gives (10^15), spreads as `result` picks
+        // them (max(1, mean / 10)) and a few others, including the loop's limit.
+        var cases: [(mean: UInt64, spread: UInt64)] = [
+            (1, 1), (2, 1), (9, 1), (10, 1), (11, 1), (1_000, 100), (1_000_000_000_000_000, 100_000_000_000_000),
+            ((1 << 50) - 2, 1), ((1 << 49), (1 << 49) - 1), (12_345, 0), (12_345, 12_345),
+        ]
+        for _ in 0..<200 {
+            let mean = 1 + random.next() % (1 << UInt64(1 + random.next() % 48))
+            let spread = random.next() % 3 == 0 ? random.next() % (mean + 1) : max(1, mean / 10)
+            cases.append((mean, spread))
+        }
+        var checked = 0
+        for (k, c) in cases.enumerated() {
+            let fight = [1, 30, 300, 3_600][k % 4]
+            let key = random.next()
+            let offset = Int64(bitPattern: random.next() >> UInt64(k % 3 == 0 ? 0 : 20))
+            let iterations = [1, 2, 7, 1_000, 1 + Int(random.next() % 3_000)][k % 5]
+            let summed = ComputeModel.standInTally(
+                Self.config(fight: fight), configKey: key, seedOffset: offset, iterations: iterations, mean: c.mean,
+                spread: c.spread)
+            let expected = Self.reference(
+                fight: fight, configKey: key, seedOffset: offset, iterations: iterations, mean: c.mean, spread: c.spread)
+            #expect(summed == expected, "mean \(c.mean) spread \(c.spread) iterations \(iterations)")
+            if summed != nil { checked += 1 }
+        }
+        #expect(checked == cases.count)
+    }
+
+    /// Outside the bounds under which the wrapping sums cannot wrap, the summed loop declines
+    /// (the caller then adds one by one).
+    @Test func declinesOutsideItsBounds() {
+        let config = Self.config(fight: 300)
+        #expect(ComputeModel.standInTally(config, configKey: 1, seedOffset: 0, iterations: 0, mean: 10, spread: 1) == nil)
+        #expect(ComputeModel.standInTally(config, configKey: 1, seedOffset: 0, iterations: 1 << 28, mean: 10, spread: 1) == nil)
+        #expect(ComputeModel.standInTally(config, configKey: 1, seedOffset: 0, iterations: 10, mean: 1 << 50, spread: 1) == nil)
+        #expect(ComputeModel.standInTally(config, configKey: 1, seedOffset: 0, iterations: 10, mean: (1 << 50) - 1, spread: 1) == nil)
+        #expect(ComputeModel.standInTally(config, configKey: 1, seedOffset: 0, iterations: 10, mean: 5, spread: 6) == nil)
+        #expect(ComputeModel.standInTally(config, configKey: 1, seedOffset: 0, iterations: 10, mean: (1 << 50) - 2, spread: 1) != nil)
+    }
+}
