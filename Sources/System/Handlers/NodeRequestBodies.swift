@@ -10,8 +10,10 @@
 /// for every other. So the fast path changes no answer, only its cost.
 public enum NodeRequestBody {
     /// `{computing?: [chunkId], publicKey?}`: `computing` omitted when empty, `publicKey` only
-    /// for old, unsigned nodes.
-    public static func heartbeat(computing: [ChunkID], publicKey: PublicKey?) -> [UInt8] {
+    /// for old, unsigned nodes. Any collection of ids: the node passes a lazy view of its running
+    /// assignments' ids rather than an array built for each heartbeat (an allocation per
+    /// heartbeat of a busy node).
+    public static func heartbeat(computing: some Collection<ChunkID>, publicKey: PublicKey?) -> [UInt8] {
         // A signed node computing nothing (most heartbeats): `{}`, one shared array.
         if computing.isEmpty && publicKey == nil { return emptyObject }
         var w = CanonicalJSONWriter(capacity: 16 + 39 * computing.count)

@@ -26,9 +26,9 @@ extension NodeAgent {
                     computing: settings.signsRequests ? running.map(\.chunkID) : [],
                     publicKey: settings.signsRequests ? nil : publicKey), unixSeconds: unixSeconds)
             }
-            let body = NodeRequestBody.heartbeat(
-                computing: settings.signsRequests ? running.map(\.chunkID) : [],
-                publicKey: settings.signsRequests ? nil : publicKey)
+            let body = settings.signsRequests
+                ? NodeRequestBody.heartbeat(computing: running.lazy.map(\.chunkID), publicKey: nil)
+                : NodeRequestBody.heartbeat(computing: EmptyCollection(), publicKey: publicKey)
             return signed("POST", "/node-heartbeat", body: body, unixSeconds: unixSeconds)
         case .fetchConfig(let hash):
             return signed("GET", "/config-fetch", query: ["hash": hash.hex], unixSeconds: unixSeconds)
