@@ -13,6 +13,8 @@ import PackageDescription
 ///   them (runtime CPUID check; libsodium otherwise, and on other architectures).
 /// - `CPrefetch`: one inline C function, a cache prefetch hint (the Engine's event queue, the
 ///   stand-in signature registry, the World's node hosts).
+/// - `CStandIn`: the stand-in compute's tally on AVX-512, when the CPU has it (runtime CPUID check;
+///   the same integers as the Swift loop, which runs otherwise).
 /// - `CLibPQ`, `PostgresStore`: libpq and the PostgreSQL `JobStore` (production only: the
 ///   simulation path, `simharness`, never links libpq). `pgstore` migrates and benchmarks it;
 ///   `StoreContractTests` runs the contract suite on both stores.
@@ -100,6 +102,9 @@ let package = Package(
         /// One inline C function: a cache prefetch hint (the Engine's event queue, the stand-in
         /// signature registry, the World's node hosts).
         .target(name: "CPrefetch"),
+        /// The stand-in compute's tally on AVX-512 (runtime CPUID check; the Swift loop otherwise,
+        /// and on other architectures). DWARF 4 for Debian's valgrind 3.19 (see `CAllocCounter`).
+        .target(name: "CStandIn", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
@@ -216,7 +221,7 @@ let package = Package(
         ),
         .target(
             name: "SimHarness",
-            dependencies: ["Engine", "JobSystem", "CPrefetch", .product(name: "Histogram", package: "hdrhistogram-swift")]
+            dependencies: ["Engine", "JobSystem", "CPrefetch", "CStandIn", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         .target(
             name: "Scenarios",

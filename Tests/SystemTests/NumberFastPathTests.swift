@@ -251,6 +251,26 @@ import Testing
         }
     }
 
+    /// Numbers written by the direct writer into its room, one after another (a completion's
+    /// result writes six in a body), are the reference formatter's bytes: every kind of double,
+    /// the longest spellings (24 characters with the sign) and non-finite ones (`null`) included.
+    @Test func writerNumbersInARowAreTheReferenceFormat() {
+        var values = Self.generatedDoubles(seed: 19, count: 20_000)
+        values += [-2.2250738585072014e-308, -.greatestFiniteMagnitude, -1.2345678901234567e-7, -0.0000012345678901234567,
+                   -1.2345678901234568e20, .infinity, -.infinity, .nan, -0.0, -9_007_199_254_740_991]
+        var start = 0
+        while start < values.count {
+            let group = values[start..<min(start + 13, values.count)]
+            var w = CanonicalJSONWriter(capacity: 16)
+            w.beginArray()
+            for value in group { w.number(value) }
+            w.endArray()
+            let expected = "[" + group.map(CodecFastPathTests.referenceFormat).joined(separator: ",") + "]"
+            #expect(String(decoding: w.bytes, as: UTF8.self) == expected)
+            start += 13
+        }
+    }
+
     /// A result's body written field by field is the tree's canonical bytes, and the reader
     /// takes it back, over results whose statistics are arbitrary doubles.
     @Test func resultBodiesWithArbitraryStatisticsAreTheTreesCanonicalBytes() {

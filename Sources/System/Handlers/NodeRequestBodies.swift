@@ -10,8 +10,10 @@
 /// for every other. So the fast path changes no answer, only its cost.
 public enum NodeRequestBody {
     /// `{computing?: [chunkId], publicKey?}`: `computing` omitted when empty, `publicKey` only
-    /// for old, unsigned nodes.
-    public static func heartbeat(computing: [ChunkID], publicKey: PublicKey?) -> [UInt8] {
+    /// for old, unsigned nodes. Any collection of ids: the node passes a lazy view of its running
+    /// assignments' ids rather than an array built for each heartbeat (an allocation per
+    /// heartbeat of a busy node).
+    public static func heartbeat(computing: some Collection<ChunkID>, publicKey: PublicKey?) -> [UInt8] {
         // A signed node computing nothing (most heartbeats): `{}`, one shared array.
         if computing.isEmpty && publicKey == nil { return emptyObject }
         var w = CanonicalJSONWriter(capacity: 16 + 39 * computing.count)
@@ -114,8 +116,11 @@ public enum NodeRequestBody {
 }
 
 extension DPSResultJSON {
-    /// `encode(result).canonicalBytes`, written directly (keys in canonical order).
+    /// `encode(result).canonicalBytes`, written directly (keys in canonical order). The
+    /// variance is computed once for both of its fields (`stddev` is its square root: the same
+    /// bits; each is an exact 256-bit quotient, about 500 instructions).
     static func write(_ result: some DPSStatistics, into w: inout CanonicalJSONWriter) {
+        let variance = result.variance
         w.beginObject()
         w.key("damageSquaresSum"); w.decimalString(result.damageSquaresSum)
         w.key("damageSum"); w.decimalString(result.damageSum)
@@ -127,8 +132,8 @@ extension DPSResultJSON {
         w.key("meanDps"); w.number(result.meanDPS)
         w.key("minDamage"); w.decimalString(result.minDamage)
         w.key("minDps"); w.number(result.minDPS)
-        w.key("stddev"); w.number(result.stddev)
-        w.key("variance"); w.number(result.variance)
+        w.key("stddev"); w.number(variance.squareRoot())
+        w.key("variance"); w.number(variance)
         w.endObject()
     }
 }

@@ -74,26 +74,43 @@ enum JCSWriter {
     /// case of an integer below 2^53 (exact in a double, so its shortest round-trip digits are
     /// its decimal digits and ECMAScript prints it plainly): the same bytes as `formatNumber`.
     static func writeNumber(_ value: Double, into out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxNumberLength) { buffer in
+            let n = writeNumber(value, at: buffer.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<n]))
+        }
+    }
+
+    /// The most bytes `writeNumber(_:at:)` writes: a sign and a description of at most 32
+    /// (`DescriptionBytes`' room; a double's is at most 24), or a re-laid out form of at most 24.
+    static let maxNumberLength = 33
+
+    /// `writeNumber`'s bytes written at `out` (room for `maxNumberLength`); returns how many.
+    /// The one implementation: the array form above and `CanonicalJSONWriter.number` (which
+    /// writes into its buffer's room, with no trimming and regrowing of the buffer) call it.
+    static func writeNumber(_ value: Double, at out: UnsafeMutablePointer<UInt8>) -> Int {
         if value.isFinite, value.magnitude < 9_007_199_254_740_992, value == value.rounded(.towardZero) {
             var n = UInt64(value.magnitude)
             if n == 0 {
-                out.append(UInt8(ascii: "0"))  // -0 prints as 0
-                return
+                out[0] = UInt8(ascii: "0")  // -0 prints as 0
+                return 1
             }
-            if value < 0 { out.append(UInt8(ascii: "-")) }
-            var digits: (UInt64, UInt64) = (0, 0)  // up to 16 digits, written backwards
-            var count = 0
-            withUnsafeMutableBytes(of: &digits) { buffer in
-                while n > 0 {
-                    buffer[15 - count] = UInt8(ascii: "0") + UInt8(n % 10)
-                    n /= 10
-                    count += 1
-                }
-                out.append(contentsOf: buffer[(16 - count)...])
+            var length = value < 0 ? 1 : 0
+            if value < 0 { out[0] = UInt8(ascii: "-") }
+            var rest = n / 10
+            length += 1
+            while rest > 0 {
+                length += 1
+                rest /= 10
             }
-            return
+            var at = length
+            repeat {
+                at -= 1
+                out[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: n % 10)
+                n /= 10
+            } while n > 0
+            return length
         }
-        writeFormatted(value, into: &out)
+        return writeFormatted(value, at: out)
     }
 
     /// RFC 8785 §3.2.2.2: escape `"` and `\`, use the two-character forms for `\b \t \n \f \r`,
@@ -156,28 +173,38 @@ enum JCSWriter {
     /// re-laid out in a second buffer (at most 24 bytes: `0.000001` and 17 digits) and appended
     /// at once.
     static func writeFormatted(_ value: Double, into out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxNumberLength) { buffer in
+            let n = writeFormatted(value, at: buffer.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<n]))
+        }
+    }
+
+    /// `writeFormatted`'s bytes written at `out` (room for `maxNumberLength`); returns how many.
+    static func writeFormatted(_ value: Double, at out: UnsafeMutablePointer<UInt8>) -> Int {
         guard value.isFinite else {
-            out.append(contentsOf: "null".utf8)
-            return
+            out[0] = UInt8(ascii: "n")
+            out[1] = UInt8(ascii: "u")
+            out[2] = UInt8(ascii: "l")
+            out[3] = UInt8(ascii: "l")
+            return 4
         }
         if value == 0 {
-            out.append(UInt8(ascii: "0"))
-            return
+            out[0] = UInt8(ascii: "0")
+            return 1
         }
         var text = DescriptionBytes()
         value.magnitude.write(to: &text)
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        if text.isAlreadyECMAScript {
-            withUnsafeBytes(of: &text.storage) { out.append(contentsOf: $0[..<text.count]) }
-            return
-        }
-        var composed: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
-        withUnsafeBytes(of: &text.storage) { raw in
-            let description = UnsafeRawBufferPointer(rebasing: raw[..<text.count])
-            withUnsafeMutableBytes(of: &composed) { buffer in
-                let length = layOut(description: description, into: buffer)
-                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<length]))
+        let sign = value < 0 ? 1 : 0
+        if value < 0 { out[0] = UInt8(ascii: "-") }
+        let count = text.count
+        let plain = text.isAlreadyECMAScript
+        return withUnsafeBytes(of: text.storage) { raw in
+            let description = UnsafeRawBufferPointer(rebasing: raw[..<count])
+            if plain {
+                UnsafeMutableRawPointer(out + sign).copyMemory(from: raw.baseAddress!, byteCount: count)
+                return sign + count
             }
+            return sign + layOut(description: description, into: UnsafeMutableRawBufferPointer(start: out + sign, count: maxNumberLength - 1))
         }
     }
 
@@ -276,8 +303,15 @@ struct DescriptionBytes: TextOutputStream {
         for byte in string.utf8 { append(byte) }
     }
 
+    /// The standard library's route for a `Double`: its characters in one block, copied at once.
     mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
-        for byte in buffer { append(byte) }
+        let n = Swift.min(buffer.count, 32 - count)
+        guard n > 0 else { return }
+        let at = count
+        withUnsafeMutableBytes(of: &storage) { room in
+            (room.baseAddress! + at).copyMemory(from: buffer.baseAddress!, byteCount: n)
+        }
+        count += n
     }
 
     /// Whether these characters are already the ECMAScript form, so `writeFormatted` copies

@@ -124,9 +124,11 @@ struct CanonicalJSONWriter {
         }
     }
 
+    /// A number (`JCSWriter.writeNumber`'s bytes), written into the room like every other
+    /// value: appending it to the trimmed buffer made the next value regrow the room, a block of
+    /// zeros as long as the body (six times in a completion's result).
     mutating func number(_ value: Double) {
-        write(reserving: 0, separated: true) { _ in 0 }
-        appendGeneral { JCSWriter.writeNumber(value, into: &$0) }
+        write(reserving: JCSWriter.maxNumberLength, separated: true) { out in JCSWriter.writeNumber(value, at: out) }
     }
 
     /// An integer. Below 10^15 in magnitude it is exact in a double and JCS prints a double
