@@ -17,6 +17,20 @@ private func hex(_ text: String) -> [UInt8] { Hex.decode(text)! }
         #expect(sha.sha256(long).hex == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
+    /// `{}` is answered from a constant (the idle heartbeat's body): it must be the digest both
+    /// implementations compute, and bodies that only look like it must still be hashed.
+    @Test func emptyObjectDigestIsTheComputedOne() {
+        let body = Array("{}".utf8)
+        #expect(sha.sha256(body).hex == "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a")
+        #expect(SodiumSHA256.portable(body) == SodiumSHA256.emptyObjectDigest)
+        if let hardware = SodiumSHA256.hardware(body) { #expect(hardware == SodiumSHA256.emptyObjectDigest) }
+        for other in ["{ }", "{}\n", "}{", "{{", "[]", "{", "{}}"] {
+            let bytes = Array(other.utf8)
+            #expect(sha.sha256(bytes) == SodiumSHA256.portable(bytes), "\(other)")
+            #expect(sha.sha256(bytes) != SodiumSHA256.emptyObjectDigest, "\(other)")
+        }
+    }
+
     @Test func digestParsingAndOrder() throws {
         let digest = sha.sha256(Array("abc".utf8))
         #expect(digest.bytes.count == 32)
