@@ -139,8 +139,9 @@ extension World {
         // borrowed where they are: `if let` bound a copy of them, retains and all, for every
         // request, and destroyed it after).
         let progress: HandlerProgress
-        // (`case .some`, not `!= nil`: the generic `!=` took a copy of the optional handlers.)
-        if case .some = todaysHandlers, request.headers.isEmpty, request.user == nil, RequestRoute(path: request.path).isNodeRoute {
+        // (Asked of the configuration, which says whether today's handlers are there: testing the
+        // optional handlers themselves, `!= nil` or `case .some`, copied them first.)
+        if case .todaysHandlersBeside = config.nodeMigration, request.headers.isEmpty, request.user == nil, RequestRoute(path: request.path).isNodeRoute {
             progress = todaysHandlers!.begin(
                 request, store: &store, limiter: &apiServer.limiter, buffers: &apiServer.responseBuffers, now: handlerNow)
         } else {
@@ -157,10 +158,10 @@ extension World {
                 // accepted. A copy of one that never reached it (refused while the store was
                 // down, or rolled back) is not a replay: its signature was never spent, and
                 // it is the original arriving late (swarm seeds 379, 562, 820).
-                capturedHeartbeat = request
+                capturedHeartbeat = consume request
             }
             publishCommitted()
-            replyToAPIServer(.transactionDone(txn: txn, connection: connection, outcome))
+            replyToAPIServer(.transactionDone(txn: txn, connection: connection, consume outcome))
         case .awaiting(let pending):
             // Today's second statement, one database round trip later.
             publishCommitted()
