@@ -31,6 +31,10 @@ import JobSystem
 struct APIServerHost {
     let actor: ActorID
     var limiter = RateLimiter()
+    /// The answers' bodies it reuses once delivered (`ResponseBuffers`): a heartbeat's answer
+    /// allocates nothing. 256 slots of about 120 bytes: more than the answers in flight at once
+    /// (a database round trip and a link's latency) at 10,000 nodes.
+    var responseBuffers = ResponseBuffers(slots: 256)
     /// Requests waiting for their transaction: transaction id → who asked.
     var inFlight = InFlightRequests()
     /// The database connection in use: bumped when it drops, so a reply on the old one is
@@ -56,20 +60,24 @@ struct ChannelEnd: Equatable {
 }
 
 extension World {
-    mutating func apiServerReceive(_ e: Delivered<WorldEvent>) {
-        switch e.payload {
+    /// Takes the event (`consuming`): the request moves on into its transaction and the outcome
+    /// into its reply, where borrowing them made a copy of each (a retain and a release of every
+    /// reference they hold) and of the whole event.
+    mutating func apiServerReceive(_ e: consuming Delivered<WorldEvent>) {
+        let from = e.from
+        switch e.takePayload() {
         case .api(let id, let request):
-            if request.path == "/node-heartbeat" && e.from != environment {
+            if request.path == "/node-heartbeat" && from != environment {
                 observer.measures.heartbeatRequests += 1
             }
             guard sim.isUp(storeActor) else {
                 // The pool cannot connect: refused at once.
-                answer(e.from, id, typedWire: request.wire != nil, .rejected(.store(.connectionLost)), ranAtStore: false)
+                answer(from, id, typedWire: request.wire != nil, .rejected(.store(.connectionLost)), ranAtStore: false)
                 return
             }
             let txn = nextTransaction
             nextTransaction += 1
-            apiServer.inFlight.insert(InFlightRequest(client: e.from, requestID: id, typedWire: request.wire != nil), for: txn)
+            apiServer.inFlight.insert(InFlightRequest(client: from, requestID: id, typedWire: request.wire != nil), for: txn)
             sim.deliver(from: apiServerActor, to: storeActor, after: databaseLatency(), .transaction(txn: txn, connection: apiServer.connection, request))
         case .transactionDone(let txn, let connection, let outcome):
             guard let asked = apiServer.inFlight.removeValue(forKey: txn) else { return }  // lost in a crash
@@ -80,25 +88,28 @@ extension World {
                 answer(asked.client, asked.requestID, typedWire: asked.typedWire, outcome, ranAtStore: true)
             }
         case .channelOpen(let generation, let request):
-            openChannel(from: e.from, generation: generation, request)
+            openChannel(from: from, generation: generation, request)
         case .committedAssignments(let assignments):
             for a in assignments { push(a) }
         case .control(let action):
             apply(action, on: .apiServer)
-        default:
-            preconditionFailure("api server got \(e.payload.kind)")
+        case let other:
+            preconditionFailure("api server got \(other.kind)")
         }
     }
 
     /// Sends the response (only the response) back to the client.
-    mutating func answer(_ client: ActorID, _ id: UInt64, typedWire: Bool, _ outcome: HandlerOutcome, ranAtStore: Bool) {
+    mutating func answer(_ client: ActorID, _ id: UInt64, typedWire: Bool, _ outcome: consuming HandlerOutcome, ranAtStore: Bool) {
         // What never reached the store is counted here (the store's runs count themselves).
         if !ranAtStore, let error = outcome.error { observer.measures.apiRejections[error.code, default: 0] += 1 }
-        var response = outcome.response
         // The typed wire: a rejection made here (not by the handlers) answers a typed request
         // in kind too.
-        if typedWire, response.wire == nil, let error = outcome.error { response = .typedRejection(error) }
-        sim.send(from: apiServerActor, to: client, .apiReply(id: id, response))
+        if typedWire, outcome.response.wire == nil, let error = outcome.error {
+            sim.send(from: apiServerActor, to: client, .apiReply(id: id, .typedRejection(error)))
+            return
+        }
+        // The response moves into the reply (the outcome is this function's own).
+        sim.send(from: apiServerActor, to: client, .apiReply(id: id, outcome.takeResponse()))
     }
 
     /// One database round trip's one way (the API server and the store share a data centre,
@@ -109,7 +120,10 @@ extension World {
 
     /// A transaction arrives at the store: the whole handler runs now, or it is rolled back
     /// because its connection dropped (a stale `connection`, or `transactionLossRate`).
-    mutating func runTransaction(_ txn: UInt64, connection: UInt64, _ request: APIRequest) {
+    ///
+    /// The request is the transaction's own (`consuming`): the eavesdropper's copy of an
+    /// accepted heartbeat takes it, last, instead of copying it.
+    mutating func runTransaction(_ txn: UInt64, connection: UInt64, _ request: consuming APIRequest) {
         if connection != apiServer.connection
             || (transactionLossRate > 0 && sim.rngs[Int(storeActor.index)].bernoulli(transactionLossRate))
         {
@@ -125,25 +139,29 @@ extension World {
         // borrowed where they are: `if let` bound a copy of them, retains and all, for every
         // request, and destroyed it after).
         let progress: HandlerProgress
-        if todaysHandlers != nil, request.headers.isEmpty, request.user == nil, Self.nodeRoutes.contains(request.path) {
-            progress = todaysHandlers!.begin(request, store: &store, limiter: &apiServer.limiter, now: handlerNow)
+        // (Asked of the configuration, which says whether today's handlers are there: testing the
+        // optional handlers themselves, `!= nil` or `case .some`, copied them first.)
+        if case .todaysHandlersBeside = config.nodeMigration, request.headers.isEmpty, request.user == nil, RequestRoute(path: request.path).isNodeRoute {
+            progress = todaysHandlers!.begin(
+                request, store: &store, limiter: &apiServer.limiter, buffers: &apiServer.responseBuffers, now: handlerNow)
         } else {
-            progress = handlers.begin(request, store: &store, limiter: &apiServer.limiter, now: handlerNow)
+            progress = handlers.begin(
+                request, store: &store, limiter: &apiServer.limiter, buffers: &apiServer.responseBuffers, now: handlerNow)
         }
-        switch progress {
+        switch consume progress {
         case .done(let outcome):
             let fromAttacker = isAttack(txn)
+            noteDecision(request, outcome)
+            observer.noteAPI(request, outcome, fromAttacker: fromAttacker)
             if !fromAttacker, request.path == "/node-heartbeat", outcome.response.status == 200 {
                 // What an eavesdropper on the path keeps: the latest heartbeat the store
                 // accepted. A copy of one that never reached it (refused while the store was
                 // down, or rolled back) is not a replay: its signature was never spent, and
                 // it is the original arriving late (swarm seeds 379, 562, 820).
-                capturedHeartbeat = request
+                capturedHeartbeat = consume request
             }
-            noteDecision(request, outcome)
-            observer.noteAPI(request, outcome, fromAttacker: fromAttacker)
             publishCommitted()
-            replyToAPIServer(.transactionDone(txn: txn, connection: connection, outcome))
+            replyToAPIServer(.transactionDone(txn: txn, connection: connection, consume outcome))
         case .awaiting(let pending):
             // Today's second statement, one database round trip later.
             publishCommitted()
@@ -165,7 +183,7 @@ extension World {
     func isAttack(_ txn: UInt64) -> Bool { apiServer.inFlight[txn]?.client == environment }
 
     /// The store's answer on the API server's connection, late by the store's injected slowness.
-    mutating func replyToAPIServer(_ payload: WorldEvent) {
+    mutating func replyToAPIServer(_ payload: consuming WorldEvent) {
         sim.deliver(from: storeActor, to: apiServerActor, after: storeSlowness + databaseLatency(), payload)
     }
 

@@ -6,8 +6,6 @@ import JobSystem
 /// committed: NOTIFYs to the listening sessions and the change feed of assignments to the API
 /// server, which pushes them to their nodes' channels. It also runs pg_cron.
 extension World {
-    static let nodeRoutes: Set<String> = ["/node-register", "/node-heartbeat", "/chunk-complete", "/config-fetch", "/rotation-fetch"]
-
     mutating func bootStore() {
         listeners.removeAll()
         cronHandles.removeAll()
@@ -26,10 +24,12 @@ extension World {
         cronHandles.append(sim.setTimer(for: storeActor, after: WorldTime.duration(cronPeriod(job)), .cron(job)))
     }
 
-    mutating func storeReceive(_ e: Delivered<WorldEvent>) {
+    /// Takes the event (`consuming`): a transaction's request moves into `runTransaction`.
+    mutating func storeReceive(_ e: consuming Delivered<WorldEvent>) {
         syncStoreClock()
         let now = store.now
-        switch e.payload {
+        let from = e.from
+        switch e.takePayload() {
         case .transaction(let txn, let connection, let request):
             runTransaction(txn, connection: connection, request)
         case .statement(let txn, _, let request, let pending):
@@ -38,7 +38,7 @@ extension World {
             let result = call.perform(on: &store)
             observer.noteStoreCall(call, result, store: store, storeNow: now)
             if case .apply(let plan, _, _) = call, case .applied(let done) = result,
-                let s = sentinels.firstIndex(where: { $0.actor == e.from })
+                let s = sentinels.firstIndex(where: { $0.actor == from })
             {
                 observer.noteApplied(bySentinel: s, of: sentinels.count, planned: plan.count, applied: done.count)
             }
@@ -48,18 +48,18 @@ extension World {
                 replyToAPIServer(.committedAssignments(assignments))
             }
             publishCommitted()
-            reply(to: e.from, .storeReply(id: id, result))
+            reply(to: from, .storeReply(id: id, result))
         case .listen:
-            if !listeners.contains(e.from) { listeners.append(e.from) }
-            reply(to: e.from, .listenAck)
+            if !listeners.contains(from) { listeners.append(from) }
+            reply(to: from, .listenAck)
         case .cron(let job):
             runCron(job, now: now)
             publishCommitted()
             armCron(job)
         case .control(let action):
             apply(action, on: .store)
-        default:
-            preconditionFailure("store got \(e.payload.kind)")
+        case let other:
+            preconditionFailure("store got \(other.kind)")
         }
         let changes = store.takeChanges()
         noteDecisions(changes)

@@ -157,7 +157,7 @@ public struct World {
             // Jobs complete only in the store's transactions. (Asked only when there is a target:
             // the call copies the whole 600-byte store value onto the stack first.)
             let checkJobs = event.actor == storeActor && stopAfterCompletedJobs != nil
-            dispatch(event)
+            dispatch(consume event)
             if stopOnViolation && observer.firstViolation != nil { return false }
             if checkJobs && store.jobCount(.completed) >= jobTarget {
                 finishRun()
@@ -194,11 +194,13 @@ public struct World {
         }
     }
 
-    mutating func dispatch(_ e: Delivered<WorldEvent>) {
+    /// Takes the event (`consuming`): the store and the API server move its payload on
+    /// (`World+Moves.swift`).
+    mutating func dispatch(_ e: consuming Delivered<WorldEvent>) {
         observer.noteEvent(e)
         switch roles[Int(e.actor.index)] {
-        case .store: storeReceive(e)
-        case .apiServer: apiServerReceive(e)
+        case .store: storeReceive(consume e)
+        case .apiServer: apiServerReceive(consume e)
         case .sentinel(let i): sentinelReceive(i, e)
         case .node(let i): nodeReceive(i, e)
         case .portal(let i): portalReceive(i, e)

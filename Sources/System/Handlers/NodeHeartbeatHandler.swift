@@ -7,7 +7,9 @@ extension RequestHandlers {
     /// Marks the calling node online and seen now, and renews its claims on the chunks it says
     /// it is computing (today's nodes send no list: nothing is renewed). Claimed nodes only
     /// (403 `nodeNotClaimed`).
-    func nodeHeartbeat<S: JobStore>(_ request: APIRequest, store: inout S, now: Timestamp) throws(APIError) -> APIResponse {
+    func nodeHeartbeat<S: JobStore>(
+        _ request: APIRequest, store: inout S, buffers: inout ResponseBuffers, now: Timestamp
+    ) throws(APIError) -> APIResponse {
         // The caller's id and handle, not its row (a heartbeat needs no more of it).
         let caller = try authenticatedCaller(request, store: &store, now: now)
         let computing = try Self.computingChunks(request)
@@ -22,7 +24,7 @@ extension RequestHandlers {
                 status: 200,
                 wire: .heartbeat(id: node.id, maxParallel: node.maxParallel, name: node.name, renewed: renewed, status: node.status))
         }
-        return Self.heartbeatAnswer(node, renewed: renewed)
+        return Self.heartbeatAnswer(node, renewed: renewed, buffers: &buffers)
     }
 
     /// `{id, maxParallel, name, renewed, status}`, written directly (the canonical bytes of the tree).
@@ -31,13 +33,27 @@ extension RequestHandlers {
     }
 
     static func heartbeatAnswer(_ node: NodeHeartbeat, renewed: Int) -> APIResponse {
+        var buffers = ResponseBuffers.none
+        return heartbeatAnswer(node, renewed: renewed, buffers: &buffers)
+    }
+
+    /// The answer, its body in one of the server's reused `buffers` when it is written directly.
+    static func heartbeatAnswer(_ node: NodeHeartbeat, renewed: Int, buffers: inout ResponseBuffers) -> APIResponse {
         APIResponse(
             status: 200,
-            body: heartbeatAnswerBytes(id: node.id, maxParallel: node.maxParallel, name: node.name, renewed: renewed, status: node.status))
+            body: heartbeatAnswerBytes(
+                id: node.id, maxParallel: node.maxParallel, name: node.name, renewed: renewed, status: node.status, buffers: &buffers))
     }
 
     static func heartbeatAnswerBytes(id: NodeID, maxParallel: Int, name: String, renewed: Int, status: NodeStatus) -> [UInt8] {
-        if let bytes = directHeartbeatAnswer(id: id, maxParallel: maxParallel, name: name, renewed: renewed, status: status) {
+        var buffers = ResponseBuffers.none
+        return heartbeatAnswerBytes(id: id, maxParallel: maxParallel, name: name, renewed: renewed, status: status, buffers: &buffers)
+    }
+
+    static func heartbeatAnswerBytes(
+        id: NodeID, maxParallel: Int, name: String, renewed: Int, status: NodeStatus, buffers: inout ResponseBuffers
+    ) -> [UInt8] {
+        if let bytes = directHeartbeatAnswer(id: id, maxParallel: maxParallel, name: name, renewed: renewed, status: status, buffers: &buffers) {
             return bytes
         }
         return writtenHeartbeatAnswer(id: id, maxParallel: maxParallel, name: name, renewed: renewed, status: status)
@@ -63,6 +79,14 @@ extension RequestHandlers {
     /// heartbeat, with a buffer grown and trimmed). Nil otherwise (the writer then answers);
     /// `HeartbeatPathFastPathTests` checks both against the tree's canonical bytes.
     static func directHeartbeatAnswer(id: NodeID, maxParallel: Int, name: String, renewed: Int, status: NodeStatus) -> [UInt8]? {
+        var buffers = ResponseBuffers.none
+        return directHeartbeatAnswer(id: id, maxParallel: maxParallel, name: name, renewed: renewed, status: status, buffers: &buffers)
+    }
+
+    /// `directHeartbeatAnswer`, written into one of `buffers` (`ResponseBuffers`).
+    static func directHeartbeatAnswer(
+        id: NodeID, maxParallel: Int, name: String, renewed: Int, status: NodeStatus, buffers: inout ResponseBuffers
+    ) -> [UInt8]? {
         let limit = 1_000_000_000_000_000
         guard maxParallel > -limit, maxParallel < limit, renewed > -limit, renewed < limit else { return nil }
         let statusText: StaticString
@@ -79,8 +103,8 @@ extension RequestHandlers {
             let total = parts.0.utf8CodeUnitCount + 38 + parts.1.utf8CodeUnitCount + CanonicalJSONWriter.decimalLength(maxParallel)
                 + parts.2.utf8CodeUnitCount + name.count + 2 + parts.3.utf8CodeUnitCount + CanonicalJSONWriter.decimalLength(renewed)
                 + parts.4.utf8CodeUnitCount + statusText.utf8CodeUnitCount + 2
-            return [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
-                var at = buffer.baseAddress!
+            return buffers.bytes(count: total) { start in
+                var at = start
                 @inline(__always) func put(_ text: StaticString) {
                     at.update(from: text.utf8Start, count: text.utf8CodeUnitCount)
                     at += text.utf8CodeUnitCount
@@ -105,8 +129,7 @@ extension RequestHandlers {
                 at[0] = UInt8(ascii: "\"")
                 at[1] = UInt8(ascii: "}")
                 at += 2
-                count = at - buffer.baseAddress!
-                precondition(count == total, "the heartbeat answer's length was computed before writing it")
+                precondition(at - start == total, "the heartbeat answer's length was computed before writing it")
             }
         }
     }

@@ -17,6 +17,13 @@ extension RequestHandlers {
         forwardBegin(request, store: &store, limiter: &limiter, now: now)
     }
 
+    public func begin(
+        _ request: APIRequest, store: inout EmbeddedStore, limiter: inout RateLimiter, buffers: inout ResponseBuffers,
+        now: Timestamp
+    ) -> HandlerProgress {
+        forwardBegin(request, store: &store, limiter: &limiter, buffers: &buffers, now: now)
+    }
+
     public func handle(
         _ request: APIRequest, store: inout EmbeddedStore, limiter: inout RateLimiter, now: Timestamp
     ) -> HandlerOutcome {
@@ -40,6 +47,12 @@ extension RequestHandlers {
         _ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp
     ) -> HandlerProgress {
         begin(request, store: &store, limiter: &limiter, now: now)
+    }
+
+    private func forwardBegin<S: JobStore>(
+        _ request: APIRequest, store: inout S, limiter: inout RateLimiter, buffers: inout ResponseBuffers, now: Timestamp
+    ) -> HandlerProgress {
+        begin(request, store: &store, limiter: &limiter, buffers: &buffers, now: now)
     }
 
     private func forwardHandle<S: JobStore>(

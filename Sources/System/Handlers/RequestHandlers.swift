@@ -43,8 +43,17 @@ public struct RequestHandlers: Sendable {
     /// committed, 503) or its answer lost after commit (the API server crashes: committed, the
     /// client sees no answer).
     public func handle<S: JobStore>(_ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp) -> HandlerOutcome {
+        var buffers = ResponseBuffers.none
+        return handle(request, store: &store, limiter: &limiter, buffers: &buffers, now: now)
+    }
+
+    /// `handle`, with the server's reused response bodies (`ResponseBuffers`: the heartbeat's
+    /// answer is written into one).
+    public func handle<S: JobStore>(
+        _ request: APIRequest, store: inout S, limiter: inout RateLimiter, buffers: inout ResponseBuffers, now: Timestamp
+    ) -> HandlerOutcome {
         do throws(APIError) {
-            return .ok(try route(request, store: &store, limiter: &limiter, now: now))
+            return .ok(try route(request, store: &store, limiter: &limiter, buffers: &buffers, now: now))
         } catch {
             return .rejected(error, typed: request.wire != nil)
         }
@@ -56,8 +65,16 @@ public struct RequestHandlers: Sendable {
     public func begin<S: JobStore>(
         _ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp
     ) -> HandlerProgress {
-        guard profile.has(.racyConfigUpsert), request.path == "/config-upsert", request.method == "POST" else {
-            return .done(handle(request, store: &store, limiter: &limiter, now: now))
+        var buffers = ResponseBuffers.none
+        return begin(request, store: &store, limiter: &limiter, buffers: &buffers, now: now)
+    }
+
+    /// `begin`, with the server's reused response bodies (`ResponseBuffers`).
+    public func begin<S: JobStore>(
+        _ request: APIRequest, store: inout S, limiter: inout RateLimiter, buffers: inout ResponseBuffers, now: Timestamp
+    ) -> HandlerProgress {
+        guard profile.has(.racyConfigUpsert), RequestRoute(path: request.path) == .configUpsert, request.method == "POST" else {
+            return .done(handle(request, store: &store, limiter: &limiter, buffers: &buffers, now: now))
         }
         do throws(APIError) {
             try checkSizes(request)
@@ -84,46 +101,47 @@ public struct RequestHandlers: Sendable {
     }
 
     private func route<S: JobStore>(
-        _ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp
+        _ request: APIRequest, store: inout S, limiter: inout RateLimiter, buffers: inout ResponseBuffers, now: Timestamp
     ) throws(APIError) -> APIResponse {
-        try checkSizes(request)
+        // The path classified once (`RequestRoute`), for the sizes and the switch.
+        let route = RequestRoute(path: request.path)
+        try checkSizes(request, route: route)
         let method = Self.uppercasedASCII(request.method)
         func expect(_ wanted: String) throws(APIError) {
             guard method == wanted else { throw .methodNotAllowed(method: method, path: request.path) }
         }
-        switch request.path {
-        case "/config-upsert":
+        switch route {
+        case .configUpsert:
             try expect("POST")
             return try configUpsert(request, store: &store, now: now)
-        case "/job-create":
+        case .jobCreate:
             try expect("POST")
             return try jobCreate(request, store: &store, now: now)
-        case "/node-register":
+        case .nodeRegister:
             try expect("POST")
             return try nodeRegister(request, store: &store, limiter: &limiter, now: now)
-        case "/node-claim":
+        case .nodeClaim:
             try expect("POST")
             return try nodeClaim(request, store: &store, limiter: &limiter, now: now)
-        case "/node-heartbeat":
+        case .nodeHeartbeat:
             try expect("POST")
-            return try nodeHeartbeat(request, store: &store, now: now)
-        case "/chunk-complete":
+            return try nodeHeartbeat(request, store: &store, buffers: &buffers, now: now)
+        case .chunkComplete:
             try expect("POST")
             return try chunkComplete(request, store: &store, now: now)
-        case "/config-fetch":
+        case .configFetch:
             try expect("GET")
             return try configFetch(request, store: &store, now: now)
-        case "/rotation-fetch":
+        case .rotationFetch:
             try expect("GET")
             return try rotationFetch(request, store: &store, now: now)
-        case "/jobs":
+        case .jobs:
             try expect("GET")
             return try listJobs(request, store: store)
-        default:
-            if request.path.hasPrefix("/jobs/") {
-                try expect("GET")
-                return try readJob(String(request.path.dropFirst("/jobs/".count)), request, store: store)
-            }
+        case .job:
+            try expect("GET")
+            return try readJob(String(request.path.dropFirst("/jobs/".count)), request, store: store)
+        case .unknown:
             throw .routeNotFound(request.path)
         }
     }
@@ -149,18 +167,30 @@ public struct RequestHandlers: Sendable {
     /// headers, and the body (the config routes' body limit follows the config limit, see
     /// `checkBodySize`; every other route has `limits.maxBodyBytes`). Counted in bytes.
     func checkSizes(_ request: APIRequest) throws(APIError) {
+        try checkSizes(request, route: RequestRoute(path: request.path))
+    }
+
+    /// `checkSizes` with the path's route already found.
+    func checkSizes(_ request: APIRequest, route: RequestRoute) throws(APIError) {
         var target = request.path.utf8.count
-        for (name, value) in request.query { target += name.utf8.count + value.utf8.count + 2 }
+        // (Nodes send no query: its iterator is not even made. The headers are counted on their
+        // stored fields in place: iterating `APIHeaders` made each `(name, value)` pair, a
+        // retain and a release of both strings.)
+        if !request.query.isEmpty {
+            for (name, value) in request.query { target += name.utf8.count + value.utf8.count + 2 }
+        }
         guard target <= profile.limits.maxTargetBytes else {
             throw .requestTooLarge(part: "path", bytes: target, limit: profile.limits.maxTargetBytes)
         }
         var headers = 0
-        for (name, value) in request.headers { headers += name.utf8.count + value.utf8.count }
+        for i in request.headers.fields.indices {
+            headers += request.headers.fields[i].name.utf8.count + request.headers.fields[i].value.utf8.count
+        }
         guard headers <= profile.limits.maxHeaderBytes else {
             throw .requestTooLarge(part: "headers", bytes: headers, limit: profile.limits.maxHeaderBytes)
         }
-        switch request.path {
-        case "/config-upsert", "/job-create": try checkBodySize(request)
+        switch route {
+        case .configUpsert, .jobCreate: try checkBodySize(request)
         default:
             guard request.body.count <= profile.limits.maxBodyBytes else {
                 throw .bodyTooLarge(bytes: request.body.count, limit: profile.limits.maxBodyBytes)

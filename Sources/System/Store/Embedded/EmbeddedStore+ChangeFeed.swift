@@ -11,9 +11,16 @@ struct StagedChunkChange: Sendable {
 
 extension EmbeddedStore {
     /// Committed changes not yet taken, in commit order.
+    ///
+    /// Allocation-free when there is none (most transactions: every heartbeat): the shared
+    /// empty array is answered. Otherwise the buffer itself is handed over and the feed starts
+    /// a new one at the next change (`removeAll(keepingCapacity:)` after handing it over made a
+    /// copy of the buffer's capacity on every call, the caller still holding the original).
     public mutating func takeChanges() -> [RowChange] {
-        defer { changes.removeAll(keepingCapacity: true) }
-        return changes
+        guard !changes.isEmpty else { return [] }
+        let taken = changes
+        changes = []
+        return taken
     }
 
     /// Remembers the row as it was before a status change; `logChunkWrite` completes it.

@@ -143,9 +143,12 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
 
     /// Committed notifications not yet taken, in commit order (the order operations ran and,
     /// within one, the order rows were written).
+    /// Allocation-free when there is none (as `takeChanges()`).
     public mutating func takeNotifications() -> [StoreNotification] {
-        defer { notifications.removeAll(keepingCapacity: true) }
-        return notifications
+        guard !notifications.isEmpty else { return [] }
+        let taken = notifications
+        notifications = []
+        return taken
     }
 
     /// The trigger's body, run for every chunk row written: notifies when the row is left

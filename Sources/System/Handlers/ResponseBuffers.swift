@@ -1,0 +1,54 @@
+/// Body buffers a server reuses once their responses are gone: a ring of `[UInt8]` arrays.
+///
+/// Why: the heartbeat (nine requests in ten) answered with a freshly allocated body, and the
+/// client freed it once read: a `malloc` and a `free` for every heartbeat, about a fifth of the
+/// answer's cost. The ring keeps a reference to each body it hands out; when it comes round to
+/// that slot again, the body is rewritten in place if nothing else holds it any more (the
+/// response was delivered and dropped), and only a body still held elsewhere (in flight, or
+/// kept by someone) is left to its holders while a new one takes the slot. Arrays stay values:
+/// a body is only ever written while the ring's reference is its only one, so no holder can see
+/// it change. With no slots (`none`) every body is a new array, as before.
+///
+/// The server's own memory, like its `RateLimiter`: the caller keeps it between requests and
+/// passes it `inout` (`RequestHandlers.begin(_:store:limiter:buffers:now:)`).
+public struct ResponseBuffers: Sendable {
+    var ring: [[UInt8]]
+    var next = 0
+
+    /// A ring of `slots` buffers (rounded up to a power of two; 0: none, every body new).
+    /// Enough slots that a slot's last body has been delivered by the time the ring comes round:
+    /// the responses in flight at once (each body of some 120 bytes).
+    public init(slots: Int) {
+        var n = slots > 0 ? 1 : 0
+        while n > 0 && n < slots { n <<= 1 }
+        ring = Array(repeating: [], count: n)
+    }
+
+    /// No ring: every body is a new array.
+    public static var none: ResponseBuffers { ResponseBuffers(slots: 0) }
+
+    /// An array of `count` bytes written by `write` (which must initialise all of them): the
+    /// next slot's buffer when nothing else holds it, a new array otherwise.
+    @inline(__always)
+    public mutating func bytes(count: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Void) -> [UInt8] {
+        guard !ring.isEmpty else {
+            return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialised in
+                write(buffer.baseAddress!)
+                initialised = count
+            }
+        }
+        let i = next
+        next = (next + 1) & (ring.count - 1)
+        var body: [UInt8] = []
+        swap(&body, &ring[i])
+        // Unique (only the ring held it): emptied in place. Shared: a new buffer of the same
+        // capacity, the old one left to its holders.
+        body.removeAll(keepingCapacity: true)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { scratch in
+            write(scratch.baseAddress!)
+            body.append(contentsOf: UnsafeBufferPointer(scratch))
+        }
+        ring[i] = body
+        return body
+    }
+}
