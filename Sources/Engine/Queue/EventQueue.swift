@@ -47,8 +47,8 @@ public struct EventHandle: Hashable, Sendable {
 /// - a slot's word (its pending event's word) sits in a dense array apart from the payloads,
 ///   so the liveness check of the root (every pop) touches few cache lines;
 /// - cancellation is O(1): it marks the slot free; the stale key is skipped when it surfaces
-///   in `near` or when its bucket opens (lazy deletion), so no search; when stale keys reach a
-///   quarter of the live ones they are all dropped at once (O(1) per cancel);
+///   in `near` or when its bucket opens (lazy deletion), so no search; when stale keys outnumber
+///   the live ones they are all dropped at once (O(1) per cancel);
 /// - in the steady state nothing is allocated: every array keeps its capacity (their logical
 ///   sizes are counters), freed slots and list nodes are reused;
 /// - all the memory belongs to one `EventQueueStorage`, made unique (copied if shared) once per
@@ -296,10 +296,12 @@ public struct EventQueue<Payload> {
         payloadAddress(i).deinitialize(count: 1)
         release(slot: i)
         _liveCount &-= 1
-        // Every cancel leaves one stale key behind. When stale keys reach a quarter of the
-        // live ones, drop them all at once (O(n) after n/4 cancels: O(1) per cancel) rather
-        // than letting them pile up in the wheel and the heaps.
-        if near.count &+ far.count &+ wheelCount &- _liveCount > Swift.max(_liveCount / 4, 1_024) { compact() }
+        // Every cancel leaves one stale key behind. When stale keys outnumber the live ones,
+        // drop them all at once (O(n) after n cancels: O(1) per cancel) rather than letting
+        // them pile up. Not sooner: most stale keys are cancelled timeouts in the wheel, dropped
+        // for free when their bucket opens (at 10,000 nodes about 7,000 of them wait there
+        // against 30,000 live keys; at a quarter, the queue compacted every few seconds).
+        if near.count &+ far.count &+ wheelCount &- _liveCount > Swift.max(_liveCount, 1_024) { compact() }
         return true
     }
 
@@ -501,8 +503,9 @@ public struct EventQueue<Payload> {
         freeCount &+= 1
     }
 
-    /// Removes every stale key from both heaps and the wheel.
-    @usableFromInline mutating func compact() {
+    /// Removes every stale key from both heaps and the wheel. (Inlinable so that it is
+    /// specialised: the generic copy was 0.5 % of `perf` samples at N=10,000.)
+    @inlinable mutating func compact() {
         let words = self.words
         let isStale = { (key: Key) -> Bool in
             let word = Self.word(of: key)
