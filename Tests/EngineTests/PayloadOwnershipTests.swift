@@ -53,7 +53,7 @@ import Engine
     @Test func copiesOfAQueueAreIndependentAndReleaseTheirPayloads() {
         let live = LiveCount()
         do {
-            var a = EventQueue<Tracked>(nearHorizon: 10)
+            var a = EventQueue<Tracked>(bucketShift: 2, wheelBits: 6)
             var handles: [EventHandle] = []
             // Several pages of slots (a page is 1,024), times near and far.
             for i in 0..<3_000 { handles.append(a.schedule(at: Int64(i % 50), Tracked(i, live))) }
@@ -100,7 +100,7 @@ import Engine
     @Test func aHeldPayloadIsCopiedWithItsQueueAndReleasedOnce() {
         let live = LiveCount()
         do {
-            var a = EventQueue<Tracked>(nearHorizon: 10)
+            var a = EventQueue<Tracked>(bucketShift: 2, wheelBits: 6)
             for i in 0..<40 { _ = a.schedule(at: Int64(i), Tracked(i, live)) }
             #expect(a.holdNext(notAfter: .max) == 0)
             #expect(live.count == 40)

@@ -4,8 +4,9 @@ import Engine
 /// The event queue against a plain reference: an array kept sorted by (time, scheduling
 /// sequence), over long seeded sequences of schedules (near, far, equal times, times before the
 /// last pop, the far future up to `Int64.max`), cancels (pending, fired, cancelled twice,
-/// `.none`), bounded pops and peeks, for near horizons that put every key in one heap or the
-/// other or split them. The order must be exactly the reference's, whatever the horizon.
+/// `.none`), bounded pops and peeks, for bucket widths and wheel sizes that put most keys in the
+/// wheel, in the far heap or in one bucket. The order must be exactly the reference's, whatever
+/// the layout.
 @Suite struct QueueModelTests {
     /// The reference: pending events sorted by (time, seq); a pop removes the first.
     struct Reference {
@@ -46,11 +47,12 @@ import Engine
         }
     }
 
-    /// Runs `steps` random operations on a queue with `horizon` and on the reference, checking
-    /// every answer; returns the (seq) order in which events fired, for cross-horizon checks.
-    static func run(seed: UInt64, horizon: Int64, steps: Int) -> [Int] {
+    /// Runs `steps` random operations on a queue with buckets of `2^shift` and `2^wheelBits`
+    /// of them, and on the reference, checking every answer; returns the (seq) order in which
+    /// events fired, for cross-layout checks.
+    static func run(seed: UInt64, shift: Int, wheelBits: Int, steps: Int) -> [Int] {
         var rng = Xoshiro256StarStar(seed: seed)
-        var q = EventQueue<Int>(nearHorizon: horizon)
+        var q = EventQueue<Int>(bucketShift: shift, wheelBits: wheelBits)
         var ref = Reference()
         var handles: [EventHandle] = []  // by seq, including fired and cancelled ones
         var now: Int64 = 0
@@ -166,22 +168,24 @@ import Engine
     }
 
     @Test(arguments: [UInt64(101), 102, 103, 104])
-    func matchesTheSortedReferenceForEveryHorizon(seed: UInt64) {
-        // 0: every key far; 50: split (most near deltas are < 100, far ones >= 1,000);
-        // 2,000: most far ones split too; .max: every key near.
+    func matchesTheSortedReferenceForEveryLayout(seed: UInt64) {
+        // (1, 6): buckets of 2, a wheel of 128 time units: near deltas (< 100) mostly in the
+        // wheel, far ones (>= 1,000) in the far heap; (4, 8): a wheel of 4,096, split; (10, 6):
+        // a wheel of 65,536, nearly everything in it; (62, 6): every time >= 0 in one or two
+        // buckets (the far future in the next), so the near heap orders nearly everything.
         var orders: [[Int]] = []
-        for horizon: Int64 in [0, 50, 2_000, .max] {
-            orders.append(Self.run(seed: seed, horizon: horizon, steps: 60_000))
+        for (shift, bits) in [(1, 6), (4, 8), (10, 6), (62, 6), (22, 13)] {
+            orders.append(Self.run(seed: seed, shift: shift, wheelBits: bits, steps: 60_000))
         }
         #expect(orders[0].count > 10_000, "the sequence fires many events")
         for o in orders.dropFirst() { #expect(o == orders[0]) }
     }
 
-    /// Exactly the old single-heap order for the simulation's default horizon in nanoseconds,
-    /// with keys on both sides of it.
-    @Test func defaultHorizonSplitsAndKeepsTheOrder() {
+    /// Exactly the sorted order for the simulation's default layout in nanoseconds (buckets of
+    /// about 4 ms, a wheel of about 34 s), with keys in the wheel and beyond it.
+    @Test func defaultLayoutKeepsTheOrder() {
         var q = EventQueue<Int>()
-        #expect(q.nearHorizon == 1_000_000_000)
+        #expect(q.bucketShift == 22 && q.wheelBits == 13)
         // Far (15 s), near (50 ms) and equal times, scheduled interleaved.
         var reference: [(Int64, Int)] = []
         for i in 0..<3_000 {
@@ -195,7 +199,7 @@ import Engine
             popped.append((t, p))
             // Reschedule a few after each pop, like timers and replies do.
             if p < 3_000 && p % 10 == 0 {
-                let t2 = t + (p % 20 == 0 ? 20_000_000_000 : 30_000_000)
+                let t2 = t + (p % 20 == 0 ? (p % 40 == 0 ? 20_000_000_000 : 50_000_000_000) : 30_000_000)
                 _ = q.schedule(at: t2, p + 10_000)
                 reference.append((t2, p + 10_000))
             }

@@ -1,0 +1,44 @@
+import Testing
+import Engine
+
+/// `TraceDigest.fold(String)` folds `streamKey(s)` (FNV-1a 64 over the UTF-8) and then the
+/// UTF-8 length, whatever the string's storage (small, native, long, non-ASCII): its inline
+/// loop must give the same words as the reference below, or every digest and recorded trace
+/// would change.
+@Suite struct TraceDigestTests {
+    /// FNV-1a 64, written out here from its definition.
+    static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+        var h: UInt64 = 14_695_981_039_346_656_037
+        for b in bytes { h = (h ^ UInt64(b)) &* 1_099_511_628_211 }
+        return h
+    }
+
+    @Test func fnv1aMatchesThePublishedVectors() {
+        // From the FNV reference test suite (Fowler/Noll/Vo, FNV-1a 64-bit).
+        #expect(streamKey("") == 0xcbf2_9ce4_8422_2325)
+        #expect(streamKey("a") == 0xaf63_dc4c_8601_ec8c)
+        #expect(streamKey("foobar") == 0x8594_4171_f739_67e8)
+        #expect(Self.fnv1a(Array("foobar".utf8)) == 0x8594_4171_f739_67e8)
+    }
+
+    @Test func foldingAStringFoldsItsKeyThenItsLength() {
+        var long = ""
+        for i in 0..<300 { long += String(i % 10) }
+        let strings = [
+            "", "a", "POST", "GET", "/node-heartbeat", "/node-heartbeat/", "/jobs/5f0c2d7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f",
+            "é", "naïve café", "🙂 node-17", long, String(long.dropFirst(7)), String("x/node-heartbeat".dropFirst()),
+        ]
+        for s in strings {
+            var viaString = TraceDigest()
+            viaString.fold(7 as UInt64)
+            viaString.fold(s)
+            var viaWords = TraceDigest()
+            viaWords.fold(7 as UInt64)
+            viaWords.fold(Self.fnv1a(Array(s.utf8)))
+            viaWords.fold(UInt64(Array(s.utf8).count))
+            #expect(viaString == viaWords, "\(s)")
+            #expect(viaString.count == 3)
+            #expect(streamKey(s) == Self.fnv1a(Array(s.utf8)), "\(s)")
+        }
+    }
+}
