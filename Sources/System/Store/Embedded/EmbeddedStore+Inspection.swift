@@ -5,13 +5,13 @@ extension EmbeddedStore: StoreInspection {
     public var allJobs: [JobRow] { jobs }
 
     /// Live nodes by id.
-    public var allNodes: [NodeRow] { nodeOrder.map { nodes[$0]! } }
+    public var allNodes: [NodeRow] { nodeOrder.map { nodeRow($0)! } }
 
     /// Calls `body` with every live node by id, the rows `allNodes` lists in its order, without
     /// building the list: the observer's check after each offline marking walked a fresh array
     /// of 10,000 rows (1.8 MB at the fleet's peak) to look at each row once.
     public func forEachNode(_ body: (NodeRow) throws -> Void) rethrows {
-        for handle in nodeOrder { try body(nodes[handle]!) }
+        for handle in nodeOrder { try body(nodeRow(handle)!) }
     }
 
     /// Total chunks ever created.
@@ -35,14 +35,25 @@ extension EmbeddedStore: StoreInspection {
     public func checkConsistency() -> [String] {
         var problems: [String] = []
         for handle in nodes.indices {
-            let row = nodes[handle]
+            let dense = nodeDense[handle]
+            guard let row = nodes[handle] else {
+                // Deleted: never seen, no status (its id stays, for the chunks that name it).
+                if dense.seenMicros != .min || dense.status != nil {
+                    problems.append("node handle \(handle) is deleted but its snapshot fields \(dense) are not")
+                }
+                continue
+            }
+            // `last_seen_at` is the dense entry's alone (`seenMicros`, checked with the sighting
+            // order below); the stored row keeps it NULL.
+            if row.lastSeenAt != nil { problems.append("node \(row.id): the stored row keeps last_seen_at") }
             let expected = DenseNode(
-                seenMicros: row?.lastSeenAt?.micros ?? .min, id: row?.id ?? nodeDense[handle].id, userID: row?.userID,
-                sightingPosition: nodeDense[handle].sightingPosition,  // (checked with the sighting order)
-                ownerDiscordID: row?.userID.flatMap { users[$0]?.discordID }, capacity: row?.capacity ?? nodeDense[handle].capacity,
+                seenMicros: dense.seenMicros, id: row.id, userID: row.userID, status: row.status,
+                sightingPosition: dense.sightingPosition,  // (checked with the sighting order)
+                maxParallel: row.maxParallel, name: row.name,
+                ownerDiscordID: row.userID.flatMap { users[$0]?.discordID }, capacity: row.capacity,
                 running: nodeRunning[handle].count)
-            if row != nil && nodeDense[handle] != expected || row == nil && nodeDense[handle].seenMicros != .min {
-                problems.append("node handle \(handle): snapshot fields \(nodeDense[handle]) differ from the row")
+            if dense != expected {
+                problems.append("node handle \(handle): snapshot fields \(dense) differ from the row")
             }
         }
         problems += snapshotIndexProblems()
@@ -83,7 +94,9 @@ extension EmbeddedStore: StoreInspection {
             if same {
                 for (i, claim) in kept.enumerated() {
                     let slot = chunkSlots[claim.chunk]
-                    if slot.status != .running || Int(slot.node) != handle || kept[..<i].contains(where: { $0.chunk == claim.chunk }) {
+                    if slot.status != .running || Int(slot.node) != handle || claim.job != slot.job
+                        || kept[..<i].contains(where: { $0.chunk == claim.chunk })
+                    {
                         same = false
                         break
                     }
