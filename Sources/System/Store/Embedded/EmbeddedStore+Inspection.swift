@@ -34,26 +34,32 @@ extension EmbeddedStore: StoreInspection {
     /// chunk is in the pending queue exactly once, live, and the queue is in `pending_seq` order.
     public func checkConsistency() -> [String] {
         var problems: [String] = []
+        // Field by field, reading the dense entry in place (building an expected `DenseNode`
+        // and comparing whole entries copied both, strings retained and released), and the
+        // owner's Discord id looked up once per run of nodes with the same owner.
+        var owner: (user: UserID, discordID: String?)? = nil
         for handle in nodes.indices {
-            let dense = nodeDense[handle]
             guard let row = nodes[handle] else {
                 // Deleted: never seen, no status (its id stays, for the chunks that name it).
-                if dense.seenMicros != .min || dense.status != nil {
-                    problems.append("node handle \(handle) is deleted but its snapshot fields \(dense) are not")
+                if nodeDense[handle].seenMicros != .min || nodeDense[handle].status != nil {
+                    problems.append("node handle \(handle) is deleted but its snapshot fields \(nodeDense[handle]) are not")
                 }
                 continue
             }
             // `last_seen_at` is the dense entry's alone (`seenMicros`, checked with the sighting
-            // order below); the stored row keeps it NULL.
+            // order by `snapshotIndexProblems`); the stored row keeps it NULL.
             if row.lastSeenAt != nil { problems.append("node \(row.id): the stored row keeps last_seen_at") }
-            let expected = DenseNode(
-                seenMicros: dense.seenMicros, id: row.id, userID: row.userID, status: row.status,
-                sightingPosition: dense.sightingPosition,  // (checked with the sighting order)
-                maxParallel: row.maxParallel, name: row.name,
-                ownerDiscordID: row.userID.flatMap { users[$0]?.discordID }, capacity: row.capacity,
-                running: nodeRunning[handle].count)
-            if dense != expected {
-                problems.append("node handle \(handle): snapshot fields \(dense) differ from the row")
+            var discordID: String? = nil
+            if let user = row.userID {
+                if owner?.user != user { owner = (user, users[user]?.discordID) }
+                discordID = owner!.discordID
+            }
+            let same = nodeDense[handle].id == row.id && nodeDense[handle].userID == row.userID
+                && nodeDense[handle].status == row.status && nodeDense[handle].maxParallel == row.maxParallel
+                && nodeDense[handle].name == row.name && nodeDense[handle].ownerDiscordID == discordID
+                && nodeDense[handle].capacity == row.capacity && nodeDense[handle].running == nodeRunning[handle].count
+            if !same {
+                problems.append("node handle \(handle): snapshot fields \(nodeDense[handle]) differ from the row")
             }
         }
         problems += snapshotIndexProblems()
