@@ -189,6 +189,71 @@ struct SnapshotIndexTests {
         }
     }
 
+    /// The store's clock stepped back far behind the newest sighting: every sighting is late
+    /// for thousands of steps. The answers must stay the scan's, and the work bounded: late
+    /// sightings go to the side list and are merged once it holds max(256, live / 8) of them,
+    /// so rebuilds stay near steps / 256 (each late sighting was a rebuild, O(n), before).
+    @Test func sightingOrderStaysExactAndCheapWhileTheClockIsBehind() {
+        for seed: UInt64 in 1...4 {
+            var rng = SystemTestRNG(state: seed)
+            func draw(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+            let nodes = 300 + draw(700)
+            var order = SightingOrder()
+            var model = [Int64](repeating: .min, count: nodes)
+            var position = [Int32](repeating: -1, count: nodes)
+            let ids = (0..<nodes).map { _ in NodeID(Identifier(high: rng.next() % 4, low: rng.next())) }
+            func set(_ handle: Int, _ value: Int64) {
+                guard model[handle] != value else { return }
+                position[handle] = order.set(handle, from: position[handle], seen: value)
+                if order.moved {
+                    position = [Int32](repeating: -1, count: nodes)
+                    order.forEachLive { h, p, _ in position[h] = p }
+                }
+                model[handle] = value
+            }
+            func check(_ since: Int64, _ context: String) {
+                let online = (0..<nodes).filter { model[$0] != .min && model[$0] > since }
+                #expect(order.count(after: since) == online.count, "\(context)")
+                let stalest = online.min { (model[$0], ids[$0]) < (model[$1], ids[$1]) }
+                #expect(order.stalest(after: since) { ids[$0] } == stalest, "\(context)")
+            }
+            // Every node seen once, in order; then one node far ahead (the clock then steps back).
+            var clock: Int64 = 1_000
+            for h in 0..<nodes { clock += Int64(draw(2)); set(h, clock) }
+            set(nodes - 1, clock + 1_000_000)  // (left alone below: the clock stays behind it)
+            clock -= Int64(draw(500))
+            let before = order.rebuilds
+            var lateSeen = 0, largestLate = 0
+            let steps = 30_000
+            for step in 0..<steps {
+                clock += Int64(draw(3))
+                let handle = draw(nodes - 1)
+                let value: Int64 = draw(40) == 0 ? .min : clock - Int64(draw(draw(10) == 0 ? 200 : 2))
+                if value != .min && value != model[handle] { lateSeen += 1 }
+                set(handle, value)
+                largestLate = max(largestLate, order.lateCount)
+                #expect(order.lateCount <= max(SightingOrder.lateFloor, order.liveCount / 8) + 1)
+                #expect(order.storedCount <= order.liveCount + max(4_096, order.liveCount / 2) + 1)
+                if step % 11 == 0 {
+                    check(clock - Int64(draw(300)), "seed \(seed) step \(step)")
+                    check(clock + 2_000_000, "seed \(seed) step \(step): nothing after")
+                    check(.min + 1, "seed \(seed) step \(step): everything")
+                }
+                if step % 2_000 == 0 { #expect(order.isConsistent, "seed \(seed) step \(step)") }
+            }
+            #expect(order.isConsistent)
+            for h in 0..<nodes {
+                let entry = order.liveEntry(at: position[h])
+                #expect(model[h] == .min ? position[h] == -1 : (entry?.handle == h && entry?.seen == model[h]))
+            }
+            // The phase was late throughout, the side list filled, and rebuilds stayed rare.
+            #expect(lateSeen > steps / 2)
+            #expect(largestLate >= SightingOrder.lateFloor)
+            #expect(order.rebuilds - before <= steps / SightingOrder.lateFloor + steps / 4_096 + 2,
+                    "seed \(seed): \(order.rebuilds - before) rebuilds for \(lateSeen) late sightings")
+        }
+    }
+
     @Test func freeSlotIndexPicksTheBestLikeASort() {
         for seed: UInt64 in 1...4 {
             var rng = SystemTestRNG(state: seed)

@@ -177,6 +177,116 @@ struct StoreMemoryTests {
         #expect(queuedTwice.contains { $0.contains("in the pending queue 2 times") }, "\(queuedTwice)")
     }
 
+    // MARK: The node's dense entry and its row
+
+    /// A heartbeat writes only the node's dense entry: the stored row keeps `last_seen_at`
+    /// NULL and its status as the row says, while every read of the row shows the sighting. The
+    /// consistency check catches a row that keeps `last_seen_at`, and a dense status, name or
+    /// `max_parallel` that differs from the row.
+    @Test func heartbeatWritesTheDenseEntryAndReadsShowTheSighting() throws {
+        var store = EmbeddedStore(seed: 12)
+        let node = try F.onlineNode(&store, 1, capacity: 3)
+        let h = store.nodeHandle(node)!
+        let later = F.t0 + .seconds(40)
+        store.now = later
+        let beat = try store.heartbeat(NodeCaller(id: node, handle: h))
+        #expect(beat == NodeHeartbeat(id: node, name: "node1", maxParallel: 3, status: .online))
+        #expect(store.nodes[h]!.lastSeenAt == nil)
+        #expect(store.node(node)!.lastSeenAt == later)
+        #expect(store.allNodes.first { $0.id == node }?.lastSeenAt == later)
+        #expect(store.checkConsistency().isEmpty)
+
+        func corrupted(_ change: (inout EmbeddedStore) -> Void) -> [String] {
+            var copy = store
+            change(&copy)
+            return copy.checkConsistency()
+        }
+        #expect(corrupted { $0.nodes[h]!.lastSeenAt = later }.contains { $0.contains("keeps last_seen_at") })
+        for problems in [
+            corrupted { $0.nodeDense[h].status = .offline }, corrupted { $0.nodeDense[h].name = "other" },
+            corrupted { $0.nodeDense[h].maxParallel = 9 }, corrupted { $0.nodes[h]!.status = .offline },
+        ] {
+            #expect(problems.contains { $0.contains("snapshot fields") }, "\(problems)")
+        }
+        // A deleted node: no row, no status, never seen; its entry keeps its id.
+        _ = try store.markNodesOffline(lastSeenBefore: later + .seconds(1), now: later + .seconds(1))
+        _ = try store.cleanupStaleData(
+            unclaimedBefore: F.t0, offlineBefore: later + .seconds(1), unusedConfigBefore: F.t0, now: later + .seconds(2))
+        #expect(store.nodes[h] == nil && store.nodeDense[h].status == nil && store.nodeDense[h].id == node)
+        #expect(store.checkConsistency().isEmpty)
+        #expect(throws: StoreError.nodeNotFound) { try store.heartbeat(NodeCaller(id: node, handle: h)) }
+    }
+
+    /// `renewClaims` finds the named chunks in the node's own running list by recomputed ids;
+    /// over seeded sequences of (re)assignments across nodes, releases and completions, it
+    /// renews exactly what the rows say: each named chunk running on the node, once per naming
+    /// (ids named twice, chunks running elsewhere, pending, completed or unknown are ignored),
+    /// and nothing else, whatever the order of the names.
+    @Test func claimRenewalByTheRunningListMatchesTheRows() throws {
+        for seed: UInt64 in 1...6 {
+            var rng = SystemTestRNG(state: seed)
+            func draw(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+            var store = EmbeddedStore(seed: seed)
+            let nodes = try (1...4).map { try F.onlineNode(&store, UInt8($0), capacity: 6) }
+            for j in 0..<3 {
+                _ = try store.createJob(F.newJob(config: F.config(j), iterations: 12_000, chunk: 1_000), upserting: F.config(j), now: F.t0)
+            }
+            let all = (0..<store.chunkTotal).map { store.chunkID($0) }
+            let unknown = ChunkID(Identifier(high: rng.next(), low: rng.next()))
+            var clock = F.t0
+            var renewals = 0
+            for step in 0..<300 {
+                clock = clock + .seconds(1)
+                switch draw(4) {
+                case 0, 1:  // a few chunks to random nodes, unguarded (running ones move; completed
+                    // ones are left alone: today's batch would run them again, which the
+                    // consistency check at the end reports as the defect it is)
+                    let open = all.filter { store.chunk($0)?.status != .completed }
+                    let plan = (0..<(open.isEmpty ? 0 : 1 + draw(4))).map { _ in
+                        PlannedAssignment(chunkID: open[draw(open.count)], nodeID: nodes[draw(4)])
+                    }
+                    _ = try store.applyAssignments(plan, guarded: false, now: clock)
+                case 2:  // a node falls silent: its chunks go back to pending
+                    if draw(3) == 0 { _ = try store.reclaimChunksOfSilentNodes(silentSince: clock, now: clock) }
+                    for node in nodes where draw(2) == 0 { _ = try store.heartbeat(node, now: clock) }
+                default:  // a completion of a running chunk
+                    let running = all.filter { store.chunk($0)?.status == .running }
+                    if let id = running.isEmpty ? nil : running[draw(running.count)], let chunk = store.chunk(id) {
+                        _ = try store.completeChunk(
+                            Completion(nodeID: chunk.nodeID!, chunkID: id, attempt: chunk.attempt,
+                                       result: F.result(iterations: chunk.iterations)),
+                            rules: CompletionRules(), now: clock)
+                    }
+                }
+                // A heartbeat naming a mix, in a random order, some twice.
+                let node = nodes[draw(4)]
+                let h = store.nodeHandle(node)!
+                var named = (0..<draw(8)).map { _ in all[draw(all.count)] }
+                named += store.runningChunks(ofNode: node).map(\.id).filter { _ in draw(3) != 0 }
+                if draw(5) == 0 { named.append(unknown) }
+                if let first = named.first, draw(4) == 0 { named.append(first) }
+                named.shuffle(using: &rng)
+                let expected = named.filter { id in
+                    guard let row = store.chunk(id) else { return false }
+                    return row.status == .running && row.nodeID == node
+                }
+                let before = store.nodeRunning
+                clock = clock + .seconds(1)
+                #expect(try store.renewClaims(node, chunks: named, now: clock) == expected.count, "seed \(seed) step \(step)")
+                renewals += expected.count
+                // Exactly the named running chunks carry this instant; every other claim is untouched.
+                for (k, claim) in store.nodeRunning[h].enumerated() {
+                    let id = store.chunkID(claim.chunk)
+                    let renewedNow = expected.contains(id)
+                    #expect(renewedNow ? claim.renewedAt == clock : claim == before[h][k], "seed \(seed) step \(step)")
+                }
+                for other in store.nodeRunning.indices where other != h { #expect(store.nodeRunning[other] == before[other]) }
+            }
+            #expect(renewals > 100, "seed \(seed): too few renewals to mean anything")
+            #expect(store.checkConsistency().isEmpty)
+        }
+    }
+
     // MARK: The reaper's order
 
     /// Many chunks claimed at a few instants (so `claimed_at` ties are the rule), some completed,

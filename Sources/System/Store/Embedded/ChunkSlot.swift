@@ -124,6 +124,12 @@ extension EmbeddedStore {
         return Self.chunkID(stream: jobChunkIDStreams[Int(slot.job)], index: chunkIndexInJob(handle, slot))
     }
 
+    /// The id of a running claim's chunk, from the claim's own job handle (no slot read).
+    @inline(__always) func chunkID(ofClaim claim: RunningClaim) -> ChunkID {
+        let job = Int(claim.job)
+        return Self.chunkID(stream: jobChunkIDStreams[job], index: claim.chunk - jobChunks[job].lowerBound)
+    }
+
     /// The chunk's `index` in its job: its handle less the job's first (see `ChunkSlot`).
     @inline(__always) func chunkIndexInJob(_ handle: Int, _ slot: ChunkSlot) -> Int {
         handle - jobChunks[Int(slot.job)].lowerBound

@@ -30,7 +30,12 @@ extension EmbeddedStore {
         // taken before anything is written, and a completion it cannot take is refused whole.
         var aggregate: SimulationResult?
         if write.writeResult {
-            aggregate = SimulationResult.aggregate(jobChunks[job].compactMap { $0 == chunk ? completion.result : chunkResult($0) })
+            // (Through a local reference to the results: a closure calling `chunkResult` captured,
+            // and copied, the whole store.)
+            let stored = chunkResults
+            aggregate = SimulationResult.aggregate(jobChunks[job].compactMap {
+                $0 == chunk ? completion.result : stored.tally($0).map { ChunkResult(tally: $0) }
+            })
             guard aggregate != nil else {
                 throw .illegalTransition("job \(jobs[job].id) cannot complete: its chunk results do not aggregate (overflow)")
             }

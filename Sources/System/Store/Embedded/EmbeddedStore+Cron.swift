@@ -59,8 +59,8 @@ extension EmbeddedStore {
         let lastSeenBefore = now - silence
         var marked = 0
         for handle in nodeOrder {
-            let row = nodes[handle]!
-            guard row.status == .online, let seen = row.lastSeenAt, seen < lastSeenBefore else { continue }
+            // The dense entry (status and `last_seen_at`): no row copied per node.
+            guard nodeDense[handle].status == .online, let seen = nodeLastSeen(handle), seen < lastSeenBefore else { continue }
             setNodeStatus(handle, .offline)
             marked += 1
         }
@@ -82,7 +82,7 @@ extension EmbeddedStore {
         var counts = CleanupCounts()
         var doomed: [Int] = []
         for handle in nodeOrder where nodeRunning[handle].isEmpty {
-            let row = nodes[handle]!
+            let row = nodeRow(handle)!
             if row.status == .pending, row.userID == nil, row.createdAt < unclaimedBefore {
                 counts.unclaimedNodes += 1
                 doomed.append(handle)
@@ -126,6 +126,7 @@ extension EmbeddedStore {
         nodePermissions[handle] = []
         nodePermittedUsers[handle] = []
         nodes[handle] = nil
+        nodeDense[handle].status = nil
         setNodeSeen(handle, micros: .min)
     }
 }

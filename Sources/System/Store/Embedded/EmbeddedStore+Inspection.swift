@@ -5,13 +5,13 @@ extension EmbeddedStore: StoreInspection {
     public var allJobs: [JobRow] { jobs }
 
     /// Live nodes by id.
-    public var allNodes: [NodeRow] { nodeOrder.map { nodes[$0]! } }
+    public var allNodes: [NodeRow] { nodeOrder.map { nodeRow($0)! } }
 
     /// Calls `body` with every live node by id, the rows `allNodes` lists in its order, without
     /// building the list: the observer's check after each offline marking walked a fresh array
     /// of 10,000 rows (1.8 MB at the fleet's peak) to look at each row once.
     public func forEachNode(_ body: (NodeRow) throws -> Void) rethrows {
-        for handle in nodeOrder { try body(nodes[handle]!) }
+        for handle in nodeOrder { try body(nodeRow(handle)!) }
     }
 
     /// Total chunks ever created.
@@ -34,14 +34,31 @@ extension EmbeddedStore: StoreInspection {
     /// chunk is in the pending queue exactly once, live, and the queue is in `pending_seq` order.
     public func checkConsistency() -> [String] {
         var problems: [String] = []
+        // Field by field, reading the dense entry in place (building an expected `DenseNode`
+        // and comparing whole entries copied both, strings retained and released), and the
+        // owner's Discord id looked up once per run of nodes with the same owner.
+        var owner: (user: UserID, discordID: String?)? = nil
         for handle in nodes.indices {
-            let row = nodes[handle]
-            let expected = DenseNode(
-                seenMicros: row?.lastSeenAt?.micros ?? .min, id: row?.id ?? nodeDense[handle].id, userID: row?.userID,
-                sightingPosition: nodeDense[handle].sightingPosition,  // (checked with the sighting order)
-                ownerDiscordID: row?.userID.flatMap { users[$0]?.discordID }, capacity: row?.capacity ?? nodeDense[handle].capacity,
-                running: nodeRunning[handle].count)
-            if row != nil && nodeDense[handle] != expected || row == nil && nodeDense[handle].seenMicros != .min {
+            guard let row = nodes[handle] else {
+                // Deleted: never seen, no status (its id stays, for the chunks that name it).
+                if nodeDense[handle].seenMicros != .min || nodeDense[handle].status != nil {
+                    problems.append("node handle \(handle) is deleted but its snapshot fields \(nodeDense[handle]) are not")
+                }
+                continue
+            }
+            // `last_seen_at` is the dense entry's alone (`seenMicros`, checked with the sighting
+            // order by `snapshotIndexProblems`); the stored row keeps it NULL.
+            if row.lastSeenAt != nil { problems.append("node \(row.id): the stored row keeps last_seen_at") }
+            var discordID: String? = nil
+            if let user = row.userID {
+                if owner?.user != user { owner = (user, users[user]?.discordID) }
+                discordID = owner!.discordID
+            }
+            let same = nodeDense[handle].id == row.id && nodeDense[handle].userID == row.userID
+                && nodeDense[handle].status == row.status && nodeDense[handle].maxParallel == row.maxParallel
+                && nodeDense[handle].name == row.name && nodeDense[handle].ownerDiscordID == discordID
+                && nodeDense[handle].capacity == row.capacity && nodeDense[handle].running == nodeRunning[handle].count
+            if !same {
                 problems.append("node handle \(handle): snapshot fields \(nodeDense[handle]) differ from the row")
             }
         }
@@ -83,7 +100,9 @@ extension EmbeddedStore: StoreInspection {
             if same {
                 for (i, claim) in kept.enumerated() {
                     let slot = chunkSlots[claim.chunk]
-                    if slot.status != .running || Int(slot.node) != handle || kept[..<i].contains(where: { $0.chunk == claim.chunk }) {
+                    if slot.status != .running || Int(slot.node) != handle || claim.job != slot.job
+                        || kept[..<i].contains(where: { $0.chunk == claim.chunk })
+                    {
                         same = false
                         break
                     }

@@ -7,7 +7,7 @@ extension EmbeddedStore {
     /// bits of the key's hash). Both are registered; `claimNode` refuses the ambiguous code.
     public mutating func registerNode(_ registration: NodeRegistration) throws(StoreError) -> NodeRegistered {
         if let handle = nodeByKey[registration.publicKey] {
-            return NodeRegistered(node: nodes[handle]!, created: false)
+            return NodeRegistered(node: nodeRow(handle)!, created: false)
         }
         let row = NodeRow(
             id: NodeID(freshID()), publicKey: registration.publicKey, userID: nil, name: registration.name,
@@ -19,7 +19,8 @@ extension EmbeddedStore {
         changes.append(.node(NodeChange(id: row.id, from: nil, to: row.status, at: now)))
         nodeRunning.append([])
         nodeDense.append(DenseNode(
-            seenMicros: .min, id: row.id, userID: nil, ownerDiscordID: nil, capacity: row.capacity, running: 0))
+            seenMicros: .min, id: row.id, userID: nil, status: row.status, maxParallel: row.maxParallel, name: row.name,
+            ownerDiscordID: nil, capacity: row.capacity, running: 0))
         nodePermissions.append([])
         nodePermittedUsers.append([])
         nodeStatusCounts[NodeStatus.pending.ordinal] += 1
@@ -91,15 +92,15 @@ extension EmbeddedStore {
         nodes[handle]!.userID = user
         nodeDense[handle].userID = user
         nodeDense[handle].ownerDiscordID = users[user]?.discordID
-        return nodes[handle]!
+        return nodeRow(handle)!
     }
 
     public func node(_ id: NodeID) -> NodeRow? {
-        nodeHandle(id).flatMap { nodes[$0] }
+        nodeHandle(id).flatMap { nodeRow($0) }
     }
 
     public func node(publicKey: PublicKey) -> NodeRow? {
-        nodeByKey[publicKey].flatMap { nodes[$0] }
+        nodeByKey[publicKey].flatMap { nodeRow($0) }
     }
 
     /// The caller by its key: one lookup of the key, the id read from the node's dense entry
@@ -109,15 +110,17 @@ extension EmbeddedStore {
         return NodeCaller(id: nodeDense[handle].id, handle: handle)
     }
 
-    /// `heartbeat(caller.id)` by the caller's handle (checked against its id and row; looked up
-    /// by id if it is not the node's, e.g. a caller found before the node was deleted),
-    /// answering only what the response needs.
+    /// `heartbeat(caller.id)` by the caller's handle (checked against its id; looked up by id
+    /// if it is not the node's, e.g. a caller found before the node was deleted), answering
+    /// only what the response needs. Reads and writes the node's dense entry only, never its
+    /// row (see `DenseNode`).
     public mutating func heartbeat(_ caller: NodeCaller) throws(StoreError) -> NodeHeartbeat {
         let handle = try handle(of: caller)
         try heartbeat(handle: handle, caller.id)
-        // Field by field: `let row = nodes[handle]!` copied the whole row.
+        // Field by field: a copy of the entry would retain and release its strings.
         return NodeHeartbeat(
-            id: caller.id, name: nodes[handle]!.name, maxParallel: nodes[handle]!.maxParallel, status: nodes[handle]!.status)
+            id: caller.id, name: nodeDense[handle].name, maxParallel: nodeDense[handle].maxParallel,
+            status: nodeDense[handle].status!)
     }
 
     /// The caller's handle: its own if it still holds the caller's node, else looked up by id
@@ -125,8 +128,10 @@ extension EmbeddedStore {
     @inline(__always)
     func handle(of caller: NodeCaller) throws(StoreError) -> Int {
         let handle = caller.handle
-        // The row's own id (a deleted node's row is nil): `nodes[handle] != nil` copied the row.
-        if handle >= 0, handle < nodes.count, nodes[handle]?.id == caller.id { return handle }
+        // The dense entry's id and status (a deleted node's is nil; its entry keeps its id).
+        if handle >= 0, handle < nodeDense.count, nodeDense[handle].id == caller.id, nodeDense[handle].status != nil {
+            return handle
+        }
         guard let found = nodeHandle(caller.id) else { throw .nodeNotFound }
         return found
     }
@@ -136,15 +141,17 @@ extension EmbeddedStore {
     public mutating func heartbeat(_ node: NodeID) throws(StoreError) -> NodeRow {
         guard let handle = nodeHandle(node) else { throw .nodeNotFound }
         try heartbeat(handle: handle, node)
-        return nodes[handle]!
+        return nodeRow(handle)!
     }
 
-    /// `heartbeat(_:)`'s statement on the node at `handle` (whose id is `node`).
+    /// `heartbeat(_:)`'s statement on the node at `handle` (whose id is `node`): its dense
+    /// entry only (`last_seen_at` is kept there alone; the status is written to the row too
+    /// when it changes).
     private mutating func heartbeat(handle: Int, _ node: NodeID) throws(StoreError) {
         guard nodeDense[handle].userID != nil else { throw .nodeNotClaimed(node) }
-        try Self.checkNode(nodes[handle]!.status, .online, node)
-        setNodeStatus(handle, .online)
-        nodes[handle]!.lastSeenAt = now
+        let status = nodeDense[handle].status!
+        try Self.checkNode(status, .online, node)
+        if status != .online { setNodeStatus(handle, .online) }
         setNodeSeen(handle, micros: now.micros)
     }
 
@@ -163,15 +170,31 @@ extension EmbeddedStore {
     }
 
     /// `renewClaims`' statement on the node at `nodeHandle`.
+    ///
+    /// A chunk runs on this node if and only if its claim is in the node's running list
+    /// (`checkConsistency()` checks that the list is exactly the chunks running there), so each
+    /// named id is looked for in that list, by the ids recomputed from the claims' jobs
+    /// (`chunkID(ofClaim:)`): no chunk index probe, no chunk slot read. The search starts after
+    /// the last claim found, since a node names its chunks in the order they were assigned:
+    /// usually one comparison a name. (Any order finds the same claim: a list holds a chunk
+    /// once.) An id named twice renews, and counts, twice, as before.
     private mutating func renewClaims(handle nodeHandle: Int, chunks named: [ChunkID]) -> Int {
+        let count = nodeRunning[nodeHandle].count
+        guard count > 0 else { return 0 }
+        let micros = now.micros
         var renewed = 0
+        var start = 0
         for id in named {
-            guard let handle = chunkHandle(id), chunkSlots[handle].status == .running, chunkSlots[handle].node == nodeHandle
-            else { continue }
-            // The chunk runs on this node, so its claim is in the node's list.
-            guard let entry = nodeRunning[nodeHandle].firstIndex(where: { $0.chunk == handle }) else { continue }
-            nodeRunning[nodeHandle][entry].renewedAtMicros = now.micros
-            renewed += 1
+            var k = start
+            for _ in 0..<count {
+                if chunkID(ofClaim: nodeRunning[nodeHandle][k]) == id {
+                    nodeRunning[nodeHandle][k].renewedAtMicros = micros
+                    renewed += 1
+                    start = k + 1 == count ? 0 : k + 1
+                    break
+                }
+                k = k + 1 == count ? 0 : k + 1
+            }
         }
         return renewed
     }

@@ -114,7 +114,7 @@ extension EmbeddedStore {
                 guard AssignmentGuard.admits(
                     chunkStatus: chunkSlots[chunk].status, chunkNode: nodeID(chunkSlots[chunk].node),
                     nodeRunning: nodeRunning[node].count, nodeCapacity: nodes[node]!.capacity,
-                    nodeLastSeen: nodes[node]!.lastSeenAt, onlineSince: onlineSince)
+                    nodeLastSeen: nodeLastSeen(node), onlineSince: onlineSince)
                 else { continue }
             }
             made.append(assign(chunk, to: node))
@@ -139,7 +139,7 @@ extension EmbeddedStore {
         chunkSlots[chunk].node = Int32(node)
         chunkSlots[chunk].claimedAt = now
         chunkSlots[chunk].attempt += 1
-        nodeRunning[node].append(RunningClaim(chunk: chunk, renewedAtMicros: RunningClaim.notRenewed))
+        nodeRunning[node].append(RunningClaim(chunk: chunk, job: chunkSlots[chunk].job, renewedAtMicros: RunningClaim.notRenewed))
         setNodeRunning(node, nodeRunning[node].count)
         let slot = chunkSlots[chunk]
         claims.push(ClaimEntry(claimedAtMicros: now.micros, chunk: Int32(chunk), attempt: slot.attempt))
@@ -159,7 +159,7 @@ extension EmbeddedStore {
         let silentSince = now - silence
         var victims: [Int] = []
         for handle in nodeOrder where !nodeRunning[handle].isEmpty {
-            if let seen = nodes[handle]!.lastSeenAt, seen < silentSince { victims += nodeRunning[handle].lazy.map(\.chunk) }
+            if let seen = nodeLastSeen(handle), seen < silentSince { victims += nodeRunning[handle].lazy.map(\.chunk) }
         }
         let ordered = victims.map { (chunkID($0), $0) }.sorted { $0.0 < $1.0 }
         for (_, chunk) in ordered { releaseToPending(chunk) }
@@ -241,16 +241,24 @@ extension EmbeddedStore {
         }
     }
 
-    func isLive(_ entry: PendingEntry) -> Bool {
-        let slot = chunkSlots[entry.chunk]
-        return slot.status == .pending && pendingSeq(entry.chunk) == entry.seq
+    func isLive(_ entry: PendingEntry) -> Bool { Self.isLive(entry, chunkSlots) }
+
+    /// `isLive` from the slots alone (`pending_seq` is the handle plus one, see `ChunkSlot`):
+    /// what the mutating walks below call, since calling the method on `self` from a mutating
+    /// loop copied the whole store (every table retained and released, about 2,300
+    /// instructions) for each entry looked at: once per chunk that passed the queue's head.
+    @inline(__always) static func isLive(_ entry: PendingEntry, _ slots: PagedArray<ChunkSlot>) -> Bool {
+        slots[entry.chunk].status == .pending && Int64(entry.chunk) + 1 == entry.seq
     }
 
     /// Drops stale entries from the front, and compacts the whole queue once stale entries
     /// outnumber live ones (a chunk skipped by every pass and then completed leaves one in the
     /// middle), so a snapshot's walk stays proportional to the chunks it returns.
+    ///
+    /// Both walks test entries with the static `isLive` on a reference to the slots (see there).
     mutating func trimPendingQueue() {
-        while pendingHead < pendingQueue.count, !isLive(pendingQueue[pendingHead]) { pendingHead += 1 }
+        let slots = chunkSlots  // (a reference to the same pages, not a copy)
+        while pendingHead < pendingQueue.count, !Self.isLive(pendingQueue[pendingHead], slots) { pendingHead += 1 }
         let live = chunkStatusCounts[ChunkStatus.pending.ordinal]
         let stored = pendingQueue.count - pendingHead
         if pendingHead > 1_024 && pendingHead > stored {
@@ -258,7 +266,12 @@ extension EmbeddedStore {
             pendingHead = 0
         }
         if stored - live > 1_024 && stored - live > live {
-            pendingQueue = pendingQueue[pendingHead...].filter(isLive)
+            var kept = 0
+            for position in pendingHead..<pendingQueue.count where Self.isLive(pendingQueue[position], slots) {
+                pendingQueue[kept] = pendingQueue[position]
+                kept += 1
+            }
+            pendingQueue.removeLast(pendingQueue.count - kept)
             pendingHead = 0
         }
     }
