@@ -132,7 +132,8 @@ extension World {
         }
         switch progress {
         case .done(let outcome):
-            let fromAttacker = isAttack(txn)
+            let client = apiServer.inFlight[txn]?.client
+            let fromAttacker = client == environment
             if !fromAttacker, request.path == "/node-heartbeat", outcome.response.status == 200 {
                 // What an eavesdropper on the path keeps: the latest heartbeat the store
                 // accepted. A copy of one that never reached it (refused while the store was
@@ -141,7 +142,7 @@ extension World {
                 capturedHeartbeat = request
             }
             noteDecision(request, outcome)
-            observer.noteAPI(request, outcome, fromAttacker: fromAttacker)
+            observer.noteAPI(request, outcome, fromAttacker: fromAttacker, client: client)
             publishCommitted()
             replyToAPIServer(.transactionDone(txn: txn, connection: connection, outcome))
         case .awaiting(let pending):
