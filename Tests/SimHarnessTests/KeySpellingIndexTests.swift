@@ -31,20 +31,59 @@ struct KeySpellingIndexTests {
         let keys = (0..<700).map { _ in PublicKey(storage: Bytes32((0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) })!).base64 }
         var index = KeySpellingIndex()
         var reference: [String: Int] = [:]
-        for _ in 0..<20_000 {
+        // Each slot's time as a plain array beside the dictionary: nil until one is set.
+        var times: [SimInstant?] = []
+        for step in 0..<20_000 {
             let s = Self.spelling(&rng, keys: keys)
-            if rng.next() % 3 == 0 {
+            switch rng.next() % 4 {
+            case 0:
                 #expect(index.find(s) == reference[s])
-            } else {
+            case 1:
+                // A hint that is right, wrong, out of range or negative: the same slot.
+                let hint = Int(rng.next() % UInt64(reference.count + 3)) - 1
                 let expected = reference[s] ?? reference.count
+                if reference[s] == nil { times.append(nil) }
                 reference[s] = expected
-                #expect(index.slot(s) == expected)
+                #expect(index.slot(s, hint: rng.next() % 2 == 0 ? expected : hint) == expected)
+            default:
+                let expected = reference[s] ?? reference.count
+                if reference[s] == nil { times.append(nil) }
+                reference[s] = expected
+                let slot = index.slot(s)
+                #expect(slot == expected)
+                if rng.next() % 2 == 0 {
+                    let t = SimInstant(nanoseconds: Int64(step) * 1_000_003 - 5_000_000)
+                    index.setTime(slot, t)
+                    times[slot] = t
+                }
             }
             #expect(index.count == reference.count)
+            if !times.isEmpty {
+                let probe = Int(rng.next() % UInt64(times.count))
+                #expect(index.time(probe) == times[probe])
+            }
         }
-        for (s, slot) in reference { #expect(index.find(s) == slot) }
+        for (s, slot) in reference { #expect(index.find(s) == slot && index.time(slot) == times[slot]) }
         #expect(index.find("never sent") == nil)
         #expect(index.isConsistent())
+    }
+
+    /// A copy of the index (the observer is a value) is independent of the original: times
+    /// and slots set on one are not seen by the other, and both stay consistent.
+    @Test func copiesAreIndependent() {
+        var a = KeySpellingIndex()
+        let long = String(repeating: "k", count: 70)
+        for n in 0..<100 { _ = a.slot("key-\(n)") }
+        _ = a.slot(long)
+        a.setTime(3, SimInstant(nanoseconds: 30))
+        var b = a
+        b.setTime(3, SimInstant(nanoseconds: 31))
+        b.setTime(100, SimInstant(nanoseconds: 7))
+        #expect(b.slot("new") == 101)
+        for n in 101..<300 { _ = b.slot("more-\(n)") }
+        #expect(a.time(3) == SimInstant(nanoseconds: 30) && a.time(100) == nil && a.find("new") == nil && a.count == 101)
+        #expect(b.time(3) == SimInstant(nanoseconds: 31) && b.time(100) == SimInstant(nanoseconds: 7) && b.find(long) == 100)
+        #expect(a.isConsistent() && b.isConsistent())
     }
 
     /// Thousands of spellings, many alike: the probe passes others by their tags and still

@@ -183,4 +183,54 @@ struct ObserverMemoryTests {
         #expect(observer.recentLines() == Array(lines.suffix(Observer.recentCapacity)))
         #expect(observer.recent.count == Observer.recentCapacity)
     }
+
+    // MARK: Heartbeats by key spelling
+
+    /// The event kinds `noteEvent` tests by number are the ones it means.
+    @Test func theKindsTheObserverPrefetchesForAreApiAndNodeTimer() {
+        #expect(WorldEvent.kindNames[Observer.apiKind] == "api")
+        #expect(WorldEvent.kindNames[Observer.nodeTimerKind] == "node_timer")
+    }
+
+    /// A heartbeat is recorded under its key's spelling whether or not the observer is told
+    /// which client sent it (the client only picks the slot tried first): clients that change
+    /// keys, share keys, send odd spellings, and are refused, over seeded sequences, leave the
+    /// same time under every spelling as an observer told nothing.
+    @Test(arguments: [UInt64(1), 2, 3])
+    func theClientHintChangesNoRecordedHeartbeat(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let keys = (0..<40).map { _ in PublicKey(storage: Bytes32((0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) })!).base64 }
+        var spellings = keys + [" " + keys[0], keys[1] + "\t", "", "x"]
+        spellings.append(String(repeating: "k", count: 60))
+        var hinted = Observer(profile: .fixed, compute: .standIn)
+        var plain = Observer(profile: .fixed, compute: .standIn)
+        // Each client's current key; now and then it takes another one.
+        var keyOf = (0..<30).map { _ in Int(rng.next() % UInt64(spellings.count)) }
+        // The reference: the last accepted heartbeat's time by spelling.
+        var model: [String: SimInstant] = [:]
+        for step in 0..<3_000 {
+            let client = Int(rng.next() % UInt64(keyOf.count))
+            if rng.next() % 10 == 0 { keyOf[client] = Int(rng.next() % UInt64(spellings.count)) }
+            let request = APIRequest(
+                method: "POST", path: rng.next() % 8 == 0 ? "/chunk-complete" : "/node-heartbeat",
+                headers: [RequestSigning.keyHeader: spellings[keyOf[client]]])
+            let status = [200, 200, 200, 401, 409][Int(rng.next() % 5)]
+            let outcome = HandlerOutcome(response: APIResponse(status: status, body: []))
+            let time = SimInstant(nanoseconds: Int64(step) * 1_000_000)
+            hinted.now = time
+            plain.now = time
+            hinted.noteAPI(request, outcome, fromAttacker: false, client: ActorID(client + 3))
+            plain.noteAPI(request, outcome, fromAttacker: false)
+            if request.path == "/node-heartbeat" && status == 200 { model[spellings[keyOf[client]]] = time }
+        }
+        #expect(hinted.heartbeatKeys.count == plain.heartbeatKeys.count)
+        for s in spellings {
+            let a = hinted.heartbeatKeys.find(s).flatMap { hinted.heartbeatKeys.time($0) }
+            let b = plain.heartbeatKeys.find(s).flatMap { plain.heartbeatKeys.time($0) }
+            #expect(a == model[s] && b == model[s])
+        }
+        #expect(!model.isEmpty)
+        #expect(hinted.honestCompletionsRefused == plain.honestCompletionsRefused)
+        #expect(hinted.heartbeatKeys.isConsistent())
+    }
 }

@@ -1,43 +1,56 @@
-/// A dense slot per spelling of an `X-Node-Key` header, made on first use: where the observer
-/// keeps each node's last accepted heartbeat (`heartbeating-nodes-online`). Spellings are
-/// compared byte for byte (a spelling no node row has gets a slot of its own, which nothing
-/// reads). The `[String: Int]` this replaces compared them as `String`s, which also equates
-/// canonically equivalent Unicode spellings; for ASCII the two are the same, and only ASCII
-/// reaches it: a heartbeat is recorded only if accepted, and authentication decodes its key
-/// with the strict base64 decoder (`Base64.decode`), so its spelling is base64 with, at most,
-/// spaces or tabs around it; the slots read are `PublicKey.base64`.
+import CPrefetch
+import Engine
+
+/// A dense slot per spelling of an `X-Node-Key` header, made on first use, and beside each
+/// spelling the instant of the last heartbeat accepted under it: where the observer keeps each
+/// node's last accepted heartbeat (`heartbeating-nodes-online`). Spellings are compared byte
+/// for byte (a spelling no node row has gets a slot of its own, which nothing reads). The
+/// `[String: Int]` this replaced compared them as `String`s, which also equates canonically
+/// equivalent Unicode spellings; for ASCII the two are the same, and only ASCII reaches it: a
+/// heartbeat is recorded only if accepted, and authentication decodes its key with the strict
+/// base64 decoder (`Base64.decode`), so its spelling is base64 with, at most, spaces or tabs
+/// around it; the slots read are `PublicKey.base64`.
 ///
 /// Why not `[String: Int]`: every accepted heartbeat hashed its 44-character key with SipHash
 /// (about 780 instructions: a simulated day at 10,000 nodes accepts 57.6 million heartbeats),
-/// and the table kept every node's key string alive. Here the spellings' UTF-8 bytes lie back to
-/// back in one array, the table is an open-addressing array of 64-bit entries at most half
-/// full, and a lookup is a multiply-mix of the key's 8-byte words and, usually, one comparison.
+/// and the table kept every node's key string alive. Here a lookup is a multiply-mix of the
+/// key's 8-byte words and, usually, one comparison.
 ///
 /// Why no keyed hash: a spelling is recorded only for a heartbeat the store accepted, so it is
 /// the key of a node that registered, drawn from the world's seeded stream; nothing here comes
 /// from an adversary who could choose colliding keys (and a collision only costs a probe).
 /// Nothing iterates the table, so its layout never reaches behaviour.
 ///
-/// Why records and tags (part E of issue 11): at 10,000 nodes every lookup missed the cache
-/// three or four times (the table, the spelling's end in `ends`, its bytes, and the same again
-/// for every other spelling its probe passed), 2.3 % of a fleet run. Now a table entry holds a
-/// 32-bit tag of the spelling's hash beside where its record starts, so a probe passing other
-/// spellings compares tags in the table's own cache line, and the record holds its slot and
-/// length right before its bytes: a lookup reads the table's line and the record's one or two.
+/// Why cells (part F of issue 11): at 10,000 nodes every accepted heartbeat missed the cache
+/// three or four times here (the table, the spelling's record, often the next line of it, and
+/// the separate array of times), 2.5 % of a fleet run. Each slot is now one 64-byte cell on a
+/// cache line of its own holding the time, the length and the spelling (up to 48 bytes inline;
+/// longer ones in a side array, which no node's key needs): a lookup reads the table's line and
+/// the cell's, and writes the time in the line it just compared. With a hint (`slot(_:hint:)`,
+/// the slot the same client used last time) it reads the cell's line only.
 struct KeySpellingIndex {
-    /// Every spelling's record, in slot order: its slot and its length (two little-endian
-    /// `UInt32`s), then its bytes.
-    private var records: [UInt8] = []
-    /// `0` for an empty position, else the spelling's tag (high 32 bits) and its record's
-    /// start plus one (low 32 bits).
+    /// The cells, 8 words each, from word `base` (chosen when the array was made so that cells
+    /// start on 64-byte lines; a copy of the array keeps `base` and stays correct, only
+    /// perhaps unaligned). Word 0: the time's nanoseconds; word 1: the spelling's length (low
+    /// 32 bits), bit 32 set when a time is recorded; words 2–7: the spelling, inline if it has at
+    /// most 48 bytes, else word 2 is its start in `long`.
+    private var cells: [UInt64] = []
+    private var base = 0
+    /// Slots the cells have room for.
+    private var capacity = 0
+    /// The bytes of spellings longer than `inlineBytes`, back to back.
+    private var long: [UInt8] = []
+    /// `0` for an empty position, else the spelling's tag (high 32 bits) and its slot plus one
+    /// (low 32 bits).
     private var table = [UInt64](repeating: 0, count: 16)
     private var shift: UInt64 = 64 - 4
 
     /// Slots made so far (`0..<count`).
     private(set) var count = 0
 
-    /// Bytes before a record's spelling: its slot and its length.
-    private static let recordHeader = 8
+    private static let cellWords = 8
+    private static let inlineBytes = 48
+    private static let hasTime: UInt64 = 1 << 32
 
     /// The slot of `key`'s spelling, nil if it has none.
     func find(_ key: String) -> Int? {
@@ -45,9 +58,83 @@ struct KeySpellingIndex {
         return key.withUTF8 { probe($0).slot }
     }
 
+    /// The slot of `key`'s spelling, made (the next one, `count`) if it has none.
+    mutating func slot(_ key: String) -> Int {
+        var key = key
+        return key.withUTF8 { slot(spelling: $0) }
+    }
+
+    /// `slot(key)`, trying `hint` first (any integer: a slot that does not spell `key`, or
+    /// none, is only a wasted comparison).
+    @inline(__always)
+    mutating func slot(_ key: String, hint: Int) -> Int {
+        var key = key
+        return key.withUTF8 { k in
+            if hint >= 0, hint < count, spells(hint, k) { return hint }
+            return slot(spelling: k)
+        }
+    }
+
+    /// Asks for the cache line of `slot`'s cell (nothing for a slot out of range). A hint only:
+    /// it changes nothing but timing.
+    @inline(__always)
+    func prefetch(_ slot: Int) {
+        guard slot >= 0, slot < count else { return }
+        cells.withUnsafeBufferPointer { c in cprefetch_read(c.baseAddress! + base + slot * Self.cellWords) }
+    }
+
+    /// The instant recorded for `slot` (`setTime`), nil if none.
+    @inline(__always)
+    func time(_ slot: Int) -> SimInstant? {
+        precondition(slot >= 0 && slot < count, "a slot of the index")
+        let i = base + slot * Self.cellWords
+        return cells[i + 1] & Self.hasTime != 0 ? SimInstant(nanoseconds: Int64(bitPattern: cells[i])) : nil
+    }
+
+    /// Records `t` for `slot`.
+    @inline(__always)
+    mutating func setTime(_ slot: Int, _ t: SimInstant) {
+        precondition(slot >= 0 && slot < count, "a slot of the index")
+        let i = base + slot * Self.cellWords
+        cells.withUnsafeMutableBufferPointer { c in
+            c[i] = UInt64(bitPattern: t.nanoseconds)
+            c[i + 1] |= Self.hasTime
+        }
+    }
+
+    private mutating func slot(spelling k: UnsafeBufferPointer<UInt8>) -> Int {
+        let (found, position, tag) = probe(k)
+        if let found { return found }
+        let slot = count
+        precondition(slot < Int(UInt32.max) - 1, "fewer than 2^32 spellings")
+        if slot == capacity { growCells() }
+        let i = base + slot * Self.cellWords
+        cells.withUnsafeMutableBufferPointer { c in
+            // Every word of the new cell is written (the array's room beyond the cells in use
+            // is left untouched: `growCells`).
+            (c.baseAddress! + i).update(repeating: 0, count: Self.cellWords)
+            c[i + 1] = UInt64(k.count)
+            if k.count > 0, k.count <= Self.inlineBytes {
+                UnsafeMutableRawPointer(c.baseAddress! + i + 2).copyMemory(from: k.baseAddress!, byteCount: k.count)
+            }
+        }
+        if k.count > Self.inlineBytes {
+            precondition(long.count + k.count < Int(Int32.max), "key spellings fit in 2 GB")
+            cells[i + 2] = UInt64(long.count)
+            long.append(contentsOf: k)
+        }
+        count += 1
+        if count * 2 > table.count {
+            grow()
+        } else {
+            table[position] = tag | UInt64(slot + 1)
+        }
+        return slot
+    }
+
     /// Where spelling `k` is: its slot, or nil and the empty position its probe ended at (where
-    /// `slot(_:)` puts it). Linear probing from the spelling's home position; the bytes are
-    /// compared only where the tags agree.
+    /// `slot(spelling:)` puts it). Linear probing from the spelling's home position; the bytes
+    /// are compared only where the tags agree.
     @inline(__always)
     private func probe(_ k: UnsafeBufferPointer<UInt8>) -> (slot: Int?, position: Int, tag: UInt64) {
         let mixed = Self.mix(k)
@@ -55,50 +142,47 @@ struct KeySpellingIndex {
         let tag = mixed << 32
         let mask = table.count - 1
         return table.withUnsafeBufferPointer { table in
-            records.withUnsafeBufferPointer { records in
-                while true {
-                    let entry = table[position]
-                    if entry == 0 { return (nil, position, tag) }
-                    if entry & 0xFFFF_FFFF_0000_0000 == tag,
-                        let slot = Self.slot(ofRecordAt: Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1, in: records, spelling: k)
-                    {
-                        return (slot, position, tag)
-                    }
-                    position = (position + 1) & mask
+            while true {
+                let entry = table[position]
+                if entry == 0 { return (nil, position, tag) }
+                if entry & 0xFFFF_FFFF_0000_0000 == tag {
+                    let slot = Int(truncatingIfNeeded: entry & 0xFFFF_FFFF) - 1
+                    if spells(slot, k) { return (slot, position, tag) }
                 }
+                position = (position + 1) & mask
             }
         }
     }
 
-    /// The slot of the record at `start` if it spells `k`, else nil.
+    /// Whether the cell of `slot` spells `k`.
     @inline(__always)
-    private static func slot(ofRecordAt start: Int, in records: UnsafeBufferPointer<UInt8>, spelling k: UnsafeBufferPointer<UInt8>) -> Int? {
-        let raw = UnsafeRawPointer(records.baseAddress! + start)
-        let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
-        guard length == k.count else { return nil }
-        guard k.count == 0 || memcmpEqual(raw + recordHeader, UnsafeRawPointer(k.baseAddress!), k.count) else { return nil }
-        return Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+    private func spells(_ slot: Int, _ k: UnsafeBufferPointer<UInt8>) -> Bool {
+        let i = base + slot * Self.cellWords
+        return cells.withUnsafeBufferPointer { c in
+            let length = Int(truncatingIfNeeded: c[i + 1] & 0xFFFF_FFFF)
+            guard length == k.count else { return false }
+            guard length > 0 else { return true }
+            if length <= Self.inlineBytes {
+                return Self.memcmpEqual(UnsafeRawPointer(c.baseAddress! + i + 2), UnsafeRawPointer(k.baseAddress!), length)
+            }
+            let start = Int(truncatingIfNeeded: c[i + 2])
+            return long.withUnsafeBufferPointer { l in
+                Self.memcmpEqual(UnsafeRawPointer(l.baseAddress! + start), UnsafeRawPointer(k.baseAddress!), length)
+            }
+        }
     }
 
-    /// The slot of `key`'s spelling, made (the next one, `count`) if it has none.
-    mutating func slot(_ key: String) -> Int {
-        var key = key
-        return key.withUTF8 { k in
-            let (found, position, tag) = probe(k)
-            if let found { return found }
-            let slot = count
-            let start = records.count
-            precondition(start + Self.recordHeader + k.count < Int(Int32.max), "key spellings fit in 2 GB")
-            withUnsafeBytes(of: UInt32(truncatingIfNeeded: slot).littleEndian) { records.append(contentsOf: $0) }
-            withUnsafeBytes(of: UInt32(truncatingIfNeeded: k.count).littleEndian) { records.append(contentsOf: $0) }
-            records.append(contentsOf: k)
-            count += 1
-            if count * 2 > table.count {
-                grow()
-            } else {
-                table[position] = tag | UInt64(start + 1)
+    /// The spelling of `slot`'s cell (for growing the table and for tests).
+    private func spelling<R>(_ slot: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let i = base + slot * Self.cellWords
+        return cells.withUnsafeBufferPointer { c in
+            let length = Int(truncatingIfNeeded: c[i + 1] & 0xFFFF_FFFF)
+            if length <= Self.inlineBytes {
+                let raw = UnsafeRawPointer(c.baseAddress! + i + 2)
+                return body(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt8.self), count: length))
             }
-            return slot
+            let start = Int(truncatingIfNeeded: c[i + 2])
+            return long.withUnsafeBufferPointer { l in body(UnsafeBufferPointer(rebasing: l[start..<(start + length)])) }
         }
     }
 
@@ -122,7 +206,7 @@ struct KeySpellingIndex {
     }
 
     /// A spelling's hash mixed by multiplication: its top bits give the probe's start, its low
-    /// 32 the tag (`hash` and the multiplier as before).
+    /// 32 the tag.
     @inline(__always)
     private static func mix(_ k: UnsafeBufferPointer<UInt8>) -> UInt64 {
         hash(k) &* 0xD6E8_FEB8_6659_FD93
@@ -152,46 +236,60 @@ struct KeySpellingIndex {
         return h ^ (h >> 32)
     }
 
-    /// Doubles the table and places every record again (each spelling rehashed from its bytes).
+    /// Doubles the cells' room (at least 64 slots), in a new array whose cells start on a
+    /// 64-byte line; the cells keep their contents and slots.
+    private mutating func growCells() {
+        let newCapacity = Swift.max(64, capacity * 2)
+        // One cell of slack to move the first cell onto a line. Only the cells in use are
+        // copied and only a new slot's cell is written (`slot(spelling:)`): the rest of the
+        // room is never touched, so its pages cost no resident memory until slots reach them
+        // (zero-filling it made the 10,000-node run's cells 1 MB resident instead of 0.64 MB).
+        // Nothing reads a word before a slot's cell is written; the words are plain integers.
+        var grown = [UInt64](unsafeUninitializedCapacity: (newCapacity + 1) * Self.cellWords) { _, initialized in
+            initialized = (newCapacity + 1) * Self.cellWords
+        }
+        let newBase = grown.withUnsafeBufferPointer { g in
+            let address = UInt(bitPattern: g.baseAddress!)
+            return Int((64 - address % 64) % 64 / 8)
+        }
+        if count > 0 {
+            let words = count * Self.cellWords
+            grown.withUnsafeMutableBufferPointer { g in
+                cells.withUnsafeBufferPointer { c in
+                    (g.baseAddress! + newBase).update(from: c.baseAddress! + base, count: words)
+                }
+            }
+        }
+        cells = grown
+        base = newBase
+        capacity = newCapacity
+    }
+
+    /// Doubles the table and places every slot again (each spelling rehashed from its bytes).
     private mutating func grow() {
         var table = [UInt64](repeating: 0, count: self.table.count * 2)
         shift -= 1
         let shift = self.shift
         let mask = table.count - 1
-        records.withUnsafeBufferPointer { r in
-            var start = 0
-            while start < r.count {
-                let raw = UnsafeRawPointer(r.baseAddress! + start)
-                let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
-                let spelling = UnsafeBufferPointer(rebasing: r[(start + Self.recordHeader)..<(start + Self.recordHeader + length)])
-                let mixed = Self.mix(spelling)
-                var position = Int(truncatingIfNeeded: mixed >> shift)
-                while table[position] != 0 { position = (position + 1) & mask }
-                table[position] = mixed << 32 | UInt64(start + 1)
-                start += Self.recordHeader + length
-            }
+        for slot in 0..<count {
+            let mixed = spelling(slot) { Self.mix($0) }
+            var position = Int(truncatingIfNeeded: mixed >> shift)
+            while table[position] != 0 { position = (position + 1) & mask }
+            table[position] = mixed << 32 | UInt64(slot + 1)
         }
         self.table = table
     }
 
     /// Whether every slot is found again by its own spelling, at a position its probe reaches,
-    /// and the table is at most half full (for tests).
+    /// the table is at most half full and its entries name distinct slots (for tests).
     func isConsistent() -> Bool {
-        var seen = 0
-        var start = 0
         var ok = true
-        records.withUnsafeBufferPointer { r in
-            while start < r.count, ok {
-                let raw = UnsafeRawPointer(r.baseAddress! + start)
-                let slot = Int(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
-                let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
-                let spelling = UnsafeBufferPointer(rebasing: r[(start + Self.recordHeader)..<(start + Self.recordHeader + length)])
-                ok = slot == seen && probe(spelling).slot == slot
-                seen += 1
-                start += Self.recordHeader + length
-            }
+        for slot in 0..<count where ok {
+            ok = spelling(slot) { probe($0).slot } == slot
         }
+        var named = Set<UInt64>()
+        for entry in table where entry != 0 { named.insert(entry & 0xFFFF_FFFF) }
         let occupied = table.reduce(0) { $0 + ($1 == 0 ? 0 : 1) }
-        return ok && seen == count && occupied == count && count * 2 <= table.count
+        return ok && occupied == count && named.count == count && count * 2 <= table.count && count <= capacity
     }
 }

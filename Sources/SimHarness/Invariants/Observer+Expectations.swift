@@ -8,10 +8,10 @@ extension Observer {
 
     /// Remembers what honest clients were answered: accepted heartbeats (by the key that signed
     /// them) and refused completions.
-    mutating func noteHonest(_ request: APIRequest, _ response: APIResponse) {
+    mutating func noteHonest(_ request: APIRequest, _ response: APIResponse, client: ActorID? = nil) {
         switch request.path {
         case "/node-heartbeat" where response.status == 200:
-            if let key = Self.nodeKey(request) { lastHeartbeatAt[heartbeatSlot(key)] = now }
+            if let key = Self.nodeKey(request) { heartbeatKeys.setTime(heartbeatSlot(key, client: client), now) }
         case "/chunk-complete" where response.status == 409:
             honestCompletionsRefused += 1
         default:
@@ -19,18 +19,26 @@ extension Observer {
         }
     }
 
+    /// The slot of `key`'s spelling in `heartbeatKeys` (made on first use), tried first at the
+    /// slot the client's last accepted heartbeat had.
+    @inline(__always)
+    mutating func heartbeatSlot(_ key: String, client: ActorID?) -> Int {
+        guard let client, client.index >= 0 else { return heartbeatKeys.slot(key) }
+        let c = Int(client.index)
+        if c >= heartbeatSlotByClient.count {
+            heartbeatSlotByClient.append(contentsOf: repeatElement(-1, count: c + 1 - heartbeatSlotByClient.count))
+        }
+        let hint = Int(heartbeatSlotByClient[c])
+        let slot = heartbeatKeys.slot(key, hint: hint)
+        if slot != hint { heartbeatSlotByClient[c] = Int32(truncatingIfNeeded: slot) }
+        return slot
+    }
+
     /// The `X-Node-Key` header, whatever its spelling (today's unsigned nodes send none).
     static func nodeKey(_ request: APIRequest) -> String? {
         if let key = request.headers[RequestSigning.keyHeader] { return key }
         for (name, value) in request.headers where name.lowercased() == RequestSigning.keyHeader.lowercased() { return value }
         return nil
-    }
-
-    /// The slot of a key spelling in `lastHeartbeatAt`, made on first use.
-    mutating func heartbeatSlot(_ key: String) -> Int {
-        let slot = heartbeatKeys.slot(key)
-        if slot == lastHeartbeatAt.count { lastHeartbeatAt.append(nil) }
-        return slot
     }
 
     /// When the node's key (spelled as `PublicKey.base64`) last had a heartbeat accepted; nil if
@@ -45,7 +53,7 @@ extension Observer {
     @inline(__always)
     mutating func lastHeartbeat(ofHandle h: Int32, store: borrowing EmbeddedStore) -> SimInstant? {
         let known = snapshots.heartbeatSlots[Int(h)]
-        if known >= 0 { return lastHeartbeatAt[Int(known)] }
+        if known >= 0 { return heartbeatKeys.time(Int(known)) }
         return firstHeartbeatLookup(ofHandle: h, store: store)
     }
 
@@ -53,9 +61,9 @@ extension Observer {
     @inline(never)
     mutating func firstHeartbeatLookup(ofHandle h: Int32, store: borrowing EmbeddedStore) -> SimInstant? {
         guard let row = store.node(snapshots.nodeIDs[Int(h)]) else { return nil }
-        let slot = heartbeatSlot(row.publicKey.base64)
+        let slot = heartbeatKeys.slot(row.publicKey.base64)
         snapshots.heartbeatSlots[Int(h)] = Int32(slot)
-        return lastHeartbeatAt[slot]
+        return heartbeatKeys.time(slot)
     }
 
     /// A node just marked offline: the store must not have heard a heartbeat from it within the

@@ -121,12 +121,16 @@ extension Observer {
         case .completed:
             recoveryWaiting?.remove(c.id)
             chunks.clearTime(chunks.handle(c.id, store: store))
+            // The job's tally after this change, with one lookup of the job's id (not one to
+            // add and another to read).
+            let tally: Int
             if c.from != .completed {
                 measures.chunksCompleted += 1
-                jobTally[c.jobID, default: 0] += c.iterations
+                tally = Self.adding(c.iterations, to: &jobTally[c.jobID, default: 0])
+            } else {
+                tally = jobTally[c.jobID, default: 0]
             }
             guard let job = store.job(c.jobID) else { return }
-            let tally = jobTally[c.jobID, default: 0]
             if job.status == .pending && tally > 0 {
                 violate(.progressAccounting, "job \(job.id) still pending with \(tally) of \(job.totalIterations) iterations completed")
             }
@@ -136,6 +140,13 @@ extension Observer {
                 violate(.progressAccounting, "job \(job.id): completed_iterations \(job.completedIterations) > total \(job.totalIterations)")
             }
         }
+    }
+
+    /// `x += n`, answering the new `x` (through the dictionary's in-place accessor: one lookup).
+    @inline(__always)
+    static func adding(_ n: Int, to x: inout Int) -> Int {
+        x += n
+        return x
     }
 
     mutating func checkJob(_ j: JobChange, store: borrowing EmbeddedStore) {

@@ -1,3 +1,4 @@
+import CPrefetch
 import Engine
 import JobSystem
 
@@ -32,11 +33,14 @@ public struct Observer {
     public var expect = Expectations()
     /// Assignment delays (ms) of the chunks that became pending from `expect.assignmentDelayFrom`.
     var promptDelaysMs: [UInt64] = []
-    /// When each node (by its `X-Node-Key`) last had a heartbeat accepted.
-    /// A dense slot per key spelling (`heartbeatSlot`), so that the check of every snapshot
-    /// node reads an array rather than hashing a 44-character string.
+    /// When each node (by its `X-Node-Key`) last had a heartbeat accepted: a dense slot per key
+    /// spelling holding the time beside the spelling, so that the check of every snapshot node
+    /// reads its slot's time rather than hashing a 44-character string.
     var heartbeatKeys = KeySpellingIndex()
-    var lastHeartbeatAt: [SimInstant?] = []
+    /// By the client actor's index: the slot in `heartbeatKeys` of the key spelling its last
+    /// accepted heartbeat carried (-1: none yet). A hint, tried first and checked byte for byte
+    /// (a node's key rarely changes): its cell is the one line a heartbeat then touches there.
+    var heartbeatSlotByClient: [Int32] = []
     /// The last few snapshots the sentinels were given (`most-free-slots`), and each node's
     /// dense handle and heartbeat slot (a node's key never changes).
     var snapshots = SnapshotMemory()
@@ -84,8 +88,13 @@ public struct Observer {
 
     mutating func noteEvent(_ e: Delivered<WorldEvent>) {
         now = e.time
-        let entry = RecentEvent(
-            nanoseconds: e.time.nanoseconds, actor: e.actor.index, from: e.from.index, kind: Int32(e.payload.kindIndex))
+        let kind = e.payload.kindIndex
+        let entry = RecentEvent(nanoseconds: e.time.nanoseconds, actor: e.actor.index, from: e.from.index, kind: Int32(kind))
+        if kind == Self.nodeTimerKind {
+            prefetchHeartbeatHint(of: e.actor)
+        } else if kind == Self.apiKind {
+            prefetchHeartbeatCell(of: e.from)
+        }
         if recentCount < Self.recentCapacity {
             recent[recentCount] = entry
             recentCount += 1
@@ -93,6 +102,32 @@ public struct Observer {
             recent[recentHead] = entry
             recentHead = recentHead == Self.recentCapacity - 1 ? 0 : recentHead + 1
         }
+    }
+
+    /// `WorldEvent.kindIndex` of `.api` and of `.nodeTimer` (constants, so the test on every
+    /// event is a comparison; `ObserverMemoryTests` checks them against `kindNames`).
+    static let apiKind = 0
+    static let nodeTimerKind = 16
+
+    /// A node's timer fired (most often its heartbeat's: the request goes out now): asks for
+    /// the line of its entry in `heartbeatSlotByClient`, which the request's arrival at the API
+    /// server reads. A hint only.
+    @inline(__always)
+    func prefetchHeartbeatHint(of client: ActorID) {
+        let c = Int(client.index)
+        guard c >= 0, c < heartbeatSlotByClient.count else { return }
+        heartbeatSlotByClient.withUnsafeBufferPointer { cprefetch_read($0.baseAddress! + c) }
+    }
+
+    /// A request reached the API server: asks for the cell its client's last accepted
+    /// heartbeat used, which `noteHonest` reads and writes once the store has run the request
+    /// (a database round trip later). At 10,000 nodes that cell is otherwise a cache miss per
+    /// heartbeat. A hint only: it changes nothing but timing.
+    @inline(__always)
+    func prefetchHeartbeatCell(of client: ActorID) {
+        let c = Int(client.index)
+        guard c >= 0, c < heartbeatSlotByClient.count else { return }
+        heartbeatKeys.prefetch(Int(heartbeatSlotByClient[c]))
     }
 
     /// The recent events, oldest first, as trace lines.
@@ -107,11 +142,13 @@ public struct Observer {
 
     // MARK: Requests
 
-    mutating func noteAPI(_ request: APIRequest, _ outcome: HandlerOutcome, fromAttacker: Bool) {
+    /// - Parameter client: the actor that sent the request, when the caller knows it: only a
+    ///   hint for finding the heartbeat's key spelling (`noteHonest`), never a fact checked.
+    mutating func noteAPI(_ request: APIRequest, _ outcome: HandlerOutcome, fromAttacker: Bool, client: ActorID? = nil) {
         let response = outcome.response
         countStoreRequest()
         if let error = outcome.error { measures.apiRejections[error.code, default: 0] += 1 }
-        if !fromAttacker { noteHonest(request, response) }
+        if !fromAttacker { noteHonest(request, response, client: client) }
         if fromAttacker && response.status < 300 {
             violate(.authenticatedRequests, "attack \(request.method) \(request.path) accepted with \(response.status)")
         } else if fromAttacker && response.status < 500 && response.status != 401 && response.status != 409 {

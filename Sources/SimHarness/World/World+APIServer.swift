@@ -150,9 +150,10 @@ extension World {
         }
         switch consume progress {
         case .done(let outcome):
-            let fromAttacker = isAttack(txn)
+            let client = apiServer.inFlight[txn]?.client
+            let fromAttacker = client == environment
             noteDecision(request, outcome)
-            observer.noteAPI(request, outcome, fromAttacker: fromAttacker)
+            observer.noteAPI(request, outcome, fromAttacker: fromAttacker, client: client)
             if !fromAttacker, request.path == "/node-heartbeat", outcome.response.status == 200 {
                 // What an eavesdropper on the path keeps: the latest heartbeat the store
                 // accepted. A copy of one that never reached it (refused while the store was
