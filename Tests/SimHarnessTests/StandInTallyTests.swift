@@ -59,12 +59,41 @@ struct StandInTallyTests {
 
     /// The AVX-512 path (`vectorTally`, taken when the CPU has it) against the same reference:
     /// widths from its lower limit (2^16) up, iteration counts below one vector (8), around it,
-    /// and past one block of a lane's 64-bit sums (32,768), offsets that wrap. Without AVX-512
-    /// it must decline (nil), never answer.
-    @Test func vectorTallyEqualsOneByOne() {
-        var random = SplitMix64(seed: 0x5EC7)
-        let available = ComputeModel.vectorTallyAvailable
+    /// and past one block of a lane's 64-bit sums (32,768), offsets that wrap. On a CPU without
+    /// AVX-512 this test is reported as skipped (not passed) and `vectorTallyDeclinesWithoutAVX512`
+    /// runs instead: the path must then decline (nil), never answer.
+    @Test(.enabled(if: ComputeModel.vectorTallyAvailable, "needs a CPU with AVX-512 F and DQ"))
+    func vectorTallyEqualsOneByOne() {
         var compared = 0
+        for c in Self.vectorCases() {
+            let vector = ComputeModel.vectorTally(
+                Self.config(fight: c.fight), configKey: c.key, seedOffset: c.offset, iterations: c.iterations,
+                lowestDamage: c.lowest, width: c.width)
+            let expected = Self.reference(
+                fight: c.fight, configKey: c.key, seedOffset: c.offset, iterations: c.iterations, mean: c.lowest + c.spread,
+                spread: c.spread)
+            #expect(vector == expected, "width \(c.width) iterations \(c.iterations)")
+            compared += 1
+        }
+        #expect(compared == 300)
+        // Widths below its limit: always declined (the Swift loop runs).
+        #expect(ComputeModel.vectorTally(Self.config(fight: 300), configKey: 1, seedOffset: 0, iterations: 1_000, lowestDamage: 10, width: (1 << 16) - 1) == nil)
+    }
+
+    /// Without AVX-512 the vector path declines every case (the Swift loop computes them).
+    @Test(.enabled(if: !ComputeModel.vectorTallyAvailable, "this CPU has AVX-512: vectorTallyEqualsOneByOne runs"))
+    func vectorTallyDeclinesWithoutAVX512() {
+        for c in Self.vectorCases() {
+            #expect(ComputeModel.vectorTally(
+                Self.config(fight: c.fight), configKey: c.key, seedOffset: c.offset, iterations: c.iterations,
+                lowestDamage: c.lowest, width: c.width) == nil)
+        }
+    }
+
+    /// The 300 seeded cases of the two tests above.
+    private static func vectorCases() -> [(spread: UInt64, width: UInt64, lowest: UInt64, fight: Int, iterations: Int, key: UInt64, offset: Int64)] {
+        var random = SplitMix64(seed: 0x5EC7)
+        var cases: [(spread: UInt64, width: UInt64, lowest: UInt64, fight: Int, iterations: Int, key: UInt64, offset: Int64)] = []
         for k in 0..<300 {
             let spread: UInt64 = [32_768, 32_769, 100_000, 1 << 40, (1 << 48) + 17][k % 5] + random.next() % 1_000
             let width = 2 * spread + 1
@@ -73,22 +102,9 @@ struct StandInTallyTests {
             let iterations = [1, 7, 8, 9, 15, 1_000, 1 + Int(random.next() % 2_000), 32_768 + 8 * 3 + 5, 70_001][k % 9]
             let key = random.next()
             let offset = k % 4 == 0 ? Int64.max - Int64(random.next() % 50) : Int64(bitPattern: random.next())
-            let vector = ComputeModel.vectorTally(
-                Self.config(fight: fight), configKey: key, seedOffset: offset, iterations: iterations, lowestDamage: lowest,
-                width: width)
-            guard available else {
-                #expect(vector == nil)
-                continue
-            }
-            let expected = Self.reference(
-                fight: fight, configKey: key, seedOffset: offset, iterations: iterations, mean: lowest + spread,
-                spread: spread)
-            #expect(vector == expected, "width \(width) iterations \(iterations)")
-            compared += 1
+            cases.append((spread, width, lowest, fight, iterations, key, offset))
         }
-        #expect(!available || compared == 300)
-        // Widths below its limit: always declined (the Swift loop runs).
-        #expect(ComputeModel.vectorTally(Self.config(fight: 300), configKey: 1, seedOffset: 0, iterations: 1_000, lowestDamage: 10, width: (1 << 16) - 1) == nil)
+        return cases
     }
 
     /// Outside the bounds under which the wrapping sums cannot wrap, the summed loop declines

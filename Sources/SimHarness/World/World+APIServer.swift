@@ -150,7 +150,7 @@ extension World {
         }
         switch consume progress {
         case .done(let outcome):
-            let client = apiServer.inFlight[txn]?.client
+            let client = transactionClient(txn)
             let fromAttacker = client == environment
             noteDecision(request, outcome)
             observer.noteAPI(request, outcome, fromAttacker: fromAttacker, client: client)
@@ -181,7 +181,11 @@ extension World {
         replyToAPIServer(.transactionDone(txn: txn, connection: apiServer.connection, outcome))
     }
 
-    func isAttack(_ txn: UInt64) -> Bool { apiServer.inFlight[txn]?.client == environment }
+    /// Which client sent the request of transaction `txn` (nil once it has gone).
+    func transactionClient(_ txn: UInt64) -> ActorID? { apiServer.inFlight[txn]?.client }
+
+    /// Whether transaction `txn` is the environment's (an attacker's or a replayer's) request.
+    func isAttack(_ txn: UInt64) -> Bool { transactionClient(txn) == environment }
 
     /// The store's answer on the API server's connection, late by the store's injected slowness.
     mutating func replyToAPIServer(_ payload: consuming WorldEvent) {

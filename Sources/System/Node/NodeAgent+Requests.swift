@@ -81,8 +81,10 @@ extension NodeAgent {
     /// count in its header) waited for it: 2 % of a fleet run's samples. Asked for before the
     /// request is signed, the line arrives while the body's digest and the signature are
     /// computed. The address comes from the string's own bits (`withContiguousStorageIfAvailable`
-    /// touches no storage for a native string); a native string's characters start 32 bytes after
-    /// its object's header. A hint only: it changes nothing but timing, and never faults.
+    /// touches no storage for a native string). `start - 32` assumes the standard library's
+    /// private layout (a native string's characters 32 bytes after its object's header): right
+    /// or wrong, it is only ever prefetched, never read, so it changes nothing but timing and a
+    /// prefetch never faults. Do not read through that address.
     @inline(__always)
     func prefetchKeySpelling() {
         _ = signer.publicKeyBase64.utf8.withContiguousStorageIfAvailable { utf8 in

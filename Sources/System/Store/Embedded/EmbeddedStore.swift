@@ -234,8 +234,7 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     /// from the dense entry (see `nodes`).
     func nodeRow(_ handle: Int) -> NodeRow? {
         guard var row = nodes[handle] else { return nil }
-        let seen = nodeDense[handle].seenMicros
-        row.lastSeenAt = seen == .min ? nil : Timestamp(micros: seen)
+        row.lastSeenAt = nodeLastSeen(handle)
         return row
     }
 
@@ -302,7 +301,7 @@ struct RunningClaim: Sendable, Equatable {
     var renewedAtMicros: Int64
 
     init(chunk: Int, job: Int32, renewedAtMicros: Int64) {
-        chunk32 = Int32(truncatingIfNeeded: chunk)
+        chunk32 = Int32(chunk)  // traps past Int32, as `ClaimEntry` does: never a silent wrap
         self.job = job
         self.renewedAtMicros = renewedAtMicros
     }
@@ -310,7 +309,7 @@ struct RunningClaim: Sendable, Equatable {
     /// The chunk's handle.
     var chunk: Int {
         @inline(__always) get { Int(chunk32) }
-        set { chunk32 = Int32(truncatingIfNeeded: newValue) }
+        set { chunk32 = Int32(newValue) }
     }
 
     static let notRenewed = Int64.min
