@@ -89,26 +89,9 @@ enum JCSWriter {
     /// writes into its buffer's room, with no trimming and regrowing of the buffer) call it.
     static func writeNumber(_ value: Double, at out: UnsafeMutablePointer<UInt8>) -> Int {
         if value.isFinite, value.magnitude < 9_007_199_254_740_992, value == value.rounded(.towardZero) {
-            var n = UInt64(value.magnitude)
-            if n == 0 {
-                out[0] = UInt8(ascii: "0")  // -0 prints as 0
-                return 1
-            }
-            var length = value < 0 ? 1 : 0
-            if value < 0 { out[0] = UInt8(ascii: "-") }
-            var rest = n / 10
-            length += 1
-            while rest > 0 {
-                length += 1
-                rest /= 10
-            }
-            var at = length
-            repeat {
-                at -= 1
-                out[at] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: n % 10)
-                n /= 10
-            } while n > 0
-            return length
+            // An integer below 2^53: the writer's decimal spelling (-0 prints as 0).
+            let n = Int(value.magnitude)
+            return CanonicalJSONWriter.writeDecimal(value < 0 ? -n : n, at: out)
         }
         return writeFormatted(value, at: out)
     }
