@@ -134,3 +134,38 @@ int csha256_hw_digest(const uint8_t *data, size_t length, uint8_t out[32]) {
 }
 
 #endif
+
+// The lowercase hex of a 32-byte digest (see csha256.h). SSE2, which every x86-64 CPU has:
+// the 32 bytes' high and low nibbles are split, turned into digits sixteen at a time ('0' + n,
+// plus 39 where n > 9 reaches 'a'..'f'), and interleaved high-first; no table, no branch.
+// Elsewhere, the same digits one byte at a time.
+#if defined(__x86_64__)
+#include <emmintrin.h>
+
+void csha256_hex32(const uint8_t in[32], uint8_t out[64]) {
+    const __m128i low4 = _mm_set1_epi8(0x0F);
+    const __m128i nine = _mm_set1_epi8(9);
+    const __m128i zero = _mm_set1_epi8('0');
+    const __m128i letters = _mm_set1_epi8('a' - '0' - 10);
+    for (int half = 0; half < 2; half++) {
+        __m128i bytes = _mm_loadu_si128((const __m128i *)(in + 16 * half));
+        __m128i high = _mm_and_si128(_mm_srli_epi16(bytes, 4), low4);
+        __m128i low = _mm_and_si128(bytes, low4);
+        high = _mm_add_epi8(_mm_add_epi8(high, zero), _mm_and_si128(_mm_cmpgt_epi8(high, nine), letters));
+        low = _mm_add_epi8(_mm_add_epi8(low, zero), _mm_and_si128(_mm_cmpgt_epi8(low, nine), letters));
+        _mm_storeu_si128((__m128i *)(out + 32 * half), _mm_unpacklo_epi8(high, low));
+        _mm_storeu_si128((__m128i *)(out + 32 * half + 16), _mm_unpackhi_epi8(high, low));
+    }
+}
+
+#else
+
+void csha256_hex32(const uint8_t in[32], uint8_t out[64]) {
+    static const char digits[16] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = (uint8_t)digits[in[i] >> 4];
+        out[2 * i + 1] = (uint8_t)digits[in[i] & 15];
+    }
+}
+
+#endif

@@ -113,6 +113,14 @@ public struct SodiumSHA256: SHA256Hashing {
         return bytes.withUnsafeBytes { Digest32(storage: Bytes32(copying: $0)!) }
     }()
 
+    /// Writes the 64 lowercase hex digits of `digest` at `out` (`csha256_hex32`: SSE2 on
+    /// x86-64), as the signed request message spells the body's digest
+    /// (`RequestSigning.withMessage`): the same characters as `Digest32.hex`.
+    @inline(__always)
+    static func writeHex(of digest: Digest32, into out: UnsafeMutablePointer<UInt8>) {
+        digest.withUnsafeBytes { csha256_hex32($0.baseAddress!.assumingMemoryBound(to: UInt8.self), out) }
+    }
+
     /// libsodium's SHA-256, whatever `implementation` says.
     static func portable(_ data: [UInt8]) -> Digest32 {
         ensureSodium()
