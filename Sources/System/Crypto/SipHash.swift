@@ -34,6 +34,25 @@ public struct SipHash24: Sendable {
         return s.finish128()
     }
 
+    /// `hash128` of 64 bytes held inline (a signature: the replay cache's fingerprint), as
+    /// straight-line code: the eight words compressed, then the length word (64 in the top
+    /// byte; no tail bytes), with no loop, no buffer and no length test. The same tag as
+    /// `hash128` of the same bytes (`ReplayCacheTests`), about 60 instructions fewer.
+    public func hash128(_ bytes: Bytes64) -> (low: UInt64, high: UInt64) {
+        var s = State(k0: k0, k1: k1, wide: true)
+        let w = bytes.lanes  // each lane holds eight consecutive bytes in memory order
+        s.compress(UInt64(littleEndian: w.0))
+        s.compress(UInt64(littleEndian: w.1))
+        s.compress(UInt64(littleEndian: w.2))
+        s.compress(UInt64(littleEndian: w.3))
+        s.compress(UInt64(littleEndian: w.4))
+        s.compress(UInt64(littleEndian: w.5))
+        s.compress(UInt64(littleEndian: w.6))
+        s.compress(UInt64(littleEndian: w.7))
+        s.compress(64 << 56)
+        return s.finish128()
+    }
+
     /// The four state words; `wide` selects the 128-bit variant's initialisation.
     private struct State {
         var v0: UInt64, v1: UInt64, v2: UInt64, v3: UInt64

@@ -158,7 +158,7 @@ struct ReplayCache: Sendable {
     }
 
     @inline(__always) private func fingerprint(_ signature: Signature) -> Fingerprint {
-        let (low, high) = signature.storage.withUnsafeBytes { hasher.hash128($0) }
+        let (low, high) = hasher.hash128(signature.storage)
         return Fingerprint(low: low | 1, high: high)
     }
 
