@@ -250,7 +250,7 @@ public struct Simulation<Payload: TraceablePayload> {
     /// is the caller's, rather than in its slot: a large payload passed from memory the
     /// function does not own is copied for the call (a retain and a release of every
     /// reference in it).
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func takePayload() -> Payload {
         let payload = queue.takeHeld().payload
         payload.fold(into: &_digest)

@@ -429,7 +429,7 @@ public struct EventQueue<Payload> {
     /// caller, instead of the payload travelling through an optional tuple and the kernel's
     /// frames (a 100-byte copy at each step). One event is held at a time: `holdNext` must
     /// not be called again before the held one is taken or dropped.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func holdNext(notAfter limit: Int64) -> Int64? {
         precondition(heldSlot < 0, "EventQueue: holdNext while an event is held")
         makeUnique()
@@ -453,7 +453,7 @@ public struct EventQueue<Payload> {
     }
 
     /// Moves the held event's payload out and frees its slot.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func takeHeld() -> Payload {
         precondition(heldSlot >= 0, "EventQueue: no event is held")
         makeUnique()

@@ -68,7 +68,8 @@ public struct World {
     public var decisions: TraceDigest?
     /// Events delivered so far by kind (indexed by `WorldEvent.kindIndex`): where a run's
     /// events go (`bench fleet` prints them), beside the Engine's total `sim.eventsDelivered`.
-    public private(set) var eventsByKind = [UInt64](repeating: 0, count: WorldEvent.kindNames.count)
+    public var eventsByKind: [UInt64] { WorldEvent.kindNames.indices.map { eventKindCounts[$0] } }
+    var eventKindCounts = EventKindCounts()
     /// Claims in flight: request id → node index.
     var pendingClaims: [UInt64: Int] = [:]
     /// The attacker's capture of a signed heartbeat, for the replay attack.
@@ -78,6 +79,7 @@ public struct World {
     var partitions: [String: PartitionID] = [:]
 
     public init(_ config: WorldConfig) {
+        precondition(WorldEvent.kindNames.count <= EventKindCounts.capacity, "World: more event kinds than EventKindCounts holds")
         self.config = config
         sim = Simulation(seed: config.seed)
         sim.network.defaultLink = config.link
@@ -153,7 +155,7 @@ public struct World {
                 recorder.record(event, index: sim.eventsDelivered, digest: sim.digest)
             }
             if timeline != nil { sampleTimeline(before: event.time) }
-            eventsByKind[event.payload.kindIndex] &+= 1
+            eventKindCounts.add(event.payload.kindIndex)
             // Jobs complete only in the store's transactions. (Asked only when there is a target:
             // the call copies the whole 600-byte store value onto the stack first.)
             let checkJobs = event.actor == storeActor && stopAfterCompletedJobs != nil
