@@ -85,7 +85,7 @@ extension World {
                 // The connection dropped with the reply on it: the client learns only that.
                 answer(asked.client, asked.requestID, typedWire: asked.typedWire, .rejected(.store(.connectionLost)), ranAtStore: false)
             } else {
-                answer(asked.client, asked.requestID, typedWire: asked.typedWire, outcome, ranAtStore: true)
+                answerCommitted(asked.client, asked.requestID, typedWire: asked.typedWire, outcome)
             }
         case .channelOpen(let generation, let request):
             openChannel(from: from, generation: generation, request)
@@ -110,6 +110,18 @@ extension World {
         }
         // The response moves into the reply (the outcome is this function's own).
         sim.send(from: apiServerActor, to: client, .apiReply(id: id, outcome.takeResponse()))
+    }
+
+    /// `answer` for a transaction's outcome (`ranAtStore`), which stays in the event: the
+    /// response is copied into the reply (a retain of each of its references) where taking the
+    /// outcome out of the event's payload copied all of it, then copied the response out of
+    /// that copy, and destroyed both.
+    mutating func answerCommitted(_ client: ActorID, _ id: UInt64, typedWire: Bool, _ outcome: borrowing HandlerOutcome) {
+        if typedWire, outcome.response.wire == nil, let error = outcome.error {
+            sim.send(from: apiServerActor, to: client, .apiReply(id: id, .typedRejection(error)))
+            return
+        }
+        sim.send(from: apiServerActor, to: client, .apiReply(id: id, outcome.response))
     }
 
     /// One database round trip's one way (the API server and the store share a data centre,

@@ -88,8 +88,11 @@ public struct APIResponse: Sendable, Equatable {
 /// rejection the typed error it came from, for the server's logs and metrics (the simulation's
 /// observer counts rejections by it). Only `response` may leave the server.
 public struct HandlerOutcome: Sendable, Equatable {
-    public var response: APIResponse
-    public var error: APIError?
+    // `let`, not `var`: with `var` stored properties, Swift 6.3's explicit initialiser builds
+    // `self` in a stack variable and returns a copy of it (an outlined copy, then a destroy of
+    // the original: a retain and a release of every reference in it), on every request.
+    public let response: APIResponse
+    public let error: APIError?
 
     public init(response: APIResponse, error: APIError? = nil) {
         self.response = response

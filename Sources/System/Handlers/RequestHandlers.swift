@@ -106,9 +106,13 @@ public struct RequestHandlers: Sendable {
         // The path classified once (`RequestRoute`), for the sizes and the switch.
         let route = RequestRoute(path: request.path)
         try checkSizes(request, route: route)
-        let method = Self.uppercasedASCII(request.method)
+        // The method compared as sent first (clients send it upper case): the upper-cased copy
+        // is made only when that fails, and the answer is the same (`uppercasedASCII` returns a
+        // method equal to "POST" or "GET" as it is).
         func expect(_ wanted: String) throws(APIError) {
-            guard method == wanted else { throw .methodNotAllowed(method: method, path: request.path) }
+            guard request.method == wanted || Self.uppercasedASCII(request.method) == wanted else {
+                throw .methodNotAllowed(method: Self.uppercasedASCII(request.method), path: request.path)
+            }
         }
         switch route {
         case .configUpsert:

@@ -39,16 +39,27 @@ public struct ResponseBuffers: Sendable {
         }
         let i = next
         next = (next + 1) & (ring.count - 1)
-        var body: [UInt8] = []
-        swap(&body, &ring[i])
-        // Unique (only the ring held it): emptied in place. Shared: a new buffer of the same
-        // capacity, the old one left to its holders.
-        body.removeAll(keepingCapacity: true)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { scratch in
-            write(scratch.baseAddress!)
-            body.append(contentsOf: UnsafeBufferPointer(scratch))
+        // The slot's body moved out of the ring and back (one uniqueness check of the ring, no
+        // swap): while out, the body is unique if only the ring held it.
+        return ring.withUnsafeMutableBufferPointer { slots in
+            let slot = slots.baseAddress! + i
+            var body = slot.move()
+            if body.count == count && count > 0 {
+                // The usual case (an answer as long as the slot's last one): written where it
+                // is, no scratch and no second copy. `withUnsafeMutableBufferPointer` copies
+                // a body still held elsewhere first, so its holders never see it change.
+                body.withUnsafeMutableBufferPointer { write($0.baseAddress!) }
+            } else {
+                // Unique: emptied in place. Shared: a new buffer of the same capacity, the old
+                // one left to its holders.
+                body.removeAll(keepingCapacity: true)
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { scratch in
+                    write(scratch.baseAddress!)
+                    body.append(contentsOf: UnsafeBufferPointer(scratch))
+                }
+            }
+            slot.initialize(to: body)
+            return body
         }
-        ring[i] = body
-        return body
     }
 }

@@ -48,7 +48,7 @@ public struct DefectSet: Sendable, Equatable, Hashable {
     /// because `profile.has` asks it on every request and `allCases.firstIndex(of:)` is a linear
     /// search of an array built per call (0.5 % of a heartbeat-heavy run). `DefectSetTests` pins
     /// the switch to `allCases`' order.
-    static func bit(_ d: Defect) -> UInt32 {
+    @inline(__always) static func bit(_ d: Defect) -> UInt32 {
         let ordinal: UInt32 =
             switch d {
             case .resultsNeverAggregated: 0
@@ -65,7 +65,7 @@ public struct DefectSet: Sendable, Equatable, Hashable {
         return 1 << ordinal
     }
 
-    public func contains(_ d: Defect) -> Bool { bits & Self.bit(d) != 0 }
+    @inline(__always) public func contains(_ d: Defect) -> Bool { bits & Self.bit(d) != 0 }
     public mutating func insert(_ d: Defect) { bits |= Self.bit(d) }
     public mutating func remove(_ d: Defect) { bits &= ~Self.bit(d) }
     public var members: [Defect] { Defect.allCases.filter(contains).sorted() }

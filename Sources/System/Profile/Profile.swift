@@ -89,8 +89,12 @@ public struct Profile: Sendable, Equatable {
         Profile(name: "fixed+\(defect.rawValue)", defects: DefectSet([defect]))
     }
 
-    public func has(_ d: Defect) -> Bool { defects.contains(d) }
-    public func has(_ i: Improvement) -> Bool { improvements.contains(i) }
+    /// Inlined (`@inline(__always)`): called out of line on a profile held in a struct
+    /// (`RequestHandlers.profile`), it made the caller copy the whole 288-byte `Profile` to the
+    /// stack first, a `memcpy` on every request (`begin`) and three on every completion
+    /// (`completionRules`); inlined it is one load and a test of a constant bit.
+    @inline(__always) public func has(_ d: Defect) -> Bool { defects.contains(d) }
+    @inline(__always) public func has(_ i: Improvement) -> Bool { improvements.contains(i) }
 
     /// The window the scheduler uses to decide a node is online.
     public var sentinelOnlineWindow: Interval {
