@@ -58,6 +58,11 @@ extension World {
             for b in 0..<8 { seed[k * 8 + b] = UInt8(truncatingIfNeeded: w >> (8 * UInt64(b))) }
         }
         nodes.append(NodeHost(actor: actor, durable: NodeAgent.Durable(keySeed: seed)))
+        // The hosts' storage is reserved for the whole fleet before the first host is added
+        // (`World.init`): it asks for huge pages while all but its first page are untouched.
+        if i == 0 {
+            nodes.withUnsafeBufferPointer { HugePages.advise($0.baseAddress!, bytes: nodes.capacity * MemoryLayout<NodeHost>.stride) }
+        }
         sim.schedule(at: SimInstant.zero + spec.bootAt, for: actor, .control(.restart))
     }
 
@@ -107,6 +112,7 @@ extension World {
 
     mutating func nodeReceive(_ i: Int, _ e: Delivered<WorldEvent>) {
         prefetchHost(i)
+        sim.prefetchActorState(e.actor)
         switch e.payload {
         case .apiReply(let id, let response): feedNode(i, .response(requestID: id, response), actor: e.actor)
         case .channelMessage(let generation, let message):
