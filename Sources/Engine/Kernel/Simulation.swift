@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// The deterministic simulation kernel: virtual time, one event queue, the actors' liveness,
 /// clocks and random streams, and the simulated network.
 ///
@@ -117,6 +119,17 @@ public struct Simulation<Payload: TraceablePayload> {
     }
 
     public func clock(of a: ActorID) -> LocalClock { clocks[Int(a.index)] }
+
+    /// Asks the CPU for actor `a`'s clock and network stream, which its handling will read (its
+    /// local time) and advance (the latency of each message it sends), so that they arrive
+    /// while it is handled instead of each being waited for where it is used. At 10,000 nodes a
+    /// node's entries are cold at every node event: the stream's load in `nextBelow` was 2 % of
+    /// a fleet run's samples, the clock's 0.4 %. A hint only: it changes nothing but timing.
+    @inlinable public func prefetchActorState(_ a: ActorID) {
+        let i = Int(a.index)
+        clocks.withUnsafeBufferPointer { cprefetch_read($0.baseAddress! + i) }
+        netRngs.withUnsafeBufferPointer { cprefetch_read($0.baseAddress! + i) }
+    }
 
     public mutating func stepClock(of a: ActorID, by delta: SimDuration) {
         clocks[Int(a.index)].step(by: delta, at: now)

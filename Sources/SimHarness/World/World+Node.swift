@@ -58,6 +58,11 @@ extension World {
             for b in 0..<8 { seed[k * 8 + b] = UInt8(truncatingIfNeeded: w >> (8 * UInt64(b))) }
         }
         nodes.append(NodeHost(actor: actor, durable: NodeAgent.Durable(keySeed: seed)))
+        // The hosts' storage is reserved for the whole fleet before the first host is added
+        // (`World.init`): it asks for huge pages while all but its first page are untouched.
+        if i == 0 {
+            nodes.withUnsafeBufferPointer { HugePages.advise($0.baseAddress!, bytes: nodes.capacity * MemoryLayout<NodeHost>.stride) }
+        }
         sim.schedule(at: SimInstant.zero + spec.bootAt, for: actor, .control(.restart))
     }
 
@@ -107,6 +112,7 @@ extension World {
 
     mutating func nodeReceive(_ i: Int, _ e: Delivered<WorldEvent>) {
         prefetchHost(i)
+        sim.prefetchActorState(e.actor)
         switch e.payload {
         case .apiReply(let id, let response): feedNode(i, .response(requestID: id, response), actor: e.actor)
         case .channelMessage(let generation, let message):
@@ -156,34 +162,26 @@ extension World {
         let now = self.now(actor)
         guard nodes[i].isRunning else { return 0 }
         assert(nodes[i].actor == actor, "node \(i) is actor \(nodes[i].actor), not \(actor)")
-        // The world's reusable buffer, taken for this call (and given back at the end), so the
-        // loop below owns it whatever the effects do.
-        var effects: [NodeAgent.Effect] = []
+        let recovered = Self.handle(input, now: now, on: &nodes[i].agent!, effects: &nodeEffects)
+        // The world's reusable list, taken for the loop (an empty one, which holds no storage,
+        // left in its place, and the list given back at the end), so the loop owns it whatever
+        // the effects do; each effect moves out of it once, in the agent's order.
+        var effects = NodeAgent.EffectList()
         swap(&effects, &nodeEffects)
-        // Placeholders left by earlier calls (see below) come first; this call's effects after.
-        let start = effects.count
-        let recovered = Self.handle(input, now: now, on: &nodes[i].agent!, effects: &effects)
-        // Each effect is moved out of the buffer, in the order the agent gave them, a
-        // payload-free case left in its place: a copy retained every reference in it (a
-        // request's headers and body) and emptying the buffer released them again. The
-        // placeholders stay in the buffer (the agent only appends to it) until it holds 16,
-        // then go at once: emptying it on every call cost about 200 instructions a node event
-        // (`removeLast` per effect: a copy of the 184-byte effect and its outlined destroy),
-        // `removeAll(keepingCapacity:)` about 250 a call, and reversing it to `popLast` about
-        // 500 (a generic swap of 184-byte effects). Moving through the buffer's pointer
-        // (`move()`, then the placeholder's tag) instead of the swap was tried: no fewer copies
-        // and more instructions.
-        for k in start..<effects.count {
-            var effect = NodeAgent.Effect.closeChannel
-            swap(&effect, &effects[k])
+        // The node's timers, taken for the loop too (no effect below reads them through the
+        // host): each timer effect then reads and writes a local value, not `nodes[i]` (a
+        // uniqueness check of the hosts' array and a copy of the handles for every access).
+        var timers = NodeTimerHandles()
+        swap(&timers, &nodes[i].timers)
+        effects.drain { effect in
             switch consume effect {
             case .send(let id, let request):
                 sim.send(from: actor, to: apiServerActor, .api(id: id, request))
             case .setTimer(let t, let after):
-                if let h = nodes[i].timers[t] { sim.cancel(h) }
-                nodes[i].timers[t] = sim.setTimer(for: actor, after: WorldTime.duration(after), .nodeTimer(t))
+                if let h = timers[t] { sim.cancel(h) }
+                timers[t] = sim.setTimer(for: actor, after: WorldTime.duration(after), .nodeTimer(t))
             case .cancelTimer(let t):
-                if let h = nodes[i].timers.removeValue(forKey: t) { sim.cancel(h) }
+                if let h = timers.removeValue(forKey: t) { sim.cancel(h) }
             case .startCompute(let order):
                 startCompute(i, order)
             case .persist(let durable):
@@ -196,7 +194,7 @@ extension World {
                 closeNodeChannel(i)
             }
         }
-        if effects.count >= 16 { effects.removeAll(keepingCapacity: true) }
+        swap(&timers, &nodes[i].timers)
         swap(&effects, &nodeEffects)
         // The flag first: once the claim is asked for, no event copies the durable state (a
         // retain and a release of its key seed and claim code) to look at the code.
@@ -210,7 +208,7 @@ extension World {
     /// The agent's `handle`; the held chunks recovered are counted for a channel message only
     /// (the only input that recovers any), so other events do not read the counter.
     private static func handle(
-        _ input: NodeAgent.Input, now: Timestamp, on agent: inout NodeAgent, effects: inout [NodeAgent.Effect]
+        _ input: NodeAgent.Input, now: Timestamp, on agent: inout NodeAgent, effects: inout NodeAgent.EffectList
     ) -> Int {
         guard case .channel = input else {
             agent.handle(input, now: now, effects: &effects)

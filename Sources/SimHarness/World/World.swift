@@ -54,7 +54,7 @@ public struct World {
     var sentinels: [SentinelHost] = []
     var sentinelEffects: [Sentinel.Effect] = []
     var nodes: [NodeHost] = []
-    var nodeEffects: [NodeAgent.Effect] = []
+    var nodeEffects = NodeAgent.EffectList()
     var portals: [PortalHost] = []
     var portalEffects: [PortalUser.Effect] = []
     var nextRequestID: UInt64 = 1

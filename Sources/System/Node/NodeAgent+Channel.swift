@@ -14,7 +14,7 @@ extension NodeAgent {
 
     /// Opens the channel unless it is open or opening, or the node has no id yet (the
     /// registration's answer subscribes).
-    mutating func subscribe(now: Timestamp, _ effects: inout [Effect]) {
+    mutating func subscribe(now: Timestamp, _ effects: inout EffectList) {
         guard channel == .closed, let id = durable.nodeID else { return }
         channel = .opening
         counters.subscriptionsOpened += 1
@@ -28,7 +28,7 @@ extension NodeAgent {
         effects.append(.setTimer(.channelOpenTimeout, after: settings.requestTimeout))
     }
 
-    mutating func channelMessage(_ message: AssignmentChannelMessage, now: Timestamp, _ effects: inout [Effect]) {
+    mutating func channelMessage(_ message: AssignmentChannelMessage, now: Timestamp, _ effects: inout EffectList) {
         switch message {
         case .subscribed(let id, let held):
             guard id == durable.nodeID, channel != .closed else {
@@ -60,7 +60,7 @@ extension NodeAgent {
     /// The channel closed: `refusal` is the server's answer to the open when it refused it, nil
     /// for a drop (or an open that was never answered). Resubscribe after a backoff; an unknown
     /// key registers first (the registration's answer subscribes).
-    mutating func channelClosed(refusal: APIResponse?, now: Timestamp, _ effects: inout [Effect]) {
+    mutating func channelClosed(refusal: APIResponse?, now: Timestamp, _ effects: inout EffectList) {
         guard channel != .closed else { return }  // already handled (a timeout, then the close)
         if channel == .opening { effects.append(.cancelTimer(.channelOpenTimeout)) }
         channel = .closed
@@ -75,14 +75,14 @@ extension NodeAgent {
     }
 
     /// The open was not answered in time: give the connection up and try again later.
-    mutating func channelOpenTimedOut(now: Timestamp, _ effects: inout [Effect]) {
+    mutating func channelOpenTimedOut(now: Timestamp, _ effects: inout EffectList) {
         guard channel == .opening else { return }
         effects.append(.closeChannel)
         channelClosed(refusal: nil, now: now, &effects)
     }
 
     /// Closes the channel on purpose (the node id is no longer valid).
-    mutating func dropChannel(_ effects: inout [Effect]) {
+    mutating func dropChannel(_ effects: inout EffectList) {
         if channel == .opening { effects.append(.cancelTimer(.channelOpenTimeout)) }
         if channel != .closed { effects.append(.closeChannel) }
         channel = .closed

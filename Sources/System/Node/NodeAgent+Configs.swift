@@ -1,7 +1,7 @@
 /// The config and rotation cache (the seeds' `cache.rs`): one fetch per hash however many
 /// chunks need it, verified against the hash, parsed once, kept least-recently-used.
 extension NodeAgent {
-    mutating func needConfig(_ hash: ConfigHash, now: Timestamp, _ effects: inout [Effect]) {
+    mutating func needConfig(_ hash: ConfigHash, now: Timestamp, _ effects: inout EffectList) {
         guard configs[hash] == nil else { return }  // ready, or a fetch is already out
         configs[hash] = .fetchingConfig
         start(.fetchConfig(hash), now: now, &effects)
@@ -9,7 +9,7 @@ extension NodeAgent {
 
     /// The config's canonical JSON arrived. It must hash to what was asked for: the node runs
     /// what the job's owner submitted, not whatever a broken cache or proxy returned.
-    mutating func configFetched(_ opID: UInt64, _ hash: ConfigHash, _ bytes: [UInt8], now: Timestamp, _ effects: inout [Effect]) {
+    mutating func configFetched(_ opID: UInt64, _ hash: ConfigHash, _ bytes: [UInt8], now: Timestamp, _ effects: inout EffectList) {
         operations[opID] = nil
         guard let json = try? JSONValue.parse(bytes), ConfigHash.of(json, hasher: hasher) == hash,
             let config = try? SimConfig(json: json)
@@ -32,7 +32,7 @@ extension NodeAgent {
     }
 
     mutating func rotationFetched(
-        _ opID: UInt64, _ id: String, _ hash: ConfigHash, _ body: JSONValue?, now: Timestamp, _ effects: inout [Effect]
+        _ opID: UInt64, _ id: String, _ hash: ConfigHash, _ body: JSONValue?, now: Timestamp, _ effects: inout EffectList
     ) {
         operations[opID] = nil
         guard case .fetchingRotation(let config)? = configs[hash] else { return }
@@ -51,7 +51,7 @@ extension NodeAgent {
         configReady(hash, config, rotation, &effects)
     }
 
-    mutating func configReady(_ hash: ConfigHash, _ config: SimConfig, _ rotation: Rotation?, _ effects: inout [Effect]) {
+    mutating func configReady(_ hash: ConfigHash, _ config: SimConfig, _ rotation: Rotation?, _ effects: inout EffectList) {
         configs[hash] = .ready(config, rotation)
         configUse.append(hash)
         fillSlots(&effects)

@@ -2,7 +2,7 @@
 extension NodeAgent {
     /// Starts registering unless a registration is already under way. `becauseUnknown`: the
     /// server no longer knows the key (its unclaimed node was cleaned up), so the id is stale.
-    mutating func register(now: Timestamp, _ effects: inout [Effect], becauseUnknown: Bool = false) {
+    mutating func register(now: Timestamp, _ effects: inout EffectList, becauseUnknown: Bool = false) {
         guard registration == nil else { return }
         if becauseUnknown {
             counters.reRegistrations += 1
@@ -17,7 +17,7 @@ extension NodeAgent {
         registration = start(.register, now: now, &effects)
     }
 
-    mutating func registered(_ opID: UInt64, _ body: JSONValue?, now: Timestamp, _ effects: inout [Effect]) {
+    mutating func registered(_ opID: UInt64, _ body: JSONValue?, now: Timestamp, _ effects: inout EffectList) {
         guard let text = body?["id"]?.stringValue, let id = NodeID(uuidString: text) else {
             // A 2xx we cannot read is as good as a failure.
             failed(opID, .transient("unreadable node-register answer"), now: now, &effects)
@@ -35,7 +35,7 @@ extension NodeAgent {
 
     /// Sends a heartbeat and arms the next one. Without a node id (registration under way) it
     /// does nothing: the registration's answer restarts the heartbeats.
-    mutating func heartbeat(now: Timestamp, _ effects: inout [Effect]) {
+    mutating func heartbeat(now: Timestamp, _ effects: inout EffectList) {
         guard durable.nodeID != nil else { return }
         start(.heartbeat, now: now, &effects)
         effects.append(.setTimer(.heartbeat, after: settings.heartbeatInterval))

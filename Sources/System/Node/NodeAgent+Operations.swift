@@ -3,7 +3,7 @@
 extension NodeAgent {
     /// Starts a new operation with its first request; returns its id.
     @discardableResult
-    mutating func start(_ kind: Operation.Kind, now: Timestamp, _ effects: inout [Effect]) -> UInt64 {
+    mutating func start(_ kind: Operation.Kind, now: Timestamp, _ effects: inout EffectList) -> UInt64 {
         let opID = makeID()
         operations[opID] = Operation(kind)
         send(opID, now: now, &effects)
@@ -11,7 +11,7 @@ extension NodeAgent {
     }
 
     /// Sends the operation's request (again) and arms its timeout.
-    mutating func send(_ opID: UInt64, now: Timestamp, _ effects: inout [Effect]) {
+    mutating func send(_ opID: UInt64, now: Timestamp, _ effects: inout EffectList) {
         guard let k = operations.index(of: opID) else { return }
         if settings.signsRequests { prefetchKeySpelling() }
         let requestID = makeID()
@@ -35,7 +35,7 @@ extension NodeAgent {
     }
 
     /// Schedules the operation's next try after the backoff for its failure count.
-    mutating func retryLater(_ opID: UInt64, _ effects: inout [Effect]) {
+    mutating func retryLater(_ opID: UInt64, _ effects: inout EffectList) {
         guard var op = operations[opID] else { return }
         op.failures += 1
         operations[opID] = op
@@ -44,7 +44,7 @@ extension NodeAgent {
         effects.append(.setTimer(.retry(opID), after: backoff.delay(failures: op.failures, using: &random)))
     }
 
-    mutating func answered(_ opID: UInt64, _ response: APIResponse, now: Timestamp, _ effects: inout [Effect]) {
+    mutating func answered(_ opID: UInt64, _ response: APIResponse, now: Timestamp, _ effects: inout EffectList) {
         // A heartbeat's acknowledgement carries nothing the node reads: a 2xx is `.success`
         // whatever its body, so it is taken without parsing the body into a tree.
         if (200..<300).contains(response.status), case .heartbeat? = operations[opID]?.kind {
@@ -77,7 +77,7 @@ extension NodeAgent {
     }
 
     /// A refusal, an error or a timeout (`outcome` is never `.success`).
-    mutating func failed(_ opID: UInt64, _ outcome: ResponseClass, now: Timestamp, _ effects: inout [Effect]) {
+    mutating func failed(_ opID: UInt64, _ outcome: ResponseClass, now: Timestamp, _ effects: inout EffectList) {
         guard let op = operations[opID] else { return }
         if case .unknownNode = outcome { register(now: now, &effects, becauseUnknown: true) }
         let definitive: Bool

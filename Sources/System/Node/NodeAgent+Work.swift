@@ -1,6 +1,6 @@
 /// Chunk work: accepting pushes, the worker slots and their queue, and reporting results.
 extension NodeAgent {
-    mutating func receive(_ assignment: ChunkAssignment, now: Timestamp, _ effects: inout [Effect]) {
+    mutating func receive(_ assignment: ChunkAssignment, now: Timestamp, _ effects: inout EffectList) {
         counters.assignmentsReceived += 1
         let key = ChunkKey(chunkID: assignment.chunkID, attempt: assignment.attempt)
         // Realtime may deliver an update twice; the same claim is the same work.
@@ -17,7 +17,7 @@ extension NodeAgent {
     /// Starts queued chunks whose config is ready, oldest first, while slots are free. A chunk
     /// still waiting for its config does not hold back later ones whose config is at hand:
     /// that would idle cores on one slow fetch.
-    mutating func fillSlots(_ effects: inout [Effect]) {
+    mutating func fillSlots(_ effects: inout EffectList) {
         while running.count < settings.workerSlots {
             guard let index = queue.firstIndex(where: { configs[$0.configHash]?.isReady == true }),
                 case .ready(let config, let rotation)? = configs[queue[index].configHash]
@@ -30,7 +30,7 @@ extension NodeAgent {
         }
     }
 
-    mutating func computed(_ key: ChunkKey, _ result: ChunkResult, now: Timestamp, _ effects: inout [Effect]) {
+    mutating func computed(_ key: ChunkKey, _ result: ChunkResult, now: Timestamp, _ effects: inout EffectList) {
         guard let index = running.firstIndex(where: { $0.chunkID == key.chunkID && $0.attempt == key.attempt }) else {
             counters.unexpectedComputeResults += 1
             return

@@ -132,7 +132,17 @@ public struct NodeAgent: Sendable {
     /// its result (the harness counts reclaims of such chunks as false reclaims).
     public func isWorking(on chunk: ChunkID) -> Bool { active.contains { $0.chunkID == chunk } }
 
+    /// Handles one input, appending its effects to `effects` in the order they must be
+    /// carried out.
     public mutating func handle(_ input: Input, now: Timestamp, effects: inout [Effect]) {
+        var list = EffectList()
+        handle(input, now: now, effects: &list)
+        list.drain { effects.append($0) }
+    }
+
+    /// `handle(_:now:effects:)` into an `EffectList`, which a driver that feeds many inputs
+    /// reuses (the simulated fleet's: see `EffectList`).
+    public mutating func handle(_ input: Input, now: Timestamp, effects: inout EffectList) {
         switch input {
         case .boot:
             boot(now: now, &effects)
@@ -165,7 +175,7 @@ public struct NodeAgent: Sendable {
         }
     }
 
-    mutating func boot(now: Timestamp, _ effects: inout [Effect]) {
+    mutating func boot(now: Timestamp, _ effects: inout EffectList) {
         guard !booted else { return }
         booted = true
         durable.incarnation += 1
