@@ -21,6 +21,7 @@ struct SnapshotIndexTests {
         var overFull = 0  // a node running more than its capacity
         var restrictedLists = 0
         var tiedStalest = 0
+        var offlineWalked = 0  // offline nodes seen by the dense walk's comparison
     }
 
     @Test func indexedSnapshotEqualsTheWalkOverSeededSequences() throws {
@@ -36,6 +37,7 @@ struct SnapshotIndexTests {
         #expect(coverage.overFull > 10)
         #expect(coverage.restrictedLists > 100)
         #expect(coverage.tiedStalest > 10)
+        #expect(coverage.offlineWalked > 10)
     }
 
     private func run(seed: UInt64, steps: Int, coverage: inout Coverage) throws {
@@ -138,6 +140,15 @@ struct SnapshotIndexTests {
             if step % 50 == 0 || step == steps - 1 {
                 let problems = store.checkConsistency()
                 #expect(problems.isEmpty, "seed \(seed) step \(step): \(problems.prefix(3))")
+                // The observer's walk over the dense entries gives what the rows say, in order.
+                var sightings: [(String, NodeStatus, Timestamp?)] = []
+                store.forEachNodeSighting { handle, status, seen in sightings.append((store.nodeName(handle: handle), status, seen)) }
+                let rows = store.allNodes
+                #expect(sightings.count == rows.count, "seed \(seed) step \(step)")
+                for (s, row) in zip(sightings, rows) {
+                    #expect(s.0 == row.name && s.1 == row.status && s.2 == row.lastSeenAt, "seed \(seed) step \(step) node \(row.id)")
+                }
+                coverage.offlineWalked += rows.filter { $0.status == .offline }.count
             }
         }
     }

@@ -29,15 +29,12 @@ import Engine
 /// the cell's, and writes the time in the line it just compared. With a hint (`slot(_:hint:)`,
 /// the slot the same client used last time) it reads the cell's line only.
 struct KeySpellingIndex {
-    /// The cells, 8 words each, from word `base` (chosen when the array was made so that cells
-    /// start on 64-byte lines; a copy of the array keeps `base` and stays correct, only
-    /// perhaps unaligned). Word 0: the time's nanoseconds; word 1: the spelling's length (low
-    /// 32 bits), bit 32 set when a time is recorded; words 2–7: the spelling, inline if it has at
-    /// most 48 bytes, else word 2 is its start in `long`.
-    private var cells: [UInt64] = []
-    private var base = 0
-    /// Slots the cells have room for.
-    private var capacity = 0
+    /// The cells (8 words each, every cell on a 64-byte line of its own), shared by copies of
+    /// the index until one of them writes (`makeCellsUnique`). Word 0: the time's nanoseconds;
+    /// word 1: the spelling's length (low 32 bits), bit 32 set when a time is recorded; words
+    /// 2–7: the spelling, inline if it has at most 48 bytes, else word 2 is its start in `long`.
+    /// Only the cells of slots `0..<count` are initialised.
+    private var cells = CellStorage(capacity: 0)
     /// The bytes of spellings longer than `inlineBytes`, back to back.
     private var long: [UInt8] = []
     /// `0` for an empty position, else the spelling's tag (high 32 bits) and its slot plus one
@@ -80,26 +77,25 @@ struct KeySpellingIndex {
     @inline(__always)
     func prefetch(_ slot: Int) {
         guard slot >= 0, slot < count else { return }
-        cells.withUnsafeBufferPointer { c in cprefetch_read(c.baseAddress! + base + slot * Self.cellWords) }
+        cprefetch_read(cells.words + slot * Self.cellWords)
     }
 
     /// The instant recorded for `slot` (`setTime`), nil if none.
     @inline(__always)
     func time(_ slot: Int) -> SimInstant? {
         precondition(slot >= 0 && slot < count, "a slot of the index")
-        let i = base + slot * Self.cellWords
-        return cells[i + 1] & Self.hasTime != 0 ? SimInstant(nanoseconds: Int64(bitPattern: cells[i])) : nil
+        let c = cells.words + slot * Self.cellWords
+        return c[1] & Self.hasTime != 0 ? SimInstant(nanoseconds: Int64(bitPattern: c[0])) : nil
     }
 
     /// Records `t` for `slot`.
     @inline(__always)
     mutating func setTime(_ slot: Int, _ t: SimInstant) {
         precondition(slot >= 0 && slot < count, "a slot of the index")
-        let i = base + slot * Self.cellWords
-        cells.withUnsafeMutableBufferPointer { c in
-            c[i] = UInt64(bitPattern: t.nanoseconds)
-            c[i + 1] |= Self.hasTime
-        }
+        makeCellsUnique()
+        let c = cells.words + slot * Self.cellWords
+        c[0] = UInt64(bitPattern: t.nanoseconds)
+        c[1] |= Self.hasTime
     }
 
     private mutating func slot(spelling k: UnsafeBufferPointer<UInt8>) -> Int {
@@ -107,20 +103,22 @@ struct KeySpellingIndex {
         if let found { return found }
         let slot = count
         precondition(slot < Int(UInt32.max) - 1, "fewer than 2^32 spellings")
-        if slot == capacity { growCells() }
-        let i = base + slot * Self.cellWords
-        cells.withUnsafeMutableBufferPointer { c in
-            // Every word of the new cell is written (the array's room beyond the cells in use
-            // is left untouched: `growCells`).
-            (c.baseAddress! + i).update(repeating: 0, count: Self.cellWords)
-            c[i + 1] = UInt64(k.count)
-            if k.count > 0, k.count <= Self.inlineBytes {
-                UnsafeMutableRawPointer(c.baseAddress! + i + 2).copyMemory(from: k.baseAddress!, byteCount: k.count)
-            }
+        if slot == cells.capacity {
+            growCells()
+        } else {
+            makeCellsUnique()
+        }
+        // The new cell is initialised here, every word of it (the room beyond it stays
+        // uninitialised and untouched: `CellStorage`).
+        let c = cells.words + slot * Self.cellWords
+        c.initialize(repeating: 0, count: Self.cellWords)
+        c[1] = UInt64(k.count)
+        if k.count > 0, k.count <= Self.inlineBytes {
+            UnsafeMutableRawPointer(c + 2).copyMemory(from: k.baseAddress!, byteCount: k.count)
         }
         if k.count > Self.inlineBytes {
             precondition(long.count + k.count < Int(Int32.max), "key spellings fit in 2 GB")
-            cells[i + 2] = UInt64(long.count)
+            c[2] = UInt64(long.count)
             long.append(contentsOf: k)
         }
         count += 1
@@ -157,33 +155,32 @@ struct KeySpellingIndex {
     /// Whether the cell of `slot` spells `k`.
     @inline(__always)
     private func spells(_ slot: Int, _ k: UnsafeBufferPointer<UInt8>) -> Bool {
-        let i = base + slot * Self.cellWords
-        return cells.withUnsafeBufferPointer { c in
-            let length = Int(truncatingIfNeeded: c[i + 1] & 0xFFFF_FFFF)
-            guard length == k.count else { return false }
-            guard length > 0 else { return true }
-            if length <= Self.inlineBytes {
-                return Self.memcmpEqual(UnsafeRawPointer(c.baseAddress! + i + 2), UnsafeRawPointer(k.baseAddress!), length)
-            }
-            let start = Int(truncatingIfNeeded: c[i + 2])
-            return long.withUnsafeBufferPointer { l in
-                Self.memcmpEqual(UnsafeRawPointer(l.baseAddress! + start), UnsafeRawPointer(k.baseAddress!), length)
-            }
+        let c = UnsafePointer(cells.words + slot * Self.cellWords)
+        let length = Int(truncatingIfNeeded: c[1] & 0xFFFF_FFFF)
+        guard length == k.count else { return false }
+        guard length > 0 else { return true }
+        if length <= Self.inlineBytes {
+            return Self.memcmpEqual(UnsafeRawPointer(c + 2), UnsafeRawPointer(k.baseAddress!), length)
+        }
+        let start = Int(truncatingIfNeeded: c[2])
+        return long.withUnsafeBufferPointer { l in
+            Self.memcmpEqual(UnsafeRawPointer(l.baseAddress! + start), UnsafeRawPointer(k.baseAddress!), length)
         }
     }
 
     /// The spelling of `slot`'s cell (for growing the table and for tests).
     private func spelling<R>(_ slot: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        let i = base + slot * Self.cellWords
-        return cells.withUnsafeBufferPointer { c in
-            let length = Int(truncatingIfNeeded: c[i + 1] & 0xFFFF_FFFF)
-            if length <= Self.inlineBytes {
-                let raw = UnsafeRawPointer(c.baseAddress! + i + 2)
-                return body(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt8.self), count: length))
+        let c = UnsafePointer(cells.words + slot * Self.cellWords)
+        let length = Int(truncatingIfNeeded: c[1] & 0xFFFF_FFFF)
+        if length <= Self.inlineBytes {
+            // The cell's words are bound to `UInt64`: its bytes are read as bytes through a
+            // temporary rebinding, not by assuming a binding they do not have.
+            return UnsafeRawPointer(c + 2).withMemoryRebound(to: UInt8.self, capacity: length) {
+                body(UnsafeBufferPointer(start: $0, count: length))
             }
-            let start = Int(truncatingIfNeeded: c[i + 2])
-            return long.withUnsafeBufferPointer { l in body(UnsafeBufferPointer(rebasing: l[start..<(start + length)])) }
         }
+        let start = Int(truncatingIfNeeded: c[2])
+        return long.withUnsafeBufferPointer { l in body(UnsafeBufferPointer(rebasing: l[start..<(start + length)])) }
     }
 
     /// Whether the `n` bytes at `a` and `b` are equal: 8 at a time, the last 8 overlapping.
@@ -236,33 +233,16 @@ struct KeySpellingIndex {
         return h ^ (h >> 32)
     }
 
-    /// Doubles the cells' room (at least 64 slots), in a new array whose cells start on a
-    /// 64-byte line; the cells keep their contents and slots.
+    /// Doubles the cells' room (at least 64 slots) in new storage; the cells keep their
+    /// contents and slots.
     private mutating func growCells() {
-        let newCapacity = Swift.max(64, capacity * 2)
-        // One cell of slack to move the first cell onto a line. Only the cells in use are
-        // copied and only a new slot's cell is written (`slot(spelling:)`): the rest of the
-        // room is never touched, so its pages cost no resident memory until slots reach them
-        // (zero-filling it made the 10,000-node run's cells 1 MB resident instead of 0.64 MB).
-        // Nothing reads a word before a slot's cell is written; the words are plain integers.
-        var grown = [UInt64](unsafeUninitializedCapacity: (newCapacity + 1) * Self.cellWords) { _, initialized in
-            initialized = (newCapacity + 1) * Self.cellWords
-        }
-        let newBase = grown.withUnsafeBufferPointer { g in
-            let address = UInt(bitPattern: g.baseAddress!)
-            return Int((64 - address % 64) % 64 / 8)
-        }
-        if count > 0 {
-            let words = count * Self.cellWords
-            grown.withUnsafeMutableBufferPointer { g in
-                cells.withUnsafeBufferPointer { c in
-                    (g.baseAddress! + newBase).update(from: c.baseAddress! + base, count: words)
-                }
-            }
-        }
-        cells = grown
-        base = newBase
-        capacity = newCapacity
+        cells = cells.copy(count: count, capacity: Swift.max(64, cells.capacity * 2))
+    }
+
+    /// Gives this index cells of its own before it writes one, if a copy of it shares them.
+    @inline(__always)
+    private mutating func makeCellsUnique() {
+        if !isKnownUniquelyReferenced(&cells) { cells = cells.copy(count: count, capacity: cells.capacity) }
     }
 
     /// Doubles the table and places every slot again (each spelling rehashed from its bytes).
@@ -290,6 +270,37 @@ struct KeySpellingIndex {
         var named = Set<UInt64>()
         for entry in table where entry != 0 { named.insert(entry & 0xFFFF_FFFF) }
         let occupied = table.reduce(0) { $0 + ($1 == 0 ? 0 : 1) }
-        return ok && occupied == count && named.count == count && count * 2 <= table.count && count <= capacity
+        return ok && occupied == count && named.count == count && count * 2 <= table.count && count <= cells.capacity
     }
+}
+
+/// The memory of `KeySpellingIndex`'s cells: room for `capacity` cells of 8 words, on 64-byte
+/// lines, allocated uninitialised. The index initialises a slot's cell when it makes the slot
+/// and reads only cells it has initialised, so the room beyond its slots is never touched and
+/// its pages cost no resident memory until slots reach them (zero-filling the room made the
+/// 10,000-node run's cells 1 MB resident instead of 0.64 MB). (The `[UInt64]` this replaced
+/// was made with `unsafeUninitializedCapacity` and declared all of its room initialised: the
+/// same bytes, but a contract it did not keep.) A class so that a copy of the index shares the
+/// cells until one of the two writes; the words are plain integers (nothing to deinitialise).
+private final class CellStorage {
+    let words: UnsafeMutablePointer<UInt64>
+    /// Cells there is room for.
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, capacity) * 64, alignment: 64)
+        words = raw.bindMemory(to: UInt64.self, capacity: capacity * 8)
+    }
+
+    /// New storage with room for `capacity` cells, whose first `count` (those initialised here)
+    /// are initialised to copies of these.
+    func copy(count: Int, capacity: Int) -> CellStorage {
+        precondition(count <= self.capacity && count <= capacity, "the cells copied fit")
+        let new = CellStorage(capacity: capacity)
+        new.words.initialize(from: words, count: count * 8)
+        return new
+    }
+
+    deinit { words.deallocate() }
 }

@@ -184,13 +184,16 @@ extension Observer {
         let schedulable = now - profile.sentinelOnlineWindow
         let bound = schedulable - profile.offlineMarkingPeriod
         let waiting = store.pendingChunkCount() > 0
-        // Row by row, in `allNodes`' order, without building that list (see `forEachNode`).
-        store.forEachNode { node in
-            guard node.status == .online, let seen = node.lastSeenAt, seen <= schedulable else { return }
+        // Node by node, in `allNodes`' order, from the store's dense entries (no row built per
+        // node); the names of the nodes that break the rule are read after the walk, in order.
+        var late: [(handle: Int, seen: Timestamp)] = []
+        store.forEachNodeSighting { handle, status, seen in
+            guard status == .online, let seen, seen <= schedulable else { return }
             if waiting { measures.onlineButIdleNodeSeconds += profile.offlineMarkingPeriod.micros / 1_000_000 }
-            if seen < bound {
-                violate(.onlineAgreement, "\(node.name) shows online, last seen \((now - seen).seconds)s ago; the scheduler's window is \(profile.sentinelOnlineWindow.seconds)s")
-            }
+            if seen < bound { late.append((handle, seen)) }
+        }
+        for (handle, seen) in late {
+            violate(.onlineAgreement, "\(store.nodeName(handle: handle)) shows online, last seen \((now - seen).seconds)s ago; the scheduler's window is \(profile.sentinelOnlineWindow.seconds)s")
         }
     }
 

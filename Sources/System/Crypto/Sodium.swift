@@ -312,12 +312,8 @@ struct StandInSigner: Signer {
     }
 
     /// SplitMix64's finalizer: a bijection of 64-bit words with full avalanche.
-    private static func mix(_ x: UInt64) -> UInt64 {
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    @inline(__always)
+    private static func mix(_ x: UInt64) -> UInt64 { SplitMix64.finalize(x) }
 
     func sign(_ message: [UInt8]) -> Signature {
         message.withUnsafeBytes { Self.signature(secret: secret, message: $0) }

@@ -199,12 +199,8 @@ extension HandlerOutcome {
 struct WireDigest {
     var lanes: (UInt64, UInt64, UInt64, UInt64) = (0x6A09_E667_F3BC_C908, 0xBB67_AE85_84CA_A73B, 0x3C6E_F372_FE94_F82B, 0xA54F_F53A_5F1D_36F1)
 
-    static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    @inline(__always)
+    static func mix(_ x: UInt64) -> UInt64 { SplitMix64.mix(x) }
 
     mutating func add(_ word: UInt64) {
         lanes.0 = Self.mix(lanes.0 ^ word)

@@ -55,10 +55,7 @@ struct NodeKeyIndex: Sendable {
         let b = (UInt64(littleEndian: w.2) &+ s.2).multipliedFullWidth(by: UInt64(littleEndian: w.3) &+ s.3)
         let (low, carry) = a.low.addingReportingOverflow(b.low)
         let high = a.high &+ b.high &+ (carry ? 1 : 0)
-        var z = low ^ (high &* 0x9E37_79B9_7F4A_7C15)
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        return SplitMix64.finalize(low ^ (high &* SplitMix64.gamma))
     }
 
     /// The handle registered for `key`, if any; setting nil removes it.
