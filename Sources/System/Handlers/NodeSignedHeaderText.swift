@@ -1,0 +1,115 @@
+/// The values of a node's three signature headers (`X-Node-Key`, `X-Node-Sig`, `X-Node-Ts`)
+/// as text, in one buffer the node owns and rewrites for each request it signs.
+///
+/// Why: a signed request used to carry its headers as an array of three `String` fields, and
+/// the signature's 88 characters of base64 made a `String` of their own (an allocation and a
+/// UTF-8 validation of bytes the encoder had just written as ASCII): two allocations per request
+/// on the node's side, two frees on the server's. Here the signature's and timestamp's text are
+/// written into this buffer, which `APIHeaders` carries by reference (`APIHeaders(nodeSigned:)`);
+/// the key's text is the node's own `X-Node-Key` spelling (`RequestSigner.publicKeyBase64`),
+/// kept as a `String` because the simulation's observer looks heartbeats up by it.
+///
+/// Copy-on-write by hand: the node rewrites the buffer only while it holds the only reference
+/// (`RequestSigner.signedHeaders`), which is the case once the server has dropped the
+/// previous request. A request still alive (in flight, held by a partition, kept by a replay
+/// attack or a test) keeps its text: the node then starts a new buffer, so no request's headers
+/// ever change after they were made.
+///
+/// What crosses the wire is the same text the fields spelled: the server parses it with the
+/// same strict decoders (`SignedHeaders(headers:)`), and anything that asks for a value as a
+/// `String` (the HTTP client, iteration, equality) gets exactly the `String` the node used to
+/// send.
+///
+/// A struct around the buffer (a `ManagedBuffer`: the head and the text in one heap object),
+/// because a `ManagedBuffer` cannot be `Sendable`; the text is written only through the one
+/// reference (`isUnique`), which is what makes sharing it across tasks sound.
+public struct NodeSignedHeaderText: @unchecked Sendable {
+    final class Buffer: ManagedBuffer<NodeSignedHeaderTextHead, UInt8> {}
+
+    private(set) var buffer: Buffer
+
+    /// Bytes of `X-Node-Sig`'s value: the padded base64 of a 64-byte signature.
+    static let signatureCount = 88
+    /// Room for the longest `Int64` in decimal (`-9223372036854775808`).
+    static let timestampRoom = 20
+
+    /// A buffer for the node whose key is spelled `key`, holding the signature of all zero
+    /// bytes at timestamp 0 until `write` is called.
+    public init(key: String) {
+        let buffer = Buffer.create(minimumCapacity: Self.signatureCount + Self.timestampRoom) { _ in
+            NodeSignedHeaderTextHead(key: key, timestampCount: 0)
+        }
+        self.buffer = unsafeDowncast(buffer, to: Buffer.self)
+        write(signature: Signature(storage: Bytes64()), timestamp: 0)
+    }
+
+    /// Whether this is the only reference to the buffer (then `write` changes no one else's
+    /// headers).
+    @inline(__always)
+    mutating func isUnique() -> Bool { isKnownUniquelyReferenced(&buffer) }
+
+    /// Whether `a` and `b` are the same buffer.
+    static func === (a: NodeSignedHeaderText, b: NodeSignedHeaderText) -> Bool { a.buffer === b.buffer }
+
+    /// `X-Node-Key`'s value.
+    public var key: String { buffer.header.key }
+
+    /// Writes the text of `signature` and `timestamp` (the caller holds the only reference).
+    func write(signature: Signature, timestamp: Int64) {
+        buffer.withUnsafeMutablePointers { head, bytes in
+            let target = UnsafeMutableRawPointer(bytes)
+            signature.withUnsafeBytes { _ = Base64.write(raw: $0, to: target) }
+            head.pointee.timestampCount = Self.writeDecimal(timestamp, to: target + Self.signatureCount)
+        }
+    }
+
+    /// `X-Node-Sig`'s value, as UTF-8 bytes read in place.
+    @inline(__always)
+    public func withSignatureText<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try buffer.withUnsafeMutablePointerToElements { try body(UnsafeBufferPointer(start: $0, count: Self.signatureCount)) }
+    }
+
+    /// `X-Node-Ts`'s value, as UTF-8 bytes read in place.
+    @inline(__always)
+    public func withTimestampText<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try buffer.withUnsafeMutablePointers { head, bytes in
+            try body(UnsafeBufferPointer(start: bytes + Self.signatureCount, count: head.pointee.timestampCount))
+        }
+    }
+
+    /// The byte count of the three values together (the request's size check).
+    var valueBytes: Int { buffer.header.key.utf8.count + Self.signatureCount + buffer.header.timestampCount }
+
+    /// `X-Node-Sig`'s value as a `String` (for those that ask: HTTP, iteration, tests).
+    public var signatureText: String { withSignatureText { String(decoding: $0, as: UTF8.self) } }
+
+    /// `X-Node-Ts`'s value as a `String`.
+    public var timestampText: String { withTimestampText { String(decoding: $0, as: UTF8.self) } }
+
+    /// `String(value)`'s bytes at `target` (room for 20); returns their count.
+    static func writeDecimal(_ value: Int64, to target: UnsafeMutableRawPointer) -> Int {
+        var digits = 1
+        var rest = value.magnitude
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        let count = value < 0 ? digits + 1 : digits
+        if value < 0 { target.storeBytes(of: UInt8(ascii: "-"), as: UInt8.self) }
+        var o = count
+        rest = value.magnitude
+        repeat {
+            o -= 1
+            target.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ rest % 10), toByteOffset: o, as: UInt8.self)
+            rest /= 10
+        } while rest > 0
+        return count
+    }
+}
+
+/// `NodeSignedHeaderText`'s header: the key's spelling and the timestamp's length (the
+/// signature's text is always `NodeSignedHeaderText.signatureCount` bytes).
+public struct NodeSignedHeaderTextHead {
+    let key: String
+    var timestampCount: Int
+}
