@@ -241,7 +241,7 @@ public struct SignedHeaders: Hashable, Sendable {
     /// `decode` of a node's header text (`NodeSignedHeaderText`): the same checks in the same
     /// order, on the key's string and the buffer's bytes read in place.
     private static func decode(_ text: NodeSignedHeaderText) throws(SignatureError) -> SignedHeaders {
-        guard let key = withUTF8Bytes(of: text.key, { Base64.decode32(utf8: trim($0)) }) else { throw .malformedKey }
+        guard let key = text.withKeyText({ Base64.decode32(utf8: trim($0)) }) else { throw .malformedKey }
         guard let signature = text.withSignatureText({ Base64.decode64(utf8: trim($0)) }) else { throw .malformedSignature }
         guard let timestamp = text.withTimestampText({ parseTimestamp(trim($0)) }) else { throw .malformedTimestamp }
         return SignedHeaders(key: PublicKey(storage: key), signature: Signature(storage: signature), timestamp: timestamp)

@@ -52,7 +52,9 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     static func === (a: NodeSignedHeaderText, b: NodeSignedHeaderText) -> Bool { a.buffer === b.buffer }
 
     /// `X-Node-Key`'s value.
-    public var key: String { buffer.header.key }
+    /// (Read through the head's pointer: `ManagedBuffer.header` is a stored class property,
+    /// whose every read went through a dynamic exclusivity check, `swift_beginAccess`.)
+    public var key: String { buffer.withUnsafeMutablePointerToHeader { $0.pointee.key } }
 
     /// Writes the text of `signature` and `timestamp` (the caller holds the only reference).
     func write(signature: Signature, timestamp: Int64) {
@@ -61,6 +63,12 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
             signature.withUnsafeBytes { _ = Base64.write(raw: $0, to: target) }
             head.pointee.timestampCount = Self.writeDecimal(timestamp, to: target + Self.signatureCount)
         }
+    }
+
+    /// `X-Node-Key`'s value, as UTF-8 bytes read in place (without a retain of the string).
+    @inline(__always)
+    public func withKeyText<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        buffer.withUnsafeMutablePointerToHeader { withUTF8Bytes(of: $0.pointee.key, body) }
     }
 
     /// `X-Node-Sig`'s value, as UTF-8 bytes read in place.
@@ -78,7 +86,9 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     }
 
     /// The byte count of the three values together (the request's size check).
-    var valueBytes: Int { buffer.header.key.utf8.count + Self.signatureCount + buffer.header.timestampCount }
+    var valueBytes: Int {
+        buffer.withUnsafeMutablePointerToHeader { $0.pointee.key.utf8.count + Self.signatureCount + $0.pointee.timestampCount }
+    }
 
     /// `X-Node-Sig`'s value as a `String` (for those that ask: HTTP, iteration, tests).
     public var signatureText: String { withSignatureText { String(decoding: $0, as: UTF8.self) } }
@@ -86,24 +96,45 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// `X-Node-Ts`'s value as a `String`.
     public var timestampText: String { withTimestampText { String(decoding: $0, as: UTF8.self) } }
 
-    /// `String(value)`'s bytes at `target` (room for 20); returns their count.
+    /// `String(value)`'s bytes at `target` (room for 20); returns their count. Two digits per
+    /// division (`digitPairs`), written from the end of a 24-byte stack buffer, then copied.
     static func writeDecimal(_ value: Int64, to target: UnsafeMutableRawPointer) -> Int {
-        var digits = 1
-        var rest = value.magnitude
-        while rest >= 10 {
-            rest /= 10
-            digits += 1
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &digits) { raw in
+            let base = raw.baseAddress!
+            var end = 24
+            var rest = value.magnitude
+            digitPairs.withUnsafeBufferPointer { pairs in
+                while rest >= 100 {
+                    end &-= 2
+                    base.storeBytes(of: pairs[Int(truncatingIfNeeded: rest % 100)], toByteOffset: end, as: UInt16.self)
+                    rest /= 100
+                }
+                if rest >= 10 {
+                    end &-= 2
+                    base.storeBytes(of: pairs[Int(truncatingIfNeeded: rest)], toByteOffset: end, as: UInt16.self)
+                } else {
+                    end &-= 1
+                    base.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ rest), toByteOffset: end, as: UInt8.self)
+                }
+            }
+            if value < 0 {
+                end &-= 1
+                base.storeBytes(of: UInt8(ascii: "-"), toByteOffset: end, as: UInt8.self)
+            }
+            target.copyMemory(from: base + end, byteCount: 24 &- end)
+            return 24 &- end
         }
-        let count = value < 0 ? digits + 1 : digits
-        if value < 0 { target.storeBytes(of: UInt8(ascii: "-"), as: UInt8.self) }
-        var o = count
-        rest = value.magnitude
-        repeat {
-            o -= 1
-            target.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ rest % 10), toByteOffset: o, as: UInt8.self)
-            rest /= 10
-        } while rest > 0
-        return count
+    }
+
+    /// "00" ... "99" as the two bytes in memory order (the first digit at the lower address).
+    private static let digitPairs: [UInt16] = (0..<100).map(pair)
+
+    /// The two digits of `n` (0...99) as `digitPairs` holds them.
+    private static func pair(_ n: Int) -> UInt16 {
+        var value: UInt16 = 0
+        withUnsafeMutableBytes(of: &value) { $0[0] = UInt8(0x30 + n / 10); $0[1] = UInt8(0x30 + n % 10) }
+        return value
     }
 }
 
