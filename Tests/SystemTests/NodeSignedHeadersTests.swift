@@ -50,7 +50,9 @@ import Testing
                 let path = ["/node-heartbeat", "/chunk-complete", "/x?y=z"][round % 3]
                 let signed = signer.sign(method: "POST", path: path, body: body, unixSeconds: ts)
                 let headers = signer.signedHeaders(method: "POST", path: path, body: body, unixSeconds: ts)
-                #expect(headers.nodeSignedText != nil)
+                // In the buffer when its decimal fits (15 characters), else as the list.
+                #expect((headers.nodeSignedText != nil) == NodeSignedHeaderText.holds(timestamp: ts))
+                #expect(NodeSignedHeaderText.holds(timestamp: ts) == (String(ts).utf8.count <= 15))
                 let reference = Self.referenceFields(signed, key: Self.referenceBase64(signer.publicKey.bytes))
                 let list = APIHeaders(reference)
                 #expect(headers.count == 3 && headers.names == ["X-Node-Key", "X-Node-Sig", "X-Node-Ts"])
@@ -186,7 +188,8 @@ import Testing
         #expect(outcomes == ["ok", "malformedKey", "malformedSignature", "malformedTimestamp"])
     }
 
-    /// The timestamp's text is `String(value)` at every length, both signs.
+    /// The timestamp's text is `String(value)` at every length, both signs: in the buffer up
+    /// to 15 characters, in the list form the signer falls back to beyond.
     @Test func timestampTextIsItsDecimalAtEveryLength() {
         var values: [Int64] = [0, .max, .min, -1]
         var power: Int64 = 1
@@ -194,14 +197,27 @@ import Testing
             power *= 10
             values += [power - 1, power, power + 1, -(power - 1), -power]
         }
+        var rng = SystemTestRNG(state: 1105)
+        var signer = Self.signer(StandInSignatureScheme(), &rng)
         var text = NodeSignedHeaderText(key: "k")
+        var inBuffer = 0, inList = 0
         for value in values {
-            let unique = text.isUnique()
-            #expect(unique)
-            text.write(signature: Signature(storage: Bytes64()), timestamp: value)
-            #expect(text.timestampText == String(value))
-            #expect(text.signatureText == Self.referenceBase64([UInt8](repeating: 0, count: 64)))
+            let headers = signer.signedHeaders(method: "GET", path: "/t", body: [], unixSeconds: value)
+            #expect(headers["X-Node-Ts"] == String(value))
+            if String(value).utf8.count <= 15 {
+                let unique = text.isUnique()
+                #expect(unique && headers.nodeSignedText != nil)
+                text.write(signature: Signature(storage: Bytes64()), timestamp: value)
+                #expect(text.timestampText == String(value))
+                #expect(text.signatureText == Self.referenceBase64([UInt8](repeating: 0, count: 64)))
+                inBuffer += 1
+            } else {
+                #expect(headers.nodeSignedText == nil && headers.count == 3)
+                inList += 1
+            }
         }
+        // 0, -1, and 1-15-character values of both signs in the buffer; the rest in the list.
+        #expect(inBuffer > 40 && inList > 20 && inBuffer + inList == values.count)
     }
 }
 

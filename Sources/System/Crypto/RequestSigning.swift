@@ -336,11 +336,13 @@ public struct RequestSigner: Sendable {
     /// The signer's public key and its `X-Node-Key` spelling, computed once (the node agent
     /// reads them here rather than keeping copies).
     public let publicKey: PublicKey
-    public let publicKeyBase64: String
     public let hasher: any SHA256Hashing
     /// The text buffer of the last headers `signedHeaders` made: reused for the next request
-    /// when no earlier request holds it any more.
+    /// when no earlier request holds it any more. Its head keeps the key's spelling.
     private var headerText: NodeSignedHeaderText
+    /// `publicKey` in base64 (the `X-Node-Key` value), spelled once: kept by the header buffer
+    /// (a second reference here was 16 bytes more per node).
+    public var publicKeyBase64: String { headerText.key }
 
     /// The signer this was made with (a stand-in signer is rebuilt from its secret).
     public var signer: any Signer {
@@ -358,8 +360,7 @@ public struct RequestSigner: Sendable {
         }
         self.hasher = hasher
         self.publicKey = signer.publicKey
-        self.publicKeyBase64 = signer.publicKey.base64
-        self.headerText = NodeSignedHeaderText(key: publicKeyBase64)
+        self.headerText = NodeSignedHeaderText(key: signer.publicKey.base64)
     }
 
     /// The three signature headers of a request sent at `unixSeconds`, as the node sends them:
@@ -378,7 +379,16 @@ public struct RequestSigner: Sendable {
     /// `signed`'s signature and timestamp as headers in this signer's buffer (see
     /// `signedHeaders`). `signed.key` must be this signer's key (its spelling is the buffer's).
     mutating func headers(for signed: SignedHeaders) -> APIHeaders {
-        if !headerText.isUnique() { headerText = NodeSignedHeaderText(key: publicKeyBase64) }
+        // A timestamp too long for the buffer (more than 15 characters, about 31 million years
+        // from 1970: only tests sign those) goes as the list of three fields, spelled alike.
+        guard NodeSignedHeaderText.holds(timestamp: signed.timestamp) else {
+            return APIHeaders(fields: [
+                .init(name: RequestSigning.keyHeader, value: publicKeyBase64),
+                .init(name: RequestSigning.signatureHeader, value: signed.signature.base64),
+                .init(name: RequestSigning.timestampHeader, value: String(signed.timestamp)),
+            ])
+        }
+        if !headerText.isUnique() { headerText = NodeSignedHeaderText(key: headerText.key) }
         headerText.write(signature: signed.signature, timestamp: signed.timestamp)
         return APIHeaders(nodeSigned: headerText)
     }

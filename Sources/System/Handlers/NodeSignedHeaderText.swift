@@ -30,14 +30,27 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
 
     /// Bytes of `X-Node-Sig`'s value: the padded base64 of a 64-byte signature.
     static let signatureCount = 88
-    /// Room for the longest `Int64` in decimal (`-9223372036854775808`).
-    static let timestampRoom = 20
+    /// Where the timestamp's length (one byte) and then its text are.
+    static let timestampCountOffset = 88
+    static let timestampOffset = 89
+    /// Room for a timestamp of up to 15 characters (`holds(timestamp:)`: about 31 million years
+    /// either side of 1970): the buffer is then 136 bytes with its object header and head, a
+    /// 144-byte heap block, one per node (room for any `Int64`, 20 characters, made it a
+    /// 160-byte block: 160 kB more at 10,000 nodes).
+    static let timestampRoom = 15
+
+    /// Whether `timestamp`'s decimal fits the buffer (else the signer sends the headers as a
+    /// list, `RequestSigner.headers(for:)`).
+    @inline(__always)
+    static func holds(timestamp: Int64) -> Bool {
+        timestamp > -100_000_000_000_000 && timestamp < 1_000_000_000_000_000
+    }
 
     /// A buffer for the node whose key is spelled `key`, holding the signature of all zero
     /// bytes at timestamp 0 until `write` is called.
     public init(key: String) {
-        let buffer = Buffer.create(minimumCapacity: Self.signatureCount + Self.timestampRoom) { _ in
-            NodeSignedHeaderTextHead(key: key, timestampCount: 0)
+        let buffer = Buffer.create(minimumCapacity: Self.timestampOffset + Self.timestampRoom) { _ in
+            NodeSignedHeaderTextHead(key: key)
         }
         self.buffer = unsafeDowncast(buffer, to: Buffer.self)
         write(signature: Signature(storage: Bytes64()), timestamp: 0)
@@ -56,12 +69,15 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// whose every read went through a dynamic exclusivity check, `swift_beginAccess`.)
     public var key: String { buffer.withUnsafeMutablePointerToHeader { $0.pointee.key } }
 
-    /// Writes the text of `signature` and `timestamp` (the caller holds the only reference).
+    /// Writes the text of `signature` and `timestamp` (the caller holds the only reference;
+    /// `holds(timestamp:)`).
     func write(signature: Signature, timestamp: Int64) {
-        buffer.withUnsafeMutablePointers { head, bytes in
+        precondition(Self.holds(timestamp: timestamp), "timestamp \(timestamp) does not fit a node's header buffer")
+        buffer.withUnsafeMutablePointerToElements { bytes in
             let target = UnsafeMutableRawPointer(bytes)
             signature.withUnsafeBytes { _ = Base64.write(raw: $0, to: target) }
-            head.pointee.timestampCount = Self.writeDecimal(timestamp, to: target + Self.signatureCount)
+            let count = Self.writeDecimal(timestamp, to: target + Self.timestampOffset)
+            target.storeBytes(of: UInt8(truncatingIfNeeded: count), toByteOffset: Self.timestampCountOffset, as: UInt8.self)
         }
     }
 
@@ -80,14 +96,16 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// `X-Node-Ts`'s value, as UTF-8 bytes read in place.
     @inline(__always)
     public func withTimestampText<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        try buffer.withUnsafeMutablePointers { head, bytes in
-            try body(UnsafeBufferPointer(start: bytes + Self.signatureCount, count: head.pointee.timestampCount))
+        try buffer.withUnsafeMutablePointerToElements { bytes in
+            try body(UnsafeBufferPointer(start: bytes + Self.timestampOffset, count: Int(bytes[Self.timestampCountOffset])))
         }
     }
 
     /// The byte count of the three values together (the request's size check).
     var valueBytes: Int {
-        buffer.withUnsafeMutablePointerToHeader { $0.pointee.key.utf8.count + Self.signatureCount + $0.pointee.timestampCount }
+        buffer.withUnsafeMutablePointers { head, bytes in
+            head.pointee.key.utf8.count + Self.signatureCount + Int(bytes[Self.timestampCountOffset])
+        }
     }
 
     /// `X-Node-Sig`'s value as a `String` (for those that ask: HTTP, iteration, tests).
@@ -96,7 +114,7 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// `X-Node-Ts`'s value as a `String`.
     public var timestampText: String { withTimestampText { String(decoding: $0, as: UTF8.self) } }
 
-    /// `String(value)`'s bytes at `target` (room for 20); returns their count. Two digits per
+    /// `String(value)`'s bytes at `target` (room for as many, up to 20); returns their count. Two digits per
     /// division (`digitPairs`), written from the end of a 24-byte stack buffer, then copied.
     static func writeDecimal(_ value: Int64, to target: UnsafeMutableRawPointer) -> Int {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
@@ -138,9 +156,8 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     }
 }
 
-/// `NodeSignedHeaderText`'s header: the key's spelling and the timestamp's length (the
-/// signature's text is always `NodeSignedHeaderText.signatureCount` bytes).
+/// `NodeSignedHeaderText`'s header: the key's spelling (the signature's and the timestamp's
+/// text are the elements).
 public struct NodeSignedHeaderTextHead {
     let key: String
-    var timestampCount: Int
 }
