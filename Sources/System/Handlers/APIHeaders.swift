@@ -6,8 +6,9 @@
 /// headers; a rejection's `Retry-After`), and a dictionary hashed every name on each insert and
 /// lookup and allocated a hash table per request, about 3,700 instructions per request in
 /// `bench fleet`. Here a lookup is a scan over those few entries comparing names, which are
-/// usually the very same `RequestSigning` constants (equal at the first comparison); building
-/// the node's three headers is one array of exactly three entries.
+/// usually the very same `RequestSigning` constants (equal at the first comparison). A node's
+/// three signature headers are not a list at all but its signer's reused text buffer
+/// (`init(nodeSigned:)`, `NodeSignedHeaderText`): a heartbeat's headers allocate nothing.
 ///
 /// Rules (what the handlers and adapters rely on):
 /// - `self[name]` reads the first field whose name matches case-insensitively, nil if none.
