@@ -27,51 +27,63 @@ public enum Base64 {
     /// they are in order): 8 KiB, so a group of three bytes is spelled with two loads.
     private static let pairs: [UInt16] = (0..<4096).map { UInt16(alphabet[$0 >> 6]) | UInt16(alphabet[$0 & 63]) << 8 }
 
-    /// `encode` of the bytes in `input` (a key's or a signature's inline storage): each three
-    /// bytes spelled as two pairs of characters (`pairs`), six at a time while eight can be
-    /// loaded, the last one or two bytes padded.
+    /// `encode` of the bytes in `input` (a key's or a signature's inline storage).
     public static func encode(raw input: UnsafeRawBufferPointer) -> String {
-        let length = (input.count + 2) / 3 * 4
-        guard length > 0, let source = input.baseAddress else { return "" }
+        let length = encodedCount(input.count)
+        guard length > 0 else { return "" }
+        return String(unsafeUninitializedCapacity: length) { out in
+            write(raw: input, to: UnsafeMutableRawPointer(out.baseAddress!))
+        }
+    }
+
+    /// The length of the padded base64 of `byteCount` bytes.
+    @inline(__always)
+    public static func encodedCount(_ byteCount: Int) -> Int { (byteCount + 2) / 3 * 4 }
+
+    /// Writes the padded base64 of `input` at `target` (room for `encodedCount(input.count)`
+    /// bytes) and returns how many bytes it wrote. Each three bytes are spelled as two pairs of
+    /// characters (`pairs`), six at a time while eight can be loaded, the last one or two bytes
+    /// padded. A node writes its signature's text this way straight into the buffer its headers
+    /// are read from (`NodeSignedHeaderText`): no `String`, so no allocation and no UTF-8 check.
+    @discardableResult
+    public static func write(raw input: UnsafeRawBufferPointer, to target: UnsafeMutableRawPointer) -> Int {
+        guard let source = input.baseAddress, input.count > 0 else { return 0 }
         return pairs.withUnsafeBufferPointer { table in
-            String(unsafeUninitializedCapacity: length) { out in
-                let target = UnsafeMutableRawPointer(out.baseAddress!)
-                func byte(_ i: Int) -> Int { Int(source.load(fromByteOffset: i, as: UInt8.self)) }
-                func spell(_ group: Int, at o: Int) {  // a 24-bit group's four characters
-                    target.storeBytes(of: table[group >> 12].littleEndian, toByteOffset: o, as: UInt16.self)
-                    target.storeBytes(of: table[group & 0xFFF].littleEndian, toByteOffset: o &+ 2, as: UInt16.self)
-                }
-                var index = 0, o = 0
-                // Six bytes (two groups) per load of eight, their eight characters stored at once.
-                while index &+ 8 <= input.count {
-                    let w = UInt64(bigEndian: source.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                    let g1 = Int(truncatingIfNeeded: w >> 40), g2 = Int(truncatingIfNeeded: w >> 16) & 0xFF_FFFF
-                    let characters = UInt64(table[g1 >> 12]) | UInt64(table[g1 & 0xFFF]) << 16
-                        | UInt64(table[g2 >> 12]) << 32 | UInt64(table[g2 & 0xFFF]) << 48
-                    target.storeBytes(of: characters.littleEndian, toByteOffset: o, as: UInt64.self)
-                    index &+= 6
-                    o &+= 8
-                }
-                while index &+ 3 <= input.count {
-                    spell(byte(index) << 16 | byte(index &+ 1) << 8 | byte(index &+ 2), at: o)
-                    index &+= 3
-                    o &+= 4
-                }
-                switch input.count - index {
-                case 1:
-                    spell(byte(index) << 16, at: o)
-                    out[o + 2] = UInt8(ascii: "=")
-                    out[o + 3] = UInt8(ascii: "=")
-                    o += 4
-                case 2:
-                    spell(byte(index) << 16 | byte(index + 1) << 8, at: o)
-                    out[o + 3] = UInt8(ascii: "=")
-                    o += 4
-                default:
-                    break
-                }
-                return o
+            func byte(_ i: Int) -> Int { Int(source.load(fromByteOffset: i, as: UInt8.self)) }
+            func spell(_ group: Int, at o: Int) {  // a 24-bit group's four characters
+                target.storeBytes(of: table[group >> 12].littleEndian, toByteOffset: o, as: UInt16.self)
+                target.storeBytes(of: table[group & 0xFFF].littleEndian, toByteOffset: o &+ 2, as: UInt16.self)
             }
+            var index = 0, o = 0
+            // Six bytes (two groups) per load of eight, their eight characters stored at once.
+            while index &+ 8 <= input.count {
+                let w = UInt64(bigEndian: source.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                let g1 = Int(truncatingIfNeeded: w >> 40), g2 = Int(truncatingIfNeeded: w >> 16) & 0xFF_FFFF
+                let characters = UInt64(table[g1 >> 12]) | UInt64(table[g1 & 0xFFF]) << 16
+                    | UInt64(table[g2 >> 12]) << 32 | UInt64(table[g2 & 0xFFF]) << 48
+                target.storeBytes(of: characters.littleEndian, toByteOffset: o, as: UInt64.self)
+                index &+= 6
+                o &+= 8
+            }
+            while index &+ 3 <= input.count {
+                spell(byte(index) << 16 | byte(index &+ 1) << 8 | byte(index &+ 2), at: o)
+                index &+= 3
+                o &+= 4
+            }
+            switch input.count - index {
+            case 1:
+                spell(byte(index) << 16, at: o)
+                target.storeBytes(of: UInt8(ascii: "="), toByteOffset: o &+ 2, as: UInt8.self)
+                target.storeBytes(of: UInt8(ascii: "="), toByteOffset: o &+ 3, as: UInt8.self)
+                o &+= 4
+            case 2:
+                spell(byte(index) << 16 | byte(index &+ 1) << 8, at: o)
+                target.storeBytes(of: UInt8(ascii: "="), toByteOffset: o &+ 3, as: UInt8.self)
+                o &+= 4
+            default:
+                break
+            }
+            return o
         }
     }
 

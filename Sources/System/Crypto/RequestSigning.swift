@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// Node request authentication, wire-compatible with today's edge-function verifier
 /// (`_shared/ed25519.ts`):
 ///
@@ -204,10 +206,21 @@ public struct SignedHeaders: Hashable, Sendable {
     /// If a name appears several times (`x-node-key` and `X-Node-Key`) with different values,
     /// the header is rejected as malformed: which one a verifier would pick is arbitrary.
     public init(headers: APIHeaders) throws(SignatureError) {
-        if let order = Self.nodeSpelledOrder(headers) {
+        let fields: [APIHeaders.Field]
+        switch headers.storage {
+        case .nodeSigned(let text):
+            // A node's headers as it made them: exactly the three names, each once, so the
+            // case-insensitive scan below would find just these values. They are decoded
+            // from the buffer's bytes in place, by the same decoders.
+            self = try Self.decode(text)
+            return
+        case .fields(let list):
+            fields = list
+        }
+        if let order = Self.nodeSpelledOrder(fields) {
             self = try Self.decode(
-                key: headers.fields[order.key].value, signature: headers.fields[order.signature].value,
-                timestamp: headers.fields[order.timestamp].value)
+                key: fields[order.key].value, signature: fields[order.signature].value,
+                timestamp: fields[order.timestamp].value)
             return
         }
         let rawKey = try Self.lookup(RequestSigning.keyHeader, in: headers, conflict: .malformedKey)
@@ -226,8 +239,8 @@ public struct SignedHeaders: Hashable, Sendable {
     /// first cannot matter, since three fields holding all three names hold each once. The
     /// caller decodes the values where they are (no `String` copied out, and no `Result` of
     /// the parse built and taken apart).
-    private static func nodeSpelledOrder(_ headers: APIHeaders) -> (key: Int, signature: Int, timestamp: Int)? {
-        headers.fields.withUnsafeBufferPointer { fields -> (key: Int, signature: Int, timestamp: Int)? in
+    private static func nodeSpelledOrder(_ fields: [APIHeaders.Field]) -> (key: Int, signature: Int, timestamp: Int)? {
+        fields.withUnsafeBufferPointer { fields -> (key: Int, signature: Int, timestamp: Int)? in
             guard fields.count == 3 else { return nil }
             var key = -1, signature = -1, timestamp = -1
             for i in 0..<3 {
@@ -248,12 +261,21 @@ public struct SignedHeaders: Hashable, Sendable {
 
     /// The three values decoded, in the order key, signature, timestamp (so the first bad one
     /// names the error). Each is read from its UTF-8 in place, its optional whitespace trimmed
-    /// off the bytes (`trimmed`): no `String` is built (trimming a value that was already
+    /// off the bytes (`trim`): no `String` is built (trimming a value that was already
     /// trimmed, as `lookup`'s are, changes nothing).
     private static func decode(key: String, signature: String, timestamp: String) throws(SignatureError) -> SignedHeaders {
-        guard let key = trimmed(key, { Base64.decode32(utf8: $0) }) else { throw .malformedKey }
-        guard let signature = trimmed(signature, { Base64.decode64(utf8: $0) }) else { throw .malformedSignature }
-        guard let timestamp = trimmed(timestamp, { parseTimestamp($0) }) else { throw .malformedTimestamp }
+        guard let key = withUTF8Bytes(of: key, { Base64.decode32(utf8: trim($0)) }) else { throw .malformedKey }
+        guard let signature = withUTF8Bytes(of: signature, { Base64.decode64(utf8: trim($0)) }) else { throw .malformedSignature }
+        guard let timestamp = withUTF8Bytes(of: timestamp, { parseTimestamp(trim($0)) }) else { throw .malformedTimestamp }
+        return SignedHeaders(key: PublicKey(storage: key), signature: Signature(storage: signature), timestamp: timestamp)
+    }
+
+    /// `decode` of a node's header text (`NodeSignedHeaderText`): the same checks in the same
+    /// order, on the key's string and the buffer's bytes read in place.
+    private static func decode(_ text: NodeSignedHeaderText) throws(SignatureError) -> SignedHeaders {
+        guard let key = text.withKeyText({ Base64.decode32(utf8: trim($0)) }) else { throw .malformedKey }
+        guard let signature = text.withSignatureText({ Base64.decode64(utf8: trim($0)) }) else { throw .malformedSignature }
+        guard let timestamp = text.withTimestampText({ parseTimestamp(trim($0)) }) else { throw .malformedTimestamp }
         return SignedHeaders(key: PublicKey(storage: key), signature: Signature(storage: signature), timestamp: timestamp)
     }
 
@@ -307,24 +329,16 @@ public struct SignedHeaders: Hashable, Sendable {
     }
 
     private static func trimOptionalWhitespace(_ text: String) -> String {
-        trimmed(text) { String(decoding: $0, as: UTF8.self) }
+        withUTF8Bytes(of: text) { String(decoding: trim($0), as: UTF8.self) }
     }
 
-    /// `body` of the text's UTF-8 without its leading and trailing spaces and tabs (HTTP
-    /// optional whitespace), read in place.
-    /// Native strings (every string on Linux) are read without a copy; any other is made
-    /// contiguous in a copy first.
+    /// The bytes without their leading and trailing spaces and tabs (HTTP optional whitespace).
     @inline(__always)
-    private static func trimmed<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        func trim(_ utf8: UnsafeBufferPointer<UInt8>) -> R {
-            var start = 0, end = utf8.count
-            while start < end, utf8[start] == 0x20 || utf8[start] == 0x09 { start += 1 }
-            while end > start, utf8[end - 1] == 0x20 || utf8[end - 1] == 0x09 { end -= 1 }
-            return body(UnsafeBufferPointer(rebasing: utf8[start..<end]))
-        }
-        if let result = text.utf8.withContiguousStorageIfAvailable(trim) { return result }
-        var text = text
-        return text.withUTF8(trim)
+    private static func trim(_ utf8: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var start = 0, end = utf8.count
+        while start < end, utf8[start] == 0x20 || utf8[start] == 0x09 { start += 1 }
+        while end > start, utf8[end - 1] == 0x20 || utf8[end - 1] == 0x09 { end -= 1 }
+        return UnsafeBufferPointer(rebasing: utf8[start..<end])
     }
 }
 
@@ -354,8 +368,13 @@ public struct RequestSigner: Sendable {
     /// The signer's public key and its `X-Node-Key` spelling, computed once (the node agent
     /// reads them here rather than keeping copies).
     public let publicKey: PublicKey
-    public let publicKeyBase64: String
     public let hasher: any SHA256Hashing
+    /// The text buffer of the last headers `signedHeaders` made: reused for the next request
+    /// when no earlier request holds it any more. Its head keeps the key's spelling.
+    private var headerText: NodeSignedHeaderText
+    /// `publicKey` in base64 (the `X-Node-Key` value), spelled once: kept by the header buffer
+    /// (a second reference here was 16 bytes more per node).
+    public var publicKeyBase64: String { headerText.key }
 
     /// The signer this was made with (a stand-in signer is rebuilt from its secret).
     public var signer: any Signer {
@@ -373,7 +392,48 @@ public struct RequestSigner: Sendable {
         }
         self.hasher = hasher
         self.publicKey = signer.publicKey
-        self.publicKeyBase64 = signer.publicKey.base64
+        self.headerText = NodeSignedHeaderText(key: signer.publicKey.base64)
+    }
+
+    /// The three signature headers of a request sent at `unixSeconds`, as the node sends them:
+    /// exactly the fields of `sign(...)`'s `SignedHeaders.headers`, in that order, their values'
+    /// text written into this signer's buffer (`NodeSignedHeaderText`) when no earlier request
+    /// still holds it, else into a new one. A heartbeat's headers thus allocate nothing.
+    public mutating func signedHeaders(method: String, path: String, body: [UInt8], unixSeconds: Int64) -> APIHeaders {
+        headers(for: sign(method: method, path: path, body: body, unixSeconds: unixSeconds))
+    }
+
+    /// `signedHeaders` with the body's digest given (the typed wire).
+    public mutating func signedHeaders(method: String, path: String, bodyDigest: Digest32, unixSeconds: Int64) -> APIHeaders {
+        headers(for: sign(method: method, path: path, bodyDigest: bodyDigest, unixSeconds: unixSeconds))
+    }
+
+    /// `signed`'s signature and timestamp as headers in this signer's buffer (see
+    /// `signedHeaders`). `signed.key` must be this signer's key (its spelling is the buffer's).
+    mutating func headers(for signed: SignedHeaders) -> APIHeaders {
+        // A timestamp too long for the buffer (more than 15 characters, about 31 million years
+        // from 1970: only tests sign those) goes as the list of three fields, spelled alike.
+        guard NodeSignedHeaderText.holds(timestamp: signed.timestamp) else {
+            return APIHeaders(fields: [
+                .init(name: RequestSigning.keyHeader, value: publicKeyBase64),
+                .init(name: RequestSigning.signatureHeader, value: signed.signature.base64),
+                .init(name: RequestSigning.timestampHeader, value: String(signed.timestamp)),
+            ])
+        }
+        if !headerText.isUnique() { headerText = NodeSignedHeaderText(key: headerText.key) }
+        headerText.write(signature: signed.signature, timestamp: signed.timestamp)
+        return APIHeaders(nodeSigned: headerText)
+    }
+
+    /// Asks for the cache lines of the header buffer `signedHeaders` will write (at 10,000
+    /// nodes it is cold on every request): its reference count and head, then the text. Only
+    /// ever prefetched, never read through, so it changes nothing but timing.
+    @inline(__always)
+    func prefetchHeaderText() {
+        let start = UnsafeRawPointer(Unmanaged.passUnretained(headerText.buffer).toOpaque())
+        cprefetch_read(start)
+        cprefetch_read(start + 64)
+        cprefetch_read(start + 128)
     }
 
     /// Headers for a request sent at `unixSeconds` (the caller's clock, injected).

@@ -6,8 +6,9 @@
 /// headers; a rejection's `Retry-After`), and a dictionary hashed every name on each insert and
 /// lookup and allocated a hash table per request, about 3,700 instructions per request in
 /// `bench fleet`. Here a lookup is a scan over those few entries comparing names, which are
-/// usually the very same `RequestSigning` constants (equal at the first comparison); building
-/// the node's three headers is one array of exactly three entries.
+/// usually the very same `RequestSigning` constants (equal at the first comparison). A node's
+/// three signature headers are not a list at all but its signer's reused text buffer
+/// (`init(nodeSigned:)`, `NodeSignedHeaderText`): a heartbeat's headers allocate nothing.
 ///
 /// Rules (what the handlers and adapters rely on):
 /// - `self[name]` reads the first field whose name matches case-insensitively, nil if none.
@@ -37,80 +38,170 @@ public struct APIHeaders: Sendable, Equatable, RandomAccessCollection, Expressib
         }
     }
 
-    /// The fields in order (read directly by the signature check's common case).
-    private(set) var fields: [Field]
+    /// How the fields are held: a list of name/value strings, or a node's three signature
+    /// headers as text in the node's buffer (`NodeSignedHeaderText`, made by
+    /// `init(nodeSigned:)`), which reads as exactly the three fields `X-Node-Key`, `X-Node-Sig`,
+    /// `X-Node-Ts` in that order. Any change to the fields turns the second form into the first.
+    enum Storage: Sendable {
+        case fields([Field])
+        case nodeSigned(NodeSignedHeaderText)
+    }
 
-    public init() { fields = [] }
+    private(set) var storage: Storage
+
+    /// The fields in order. For a node's signed headers they are made from its text (three
+    /// `String`s, the signature's allocated): hot paths switch on `storage` instead.
+    var fields: [Field] {
+        switch storage {
+        case .fields(let fields): return fields
+        case .nodeSigned(let text):
+            return [
+                Field(name: RequestSigning.keyHeader, value: text.key),
+                Field(name: RequestSigning.signatureHeader, value: text.signatureText),
+                Field(name: RequestSigning.timestampHeader, value: text.timestampText),
+            ]
+        }
+    }
+
+    public init() { storage = .fields([]) }
 
     /// These fields, in this order (repeats kept). An array literal of `Field`s is built in
-    /// place, one allocation: the node's signature headers take this way.
-    public init(fields: [Field]) { self.fields = fields }
+    /// place, one allocation.
+    public init(fields: [Field]) { storage = .fields(fields) }
+
+    /// A node's signature headers, read from its text buffer (no copy): the fields
+    /// `X-Node-Key`, `X-Node-Sig`, `X-Node-Ts`, in that order, with the buffer's values.
+    public init(nodeSigned text: NodeSignedHeaderText) { storage = .nodeSigned(text) }
 
     /// The fields in the order given, each appended (repeats kept).
     public init<S: Sequence>(_ fields: S) where S.Element == (String, String) {
-        self.fields = fields.map { Field(name: $0.0, value: $0.1) }
+        storage = .fields(fields.map { Field(name: $0.0, value: $0.1) })
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
-        fields = elements.map { Field(name: $0.0, value: $0.1) }
+        storage = .fields(elements.map { Field(name: $0.0, value: $0.1) })
+    }
+
+    /// The node's text buffer, if these are a node's signature headers as it made them.
+    public var nodeSignedText: NodeSignedHeaderText? {
+        if case .nodeSigned(let text) = storage { return text }
+        return nil
     }
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { fields.count }
+    public var endIndex: Int {
+        switch storage {
+        case .fields(let fields): return fields.count
+        case .nodeSigned: return 3
+        }
+    }
+
     public subscript(position: Int) -> Element {
-        let field = fields[position]
-        return (name: field.name, value: field.value)
+        switch storage {
+        case .fields(let fields):
+            let field = fields[position]
+            return (name: field.name, value: field.value)
+        case .nodeSigned(let text):
+            switch position {
+            case 0: return (name: RequestSigning.keyHeader, value: text.key)
+            case 1: return (name: RequestSigning.signatureHeader, value: text.signatureText)
+            case 2: return (name: RequestSigning.timestampHeader, value: text.timestampText)
+            default: preconditionFailure("APIHeaders index \(position) out of range")
+            }
+        }
     }
 
     /// The field names in order (repeats included).
     public var names: [String] { fields.map(\.name) }
 
+    /// The UTF-8 bytes of every name and value together (the request's header size limit),
+    /// counted in place.
+    public var byteCount: Int {
+        switch storage {
+        case .fields(let fields):
+            var total = 0
+            for i in fields.indices { total += fields[i].name.utf8.count + fields[i].value.utf8.count }
+            return total
+        case .nodeSigned(let text):
+            return RequestSigning.keyHeader.utf8.count + RequestSigning.signatureHeader.utf8.count
+                + RequestSigning.timestampHeader.utf8.count + text.valueBytes
+        }
+    }
+
     /// The first field named `name` (ASCII-case-insensitively); setting replaces it (see the
     /// type's rules).
     public subscript(name: String) -> String? {
         get {
-            for field in fields where Self.sameName(field.name, name) { return field.value }
-            return nil
+            switch storage {
+            case .fields(let fields):
+                for field in fields where Self.sameName(field.name, name) { return field.value }
+                return nil
+            case .nodeSigned(let text):
+                // The key first and without a copy of its text: the observer asks for it on
+                // every accepted heartbeat.
+                if Self.sameName(RequestSigning.keyHeader, name) { return text.key }
+                if Self.sameName(RequestSigning.signatureHeader, name) { return text.signatureText }
+                if Self.sameName(RequestSigning.timestampHeader, name) { return text.timestampText }
+                return nil
+            }
         }
         set {
-            guard let first = fields.firstIndex(where: { Self.sameName($0.name, name) }) else {
-                if let newValue { fields.append(Field(name: name, value: newValue)) }
-                return
-            }
-            if let newValue {
-                fields[first] = Field(name: name, value: newValue)
-                if fields[(first + 1)...].contains(where: { Self.sameName($0.name, name) }) {
-                    var index = first + 1
-                    while index < fields.count {
-                        if Self.sameName(fields[index].name, name) { fields.remove(at: index) } else { index += 1 }
-                    }
+            withFields { fields in
+                guard let first = fields.firstIndex(where: { Self.sameName($0.name, name) }) else {
+                    if let newValue { fields.append(Field(name: name, value: newValue)) }
+                    return
                 }
-            } else {
-                fields.removeAll { Self.sameName($0.name, name) }
+                if let newValue {
+                    fields[first] = Field(name: name, value: newValue)
+                    if fields[(first + 1)...].contains(where: { Self.sameName($0.name, name) }) {
+                        var index = first + 1
+                        while index < fields.count {
+                            if Self.sameName(fields[index].name, name) { fields.remove(at: index) } else { index += 1 }
+                        }
+                    }
+                } else {
+                    fields.removeAll { Self.sameName($0.name, name) }
+                }
             }
         }
+    }
+
+    /// `body` with the fields as a list, mutable in place (a node's signed headers are turned
+    /// into the list first); the result is kept as the list.
+    private mutating func withFields<R>(_ body: (inout [Field]) -> R) -> R {
+        var fields = self.fields
+        storage = .fields([])  // drop this reference, so that `fields` is unique
+        defer { storage = .fields(fields) }
+        return body(&fields)
     }
 
     /// Adds a field after the others, even if one of that name is present.
     public mutating func append(name: String, value: String) {
-        fields.append(Field(name: name, value: value))
+        withFields { $0.append(Field(name: name, value: value)) }
     }
 
-    public mutating func reserveCapacity(_ n: Int) { fields.reserveCapacity(n) }
+    public mutating func reserveCapacity(_ n: Int) { withFields { $0.reserveCapacity(n) } }
 
     /// Whether some field is named `name` (ASCII-case-insensitively).
     public func contains(name: String) -> Bool {
-        fields.contains { Self.sameName($0.name, name) }
+        switch storage {
+        case .fields(let fields): return fields.contains { Self.sameName($0.name, name) }
+        case .nodeSigned:
+            return Self.sameName(RequestSigning.keyHeader, name) || Self.sameName(RequestSigning.signatureHeader, name)
+                || Self.sameName(RequestSigning.timestampHeader, name)
+        }
     }
 
     public static func == (a: APIHeaders, b: APIHeaders) -> Bool {
-        guard a.fields.count == b.fields.count else { return false }
+        if let x = a.nodeSignedText, let y = b.nodeSignedText, x === y { return true }
+        let a = a.fields, b = b.fields  // made once (a node's signed headers as strings)
+        guard a.count == b.count else { return false }
         func same(_ x: Field, _ y: Field) -> Bool { x.value == y.value && sameName(x.name, y.name) }
         // A multiset comparison, quadratic in a handful of fields: each field occurs as often in
         // `b` as in `a` (counts equal, so nothing of `b` is left over).
-        for field in a.fields {
-            let inA = a.fields.reduce(0) { same($1, field) ? $0 + 1 : $0 }
-            let inB = b.fields.reduce(0) { same($1, field) ? $0 + 1 : $0 }
+        for field in a {
+            let inA = a.reduce(0) { same($1, field) ? $0 + 1 : $0 }
+            let inB = b.reduce(0) { same($1, field) ? $0 + 1 : $0 }
             guard inA == inB else { return false }
         }
         return true

@@ -177,19 +177,16 @@ public struct RequestHandlers: Sendable {
     /// `checkSizes` with the path's route already found.
     func checkSizes(_ request: APIRequest, route: RequestRoute) throws(APIError) {
         var target = request.path.utf8.count
-        // (Nodes send no query: its iterator is not even made. The headers are counted on their
-        // stored fields in place: iterating `APIHeaders` made each `(name, value)` pair, a
-        // retain and a release of both strings.)
+        // (Nodes send no query: its iterator is not even made. The headers are counted in place,
+        // `APIHeaders.byteCount`: iterating `APIHeaders` made each `(name, value)` pair, a
+        // retain and a release of both strings, and a node's signature as a `String`.)
         if !request.query.isEmpty {
             for (name, value) in request.query { target += name.utf8.count + value.utf8.count + 2 }
         }
         guard target <= profile.limits.maxTargetBytes else {
             throw .requestTooLarge(part: "path", bytes: target, limit: profile.limits.maxTargetBytes)
         }
-        var headers = 0
-        for i in request.headers.fields.indices {
-            headers += request.headers.fields[i].name.utf8.count + request.headers.fields[i].value.utf8.count
-        }
+        let headers = request.headers.byteCount
         guard headers <= profile.limits.maxHeaderBytes else {
             throw .requestTooLarge(part: "headers", bytes: headers, limit: profile.limits.maxHeaderBytes)
         }

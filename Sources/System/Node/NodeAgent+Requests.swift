@@ -1,5 +1,3 @@
-import CPrefetch
-
 /// How the node words its requests, for both software generations.
 ///
 /// New versions sign every request (`X-Node-Key/Sig/Ts`, over the path as
@@ -9,7 +7,7 @@ import CPrefetch
 /// (`signsRequests == false`, today's nodes) send no headers, put `publicKey` in the body of
 /// every request that identifies them and send no `attempt` with a completion.
 extension NodeAgent {
-    func request(for kind: Operation.Kind, unixSeconds: Int64) -> APIRequest {
+    mutating func request(for kind: Operation.Kind, unixSeconds: Int64) -> APIRequest {
         switch kind {
         case .register:
             let body: JSONValue = [
@@ -54,71 +52,35 @@ extension NodeAgent {
         return .object(fields)
     }
 
-    func signed(
+    mutating func signed(
         _ method: String, _ path: String, query: [String: String] = [:], body: [UInt8] = [], unixSeconds: Int64
     ) -> APIRequest {
         guard settings.signsRequests else { return APIRequest(method: method, path: path, query: query, body: body) }
-        let signature = signer.sign(
+        let headers = signer.signedHeaders(
             method: method, path: RequestHandlers.signedPath(path: path, query: query), body: body,
             unixSeconds: unixSeconds)
-        return APIRequest(method: method, path: path, query: query, headers: headers(signature), body: body)
+        return APIRequest(method: method, path: path, query: query, headers: headers, body: body)
     }
 
-    /// The three authentication headers: exactly `SignedHeaders.headers` (the signer's key is
-    /// this node's), in that order, built as one array of three fields (no hashing) with the
-    /// key's base64 encoded once per life rather than per request.
-    func headers(_ signature: SignedHeaders) -> APIHeaders {
-        APIHeaders(fields: [
-            .init(name: RequestSigning.keyHeader, value: publicKeyBase64),
-            .init(name: RequestSigning.signatureHeader, value: signature.signature.base64),
-            .init(name: RequestSigning.timestampHeader, value: Self.decimal(signature.timestamp)),
-        ])
-    }
-
-    /// Asks for the cache lines of the `X-Node-Key` value's string (the signer's
-    /// `publicKeyBase64`, a heap object of its own per node), which `headers` retains. At 10,000
-    /// nodes that object is cold on every request, and the retain (an atomic increment of the
-    /// count in its header) waited for it: 2 % of a fleet run's samples. Asked for before the
-    /// request is signed, the line arrives while the body's digest and the signature are
-    /// computed. The address comes from the string's own bits (`withContiguousStorageIfAvailable`
-    /// touches no storage for a native string). `start - 32` assumes the standard library's
-    /// private layout (a native string's characters 32 bytes after its object's header): right
-    /// or wrong, it is only ever prefetched, never read, so it changes nothing but timing and a
-    /// prefetch never faults. Do not read through that address.
+    /// Asks for the cache lines of the signer's header buffer, which signing the next request
+    /// checks (its reference count) and writes (`RequestSigner.prefetchHeaderText`). At 10,000
+    /// nodes it is cold on every request; asked for before the request is signed, the lines
+    /// arrive while the body's digest and the signature are computed. (It used to prefetch the
+    /// key's spelling, which each request's header array retained; the buffer holds that
+    /// spelling now, and a request retains only the buffer.)
     @inline(__always)
     func prefetchKeySpelling() {
-        _ = signer.publicKeyBase64.utf8.withContiguousStorageIfAvailable { utf8 in
-            guard let start = utf8.baseAddress else { return }
-            cprefetch_read(start - 32)
-            cprefetch_read(start + (utf8.count - 1))
-        }
-    }
-
-    /// `String(value)`, its digits written on the stack: up to 15 characters (every timestamp
-    /// until the year 33,658) the string is built inline, without going through the generic
-    /// integer formatter.
-    static func decimal(_ value: Int64) -> String {
-        guard value >= 0 && value < 1_000_000_000_000_000 else { return String(value) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer in
-            var start = 16
-            var rest = value
-            repeat {
-                start -= 1
-                buffer[start] = UInt8(truncatingIfNeeded: 0x30 &+ rest % 10)
-                rest /= 10
-            } while rest > 0
-            return String(decoding: UnsafeBufferPointer(rebasing: buffer[start...]), as: UTF8.self)
-        }
+        signer.prefetchHeaderText()
     }
 
     /// The typed wire's request: the same headers, signed over the value's digest
     /// (`WireRequest.digest`) instead of the encoded body's SHA-256.
-    func signed(_ method: String, _ path: String, wire body: WireRequestBody, unixSeconds: Int64) -> APIRequest {
+    mutating func signed(_ method: String, _ path: String, wire body: WireRequestBody, unixSeconds: Int64) -> APIRequest {
         let wire = WireRequest(body)
         guard settings.signsRequests else { return APIRequest(method: method, path: path, headers: [:], wire: wire) }
-        let signature = signer.sign(
+        let headers = signer.signedHeaders(
             method: method, path: RequestHandlers.signedPath(path: path, query: [:]), bodyDigest: wire.digest,
             unixSeconds: unixSeconds)
-        return APIRequest(method: method, path: path, headers: headers(signature), wire: wire)
+        return APIRequest(method: method, path: path, headers: headers, wire: wire)
     }
 }

@@ -65,7 +65,7 @@ public struct NodeAgent: Sendable {
     /// Assignments being computed, in start order.
     var running: [ChunkAssignment] = []
     public let settings: Settings
-    let signer: RequestSigner
+    var signer: RequestSigner
     /// What the last answer said about the claim: nil until registration or a heartbeat tells.
     public internal(set) var isClaimed: Bool?
     var booted = false

@@ -1,0 +1,163 @@
+/// The values of a node's three signature headers (`X-Node-Key`, `X-Node-Sig`, `X-Node-Ts`)
+/// as text, in one buffer the node owns and rewrites for each request it signs.
+///
+/// Why: a signed request used to carry its headers as an array of three `String` fields, and
+/// the signature's 88 characters of base64 made a `String` of their own (an allocation and a
+/// UTF-8 validation of bytes the encoder had just written as ASCII): two allocations per request
+/// on the node's side, two frees on the server's. Here the signature's and timestamp's text are
+/// written into this buffer, which `APIHeaders` carries by reference (`APIHeaders(nodeSigned:)`);
+/// the key's text is the node's own `X-Node-Key` spelling (`RequestSigner.publicKeyBase64`),
+/// kept as a `String` because the simulation's observer looks heartbeats up by it.
+///
+/// Copy-on-write by hand: the node rewrites the buffer only while it holds the only reference
+/// (`RequestSigner.signedHeaders`), which is the case once the server has dropped the
+/// previous request. A request still alive (in flight, held by a partition, kept by a replay
+/// attack or a test) keeps its text: the node then starts a new buffer, so no request's headers
+/// ever change after they were made.
+///
+/// What crosses the wire is the same text the fields spelled: the server parses it with the
+/// same strict decoders (`SignedHeaders(headers:)`), and anything that asks for a value as a
+/// `String` (the HTTP client, iteration, equality) gets exactly the `String` the node used to
+/// send.
+///
+/// A struct around the buffer (a `ManagedBuffer`: the head and the text in one heap object),
+/// because a `ManagedBuffer` cannot be `Sendable`; the text is written only through the one
+/// reference (`isUnique`), which is what makes sharing it across tasks sound.
+public struct NodeSignedHeaderText: @unchecked Sendable {
+    final class Buffer: ManagedBuffer<NodeSignedHeaderTextHead, UInt8> {}
+
+    private(set) var buffer: Buffer
+
+    /// Bytes of `X-Node-Sig`'s value: the padded base64 of a 64-byte signature.
+    static let signatureCount = 88
+    /// Where the timestamp's length (one byte) and then its text are.
+    static let timestampCountOffset = 88
+    static let timestampOffset = 89
+    /// Room for a timestamp of up to 15 characters (`holds(timestamp:)`: about 31 million years
+    /// either side of 1970): the buffer is then 136 bytes with its object header and head, a
+    /// 144-byte heap block, one per node (room for any `Int64`, 20 characters, made it a
+    /// 160-byte block: 160 kB more at 10,000 nodes).
+    static let timestampRoom = 15
+
+    /// Whether `timestamp`'s decimal fits the buffer (else the signer sends the headers as a
+    /// list, `RequestSigner.headers(for:)`).
+    @inline(__always)
+    static func holds(timestamp: Int64) -> Bool {
+        timestamp > -100_000_000_000_000 && timestamp < 1_000_000_000_000_000
+    }
+
+    /// A buffer for the node whose key is spelled `key`, holding the signature of all zero
+    /// bytes at timestamp 0 until `write` is called.
+    public init(key: String) {
+        let buffer = Buffer.create(minimumCapacity: Self.timestampOffset + Self.timestampRoom) { _ in
+            NodeSignedHeaderTextHead(key: key)
+        }
+        self.buffer = unsafeDowncast(buffer, to: Buffer.self)
+        write(signature: Signature(storage: Bytes64()), timestamp: 0)
+    }
+
+    /// Whether this is the only reference to the buffer (then `write` changes no one else's
+    /// headers).
+    @inline(__always)
+    mutating func isUnique() -> Bool { isKnownUniquelyReferenced(&buffer) }
+
+    /// Whether `a` and `b` are the same buffer.
+    static func === (a: NodeSignedHeaderText, b: NodeSignedHeaderText) -> Bool { a.buffer === b.buffer }
+
+    /// `X-Node-Key`'s value.
+    /// (Read through the head's pointer: `ManagedBuffer.header` is a stored class property,
+    /// whose every read went through a dynamic exclusivity check, `swift_beginAccess`.)
+    public var key: String { buffer.withUnsafeMutablePointerToHeader { $0.pointee.key } }
+
+    /// Writes the text of `signature` and `timestamp` (the caller holds the only reference;
+    /// `holds(timestamp:)`).
+    func write(signature: Signature, timestamp: Int64) {
+        precondition(Self.holds(timestamp: timestamp), "timestamp \(timestamp) does not fit a node's header buffer")
+        buffer.withUnsafeMutablePointerToElements { bytes in
+            let target = UnsafeMutableRawPointer(bytes)
+            signature.withUnsafeBytes { _ = Base64.write(raw: $0, to: target) }
+            let count = Self.writeDecimal(timestamp, to: target + Self.timestampOffset)
+            target.storeBytes(of: UInt8(truncatingIfNeeded: count), toByteOffset: Self.timestampCountOffset, as: UInt8.self)
+        }
+    }
+
+    /// `X-Node-Key`'s value, as UTF-8 bytes read in place (without a retain of the string).
+    @inline(__always)
+    public func withKeyText<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        buffer.withUnsafeMutablePointerToHeader { withUTF8Bytes(of: $0.pointee.key, body) }
+    }
+
+    /// `X-Node-Sig`'s value, as UTF-8 bytes read in place.
+    @inline(__always)
+    public func withSignatureText<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try buffer.withUnsafeMutablePointerToElements { try body(UnsafeBufferPointer(start: $0, count: Self.signatureCount)) }
+    }
+
+    /// `X-Node-Ts`'s value, as UTF-8 bytes read in place.
+    @inline(__always)
+    public func withTimestampText<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try buffer.withUnsafeMutablePointerToElements { bytes in
+            try body(UnsafeBufferPointer(start: bytes + Self.timestampOffset, count: Int(bytes[Self.timestampCountOffset])))
+        }
+    }
+
+    /// The byte count of the three values together (the request's size check).
+    var valueBytes: Int {
+        buffer.withUnsafeMutablePointers { head, bytes in
+            head.pointee.key.utf8.count + Self.signatureCount + Int(bytes[Self.timestampCountOffset])
+        }
+    }
+
+    /// `X-Node-Sig`'s value as a `String` (for those that ask: HTTP, iteration, tests).
+    public var signatureText: String { withSignatureText { String(decoding: $0, as: UTF8.self) } }
+
+    /// `X-Node-Ts`'s value as a `String`.
+    public var timestampText: String { withTimestampText { String(decoding: $0, as: UTF8.self) } }
+
+    /// `String(value)`'s bytes at `target` (room for as many, up to 20); returns their count. Two digits per
+    /// division (`digitPairs`), written from the end of a 24-byte stack buffer, then copied.
+    static func writeDecimal(_ value: Int64, to target: UnsafeMutableRawPointer) -> Int {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &digits) { raw in
+            let base = raw.baseAddress!
+            var end = 24
+            var rest = value.magnitude
+            digitPairs.withUnsafeBufferPointer { pairs in
+                while rest >= 100 {
+                    end &-= 2
+                    base.storeBytes(of: pairs[Int(truncatingIfNeeded: rest % 100)], toByteOffset: end, as: UInt16.self)
+                    rest /= 100
+                }
+                if rest >= 10 {
+                    end &-= 2
+                    base.storeBytes(of: pairs[Int(truncatingIfNeeded: rest)], toByteOffset: end, as: UInt16.self)
+                } else {
+                    end &-= 1
+                    base.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ rest), toByteOffset: end, as: UInt8.self)
+                }
+            }
+            if value < 0 {
+                end &-= 1
+                base.storeBytes(of: UInt8(ascii: "-"), toByteOffset: end, as: UInt8.self)
+            }
+            target.copyMemory(from: base + end, byteCount: 24 &- end)
+            return 24 &- end
+        }
+    }
+
+    /// "00" ... "99" as the two bytes in memory order (the first digit at the lower address).
+    private static let digitPairs: [UInt16] = (0..<100).map(pair)
+
+    /// The two digits of `n` (0...99) as `digitPairs` holds them.
+    private static func pair(_ n: Int) -> UInt16 {
+        var value: UInt16 = 0
+        withUnsafeMutableBytes(of: &value) { $0[0] = UInt8(0x30 + n / 10); $0[1] = UInt8(0x30 + n % 10) }
+        return value
+    }
+}
+
+/// `NodeSignedHeaderText`'s header: the key's spelling (the signature's and the timestamp's
+/// text are the elements).
+public struct NodeSignedHeaderTextHead {
+    let key: String
+}
