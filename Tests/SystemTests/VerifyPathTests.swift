@@ -38,7 +38,7 @@ import Testing
     }
 
     /// The message is its definition's bytes on both sides of the stack buffer's limit (method
-    /// and path of up to 148 bytes together fit it; longer ones take the temporary
+    /// and path of up to 165 bytes together fit it; longer ones take the temporary
     /// allocation), for timestamps of every digit count and sign.
     @Test func messageIsItsTextAcrossTheBufferLimit() {
         var rng = SystemTestRNG(state: 71)

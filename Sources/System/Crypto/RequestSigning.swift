@@ -75,7 +75,7 @@ public enum RequestSigning {
     ///
     /// Every signed request builds it twice, once on each side, so it is written in one pass
     /// into one stack buffer (`MessageBuffer`, 256 bytes: any message with a method and path of
-    /// up to 148 bytes between them; longer ones in a temporary allocation): the timestamp's
+    /// up to 165 bytes between them; longer ones in a temporary allocation): the timestamp's
     /// digits from the end of a 24-byte headroom (two per division by 100, a multiply; no
     /// count first, no table behind a lazy global), the message starting where they do; the
     /// method and path as blocks from their UTF-8 in place; the digest's hex by
@@ -411,8 +411,7 @@ public struct RequestSigner: Sendable {
     /// `signed`'s signature and timestamp as headers in this signer's buffer (see
     /// `signedHeaders`). `signed.key` must be this signer's key (its spelling is the buffer's).
     mutating func headers(for signed: SignedHeaders) -> APIHeaders {
-        // A timestamp too long for the buffer (more than 15 characters, about 31 million years
-        // from 1970: only tests sign those) goes as the list of three fields, spelled alike.
+        // A timestamp too long for the buffer (more than 15 characters: only tests sign those) goes as the list of three fields, spelled alike.
         guard NodeSignedHeaderText.holds(timestamp: signed.timestamp) else {
             return APIHeaders(fields: [
                 .init(name: RequestSigning.keyHeader, value: publicKeyBase64),
@@ -420,7 +419,6 @@ public struct RequestSigner: Sendable {
                 .init(name: RequestSigning.timestampHeader, value: String(signed.timestamp)),
             ])
         }
-        if !headerText.isUnique() { headerText = NodeSignedHeaderText(key: headerText.key) }
         headerText.write(signature: signed.signature, timestamp: signed.timestamp)
         return APIHeaders(nodeSigned: headerText)
     }

@@ -20,9 +20,10 @@
 /// `String` (the HTTP client, iteration, equality) gets exactly the `String` the node used to
 /// send.
 ///
-/// A struct around the buffer (a `ManagedBuffer`: the head and the text in one heap object),
-/// because a `ManagedBuffer` cannot be `Sendable`; the text is written only through the one
-/// reference (`isUnique`), which is what makes sharing it across tasks sound.
+/// A struct around the buffer (a `ManagedBuffer`: the head and the text in one heap object), so
+/// that the value carries its own copy-on-write rule: `write` is `mutating` and writes in place
+/// only through the one reference (`isUnique`), which is what makes sharing it across tasks
+/// sound (hence `@unchecked Sendable`).
 public struct NodeSignedHeaderText: @unchecked Sendable {
     final class Buffer: ManagedBuffer<NodeSignedHeaderTextHead, UInt8> {}
 
@@ -33,8 +34,8 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// Where the timestamp's length (one byte) and then its text are.
     static let timestampCountOffset = 88
     static let timestampOffset = 89
-    /// Room for a timestamp of up to 15 characters (`holds(timestamp:)`: about 31 million years
-    /// either side of 1970): the buffer is then 136 bytes with its object header and head, a
+    /// Room for a timestamp of up to 15 characters (`holds(timestamp:)`: about 3 million years
+    /// before 1970 and 31 million after): the buffer is then 136 bytes with its object header and head, a
     /// 144-byte heap block, one per node (room for any `Int64`, 20 characters, made it a
     /// 160-byte block: 160 kB more at 10,000 nodes).
     static let timestampRoom = 15
@@ -49,11 +50,16 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// A buffer for the node whose key is spelled `key`, holding the signature of all zero
     /// bytes at timestamp 0 until `write` is called.
     public init(key: String) {
+        self.init(unwritten: key)
+        write(signature: Signature(storage: Bytes64()), timestamp: 0)
+    }
+
+    /// A new buffer for `key` whose text is not written yet (`write` comes next).
+    private init(unwritten key: String) {
         let buffer = Buffer.create(minimumCapacity: Self.timestampOffset + Self.timestampRoom) { _ in
             NodeSignedHeaderTextHead(key: key)
         }
         self.buffer = unsafeDowncast(buffer, to: Buffer.self)
-        write(signature: Signature(storage: Bytes64()), timestamp: 0)
     }
 
     /// Whether this is the only reference to the buffer (then `write` changes no one else's
@@ -69,10 +75,12 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// whose every read went through a dynamic exclusivity check, `swift_beginAccess`.)
     public var key: String { buffer.withUnsafeMutablePointerToHeader { $0.pointee.key } }
 
-    /// Writes the text of `signature` and `timestamp` (the caller holds the only reference;
-    /// `holds(timestamp:)`).
-    func write(signature: Signature, timestamp: Int64) {
+    /// Writes the text of `signature` and `timestamp` (`holds(timestamp:)`): in place if this is
+    /// the only reference to the buffer, else into a new buffer for the same key, so that headers
+    /// already handed out (a request still alive) never change.
+    mutating func write(signature: Signature, timestamp: Int64) {
         precondition(Self.holds(timestamp: timestamp), "timestamp \(timestamp) does not fit a node's header buffer")
+        if !isUnique() { self = NodeSignedHeaderText(unwritten: key) }
         buffer.withUnsafeMutablePointerToElements { bytes in
             let target = UnsafeMutableRawPointer(bytes)
             signature.withUnsafeBytes { _ = Base64.write(raw: $0, to: target) }

@@ -12,12 +12,18 @@ extension EmbeddedStore {
     /// 1 % of a simulated day at 10,000 nodes. `nodeName(handle:)` reads a node's name.
     public func forEachNodeSighting(_ body: (_ handle: Int, _ status: NodeStatus, _ lastSeen: Timestamp?) throws -> Void) rethrows {
         for handle in nodeOrder {
-            // `nodeOrder` holds live nodes only: their dense status is set.
-            try body(handle, nodeDense[handle].status!, nodeLastSeen(handle))
+            // `nodeOrder` holds live nodes only: their dense status is set (`checkConsistency`).
+            guard let status = nodeDense[handle].status else {
+                preconditionFailure("node handle \(handle) is in the node order but its entry has no status")
+            }
+            try body(handle, status, nodeLastSeen(handle))
         }
     }
 
     /// The name of the live node at `handle` (as `forEachNodeSighting` gives it): the row's,
     /// which the dense entry keeps (`checkConsistency` checks that the two agree).
-    public func nodeName(handle: Int) -> String { nodeDense[handle].name }
+    public func nodeName(handle: Int) -> String {
+        precondition(nodeDense.indices.contains(handle), "no node entry at handle \(handle)")
+        return nodeDense[handle].name
+    }
 }
