@@ -1,3 +1,4 @@
+import Engine
 import Testing
 
 @testable import SimHarness
@@ -7,14 +8,8 @@ import Testing
 /// against a page-by-page count over seeded starts and sizes.
 @Suite struct HugePagesTests {
     @Test func stretchIsTheWholeAlignedPagesInside() {
-        var state: UInt64 = 42
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var rng = SplitMix64(seed: 42)
+        func next() -> UInt64 { rng.next() }
         let page = UInt(HugePages.size)
         for _ in 0..<2_000 {
             let start = UInt(next() % (1 << 40)) &* 16
