@@ -41,4 +41,50 @@ import Engine
             #expect(streamKey(s) == Self.fnv1a(Array(s.utf8)), "\(s)")
         }
     }
+
+    /// `fold(_:known:)` folds the same words as `fold(_:)` for strings the table holds (as
+    /// literals, and equal texts built at run time from their bytes) and for strings it does not
+    /// hold (a prefix, a longer text, a non-ASCII one, a large one), whatever the table's size.
+    @Test func foldingThroughAStringTableFoldsTheSameWords() {
+        var long = ""
+        for i in 0..<40 { long += String(i % 10) }
+        let held = ["POST", "GET", "/node-heartbeat", "/chunk-complete", "/jobs", "é", long, ""]
+        var probes = held + [
+            "POS", "POST ", "post", "/node-heartbeat/", "/node-heartbeaT", "/jobs/5f0c2d7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f",
+            "naïve café", String(long.dropFirst(1)), long + "x",
+        ]
+        // The same texts in other storage: built from their bytes, and cut out of larger strings.
+        probes += held.map { String(decoding: Array($0.utf8), as: UTF8.self) }
+        probes += held.map { String(("x" + $0 + "y").dropFirst().dropLast()) }
+        // A table of many strings (sharing slots: some are left out) and one of a single string.
+        let many = (0..<3_000).map { "/route-\($0)" } + held
+        for table in [TraceStringTable(held), TraceStringTable(many), TraceStringTable(["GET"]), TraceStringTable([])] {
+            for s in probes {
+                var viaTable = TraceDigest()
+                viaTable.fold(7 as UInt64)
+                viaTable.fold(s, known: table)
+                var viaWords = TraceDigest()
+                viaWords.fold(7 as UInt64)
+                viaWords.fold(Self.fnv1a(Array(s.utf8)))
+                viaWords.fold(UInt64(Array(s.utf8).count))
+                #expect(viaTable == viaWords, "\(s)")
+                if let e = table.lookup(s) {
+                    #expect(e.key == Self.fnv1a(Array(s.utf8)) && e.count == UInt64(s.utf8.count), "\(s)")
+                }
+            }
+        }
+    }
+
+    /// The table finds the strings it holds (that is its purpose: a miss is only slower), and
+    /// finds nothing for texts it does not hold.
+    @Test func aStringTableFindsWhatItHolds() {
+        let held = ["POST", "GET", "/node-heartbeat", "/chunk-complete", "/node-register", "/jobs"]
+        let table = TraceStringTable(held)
+        for s in held {
+            #expect(table.lookup(s)?.key == Self.fnv1a(Array(s.utf8)), "\(s)")
+        }
+        for s in ["PUT", "/node-heartbeat/", "/jobs/1", ""] {
+            #expect(table.lookup(s) == nil, "\(s)")
+        }
+    }
 }

@@ -36,6 +36,16 @@ public struct TraceDigest: Sendable, Equatable, CustomStringConvertible {
         fold(key)
         fold(UInt64(utf8.count))
     }
+    /// `fold(s)`, with the words of a string `table` holds taken from the table instead of
+    /// computed from the bytes (`TraceStringTable`): the same two words either way.
+    @inlinable public mutating func fold(_ s: String, known table: TraceStringTable) {
+        if let e = table.lookup(s) {
+            fold(e.key)
+            fold(e.count)
+        } else {
+            fold(s)
+        }
+    }
     public mutating func fold(_ bytes: [UInt8]) {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }

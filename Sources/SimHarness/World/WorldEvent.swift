@@ -100,6 +100,14 @@ public enum WorldEvent: TraceablePayload, Sendable {
         "control",
     ]
 
+    /// The methods and routes every request names, whose digest words `fold` takes from a
+    /// table rather than from their bytes (`TraceStringTable`: the same words; any other
+    /// string, e.g. `/jobs/<id>`, is folded from its bytes).
+    static let digestStrings = TraceStringTable([
+        "POST", "GET", "/node-heartbeat", "/chunk-complete", "/node-register", "/node-claim", "/job-create",
+        "/config-upsert", "/config-fetch", "/rotation-fetch", "/jobs",
+    ])
+
     /// A typed answer's fields (the typed wire only; the JSON wire folds the body's bytes).
     static func foldWire(_ w: WireResponseBody, _ d: inout TraceDigest) {
         switch w {
@@ -115,13 +123,13 @@ public enum WorldEvent: TraceablePayload, Sendable {
     public func fold(into d: inout TraceDigest) {
         switch self {
         case .api(let id, let r):
-            d.fold(1); d.fold(id); d.fold(r.method); d.fold(r.path); d.fold(r.body)
+            d.fold(1); d.fold(id); d.fold(r.method, known: Self.digestStrings); d.fold(r.path, known: Self.digestStrings); d.fold(r.body)
             if let w = r.wire { d.fold(w.digest.bytes) }  // the typed wire only (`WorldConfig.wire`)
         case .apiReply(let id, let r):
             d.fold(2); d.fold(id); d.fold(r.status); d.fold(r.body)
             if let w = r.wire { Self.foldWire(w, &d) }
         case .transaction(let txn, let connection, let r):
-            d.fold(17); d.fold(txn); d.fold(connection); d.fold(r.path)
+            d.fold(17); d.fold(txn); d.fold(connection); d.fold(r.path, known: Self.digestStrings)
         case .transactionDone(let txn, let connection, let o):
             d.fold(18); d.fold(txn); d.fold(connection); d.fold(o.status)
         case .channelOpen(let g, let r):
