@@ -175,7 +175,7 @@ struct ObserverMemoryTests {
         var lines: [String] = []
         for k in 0..<events {
             let time = SimInstant(nanoseconds: Int64(k) * 1_000_000_007)
-            let e = Delivered<WorldEvent>(
+            let e = WorldDelivery(
                 time: time, actor: ActorID(k % 5), from: ActorID(k % 3), kind: .control, payload: k % 2 == 0 ? .listen : .listenAck)
             observer.noteEvent(e)
             lines.append("t=\(time) a\(k % 5)<-a\(k % 3) \(k % 2 == 0 ? "listen" : "listen_ack")")

@@ -86,7 +86,7 @@ public struct Observer {
 
     // MARK: Events
 
-    mutating func noteEvent(_ e: Delivered<WorldEvent>) {
+    mutating func noteEvent(_ e: WorldDelivery) {
         now = e.time
         let kind = e.payload.kindIndex
         let entry = RecentEvent(nanoseconds: e.time.nanoseconds, actor: e.actor.index, from: e.from.index, kind: Int32(kind))

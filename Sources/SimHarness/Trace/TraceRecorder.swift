@@ -16,7 +16,7 @@ public final class TraceRecorder {
         self.limit = limit
     }
 
-    func record(_ e: Delivered<WorldEvent>, index: UInt64, digest: TraceDigest) {
+    func record(_ e: WorldDelivery, index: UInt64, digest: TraceDigest) {
         guard lines.count < limit else {
             dropped += 1
             return
@@ -28,7 +28,7 @@ public final class TraceRecorder {
 /// The canonical text of trace lines. Stable field order, integers for time, so two runs that
 /// are the same give byte-identical files.
 public enum TraceLine {
-    public static func event(index: UInt64, event e: Delivered<WorldEvent>, digest: TraceDigest) -> String {
+    public static func event(index: UInt64, event e: WorldDelivery, digest: TraceDigest) -> String {
         "{\"i\":\(index),\"t\":\(e.time.nanoseconds),\"a\":\(e.actor.index),\"f\":\(e.from.index),\"k\":\"\(e.payload.kind)\",\"d\":\"\(digest)\",\"e\":\(jsonString(e.payload.summary))}"
     }
 

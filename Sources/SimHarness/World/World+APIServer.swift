@@ -63,7 +63,7 @@ extension World {
     /// Takes the event (`consuming`): the request moves on into its transaction and the outcome
     /// into its reply, where borrowing them made a copy of each (a retain and a release of every
     /// reference they hold) and of the whole event.
-    mutating func apiServerReceive(_ e: consuming Delivered<WorldEvent>) {
+    mutating func apiServerReceive(_ e: consuming WorldDelivery) {
         let from = e.from
         switch e.takePayload() {
         case .api(let id, let request):

@@ -4,7 +4,7 @@ import JobSystem
 /// The environment actor: the scenario's hand (its control events go to `apply`) and the
 /// attacker, which keeps the answers to its requests.
 extension World {
-    mutating func environmentReceive(_ e: Delivered<WorldEvent>) {
+    mutating func environmentReceive(_ e: WorldDelivery) {
         switch e.payload {
         case .control(let action):
             apply(action, on: .environment)

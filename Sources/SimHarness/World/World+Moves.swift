@@ -6,9 +6,9 @@ import JobSystem
 /// (`e.payload`, `outcome.response`) copied it, a retain and later a release of every reference
 /// it holds (an `APIRequest` holds up to seven), and the event or outcome still had to be
 /// destroyed after.
-extension Delivered {
+extension WorldDelivery {
     /// The payload, moved out of the event.
-    @inline(__always) consuming func takePayload() -> Payload { payload }
+    @inline(__always) consuming func takePayload() -> WorldEvent { payload }
 }
 
 extension HandlerOutcome {

@@ -110,7 +110,7 @@ extension World {
         }
     }
 
-    mutating func nodeReceive(_ i: Int, _ e: Delivered<WorldEvent>) {
+    mutating func nodeReceive(_ i: Int, _ e: WorldDelivery) {
         prefetchHost(i)
         sim.prefetchActorState(e.actor)
         switch e.payload {

@@ -29,7 +29,7 @@ extension World {
         feedPortal(i, .start)
     }
 
-    mutating func portalReceive(_ i: Int, _ e: Delivered<WorldEvent>) {
+    mutating func portalReceive(_ i: Int, _ e: WorldDelivery) {
         switch e.payload {
         case .apiReply(let id, let response): feedPortal(i, .response(requestID: id, response))
         case .portalTimer(let t):

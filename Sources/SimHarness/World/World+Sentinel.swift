@@ -41,7 +41,7 @@ extension World {
         feedSentinel(i, .guild(event))
     }
 
-    mutating func sentinelReceive(_ i: Int, _ e: Delivered<WorldEvent>) {
+    mutating func sentinelReceive(_ i: Int, _ e: WorldDelivery) {
         switch e.payload {
         case .wake: feedSentinel(i, .wakeTimer)
         case .storeReply(let id, let reply): feedSentinel(i, .storeReply(callID: id, reply))

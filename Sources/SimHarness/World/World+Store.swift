@@ -25,7 +25,7 @@ extension World {
     }
 
     /// Takes the event (`consuming`): a transaction's request moves into `runTransaction`.
-    mutating func storeReceive(_ e: consuming Delivered<WorldEvent>) {
+    mutating func storeReceive(_ e: consuming WorldDelivery) {
         syncStoreClock()
         let now = store.now
         let from = e.from

@@ -41,7 +41,7 @@ extension World {
             method: "POST", path: "/node-claim", body: body.canonicalBytes, user: userID(owner))))
     }
 
-    mutating func consoleReceive(_ e: Delivered<WorldEvent>) {
+    mutating func consoleReceive(_ e: WorldDelivery) {
         switch e.payload {
         case .apiReply(let id, let response):
             guard let i = pendingClaims.removeValue(forKey: id) else { return }

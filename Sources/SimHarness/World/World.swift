@@ -146,10 +146,10 @@ public struct World {
     @discardableResult
     public mutating func run(until horizon: SimInstant, stopOnViolation: Bool = true, stopAfterCompletedJobs: Int? = nil) -> Bool {
         let jobTarget = stopAfterCompletedJobs ?? .max
-        // The header, then the payload moved out of the queue into the one `Delivered` the
+        // The header, then the payload moved out of the queue into the one `WorldDelivery` the
         // dispatcher borrows (`Simulation.nextHeader`): no optional of a whole event.
         while let header = sim.nextHeader(until: horizon) {
-            let event = Delivered(
+            let event = WorldDelivery(
                 time: header.time, actor: header.actor, from: header.from, kind: header.kind, payload: sim.takePayload())
             if let recorder = traceRecorder {
                 recorder.record(event, index: sim.eventsDelivered, digest: sim.digest)
@@ -198,7 +198,7 @@ public struct World {
 
     /// Takes the event (`consuming`): the store and the API server move its payload on
     /// (`World+Moves.swift`).
-    mutating func dispatch(_ e: consuming Delivered<WorldEvent>) {
+    mutating func dispatch(_ e: consuming WorldDelivery) {
         observer.noteEvent(e)
         switch roles[Int(e.actor.index)] {
         case .store: storeReceive(consume e)
