@@ -6,9 +6,10 @@ import Engine
 ///
 /// Why not `WorldDelivery`: Swift 6.3 destroys a value of a bound generic struct
 /// through its value witnesses (the outlined destroy of the optional, `destroy for Delivered`
-/// with the type's metadata, then `destroy for WorldEvent`): about 60 instructions an event of
-/// calls around the payload's releases, paid at the end of every dispatch. A non-generic struct
-/// with the same fields is destroyed by a direct call to the payload's own destroy.
+/// with the type's metadata, then `destroy for WorldEvent`) around the payload's releases, at
+/// the end of every dispatch. This type's destroy is one witness that calls the payload's
+/// releases directly: about 24 instructions fewer per destroyed event (callgrind, heartbeat run:
+/// 367,130 destroys, −8.8 M instructions).
 public struct WorldDelivery {
     public var time: SimInstant
     public var actor: ActorID
