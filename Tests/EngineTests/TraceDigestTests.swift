@@ -56,8 +56,10 @@ import Engine
         // The same texts in other storage: built from their bytes, and cut out of larger strings.
         probes += held.map { String(decoding: Array($0.utf8), as: UTF8.self) }
         probes += held.map { String(("x" + $0 + "y").dropFirst().dropLast()) }
-        // A table of many strings (sharing slots: some are left out) and one of a single string.
+        // A table of many strings (sharing slots: some are left out) and one of a single string;
+        // probes that share their first eight bytes with many held strings and differ after.
         let many = (0..<3_000).map { "/route-\($0)" } + held
+        probes += (3_000..<6_000).map { "/route-\($0)" }
         for table in [TraceStringTable(held), TraceStringTable(many), TraceStringTable(["GET"]), TraceStringTable([])] {
             for s in probes {
                 var viaTable = TraceDigest()
@@ -75,13 +77,16 @@ import Engine
         }
     }
 
-    /// The table finds the strings it holds (that is its purpose: a miss is only slower), and
-    /// finds nothing for texts it does not hold.
+    /// The table finds the strings it holds (that is its purpose: a miss is only slower) where a
+    /// `String` is two words, and finds nothing for texts it does not hold.
     @Test func aStringTableFindsWhatItHolds() {
-        let held = ["POST", "GET", "/node-heartbeat", "/chunk-complete", "/node-register", "/jobs"]
+        let held = ["POST", "GET", "/node-heartbeat", "/chunk-complete", "/node-register", "/jobs", "POST"]
         let table = TraceStringTable(held)
-        for s in held {
-            #expect(table.lookup(s)?.key == Self.fnv1a(Array(s.utf8)), "\(s)")
+        if MemoryLayout<String>.size == 16 {
+            for s in held {
+                #expect(table.lookup(s)?.key == Self.fnv1a(Array(s.utf8)), "\(s)")
+                #expect(table.lookup(s)?.count == UInt64(s.utf8.count), "\(s)")
+            }
         }
         for s in ["PUT", "/node-heartbeat/", "/jobs/1", ""] {
             #expect(table.lookup(s) == nil, "\(s)")
