@@ -101,12 +101,7 @@ extension RequestHandlers {
             // start loading the caller's key slot and the replay cache's lines while the
             // signature is verified.
             let signed = try SignedHeaders(headers: request.headers)
-            if !registering {
-                store.prepareToAuthenticate(publicKey: signed.key, signature: remembers ? signed.signature : nil)
-                // The caller's entry, read by `find` after the verification, was a cache miss at
-                // 10,000 nodes (`perf`: 2.1 % of the fleet run on that one load).
-                store.prefetchCaller(publicKey: signed.key)
-            }
+            if !registering { store.prepareToAuthenticate(publicKey: signed.key, signature: remembers ? signed.signature : nil) }
             let path = Self.signedPath(path: request.path, query: request.query)
             if let wire = request.wire {  // the typed wire: the digest both sides compute from the value
                 verified = try verifier.verify(

@@ -97,11 +97,6 @@ public protocol JobStore {
     /// need, so that the wait overlaps the signature's verification. It changes no answer and
     /// no row; the default does nothing.
     mutating func prepareToAuthenticate(publicKey: PublicKey, signature: Signature?)
-    /// A second hint, given right after `prepareToAuthenticate` for a caller that must be a
-    /// registered node: the store may look the key up now and start loading what
-    /// `nodeCaller`/`node(publicKey:)` will read of the node found. Changes no answer and no
-    /// row; the default does nothing.
-    mutating func prefetchCaller(publicKey: PublicKey)
 
     // MARK: Sentinel
     /// What one scheduling pass reads, as one consistent snapshot: at most `limit` pending
@@ -145,8 +140,6 @@ public protocol JobStore {
 
 extension JobStore {
     public mutating func prepareToAuthenticate(publicKey: PublicKey, signature: Signature?) {}
-
-    public mutating func prefetchCaller(publicKey: PublicKey) {}
 
     public func nodeCaller(publicKey: PublicKey) throws(StoreError) -> NodeCaller? {
         try node(publicKey: publicKey).map { NodeCaller(id: $0.id) }

@@ -1,5 +1,3 @@
-import CPrefetch
-
 /// An append-only array kept in fixed-size pages that never move: the embedded store's
 /// row tables (chunk slots and results, node rows), which only grow.
 ///
@@ -34,18 +32,6 @@ struct PagedArray<Element>: RandomAccessCollection, MutableCollection {
         // node rows (+23 M instructions in the N = 1,000 bench); the inlined getter does not.
         @inline(__always) get { pages[position &>> Self.pageShift][position & Self.pageMask] }
         @inline(__always) _modify { yield &pages[position &>> Self.pageShift][position & Self.pageMask] }
-    }
-
-    /// A hint that element `position` will be read soon: the lines of its first and last byte
-    /// are requested from memory (none if `position` is out of range). Changes nothing but
-    /// timing.
-    @inline(__always) func prefetch(_ position: Int) {
-        guard position >= 0, position < count else { return }
-        pages[position &>> Self.pageShift].withUnsafeBufferPointer { page in
-            let element = UnsafeRawPointer(page.baseAddress! + (position & Self.pageMask))
-            cprefetch_read(element)
-            cprefetch_read(element + (MemoryLayout<Element>.size &- 1))
-        }
     }
 
     mutating func append(_ element: Element) {
