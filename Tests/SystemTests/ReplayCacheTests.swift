@@ -400,6 +400,85 @@ import Testing
         }
     }
 
+    /// A copied cache shares its table until one of the two writes (`HugePageSlots` is a
+    /// reference): after the copy, each answers fleet traffic as its own reference does, so
+    /// neither sees the other's signatures or forgetting.
+    @Test func copiesAnswerIndependently() {
+        let requests = Self.fleetTraffic(seed: 9, nodes: 20, count: 6_000, window: 30)
+        var first = ReplayCache(capacity: 300, key: EmbeddedStore.replayCacheKey(seed: 9))
+        var firstModel = SetModel(capacity: 300)
+        for r in requests[..<2_000] {
+            let answer = first.remember(r.signature, expiresAt: r.expiresAt, now: r.now)
+            #expect(answer == firstModel.remember(r.signature, expiresAt: r.expiresAt, now: r.now))
+        }
+        var second = first
+        var secondModel = firstModel
+        // The two go on with different halves of the rest, interleaved.
+        for (k, r) in requests[2_000...].enumerated() {
+            if k % 2 == 0 {
+                let answer = first.remember(r.signature, expiresAt: r.expiresAt, now: r.now)
+                #expect(answer == firstModel.remember(r.signature, expiresAt: r.expiresAt, now: r.now))
+            } else {
+                let answer = second.remember(r.signature, expiresAt: r.expiresAt, now: r.now)
+                #expect(answer == secondModel.remember(r.signature, expiresAt: r.expiresAt, now: r.now))
+            }
+        }
+        for r in requests {
+            #expect(first.contains(r.signature) == firstModel.live.contains(r.signature))
+            #expect(second.contains(r.signature) == secondModel.live.contains(r.signature))
+        }
+        #expect(first.isConsistent() && second.isConsistent())
+        #expect(first.count == firstModel.entries.count && second.count == secondModel.entries.count)
+    }
+
+    /// At the default capacity the table grows to 150,000 slots (2.4 MB, on huge pages where
+    /// the system gives them): 140,000 signatures, each expiring after the one before, leave
+    /// exactly the last 100,000 remembered (the full cache forgets the earliest first), with
+    /// prepared and unprepared requests alike, and the floor refuses the forgotten ones.
+    @Test func aFullDefaultSizedTableKeepsTheLatest() {
+        let capacity = EmbeddedStore.defaultReplayCacheCapacity
+        var cache = ReplayCache(capacity: capacity, key: EmbeddedStore.replayCacheKey(seed: 3))
+        func signature(_ i: Int) -> Signature {
+            var bytes = [UInt8](repeating: 0x3C, count: 64)
+            for b in 0..<4 { bytes[60 + b] = UInt8(truncatingIfNeeded: i >> (8 * b)) }
+            return Signature(bytes: bytes)!
+        }
+        let total = 140_000
+        for i in 0..<total {
+            if i % 3 != 0 { cache.prepare(signature(i)) }
+            let accepted = cache.remember(signature(i), expiresAt: 1_000 + Int64(i), now: 0)
+            #expect(accepted)
+        }
+        #expect(cache.count == capacity)
+        #expect(cache.tableSize == (3 * capacity + 1) / 2)
+        for i in stride(from: 0, to: total, by: 7) {
+            #expect(cache.contains(signature(i)) == (i >= total - capacity), "signature \(i)")
+        }
+        let forgotten = cache.remember(signature(5), expiresAt: 1_005, now: 0)
+        #expect(!forgotten)  // forgotten: under the floor
+        let replay = cache.remember(signature(total - 1), expiresAt: 1_000 + Int64(total - 1), now: 0)
+        #expect(!replay)  // remembered: a replay
+        #expect(cache.isConsistent())
+    }
+
+    /// `HugePageSlots`: every slot starts as zero bytes (an empty fingerprint), a table of at
+    /// least 2 MiB starts on a 2 MiB boundary (so its whole huge pages are its own) and a
+    /// smaller one on a cache line; a copy holds the same slots in storage of its own.
+    @Test func hugePageSlotsAreZeroedAndAligned() {
+        for count in [0, 1, 16, 4_096, 131_071, 131_072, 150_000] {
+            let slots = HugePageSlots<ReplayCache.Fingerprint>(zeroed: count)
+            #expect(slots.count == count)
+            let address = UInt(bitPattern: slots.base)
+            #expect(address % (slots.isAdvised ? 2 << 20 : 64) == 0)
+            #expect(slots.isAdvised == (count * 16 >= 2 << 20))
+            #expect((0..<count).allSatisfy { slots.base[$0].isEmpty && slots.base[$0].high == 0 })
+            for i in stride(from: 0, to: count, by: 97) { slots.base[i] = ReplayCache.Fingerprint(low: UInt64(i) | 1, high: UInt64(i)) }
+            let copy = HugePageSlots(copying: slots)
+            #expect(copy.base != slots.base || count == 0)
+            #expect((0..<count).allSatisfy { copy.base[$0] == slots.base[$0] })
+        }
+    }
+
     /// SipHash-2-4 reference vectors (key 00…0f, messages 00…(n-1); Aumasson and Bernstein's
     /// `vectors.h`).
     @Test func sipHashMatchesTheReference() {

@@ -74,7 +74,7 @@ public enum RequestSigning {
     /// for any ordinary request): signing and verifying allocate nothing for the message.
     ///
     /// Every signed request builds it twice, once on each side, so it is written in one pass
-    /// into one stack buffer (`MessageBuffer`, 256 bytes: any message with a method and path of
+    /// into one stack buffer (`messageBufferSize`, 256 bytes: any message with a method and path of
     /// up to 165 bytes between them; longer ones in a temporary allocation): the timestamp's
     /// digits from the end of a 24-byte headroom (two per division by 100, a multiply; no
     /// count first, no table behind a lazy global), the message starting where they do; the
@@ -90,10 +90,11 @@ public enum RequestSigning {
         withUTF8Bytes(of: method) { methodBytes in
             withUTF8Bytes(of: path) { pathBytes in
                 let size = digitsHeadroom &+ 1 &+ methodBytes.count &+ 1 &+ pathBytes.count &+ 1 &+ 64
-                if size <= MemoryLayout<MessageBuffer>.size {
-                    var buffer = MessageBuffer()
-                    return withUnsafeMutableBytes(of: &buffer) { raw in
-                        let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                if size <= messageBufferSize {
+                    // On the stack and not initialised (a zeroed buffer cost about 17
+                    // instructions a message): only the bytes written are read.
+                    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: messageBufferSize) { out in
+                        let base = out.baseAddress!
                         let (start, end) = writeMessage(
                             into: base, timestamp: timestamp, method: methodBytes, path: pathBytes, bodyDigest: bodyDigest)
                         return body(UnsafeRawBufferPointer(start: base + start, count: end &- start))
@@ -113,10 +114,8 @@ public enum RequestSigning {
     /// its last digit backwards: any `Int64` ("-9223372036854775808" is 20 characters).
     private static var digitsHeadroom: Int { 24 }
 
-    /// 256 bytes on the stack, word-aligned, for `withMessage`.
-    private struct MessageBuffer {
-        var words: (SIMD32<UInt64>) = .zero
-    }
+    /// The stack buffer of `withMessage`: 256 bytes.
+    private static var messageBufferSize: Int { 256 }
 
     /// The two decimal digits of `r` (< 100), the first in the low byte.
     @inline(__always)

@@ -282,12 +282,26 @@ struct StandInSigner: Signer {
         let c = UInt64(littleEndian: k.2), d = UInt64(littleEndian: k.3)
         var word: UInt64 = 0
         var filled = 0
-        // Whole little-endian words loaded at once, then the tail byte by byte.
+        // Whole little-endian words loaded at once, then the tail byte by byte. Lane `a` is a
+        // chain of multiplies, one mix per word, and sets the pace (about 13 cycles a word):
+        // each step XORs `a` last, into `w ^ c` computed off the chain (XOR is associative:
+        // the same value as `a ^ w ^ c`), and `b`'s step adds `a` last, to `b &+ w`. Two
+        // words per turn of the loop, for fewer loop instructions; the same steps in order.
         var offset = 0
-        while offset &+ 8 <= raw.count {
+        let pairs = raw.count &- 16
+        while offset <= pairs {
+            let w0 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            let w1 = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset &+ 8, as: UInt64.self))
+            a = mix(a ^ (w0 ^ c))
+            b = mix((b &+ w0) &+ a ^ d)
+            a = mix(a ^ (w1 ^ c))
+            b = mix((b &+ w1) &+ a ^ d)
+            offset &+= 16
+        }
+        if offset &+ 8 <= raw.count {
             let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            a = mix(a ^ w ^ c)
-            b = mix(b &+ w &+ a ^ d)
+            a = mix(a ^ (w ^ c))
+            b = mix((b &+ w) &+ a ^ d)
             offset &+= 8
         }
         while offset < raw.count {
@@ -296,8 +310,8 @@ struct StandInSigner: Signer {
             offset &+= 1
         }
         // The tail, and the length (so messages that differ only by trailing zeros differ).
-        a = mix(a ^ word ^ c ^ (UInt64(filled) << 56))
-        b = mix(b &+ UInt64(raw.count) &+ a ^ d)
+        a = mix(a ^ (word ^ c ^ (UInt64(filled) << 56)))
+        b = mix((b &+ UInt64(raw.count)) &+ a ^ d)
         var out = Bytes64()  // written in place: no array per signature
         var state = a ^ (b &* 0x9E37_79B9_7F4A_7C15)
         out.withUnsafeMutableBytes { raw in
