@@ -85,7 +85,7 @@ extension World {
     mutating func bootNode(_ i: Int) {
         let actor = nodes[i].actor
         sim.restart(actor)
-        nodes[i].timers.removeAll(keepingCapacity: true)
+        nodes[i].timers.removeAll()
         nodes[i].isRunning = true
         nodes[i].booted = true
         nodes[i].agent = NodeAgent(
