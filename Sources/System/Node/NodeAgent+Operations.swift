@@ -52,11 +52,14 @@ extension NodeAgent {
             return
         }
         // A completion's answer in the server's own layout: its one flag read without a tree.
-        if (200..<300).contains(response.status), case .complete(let key, _)? = operations[opID]?.kind,
-            let duplicate = RequestHandlers.completionAnswerDuplicate(response.body)
-        {
-            completionTaken(opID, key, duplicate: duplicate)
-            return
+        if (200..<300).contains(response.status), case .complete(let key, _)? = operations[opID]?.kind {
+            // The claim is forgotten next (the active set, the finished list): asked for
+            // before the answer is read.
+            prefetchWorkState()
+            if let duplicate = RequestHandlers.completionAnswerDuplicate(response.body) {
+                completionTaken(opID, key, duplicate: duplicate)
+                return
+            }
         }
         let outcome = ResponseClass(response)
         guard case .success(let body) = outcome else {

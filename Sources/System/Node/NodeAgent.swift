@@ -163,6 +163,7 @@ public struct NodeAgent: Sendable {
             effects.append(.cancelTimer(.requestTimeout(requestID)))
             answered(opID, response, now: now, &effects)
         case .channel(let message):
+            prefetchWorkState()
             channelMessage(message, now: now, &effects)
         case .channelClosed(let refusal):
             channelClosed(refusal: refusal, now: now, &effects)
@@ -171,6 +172,7 @@ public struct NodeAgent: Sendable {
         case .timer(.channelOpenTimeout):
             channelOpenTimedOut(now: now, &effects)
         case .computeFinished(let chunkID, let attempt, let result):
+            prefetchWorkState()
             computed(ChunkKey(chunkID: chunkID, attempt: attempt), result, now: now, &effects)
         }
     }

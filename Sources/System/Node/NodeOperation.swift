@@ -69,6 +69,16 @@ struct RecentSet<Element: Hashable & Sendable>: Sendable {
         order.count <= Self.linearLimit ? order.contains(element) : members.contains(element)
     }
 
+    /// Asks for the lines `contains` and `insert` read first: the insertion order's header and
+    /// first keys (most nodes' keys are in its first four lines) and the hashed set's header
+    /// (the shared empty set's while the order alone answers). Without reading the count,
+    /// which is in the cold block itself. Nothing is read: it changes nothing but timing.
+    @inline(__always)
+    func prefetch() {
+        prefetchStorage(of: order, lines: 4)
+        prefetchStorage(of: members, lines: 1)
+    }
+
     mutating func insert(_ element: Element) {
         guard !contains(element) else { return }
         // Up to `linearLimit`, grown four slots at a time, not doubled: most nodes keep ten or
