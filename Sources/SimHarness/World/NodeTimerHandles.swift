@@ -102,8 +102,10 @@ struct NodeTimerHandles {
             // Emptied, the last of the others takes its place.
             if h != .none {
                 first = Keyed(id: id, handle: h, isRetry: isRetry)
+            } else if more.isEmpty {
+                first = .empty  // the usual case: the shared empty array's count, nothing more
             } else {
-                first = more.popLast() ?? .empty
+                first = more.removeLast()
                 dropMoreIfEmpty()
             }
         } else if let i = more.firstIndex(where: { Self.matches($0, isRetry, id) }) {

@@ -201,8 +201,12 @@ struct IDTable<Value: Sendable>: Sendable {
     /// Removes the entry at `i`: the last entry takes its place. The overflow gives its heap
     /// block back when its last entry leaves (`dropOverflowIfEmpty`).
     mutating func remove(at i: Int) {
+        if i == 0, rest.isEmpty {
+            head = nil  // the usual case (a heartbeat's answer): nothing else to move
+            return
+        }
         if i == 0 {
-            head = rest.popLast()
+            head = rest.removeLast()
         } else {
             rest.swapAt(i - 1, rest.count - 1)
             rest.removeLast()
