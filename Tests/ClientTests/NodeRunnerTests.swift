@@ -191,9 +191,9 @@ import Testing
         #expect(boot.counters.channelLosses == 1)
         #expect(boot.inFlight.count == 1)
         let request = try #require(boot.inFlight.first)
-        // The boot's own timers, the last of them armed after the nested input was handled...
+        // The boot's own timers (the open's timeout armed after the nested input was handled:
+        // its cancel came first, when nothing was armed) and the nested input's resubscription.
         #expect(boot.armed == [.heartbeat, .requestTimeout(request), .channelOpenTimeout, .resubscribe])
-        // ...which armed the resubscription and cancelled an open's timeout not yet armed.
         #expect(boot.listCount == 0)
         #expect(boot.listCapacity >= 6)  // the boot's six effects
         #expect(boot.listBase != 0)
