@@ -38,6 +38,10 @@ public actor NodeRunner {
     var channelGeneration: UInt64 = 0
     /// `METHOD /path` of each request awaiting its answer, for the log.
     var inFlight: [UInt64: String] = [:]
+    /// The list the agent appends an input's effects to, kept for the runner's life so that an
+    /// input allocates no list of its own (`feed` takes it for the time of one input, and gives
+    /// it back empty with its storage).
+    var effects = NodeAgent.EffectList()
 
     public init(
         agent: NodeAgent, transport: any APITransport, channel: (any ChannelTransport)?, pool: WorkerPool,
@@ -69,11 +73,20 @@ public actor NodeRunner {
     }
 
     /// One input, its effects performed in order.
+    ///
+    /// The runner's list is taken out for the loop (an empty one, which holds no storage, left
+    /// in its place) and given back after it. `perform` may feed the agent again before the
+    /// loop ends (an open without a channel is reported closed at once): that input finds the
+    /// empty placeholder, so its effects go to a list of its own and are performed there and
+    /// then, before the rest of this input's, as they always were; neither list sees the
+    /// other's effects.
     public func feed(_ input: NodeAgent.Input) {
         guard !stopped else { return }
-        var effects: [NodeAgent.Effect] = []
-        agent.handle(input, now: clock.now(), effects: &effects)
-        for effect in effects { perform(effect) }
+        var list = NodeAgent.EffectList()
+        swap(&list, &effects)
+        agent.handle(input, now: clock.now(), effects: &list)
+        list.drain { perform($0) }
+        swap(&list, &effects)
         observe()
     }
 

@@ -163,4 +163,81 @@ import Testing
         #expect(counters.channelLosses >= 1)
         await runner.stop()
     }
+
+    /// The runner keeps one effect list, and an input fed while another's effects are performed
+    /// (`perform` feeding the agent again) gets a list of its own: the effects of both are all
+    /// carried out, the nested input's where it happened, and the runner's list comes back empty
+    /// and is reused by the next input.
+    ///
+    /// A node that already has an id boots: a heartbeat (the request, its timeout, the next
+    /// beat) and a subscription (the open, its timeout). Without a channel transport the open
+    /// is reported closed at once, from inside `perform`: `.channelClosed` is handled before
+    /// the open's timeout is armed, and arms the resubscription.
+    @Test func anInputFedWhileEffectsArePerformedKeepsEveryEffectAndTheRunnersList() async throws {
+        var settings = NodeAgent.Settings(
+            name: "test-node", totalCores: 2, maxParallel: 2, platform: "linux", version: "1.0.0", signsRequests: true,
+            profile: .fixed)
+        settings.heartbeatInterval = .seconds(30)
+        let durable = NodeAgent.Durable(
+            keySeed: Array(repeating: 7, count: 32), nodeID: NodeID(Identifier(high: 9, low: 9)), claimCode: "ABCD-2345")
+        let agent = NodeAgent(durable: durable, settings: settings, scheme: Ed25519(), hasher: SodiumSHA256())
+        let runner = NodeRunner(
+            agent: agent, transport: UnansweredTransport(), channel: nil, pool: WorkerPool(threads: 1), seedFile: nil,
+            logger: Logger(label: "test-node"))
+
+        let boot = await runner.feedAndReport(nil)
+        #expect(boot.counters.heartbeatsSent == 1)
+        #expect(boot.counters.subscriptionsOpened == 1)
+        #expect(boot.counters.channelLosses == 1)
+        #expect(boot.inFlight.count == 1)
+        let request = try #require(boot.inFlight.first)
+        // The boot's own timers (the open's timeout armed after the nested input was handled:
+        // its cancel came first, when nothing was armed) and the nested input's resubscription.
+        #expect(boot.armed == [.heartbeat, .requestTimeout(request), .channelOpenTimeout, .resubscribe])
+        #expect(boot.listCount == 0)
+        #expect(boot.listCapacity >= 6)  // the boot's six effects
+        #expect(boot.listBase != 0)
+
+        // The next input appends to the same storage: no list of its own.
+        let beat = await runner.feedAndReport(.timer(.heartbeat))
+        #expect(beat.counters.heartbeatsSent == 2)
+        #expect(beat.inFlight.count == 2)
+        #expect(beat.listCount == 0)
+        #expect(beat.listBase == boot.listBase)
+        #expect(beat.listCapacity == boot.listCapacity)
+        await runner.stop()
+    }
+}
+
+/// A transport whose requests are never answered within a test (each waits an hour).
+struct UnansweredTransport: APITransport {
+    func send(_ request: APIRequest) async throws -> APIResponse {
+        try await Task.sleep(for: .seconds(3_600))
+        throw CancellationError()
+    }
+}
+
+extension NodeRunner {
+    struct FeedReport: Sendable {
+        var counters: NodeAgent.Counters
+        var inFlight: Set<UInt64>
+        /// Which of the timers the tests look at are armed, in a fixed order.
+        var armed: [NodeTimer]
+        var listCount: Int
+        var listCapacity: Int
+        var listBase: UInt
+    }
+
+    /// Feeds `input` (nil: starts the runner) and reports what it left, in the same turn of the
+    /// actor: no answer, timer or other input can come in between.
+    func feedAndReport(_ input: NodeAgent.Input?) -> FeedReport {
+        if let input { feed(input) } else { start() }
+        var candidates: [NodeTimer] = [.heartbeat]
+        candidates += inFlight.keys.sorted().map { .requestTimeout($0) }
+        candidates += [.channelOpenTimeout, .resubscribe]
+        return FeedReport(
+            counters: agent.counters, inFlight: Set(inFlight.keys), armed: candidates.filter { timers.isArmed($0) },
+            listCount: effects.count, listCapacity: effects.capacity,
+            listBase: UInt(bitPattern: effects.base))
+    }
 }

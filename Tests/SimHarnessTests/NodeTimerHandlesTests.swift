@@ -41,7 +41,7 @@ import Testing
                 #expect(handles.removeValue(forKey: t) == model.removeValue(forKey: t))
             default:
                 if rng.next() % 50 == 0 {
-                    handles.removeAll(keepingCapacity: true)
+                    handles.removeAll()
                     model.removeAll()
                 } else {
                     handles[t] = nil
@@ -49,7 +49,35 @@ import Testing
                 }
             }
             #expect(handles[t] == model[t])
+            // An emptied overflow gives its block back (its count is read by every lookup
+            // that misses the inline entry).
+            if handles.overflowCount == 0 { #expect(handles.overflowCapacity == 0) }
         }
         for r in UInt64(0)..<30 { #expect(handles[timer(r)] == model[timer(r)]) }
+    }
+
+    /// A node that once had three requests out holds no heap block once it is back to one, by
+    /// either way out (the inline entry's removal, or another's).
+    @Test func theOverflowsBlockGoesWhenItEmpties() {
+        var sim = Simulation<Payload>(seed: 1)
+        let actor = sim.addActor(named: "node")
+        var handles = NodeTimerHandles()
+        for id in UInt64(1)...3 { handles[.requestTimeout(id)] = sim.setTimer(for: actor, after: .milliseconds(1_000), Payload()) }
+        #expect(handles.overflowCount == 2 && handles.overflowCapacity >= 2)
+        handles[.requestTimeout(1)] = nil  // the inline one: the last of the others takes its place
+        #expect(handles.overflowCount == 1 && handles.overflowCapacity >= 1)
+        handles[.requestTimeout(2)] = nil
+        #expect(handles.overflowCount == 0 && handles.overflowCapacity == 0)
+        #expect(handles[.requestTimeout(3)] != nil)
+        for id in UInt64(4)...5 { handles[.retry(id)] = sim.setTimer(for: actor, after: .milliseconds(1_000), Payload()) }
+        #expect(handles.overflowCount == 2)
+        handles[.retry(5)] = nil
+        handles[.retry(4)] = nil  // not the inline one: removed from the overflow
+        #expect(handles.overflowCount == 0 && handles.overflowCapacity == 0)
+        #expect(handles[.requestTimeout(3)] != nil && handles[.retry(4)] == nil)
+        handles[.retry(6)] = sim.setTimer(for: actor, after: .milliseconds(1_000), Payload())
+        #expect(handles.overflowCount == 1)
+        handles.removeAll()
+        #expect(handles.overflowCapacity == 0 && handles[.retry(6)] == nil && handles[.requestTimeout(3)] == nil)
     }
 }

@@ -85,7 +85,7 @@ extension World {
     mutating func bootNode(_ i: Int) {
         let actor = nodes[i].actor
         sim.restart(actor)
-        nodes[i].timers.removeAll(keepingCapacity: true)
+        nodes[i].timers.removeAll()
         nodes[i].isRunning = true
         nodes[i].booted = true
         nodes[i].agent = NodeAgent(
@@ -116,6 +116,7 @@ extension World {
         switch e.payload {
         case .apiReply(let id, let response): feedNode(i, .response(requestID: id, response), actor: e.actor)
         case .channelMessage(let generation, let message):
+            prefetchHostWorkFields(i)
             guard generation == nodes[i].channelGeneration else { return }
             observer.measures.heldChunksRecovered += feedNode(i, .channel(message), actor: e.actor)
         case .channelClosed(let generation, let refusal):
@@ -126,6 +127,7 @@ extension World {
             nodes[i].timers[t] = nil
             feedNode(i, .timer(t), actor: e.actor)
         case .computed(let chunk, let attempt, let result):
+            prefetchHostWorkFields(i)
             if nodes[i].isRunning { observer.noteComputationFinished(chunk, store: store) }
             feedNode(i, .computeFinished(chunkID: chunk, attempt: attempt, result: result), actor: e.actor)
         case .control(let action): apply(action, on: .node(i))
@@ -145,6 +147,18 @@ extension World {
         nodes.withUnsafeBufferPointer { hosts in
             let host = UnsafeRawPointer(hosts.baseAddress! + i)
             for offset in stride(from: 0, through: 448, by: 64) { cprefetch_read(host + offset) }
+        }
+    }
+
+    /// Asks for the host's lines past those `prefetchHost` asks for (its bytes 512 to the end),
+    /// on a chunk event only: they hold the agent's work-state fields (`NodeAgent.queue`,
+    /// `active`, `finished`, `configs`, ...), whose blocks `NodeAgent.prefetchWorkState` then
+    /// asks for. A hint only.
+    @inline(__always)
+    func prefetchHostWorkFields(_ i: Int) {
+        nodes.withUnsafeBufferPointer { hosts in
+            let host = UnsafeRawPointer(hosts.baseAddress! + i)
+            for offset in stride(from: 512, to: MemoryLayout<NodeHost>.size, by: 64) { cprefetch_read(host + offset) }
         }
     }
 

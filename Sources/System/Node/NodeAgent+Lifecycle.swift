@@ -43,6 +43,11 @@ extension NodeAgent {
 
     mutating func heartbeatAcknowledged(_ opID: UInt64, _ body: JSONValue?) {
         operations[opID] = nil
+        heartbeatTaken()
+    }
+
+    /// What an accepted heartbeat tells, its operation already removed.
+    mutating func heartbeatTaken() {
         counters.heartbeatsAcknowledged += 1
         // Only claimed nodes may heartbeat, so an accepted heartbeat proves the claim.
         isClaimed = true

@@ -44,19 +44,32 @@ extension NodeAgent {
         effects.append(.setTimer(.retry(opID), after: backoff.delay(failures: op.failures, using: &random)))
     }
 
-    mutating func answered(_ opID: UInt64, _ response: APIResponse, now: Timestamp, _ effects: inout EffectList) {
-        // A heartbeat's acknowledgement carries nothing the node reads: a 2xx is `.success`
-        // whatever its body, so it is taken without parsing the body into a tree.
-        if (200..<300).contains(response.status), case .heartbeat? = operations[opID]?.kind {
-            heartbeatAcknowledged(opID, nil)
-            return
-        }
-        // A completion's answer in the server's own layout: its one flag read without a tree.
-        if (200..<300).contains(response.status), case .complete(let key, _)? = operations[opID]?.kind,
-            let duplicate = RequestHandlers.completionAnswerDuplicate(response.body)
-        {
-            completionTaken(opID, key, duplicate: duplicate)
-            return
+    /// The answer to the request of the operation at index `k` of `operations` (just taken out
+    /// of flight: `takeInFlightIndex`). The two usual answers are handled through the index;
+    /// the rest by the operation's id, as the table may change on the way.
+    mutating func answered(at k: Int, _ response: APIResponse, now: Timestamp, _ effects: inout EffectList) {
+        let opID = operations.key(at: k)
+        if (200..<300).contains(response.status) {
+            switch operations[valueAt: k].kind {
+            case .heartbeat:
+                // A heartbeat's acknowledgement carries nothing the node reads: a 2xx is
+                // `.success` whatever its body, so it is taken without parsing the body into a
+                // tree, and its operation removed where it is (not looked up again by its id).
+                operations.remove(at: k)
+                heartbeatTaken()
+                return
+            case .complete(let key, _):
+                // A completion's answer in the server's own layout: its one flag read without
+                // a tree. The claim is forgotten next (the active set, the finished list):
+                // asked for before the answer is read.
+                prefetchWorkState()
+                if let duplicate = RequestHandlers.completionAnswerDuplicate(response.body) {
+                    completionTaken(opID, key, duplicate: duplicate)
+                    return
+                }
+            default:
+                break
+            }
         }
         let outcome = ResponseClass(response)
         guard case .success(let body) = outcome else {

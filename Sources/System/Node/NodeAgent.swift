@@ -156,13 +156,14 @@ public struct NodeAgent: Sendable {
             guard let op = operations[opID], op.inFlight == nil else { return }
             send(opID, now: now, &effects)
         case .response(let requestID, let response):
-            guard let opID = takeInFlight(requestID) else {
+            guard let k = takeInFlightIndex(requestID) else {
                 counters.lateResponses += 1
                 return
             }
             effects.append(.cancelTimer(.requestTimeout(requestID)))
-            answered(opID, response, now: now, &effects)
+            answered(at: k, response, now: now, &effects)
         case .channel(let message):
+            prefetchWorkState()
             channelMessage(message, now: now, &effects)
         case .channelClosed(let refusal):
             channelClosed(refusal: refusal, now: now, &effects)
@@ -171,6 +172,7 @@ public struct NodeAgent: Sendable {
         case .timer(.channelOpenTimeout):
             channelOpenTimedOut(now: now, &effects)
         case .computeFinished(let chunkID, let attempt, let result):
+            prefetchWorkState()
             computed(ChunkKey(chunkID: chunkID, attempt: attempt), result, now: now, &effects)
         }
     }
@@ -192,9 +194,15 @@ public struct NodeAgent: Sendable {
     /// The operation whose request `requestID` is out, which no longer has a request out; nil
     /// if none has (an answer after its timeout, or to a previous life).
     mutating func takeInFlight(_ requestID: UInt64) -> UInt64? {
+        takeInFlightIndex(requestID).map { operations.key(at: $0) }
+    }
+
+    /// `takeInFlight`, answering the operation's index in `operations` (valid until the table
+    /// next changes), so that an answer's handling does not find it again by its id.
+    mutating func takeInFlightIndex(_ requestID: UInt64) -> Int? {
         guard let k = operations.firstIndex(where: { $0.inFlight == requestID }) else { return nil }
         operations.update(at: k) { $0.inFlight = nil }
-        return operations.key(at: k)
+        return k
     }
 
     /// A fresh id for a request or an operation: the incarnation in the high 24 bits.

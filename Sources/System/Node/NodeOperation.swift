@@ -69,6 +69,16 @@ struct RecentSet<Element: Hashable & Sendable>: Sendable {
         order.count <= Self.linearLimit ? order.contains(element) : members.contains(element)
     }
 
+    /// Asks for the lines `contains` and `insert` read first: the insertion order's header and
+    /// first keys (most nodes' keys are in its first four lines) and the hashed set's header
+    /// (the shared empty set's while the order alone answers). Without reading the count,
+    /// which is in the cold block itself. Nothing is read: it changes nothing but timing.
+    @inline(__always)
+    func prefetch() {
+        prefetchStorage(of: order, lines: 4)
+        prefetchStorage(of: members, lines: 1)
+    }
+
     mutating func insert(_ element: Element) {
         guard !contains(element) else { return }
         // Up to `linearLimit`, grown four slots at a time, not doubled: most nodes keep ten or
@@ -119,6 +129,9 @@ struct IDTable<Value: Sendable>: Sendable {
     init() {}
 
     var count: Int { head == nil ? 0 : 1 + rest.count }
+    /// The room the entries after the inline one hold on the heap (for tests: zero whenever
+    /// there are none).
+    var overflowCapacity: Int { rest.capacity }
 
     /// The values, in no meaningful order (for counting; a copy).
     var values: [Value] {
@@ -185,13 +198,30 @@ struct IDTable<Value: Sendable>: Sendable {
         return value
     }
 
-    /// Removes the entry at `i`: the last entry takes its place.
+    /// Removes the entry at `i`: the last entry takes its place. The overflow gives its heap
+    /// block back when its last entry leaves (`dropOverflowIfEmpty`).
     mutating func remove(at i: Int) {
+        if i == 0, rest.isEmpty {
+            head = nil  // the usual case (a heartbeat's answer): nothing else to move
+            return
+        }
         if i == 0 {
-            head = rest.popLast()
+            head = rest.removeLast()
         } else {
             rest.swapAt(i - 1, rest.count - 1)
             rest.removeLast()
         }
+        dropOverflowIfEmpty()
+    }
+
+    /// Replaces an emptied overflow by the shared empty array. Why: a node that once had two
+    /// operations at once (a fetch or a completion beside its heartbeat) kept the overflow's
+    /// block, and every heartbeat after that read its count there (`remove(at: 0)`'s
+    /// `popLast`, the scans): at 10,000 nodes a cache miss per heartbeat answer, 0.56 % of a
+    /// fleet run's samples in `remove(at:)` alone. The shared empty array's count is always in
+    /// cache. The block is allocated again only when two operations overlap again.
+    @inline(__always)
+    private mutating func dropOverflowIfEmpty() {
+        if rest.isEmpty, rest.capacity > 0 { rest = [] }
     }
 }
