@@ -1,0 +1,55 @@
+import CPrefetch
+import Engine
+import JobSystem
+
+/// The look-ahead: while one event is handled, the cache lines the next one will read are
+/// already on their way.
+///
+/// Why: at 10,000 nodes a node's state is cold at each of its events (a heartbeat per node
+/// every few simulated seconds, thousands of events apart), and the first loads of a node
+/// event waited on memory one after the other: `World.dispatch`'s read of the actor's role,
+/// the kernel's `up`/`incarnations` entries in `nextHeader`, then the node's host and clock in
+/// `feedNode` (under `perf` at N = 10,000, over half of `feedNode`'s and `nodeReceive`'s self
+/// time sat on those loads, and most of `dispatch`'s on the role). The prefetches `nodeReceive`
+/// issues at the start of the event come too late to hide them: there is nothing else to do
+/// before the loads. The event queue knows what comes next, so the World asks for those lines
+/// one whole event earlier (about a microsecond, several memory latencies), and the queue
+/// starts fetching the slot of the event after that one (`EventQueue.prefetchAfterRoot`), so
+/// that this look finds its envelope in cache.
+///
+/// A guess and a hint only: the next event may differ from the peeked one (one scheduled
+/// before it meanwhile, or a bucket not yet opened), and a prefetch changes nothing but
+/// timing. Nothing here writes, draws or folds anything: every digest and trace is the same
+/// with or without it.
+extension World {
+    /// Prefetches what the probable next event will read first (see the extension's notes).
+    /// Called by `run` once per event, after the current event is taken and before it is
+    /// dispatched. A few tens of instructions.
+    @inline(__always)
+    func lookAhead() {
+        guard let next = sim.peekNext() else { return }
+        let a = Int(next.actor.index)
+        // Its role, read by `dispatch` (an actor's role exists from its creation: `a < roles.count`).
+        roles.withUnsafeBufferPointer { cprefetch_read($0.baseAddress! + a) }
+        sim.prefetchDeliveryState(next.actor)
+        if let i = nodeIndex(ofActor: next.actor) {
+            prefetchHost(i)
+            sim.prefetchActorState(next.actor)
+        }
+    }
+
+    /// The node index of `actor` if it is a node's, by arithmetic: the nodes' actors are created
+    /// last in `World.init`, one per node in order (`addNode`), so node `i`'s actor is the first
+    /// node's plus `i` (`LookaheadTests` checks it). Reads only the first host's actor (a line
+    /// every look reads, so always warm), not the role table, whose entry may be cold.
+    @inline(__always)
+    func nodeIndex(ofActor actor: ActorID) -> Int? {
+        // Through the pointer: `hosts.first` would copy the whole host (a retain of each of its
+        // references) to read one field.
+        nodes.withUnsafeBufferPointer { hosts -> Int? in
+            guard let base = hosts.baseAddress, hosts.count > 0 else { return nil }
+            let i = Int(actor.index) &- Int(base.pointee.actor.index)
+            return UInt(bitPattern: i) < UInt(bitPattern: hosts.count) ? i : nil
+        }
+    }
+}
