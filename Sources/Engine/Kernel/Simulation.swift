@@ -280,16 +280,17 @@ public struct Simulation<Payload: TraceablePayload> {
     }
 
     /// A read-only look at what is probably the next event (see `EventQueue.peekRoot`): its
-    /// actor, sender and kind, or nil when the queue cannot tell without moving keys. A guess,
-    /// for prefetch hints only: the event actually delivered next may differ (an earlier one
-    /// scheduled meanwhile, a dropped timer), so nothing that reaches a digest may depend on
-    /// it. It also starts fetching the slot of the event after it
+    /// actor, sender and kind, and its payload where it lies (to be read only, and only until
+    /// the simulation is next mutated), or nil when the queue cannot tell without moving keys.
+    /// A guess, for prefetch hints only: the event actually delivered next may differ (an
+    /// earlier one scheduled meanwhile, a dropped timer), so nothing that reaches a digest may
+    /// depend on it. It also starts fetching the slot of the event after it
     /// (`EventQueue.prefetchAfterRoot`), so that the next look finds that envelope in cache.
     @inlinable @inline(__always)
-    public func peekNext() -> (actor: ActorID, from: ActorID, kind: EventKind)? {
+    public func peekNext() -> (actor: ActorID, from: ActorID, kind: EventKind, payload: UnsafePointer<Payload>)? {
         queue.prefetchAfterRoot()
         guard let env = queue.peekRoot() else { return nil }
-        return (ActorID(env.pointee.actor), ActorID(env.pointee.from), env.pointee.kind)
+        return (ActorID(env.pointee.actor), ActorID(env.pointee.from), env.pointee.kind, env.pointer(to: \.payload)!)
     }
 
     /// Moves the clock forward with no event (e.g. to the horizon at the end of a run).

@@ -508,7 +508,7 @@ public struct EventQueue<Payload> {
         return UnsafePointer(payloadAddress(Int(truncatingIfNeeded: Self.word(of: key) & Self.slotMask)))
     }
 
-    /// Asks the CPU for the slot word and payload of the smallest of `near`'s root's children:
+    /// Asks the CPU for the slot word and envelope of the smallest of `near`'s root's children:
     /// the event after the root, if nothing is scheduled before it meanwhile and `near` holds it
     /// (the next event's slot is fetched by `holdNext`, one event ahead; this starts the one
     /// after it, two events ahead, so that a look-ahead reading the root's payload finds it in
@@ -529,7 +529,11 @@ public struct EventQueue<Payload> {
                 j &+= 1
             }
         }
-        prefetchSlot(of: base[c])
+        // The word (the peek's liveness check) and the envelope's first line (actor, sender,
+        // kind, and the payload's first words); `holdNext` asks for the rest one event later.
+        let i = Int(truncatingIfNeeded: Self.word(of: base[c]) & Self.slotMask)
+        cprefetch_read(words + i)
+        cprefetch_read(UnsafeRawPointer(payloadAddress(i)))
     }
 
     /// Puts slot `i` on the free list (its word cleared, its payload gone). The caller has

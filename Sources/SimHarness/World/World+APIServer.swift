@@ -51,6 +51,11 @@ struct InFlightRequest {
     /// Whether the request came on the typed wire (`answer` replies in kind). All the entry
     /// needs of the request: keeping the request itself cost a copy of it per transaction.
     var typedWire: Bool
+    /// Where the request's node header buffer lies (`APIHeaders.nodeSignedTextAddress`): the
+    /// look-ahead prefetches it one event before the transaction reaches the store
+    /// (World+Lookahead.swift). An address only (it keeps nothing alive; the request in the
+    /// transaction does), read for hints only.
+    var headerText: UnsafeRawPointer? = nil
 }
 
 /// One side of an open assignment channel: the node's actor and its connection number.
@@ -77,7 +82,9 @@ extension World {
             }
             let txn = nextTransaction
             nextTransaction += 1
-            apiServer.inFlight.insert(InFlightRequest(client: from, requestID: id, typedWire: request.wire != nil), for: txn)
+            apiServer.inFlight.insert(
+                InFlightRequest(client: from, requestID: id, typedWire: request.wire != nil, headerText: request.headers.nodeSignedTextAddress),
+                for: txn)
             sim.deliver(from: apiServerActor, to: storeActor, after: databaseLatency(), .transaction(txn: txn, connection: apiServer.connection, request))
         case .transactionDone(let txn, let connection, let outcome):
             guard let asked = apiServer.inFlight.removeValue(forKey: txn) else { return }  // lost in a crash

@@ -63,6 +63,13 @@ public struct APIHeaders: Sendable, Equatable, RandomAccessCollection, Expressib
         }
     }
 
+    /// Where a node's signed headers' text buffer lies (`NodeSignedHeaderText.textAddress`), for
+    /// prefetch hints; nil for a list of fields.
+    public var nodeSignedTextAddress: UnsafeRawPointer? {
+        if case .nodeSigned(let text) = storage { return text.textAddress }
+        return nil
+    }
+
     public init() { storage = .fields([]) }
 
     /// These fields, in this order (repeats kept). An array literal of `Field`s is built in

@@ -116,6 +116,13 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
         }
     }
 
+    /// Where the buffer lies (its object: reference count and head, then the text, a 144-byte
+    /// block), for a reader that prefetches it before the server's parse retains and reads it:
+    /// the simulation's look-ahead, one event before the store's transaction (at 10,000 nodes
+    /// the buffer is cold by then, and the retain in `SignedHeaders.decode` waited on it). Only
+    /// an address: no retain, and it keeps nothing alive.
+    public var textAddress: UnsafeRawPointer { UnsafeRawPointer(Unmanaged.passUnretained(buffer).toOpaque()) }
+
     /// `X-Node-Sig`'s value as a `String` (for those that ask: HTTP, iteration, tests).
     public var signatureText: String { withSignatureText { String(decoding: $0, as: UTF8.self) } }
 
