@@ -56,6 +56,8 @@ struct InFlightRequest {
     /// (World+Lookahead.swift). An address only (it keeps nothing alive; the request in the
     /// transaction does), read for hints only.
     var headerText: UnsafeRawPointer? = nil
+    /// Where the same request's key text lies (`APIHeaders.nodeSignedTextAddresses`), likewise.
+    var keyText: UnsafeRawPointer? = nil
 }
 
 /// One side of an open assignment channel: the node's actor and its connection number.
@@ -82,8 +84,10 @@ extension World {
             }
             let txn = nextTransaction
             nextTransaction += 1
+            let text = request.headers.nodeSignedTextAddresses
             apiServer.inFlight.insert(
-                InFlightRequest(client: from, requestID: id, typedWire: request.wire != nil, headerText: request.headers.nodeSignedTextAddress),
+                InFlightRequest(
+                    client: from, requestID: id, typedWire: request.wire != nil, headerText: text?.buffer, keyText: text?.key),
                 for: txn)
             sim.deliver(from: apiServerActor, to: storeActor, after: databaseLatency(), .transaction(txn: txn, connection: apiServer.connection, request))
         case .transactionDone(let txn, let connection, let outcome):

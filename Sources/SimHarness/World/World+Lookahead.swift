@@ -36,7 +36,7 @@ extension World {
             sim.prefetchActorState(next.actor)
             prefetchHostLines(i)
         } else if next.actor == storeActor && next.kind == .message, let txn = Self.transactionID(next.payload),
-            let text = apiServer.inFlight[txn]?.headerText
+            let asked = apiServer.inFlight[txn], let text = asked.headerText
         {
             // A store transaction's request: its node's header buffer, whose parse
             // (`SignedHeaders.decode`) retains and reads it first thing. The node wrote it two
@@ -46,6 +46,12 @@ extension World {
             cprefetch_read(text)
             cprefetch_read(text + 64)
             cprefetch_read(text + 128)
+            // And the key's text, a heap object of its own, which the parse retains first: its
+            // reference count 24 bytes before the text, and the text's 44 bytes.
+            if let key = asked.keyText {
+                cprefetch_read(key - 24)
+                cprefetch_read(key + 43)
+            }
         }
     }
 

@@ -123,6 +123,12 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// an address: no retain, and it keeps nothing alive.
     public var textAddress: UnsafeRawPointer { UnsafeRawPointer(Unmanaged.passUnretained(buffer).toOpaque()) }
 
+    /// Where `X-Node-Key`'s text lies: the key `String`'s UTF-8 bytes, in a heap object of its
+    /// own (44 characters: never a small string), whose reference count the server's parse
+    /// (`withKeyText`) touches first; for the same look-ahead, which prefetches it with the
+    /// buffer. Only an address, kept nowhere alive.
+    public var keyTextAddress: UnsafeRawPointer? { withKeyText { UnsafeRawPointer($0.baseAddress) } }
+
     /// `X-Node-Sig`'s value as a `String` (for those that ask: HTTP, iteration, tests).
     public var signatureText: String { withSignatureText { String(decoding: $0, as: UTF8.self) } }
 
