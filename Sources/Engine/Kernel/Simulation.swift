@@ -131,6 +131,15 @@ public struct Simulation<Payload: TraceablePayload> {
         netRngs.withUnsafeBufferPointer { cprefetch_read($0.baseAddress! + i) }
     }
 
+    /// Asks the CPU for the kernel's own entries of actor `a` that delivering an event to it
+    /// reads (`nextHeader`: whether it is up, its incarnation for a timer), for a dispatcher
+    /// that knows (`peekNext`) which actor the next event is for. A hint only.
+    @inlinable public func prefetchDeliveryState(_ a: ActorID) {
+        let i = Int(a.index)
+        up.withUnsafeBufferPointer { cprefetch_read($0.baseAddress! + i) }
+        incarnations.withUnsafeBufferPointer { cprefetch_read($0.baseAddress! + i) }
+    }
+
     public mutating func stepClock(of a: ActorID, by delta: SimDuration) {
         clocks[Int(a.index)].step(by: delta, at: now)
     }
@@ -268,6 +277,20 @@ public struct Simulation<Payload: TraceablePayload> {
         let payload = queue.takeHeld().payload
         payload.fold(into: &_digest)
         return payload
+    }
+
+    /// A read-only look at what is probably the next event (see `EventQueue.peekRoot`): its
+    /// actor, sender and kind, and its payload where it lies (to be read only, and only until
+    /// the simulation is next mutated), or nil when the queue cannot tell without moving keys.
+    /// A guess, for prefetch hints only: the event actually delivered next may differ (an
+    /// earlier one scheduled meanwhile, a dropped timer), so nothing that reaches a digest may
+    /// depend on it. It also starts fetching the slot of the event after it
+    /// (`EventQueue.prefetchAfterRoot`), so that the next look finds that envelope in cache.
+    @inlinable @inline(__always)
+    public func peekNext() -> (actor: ActorID, from: ActorID, kind: EventKind, payload: UnsafePointer<Payload>)? {
+        queue.prefetchAfterRoot()
+        guard let env = queue.peekRoot() else { return nil }
+        return (ActorID(env.pointee.actor), ActorID(env.pointee.from), env.pointee.kind, env.pointer(to: \.payload)!)
     }
 
     /// Moves the clock forward with no event (e.g. to the horizon at the end of a run).

@@ -495,6 +495,47 @@ public struct EventQueue<Payload> {
         cprefetch_read(payload + (MemoryLayout<Payload>.size - 1))
     }
 
+    /// Read-only look-ahead (for a dispatcher that prefetches what the next event will touch):
+    /// the payload of `near`'s root if that key is live, else nil (`near` empty, or its root a
+    /// cancelled key). The root is usually the next event, but not always: an event scheduled
+    /// before it while the current one is handled comes first, and when `near` is empty the next
+    /// event is in a bucket not yet opened. So what it returns is a guess, for hints only. It
+    /// moves nothing and opens no bucket; the pointer is valid until the queue is next mutated.
+    @inlinable @inline(__always) public func peekRoot() -> UnsafePointer<Payload>? {
+        guard near.count > 0 else { return nil }
+        let key = near.top
+        guard isLive(key) else { return nil }
+        return UnsafePointer(payloadAddress(Int(truncatingIfNeeded: Self.word(of: key) & Self.slotMask)))
+    }
+
+    /// Asks the CPU for the slot word and envelope of the smallest of `near`'s root's children:
+    /// the event after the root, if nothing is scheduled before it meanwhile and `near` holds it
+    /// (the next event's slot is fetched by `holdNext`, one event ahead; this starts the one
+    /// after it, two events ahead, so that a look-ahead reading the root's payload finds it in
+    /// cache). Reads only the heap's first keys (one or two lines, always warm). A hint only.
+    @inlinable @inline(__always) public func prefetchAfterRoot() {
+        let n = near.count
+        if n < 2 { return }
+        let base = near.base
+        var c = 1
+        if n > 4 {
+            let a = 1 &+ Int(base[2] < base[1] ? 1 : 0)
+            let b = 3 &+ Int(base[4] < base[3] ? 1 : 0)
+            c = base[b] < base[a] ? b : a
+        } else {
+            var j = 2
+            while j < n {
+                if base[j] < base[c] { c = j }
+                j &+= 1
+            }
+        }
+        // The word (the peek's liveness check) and the envelope's first line (actor, sender,
+        // kind, and the payload's first words); `holdNext` asks for the rest one event later.
+        let i = Int(truncatingIfNeeded: Self.word(of: base[c]) & Self.slotMask)
+        cprefetch_read(words + i)
+        cprefetch_read(UnsafeRawPointer(payloadAddress(i)))
+    }
+
     /// Puts slot `i` on the free list (its word cleared, its payload gone). The caller has
     /// taken its event out of `liveCount`.
     @inlinable @inline(__always) mutating func release(slot i: Int) {

@@ -51,6 +51,13 @@ struct InFlightRequest {
     /// Whether the request came on the typed wire (`answer` replies in kind). All the entry
     /// needs of the request: keeping the request itself cost a copy of it per transaction.
     var typedWire: Bool
+    /// Where the request's node header buffer lies (`APIHeaders.nodeSignedTextAddress`): the
+    /// look-ahead prefetches it one event before the transaction reaches the store
+    /// (World+Lookahead.swift). An address only (it keeps nothing alive; the request in the
+    /// transaction does), read for hints only.
+    var headerText: UnsafeRawPointer? = nil
+    /// Where the same request's key text lies (`APIHeaders.nodeSignedTextAddresses`), likewise.
+    var keyText: UnsafeRawPointer? = nil
 }
 
 /// One side of an open assignment channel: the node's actor and its connection number.
@@ -77,7 +84,11 @@ extension World {
             }
             let txn = nextTransaction
             nextTransaction += 1
-            apiServer.inFlight.insert(InFlightRequest(client: from, requestID: id, typedWire: request.wire != nil), for: txn)
+            let text = request.headers.nodeSignedTextAddresses
+            apiServer.inFlight.insert(
+                InFlightRequest(
+                    client: from, requestID: id, typedWire: request.wire != nil, headerText: text?.buffer, keyText: text?.key),
+                for: txn)
             sim.deliver(from: apiServerActor, to: storeActor, after: databaseLatency(), .transaction(txn: txn, connection: apiServer.connection, request))
         case .transactionDone(let txn, let connection, let outcome):
             guard let asked = apiServer.inFlight.removeValue(forKey: txn) else { return }  // lost in a crash

@@ -110,9 +110,9 @@ extension World {
         }
     }
 
+    /// (Its host, clock and network stream were prefetched one event earlier, by the look-ahead:
+    /// World+Lookahead.swift.)
     mutating func nodeReceive(_ i: Int, _ e: WorldDelivery) {
-        prefetchHost(i)
-        sim.prefetchActorState(e.actor)
         switch e.payload {
         case .apiReply(let id, let response): feedNode(i, .response(requestID: id, response), actor: e.actor)
         case .channelMessage(let generation, let message):
@@ -135,22 +135,7 @@ extension World {
         }
     }
 
-    /// Asks for the cache lines of node `i`'s host that a heartbeat or its answer reads (the
-    /// host's first 448 bytes, to the agent's heartbeat counters: `NodeHostLayoutTests`), all
-    /// at once. At 10,000 nodes each node event starts cold on its host, and the loads of its
-    /// lines otherwise wait on one another (the flags, then the agent's fields as the code
-    /// reaches them). Eight hints, at offsets 0 through 448: a host (752 bytes) does not start on
-    /// a line boundary, so its first 448 bytes can span eight lines. A hint only: it changes
-    /// nothing but timing.
-    @inline(__always)
-    func prefetchHost(_ i: Int) {
-        nodes.withUnsafeBufferPointer { hosts in
-            let host = UnsafeRawPointer(hosts.baseAddress! + i)
-            for offset in stride(from: 0, through: 448, by: 64) { cprefetch_read(host + offset) }
-        }
-    }
-
-    /// Asks for the host's lines past those `prefetchHost` asks for (its bytes 512 to the end),
+    /// Asks for the host's lines past those the look-ahead's `prefetchHostLines` asks for (its bytes 512 to the end),
     /// on a chunk event only: they hold the agent's work-state fields (`NodeAgent.queue`,
     /// `active`, `finished`, `configs`, ...), whose blocks `NodeAgent.prefetchWorkState` then
     /// asks for. A hint only.

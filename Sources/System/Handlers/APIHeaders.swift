@@ -63,6 +63,14 @@ public struct APIHeaders: Sendable, Equatable, RandomAccessCollection, Expressib
         }
     }
 
+    /// Where a node's signed headers' text buffer and key text lie
+    /// (`NodeSignedHeaderText.textAddress`, `keyTextAddress`), for prefetch hints; nil for a
+    /// list of fields.
+    public var nodeSignedTextAddresses: (buffer: UnsafeRawPointer, key: UnsafeRawPointer?)? {
+        if case .nodeSigned(let text) = storage { return (text.textAddress, text.keyTextAddress) }
+        return nil
+    }
+
     public init() { storage = .fields([]) }
 
     /// These fields, in this order (repeats kept). An array literal of `Field`s is built in

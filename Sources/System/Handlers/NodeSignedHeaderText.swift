@@ -116,6 +116,19 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
         }
     }
 
+    /// Where the buffer lies (its object: reference count and head, then the text, a 144-byte
+    /// block), for a reader that prefetches it before the server's parse retains and reads it:
+    /// the simulation's look-ahead, one event before the store's transaction (at 10,000 nodes
+    /// the buffer is cold by then, and the retain in `SignedHeaders.decode` waited on it). Only
+    /// an address: no retain, and it keeps nothing alive.
+    public var textAddress: UnsafeRawPointer { UnsafeRawPointer(Unmanaged.passUnretained(buffer).toOpaque()) }
+
+    /// Where `X-Node-Key`'s text lies: the key `String`'s UTF-8 bytes, in a heap object of its
+    /// own (44 characters: never a small string), whose reference count the server's parse
+    /// (`withKeyText`) touches first; for the same look-ahead, which prefetches it with the
+    /// buffer. Only an address, kept nowhere alive.
+    public var keyTextAddress: UnsafeRawPointer? { withKeyText { UnsafeRawPointer($0.baseAddress) } }
+
     /// `X-Node-Sig`'s value as a `String` (for those that ask: HTTP, iteration, tests).
     public var signatureText: String { withSignatureText { String(decoding: $0, as: UTF8.self) } }
 
