@@ -149,17 +149,24 @@ public enum Base64 {
     /// by `decodeExact` on a CPU without it.
     @inline(__always)
     private static func decodeInline<B: InlineBytes>(_ input: UnsafeBufferPointer<UInt8>) -> B? {
-        // Padded base64 of n bytes is 4·⌈n/3⌉ characters: the only length that decodes to n.
-        guard input.count == (B.byteCount + 2) / 3 * 4, let source = input.baseAddress else { return nil }
         var value = B()
-        let valid = value.withUnsafeMutableBytes { out -> Bool in
+        return decode(utf8: input, into: &value) ? value : nil
+    }
+
+    /// `decodeInline` into `value` (no optional made and copied out): true if `input` is the
+    /// canonical padded base64 of `B.byteCount` bytes, which `value` then holds; false
+    /// otherwise, with `value` holding unspecified bytes.
+    @inline(__always)
+    static func decode<B: InlineBytes>(utf8 input: UnsafeBufferPointer<UInt8>, into value: inout B) -> Bool {
+        // Padded base64 of n bytes is 4·⌈n/3⌉ characters: the only length that decodes to n.
+        guard input.count == (B.byteCount + 2) / 3 * 4, let source = input.baseAddress else { return false }
+        return value.withUnsafeMutableBytes { out -> Bool in
             let target = out.baseAddress!.assumingMemoryBound(to: UInt8.self)
             let vector: Int32 =
                 B.byteCount == 32 ? cbase64_decode32(source, target)
                 : B.byteCount == 64 ? cbase64_decode64(source, target) : -1
             return vector >= 0 ? vector == 1 : decodeExact(input, into: out)
         }
-        return valid ? value : nil
     }
 
     /// Whether this build and CPU decode keys and signatures by `CBase64` (for tests, which
