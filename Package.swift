@@ -11,6 +11,8 @@ import PackageDescription
 /// - `CSodium`: system-library shim for libsodium (SHA-256, Ed25519) used in both worlds.
 /// - `CSHA256`: SHA-256 on the x86-64 SHA extensions, used by `SodiumSHA256` when the CPU has
 ///   them (runtime CPUID check; libsodium otherwise, and on other architectures).
+/// - `CBase64`: strict base64 of a signed request's key and signature on SSSE3 (checked once at
+///   load; `Base64`'s own loops otherwise, and on other architectures).
 /// - `CPrefetch`: one inline C function, a cache prefetch hint (the Engine's event queue, the
 ///   stand-in signature registry, the World's node hosts).
 /// - `CStandIn`: the stand-in compute's tally on AVX-512, when the CPU has it (runtime CPUID check;
@@ -99,6 +101,9 @@ let package = Package(
         /// Plain C, no dependency; compiles to a "no hardware path" stub off x86-64. DWARF 4 for
         /// Debian's valgrind 3.19 (see `CAllocCounter`).
         .target(name: "CSHA256", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
+        /// Base64 of the request key and signature on SSSE3 (a stub elsewhere). DWARF 4 for
+        /// Debian's valgrind 3.19 (see `CAllocCounter`).
+        .target(name: "CBase64", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
         /// One inline C function: a cache prefetch hint (the Engine's event queue, the stand-in
         /// signature registry, the World's node hosts).
         .target(name: "CPrefetch"),
@@ -216,7 +221,7 @@ let package = Package(
         ),
         .target(
             name: "JobSystem",
-            dependencies: ["CSodium", "CSHA256", "CPrefetch", .product(name: "Collections", package: "swift-collections")],
+            dependencies: ["CSodium", "CSHA256", "CBase64", "CPrefetch", .product(name: "Collections", package: "swift-collections")],
             path: "Sources/System"
         ),
         .target(

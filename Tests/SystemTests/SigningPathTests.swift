@@ -251,10 +251,11 @@ import Testing
     }
 
     /// `X-Node-Ts` is read as canonical decimal `Int64` (digits only, no sign, no leading zero)
-    /// at every length, the short ones without overflow checks: every value a plain reference
-    /// (`Int64(text)` and the canonical rule) accepts, and nothing else, with a non-digit (the
-    /// bytes either side of the digits included) at every position, and the values around
-    /// `Int64.max`.
+    /// at every length, the short ones without overflow checks and eight digits at a time: every
+    /// value a plain reference (`Int64(text)` and the canonical rule, after trimming spaces and
+    /// tabs at the ends) accepts, and nothing else, with a non-digit (the bytes either side of
+    /// the digits and of "0"..."9"'s high nibble included, and a space) at every position, and the
+    /// values around `Int64.max`.
     @Test func timestampIsCanonicalDecimalAtEveryLength() throws {
         let scheme = StandInSignatureScheme()
         var rng = SystemTestRNG(state: 89)
@@ -268,9 +269,12 @@ import Testing
             return try? SignedHeaders(headers: headers).timestamp
         }
         func reference(_ text: String) -> Int64? {
-            let utf8 = Array(text.utf8)
+            // Spaces and tabs around the value are HTTP's optional whitespace, not the value.
+            var utf8 = Array(text.utf8)[...]
+            while let last = utf8.last, last == 0x20 || last == 0x09 { utf8.removeLast() }
+            while let first = utf8.first, first == 0x20 || first == 0x09 { utf8.removeFirst() }
             guard let first = utf8.first, utf8.allSatisfy({ (0x30...0x39).contains($0) }), utf8.count == 1 || first != 0x30 else { return nil }
-            return Int64(text)
+            return Int64(String(decoding: utf8, as: UTF8.self))
         }
         var texts = ["0", "00", "01", "9223372036854775807", "9223372036854775808", "9999999999999999999",
                      "99999999999999999999", "999999999999999999", "1000000000000000000", "-1", "+1", ""]
@@ -278,7 +282,7 @@ import Testing
             let digits = String((0..<length).map { k in Character(String(k == 0 ? 1 + rng.next() % 9 : rng.next() % 10)) })
             texts.append(digits)
             for position in 0..<length {
-                for bad in ["/", ":", "a", "\u{0}", "é"] {
+                for bad in ["/", ":", ";", "?", " ", "a", "\u{0}", "\u{7F}", "é"] {
                     var chars = Array(digits)
                     chars[position] = Character(bad)
                     texts.append(String(chars))

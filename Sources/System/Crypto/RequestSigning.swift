@@ -270,12 +270,25 @@ public struct SignedHeaders: Hashable, Sendable {
     }
 
     /// `decode` of a node's header text (`NodeSignedHeaderText`): the same checks in the same
-    /// order, on the key's string and the buffer's bytes read in place.
+    /// order, on the key's string and the buffer's bytes read in place. One pass over the
+    /// buffer (`withValueTexts`), each value decoded straight into its place, the first bad one
+    /// named by a number: no optional of each value made and copied out (about 180
+    /// instructions a request fewer than a closure and an optional per value).
     private static func decode(_ text: NodeSignedHeaderText) throws(SignatureError) -> SignedHeaders {
-        guard let key = text.withKeyText({ Base64.decode32(utf8: trim($0)) }) else { throw .malformedKey }
-        guard let signature = text.withSignatureText({ Base64.decode64(utf8: trim($0)) }) else { throw .malformedSignature }
-        guard let timestamp = text.withTimestampText({ parseTimestamp(trim($0)) }) else { throw .malformedTimestamp }
-        return SignedHeaders(key: PublicKey(storage: key), signature: Signature(storage: signature), timestamp: timestamp)
+        var key = Bytes32(), signature = Bytes64(), timestamp: Int64 = 0
+        let firstBad = text.withValueTexts { keyText, signatureText, timestampText -> Int in
+            guard Base64.decode(utf8: trim(keyText), into: &key) else { return 1 }
+            guard Base64.decode(utf8: trim(signatureText), into: &signature) else { return 2 }
+            guard let value = parseTimestamp(trim(timestampText)) else { return 3 }
+            timestamp = value
+            return 0
+        }
+        switch firstBad {
+        case 0: return SignedHeaders(key: PublicKey(storage: key), signature: Signature(storage: signature), timestamp: timestamp)
+        case 1: throw .malformedKey
+        case 2: throw .malformedSignature
+        default: throw .malformedTimestamp
+        }
     }
 
     /// The headers to send, always in the order key, signature, timestamp.
@@ -300,6 +313,21 @@ public struct SignedHeaders: Hashable, Sendable {
         return found
     }
 
+    /// The value of eight decimal digits given as their bytes in memory order (the first digit
+    /// in the low byte), nil unless every byte is "0"..."9". The check: every byte's high nibble
+    /// is 3 (0x30...0x3F), and adding 6 to each leaves it 3 (0x30...0x39; no carry crosses a
+    /// byte once every byte is below 0x40). The digits are then combined in pairs, fours and
+    /// eights by three multiply-adds (SWAR).
+    @inline(__always)
+    static func eightDigits(_ word: UInt64) -> UInt64? {
+        let threes: UInt64 = 0x3030_3030_3030_3030, highNibbles: UInt64 = 0xF0F0_F0F0_F0F0_F0F0
+        guard word & highNibbles == threes, (word &+ 0x0606_0606_0606_0606) & highNibbles == threes else { return nil }
+        var d = word &- threes
+        d = (d &* 10 &+ (d >> 8)) & 0x00FF_00FF_00FF_00FF  // each pair: first digit · 10 + second
+        d = (d &* 100 &+ (d >> 16)) & 0x0000_FFFF_0000_FFFF  // each four
+        return (d &* 10_000 &+ (d >> 32)) & 0xFFFF_FFFF  // all eight
+    }
+
     /// Only canonical decimal: digits, no sign, no leading zeros, fits `Int64`. The signed
     /// message re-renders the parsed value, so any other spelling would be a different message.
     private static func parseTimestamp(_ utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
@@ -307,12 +335,24 @@ public struct SignedHeaders: Hashable, Sendable {
         // Up to 18 digits cannot overflow (10^18 - 1 < Int64.max): no check per digit, only
         // whether each byte is a digit (a byte below "0" wraps to a large value).
         if utf8.count <= 18 {
+            // Eight digits per load while eight remain (a heartbeat's ten-digit timestamp: one
+            // load and two single digits), the rest one at a time.
+            let base = UnsafeRawPointer(utf8.baseAddress!)
             var value: UInt64 = 0
             var notDigit = false
-            for byte in utf8 {
-                let digit = byte &- 0x30
+            var i = 0
+            while i &+ 8 <= utf8.count {
+                guard let eight = Self.eightDigits(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))) else {
+                    return nil
+                }
+                value = value &* 100_000_000 &+ eight
+                i &+= 8
+            }
+            while i < utf8.count {
+                let digit = utf8[i] &- 0x30
                 notDigit = notDigit || digit > 9
                 value = value &* 10 &+ UInt64(digit)
+                i &+= 1
             }
             return notDigit ? nil : Int64(truncatingIfNeeded: value)
         }

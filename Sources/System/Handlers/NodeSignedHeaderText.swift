@@ -109,6 +109,22 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
         }
     }
 
+    /// The three values' UTF-8 bytes read in place, in one call (the server's parse,
+    /// `SignedHeaders(headers:)`): the key's (without a copy of the string; its storage is kept
+    /// alive by the head for the call) and the buffer's signature and timestamp text.
+    @inline(__always)
+    func withValueTexts<R>(
+        _ body: (_ key: UnsafeBufferPointer<UInt8>, _ signature: UnsafeBufferPointer<UInt8>, _ timestamp: UnsafeBufferPointer<UInt8>) -> R
+    ) -> R {
+        buffer.withUnsafeMutablePointers { head, bytes in
+            withUTF8Bytes(of: head.pointee.key) { key in
+                body(
+                    key, UnsafeBufferPointer(start: bytes, count: Self.signatureCount),
+                    UnsafeBufferPointer(start: bytes + Self.timestampOffset, count: Int(bytes[Self.timestampCountOffset])))
+            }
+        }
+    }
+
     /// The byte count of the three values together (the request's size check).
     var valueBytes: Int {
         buffer.withUnsafeMutablePointers { head, bytes in
