@@ -26,4 +26,31 @@ extension EmbeddedStore {
         precondition(nodeDense.indices.contains(handle), "no node entry at handle \(handle)")
         return nodeDense[handle].name
     }
+
+    /// What the observer's `eligible-assignment` check reads of an applied assignment, read in
+    /// place: the node's `last_seen_at`, capacity and owner from its dense entry (which
+    /// `checkConsistency` checks against the row), its running count, and the job's owner and
+    /// access type from its row, without copying either row. Nil when the node is not live (the
+    /// observer then reads the rows, as it does for every assignment this cannot clear).
+    /// `node(_:)` and `job(_:)` copied a 184-byte `NodeRow` and a `JobRow` (their strings
+    /// retained and released) for every assignment: about 1,000 instructions each.
+    public func assignmentFacts(node: NodeID, job: JobID) -> AssignmentFacts? {
+        guard let handle = nodeHandle(node), nodeDense[handle].status != nil else { return nil }
+        let jobHandle = jobHandle(job)
+        return AssignmentFacts(
+            lastSeen: nodeLastSeen(handle), capacity: nodeDense[handle].capacity, running: nodeRunning[handle].count,
+            nodeUserID: nodeDense[handle].userID, jobUserID: jobHandle.map { jobs[$0].userID },
+            jobAccess: jobHandle.map { jobs[$0].accessType })
+    }
+}
+
+/// `EmbeddedStore.assignmentFacts`' answer.
+public struct AssignmentFacts: Sendable {
+    public var lastSeen: Timestamp?
+    public var capacity: Int
+    public var running: Int
+    public var nodeUserID: UserID?
+    /// Nil (both) when the job is not found.
+    public var jobUserID: UserID?
+    public var jobAccess: AccessType?
 }

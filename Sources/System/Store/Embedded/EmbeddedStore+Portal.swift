@@ -81,7 +81,20 @@ extension EmbeddedStore {
         // The job's handle range first: a chunk's index is its handle less the range's start.
         let first = chunkSlots.count
         jobChunks.append(first..<first + chunkCount)
-        for _ in 0..<chunkCount {
+        // The index grown once for the whole job, then each chunk's home slot asked for
+        // `lookahead` chunks before its insert (its id is known from the stream beforehand).
+        do {
+            let slots = chunkSlots, streams = jobChunkIDStreams, ranges = jobChunks
+            chunkIndex.reserve(first + chunkCount) { h in
+                let job = Int(slots[h].job)
+                return Self.chunkID(stream: streams[job], index: h - ranges[job].lowerBound).raw
+            }
+        }
+        let stream = jobChunkIDStreams[jobHandle]
+        let lookahead = 8
+        for k in 0..<min(lookahead, chunkCount) { chunkIndex.prefetchHome(Self.chunkID(stream: stream, index: k).raw) }
+        for k in 0..<chunkCount {
+            if k + lookahead < chunkCount { chunkIndex.prefetchHome(Self.chunkID(stream: stream, index: k + lookahead).raw) }
             insertChunk(ChunkID(freshID()), ChunkSlot(job: Int32(jobHandle)))
         }
         precondition(jobChunks[jobHandle] == first..<chunkSlots.count, "a job's chunks take consecutive handles")
