@@ -62,6 +62,10 @@ public struct Observer {
     /// Per chunk (by the store's handle): its claim or pending time, claims, whether a worker
     /// started it and whether one finished it.
     var chunks = ChunkLedger()
+    /// Iterations of each job's completed chunks, by the store's job handle (`jobProgress`):
+    /// a dense array where a `[JobID: Int]` hashed the id on every completion.
+    var jobTallyByHandle: [Int] = []
+    /// The same for a job the store does not know (none is expected: a chunk's job exists).
     var jobTally: [JobID: Int] = [:]
     var jobCreatedAt: [JobID: SimInstant] = [:]
     var publishedNotifications: [String] = []

@@ -44,6 +44,27 @@ extension EmbeddedStore {
     }
 }
 
+extension EmbeddedStore {
+    /// A job's dense handle (jobs are never deleted: a handle names one job for the store's
+    /// whole life) and the fields the observer's progress check reads, read in place: `job(_:)`
+    /// copied the whole `JobRow` (its strings and result retained and released) on every
+    /// completion the observer checked.
+    public func jobProgress(_ id: JobID) -> JobProgress? {
+        guard let handle = jobHandle(id) else { return nil }
+        return JobProgress(
+            handle: handle, status: jobs[handle].status, completedIterations: jobs[handle].completedIterations,
+            totalIterations: jobs[handle].totalIterations)
+    }
+}
+
+/// `EmbeddedStore.jobProgress`' answer.
+public struct JobProgress: Sendable {
+    public var handle: Int
+    public var status: JobStatus
+    public var completedIterations: Int
+    public var totalIterations: Int
+}
+
 /// `EmbeddedStore.assignmentFacts`' answer.
 public struct AssignmentFacts: Sendable {
     public var lastSeen: Timestamp?
