@@ -127,7 +127,19 @@ extension EmbeddedStore {
 
     /// A user's jobs, newest first: by `created_at` descending, ties newest-created first.
     public func jobs(ofUser user: UserID) -> [JobRow] {
-        let rows = (jobsByUser[user] ?? []).reversed().map { jobs[$0] }
+        let handles = jobsByUser[user] ?? []
+        // Created while the store's clock never stepped back (the usual case): the reversed
+        // creation order is already by `created_at` descending with ties newest-created first,
+        // which is what the sort below returns, so it is skipped. The job-create quota reads
+        // this list on every create: sorting the rows (each comparison and move a `JobRow`)
+        // made a user's creates quadratic in their jobs.
+        var inCreationOrder = true
+        for i in handles.indices.dropFirst() where jobs[handles[i - 1]].createdAt > jobs[handles[i]].createdAt {
+            inCreationOrder = false
+            break
+        }
+        if inCreationOrder { return handles.reversed().map { jobs[$0] } }
+        let rows = handles.reversed().map { jobs[$0] }
         // Stable sort: within one created_at, the reversed creation order stands.
         return rows.enumerated()
             .sorted { ($0.element.createdAt, $1.offset) > ($1.element.createdAt, $0.offset) }
