@@ -246,6 +246,10 @@ struct EmbeddedStoreTests {
                         for node in nodes { _ = try! store.heartbeat(node, now: now) }
                     }
                     problems += F.problems(store).map { "step \(step): \($0)" }
+                    // The observer's read of a job's results agrees with the rows' results.
+                    for job in store.allJobs where store.chunkResults(ofJob: job.id) != store.chunks(ofJob: job.id).compactMap(\.result) {
+                        problems.append("step \(step): chunkResults(ofJob: \(job.id)) differs from the rows' results")
+                    }
                 }
                 let digest = store.runningChunks().map { "\($0.id)@\($0.nodeID!)#\($0.attempt)" }.joined(separator: ",")
                     + " \(store.takeNotifications().count) \(store.pendingChunkCount())"

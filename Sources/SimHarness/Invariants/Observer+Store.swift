@@ -159,12 +159,11 @@ extension Observer {
         if let created = jobCreatedAt[j.id] {
             measures.jobLatencyMs.record(UInt64(max(0, (now - created).nanoseconds / 1_000_000)))
         }
-        let chunks = store.chunks(ofJob: j.id)
         guard let result = job.result else {
             violate(.resultAggregation, "job \(job.id) completed with no result")
             return
         }
-        let aggregate = SimulationResult.aggregate(chunks.compactMap(\.result))
+        let aggregate = SimulationResult.aggregate(store.chunkResults(ofJob: j.id))
         if aggregate != result {
             violate(.resultAggregation, "job \(job.id) result differs from the aggregate of its chunk results")
             return

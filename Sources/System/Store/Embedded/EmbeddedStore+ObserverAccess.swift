@@ -57,6 +57,17 @@ extension EmbeddedStore {
     }
 }
 
+extension EmbeddedStore {
+    /// The results of a job's chunks that have one, in chunk index order: exactly
+    /// `chunks(ofJob:).compactMap(\.result)`, without building each chunk's row (its ids, job
+    /// fields and node ids) to read one field. The observer re-aggregates a job's result from
+    /// them when the job completes.
+    public func chunkResults(ofJob job: JobID) -> [ChunkResult] {
+        guard let handle = jobHandle(job) else { return [] }
+        return jobChunks[handle].compactMap { chunkResult($0) }
+    }
+}
+
 /// `EmbeddedStore.jobProgress`' answer.
 public struct JobProgress: Sendable {
     public var handle: Int
