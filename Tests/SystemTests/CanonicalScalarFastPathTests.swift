@@ -40,6 +40,38 @@ import Testing
         }
     }
 
+    /// Every byte of a quoted id replaced, one at a time and at random, by a byte from a set
+    /// that straddles each class's edges (digits, both cases' letters, the dash, the quote,
+    /// bytes beside them, bytes that case-fold onto letters): the reader answers exactly what
+    /// `Identifier(uuidString:)` answers for the inner 36 bytes, consumes the 38 bytes when
+    /// it answers, and nothing otherwise.
+    @Test func identifierReaderMatchesTheStrictParserOnMutatedSpellings() {
+        let alphabet: [UInt8] = Array("0123456789abcdefABCDEF-\"/:@`gGzZ{ \\".utf8) + [0x00, 0x1F, 0x2F, 0x3A, 0x40, 0x47, 0x60, 0x67, 0x7F, 0x80, 0xC1, 0xE6, 0xFF]
+        var rng = SplitMix64(seed: 77)
+        var accepted = 0, refused = 0
+        for id in Self.ids(400) {
+            var bytes = Array("\"\(id.uuidString)\"".utf8)
+            // Half the ids in mixed case (still ids), then one to three bytes replaced.
+            if rng.next() % 2 == 0 {
+                for i in bytes.indices where rng.next() % 2 == 0 && bytes[i] >= UInt8(ascii: "a") { bytes[i] -= 0x20 }
+            }
+            var mutated = bytes
+            for _ in 0..<Int(rng.next() % 4) {
+                mutated[Int(rng.next() % 38)] = alphabet[Int(rng.next() % UInt64(alphabet.count))]
+            }
+            for candidate in [bytes, mutated] {
+                let inner = candidate[1..<37]
+                let quoted = candidate[0] == UInt8(ascii: "\"") && candidate[37] == UInt8(ascii: "\"")
+                let expected = quoted ? String(validating: inner, as: UTF8.self).flatMap { Identifier(uuidString: $0) } : nil
+                var reader = CanonicalJSONReader(candidate + Array(",1".utf8))
+                #expect(reader.quotedIdentifier() == expected, "\(candidate)")
+                #expect(reader.literal(expected == nil ? "\"" : ",1") || (expected == nil && !quoted))
+                if expected == nil { refused += 1 } else { accepted += 1 }
+            }
+        }
+        #expect(accepted > 400 && refused > 200)
+    }
+
     @Test func decimalsReadAsTheStringParserReadsThem() {
         let texts = [
             "0", "1", "9", "10", "18446744073709551615", "18446744073709551616",

@@ -246,6 +246,10 @@ struct EmbeddedStoreTests {
                         for node in nodes { _ = try! store.heartbeat(node, now: now) }
                     }
                     problems += F.problems(store).map { "step \(step): \($0)" }
+                    // The observer's read of a job's results agrees with the rows' results.
+                    for job in store.allJobs where store.chunkResults(ofJob: job.id) != store.chunks(ofJob: job.id).compactMap(\.result) {
+                        problems.append("step \(step): chunkResults(ofJob: \(job.id)) differs from the rows' results")
+                    }
                 }
                 let digest = store.runningChunks().map { "\($0.id)@\($0.nodeID!)#\($0.attempt)" }.joined(separator: ",")
                     + " \(store.takeNotifications().count) \(store.pendingChunkCount())"
@@ -255,5 +259,38 @@ struct EmbeddedStoreTests {
             #expect(first.1.isEmpty, "\(first.1.prefix(5))")
             #expect(first.0 == second.0)
         }
+    }
+}
+
+/// `jobs(ofUser:)` against a reference written out here: newest `created_at` first, ties in
+/// reverse creation order, over seeded sequences of creates by a few users whose times mostly
+/// advance but sometimes repeat or step back (the store's clock can), so that both its paths
+/// (the creation order taken as it is, and the sort) are compared.
+@Suite struct JobsOfUserOrderTests {
+    @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6])
+    func newestFirstWithTiesNewestCreatedFirst(seed: UInt64) throws {
+        var store = StoreKind.embedded.make(seed: seed)
+        var rng = SplitMix64(seed: seed)
+        var created: [UserID: [(id: JobID, at: Timestamp)]] = [:]
+        var t = StoreFixtures.t0
+        let stepsBack = seed % 2 == 0
+        for _ in 0..<60 {
+            let roll = rng.next() % 10
+            if roll < 6 { t = t + .seconds(Int64(1 + rng.next() % 5)) }
+            else if roll < 8 || !stepsBack { /* the same instant again */ }
+            else { t = t - .seconds(Int64(1 + rng.next() % 20)) }
+            let user = StoreFixtures.user(1 + rng.next() % 3)
+            let job = try store.createJob(
+                StoreFixtures.newJob(user: user, iterations: 1_000), upserting: StoreFixtures.config(1), now: t)
+            created[user, default: []].append((job.jobID, t))
+        }
+        for (user, list) in created {
+            // Reference: by time descending; within a time, the later-created first.
+            let expected = list.enumerated().sorted { a, b in
+                a.element.at != b.element.at ? a.element.at > b.element.at : a.offset > b.offset
+            }.map(\.element.id)
+            #expect(store.jobs(ofUser: user).map(\.id) == expected)
+        }
+        #expect(store.jobs(ofUser: StoreFixtures.user(99)).isEmpty)
     }
 }

@@ -30,6 +30,31 @@ struct HandleIndexTests {
         #expect(index.byteCount <= 4 * 4 * ids.count + 64)
     }
 
+    /// `reserve` grows the table once for a batch (as a job's chunks are inserted): the inserts
+    /// it was reserved for do not grow it again, a reserve for what fits already changes
+    /// nothing, and every id is found as without it (prefetching a home slot is only a hint).
+    @Test func reserveGrowsOnceForTheBatchAndFindsTheSame() {
+        let ids = Self.ids(4_000, seed: 8)
+        var index = HandleIndex()
+        var handle = 0
+        for batch in [1, 7, 100, 900, 2_992] {
+            index.reserve(handle + batch) { ids[$0] }
+            let reserved = index.byteCount
+            #expect(reserved >= 2 * 4 * (handle + batch))
+            for _ in 0..<batch {
+                index.prefetchHome(ids[handle])
+                index.insert(ids[handle], handle: handle) { ids[$0] }
+                handle += 1
+            }
+            #expect(index.byteCount == reserved, "batch of \(batch) grew the table after its reserve")
+            index.reserve(handle) { ids[$0] }
+            #expect(index.byteCount == reserved)
+        }
+        #expect(index.count == ids.count)
+        for (h, id) in ids.enumerated() { #expect(index.find(id, id: { ids[$0] }) == h) }
+        for absent in Self.ids(500, seed: 9) { #expect(index.find(absent, id: { ids[$0] }) == nil) }
+    }
+
     @Test func removalKeepsTheOthersFindable() {
         let ids = Self.ids(3_000, seed: 5)
         var index = HandleIndex()

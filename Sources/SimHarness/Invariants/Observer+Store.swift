@@ -121,32 +121,32 @@ extension Observer {
         case .completed:
             recoveryWaiting?.remove(c.id)
             chunks.clearTime(chunks.handle(c.id, store: store))
-            // The job's tally after this change, with one lookup of the job's id (not one to
-            // add and another to read).
-            let tally: Int
+            // The job's tally after this change, kept by the job's handle; its fields read in
+            // place (`jobProgress`: no `JobRow` copied).
+            guard let job = store.jobProgress(c.jobID) else {
+                if c.from != .completed {
+                    measures.chunksCompleted += 1
+                    jobTally[c.jobID, default: 0] += c.iterations
+                }
+                return
+            }
+            if job.handle >= jobTallyByHandle.count {
+                jobTallyByHandle.append(contentsOf: repeatElement(0, count: job.handle + 1 - jobTallyByHandle.count))
+            }
             if c.from != .completed {
                 measures.chunksCompleted += 1
-                tally = Self.adding(c.iterations, to: &jobTally[c.jobID, default: 0])
-            } else {
-                tally = jobTally[c.jobID, default: 0]
+                jobTallyByHandle[job.handle] += c.iterations
             }
-            guard let job = store.job(c.jobID) else { return }
+            let tally = jobTallyByHandle[job.handle]
             if job.status == .pending && tally > 0 {
-                violate(.progressAccounting, "job \(job.id) still pending with \(tally) of \(job.totalIterations) iterations completed")
+                violate(.progressAccounting, "job \(c.jobID) still pending with \(tally) of \(job.totalIterations) iterations completed")
             }
             if job.completedIterations != tally {
-                violate(.progressAccounting, "job \(job.id): completed_iterations \(job.completedIterations), completed chunks hold \(tally)")
+                violate(.progressAccounting, "job \(c.jobID): completed_iterations \(job.completedIterations), completed chunks hold \(tally)")
             } else if job.completedIterations > job.totalIterations {
-                violate(.progressAccounting, "job \(job.id): completed_iterations \(job.completedIterations) > total \(job.totalIterations)")
+                violate(.progressAccounting, "job \(c.jobID): completed_iterations \(job.completedIterations) > total \(job.totalIterations)")
             }
         }
-    }
-
-    /// `x += n`, answering the new `x` (through the dictionary's in-place accessor: one lookup).
-    @inline(__always)
-    static func adding(_ n: Int, to x: inout Int) -> Int {
-        x += n
-        return x
     }
 
     mutating func checkJob(_ j: JobChange, store: borrowing EmbeddedStore) {
@@ -159,12 +159,11 @@ extension Observer {
         if let created = jobCreatedAt[j.id] {
             measures.jobLatencyMs.record(UInt64(max(0, (now - created).nanoseconds / 1_000_000)))
         }
-        let chunks = store.chunks(ofJob: j.id)
         guard let result = job.result else {
             violate(.resultAggregation, "job \(job.id) completed with no result")
             return
         }
-        let aggregate = SimulationResult.aggregate(chunks.compactMap(\.result))
+        let aggregate = SimulationResult.aggregate(store.chunkResults(ofJob: j.id))
         if aggregate != result {
             violate(.resultAggregation, "job \(job.id) result differs from the aggregate of its chunk results")
             return

@@ -62,6 +62,10 @@ public struct Observer {
     /// Per chunk (by the store's handle): its claim or pending time, claims, whether a worker
     /// started it and whether one finished it.
     var chunks = ChunkLedger()
+    /// Iterations of each job's completed chunks, by the store's job handle (`jobProgress`):
+    /// a dense array where a `[JobID: Int]` hashed the id on every completion.
+    var jobTallyByHandle: [Int] = []
+    /// The same for a job the store does not know (none is expected: a chunk's job exists).
     var jobTally: [JobID: Int] = [:]
     var jobCreatedAt: [JobID: SimInstant] = [:]
     var publishedNotifications: [String] = []
@@ -255,22 +259,35 @@ public struct Observer {
             countCapacitySkips(plan, applied: assignments, window: window, store: store, storeNow: storeNow)
         }
         for a in assignments {
-            guard let node = store.node(a.nodeID) else {
-                violate(.eligibleAssignment, "chunk \(a.chunkID) assigned to a node that does not exist")
+            // Most assignments are cleared from the store's dense entries (no row copied);
+            // anything else is checked from the rows below, which also word the violations.
+            if let facts = store.assignmentFacts(node: a.nodeID, job: a.jobID), let seen = facts.lastSeen,
+                seen > storeNow - profile.onlineWindow, facts.running <= facts.capacity,
+                facts.jobAccess == nil || facts.jobAccess == .public || facts.nodeUserID == facts.jobUserID
+            {
                 continue
             }
-            if let seen = node.lastSeenAt, seen > storeNow - profile.onlineWindow {
-            } else {
-                violate(.eligibleAssignment, "chunk \(a.chunkID) assigned to \(node.name), not online (last seen \(node.lastSeenAt.map { "\($0)" } ?? "never"))")
-            }
-            let running = store.runningCount(of: a.nodeID)
-            if running > node.capacity {
-                violate(.eligibleAssignment, "\(node.name) runs \(running) chunks, capacity \(node.capacity)")
-            }
-            if let job = store.job(a.jobID), !isEligible(job: job, node: node, store: store) {
-                if job.accessType == .discord { measures.bloomFalsePositiveAssignments += 1 }
-                violate(.eligibleAssignment, "chunk of \(job.accessType.rawValue) job \(job.id) assigned to ineligible \(node.name)")
-            }
+            checkAssignment(a, store: store, storeNow: storeNow)
+        }
+    }
+
+    /// `eligible-assignment` for one applied assignment, from the node's and the job's rows.
+    mutating func checkAssignment(_ a: ChunkAssignment, store: borrowing EmbeddedStore, storeNow: Timestamp) {
+        guard let node = store.node(a.nodeID) else {
+            violate(.eligibleAssignment, "chunk \(a.chunkID) assigned to a node that does not exist")
+            return
+        }
+        if let seen = node.lastSeenAt, seen > storeNow - profile.onlineWindow {
+        } else {
+            violate(.eligibleAssignment, "chunk \(a.chunkID) assigned to \(node.name), not online (last seen \(node.lastSeenAt.map { "\($0)" } ?? "never"))")
+        }
+        let running = store.runningCount(of: a.nodeID)
+        if running > node.capacity {
+            violate(.eligibleAssignment, "\(node.name) runs \(running) chunks, capacity \(node.capacity)")
+        }
+        if let job = store.job(a.jobID), !isEligible(job: job, node: node, store: store) {
+            if job.accessType == .discord { measures.bloomFalsePositiveAssignments += 1 }
+            violate(.eligibleAssignment, "chunk of \(job.accessType.rawValue) job \(job.id) assigned to ineligible \(node.name)")
         }
     }
 

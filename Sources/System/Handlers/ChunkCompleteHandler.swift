@@ -90,7 +90,26 @@ extension RequestHandlers {
         return APIResponse(status: 200, body: completionAnswerBytes(jobComplete: jobComplete, duplicate: duplicate))
     }
 
+    /// One of four shared arrays (no allocation per completion, as the idle heartbeat's `{}`):
+    /// a body is never written in place after it is answered, and an array is copied on write.
     static func completionAnswerBytes(jobComplete: Bool, duplicate: Bool) -> [UInt8] {
+        switch (duplicate, jobComplete) {
+        case (false, false): return completionAnswers.0
+        case (false, true): return completionAnswers.1
+        case (true, false): return completionAnswers.2
+        case (true, true): return completionAnswers.3
+        }
+    }
+
+    /// `writeCompletionAnswer` for (duplicate, jobComplete) = (false, false), (false, true),
+    /// (true, false), (true, true).
+    private static let completionAnswers = (
+        writeCompletionAnswer(jobComplete: false, duplicate: false), writeCompletionAnswer(jobComplete: true, duplicate: false),
+        writeCompletionAnswer(jobComplete: false, duplicate: true), writeCompletionAnswer(jobComplete: true, duplicate: true)
+    )
+
+    /// The answer's canonical bytes, written (what the four shared answers hold).
+    static func writeCompletionAnswer(jobComplete: Bool, duplicate: Bool) -> [UInt8] {
         var w = CanonicalJSONWriter(capacity: 56)
         w.beginObject()
         w.key("duplicate"); w.bool(duplicate)

@@ -49,7 +49,7 @@ public enum NodeRequestBody {
             w.key("publicKey")
             w.string(publicKey.base64)
         }
-        w.key("result")
+        w.raw(",\"result\":")  // after the id or the key: always a member before it
         DPSResultJSON.write(result, into: &w)
         w.endObject()
         return w.bytes
@@ -121,19 +121,21 @@ extension DPSResultJSON {
     /// bits; each is an exact 256-bit quotient, about 500 instructions).
     static func write(_ result: some DPSStatistics, into w: inout CanonicalJSONWriter) {
         let variance = result.variance
+        // Each member's key with the comma before it and the colon after, as one block
+        // (`raw`): the values after a colon take no separator.
         w.beginObject()
-        w.key("damageSquaresSum"); w.decimalString(result.damageSquaresSum)
-        w.key("damageSum"); w.decimalString(result.damageSum)
-        w.key("fightLengthSeconds"); w.int(result.fightLengthSeconds)
-        w.key("iterations"); w.int(result.iterations)
-        w.key("m2"); w.number(result.m2)
-        w.key("maxDamage"); w.decimalString(result.maxDamage)
-        w.key("maxDps"); w.number(result.maxDPS)
-        w.key("meanDps"); w.number(result.meanDPS)
-        w.key("minDamage"); w.decimalString(result.minDamage)
-        w.key("minDps"); w.number(result.minDPS)
-        w.key("stddev"); w.number(variance.squareRoot())
-        w.key("variance"); w.number(variance)
+        w.raw("\"damageSquaresSum\":"); w.decimalString(result.damageSquaresSum)
+        w.raw(",\"damageSum\":"); w.decimalString(result.damageSum)
+        w.raw(",\"fightLengthSeconds\":"); w.int(result.fightLengthSeconds)
+        w.raw(",\"iterations\":"); w.int(result.iterations)
+        w.raw(",\"m2\":"); w.number(result.m2)
+        w.raw(",\"maxDamage\":"); w.decimalString(result.maxDamage)
+        w.raw(",\"maxDps\":"); w.number(result.maxDPS)
+        w.raw(",\"meanDps\":"); w.number(result.meanDPS)
+        w.raw(",\"minDamage\":"); w.decimalString(result.minDamage)
+        w.raw(",\"minDps\":"); w.number(result.minDPS)
+        w.raw(",\"stddev\":"); w.number(variance.squareRoot())
+        w.raw(",\"variance\":"); w.number(variance)
         w.endObject()
     }
 }

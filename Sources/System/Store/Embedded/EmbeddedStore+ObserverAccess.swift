@@ -26,4 +26,63 @@ extension EmbeddedStore {
         precondition(nodeDense.indices.contains(handle), "no node entry at handle \(handle)")
         return nodeDense[handle].name
     }
+
+    /// What the observer's `eligible-assignment` check reads of an applied assignment, read in
+    /// place: the node's `last_seen_at`, capacity and owner from its dense entry (which
+    /// `checkConsistency` checks against the row), its running count, and the job's owner and
+    /// access type from its row, without copying either row. Nil when the node is not live (the
+    /// observer then reads the rows, as it does for every assignment this cannot clear).
+    /// `node(_:)` and `job(_:)` copied a 184-byte `NodeRow` and a `JobRow` (their strings
+    /// retained and released) for every assignment: about 1,000 instructions each.
+    public func assignmentFacts(node: NodeID, job: JobID) -> AssignmentFacts? {
+        guard let handle = nodeHandle(node), nodeDense[handle].status != nil else { return nil }
+        let jobHandle = jobHandle(job)
+        return AssignmentFacts(
+            lastSeen: nodeLastSeen(handle), capacity: nodeDense[handle].capacity, running: nodeRunning[handle].count,
+            nodeUserID: nodeDense[handle].userID, jobUserID: jobHandle.map { jobs[$0].userID },
+            jobAccess: jobHandle.map { jobs[$0].accessType })
+    }
+}
+
+extension EmbeddedStore {
+    /// A job's dense handle (jobs are never deleted: a handle names one job for the store's
+    /// whole life) and the fields the observer's progress check reads, read in place: `job(_:)`
+    /// copied the whole `JobRow` (its strings and result retained and released) on every
+    /// completion the observer checked.
+    public func jobProgress(_ id: JobID) -> JobProgress? {
+        guard let handle = jobHandle(id) else { return nil }
+        return JobProgress(
+            handle: handle, status: jobs[handle].status, completedIterations: jobs[handle].completedIterations,
+            totalIterations: jobs[handle].totalIterations)
+    }
+}
+
+extension EmbeddedStore {
+    /// The results of a job's chunks that have one, in chunk index order: exactly
+    /// `chunks(ofJob:).compactMap(\.result)`, without building each chunk's row (its ids, job
+    /// fields and node ids) to read one field. The observer re-aggregates a job's result from
+    /// them when the job completes.
+    public func chunkResults(ofJob job: JobID) -> [ChunkResult] {
+        guard let handle = jobHandle(job) else { return [] }
+        return jobChunks[handle].compactMap { chunkResult($0) }
+    }
+}
+
+/// `EmbeddedStore.jobProgress`' answer.
+public struct JobProgress: Sendable {
+    public var handle: Int
+    public var status: JobStatus
+    public var completedIterations: Int
+    public var totalIterations: Int
+}
+
+/// `EmbeddedStore.assignmentFacts`' answer.
+public struct AssignmentFacts: Sendable {
+    public var lastSeen: Timestamp?
+    public var capacity: Int
+    public var running: Int
+    public var nodeUserID: UserID?
+    /// Nil (both) when the job is not found.
+    public var jobUserID: UserID?
+    public var jobAccess: AccessType?
 }

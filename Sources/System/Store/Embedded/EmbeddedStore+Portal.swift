@@ -81,7 +81,20 @@ extension EmbeddedStore {
         // The job's handle range first: a chunk's index is its handle less the range's start.
         let first = chunkSlots.count
         jobChunks.append(first..<first + chunkCount)
-        for _ in 0..<chunkCount {
+        // The index grown once for the whole job, then each chunk's home slot asked for
+        // `lookahead` chunks before its insert (its id is known from the stream beforehand).
+        do {
+            let slots = chunkSlots, streams = jobChunkIDStreams, ranges = jobChunks
+            chunkIndex.reserve(first + chunkCount) { h in
+                let job = Int(slots[h].job)
+                return Self.chunkID(stream: streams[job], index: h - ranges[job].lowerBound).raw
+            }
+        }
+        let stream = jobChunkIDStreams[jobHandle]
+        let lookahead = 8
+        for k in 0..<min(lookahead, chunkCount) { chunkIndex.prefetchHome(Self.chunkID(stream: stream, index: k).raw) }
+        for k in 0..<chunkCount {
+            if k + lookahead < chunkCount { chunkIndex.prefetchHome(Self.chunkID(stream: stream, index: k + lookahead).raw) }
             insertChunk(ChunkID(freshID()), ChunkSlot(job: Int32(jobHandle)))
         }
         precondition(jobChunks[jobHandle] == first..<chunkSlots.count, "a job's chunks take consecutive handles")
@@ -114,7 +127,19 @@ extension EmbeddedStore {
 
     /// A user's jobs, newest first: by `created_at` descending, ties newest-created first.
     public func jobs(ofUser user: UserID) -> [JobRow] {
-        let rows = (jobsByUser[user] ?? []).reversed().map { jobs[$0] }
+        let handles = jobsByUser[user] ?? []
+        // Created while the store's clock never stepped back (the usual case): the reversed
+        // creation order is already by `created_at` descending with ties newest-created first,
+        // which is what the sort below returns, so it is skipped. The job-create quota reads
+        // this list on every create: sorting the rows (each comparison and move a `JobRow`)
+        // made a user's creates quadratic in their jobs.
+        var inCreationOrder = true
+        for i in handles.indices.dropFirst() where jobs[handles[i - 1]].createdAt > jobs[handles[i]].createdAt {
+            inCreationOrder = false
+            break
+        }
+        if inCreationOrder { return handles.reversed().map { jobs[$0] } }
+        let rows = handles.reversed().map { jobs[$0] }
         // Stable sort: within one created_at, the reversed creation order stands.
         return rows.enumerated()
             .sorted { ($0.element.createdAt, $1.offset) > ($1.element.createdAt, $0.offset) }

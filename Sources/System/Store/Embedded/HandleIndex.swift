@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// An `id → handle` index for rows whose ids the store draws itself (jobs, chunks, nodes): an
 /// open-addressing table of 32-bit handles, linear probing, at most half full.
 ///
@@ -58,6 +60,22 @@ struct HandleIndex: Sendable {
         }
         slots[slot] = Int32(handle)
         count += 1
+    }
+
+    /// Grows the table now, as `insert` would, so that it holds `total` entries without growing
+    /// again: the home slots of keys about to be inserted are then final (`prefetchHome`).
+    mutating func reserve(_ total: Int, id: (Int) -> Identifier) {
+        while total * 2 > slots.count { grow(id: id) }
+    }
+
+    /// Asks for the cache line of `key`'s home slot (a hint: changes nothing but timing). A job's
+    /// chunks are inserted in a row, each at a random slot of a table of about 1 MB at 100,000
+    /// chunks: the first load of each home slot was most of `insertChunk`'s time at 10,000
+    /// nodes; prefetched a few keys ahead, the misses overlap.
+    @inline(__always)
+    func prefetchHome(_ key: Identifier) {
+        let slot = home(key)
+        slots.withUnsafeBufferPointer { cprefetch_read($0.baseAddress! + slot) }
     }
 
     /// Removes the entry for `key` if present (backward-shift deletion: no tombstones, so
