@@ -82,18 +82,6 @@ __attribute__((target("ssse3"))) static inline void store12(uint8_t *out, __m128
     memcpy(out + 8, &tail, 4);
 }
 
-/// Decodes the full group `in[0..<4]` to `out[0..<3]`; returns 0 if a character is outside the
-/// alphabet.
-static inline int decode_group(const uint8_t *in, uint8_t *out) {
-    const uint32_t a = reverse[in[0]], b = reverse[in[1]], c = reverse[in[2]], d = reverse[in[3]];
-    if ((a | b | c | d) & 0x80) return 0;
-    const uint32_t v = a << 18 | b << 12 | c << 6 | d;
-    out[0] = (uint8_t)(v >> 16);
-    out[1] = (uint8_t)(v >> 8);
-    out[2] = (uint8_t)v;
-    return 1;
-}
-
 /// The padded last group of a value whose length leaves one byte: "xy==" with y's low four
 /// bits zero.
 static inline int decode_last1(const uint8_t *in, uint8_t *out) {

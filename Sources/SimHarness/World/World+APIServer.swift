@@ -51,7 +51,7 @@ struct InFlightRequest {
     /// Whether the request came on the typed wire (`answer` replies in kind). All the entry
     /// needs of the request: keeping the request itself cost a copy of it per transaction.
     var typedWire: Bool
-    /// Where the request's node header buffer lies (`APIHeaders.nodeSignedTextAddress`): the
+    /// Where the request's node header buffer lies (`APIHeaders.nodeSignedTextAddresses`): the
     /// look-ahead prefetches it one event before the transaction reaches the store
     /// (World+Lookahead.swift). An address only (it keeps nothing alive; the request in the
     /// transaction does), read for hints only.

@@ -2,9 +2,9 @@ import Engine
 
 /// One event the world's dispatcher hands to a role: the Engine's `EventHeader` fields and the
 /// `WorldEvent` moved out of the queue (`World.run`). The same fields as the Engine's generic
-/// `WorldDelivery`, in a type of its own.
+/// `Delivered<WorldEvent>`, in a type of its own.
 ///
-/// Why not `WorldDelivery`: Swift 6.3 destroys a value of a bound generic struct
+/// Why not `Delivered<WorldEvent>`: Swift 6.3 destroys a value of a bound generic struct
 /// through its value witnesses (the outlined destroy of the optional, `destroy for Delivered`
 /// with the type's metadata, then `destroy for WorldEvent`) around the payload's releases, at
 /// the end of every dispatch. This type's destroy is one witness that calls the payload's

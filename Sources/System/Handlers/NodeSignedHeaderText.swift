@@ -141,7 +141,7 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
 
     /// Where `X-Node-Key`'s text lies: the key `String`'s UTF-8 bytes, in a heap object of its
     /// own (44 characters: never a small string), whose reference count the server's parse
-    /// (`withKeyText`) touches first; for the same look-ahead, which prefetches it with the
+    /// (`withValueTexts`) touches first; for the same look-ahead, which prefetches it with the
     /// buffer. Only an address, kept nowhere alive.
     public var keyTextAddress: UnsafeRawPointer? { withKeyText { UnsafeRawPointer($0.baseAddress) } }
 

@@ -34,6 +34,12 @@ extension EmbeddedStore {
     /// observer then reads the rows, as it does for every assignment this cannot clear).
     /// `node(_:)` and `job(_:)` copied a 184-byte `NodeRow` and a `JobRow` (their strings
     /// retained and released) for every assignment: about 1,000 instructions each.
+    ///
+    /// The trade: the guarded apply reads the same dense entry (capacity, `last_seen_at`), so an
+    /// entry that drifted from its row would satisfy both the guard and this check until
+    /// `checkConsistency` compares entry and row (every 60 simulated seconds and at the end of
+    /// a run). The running count stays independent: this reads the running list, the guard the
+    /// entry's count.
     public func assignmentFacts(node: NodeID, job: JobID) -> AssignmentFacts? {
         guard let handle = nodeHandle(node), nodeDense[handle].status != nil else { return nil }
         let jobHandle = jobHandle(job)
