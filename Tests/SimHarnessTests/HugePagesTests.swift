@@ -1,4 +1,5 @@
 import Engine
+import JobSystem
 import Testing
 
 @testable import SimHarness

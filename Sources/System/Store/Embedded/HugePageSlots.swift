@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A fixed number of plain-data slots in one allocation that asks the kernel for 2 MiB pages
 /// when it is at least that large: the replay cache's table (`ReplayCache`), 2.4 MB at
 /// 10,000 nodes and read at two random places by every signed request.
@@ -11,7 +7,7 @@ import Glibc
 /// as well as the cache, and the prefetches `ReplayCache.prepare` issues did not hide that: the
 /// `perf` samples fell on the instruction after each prefetch, which waits for the page walk
 /// (on this VM a nested one). A table on huge pages needs one or two TLB entries. (The node
-/// hosts' storage gained the same way: `HugePages` in the World.)
+/// hosts' storage gained the same way; both advise through `HugePages`.)
 ///
 /// How: a table of at least 2 MiB is allocated 2 MiB-aligned and its whole 2 MiB pages are
 /// advised (`madvise(MADV_HUGEPAGE)`) before they are first touched; every slot is then written
@@ -28,7 +24,7 @@ final class HugePageSlots<Slot: BitwiseCopyable>: @unchecked Sendable {
     let count: Int
 
     /// Allocations of at least this many bytes are 2 MiB-aligned and advised for huge pages.
-    static var hugePage: Int { 2 << 20 }
+    static var hugePage: Int { HugePages.size }
 
     /// `count` slots of zero bytes.
     init(zeroed count: Int) {
@@ -37,9 +33,7 @@ final class HugePageSlots<Slot: BitwiseCopyable>: @unchecked Sendable {
         let bytes = Swift.max(1, count &* MemoryLayout<Slot>.stride)
         let huge = bytes >= Self.hugePage
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: huge ? Self.hugePage : 64)
-        #if canImport(Glibc)
-        if huge { _ = madvise(raw, bytes & ~(Self.hugePage &- 1), MADV_HUGEPAGE) }
-        #endif
+        if huge { HugePages.advise(raw, bytes: bytes) }  // its whole 2 MiB pages: `raw` is aligned
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         base = raw.bindMemory(to: Slot.self, capacity: count)
     }

@@ -14,14 +14,16 @@ import Glibc
 /// `run --all` or a sweep) keeps asking for huge pages for whatever is allocated there next.
 /// That changes timing and, at worst, how much of that range is resident; never behaviour.
 ///
+/// Used by the World's node hosts and by `HugePageSlots` (the replay cache's table).
+///
 /// Why: at 10,000 nodes the node hosts are 7.5 MB, and every node event starts on a host that
 /// is neither in the cache nor, often, in the TLB (the process's working set, about 55 MB, is
 /// several times what the second-level TLB covers in 4 KiB pages). The system's default
 /// (`madvise`) gives huge pages only to memory that asks for them.
-enum HugePages {
-    static let size = 2 << 20
+package enum HugePages {
+    package static let size = 2 << 20
 
-    static func advise(_ start: UnsafeRawPointer, bytes: Int) {
+    package static func advise(_ start: UnsafeRawPointer, bytes: Int) {
         #if canImport(Glibc)
         guard let r = stretch(start: UInt(bitPattern: start), bytes: bytes),
             let p = UnsafeMutableRawPointer(bitPattern: r.lowerBound)
@@ -31,7 +33,7 @@ enum HugePages {
     }
 
     /// The whole aligned huge pages inside `start ..< start + bytes`; nil if none fits.
-    static func stretch(start: UInt, bytes: Int) -> Range<UInt>? {
+    package static func stretch(start: UInt, bytes: Int) -> Range<UInt>? {
         let mask = UInt(size - 1)
         let (rounded, over) = start.addingReportingOverflow(mask)
         guard !over, bytes > 0 else { return nil }
