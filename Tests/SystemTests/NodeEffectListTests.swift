@@ -113,3 +113,15 @@ import Testing
         #expect(list.isEmpty)
     }
 }
+
+/// The effect's size: `.startCompute`'s order is boxed so that an effect is no larger than its
+/// `.send` case (a request id, the request and a tag byte), which the compiler copies inline
+/// (up to 128 bytes) rather than through `memcpy`, at every append and drain of a heartbeat.
+@Suite struct NodeEffectLayoutTests {
+    @Test func anEffectIsItsSendCaseAndATag() {
+        let send = MemoryLayout<UInt64>.size + MemoryLayout<APIRequest>.size
+        #expect(MemoryLayout<NodeAgent.Effect>.size <= send + 1)
+        #expect(MemoryLayout<NodeAgent.Effect>.size <= 128)
+        #expect(MemoryLayout<NodeAgent.ComputeOrder>.size > send)
+    }
+}

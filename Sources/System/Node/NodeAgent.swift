@@ -37,7 +37,13 @@ public struct NodeAgent: Sendable {
         case send(requestID: UInt64, APIRequest)
         case setTimer(NodeTimer, after: Interval)
         case cancelTimer(NodeTimer)
-        case startCompute(ComputeOrder)
+        /// Boxed (`indirect`): every effect is as large as its largest case, and inline the
+        /// order (the assignment, its config and rotation) made each one 184 bytes, which the
+        /// compiler copies through `memcpy`: at each append and twice at each drain, twelve
+        /// calls a heartbeat's round trip. Boxed, an effect is `.send`'s 96 bytes and a tag
+        /// (`NodeEffectListTests`), copied inline. One allocation per computation, rare beside
+        /// the heartbeats.
+        indirect case startCompute(ComputeOrder)
         /// Open the assignment channel with this signed request (a WebSocket upgrade in
         /// production), replacing any connection still open.
         case openChannel(APIRequest)
