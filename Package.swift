@@ -15,6 +15,8 @@ import PackageDescription
 ///   load; `Base64`'s own loops otherwise, and on other architectures).
 /// - `CPrefetch`: one inline C function, a cache prefetch hint (the Engine's event queue, the
 ///   stand-in signature registry, the World's node hosts).
+/// - `CTraceFold`: FNV-1a of the run digest's byte strings on AVX-512, when the CPU has it
+///   (runtime CPUID check; `TraceDigest`'s byte loop otherwise, and on other architectures).
 /// - `CStandIn`: the stand-in compute's tally on AVX-512, when the CPU has it (runtime CPUID check;
 ///   the same integers as the Swift loop, which runs otherwise).
 /// - `CLibPQ`, `PostgresStore`: libpq and the PostgreSQL `JobStore` (production only: the
@@ -110,6 +112,10 @@ let package = Package(
         /// The stand-in compute's tally on AVX-512 (runtime CPUID check; the Swift loop otherwise,
         /// and on other architectures). DWARF 4 for Debian's valgrind 3.19 (see `CAllocCounter`).
         .target(name: "CStandIn", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
+        /// FNV-1a of the run digest's byte strings on AVX-512 (runtime CPUID check; the Swift
+        /// loop otherwise, and on other architectures). DWARF 4 for Debian's valgrind 3.19 (see
+        /// `CAllocCounter`).
+        .target(name: "CTraceFold", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
@@ -217,7 +223,7 @@ let package = Package(
         ),
         .target(
             name: "Engine",
-            dependencies: ["CPrefetch", .product(name: "Collections", package: "swift-collections")]
+            dependencies: ["CPrefetch", "CTraceFold", .product(name: "Collections", package: "swift-collections")]
         ),
         .target(
             name: "JobSystem",
@@ -249,7 +255,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine"]
+            dependencies: ["Engine", "CTraceFold"]
         ),
         .testTarget(
             name: "SimHarnessTests",

@@ -1,5 +1,6 @@
-import Testing
+import CTraceFold
 import Engine
+import Testing
 
 /// `TraceDigest.fold(String)` folds `streamKey(s)` (FNV-1a 64 over the UTF-8) and then the
 /// UTF-8 length, whatever the string's storage (small, native, long, non-ASCII): its inline
@@ -90,6 +91,59 @@ import Engine
         }
         for s in ["PUT", "/node-heartbeat/", "/jobs/1", ""] {
             #expect(table.lookup(s) == nil, "\(s)")
+        }
+    }
+
+    /// Byte strings of every length up to 300 (one to five 64-byte blocks and every tail),
+    /// random, printable, all ones, all zeros and single bits, from SplitMix64 of a fixed seed.
+    static func byteStrings() -> [[UInt8]] {
+        var random = SplitMix64(seed: 11)
+        var strings: [[UInt8]] = []
+        for count in 0...300 {
+            for pattern in 0..<5 {
+                strings.append((0..<count).map { _ in
+                    let r = random.next()
+                    switch pattern {
+                    case 0: return UInt8(truncatingIfNeeded: r)
+                    case 1: return UInt8(32 + r % 95)
+                    case 2: return 0xFF
+                    case 3: return 0
+                    default: return UInt8(1) << (r % 8)
+                    }
+                })
+            }
+        }
+        return strings
+    }
+
+    /// `fold([UInt8])` folds the FNV-1a of the bytes (the vector path from 64 bytes on where
+    /// the CPU has AVX-512, the loop otherwise) and then their count.
+    @Test func foldingBytesFoldsTheirKeyThenTheirCount() {
+        for bytes in Self.byteStrings() {
+            var viaBytes = TraceDigest()
+            viaBytes.fold(3 as UInt64)
+            viaBytes.fold(bytes)
+            var viaWords = TraceDigest()
+            viaWords.fold(3 as UInt64)
+            viaWords.fold(Self.fnv1a(bytes))
+            viaWords.fold(UInt64(bytes.count))
+            #expect(viaBytes == viaWords, "\(bytes.count) bytes: \(bytes.prefix(8))")
+        }
+    }
+
+    /// `ctracefold_fnv1a` against the loop from any starting state (so from any block's
+    /// carries), at every alignment of the bytes in memory. Skipped without AVX-512.
+    @Test func theVectorFNVIsTheLoopsFromAnyStateAndAlignment() {
+        guard ctracefold_vector_available() != 0 else { return }
+        var random = SplitMix64(seed: 12)
+        for bytes in Self.byteStrings() where bytes.count % 3 == 0 || bytes.count >= 60 {
+            let state = random.next()
+            var expected = state
+            for b in bytes { expected = (expected ^ UInt64(b)) &* 1_099_511_628_211 }
+            let shift = Int(random.next() % 64)
+            let padded = [UInt8](repeating: 0xA5, count: shift) + bytes + [UInt8](repeating: 0x5A, count: 64)
+            let got = padded.withUnsafeBufferPointer { ctracefold_fnv1a(state, $0.baseAddress! + shift, bytes.count) }
+            #expect(got == expected, "\(bytes.count) bytes at +\(shift): \(bytes.prefix(8))")
         }
     }
 }

@@ -122,11 +122,15 @@ public enum WorldEvent: TraceablePayload, Sendable {
 
     public func fold(into d: inout TraceDigest) {
         switch self {
+        // A body's words first (`TraceDigest.ByteWords`: its FNV-1a does not depend on the
+        // digest, so it runs beside the chain of the words folded before it); folded in order.
         case .api(let id, let r):
-            d.fold(1); d.fold(id); d.fold(r.method, known: Self.digestStrings); d.fold(r.path, known: Self.digestStrings); d.fold(r.body)
+            let body = TraceDigest.ByteWords(r.body)
+            d.fold(1); d.fold(id); d.fold(r.method, known: Self.digestStrings); d.fold(r.path, known: Self.digestStrings); d.fold(body)
             if let w = r.wire { d.fold(w.digest.bytes) }  // the typed wire only (`WorldConfig.wire`)
         case .apiReply(let id, let r):
-            d.fold(2); d.fold(id); d.fold(r.status); d.fold(r.body)
+            let body = TraceDigest.ByteWords(r.body)
+            d.fold(2); d.fold(id); d.fold(r.status); d.fold(body)
             if let w = r.wire { Self.foldWire(w, &d) }
         case .transaction(let txn, let connection, let r):
             d.fold(17); d.fold(txn); d.fold(connection); d.fold(r.path, known: Self.digestStrings)
