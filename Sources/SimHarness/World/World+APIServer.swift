@@ -56,8 +56,10 @@ struct InFlightRequest {
     /// (World+Lookahead.swift). An address only (it keeps nothing alive; the request in the
     /// transaction does), read for hints only.
     var headerText: UnsafeRawPointer? = nil
-    /// Where the same request's key text lies (`APIHeaders.nodeSignedTextAddresses`), likewise.
-    var keyText: UnsafeRawPointer? = nil
+    /// Where the same request's key text lies and how long it is
+    /// (`APIHeaders.nodeSignedTextAddresses`), likewise; read (decoded) only while the
+    /// transaction that keeps it alive is the next event (`World.prepareNextTransaction`).
+    var keyText: UnsafeRawBufferPointer? = nil
 }
 
 /// One side of an open assignment channel: the node's actor and its connection number.

@@ -64,10 +64,10 @@ public struct APIHeaders: Sendable, Equatable, RandomAccessCollection, Expressib
     }
 
     /// Where a node's signed headers' text buffer and key text lie
-    /// (`NodeSignedHeaderText.textAddress`, `keyTextAddress`), for prefetch hints; nil for a
+    /// (`NodeSignedHeaderText.textAddress`, `keyTextBytes`), for prefetch hints; nil for a
     /// list of fields.
-    public var nodeSignedTextAddresses: (buffer: UnsafeRawPointer, key: UnsafeRawPointer?)? {
-        if case .nodeSigned(let text) = storage { return (text.textAddress, text.keyTextAddress) }
+    public var nodeSignedTextAddresses: (buffer: UnsafeRawPointer, key: UnsafeRawBufferPointer?)? {
+        if case .nodeSigned(let text) = storage { return (text.textAddress, text.keyTextBytes) }
         return nil
     }
 

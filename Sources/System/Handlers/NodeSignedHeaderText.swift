@@ -142,8 +142,12 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// Where `X-Node-Key`'s text lies: the key `String`'s UTF-8 bytes, in a heap object of its
     /// own (44 characters: never a small string), whose reference count the server's parse
     /// (`withValueTexts`) touches first; for the same look-ahead, which prefetches it with the
-    /// buffer. Only an address, kept nowhere alive.
-    public var keyTextAddress: UnsafeRawPointer? { withKeyText { UnsafeRawPointer($0.baseAddress) } }
+    /// buffer, and then decodes it (the key's text is immutable and lives as long as the
+    /// header text: its bytes stay where they are). Only an address and a count, kept nowhere
+    /// alive.
+    public var keyTextBytes: UnsafeRawBufferPointer? {
+        withKeyText { $0.baseAddress == nil ? nil : UnsafeRawBufferPointer($0) }
+    }
 
     /// `X-Node-Sig`'s value as a `String` (for those that ask: HTTP, iteration, tests).
     public var signatureText: String { withSignatureText { String(decoding: $0, as: UTF8.self) } }
