@@ -156,7 +156,7 @@ struct NodeKeyIndexTests {
             registered.append((key, node.node.id))
         }
         for (k, (key, id)) in registered.enumerated() {
-            if k % 3 == 1 { store.prefetchCallerSlot(publicKey: key) }
+            if k % 3 == 1 { store.prepareForRequest(publicKey: key, signature: Signature(bytes: rng.bytes(count: 64))) }
             if k % 2 == 0 { store.prepareToAuthenticate(publicKey: key, signature: nil) }
             #expect(store.node(publicKey: key)?.id == id)
             #expect(store.nodeCaller(publicKey: key)?.id == id)

@@ -60,6 +60,8 @@ struct InFlightRequest {
     /// (`APIHeaders.nodeSignedTextAddresses`), likewise; read (decoded) only while the
     /// transaction that keeps it alive is the next event (`World.prepareNextTransaction`).
     var keyText: UnsafeRawBufferPointer? = nil
+    /// Where the same request's signature text lies, likewise.
+    var signatureText: UnsafeRawBufferPointer? = nil
 }
 
 /// One side of an open assignment channel: the node's actor and its connection number.
@@ -89,7 +91,8 @@ extension World {
             let text = request.headers.nodeSignedTextAddresses
             apiServer.inFlight.insert(
                 InFlightRequest(
-                    client: from, requestID: id, typedWire: request.wire != nil, headerText: text?.buffer, keyText: text?.key),
+                    client: from, requestID: id, typedWire: request.wire != nil, headerText: text?.buffer, keyText: text?.key,
+                    signatureText: text?.signature),
                 for: txn)
             sim.deliver(from: apiServerActor, to: storeActor, after: databaseLatency(), .transaction(txn: txn, connection: apiServer.connection, request))
         case .transactionDone(let txn, let connection, let outcome):

@@ -62,8 +62,10 @@ extension World {
     /// The second half of a store transaction's look-ahead, once the current event is handled:
     /// the key's text, prefetched by `lookAhead` a whole event ago, is decoded, and the lines
     /// the store and the scheme will look up by that key are requested: the caller's slot in
-    /// the store's key index (`EmbeddedStore.prefetchCallerSlot`) and the stand-in's secret
-    /// (`prepareToVerify`). Inside the transaction they were asked for only a few hundred
+    /// the store's key index and the stand-in's secret (`prepareToVerify`); and the signature,
+    /// in the header buffer prefetched with it, is decoded, its replay fingerprint computed
+    /// and the replay cache's lines requested (`EmbeddedStore.prepareForRequest`; the
+    /// transaction's own `prepareToAuthenticate` then finds the fingerprint kept). Inside the transaction they were asked for only a few hundred
     /// instructions before their use (the index slot's wait was 2.4 % of the N = 10,000 day
     /// hour's samples, the secret's 1.9 %), the index slot's even a dependent load away from
     /// the caller's dense entry. The peek is repeated (the current event may have scheduled
@@ -73,10 +75,11 @@ extension World {
     @inline(__always)
     mutating func prepareNextTransaction() {
         guard let next = sim.peekNext(), next.actor == storeActor, next.kind == .message,
-            let txn = Self.transactionID(next.payload), let text = apiServer.inFlight[txn]?.keyText,
-            let key = PublicKey(base64UTF8: text)
+            let txn = Self.transactionID(next.payload), let asked = apiServer.inFlight[txn],
+            let text = asked.keyText, let key = PublicKey(base64UTF8: text)
         else { return }
-        store.prefetchCallerSlot(publicKey: key)
+        let signature = asked.signatureText.flatMap { Signature(base64UTF8: $0) }
+        store.prepareForRequest(publicKey: key, signature: signature)
         scheme.prepareToVerify(publicKey: key)
     }
 

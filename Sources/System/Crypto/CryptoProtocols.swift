@@ -116,6 +116,15 @@ public struct Signature: Hashable, Sendable, CustomStringConvertible {
         self.storage = storage
     }
 
+    /// Strictly decodes standard, padded base64 of exactly 64 bytes from UTF-8 bytes read in
+    /// place (the `X-Node-Sig` spelling, as the server's parse decodes it): the simulation's
+    /// look-ahead decodes a request's signature where the node's header text holds it.
+    public init?(base64UTF8 text: UnsafeRawBufferPointer) {
+        var storage = Bytes64()
+        guard Base64.decode(utf8: text.assumingMemoryBound(to: UInt8.self), into: &storage) else { return nil }
+        self.storage = storage
+    }
+
     /// Strictly decodes standard, padded base64 of exactly 64 bytes (the `X-Node-Sig` spelling).
     public init?(base64: String) {
         guard let storage = Base64.decode64(base64) else { return nil }

@@ -149,6 +149,12 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
         withKeyText { $0.baseAddress == nil ? nil : UnsafeRawBufferPointer($0) }
     }
 
+    /// Where `X-Node-Sig`'s text lies in the buffer (its 88 bytes), for the same look-ahead,
+    /// which decodes it an event before the store's transaction (the buffer's bytes never move
+    /// and are never written once the text is made). Only an address and a count: computed
+    /// from the buffer's address, nothing read.
+    public var signatureTextBytes: UnsafeRawBufferPointer { withSignatureText { UnsafeRawBufferPointer($0) } }
+
     /// `X-Node-Sig`'s value as a `String` (for those that ask: HTTP, iteration, tests).
     public var signatureText: String { withSignatureText { String(decoding: $0, as: UTF8.self) } }
 

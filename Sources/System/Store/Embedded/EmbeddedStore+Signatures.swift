@@ -50,12 +50,15 @@ extension EmbeddedStore {
         if let handle = nodeByKey.prepare(publicKey) { nodeDense.prefetch(handle) }
     }
 
-    /// A hint, an event before a transaction whose request is signed by `publicKey` (the
-    /// simulation's look-ahead, `World.prepareNextTransaction`): the key's slot in `nodeByKey`
-    /// is requested from memory, so that `prepareToAuthenticate`'s lookup finds it in cache and
-    /// can at once ask for the caller's dense entry. Changes nothing but timing.
-    public mutating func prefetchCallerSlot(publicKey: PublicKey) {
+    /// A hint, an event before a transaction whose request is signed by `publicKey` with
+    /// `signature` (the simulation's look-ahead, `World.prepareNextTransaction`): the key's
+    /// slot in `nodeByKey` is requested from memory, so that `prepareToAuthenticate`'s lookup
+    /// finds it in cache and can at once ask for the caller's dense entry; and the replay
+    /// cache prepares the signature (`ReplayCache.prepare`: its fingerprint, kept, and its
+    /// lines requested), which `prepareToAuthenticate` then recognises. Changes no answer.
+    public mutating func prepareForRequest(publicKey: PublicKey, signature: Signature?) {
         nodeByKey.prefetch(publicKey)
+        if let signature { replayCache.prepare(signature) }
     }
 
     /// Remembers `signature` until `expiresAt` (the signed timestamp plus the window, beyond
