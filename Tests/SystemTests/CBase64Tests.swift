@@ -46,68 +46,6 @@ import Testing
         }
     }
 
-    /// `PublicKey(base64UTF8:)`, the look-ahead's decoding of a key's text where it lies
-    /// (`World.prepareNextTransaction`), against the reference and `init?(base64:)`: seeded
-    /// keys, every byte value at every position of one, and texts of every length 0-60.
-    @Test func publicKeyFromUTF8InPlaceIsTheReference() {
-        var rng = SystemTestRNG(state: 44)
-        func check(_ text: [UInt8]) -> Bool {
-            let reference = Self.referenceDecode(text, count: 32)
-            let inPlace = text.withUnsafeBytes { PublicKey(base64UTF8: $0) }
-            let fromString = PublicKey(base64: String(decoding: text, as: UTF8.self))
-            return inPlace?.bytes == reference && inPlace == fromString
-        }
-        var agreed = 0, accepted = 0
-        for _ in 0..<200 {
-            let text = Array(NodeSignedHeadersTests.referenceBase64(rng.bytes(count: 32)).utf8)
-            if check(text) { agreed += 1 }
-            if text.withUnsafeBytes({ PublicKey(base64UTF8: $0) }) != nil { accepted += 1 }
-        }
-        let text = Array(NodeSignedHeadersTests.referenceBase64(rng.bytes(count: 32)).utf8)
-        for position in text.indices {
-            for byte in 0...255 {
-                var changed = text
-                changed[position] = UInt8(byte)
-                if check(changed) { agreed += 1 }
-            }
-        }
-        for length in 0...60 {
-            let text = (0..<length).map { _ in Self.alphabet[Int(rng.next() % 64)] }
-            if check(text) { agreed += 1 }
-        }
-        #expect(agreed == 200 + 44 * 256 + 61)
-        #expect(accepted == 200)
-    }
-
-    /// `Signature(base64UTF8:)`, the look-ahead's decoding of a signature's text where it
-    /// lies, against the reference and `init?(base64:)`: seeded signatures, every byte value at
-    /// every position of one, and texts of every length 80-96.
-    @Test func signatureFromUTF8InPlaceIsTheReference() {
-        var rng = SystemTestRNG(state: 88)
-        func check(_ text: [UInt8]) -> Bool {
-            let reference = Self.referenceDecode(text, count: 64)
-            let inPlace = text.withUnsafeBytes { Signature(base64UTF8: $0) }
-            let fromString = Signature(base64: String(decoding: text, as: UTF8.self))
-            return inPlace?.bytes == reference && inPlace == fromString
-        }
-        var agreed = 0
-        for _ in 0..<200 {
-            if check(Array(NodeSignedHeadersTests.referenceBase64(rng.bytes(count: 64)).utf8)) { agreed += 1 }
-        }
-        let text = Array(NodeSignedHeadersTests.referenceBase64(rng.bytes(count: 64)).utf8)
-        for position in text.indices {
-            for byte in 0...255 {
-                var changed = text
-                changed[position] = UInt8(byte)
-                if check(changed) { agreed += 1 }
-            }
-        }
-        for length in 80...96 {
-            if check((0..<length).map { _ in Self.alphabet[Int(rng.next() % 64)] }) { agreed += 1 }
-        }
-        #expect(agreed == 200 + 88 * 256 + 17)
-    }
-
     @Test func theVectorPathRunsOnThisMachine() {
         #if arch(x86_64)
         // Every x86-64 CPU of the last fifteen years has SSSE3; without it the other tests

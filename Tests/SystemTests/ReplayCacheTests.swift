@@ -214,14 +214,9 @@ import Testing
                 model.capacity = c
             }
             if prepared {
-                switch k % 6 {
+                switch k % 4 {
                 case 0, 1: cache.prepare(r.signature)
                 case 2: cache.prepare(requests[(k &* 7919) % requests.count].signature)
-                case 3:  // twice, as the look-ahead and then the transaction do
-                    cache.prepare(r.signature)
-                    cache.prepare(r.signature)
-                case 4:  // the next request's, before this one is remembered (two transactions in a row)
-                    cache.prepare(requests[(k &+ 1) % requests.count].signature)
                 default: break
                 }
             }

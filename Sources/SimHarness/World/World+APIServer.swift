@@ -56,12 +56,8 @@ struct InFlightRequest {
     /// (World+Lookahead.swift). An address only (it keeps nothing alive; the request in the
     /// transaction does), read for hints only.
     var headerText: UnsafeRawPointer? = nil
-    /// Where the same request's key text lies and how long it is
-    /// (`APIHeaders.nodeSignedTextAddresses`), likewise; read (decoded) only while the
-    /// transaction that keeps it alive is the next event (`World.prepareNextTransaction`).
-    var keyText: UnsafeRawBufferPointer? = nil
-    /// Where the same request's signature text lies, likewise.
-    var signatureText: UnsafeRawBufferPointer? = nil
+    /// Where the same request's key text lies (`APIHeaders.nodeSignedTextAddresses`), likewise.
+    var keyText: UnsafeRawPointer? = nil
 }
 
 /// One side of an open assignment channel: the node's actor and its connection number.
@@ -91,8 +87,7 @@ extension World {
             let text = request.headers.nodeSignedTextAddresses
             apiServer.inFlight.insert(
                 InFlightRequest(
-                    client: from, requestID: id, typedWire: request.wire != nil, headerText: text?.buffer, keyText: text?.key,
-                    signatureText: text?.signature),
+                    client: from, requestID: id, typedWire: request.wire != nil, headerText: text?.buffer, keyText: text?.key),
                 for: txn)
             sim.deliver(from: apiServerActor, to: storeActor, after: databaseLatency(), .transaction(txn: txn, connection: apiServer.connection, request))
         case .transactionDone(let txn, let connection, let outcome):

@@ -24,11 +24,10 @@ import JobSystem
 extension World {
     /// Prefetches what the probable next event will read first (see the extension's notes).
     /// Called by `run` once per event, after the current event is taken and before it is
-    /// dispatched. A few tens of instructions. True if the next event looks like a store
-    /// transaction of a node-signed request (then `prepareNextTransaction` follows the event).
+    /// dispatched. A few tens of instructions.
     @inline(__always)
-    func lookAhead() -> Bool {
-        guard let next = sim.peekNext() else { return false }
+    func lookAhead() {
+        guard let next = sim.peekNext() else { return }
         if let i = nodeIndex(ofActor: next.actor) {
             // Its role, read by `dispatch` (an actor's role exists from its creation), and the
             // kernel's entries; the few other actors' are always warm.
@@ -50,37 +49,11 @@ extension World {
             // And the key's text, a heap object of its own, which the parse retains first (that
             // retain's wait was 2.6 % of the samples): its reference count 24 bytes before the
             // text, and the text's 44 bytes.
-            if let key = asked.keyText?.baseAddress {
+            if let key = asked.keyText {
                 cprefetch_read(key - 24)
                 cprefetch_read(key + 43)
-                return true
             }
         }
-        return false
-    }
-
-    /// The second half of a store transaction's look-ahead, once the current event is handled:
-    /// the key's text, prefetched by `lookAhead` a whole event ago, is decoded, and the lines
-    /// the store and the scheme will look up by that key are requested: the caller's slot in
-    /// the store's key index and the stand-in's secret (`prepareToVerify`); and the signature,
-    /// in the header buffer prefetched with it, is decoded, its replay fingerprint computed
-    /// and the replay cache's lines requested (`EmbeddedStore.prepareForRequest`; the
-    /// transaction's own `prepareToAuthenticate` then finds the fingerprint kept). Inside the transaction they were asked for only a few hundred
-    /// instructions before their use (the index slot's wait was 2.4 % of the N = 10,000 day
-    /// hour's samples, the secret's 1.9 %), the index slot's even a dependent load away from
-    /// the caller's dense entry. The peek is repeated (the current event may have scheduled
-    /// one before it, or ended the transaction's life): the key's text is read only while the
-    /// transaction that keeps it alive is still the next event. Hints only: nothing here
-    /// changes an answer.
-    @inline(__always)
-    mutating func prepareNextTransaction() {
-        guard let next = sim.peekNext(), next.actor == storeActor, next.kind == .message,
-            let txn = Self.transactionID(next.payload), let asked = apiServer.inFlight[txn],
-            let text = asked.keyText, let key = PublicKey(base64UTF8: text)
-        else { return }
-        let signature = asked.signatureText.flatMap { Signature(base64UTF8: $0) }
-        store.prepareForRequest(publicKey: key, signature: signature)
-        scheme.prepareToVerify(publicKey: key)
     }
 
     /// Asks for the cache lines of node `i`'s host that a heartbeat or its answer reads (the

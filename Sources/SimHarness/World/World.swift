@@ -152,7 +152,7 @@ public struct World {
             let event = WorldDelivery(
                 time: header.time, actor: header.actor, from: header.from, kind: header.kind, payload: sim.takePayload())
             // Prefetches for the probable next event while this one is handled (World+Lookahead.swift).
-            let transactionNext = lookAhead()
+            lookAhead()
             if let recorder = traceRecorder {
                 recorder.record(event, index: sim.eventsDelivered, digest: sim.digest)
             }
@@ -162,7 +162,6 @@ public struct World {
             // the call copies the whole 600-byte store value onto the stack first.)
             let checkJobs = event.actor == storeActor && stopAfterCompletedJobs != nil
             dispatch(consume event)
-            if transactionNext { prepareNextTransaction() }
             if stopOnViolation && observer.firstViolation != nil { return false }
             if checkJobs && store.jobCount(.completed) >= jobTarget {
                 finishRun()

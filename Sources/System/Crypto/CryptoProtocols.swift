@@ -77,14 +77,6 @@ public struct PublicKey: Hashable, Sendable, Comparable, CustomStringConvertible
         self.storage = storage
     }
 
-    /// `init?(base64:)` of UTF-8 bytes read in place (the same strict decoding; no `String`):
-    /// the simulation's look-ahead decodes a request's key where the node's header text holds it.
-    public init?(base64UTF8 text: UnsafeRawBufferPointer) {
-        var storage = Bytes32()
-        guard Base64.decode(utf8: text.assumingMemoryBound(to: UInt8.self), into: &storage) else { return nil }
-        self.storage = storage
-    }
-
     /// The 32 bytes, in order, for the duration of `body`.
     @inlinable public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         try storage.withUnsafeBytes(body)
@@ -113,15 +105,6 @@ public struct Signature: Hashable, Sendable, CustomStringConvertible {
     /// Wraps exactly 64 bytes; `nil` for any other length.
     public init?(bytes: [UInt8]) {
         guard let storage = Bytes64(bytes) else { return nil }
-        self.storage = storage
-    }
-
-    /// Strictly decodes standard, padded base64 of exactly 64 bytes from UTF-8 bytes read in
-    /// place (the `X-Node-Sig` spelling, as the server's parse decodes it): the simulation's
-    /// look-ahead decodes a request's signature where the node's header text holds it.
-    public init?(base64UTF8 text: UnsafeRawBufferPointer) {
-        var storage = Bytes64()
-        guard Base64.decode(utf8: text.assumingMemoryBound(to: UInt8.self), into: &storage) else { return nil }
         self.storage = storage
     }
 

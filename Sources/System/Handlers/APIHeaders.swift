@@ -63,11 +63,11 @@ public struct APIHeaders: Sendable, Equatable, RandomAccessCollection, Expressib
         }
     }
 
-    /// Where a node's signed headers' text buffer, key text
-    /// and signature text (`NodeSignedHeaderText.textAddress`, `keyTextBytes`,
-    /// `signatureTextBytes`), for prefetch hints; nil for a list of fields.
-    public var nodeSignedTextAddresses: (buffer: UnsafeRawPointer, key: UnsafeRawBufferPointer?, signature: UnsafeRawBufferPointer)? {
-        if case .nodeSigned(let text) = storage { return (text.textAddress, text.keyTextBytes, text.signatureTextBytes) }
+    /// Where a node's signed headers' text buffer and key text lie
+    /// (`NodeSignedHeaderText.textAddress`, `keyTextAddress`), for prefetch hints; nil for a
+    /// list of fields.
+    public var nodeSignedTextAddresses: (buffer: UnsafeRawPointer, key: UnsafeRawPointer?)? {
+        if case .nodeSigned(let text) = storage { return (text.textAddress, text.keyTextAddress) }
         return nil
     }
 

@@ -142,18 +142,8 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// Where `X-Node-Key`'s text lies: the key `String`'s UTF-8 bytes, in a heap object of its
     /// own (44 characters: never a small string), whose reference count the server's parse
     /// (`withValueTexts`) touches first; for the same look-ahead, which prefetches it with the
-    /// buffer, and then decodes it (the key's text is immutable and lives as long as the
-    /// header text: its bytes stay where they are). Only an address and a count, kept nowhere
-    /// alive.
-    public var keyTextBytes: UnsafeRawBufferPointer? {
-        withKeyText { $0.baseAddress == nil ? nil : UnsafeRawBufferPointer($0) }
-    }
-
-    /// Where `X-Node-Sig`'s text lies in the buffer (its 88 bytes), for the same look-ahead,
-    /// which decodes it an event before the store's transaction (the buffer's bytes never move
-    /// and are never written once the text is made). Only an address and a count: computed
-    /// from the buffer's address, nothing read.
-    public var signatureTextBytes: UnsafeRawBufferPointer { withSignatureText { UnsafeRawBufferPointer($0) } }
+    /// buffer. Only an address, kept nowhere alive.
+    public var keyTextAddress: UnsafeRawPointer? { withKeyText { UnsafeRawPointer($0.baseAddress) } }
 
     /// `X-Node-Sig`'s value as a `String` (for those that ask: HTTP, iteration, tests).
     public var signatureText: String { withSignatureText { String(decoding: $0, as: UTF8.self) } }

@@ -45,20 +45,9 @@ extension EmbeddedStore {
     /// The lookup comes after the fingerprint's hashing, so the key's slot has that long to
     /// arrive. Changes no answer.
     public mutating func prepareToAuthenticate(publicKey: PublicKey, signature: Signature?) {
-        nodeByKey.prefetch(publicKey)
+        let hash = nodeByKey.prefetch(publicKey)
         if let signature { replayCache.prepare(signature) }
-        if let handle = nodeByKey.prepare(publicKey) { nodeDense.prefetch(handle) }
-    }
-
-    /// A hint, an event before a transaction whose request is signed by `publicKey` with
-    /// `signature` (the simulation's look-ahead, `World.prepareNextTransaction`): the key's
-    /// slot in `nodeByKey` is requested from memory, so that `prepareToAuthenticate`'s lookup
-    /// finds it in cache and can at once ask for the caller's dense entry; and the replay
-    /// cache prepares the signature (`ReplayCache.prepare`: its fingerprint, kept, and its
-    /// lines requested), which `prepareToAuthenticate` then recognises. Changes no answer.
-    public mutating func prepareForRequest(publicKey: PublicKey, signature: Signature?) {
-        nodeByKey.prefetch(publicKey)
-        if let signature { replayCache.prepare(signature) }
+        if let handle = nodeByKey.prepare(publicKey, hash: hash) { nodeDense.prefetch(handle) }
     }
 
     /// Remembers `signature` until `expiresAt` (the signed timestamp plus the window, beyond

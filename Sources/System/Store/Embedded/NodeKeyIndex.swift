@@ -68,7 +68,7 @@ struct NodeKeyIndex: Sendable {
     subscript(key: PublicKey) -> Int? {
         get {
             if preparedHandle >= 0, key == preparedKey { return preparedHandle }
-            return lookup(key)
+            return lookup(key, hash: hash(key))
         }
         set {
             preparedHandle = -1
@@ -85,20 +85,21 @@ struct NodeKeyIndex: Sendable {
     /// store looks its caller up here as soon as the request's headers are parsed
     /// (`EmbeddedStore.prepareToAuthenticate`), to prefetch the caller's dense entry while
     /// the signature is verified, and the lookup after the verification is then the memo's.
-    mutating func prepare(_ key: PublicKey) -> Int? {
-        let handle = lookup(key)
+    /// `hash` is what `prefetch(key)` answered (the key's hash is computed once).
+    mutating func prepare(_ key: PublicKey, hash: UInt64) -> Int? {
+        let handle = lookup(key, hash: hash)
         preparedKey = key
         preparedHandle = handle ?? -1
         return handle
     }
 
-    /// The handle registered for `key`, by probing the table.
+    /// The handle registered for `key` (whose hash is `hash`), by probing the table.
     @inline(__always)
-    private func lookup(_ key: PublicKey) -> Int? {
+    private func lookup(_ key: PublicKey, hash: UInt64) -> Int? {
         slots.withUnsafeBufferPointer { slots -> Int? in
             guard !slots.isEmpty else { return nil }
             let mask = slots.count &- 1
-            var i = Int(truncatingIfNeeded: hash(key)) & mask
+            var i = Int(truncatingIfNeeded: hash) & mask
             while true {
                 let s = slots[i]
                 if s.handle < 0 { return nil }
@@ -109,15 +110,17 @@ struct NodeKeyIndex: Sendable {
     }
 
     /// A hint that `key` will be looked up soon: the line(s) of its home slot are requested
-    /// from memory. Changes nothing but timing.
-    @inline(__always)
-    func prefetch(_ key: PublicKey) {
+    /// from memory. Changes nothing but timing. Answers the key's hash, for `prepare`.
+    @inline(__always) @discardableResult
+    func prefetch(_ key: PublicKey) -> UInt64 {
+        let h = hash(key)
         slots.withUnsafeBufferPointer { slots in
             guard let base = slots.baseAddress else { return }
-            let slot = UnsafeRawPointer(base + (Int(truncatingIfNeeded: hash(key)) & (slots.count &- 1)))
+            let slot = UnsafeRawPointer(base + (Int(truncatingIfNeeded: h) & (slots.count &- 1)))
             cprefetch_read(slot)
             cprefetch_read(slot + (MemoryLayout<Slot>.size &- 1))  // a slot may straddle two lines
         }
+        return h
     }
 
     /// The slot holding `key`, or the empty slot where it would go.

@@ -144,18 +144,10 @@ struct ReplayCache: Sendable {
     /// is 2.4 MB and each of the two was a cache miss per request; given as soon as the
     /// request's headers are parsed, the loads overlap the signature's verification. Changes
     /// no answer.
-    ///
-    /// The same signature prepared again (the simulation's look-ahead prepares it an event
-    /// before the transaction does) is not hashed again: its fingerprint is the one kept.
     mutating func prepare(_ signature: Signature) {
-        let fingerprint: Fingerprint
-        if !preparedFingerprint.isEmpty && preparedSignature == signature {
-            fingerprint = preparedFingerprint
-        } else {
-            fingerprint = self.fingerprint(signature)
-            preparedSignature = signature
-            preparedFingerprint = fingerprint
-        }
+        let fingerprint = self.fingerprint(signature)
+        preparedSignature = signature
+        preparedFingerprint = fingerprint
         let base = table.base, size = table.count
         guard size > 0 else { return }
         // Each probe asks for its home's line and the next: at two thirds' load a lookup of an
