@@ -57,6 +57,64 @@ struct NodeKeyIndexTests {
         }
     }
 
+    /// `prepare` (the lookup the store does as soon as a request's headers are parsed, kept for
+    /// the lookup after the verification) answers as the model, and so does every later lookup,
+    /// whatever changed in between: the prepared key deleted, given a new handle, re-added,
+    /// other keys added through a growth or removed, or another key looked up. A memo that
+    /// outlived a change would answer the old handle here.
+    @Test func preparedLookupsAnswerAsADictionary() {
+        for seed in UInt64(1)...8 {
+            var rng = SystemTestRNG(state: seed &* 31)
+            var index = NodeKeyIndex(key: EmbeddedStore.nodeKeyIndexKey(seed: seed))
+            var model: [PublicKey: Int] = [:]
+            var keys: [PublicKey] = []
+            var prepares = 0, changedAfterPrepare = 0
+            for step in 0..<4_000 {
+                if keys.isEmpty || rng.next() % 4 == 0 {
+                    let key = Self.key(&rng)
+                    keys.append(key)
+                    index[key] = step
+                    model[key] = step
+                }
+                // Prepare a known key (present or deleted) or, now and then, one never put in.
+                let prepared = rng.next() % 8 == 0 ? Self.key(&rng) : keys[Int(rng.next() % UInt64(keys.count))]
+                #expect(index.prepare(prepared, hash: index.prefetch(prepared)) == model[prepared], "seed \(seed) step \(step)")
+                prepares += 1
+                // Then, sometimes, a change before the lookups: of the prepared key itself, or
+                // of another (a registration may grow the table).
+                switch rng.next() % 6 {
+                case 0:
+                    index[prepared] = nil
+                    model[prepared] = nil
+                    changedAfterPrepare += 1
+                case 1:
+                    index[prepared] = step &+ 100_000
+                    model[prepared] = step &+ 100_000
+                    changedAfterPrepare += 1
+                case 2:
+                    let other = Self.key(&rng)
+                    keys.append(other)
+                    index[other] = step &+ 200_000
+                    model[other] = step &+ 200_000
+                case 3:
+                    let other = keys[Int(rng.next() % UInt64(keys.count))]
+                    index[other] = nil
+                    model[other] = nil
+                default:
+                    break
+                }
+                #expect(index[prepared] == model[prepared], "seed \(seed) step \(step)")
+                let other = keys[Int(rng.next() % UInt64(keys.count))]
+                #expect(index[other] == model[other], "seed \(seed) step \(step)")
+                #expect(index[prepared] == model[prepared], "seed \(seed) step \(step)")
+                #expect(index.count == model.count)
+                if step % 500 == 0 { #expect(index.isConsistent()) }
+            }
+            for key in keys { #expect(index[key] == model[key]) }
+            #expect(prepares == 4_000 && changedAfterPrepare > 1_000)
+        }
+    }
+
     /// The handles of a fleet's worth of keys, then all removed: each removal keeps the others
     /// findable (backward shift), and the table ends empty.
     @Test func removalsKeepTheRestFindable() {

@@ -37,6 +37,12 @@ struct NodeKeyIndex: Sendable {
     private let secret: (UInt64, UInt64, UInt64, UInt64)
     /// Keys held.
     private(set) var count = 0
+    /// The key `prepare` last looked up and its handle (-1: none, or not found), so that the
+    /// lookup of the same key after the signature's verification reads no slot and hashes
+    /// nothing. Cleared by every insertion and removal, so it only ever repeats what a lookup
+    /// of the unchanged index answered.
+    private var preparedKey = PublicKey(storage: Bytes32())
+    private var preparedHandle = -1
 
     /// - Parameter key: four secret words (the store derives them from its seed).
     init(key: (UInt64, UInt64, UInt64, UInt64)) {
@@ -61,19 +67,11 @@ struct NodeKeyIndex: Sendable {
     /// The handle registered for `key`, if any; setting nil removes it.
     subscript(key: PublicKey) -> Int? {
         get {
-            slots.withUnsafeBufferPointer { slots -> Int? in
-                guard !slots.isEmpty else { return nil }
-                let mask = slots.count &- 1
-                var i = Int(truncatingIfNeeded: hash(key)) & mask
-                while true {
-                    let s = slots[i]
-                    if s.handle < 0 { return nil }
-                    if s.key == key { return s.handle }
-                    i = (i &+ 1) & mask
-                }
-            }
+            if preparedHandle >= 0, key == preparedKey { return preparedHandle }
+            return lookup(key, hash: hash(key))
         }
         set {
+            preparedHandle = -1
             if let handle = newValue {
                 precondition(handle >= 0, "node handles are non-negative")
                 insert(key, handle: handle)
@@ -83,16 +81,46 @@ struct NodeKeyIndex: Sendable {
         }
     }
 
-    /// A hint that `key` will be looked up soon: the line(s) of its home slot are requested
-    /// from memory. Changes nothing but timing.
+    /// `self[key]`, kept for the next lookup of the same key (until the index changes): the
+    /// store looks its caller up here as soon as the request's headers are parsed
+    /// (`EmbeddedStore.prepareToAuthenticate`), to prefetch the caller's dense entry while
+    /// the signature is verified, and the lookup after the verification is then the memo's.
+    /// `hash` is what `prefetch(key)` answered (the key's hash is computed once).
+    mutating func prepare(_ key: PublicKey, hash: UInt64) -> Int? {
+        let handle = lookup(key, hash: hash)
+        preparedKey = key
+        preparedHandle = handle ?? -1
+        return handle
+    }
+
+    /// The handle registered for `key` (whose hash is `hash`), by probing the table.
     @inline(__always)
-    func prefetch(_ key: PublicKey) {
+    private func lookup(_ key: PublicKey, hash: UInt64) -> Int? {
+        slots.withUnsafeBufferPointer { slots -> Int? in
+            guard !slots.isEmpty else { return nil }
+            let mask = slots.count &- 1
+            var i = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let s = slots[i]
+                if s.handle < 0 { return nil }
+                if s.key == key { return s.handle }
+                i = (i &+ 1) & mask
+            }
+        }
+    }
+
+    /// A hint that `key` will be looked up soon: the line(s) of its home slot are requested
+    /// from memory. Changes nothing but timing. Answers the key's hash, for `prepare`.
+    @inline(__always) @discardableResult
+    func prefetch(_ key: PublicKey) -> UInt64 {
+        let h = hash(key)
         slots.withUnsafeBufferPointer { slots in
             guard let base = slots.baseAddress else { return }
-            let slot = UnsafeRawPointer(base + (Int(truncatingIfNeeded: hash(key)) & (slots.count &- 1)))
+            let slot = UnsafeRawPointer(base + (Int(truncatingIfNeeded: h) & (slots.count &- 1)))
             cprefetch_read(slot)
             cprefetch_read(slot + (MemoryLayout<Slot>.size &- 1))  // a slot may straddle two lines
         }
+        return h
     }
 
     /// The slot holding `key`, or the empty slot where it would go.
