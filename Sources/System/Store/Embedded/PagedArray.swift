@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// An append-only array kept in fixed-size pages that never move: the embedded store's
 /// row tables (chunk slots and results, node rows), which only grow.
 ///
@@ -32,6 +34,37 @@ struct PagedArray<Element>: RandomAccessCollection, MutableCollection {
         // node rows (+23 M instructions in the N = 1,000 bench); the inlined getter does not.
         @inline(__always) get { pages[position &>> Self.pageShift][position & Self.pageMask] }
         @inline(__always) _modify { yield &pages[position &>> Self.pageShift][position & Self.pageMask] }
+    }
+
+    /// Asks for the cache lines of element `position`'s first `bytes` bytes (at most two lines:
+    /// `bytes` up to 64 past an 8-byte boundary), a hint only: nothing is read but the page list.
+    /// The page's address is the page array's one word, read where the page list keeps it (a copy
+    /// of the page would be a retain: an atomic write to its header); its elements start 32
+    /// bytes in (`elementAddress`, checked by `PagedArrayTests`). A position past the end asks
+    /// for nothing.
+    @inline(__always)
+    func prefetch(_ position: Int, bytes: Int) {
+        pages.withUnsafeBufferPointer { pages in
+            let page = position &>> Self.pageShift
+            guard position >= 0, page < pages.count, let base = pages.baseAddress else { return }
+            let storage = UnsafeRawPointer(base + page).load(as: UnsafeRawPointer.self)
+            let element = storage + 32 + (position & Self.pageMask) * MemoryLayout<Element>.stride
+            cprefetch_read(element)
+            cprefetch_read(element + (bytes - 1))
+        }
+    }
+
+    /// The address `prefetch` computes for `position` (for the test).
+    func prefetchAddress(_ position: Int) -> UnsafeRawPointer {
+        pages.withUnsafeBufferPointer { pages in
+            let storage = UnsafeRawPointer(pages.baseAddress! + (position &>> Self.pageShift)).load(as: UnsafeRawPointer.self)
+            return storage + 32 + (position & Self.pageMask) * MemoryLayout<Element>.stride
+        }
+    }
+
+    /// Where element `position` lies, asked of its page (for the test).
+    func elementAddress(_ position: Int) -> UnsafeRawPointer {
+        pages[position &>> Self.pageShift].withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress! + (position & Self.pageMask)) }
     }
 
     mutating func append(_ element: Element) {
