@@ -219,29 +219,6 @@ import Testing
         // 0, -1, and 1-15-character values of both signs in the buffer; the rest in the list.
         #expect(inBuffer > 40 && inList > 20 && inBuffer + inList == values.count)
     }
-}
-
-extension Result {
-    fileprivate var isFailure: Bool {
-        if case .failure = self { return true }
-        return false
-    }
-}
-
-extension Result where Success == SignedHeaders, Failure == SignatureError {
-    /// "ok" or the error's case name.
-    fileprivate var kind: String {
-        switch self {
-        case .success: return "ok"
-        case .failure(let error):
-            switch error {
-            case .malformedKey: return "malformedKey"
-            case .malformedSignature: return "malformedSignature"
-            case .malformedTimestamp: return "malformedTimestamp"
-            default: return "\(error)"
-            }
-        }
-    }
 
     /// The key's bytes read in place without a retain (`withKeyText`, `withValueTexts`, and the
     /// out-of-line copy `copiedUTF8` for strings without contiguous UTF-8) are the key's UTF-8,
@@ -262,6 +239,29 @@ extension Result where Success == SignedHeaders, Failure == SignatureError {
             #expect(ts == Array("0".utf8))
             if expected.count > 15 {
                 #expect(text.keyTextAddress == text.withKeyText { UnsafeRawPointer($0.baseAddress) })
+            }
+        }
+    }
+}
+
+extension Result {
+    fileprivate var isFailure: Bool {
+        if case .failure = self { return true }
+        return false
+    }
+}
+
+extension Result where Success == SignedHeaders, Failure == SignatureError {
+    /// "ok" or the error's case name.
+    fileprivate var kind: String {
+        switch self {
+        case .success: return "ok"
+        case .failure(let error):
+            switch error {
+            case .malformedKey: return "malformedKey"
+            case .malformedSignature: return "malformedSignature"
+            case .malformedTimestamp: return "malformedTimestamp"
+            default: return "\(error)"
             }
         }
     }
