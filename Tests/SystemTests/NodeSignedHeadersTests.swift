@@ -219,6 +219,29 @@ import Testing
         // 0, -1, and 1-15-character values of both signs in the buffer; the rest in the list.
         #expect(inBuffer > 40 && inList > 20 && inBuffer + inList == values.count)
     }
+
+    /// The key's bytes read in place without a retain (`withKeyText`, `withValueTexts`, and the
+    /// out-of-line copy `copiedUTF8` for strings without contiguous UTF-8) are the key's UTF-8,
+    /// for keys of every storage class: a node's 44 characters, small (inline) strings, empty,
+    /// non-ASCII, and a substring's copy; the other two values read with them are the buffer's.
+    @Test func keyBytesReadInPlaceAreTheKeysUTF8() {
+        var rng = SystemTestRNG(state: 44)
+        let long = Self.referenceBase64(rng.bytes(count: 32))
+        let keys = [long, "", "k", "fifteen-chars-x", "sixteen-chars-xy", "clé-ünïcødé-キー", String(long.dropFirst(3))]
+        for key in keys {
+            let text = NodeSignedHeaderText(key: key)
+            let expected = Array(key.utf8)
+            #expect(text.withKeyText { Array($0) } == expected)
+            #expect(copiedUTF8(of: key) { Array($0) } == expected)
+            let (k, sig, ts) = text.withValueTexts { (Array($0), Array($1), Array($2)) }
+            #expect(k == expected)
+            #expect(sig == text.withSignatureText { Array($0) })
+            #expect(ts == Array("0".utf8))
+            if expected.count > 15 {
+                #expect(text.keyTextAddress == text.withKeyText { UnsafeRawPointer($0.baseAddress) })
+            }
+        }
+    }
 }
 
 extension Result {

@@ -70,4 +70,32 @@ import Testing
         let a = none.bytes(count: 3) { $0.update(repeating: 1, count: 3) }
         #expect(a == [1, 1, 1])
     }
+
+    /// The address `prefetchNext` asks for is the block that holds the next slot's bytes: the
+    /// array's storage object, whose elements start 32 bytes in (its header, reference count,
+    /// count and capacity). Checked against the array's own element pointer for every slot,
+    /// empty and written, as the ring turns; and asking changes no body.
+    @Test func prefetchAddressIsTheBodysBlock() {
+        var rng = SystemTestRNG(state: 7)
+        var buffers = ResponseBuffers(slots: 8)
+        var kept: [[UInt8]] = []
+        for step in 0..<40 {
+            buffers.prefetchNext()
+            let expected = Self.content(&rng)
+            let body = buffers.bytes(count: expected.count) { start in
+                for (i, b) in expected.enumerated() { start[i] = b }
+            }
+            #expect(body == expected)
+            if step % 5 == 0 { kept.append(body) }
+            for slot in 0..<8 {
+                let address = buffers.bodyAddress(ofSlot: slot)
+                buffers.ring[slot].withUnsafeBufferPointer { elements in
+                    if let first = elements.baseAddress {
+                        #expect(UnsafeRawPointer(first) - address == 32)
+                    }
+                }
+            }
+        }
+        #expect(kept.allSatisfy { !$0.isEmpty })
+    }
 }

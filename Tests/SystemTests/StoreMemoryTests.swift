@@ -12,6 +12,29 @@ struct StoreMemoryTests {
 
     // MARK: PagedArray
 
+    /// The address `PagedArray.prefetch` asks for is the element's own, for every position of
+    /// several pages (the first page while it doubles, full pages after), for an 8-byte and a
+    /// 104-byte element (`DenseNode`'s stride); asking changes no element.
+    @Test func pagedArrayPrefetchAddressIsTheElements() {
+        var small = PagedArray<UInt64>()
+        var wide = PagedArray<(UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)>()
+        #expect(MemoryLayout.stride(ofValue: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) as (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)) == 104)
+        for n in 0..<(2 * PagedArray<UInt64>.pageSize + 5) {
+            let v = UInt64(n)
+            small.append(v)
+            wide.append((v, v, v, v, v, v, v, v, v, v, v, v, v))
+            for at in [0, n / 2, n] {
+                small.prefetch(at)
+                wide.prefetch(at)
+                #expect(small.prefetchAddress(at) == small.elementAddress(at))
+                #expect(wide.prefetchAddress(at) == wide.elementAddress(at))
+            }
+        }
+        small.prefetch(small.count + 5_000)
+        #expect(Array(small) == (0..<UInt64(small.count)).map { $0 })
+        #expect(wide[wide.count - 1].12 == UInt64(wide.count - 1))
+    }
+
     @Test func pagedArrayMatchesAnArray() {
         var rng = SystemTestRNG(state: 11)
         var paged = PagedArray<UInt64>()

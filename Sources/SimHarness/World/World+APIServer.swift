@@ -156,6 +156,8 @@ extension World {
             return
         }
         let handlerNow = self.now(apiServerActor)
+        // The body the answer will be written into, asked for now (`ResponseBuffers.prefetchNext`).
+        apiServer.responseBuffers.prefetchNext()
         // Option B: a node request without signature headers is an old node's, sent to
         // today's edge functions; everything else reaches ours. Checked only when option B is
         // on: the common path costs nothing more (the cheap tests first, and today's handlers

@@ -89,10 +89,21 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
         }
     }
 
-    /// `X-Node-Key`'s value, as UTF-8 bytes read in place (without a retain of the string).
+    /// `X-Node-Key`'s value, as UTF-8 bytes read in place (without a retain of the string, or
+    /// of the buffer).
+    ///
+    /// The key's bytes are asked of the string where it lies in the head, and only a string
+    /// without contiguous UTF-8 (none on Linux) goes through `copiedUTF8`, out of line and after
+    /// the buffer's closure: with the copy inside the closure (`withUTF8Bytes`), the compiler
+    /// retained and released the buffer and the key's storage around the fast path too, four
+    /// atomic operations on lines that are cold at 10,000 nodes, on every read of a request's
+    /// key (the API server's prefetch note, the server's parse).
     @inline(__always)
     public func withKeyText<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        buffer.withUnsafeMutablePointerToHeader { withUTF8Bytes(of: $0.pointee.key, body) }
+        if let result = buffer.withUnsafeMutablePointerToHeader({ $0.pointee.key.utf8.withContiguousStorageIfAvailable(body) }) {
+            return result
+        }
+        return copiedUTF8(of: key, body)
     }
 
     /// `X-Node-Sig`'s value, as UTF-8 bytes read in place.
@@ -112,12 +123,21 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// The three values' UTF-8 bytes read in place, in one call (the server's parse,
     /// `SignedHeaders(headers:)`): the key's (without a copy of the string; its storage is kept
     /// alive by the head for the call) and the buffer's signature and timestamp text.
+    /// (The key's bytes as `withKeyText` reads them: no retain on the usual path.)
     @inline(__always)
     func withValueTexts<R>(
         _ body: (_ key: UnsafeBufferPointer<UInt8>, _ signature: UnsafeBufferPointer<UInt8>, _ timestamp: UnsafeBufferPointer<UInt8>) -> R
     ) -> R {
-        buffer.withUnsafeMutablePointers { head, bytes in
-            withUTF8Bytes(of: head.pointee.key) { key in
+        let inPlace = buffer.withUnsafeMutablePointers { head, bytes in
+            head.pointee.key.utf8.withContiguousStorageIfAvailable { key in
+                body(
+                    key, UnsafeBufferPointer(start: bytes, count: Self.signatureCount),
+                    UnsafeBufferPointer(start: bytes + Self.timestampOffset, count: Int(bytes[Self.timestampCountOffset])))
+            }
+        }
+        if let inPlace { return inPlace }
+        return copiedUTF8(of: key) { key in
+            buffer.withUnsafeMutablePointerToElements { bytes in
                 body(
                     key, UnsafeBufferPointer(start: bytes, count: Self.signatureCount),
                     UnsafeBufferPointer(start: bytes + Self.timestampOffset, count: Int(bytes[Self.timestampCountOffset])))
@@ -191,6 +211,14 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
         withUnsafeMutableBytes(of: &value) { $0[0] = UInt8(0x30 + n / 10); $0[1] = UInt8(0x30 + n % 10) }
         return value
     }
+}
+
+/// `body` of a contiguous copy of `text`'s UTF-8 (a string without contiguous UTF-8 of its own:
+/// none on Linux). Out of line, so that the copy's retains stay on this path alone.
+@inline(never)
+func copiedUTF8<R>(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    var copy = text
+    return copy.withUTF8(body)
 }
 
 /// `NodeSignedHeaderText`'s header: the key's spelling (the signature's and the timestamp's

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// Body buffers a server reuses once their responses are gone: a ring of `[UInt8]` arrays.
 ///
 /// Why: the heartbeat (nine requests in ten) answered with a freshly allocated body, and the
@@ -12,8 +14,8 @@
 /// The server's own memory, like its `RateLimiter`: the caller keeps it between requests and
 /// passes it `inout` (`RequestHandlers.begin(_:store:limiter:buffers:now:)`).
 public struct ResponseBuffers: Sendable {
-    var ring: [[UInt8]]
-    var next = 0
+    @usableFromInline var ring: [[UInt8]]
+    @usableFromInline var next = 0
 
     /// A ring of `slots` buffers (rounded up to a power of two; 0: none, every body new).
     /// Enough slots that a slot's last body has been delivered by the time the ring comes round:
@@ -26,6 +28,33 @@ public struct ResponseBuffers: Sendable {
 
     /// No ring: every body is a new array.
     public static var none: ResponseBuffers { ResponseBuffers(slots: 0) }
+
+    /// Asks for the cache lines of the body the next `bytes` call will look at (the next slot's
+    /// array: its reference count, count and first 96 bytes), a hint only.
+    ///
+    /// Why: a slot comes round once every `ring.count` answers, and at 10,000 nodes its body
+    /// is cold by then: `bytes`' first read of it (the count, then the uniqueness check) waited
+    /// on memory, most of `directHeartbeatAnswer`'s own time under `perf`. The server asks
+    /// when a transaction starts, so the lines arrive while the request is authenticated.
+    /// The body's address is the array's one word, read where the ring keeps it (no copy of the
+    /// array: a copy is a retain, an atomic write to that same cold line);
+    /// `ResponseBuffersTests.prefetchAddressIsTheBodysBlock` checks that it is the block that
+    /// holds the bytes. A prefetch never faults and changes nothing but timing.
+    @inlinable @inline(__always)
+    public func prefetchNext() {
+        ring.withUnsafeBufferPointer { slots in
+            guard next < slots.count, let base = slots.baseAddress else { return }
+            let body = UnsafeRawPointer(base + next).load(as: UnsafeRawPointer.self)
+            cprefetch_read(body)
+            cprefetch_read(body + 64)
+            cprefetch_read(body + 128)
+        }
+    }
+
+    /// The address `prefetchNext` reads for slot `i` (for the test).
+    func bodyAddress(ofSlot i: Int) -> UnsafeRawPointer {
+        ring.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress! + i).load(as: UnsafeRawPointer.self) }
+    }
 
     /// An array of `count` bytes written by `write` (which must initialise all of them): the
     /// next slot's buffer when nothing else holds it, a new array otherwise.

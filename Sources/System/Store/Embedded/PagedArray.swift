@@ -36,17 +36,37 @@ struct PagedArray<Element>: RandomAccessCollection, MutableCollection {
         @inline(__always) _modify { yield &pages[position &>> Self.pageShift][position & Self.pageMask] }
     }
 
-    /// A hint that the element at `position` (a valid position) will be read soon: the lines
-    /// it spans are requested from memory. Changes nothing but timing.
+    /// A hint that the element at `position` will be read soon: the lines it spans are
+    /// requested from memory (the first, the one 64 bytes on for an element larger than a
+    /// line, the last). Changes nothing but timing; a position past the end asks for nothing.
+    /// The page's address is the page array's one word, read where the page list keeps it (a
+    /// copy of the page would be a retain: an atomic write to its header); its elements start
+    /// 32 bytes in (`elementAddress`, checked by `StoreMemoryTests`).
     @inline(__always)
     func prefetch(_ position: Int) {
-        pages[position &>> Self.pageShift].withUnsafeBufferPointer { page in
-            let element = UnsafeRawPointer(page.baseAddress! + (position & Self.pageMask))
+        pages.withUnsafeBufferPointer { pages in
+            let page = position &>> Self.pageShift
+            guard position >= 0, page < pages.count, let base = pages.baseAddress else { return }
+            let storage = UnsafeRawPointer(base + page).load(as: UnsafeRawPointer.self)
+            let element = storage + 32 + (position & Self.pageMask) * MemoryLayout<Element>.stride
             let size = MemoryLayout<Element>.size
             cprefetch_read(element)
             if size > 64 { cprefetch_read(element + 64) }
             if size > 1 { cprefetch_read(element + (size &- 1)) }
         }
+    }
+
+    /// The address `prefetch` computes for `position` (for the test).
+    func prefetchAddress(_ position: Int) -> UnsafeRawPointer {
+        pages.withUnsafeBufferPointer { pages in
+            let storage = UnsafeRawPointer(pages.baseAddress! + (position &>> Self.pageShift)).load(as: UnsafeRawPointer.self)
+            return storage + 32 + (position & Self.pageMask) * MemoryLayout<Element>.stride
+        }
+    }
+
+    /// Where element `position` lies, asked of its page (for the test).
+    func elementAddress(_ position: Int) -> UnsafeRawPointer {
+        pages[position &>> Self.pageShift].withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress! + (position & Self.pageMask)) }
     }
 
     mutating func append(_ element: Element) {
