@@ -482,8 +482,15 @@ public struct RequestSigner: Sendable {
                 .init(name: RequestSigning.timestampHeader, value: String(signed.timestamp)),
             ])
         }
-        headerText.write(signature: signed.signature, timestamp: signed.timestamp)
-        return APIHeaders(nodeSigned: headerText)
+        // The headers take their reference (an atomic increment of the buffer's count) before
+        // the text is written: right after the uniqueness check has loaded that count, and
+        // before the text's stores, which wait for the buffer's other lines (at 10,000 nodes
+        // it is cold), are queued ahead of the locked increment, which would wait for them.
+        // No one else reads the buffer before `headers` is returned.
+        headerText.makeUnique()
+        let headers = APIHeaders(nodeSigned: headerText)
+        headerText.writeText(signature: signed.signature, timestamp: signed.timestamp)
+        return headers
     }
 
     /// Asks for the cache lines of the header buffer `signedHeaders` will write (at 10,000

@@ -87,7 +87,21 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// already handed out (a request still alive) never change.
     mutating func write(signature: Signature, timestamp: Int64) {
         precondition(Self.holds(timestamp: timestamp), "timestamp \(timestamp) does not fit a node's header buffer")
+        makeUnique()
+        writeText(signature: signature, timestamp: timestamp)
+    }
+
+    /// Makes this the only reference to its buffer: a new buffer for the same key if another
+    /// reference (a request still alive) holds the current one.
+    @inline(__always)
+    mutating func makeUnique() {
         if !isUnique() { self = NodeSignedHeaderText(unwritten: key) }
+    }
+
+    /// Writes the text in place. Only for a buffer no one else reads yet: just made unique
+    /// (`makeUnique`), at most shared with headers not handed out (`RequestSigner.headers`).
+    @inline(__always)
+    func writeText(signature: Signature, timestamp: Int64) {
         buffer.withUnsafeMutablePointerToElements { bytes in
             let target = UnsafeMutableRawPointer(bytes)
             signature.withUnsafeBytes { _ = Base64.write(raw: $0, to: target) }
