@@ -135,20 +135,29 @@ int csha256_hw_digest(const uint8_t *data, size_t length, uint8_t out[32]) {
 
 #endif
 
-// The lowercase hex of a 32-byte digest (see csha256.h). SSE2, which every x86-64 CPU has:
-// the 32 bytes' high and low nibbles are split, turned into digits sixteen at a time ('0' + n,
-// plus 39 where n > 9 reaches 'a'..'f'), and interleaved high-first; no table, no branch.
-// Elsewhere, the same digits one byte at a time.
+// The lowercase hex of a 32-byte digest given as its four 8-byte lanes (see csha256.h). SSE2,
+// which every x86-64 CPU has: the 32 bytes' high and low nibbles are split, turned into digits
+// sixteen at a time ('0' + n, plus 39 where n > 9 reaches 'a'..'f'), and interleaved
+// high-first; no table, no branch. Elsewhere, the same digits one byte at a time.
+//
+// The lanes come in registers, not through memory: the caller's `Bytes32` was just stored as
+// four 8-byte words, and a 16-byte load spanning two such stores cannot take its data from the
+// store buffer (it waits until they reach the cache: `perf` put most of the pointer form's
+// samples on that load). Two lanes make one vector with `movq` and `punpcklqdq`.
 #if defined(__x86_64__)
 #include <emmintrin.h>
 
-void csha256_hex32(const uint8_t in[32], uint8_t out[64]) {
+void csha256_hex32_lanes(uint64_t lane0, uint64_t lane1, uint64_t lane2, uint64_t lane3, uint8_t out[64]) {
     const __m128i low4 = _mm_set1_epi8(0x0F);
     const __m128i nine = _mm_set1_epi8(9);
     const __m128i zero = _mm_set1_epi8('0');
     const __m128i letters = _mm_set1_epi8('a' - '0' - 10);
+    // Each lane holds its eight bytes in memory order (x86-64 is little-endian: the first byte
+    // is the low one), so the low lane of each vector is the earlier one.
+    const __m128i halves[2] = {_mm_set_epi64x((long long)lane1, (long long)lane0),
+                               _mm_set_epi64x((long long)lane3, (long long)lane2)};
     for (int half = 0; half < 2; half++) {
-        __m128i bytes = _mm_loadu_si128((const __m128i *)(in + 16 * half));
+        __m128i bytes = halves[half];
         __m128i high = _mm_and_si128(_mm_srli_epi16(bytes, 4), low4);
         __m128i low = _mm_and_si128(bytes, low4);
         high = _mm_add_epi8(_mm_add_epi8(high, zero), _mm_and_si128(_mm_cmpgt_epi8(high, nine), letters));
@@ -159,9 +168,13 @@ void csha256_hex32(const uint8_t in[32], uint8_t out[64]) {
 }
 
 #else
+#include <string.h>
 
-void csha256_hex32(const uint8_t in[32], uint8_t out[64]) {
+void csha256_hex32_lanes(uint64_t lane0, uint64_t lane1, uint64_t lane2, uint64_t lane3, uint8_t out[64]) {
     static const char digits[16] = "0123456789abcdef";
+    const uint64_t lanes[4] = {lane0, lane1, lane2, lane3};
+    uint8_t in[32];
+    memcpy(in, lanes, sizeof in);  // the lanes' bytes in memory order, on any byte order
     for (int i = 0; i < 32; i++) {
         out[2 * i] = (uint8_t)digits[in[i] >> 4];
         out[2 * i + 1] = (uint8_t)digits[in[i] & 15];

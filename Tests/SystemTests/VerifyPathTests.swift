@@ -37,6 +37,21 @@ import Testing
         }
     }
 
+    /// `copyPath` (eight bytes at a time, the last word overlapping) writes exactly the path's
+    /// bytes at every length from 0 to 40, whatever the target held, and nothing around them.
+    @Test func pathCopyWritesExactlyThePath() {
+        var rng = SystemTestRNG(state: 72)
+        for length in 0...40 {
+            let path = rng.bytes(count: length)
+            var out = [UInt8](repeating: 0xEE, count: length + 16)
+            path.withUnsafeBufferPointer { source in
+                out.withUnsafeMutableBufferPointer { RequestSigning.copyPath(source, to: $0.baseAddress! + 8) }
+            }
+            #expect(Array(out[8..<(8 + length)]) == path, "length \(length)")
+            #expect(out[..<8].allSatisfy { $0 == 0xEE } && out[(8 + length)...].allSatisfy { $0 == 0xEE }, "length \(length)")
+        }
+    }
+
     /// The message is its definition's bytes on both sides of the stack buffer's limit (method
     /// and path of up to 165 bytes together fit it; longer ones take the temporary
     /// allocation), for timestamps of every digit count and sign.
@@ -49,8 +64,8 @@ import Testing
             timestamps += [power - 1, power, -(power - 1), -power]
         }
         let methods = ["POST", "get", "", "DeLeTe", "ö"]
-        for length in 0..<200 {
-            let path = "/" + String((0..<length).map { _ in Character(Unicode.Scalar(UInt8(0x61 + rng.next() % 26))) })
+        for length in -1..<200 {
+            let path = length < 0 ? "" : "/" + String((0..<length).map { _ in Character(Unicode.Scalar(UInt8(0x61 + rng.next() % 26))) })
             for method in methods {
                 let ts = timestamps[Int(rng.next() % UInt64(timestamps.count))]
                 let digest = Digest32(bytes: rng.bytes(count: 32))!

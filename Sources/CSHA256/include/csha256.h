@@ -18,11 +18,13 @@ int csha256_hw_available(void);
 /// executes illegal instructions. `data` may be null only when `length` is 0.
 int csha256_hw_digest(const uint8_t *data, size_t length, uint8_t out[32]);
 
-/// Writes the lowercase hex of `in` (64 characters, each byte's high nibble first) to `out`:
-/// how the signed request message spells the body's digest, on both sides of every signed
-/// request (`RequestSigning.withMessage`). SSE2 on x86-64 (sixteen bytes at a time, about 30
-/// instructions for the whole digest where the Swift table loop took about 210), a byte at a
-/// time elsewhere; the same bytes either way.
-void csha256_hex32(const uint8_t in[32], uint8_t out[64]);
+/// Writes the lowercase hex of a 32-byte digest (64 characters, each byte's high nibble first)
+/// to `out`: how the signed request message spells the body's digest, on both sides of every
+/// signed request (`RequestSigning.withMessage`). The digest comes as its four 8-byte lanes, each
+/// holding eight consecutive bytes in memory order (`Bytes32.lanes`), in registers: read from
+/// memory just after the caller stored them, they waited on the store buffer. SSE2 on x86-64
+/// (sixteen bytes at a time, about 30 instructions for the whole digest where the Swift table
+/// loop took about 210), a byte at a time elsewhere; the same bytes either way.
+void csha256_hex32_lanes(uint64_t lane0, uint64_t lane1, uint64_t lane2, uint64_t lane3, uint8_t out[64]);
 
 #endif

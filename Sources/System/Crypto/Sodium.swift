@@ -104,21 +104,23 @@ public struct SodiumSHA256: SHA256Hashing {
     /// without hashing: it is the body of every heartbeat of a signed node computing nothing,
     /// hashed by the node that signs it and again by the server that verifies it, so most of a
     /// fleet's hashing was this one constant. `SHA256Tests` checks it against both
-    /// implementations.
-    static let emptyObjectDigest: Digest32 = {
-        let bytes: [UInt8] = [
-            0x44, 0x13, 0x6F, 0xA3, 0x55, 0xB3, 0x67, 0x8A, 0x11, 0x46, 0xAD, 0x16, 0xF7, 0xE8, 0x64, 0x9E,
-            0x94, 0xFB, 0x4F, 0xC2, 0x1F, 0xE7, 0x7E, 0x83, 0x10, 0xC0, 0x60, 0xF6, 0x1C, 0xAA, 0xFF, 0x8A,
-        ]
-        return bytes.withUnsafeBytes { Digest32(storage: Bytes32(copying: $0)!) }
-    }()
+    /// implementations. Four constant lanes (each eight bytes in memory order, hence
+    /// `bigEndian:`), not a lazy global: no `swift_once` on each of those calls.
+    static var emptyObjectDigest: Digest32 {
+        var bytes = Bytes32()
+        bytes.lanes = (
+            UInt64(bigEndian: 0x4413_6FA3_55B3_678A), UInt64(bigEndian: 0x1146_AD16_F7E8_649E),
+            UInt64(bigEndian: 0x94FB_4FC2_1FE7_7E83), UInt64(bigEndian: 0x10C0_60F6_1CAA_FF8A))
+        return Digest32(storage: bytes)
+    }
 
-    /// Writes the 64 lowercase hex digits of `digest` at `out` (`csha256_hex32`: SSE2 on
-    /// x86-64), as the signed request message spells the body's digest
-    /// (`RequestSigning.withMessage`): the same characters as `Digest32.hex`.
+    /// Writes the 64 lowercase hex digits of `digest` at `out` (`csha256_hex32_lanes`: SSE2 on
+    /// x86-64, the digest's lanes passed in registers), as the signed request message spells
+    /// the body's digest (`RequestSigning.withMessage`): the same characters as `Digest32.hex`.
     @inline(__always)
     static func writeHex(of digest: Digest32, into out: UnsafeMutablePointer<UInt8>) {
-        digest.withUnsafeBytes { csha256_hex32($0.baseAddress!.assumingMemoryBound(to: UInt8.self), out) }
+        let lanes = digest.storage.lanes
+        csha256_hex32_lanes(lanes.0, lanes.1, lanes.2, lanes.3, out)
     }
 
     /// libsodium's SHA-256, whatever `implementation` says.

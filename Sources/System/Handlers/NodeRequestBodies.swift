@@ -33,7 +33,14 @@ public enum NodeRequestBody {
     }
 
     /// `{}`: what the writer writes for an object without members.
-    private static let emptyObject: [UInt8] = Array("{}".utf8)
+    ///
+    /// An array literal of constants, so the compiler lays the array out in the binary as an
+    /// immortal object (`swift_initStaticObject`): handing it to each heartbeat's request and
+    /// dropping it on the server touch no reference count. Built with `Array("{}".utf8)` it was a
+    /// heap array behind a lazy global, retained by the node and released by the server on every
+    /// idle heartbeat (two atomic operations, `perf`: 0.33 % of the day's first hour at 10,000
+    /// nodes in the retain alone).
+    private static let emptyObject: [UInt8] = [0x7B, 0x7D]
 
     /// `{attempt?, chunkId, publicKey?, result}`.
     public static func chunkComplete(chunkID: ChunkID, attempt: Int?, result: ChunkResult, publicKey: PublicKey?) -> [UInt8] {

@@ -31,7 +31,7 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
 
     /// Bytes of `X-Node-Sig`'s value: the padded base64 of a 64-byte signature.
     static let signatureCount = 88
-    /// Where the timestamp's length (one byte) and then its text are.
+    /// Where the timestamp's length (one byte) and then the room for its text are.
     static let timestampCountOffset = 88
     static let timestampOffset = 89
     /// Room for a timestamp of up to 15 characters (`holds(timestamp:)`: about 3 million years
@@ -39,6 +39,13 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// 144-byte heap block, one per node (room for any `Int64`, 20 characters, made it a
     /// 160-byte block: 160 kB more at 10,000 nodes).
     static let timestampRoom = 15
+    /// Where the timestamp's text ends: it is written from its last digit backwards, so it
+    /// ends at the room's end and starts `count` bytes before (`timestampStart`).
+    static let timestampEnd = timestampOffset + timestampRoom
+
+    /// Where a timestamp text of `count` bytes starts.
+    @inline(__always)
+    static func timestampStart(count: UInt8) -> Int { timestampEnd &- Int(count) }
 
     /// Whether `timestamp`'s decimal fits the buffer (else the signer sends the headers as a
     /// list, `RequestSigner.headers(for:)`).
@@ -80,11 +87,25 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// already handed out (a request still alive) never change.
     mutating func write(signature: Signature, timestamp: Int64) {
         precondition(Self.holds(timestamp: timestamp), "timestamp \(timestamp) does not fit a node's header buffer")
+        makeUnique()
+        writeText(signature: signature, timestamp: timestamp)
+    }
+
+    /// Makes this the only reference to its buffer: a new buffer for the same key if another
+    /// reference (a request still alive) holds the current one.
+    @inline(__always)
+    mutating func makeUnique() {
         if !isUnique() { self = NodeSignedHeaderText(unwritten: key) }
+    }
+
+    /// Writes the text in place. Only for a buffer no one else reads yet: just made unique
+    /// (`makeUnique`), at most shared with headers not handed out (`RequestSigner.headers`).
+    @inline(__always)
+    func writeText(signature: Signature, timestamp: Int64) {
         buffer.withUnsafeMutablePointerToElements { bytes in
             let target = UnsafeMutableRawPointer(bytes)
             signature.withUnsafeBytes { _ = Base64.write(raw: $0, to: target) }
-            let count = Self.writeDecimal(timestamp, to: target + Self.timestampOffset)
+            let count = Self.writeDecimal(timestamp, endingAt: target + Self.timestampEnd)
             target.storeBytes(of: UInt8(truncatingIfNeeded: count), toByteOffset: Self.timestampCountOffset, as: UInt8.self)
         }
     }
@@ -116,7 +137,8 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     @inline(__always)
     public func withTimestampText<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         try buffer.withUnsafeMutablePointerToElements { bytes in
-            try body(UnsafeBufferPointer(start: bytes + Self.timestampOffset, count: Int(bytes[Self.timestampCountOffset])))
+            let count = bytes[Self.timestampCountOffset]
+            return try body(UnsafeBufferPointer(start: bytes + Self.timestampStart(count: count), count: Int(count)))
         }
     }
 
@@ -130,17 +152,19 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     ) -> R {
         let inPlace = buffer.withUnsafeMutablePointers { head, bytes in
             head.pointee.key.utf8.withContiguousStorageIfAvailable { key in
-                body(
+                let count = bytes[Self.timestampCountOffset]
+                return body(
                     key, UnsafeBufferPointer(start: bytes, count: Self.signatureCount),
-                    UnsafeBufferPointer(start: bytes + Self.timestampOffset, count: Int(bytes[Self.timestampCountOffset])))
+                    UnsafeBufferPointer(start: bytes + Self.timestampStart(count: count), count: Int(count)))
             }
         }
         if let inPlace { return inPlace }
         return copiedUTF8(of: key) { key in
             buffer.withUnsafeMutablePointerToElements { bytes in
-                body(
+                let count = bytes[Self.timestampCountOffset]
+                return body(
                     key, UnsafeBufferPointer(start: bytes, count: Self.signatureCount),
-                    UnsafeBufferPointer(start: bytes + Self.timestampOffset, count: Int(bytes[Self.timestampCountOffset])))
+                    UnsafeBufferPointer(start: bytes + Self.timestampStart(count: count), count: Int(count)))
             }
         }
     }
@@ -171,45 +195,38 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// `X-Node-Ts`'s value as a `String`.
     public var timestampText: String { withTimestampText { String(decoding: $0, as: UTF8.self) } }
 
-    /// `String(value)`'s bytes at `target` (room for as many, up to 20); returns their count. Two digits per
-    /// division (`digitPairs`), written from the end of a 24-byte stack buffer, then copied.
-    static func writeDecimal(_ value: Int64, to target: UnsafeMutableRawPointer) -> Int {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        return withUnsafeMutableBytes(of: &digits) { raw in
-            let base = raw.baseAddress!
-            var end = 24
-            var rest = value.magnitude
-            digitPairs.withUnsafeBufferPointer { pairs in
-                while rest >= 100 {
-                    end &-= 2
-                    base.storeBytes(of: pairs[Int(truncatingIfNeeded: rest % 100)], toByteOffset: end, as: UInt16.self)
-                    rest /= 100
-                }
-                if rest >= 10 {
-                    end &-= 2
-                    base.storeBytes(of: pairs[Int(truncatingIfNeeded: rest)], toByteOffset: end, as: UInt16.self)
-                } else {
-                    end &-= 1
-                    base.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ rest), toByteOffset: end, as: UInt8.self)
-                }
-            }
-            if value < 0 {
-                end &-= 1
-                base.storeBytes(of: UInt8(ascii: "-"), toByteOffset: end, as: UInt8.self)
-            }
-            target.copyMemory(from: base + end, byteCount: 24 &- end)
-            return 24 &- end
+    /// `String(value)`'s bytes written backwards from their last at `end - 1` (room for as many
+    /// before `end`); returns their count. Two digits per division by 100 (a multiply), each
+    /// pair computed (`digitPair`), straight into place: no table behind a lazy global (a
+    /// `swift_once` per request) and no copy from a stack buffer (a `memcpy` call).
+    static func writeDecimal(_ value: Int64, endingAt end: UnsafeMutableRawPointer) -> Int {
+        var at = 0
+        var rest = value.magnitude
+        while rest >= 100 {
+            let q = rest / 100
+            at &-= 2
+            end.storeBytes(of: digitPair(UInt16(truncatingIfNeeded: rest &- q &* 100)).littleEndian, toByteOffset: at, as: UInt16.self)
+            rest = q
         }
+        if rest >= 10 {
+            at &-= 2
+            end.storeBytes(of: digitPair(UInt16(truncatingIfNeeded: rest)).littleEndian, toByteOffset: at, as: UInt16.self)
+        } else {
+            at &-= 1
+            end.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 &+ rest), toByteOffset: at, as: UInt8.self)
+        }
+        if value < 0 {
+            at &-= 1
+            end.storeBytes(of: UInt8(ascii: "-"), toByteOffset: at, as: UInt8.self)
+        }
+        return 0 &- at
     }
 
-    /// "00" ... "99" as the two bytes in memory order (the first digit at the lower address).
-    private static let digitPairs: [UInt16] = (0..<100).map(pair)
-
-    /// The two digits of `n` (0...99) as `digitPairs` holds them.
-    private static func pair(_ n: Int) -> UInt16 {
-        var value: UInt16 = 0
-        withUnsafeMutableBytes(of: &value) { $0[0] = UInt8(0x30 + n / 10); $0[1] = UInt8(0x30 + n % 10) }
-        return value
+    /// The two decimal digits of `r` (< 100), the first in the low byte.
+    @inline(__always)
+    private static func digitPair(_ r: UInt16) -> UInt16 {
+        let tens: UInt16 = r / 10
+        return (0x30 &+ tens) | (0x30 &+ (r &- tens &* 10)) << 8
     }
 }
 
