@@ -105,4 +105,100 @@ import Testing
         for hash in hashes { #expect(hashes[table[hash]!] == hash) }
         #expect(ConfigHash.prefixWords("ab") == (0x6261, 0))
     }
+
+    /// A name drawn from pieces that exercise the writer's escapes (quotes, backslashes, C0
+    /// controls, non-ASCII).
+    static func text(_ g: inout SplitMix64, empty: Bool = false) -> String {
+        let pieces = ["box", "\"", "\\", "\u{1}", "\n", "\t", "é", "😀", "a b", "/", "\u{7F}", "0"]
+        let n = Int(g.next() % 5) + (empty ? 0 : 1)
+        return (0..<n).map { _ in pieces[Int(g.next() % UInt64(pieces.count))] }.joined()
+    }
+
+    /// The registration body and the server's answer: the bytes of the trees they were built
+    /// as.
+    @Test func registrationBodyAndAnswerAreTheTreesCanonicalBytes() {
+        var g = SplitMix64(seed: 21)
+        let ints = [1, 2, 8, 1_024, 0, -3, 999_999_999_999_999, 1_000_000_000_000_000, 9_007_199_254_740_993]
+        for _ in 0..<300 {
+            let key = PublicKey(bytes: (0..<32).map { _ in UInt8(truncatingIfNeeded: g.next()) })!
+            let name = Self.text(&g, empty: true), platform = Self.text(&g), version = Self.text(&g)
+            let cores = ints[Int(g.next() % UInt64(ints.count))], parallel = ints[Int(g.next() % UInt64(ints.count))]
+            let tree: JSONValue = [
+                "publicKey": .string(key.base64), "name": .string(name), "totalCores": .number(Double(cores)),
+                "maxParallel": .number(Double(parallel)), "platform": .string(platform), "version": .string(version),
+            ]
+            let body = NodeRequestBody.register(
+                publicKey: key, name: name, totalCores: cores, maxParallel: parallel, platform: platform, version: version)
+            #expect(body == tree.canonicalBytes)
+
+            let id = NodeID(Identifier(high: g.next(), low: g.next()))
+            let code = Self.text(&g, empty: true), claimed = g.next() & 1 == 0
+            let answer: JSONValue = ["id": .string(id.uuidString), "claimCode": .string(code), "claimed": .bool(claimed)]
+            let written = RequestHandlers.registrationAnswer(id: id, claimCode: code, claimed: claimed)
+            #expect(written.status == 200 && written.body == answer.canonicalBytes)
+            let read = RequestHandlers.readRegistrationAnswer(written.body)
+            #expect(read?.id == id && read?.claimCode == code && read?.claimed == claimed)
+        }
+    }
+
+    /// What the tree path reads of a registration answer: the id (nil: unreadable), the claim
+    /// code and the claimed flag.
+    static func treeReads(_ body: [UInt8]) -> (id: NodeID?, claimCode: String?, claimed: Bool?) {
+        let json = try? JSONValue.parse(body)
+        let id = json?["id"]?.stringValue.flatMap { NodeID(uuidString: $0) }
+        return (id, json?["claimCode"]?.stringValue, json?["claimed"]?.boolValue)
+    }
+
+    /// Valid, re-spelled and corrupted registration answers through the agent: the node id,
+    /// claim code and claimed flag it keeps, or the failure, are what the tree path reads.
+    @Test func registrationAnswerReadAsTheTreeReadsIt() throws {
+        var g = SplitMix64(seed: 31)
+        let id = NodeID(Identifier(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210))
+        let canonical = RequestHandlers.registrationAnswer(id: id, claimCode: "K7Q2", claimed: false).body
+        let text = String(decoding: canonical, as: UTF8.self)
+        var bodies: [[UInt8]] = [
+            canonical,
+            RequestHandlers.registrationAnswer(id: id, claimCode: "a\"b\\c\u{1}é", claimed: true).body,
+            Array(text.uppercased().utf8),
+            Array(text.replacingOccurrences(of: "89ab-cdef-fedc-ba98", with: "89AB-CDEF-FEDC-BA98").utf8),
+            Array(text.replacingOccurrences(of: "false", with: "null").utf8),
+            Array(text.replacingOccurrences(of: "\"K7Q2\"", with: "7").utf8),
+            Array(text.replacingOccurrences(of: "K7Q2", with: "K7\\u0051").utf8),
+            Array(text.replacingOccurrences(of: "-", with: "").utf8),
+            Array(text.replacingOccurrences(of: ",", with: " , ").utf8),
+            Array(#"{"id":"01234567-89ab-cdef-fedc-ba9876543210"}"#.utf8),
+            Array(#"{"claimed":true,"id":"01234567-89ab-cdef-fedc-ba9876543210","claimCode":"Z"}"#.utf8),
+            Array(#"{"claimCode":"Z","claimed":true,"id":"01234567-89ab-cdef-fedc-ba9876543210","x":1}"#.utf8),
+            canonical + [0x20], canonical + [0x7D], Array(canonical.dropLast()), [], Array("null".utf8), [0xC3],
+        ]
+        for _ in 0..<60 {
+            var bytes = canonical
+            bytes[Int(g.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: g.next())
+            bodies.append(bytes)
+        }
+        var fast = 0
+        for body in bodies {
+            var rig = Rig()
+            let effects = rig.feed(.boot)
+            let register = try #require(Rig.send(effects, path: "/node-register"))
+            let answer = rig.feed(.response(requestID: register.id, APIResponse(status: 200, body: body)))
+            let expected = Self.treeReads(body)
+            let label = String(decoding: body, as: UTF8.self)
+            if let expectedID = expected.id {
+                #expect(rig.agent.durable.nodeID == expectedID, "\(label)")
+                #expect(rig.agent.durable.claimCode == (expected.claimCode ?? NodeAgent.Durable(keySeed: Rig.seed).claimCode))
+                #expect(rig.agent.isClaimed == expected.claimed, "\(label)")
+                #expect(Rig.send(answer, path: "/node-heartbeat") != nil)
+            } else {
+                #expect(rig.agent.durable.nodeID == nil, "\(label)")
+                #expect(rig.agent.counters.registrationsFailed == 1)
+                #expect(Rig.retryTimer(answer) != nil)
+            }
+            if let read = RequestHandlers.readRegistrationAnswer(body) {
+                fast += 1
+                #expect(read.id == expected.id && read.claimCode == expected.claimCode && read.claimed == expected.claimed)
+            }
+        }
+        #expect(fast >= 4)
+    }
 }

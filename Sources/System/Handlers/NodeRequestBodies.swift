@@ -32,6 +32,24 @@ public enum NodeRequestBody {
         return w.bytes
     }
 
+    /// `{maxParallel, name, platform, publicKey, totalCores, version}`, each node's first request
+    /// (10,000 of them as a fleet starts): the canonical bytes of the tree it was built as,
+    /// written directly (keys in canonical order; `NodeAnswerPathTests` pins them to the tree's).
+    public static func register(
+        publicKey: PublicKey, name: String, totalCores: Int, maxParallel: Int, platform: String, version: String
+    ) -> [UInt8] {
+        var w = CanonicalJSONWriter(capacity: 96 + name.utf8.count + platform.utf8.count + version.utf8.count)
+        w.beginObject()
+        w.key("maxParallel"); w.int(maxParallel)
+        w.key("name"); w.string(name)
+        w.key("platform"); w.string(platform)
+        w.key("publicKey"); w.string(publicKey.base64)
+        w.key("totalCores"); w.int(totalCores)
+        w.key("version"); w.string(version)
+        w.endObject()
+        return w.bytes
+    }
+
     /// `{}`: what the writer writes for an object without members.
     private static let emptyObject: [UInt8] = Array("{}".utf8)
 
