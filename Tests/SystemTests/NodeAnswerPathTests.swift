@@ -201,4 +201,50 @@ import Testing
         }
         #expect(fast >= 4)
     }
+
+    /// The server's read of a registration body: for every body it takes, the fields the tree
+    /// parser gives (so `nodeRegister`'s checks see the same values); it takes every body
+    /// `register` writes, and leaves re-spelled and corrupted ones to the parser.
+    @Test func registrationBodyReadAsTheParserReadsIt() {
+        var g = SplitMix64(seed: 41)
+        let key = PublicKey(bytes: [UInt8](repeating: 3, count: 32))!
+        var bodies: [[UInt8]] = []
+        for _ in 0..<200 {
+            let cores = [1, 8, 1_024, 0, -7, 5_000, 1_000_000_000_000_000][Int(g.next() % 7)]
+            let body = NodeRequestBody.register(
+                publicKey: key, name: Self.text(&g, empty: true), totalCores: cores, maxParallel: Int(g.next() % 2_000),
+                platform: Self.text(&g), version: Self.text(&g))
+            #expect(NodeRequestBody.readRegisterFields(body) != nil)
+            bodies.append(body)
+            var corrupted = body
+            corrupted[Int(g.next() % UInt64(body.count))] = UInt8(truncatingIfNeeded: g.next())
+            bodies.append(corrupted)
+        }
+        let canonical = String(decoding: bodies[0], as: UTF8.self)
+        for (from, to) in [
+            ("\"maxParallel\":", "\"maxParallel\":1.5e0,\"x\":"), ("\"maxParallel\":", "\"maxParallel\":-0.25,\"y\":"),
+            ("\"maxParallel\":", "\"maxParallel\": "), ("\"totalCores\":", "\"totalCores\":null,\"z\":"),
+            ("\"totalCores\":", "\"totalCores\":1e400,\"w\":"), ("\"totalCores\":", "\"totalCores\":\"8\",\"v\":"),
+            ("\"name\":\"", "\"name\":\"\\u00e9\\n"), ("\"name\":", "\"name\":null,\"q\":"),
+            ("\"version\":", "\"version\":7,\"u\":"), ("{", "{\"a\":0,"), ("}", ",\"zz\":1}"), ("}", "} "),
+        ] {
+            bodies.append(Array(canonical.replacingOccurrences(of: from, with: to).utf8))
+        }
+        bodies += [[], Array("{}".utf8), Array("null".utf8), Array(canonical.utf8) + [0x7D]]
+        // Numbers the layout holds but `register` never writes: read as the parser reads them.
+        let fields: [String: JSONValue] = [
+            "maxParallel": 1.5, "name": "n", "platform": "linux", "publicKey": .string(key.base64), "totalCores": 2, "version": "1",
+        ]
+        bodies.append(JSONValue.object(fields).canonicalBytes)
+        bodies.append(Array(String(decoding: JSONValue.object(fields).canonicalBytes, as: UTF8.self)
+            .replacingOccurrences(of: "1.5", with: "1E0").replacingOccurrences(of: ":2,", with: ":-0.0e-0,").utf8))
+        var taken = 0
+        for body in bodies {
+            guard let fields = NodeRequestBody.readRegisterFields(body) else { continue }
+            taken += 1
+            let tree = try? JSONValue.parse(body)
+            #expect(tree == .object(fields), "\(String(decoding: body, as: UTF8.self))")
+        }
+        #expect(taken > 200 && taken < bodies.count)
+    }
 }

@@ -15,7 +15,14 @@ extension RequestHandlers {
         _ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp
     ) throws(APIError) -> APIResponse {
         let caller = try authenticateNode(request, store: &store, now: now, registering: true)
-        let body = try RequestBody(request.body)
+        // The body `NodeRequestBody.register` writes is read without the tree parser, into the
+        // same fields; any other body is parsed. The checks below are the same for both.
+        let body: RequestBody
+        if let fields = NodeRequestBody.readRegisterFields(request.body) {
+            body = RequestBody(fields: fields)
+        } else {
+            body = try RequestBody(request.body)
+        }
         let key = try body.publicKey("publicKey")
         guard caller == key else { throw .keyMismatch }
         let name = try body.string("name", length: 1...64)
