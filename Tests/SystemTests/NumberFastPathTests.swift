@@ -232,7 +232,12 @@ import Testing
     /// The reader's literal match, eight bytes at a time, against a byte-by-byte comparison.
     @Test func literalsMatchExactlyTheirBytes() {
         var draws = Draws(state: 18)
-        let literals: [StaticString] = ["{", "{\"chunkId\":", ",\"result\":{\"damageSquaresSum\":", ",\"fightLengthSeconds\":", "}}", "{\"computing\":["]
+        // Every length class of the word loop and its overlapping last word: 1, 2, 6, 8, 9, 11,
+        // 14, 15, 16, 17, 22, 30 bytes.
+        let literals: [StaticString] = [
+            "{", "{\"chunkId\":", ",\"result\":{\"damageSquaresSum\":", ",\"fightLengthSeconds\":", "}}", "{\"computing\":[",
+            ",\"m2\":", "abcdefgh", "abcdefghi", ",\"iterations\":", "abcdefghijklmnop", "abcdefghijklmnopq", "0123456789abcde",
+        ]
         for _ in 0..<20_000 {
             let literal = literals[Int(draws.next() % UInt64(literals.count))]
             var text = Array(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))

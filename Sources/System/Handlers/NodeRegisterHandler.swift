@@ -15,7 +15,14 @@ extension RequestHandlers {
         _ request: APIRequest, store: inout S, limiter: inout RateLimiter, now: Timestamp
     ) throws(APIError) -> APIResponse {
         let caller = try authenticateNode(request, store: &store, now: now, registering: true)
-        let body = try RequestBody(request.body)
+        // The body `NodeRequestBody.register` writes is read without the tree parser, into the
+        // same fields; any other body is parsed. The checks below are the same for both.
+        let body: RequestBody
+        if let fields = NodeRequestBody.readRegisterFields(request.body) {
+            body = RequestBody(fields: fields)
+        } else {
+            body = try RequestBody(request.body)
+        }
         let key = try body.publicKey("publicKey")
         guard caller == key else { throw .keyMismatch }
         let name = try body.string("name", length: 1...64)
@@ -36,9 +43,38 @@ extension RequestHandlers {
             totalCores: totalCores, maxParallel: maxParallel, platform: platform, version: version)
         let registered: NodeRegistered
         do { registered = try store.registerNode(registration) } catch { throw .store(error) }
-        return .ok([
-            "id": .string(registered.node.id.uuidString), "claimCode": .string(registered.node.claimCode),
-            "claimed": .bool(registered.node.userID != nil),
-        ])
+        return Self.registrationAnswer(
+            id: registered.node.id, claimCode: registered.node.claimCode, claimed: registered.node.userID != nil)
+    }
+
+    /// `{claimCode, claimed, id}`: the canonical bytes of the tree, written directly (the tree
+    /// and its sort were most of writing the answer; `NodeAnswerPathTests` pins the bytes).
+    static func registrationAnswer(id: NodeID, claimCode: String, claimed: Bool) -> APIResponse {
+        var w = CanonicalJSONWriter(capacity: 72 + claimCode.utf8.count)
+        w.beginObject()
+        w.key("claimCode"); w.string(claimCode)
+        w.key("claimed"); w.bool(claimed)
+        w.key("id"); w.identifier(id.raw)
+        w.endObject()
+        return APIResponse(status: 200, body: w.bytes)
+    }
+
+    /// What a node reads of a registration answer that is exactly `registrationAnswer`'s
+    /// layout (any claim code spelling the parser reads, an id `Identifier(uuidString:)`
+    /// accepts); nil for any other body, which the node then parses as JSON (the same values
+    /// for these bodies).
+    static func readRegistrationAnswer(_ body: [UInt8]) -> (id: NodeID, claimCode: String, claimed: Bool)? {
+        var r = CanonicalJSONReader(body)
+        guard r.literal("{\"claimCode\":"), let claimCode = r.string(), r.literal(",\"claimed\":") else { return nil }
+        let claimed: Bool
+        if r.literal("true") {
+            claimed = true
+        } else if r.literal("false") {
+            claimed = false
+        } else {
+            return nil
+        }
+        guard r.literal(",\"id\":"), let id = r.quotedIdentifier(), r.literal("}"), r.atEnd else { return nil }
+        return (NodeID(id), claimCode, claimed)
     }
 }

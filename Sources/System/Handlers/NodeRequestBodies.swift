@@ -32,6 +32,44 @@ public enum NodeRequestBody {
         return w.bytes
     }
 
+    /// `{maxParallel, name, platform, publicKey, totalCores, version}`, each node's first request
+    /// (10,000 of them as a fleet starts): the canonical bytes of the tree it was built as,
+    /// written directly (keys in canonical order; `NodeAnswerPathTests` pins them to the tree's).
+    public static func register(
+        publicKey: PublicKey, name: String, totalCores: Int, maxParallel: Int, platform: String, version: String
+    ) -> [UInt8] {
+        var w = CanonicalJSONWriter(capacity: 96 + name.utf8.count + platform.utf8.count + version.utf8.count)
+        w.beginObject()
+        w.key("maxParallel"); w.int(maxParallel)
+        w.key("name"); w.string(name)
+        w.key("platform"); w.string(platform)
+        w.key("publicKey"); w.string(publicKey.base64)
+        w.key("totalCores"); w.int(totalCores)
+        w.key("version"); w.string(version)
+        w.endObject()
+        return w.bytes
+    }
+
+    /// A registration body in exactly `register`'s layout, as the fields the strict parser
+    /// gives for it (each value read by the parser's own string and number readers); nil for
+    /// any other body, which `RequestBody` then parses. The tree parser and its dictionary
+    /// were about 15,000 instructions a registration.
+    static func readRegisterFields(_ body: [UInt8]) -> [String: JSONValue]? {
+        var r = CanonicalJSONReader(body)
+        guard r.literal("{\"maxParallel\":"), let maxParallel = r.number(),
+            r.literal(",\"name\":"), let name = r.string(),
+            r.literal(",\"platform\":"), let platform = r.string(),
+            r.literal(",\"publicKey\":"), let publicKey = r.string(),
+            r.literal(",\"totalCores\":"), let totalCores = r.number(),
+            r.literal(",\"version\":"), let version = r.string(),
+            r.literal("}"), r.atEnd
+        else { return nil }
+        return [
+            "maxParallel": .number(maxParallel), "name": .string(name), "platform": .string(platform),
+            "publicKey": .string(publicKey), "totalCores": .number(totalCores), "version": .string(version),
+        ]
+    }
+
     /// `{}`: what the writer writes for an object without members.
     ///
     /// An array literal of constants, so the compiler lays the array out in the binary as an

@@ -11,6 +11,12 @@ struct RequestBody {
         self.fields = fields
     }
 
+    /// The fields a parse gave (`NodeRequestBody.readRegisterFields`: one layout read without
+    /// the general parser).
+    init(fields: [String: JSONValue]) {
+        self.fields = fields
+    }
+
     /// The field, with `null` counted as absent.
     func optional(_ key: String) -> JSONValue? {
         guard let value = fields[key], !value.isNull else { return nil }

@@ -285,7 +285,8 @@ struct CanonicalJSONReader {
         guard parser.bytes.count - position >= count else { return false }
         guard count > 0 else { return true }
         let expected = UnsafeRawPointer(text.utf8Start)
-        // Eight bytes at a time, then the rest (the keys are 10 to 30 bytes long).
+        // Eight bytes at a time (the keys are 10 to 30 bytes long), the last eight overlapping
+        // the words before them: no byte loop for the tail (15 literals a completion).
         let equal = parser.bytes.withUnsafeBytes { raw -> Bool in
             let here = raw.baseAddress! + position
             var k = 0
@@ -293,6 +294,10 @@ struct CanonicalJSONReader {
                 guard here.loadUnaligned(fromByteOffset: k, as: UInt64.self) == expected.loadUnaligned(fromByteOffset: k, as: UInt64.self)
                 else { return false }
                 k += 8
+            }
+            if k < count && count >= 8 {
+                return here.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+                    == expected.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
             }
             while k < count {
                 guard here.load(fromByteOffset: k, as: UInt8.self) == expected.load(fromByteOffset: k, as: UInt8.self) else { return false }

@@ -23,11 +23,20 @@ extension NodeAgent {
             failed(opID, .transient("unreadable node-register answer"), now: now, &effects)
             return
         }
+        registered(
+            opID, id: id, claimCode: body?["claimCode"]?.stringValue, claimed: body?["claimed"]?.boolValue, now: now, &effects)
+    }
+
+    /// The registration's answer as read (from the tree, or from its bytes by
+    /// `RequestHandlers.readRegistrationAnswer`): a missing claim code keeps the one it has.
+    mutating func registered(
+        _ opID: UInt64, id: NodeID, claimCode: String?, claimed: Bool?, now: Timestamp, _ effects: inout EffectList
+    ) {
         operations[opID] = nil
         registration = nil
         durable.nodeID = id
-        durable.claimCode = body?["claimCode"]?.stringValue ?? durable.claimCode
-        isClaimed = body?["claimed"]?.boolValue
+        durable.claimCode = claimCode ?? durable.claimCode
+        isClaimed = claimed
         effects.append(.persist(durable))
         heartbeat(now: now, &effects)
         subscribe(now: now, &effects)

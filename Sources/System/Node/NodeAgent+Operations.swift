@@ -67,6 +67,18 @@ extension NodeAgent {
                     completionTaken(opID, key, duplicate: duplicate)
                     return
                 }
+            case .register:
+                // The server's own layout read without a tree; any other body, the tree's way.
+                if let answer = RequestHandlers.readRegistrationAnswer(response.body) {
+                    registered(opID, id: answer.id, claimCode: answer.claimCode, claimed: answer.claimed, now: now, &effects)
+                    return
+                }
+            case .fetchConfig(let hash):
+                // A config's answer is read from its bytes (`configFetched` verifies and
+                // parses them): the tree `ResponseClass` would build of a 2xx's body, which
+                // is `.success` whatever it holds, would only be thrown away.
+                configFetched(opID, hash, response.body, now: now, &effects)
+                return
             default:
                 break
             }

@@ -10,13 +10,10 @@ extension NodeAgent {
     mutating func request(for kind: Operation.Kind, unixSeconds: Int64) -> APIRequest {
         switch kind {
         case .register:
-            let body: JSONValue = [
-                "publicKey": .string(publicKey.base64), "name": .string(settings.name),
-                "totalCores": .number(Double(settings.totalCores)),
-                "maxParallel": .number(Double(settings.maxParallel)), "platform": .string(settings.platform),
-                "version": .string(settings.version),
-            ]
-            return signed("POST", "/node-register", body: body.canonicalBytes, unixSeconds: unixSeconds)
+            let body = NodeRequestBody.register(
+                publicKey: publicKey, name: settings.name, totalCores: settings.totalCores,
+                maxParallel: settings.maxParallel, platform: settings.platform, version: settings.version)
+            return signed("POST", "/node-register", body: body, unixSeconds: unixSeconds)
         case .heartbeat:
             // New versions name the chunks their workers compute, which renews those claims.
             if settings.typedWire {

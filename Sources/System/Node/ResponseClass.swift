@@ -25,8 +25,10 @@ public enum ResponseClass: Sendable, Equatable {
             self = .success(response.json)
             return
         }
-        let reason = Self.reason(response)
-        switch response.json?["error"]?.stringValue {
+        // The refusal's body parsed once for its code and its reason (each parsed it).
+        let body = response.json
+        let reason = Self.reason(status: response.status, body)
+        switch body?["error"]?.stringValue {
         case "unknown_node"?:
             self = .unknownNode
             return
@@ -43,10 +45,12 @@ public enum ResponseClass: Sendable, Equatable {
     }
 
     /// `status code: message`, from the body's `{error, message}`.
-    static func reason(_ response: APIResponse) -> String {
-        let body = response.json
+    static func reason(_ response: APIResponse) -> String { reason(status: response.status, response.json) }
+
+    /// `reason` of an answer whose body is already parsed.
+    static func reason(status: Int, _ body: JSONValue?) -> String {
         let code = body?["error"]?.stringValue ?? "error"
         let message = body?["message"]?.stringValue ?? ""
-        return "\(response.status) \(code): \(message)"
+        return "\(status) \(code): \(message)"
     }
 }
