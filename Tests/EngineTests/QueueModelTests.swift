@@ -2,11 +2,11 @@ import Testing
 import Engine
 
 /// The event queue against a plain reference: an array kept sorted by (time, scheduling
-/// sequence), over long seeded sequences of schedules (near, far, equal times, times before the
-/// last pop, the far future up to `Int64.max`), cancels (pending, fired, cancelled twice,
-/// `.none`), bounded pops and peeks, for bucket widths and wheel sizes that put most keys in the
-/// wheel, in the far heap or in one bucket. The order must be exactly the reference's, whatever
-/// the layout.
+/// sequence), over long seeded sequences of schedules (near, far, streams of timers at fixed
+/// delays, equal times, times before the last pop, the far future up to `Int64.max`), cancels
+/// (pending, fired, cancelled twice, `.none`), bounded pops and peeks, for bucket widths, wheel
+/// sizes and lane distances that put most keys in the wheel, in the far heap, in lanes or in one
+/// bucket. The order must be exactly the reference's, whatever the layout.
 @Suite struct QueueModelTests {
     /// The reference: pending events sorted by (time, seq); a pop removes the first.
     struct Reference {
@@ -47,12 +47,16 @@ import Engine
         }
     }
 
-    /// Runs `steps` random operations on a queue with buckets of `2^shift` and `2^wheelBits`
-    /// of them, and on the reference, checking every answer; returns the (seq) order in which
-    /// events fired, for cross-layout checks.
-    static func run(seed: UInt64, shift: Int, wheelBits: Int, steps: Int) -> [Int] {
+    /// Runs `steps` random operations on a queue with buckets of `2^shift`, `2^wheelBits` of
+    /// them and lanes for keys `laneDistance` buckets ahead or more, and on the reference,
+    /// checking every answer; returns the (seq) order in which events fired, for cross-layout
+    /// checks, and the most keys the lanes held at once (so that a test knows they were used).
+    static func run(
+        seed: UInt64, shift: Int, wheelBits: Int, laneDistance: UInt64 = 256, steps: Int
+    ) -> (order: [Int], mostInLanes: Int) {
         var rng = Xoshiro256StarStar(seed: seed)
-        var q = EventQueue<Int>(bucketShift: shift, wheelBits: wheelBits)
+        var q = EventQueue<Int>(bucketShift: shift, wheelBits: wheelBits, laneDistance: laneDistance)
+        var mostInLanes = 0
         var ref = Reference()
         var handles: [EventHandle] = []  // by seq, including fired and cancelled ones
         var now: Int64 = 0
@@ -60,12 +64,16 @@ import Engine
         for _ in 0..<steps {
             let r = rng.nextBelow(1_000)
             if r < 500 {
-                // Schedule: mostly near (messages), some far (timers), ties, the past, the far future.
+                // Schedule: mostly near (messages), some far (timers: at random delays, and two
+                // streams at fixed delays, one with a jitter of a few units, as a fleet's
+                // heartbeats and request timeouts), ties, the past, the far future.
                 let kind = rng.nextBelow(100)
                 let time: Int64
                 switch kind {
                 case 0..<45: time = now + Int64(rng.nextBelow(100))
-                case 45..<75: time = now + 1_000 + Int64(rng.nextBelow(20_000))
+                case 45..<58: time = now + 1_000 + Int64(rng.nextBelow(20_000))
+                case 58..<67: time = now + 9_000
+                case 67..<75: time = now + 6_000 + Int64(rng.nextBelow(3))
                 case 75..<90: time = now + Int64(rng.nextBelow(4)) * 10  // many ties
                 case 90..<95: time = now - Int64(rng.nextBelow(500))  // before the last pop
                 case 95..<98: time = Int64.max - Int64(rng.nextBelow(3))
@@ -114,7 +122,7 @@ import Engine
                 }
                 if got?.payload != expected?.seq || got?.time != expected?.time {
                     Issue.record("pop: \(String(describing: got)), reference \(String(describing: expected))")
-                    return fired
+                    return (fired, mostInLanes)
                 }
                 if let e = expected {
                     _ = ref.removeFirst()
@@ -133,21 +141,23 @@ import Engine
             }
             if q.liveCount != ref.pending.count {
                 Issue.record("liveCount \(q.liveCount), reference \(ref.pending.count)")
-                return fired
+                return (fired, mostInLanes)
             }
+            mostInLanes = max(mostInLanes, q.keysInLanes)
         }
         // Drain: the rest in reference order.
         for e in ref.pending {
             guard let got = q.pop() else {
                 Issue.record("queue empty before the reference")
-                return fired
+                return (fired, mostInLanes)
             }
             if got.payload != e.seq || got.time != e.time { Issue.record("drain: \(got), reference \(e.seq)") }
             fired.append(got.payload)
         }
         #expect(q.pop() == nil)
         #expect(q.isEmpty)
-        return fired
+        #expect(q.keysInLanes == 0)
+        return (fired, mostInLanes)
     }
 
     /// `holdNext` then `takeHeld`, checking the held event on the way (see `run`).
@@ -173,9 +183,23 @@ import Engine
         // wheel, far ones (>= 1,000) in the far heap; (4, 8): a wheel of 4,096, split; (10, 6):
         // a wheel of 65,536, nearly everything in it; (62, 6): every time >= 0 in one or two
         // buckets (the far future in the next), so the near heap orders nearly everything.
+        // Each without lanes (`.max`), and with lanes for keys 0, 1, 8 or 256 buckets ahead or
+        // more (0: messages too, when their distances repeat).
         var orders: [[Int]] = []
-        for (shift, bits) in [(1, 6), (4, 8), (10, 6), (62, 6), (22, 13)] {
-            orders.append(Self.run(seed: seed, shift: shift, wheelBits: bits, steps: 60_000))
+        let layouts: [(Int, Int, UInt64)] = [
+            (1, 6, .max), (1, 6, 8), (1, 6, 256), (4, 8, .max), (4, 8, 1), (4, 8, 64), (10, 6, .max), (10, 6, 0),
+            (62, 6, .max), (62, 6, 0), (22, 13, 256),
+        ]
+        for (shift, bits, lanes) in layouts {
+            let (order, mostInLanes) = Self.run(
+                seed: seed, shift: shift, wheelBits: bits, laneDistance: lanes, steps: 60_000)
+            orders.append(order)
+            // Lanes take the two streams wherever the buckets are finer than their delays.
+            if lanes == .max || shift >= 10 {
+                if lanes == .max { #expect(mostInLanes == 0) }
+            } else {
+                #expect(mostInLanes > 100, "lanes used with buckets of 2^\(shift), distance \(lanes)")
+            }
         }
         #expect(orders[0].count > 10_000, "the sequence fires many events")
         for o in orders.dropFirst() { #expect(o == orders[0]) }

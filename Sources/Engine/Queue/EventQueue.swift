@@ -36,6 +36,14 @@ public struct EventHandle: Hashable, Sendable {
 ///   A pop takes `near`'s root. Order: every key in `near` is in a bucket below `cursor`, every
 ///   other key in a bucket at or after it, so `near`'s root is the minimum of all, and `near`
 ///   orders exactly by (time, seq). Where a key waits changes only the cost, never the order;
+/// - lanes (`KeyLane`): a key at least `laneDistance` buckets ahead of `cursor` whose bucket is
+///   not before the last one appended to a lane of about its distance (a stream of timers set
+///   at one delay: heartbeats, request timeouts) is appended to that lane instead of the wheel.
+///   A lane's buckets never decrease from front to back, so its smallest bucket is its front's
+///   (`laneFronts`, their minimum `laneNext`): `advance` compares `laneNext` with the wheel and
+///   `far`, and moves the keys of the opened bucket from the lanes' fronts into `near` like the
+///   wheel's. Which keys go to a lane (`laneFor`) is a guess about cost only: any key may go to
+///   any structure that keeps these rules, and the order is the same;
 /// - why the wheel: a fleet's queue is mostly timers 10-15 s ahead (a heartbeat per node, a
 ///   request timeout per request, cancelled when its answer comes) while most events are
 ///   messages due 10-100 ms ahead. In one heap, or in a heap of the timers, every timer's pop
@@ -57,7 +65,9 @@ public struct EventHandle: Hashable, Sendable {
 /// (popped by `holdNext`, payload still in the slot: at most one slot), or `freeWord` while the
 /// slot is free; so a key or a handle is live iff its word equals its slot's, and a slot's
 /// payload is initialised iff its word is not `freeWord`. A wheel bucket's bit is set iff its
-/// list is non-empty; `wheelCount` is the number of keys in all lists (stale ones included).
+/// list is non-empty; `wheelCount` is the number of keys in all lists (stale ones included),
+/// `laneKeyCount` in all lanes; every key of the wheel, `far` and the lanes is in a bucket at or
+/// after `cursor`, every key of `near` in one before it.
 /// Pop order depends only on the keys' total order (time, seq), never on the layout, the
 /// bucket width or the wheel size (`QueueModelTests` checks several against a sorted
 /// reference). `simharness bench engine` and `bench fleet` measure this structure under the
@@ -115,6 +125,21 @@ public struct EventQueue<Payload> {
     @usableFromInline var nodeFree: UInt32 = EventQueue.noNode
     /// Keys in the wheel's lists, stale ones included.
     @usableFromInline var wheelCount: Int = 0
+    /// `EventQueueStorage.laneCount` lanes (the storage's), and the keys in them, stale ones
+    /// included.
+    @usableFromInline var lanes: UnsafeMutablePointer<KeyLane>
+    @usableFromInline var laneKeyCount: Int = 0
+    /// Per lane, its front key's bucket (`UInt64.max` when it is empty), and their minimum: so
+    /// that opening a bucket compares one value with the wheel's and `far`'s, and touches a lane
+    /// only when its front is due (a bucket opens for every second event at 1,000 nodes).
+    /// (No bucket is `UInt64.max`: a bucket is a 64-bit time shifted right at least once.)
+    @usableFromInline var laneFronts: UnsafeMutablePointer<UInt64>
+    @usableFromInline var laneNext: UInt64 = .max
+    /// The distances of the last two keys that could have joined a lane and found none, the
+    /// latest first (`laneFor`).
+    @usableFromInline var unlanedDistances: (UInt64, UInt64) = (.max, .max)
+    /// Keys fewer buckets than this ahead of `cursor` never go to a lane (`UInt64.max`: none do).
+    public let laneDistance: UInt64
     @usableFromInline var storage: EventQueueStorage<Payload>
     /// Per slot: its pending event's word; its payload in `pages`. Mirrors of the storage's.
     @usableFromInline var words: UnsafeMutablePointer<UInt64>
@@ -129,21 +154,28 @@ public struct EventQueue<Payload> {
     /// Events scheduled and neither fired nor cancelled.
     @usableFromInline var _liveCount: Int = 0
     public var liveCount: Int { _liveCount }
+    /// Keys waiting in lanes, stale ones included (for tests and measurements: whether the
+    /// lanes are used).
+    public var keysInLanes: Int { laneKeyCount }
     /// The slot of the event `holdNext` took off the heaps, until `takeHeld`/`dropHeld`; -1 when none.
     @usableFromInline var heldSlot: Int = -1
 
     /// A queue with buckets of `2^bucketShift` time units (the simulation's units are
-    /// nanoseconds: 4.19 ms by default) and a wheel of `2^wheelBits` buckets (34.4 s by
-    /// default: a fleet's heartbeat and timeout timers fit in it). Any values give the same
-    /// order; they only move cost between the heaps and the wheel. (Measured with callgrind on
-    /// `bench fleet`: 4 ms buckets beat 1 ms ones, which opened a bucket for nearly every event
-    /// of a 1,000-node fleet, at N=1,000 and on the heartbeat-heavy run alike.)
-    public init(bucketShift: Int = 22, wheelBits: Int = 13) {
+    /// nanoseconds: 4.19 ms by default), a wheel of `2^wheelBits` buckets (34.4 s by
+    /// default: a fleet's heartbeat and timeout timers fit in it), and lanes for keys at least
+    /// `laneDistance` buckets ahead (256 by default, 1.07 s: timers, not messages, whose
+    /// latencies vary and whose wheel nodes are still in cache when they open). Any values give
+    /// the same order; they only move cost between the heaps, the wheel and the lanes.
+    /// (Measured with callgrind on `bench fleet`: 4 ms buckets beat 1 ms ones, which opened a
+    /// bucket for nearly every event of a 1,000-node fleet, at N=1,000 and on the
+    /// heartbeat-heavy run alike.)
+    public init(bucketShift: Int = 22, wheelBits: Int = 13, laneDistance: UInt64 = 256) {
         precondition((1...62).contains(bucketShift), "EventQueue: bucket shift outside 1...62")
         precondition((6...24).contains(wheelBits), "EventQueue: wheel bits outside 6...24")
         self.bucketShift = UInt64(bucketShift)
         self.wheelBits = wheelBits
         wheelMask = (1 << UInt64(wheelBits)) - 1
+        self.laneDistance = laneDistance
         // Time 0's bucket: earlier times are in `near` from the start.
         cursor = (UInt64(1) << 63) >> UInt64(bucketShift)
         let storage = EventQueueStorage<Payload>(wheelSize: 1 << wheelBits)
@@ -159,6 +191,8 @@ public struct EventQueue<Payload> {
         nodeCapacity = storage.nodeKeys.capacity
         freeSlots = storage.freeSlots.base
         freeCapacity = storage.freeSlots.capacity
+        lanes = storage.lanes
+        laneFronts = storage.laneFronts.base
     }
 
     /// Where slot `i`'s payload lives.
@@ -182,6 +216,8 @@ public struct EventQueue<Payload> {
         nodeKeys = storage.nodeKeys.base
         nodeNext = storage.nodeNext.base
         freeSlots = storage.freeSlots.base
+        lanes = storage.lanes
+        laneFronts = storage.laneFronts.base
     }
 
     /// A new slot at the end of the slab (a new page when the last one is full).
@@ -255,7 +291,17 @@ public struct EventQueue<Payload> {
         let b = bucket(of: key)
         if b < cursor {
             pushNear(key)
-        } else if b &- cursor <= wheelMask {
+            return EventHandle(word: word)
+        }
+        let d = b &- cursor
+        if d >= laneDistance {
+            let l = laneFor(bucket: b, distance: d)
+            if l >= 0 {
+                laneAppend(key, bucket: b, lane: l)
+                return EventHandle(word: word)
+            }
+        }
+        if d <= wheelMask {
             wheelInsert(key, bucketIndex: Int(truncatingIfNeeded: b & wheelMask))
         } else {
             if far.count == far.capacity { growHeap(near: false) }
@@ -301,7 +347,9 @@ public struct EventQueue<Payload> {
         // them pile up. Not sooner: most stale keys are cancelled timeouts in the wheel, dropped
         // for free when their bucket opens (at 10,000 nodes about 7,000 of them wait there
         // against 30,000 live keys; at a quarter, the queue compacted every few seconds).
-        if near.count &+ far.count &+ wheelCount &- _liveCount > Swift.max(_liveCount, 1_024) { compact() }
+        if near.count &+ far.count &+ wheelCount &+ laneKeyCount &- _liveCount > Swift.max(_liveCount, 1_024) {
+            compact()
+        }
         return true
     }
 
@@ -333,20 +381,18 @@ public struct EventQueue<Payload> {
     }
 
     /// Opens the next bucket that holds keys (with `near` empty): its wheel list and the keys of
-    /// `far` in it move into `near` (live ones only), and `cursor` passes it. False if no key
-    /// is left anywhere.
+    /// `far` and of the lanes' fronts in it move into `near` (live ones only), and `cursor`
+    /// passes it. False if no key is left anywhere.
     @inlinable mutating func advance() -> Bool {
         while far.count > 0 && !isLive(far.top) { far.popTop() }
-        var target: UInt64
-        if wheelCount > 0 {
-            target = cursor &+ Self.nextOccupiedDistance(bitmap, from: cursor, mask: wheelMask)
-            if far.count > 0 { target = Swift.min(target, bucket(of: far.top)) }
-        } else if far.count > 0 {
-            target = bucket(of: far.top)
-        } else {
-            return false
-        }
-        // `far`'s keys are never before `cursor`, nor the wheel's, so target >= cursor.
+        // No bucket is `UInt64.max` (a bucket is a 64-bit time shifted right at least once).
+        var target = UInt64.max
+        if wheelCount > 0 { target = cursor &+ Self.nextOccupiedDistance(bitmap, from: cursor, mask: wheelMask) }
+        if far.count > 0 { target = Swift.min(target, bucket(of: far.top)) }
+        target = Swift.min(target, laneNext)
+        if target == .max { return false }
+        // The keys of `far`, of the wheel and of the lanes are never before `cursor`, so
+        // target >= cursor.
         if target &- cursor <= wheelMask { drainBucket(Int(truncatingIfNeeded: target & wheelMask)) }
         while far.count > 0 {
             let k = far.top
@@ -354,6 +400,7 @@ public struct EventQueue<Payload> {
             far.popTop()
             if isLive(k) { pushNear(k) }
         }
+        if laneNext == target { drainLanes(target) }
         cursor = target &+ 1
         return true
     }
@@ -375,7 +422,16 @@ public struct EventQueue<Payload> {
         return UInt64(truncatingIfNeeded: slot &- start) & wheelMask
     }
 
-    /// Moves wheel bucket `i`'s live keys into `near` and frees its nodes.
+    /// Moves wheel bucket `i`'s keys into `near` and frees its nodes, asking the CPU for each
+    /// key's slot word and payload on the way.
+    ///
+    /// Without a liveness check: a stale key is dropped when it reaches `near`'s root (`head`),
+    /// as one cancelled after its bucket opened always was. The wheel's keys are nearly all live:
+    /// messages cannot be cancelled, and the timers that usually are (request timeouts) wait in
+    /// a lane, which drops them before they reach `near`. The check here was a load of a slot
+    /// word last touched when the key was scheduled, waited for before the next key (40 % of
+    /// `drainBucket`'s samples at 10,000 nodes); the prefetches let those misses overlap, and the
+    /// pops that follow find the words and payloads in cache.
     @inlinable mutating func drainBucket(_ i: Int) {
         var n = heads[i]
         if n == Self.noNode { return }
@@ -384,7 +440,8 @@ public struct EventQueue<Payload> {
         while n != Self.noNode {
             let k = nodeKeys[Int(n)]
             let next = nodeNext[Int(n)]
-            if isLive(k) { pushNear(k) }
+            prefetchSlot(of: k)
+            pushNear(k)
             nodeNext[Int(n)] = nodeFree
             nodeFree = n
             wheelCount &-= 1
@@ -554,6 +611,12 @@ public struct EventQueue<Payload> {
         }
         near.removeAll(where: isStale)
         far.removeAll(where: isStale)
+        for l in 0..<EventQueueStorage<Payload>.laneCount {
+            let before = lanes[l].count
+            lanes[l].removeAll(where: isStale)
+            laneKeyCount &-= before &- lanes[l].count
+        }
+        resetLaneFronts()
         for w in 0...Int(truncatingIfNeeded: wheelMask >> 6) {
             var bits = bitmap[w]
             while bits != 0 {

@@ -32,7 +32,8 @@
 }
 
 /// The memory behind an `EventQueue`: per slot, the pending event's word and its payload; the
-/// two heaps' keys; the timer wheel's buckets, occupancy bitmap and list nodes; the free slots.
+/// two heaps' keys; the timer wheel's buckets, occupancy bitmap and list nodes; the lanes; the
+/// free slots.
 ///
 /// Laid out for the queue's hot reads:
 /// - the words are one dense array of 8-byte values. Every key that reaches the near heap's
@@ -69,6 +70,11 @@
     @usableFromInline var nodeKeys: RawBuffer<UInt128>
     @usableFromInline var nodeNext: RawBuffer<UInt32>
     @usableFromInline var freeSlots: RawBuffer<UInt32>
+    /// `lanes[0..<laneCount]`, each with its own ring of keys.
+    @usableFromInline var lanes: UnsafeMutablePointer<KeyLane>
+    @usableFromInline static var laneCount: Int { 4 }
+    /// Per lane, its front's bucket (see `EventQueue.laneFronts`).
+    @usableFromInline var laneFronts: RawBuffer<UInt64>
 
     @usableFromInline init(wheelSize: Int) {
         wordCapacity = Self.pageSize
@@ -84,6 +90,10 @@
         nodeKeys = RawBuffer(capacity: 256)
         nodeNext = RawBuffer(capacity: 256)
         freeSlots = RawBuffer(capacity: 256)
+        lanes = .allocate(capacity: Self.laneCount)
+        for l in 0..<Self.laneCount { (lanes + l).initialize(to: KeyLane(capacity: 256)) }
+        laneFronts = RawBuffer(capacity: Self.laneCount)
+        laneFronts.base.update(repeating: .max, count: Self.laneCount)  // every lane empty
     }
 
     /// A copy of `other`, with its own memory (the pending and held payloads copied).
@@ -108,6 +118,9 @@
         nodeKeys = other.nodeKeys.copy()
         nodeNext = other.nodeNext.copy()
         freeSlots = other.freeSlots.copy()
+        lanes = .allocate(capacity: Self.laneCount)
+        for l in 0..<Self.laneCount { (lanes + l).initialize(to: other.lanes[l].copy()) }
+        laneFronts = other.laneFronts.copy()
     }
 
     deinit {
@@ -124,6 +137,9 @@
         nodeKeys.free()
         nodeNext.free()
         freeSlots.free()
+        for l in 0..<Self.laneCount { lanes[l].free() }
+        lanes.deallocate()
+        laneFronts.free()
     }
 
     /// A page of `pageSize` uninitialised payloads, on a cache line's boundary.
