@@ -140,7 +140,7 @@ static const uint64_t powers[256] __attribute__((aligned(64))) = {
 
 /// Block's share of the sum: d_i = (l_i ^ b_i) - l_i = b_i - 2 (l_i & b_i), the bytes l & b
 /// rebuilt from their planes, 16-bit differences widened to 64 bits, times the weights `w`.
-__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,pclmul,bmi2")))
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,pclmul")))
 static inline __m512i weighted(__m512i b, __m128i *L, __m128i *B, const uint64_t *w) {
     __m512i lb = _mm512_setzero_si512();
     for (int k = 0; k < 8; k++)
@@ -158,7 +158,13 @@ static inline __m512i weighted(__m512i b, __m128i *L, __m128i *B, const uint64_t
     return _mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3));
 }
 
-__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,pclmul,bmi2")))
+/// The mask of a block's first `count` bytes (count <= 64), without BMI2's `bzhi`: the CPU
+/// check does not ask for BMI2, so nothing here may use it.
+static inline uint64_t low_mask(size_t count) {
+    return count >= 64 ? ~0ull : (1ull << count) - 1;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,pclmul")))
 static uint64_t fnv1a_avx512(uint64_t h, const uint8_t *p, size_t n) {
     const __m128i ones = _mm_set1_epi64x(-1);
     __m128i start[8];
@@ -166,8 +172,8 @@ static uint64_t fnv1a_avx512(uint64_t h, const uint8_t *p, size_t n) {
     while (n > 0) {
         size_t m = n < 128 ? n : 128;
         size_t ma = m < 64 ? m : 64, mb = m - ma;
-        __m512i ba = _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, (unsigned)ma), p);
-        __m512i bb = _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, (unsigned)mb), p + ma);
+        __m512i ba = _mm512_maskz_loadu_epi8(low_mask(ma), p);
+        __m512i bb = _mm512_maskz_loadu_epi8(low_mask(mb), p + ma);
         __m128i BA[8], XA[8], LA[8], zA[8], BB[8], XB[8], LB[8], zB[8];
         for (int k = 0; k < 8; k++) {
             BA[k] = _mm_cvtsi64_si128((long long)_cvtmask64_u64(_mm512_test_epi8_mask(ba, _mm512_set1_epi8((char)(1 << k)))));
@@ -197,7 +203,14 @@ static uint64_t fnv1a_avx512(uint64_t h, const uint8_t *p, size_t n) {
     return h;
 }
 
+static uint64_t fnv1a_loop(uint64_t state, const uint8_t *bytes, size_t count) {
+    for (size_t i = 0; i < count; i++) state = (state ^ bytes[i]) * 0x100000001B3ull;
+    return state;
+}
+
 uint64_t ctracefold_fnv1a(uint64_t state, const uint8_t *bytes, size_t count) {
+    // The caller checks first; a caller that did not still gets the right value, not a fault.
+    if (ctracefold_vector_available() != 1) return fnv1a_loop(state, bytes, count);
     return fnv1a_avx512(state, bytes, count);
 }
 

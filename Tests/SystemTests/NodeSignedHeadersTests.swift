@@ -237,9 +237,6 @@ import Testing
             #expect(k == expected)
             #expect(sig == text.withSignatureText { Array($0) })
             #expect(ts == Array("0".utf8))
-            if expected.count > 15 {
-                #expect(text.keyTextAddress == text.withKeyText { UnsafeRawPointer($0.baseAddress) })
-            }
         }
     }
 }

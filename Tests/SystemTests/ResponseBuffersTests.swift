@@ -89,13 +89,15 @@ import Testing
             if step % 5 == 0 { kept.append(body) }
             for slot in 0..<8 {
                 let address = buffers.bodyAddress(ofSlot: slot)
+                #expect(address != nil)
                 buffers.ring[slot].withUnsafeBufferPointer { elements in
-                    if let first = elements.baseAddress {
+                    if let first = elements.baseAddress, let address {
                         #expect(UnsafeRawPointer(first) - address == 32)
                     }
                 }
             }
         }
         #expect(kept.allSatisfy { !$0.isEmpty })
+        #expect(buffers.bodyAddress(ofSlot: 8) == nil && buffers.bodyAddress(ofSlot: -1) == nil)
     }
 }

@@ -19,6 +19,7 @@ struct StoreMemoryTests {
         var small = PagedArray<UInt64>()
         var wide = PagedArray<(UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)>()
         #expect(MemoryLayout.stride(ofValue: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) as (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)) == 104)
+        #expect(MemoryLayout<DenseNode>.stride == 104 && MemoryLayout<DenseNode>.alignment <= 16)
         for n in 0..<(2 * PagedArray<UInt64>.pageSize + 5) {
             let v = UInt64(n)
             small.append(v)
@@ -30,6 +31,7 @@ struct StoreMemoryTests {
                 #expect(wide.prefetchAddress(at) == wide.elementAddress(at))
             }
         }
+        #expect(small.prefetchAddress(small.count) == nil && small.prefetchAddress(-1) == nil)
         small.prefetch(small.count + 5_000)
         #expect(Array(small) == (0..<UInt64(small.count)).map { $0 })
         #expect(wide[wide.count - 1].12 == UInt64(wide.count - 1))

@@ -16,7 +16,9 @@ int ctracefold_vector_available(void);
 
 /// The FNV-1a state after `count` bytes at `bytes` starting from `state`:
 /// for each byte b, state = (state ^ b) * 0x100000001B3 (mod 2^64). Only when
-/// `ctracefold_vector_available()`; the caller runs its own loop otherwise.
+/// The vector path runs only when `ctracefold_vector_available()` (the byte loop otherwise, so
+/// a caller that forgot to ask gets the same value); the caller asks first and runs its own
+/// loop on short strings and other CPUs.
 uint64_t ctracefold_fnv1a(uint64_t state, const uint8_t *bytes, size_t count);
 
 #endif

@@ -201,8 +201,7 @@ extension RequestSigning {
 @inline(__always)
 func withUTF8Bytes<R>(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
     if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
-    var copy = text
-    return copy.withUTF8(body)
+    return copiedUTF8(of: text, body)
 }
 
 /// The three authentication headers of a request, parsed.

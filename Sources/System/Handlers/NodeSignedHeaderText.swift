@@ -100,8 +100,11 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
 
     /// Writes the text in place. Only for a buffer no one else reads yet: just made unique
     /// (`makeUnique`), at most shared with headers not handed out (`RequestSigner.headers`).
+    /// The timestamp must fit (`holds(timestamp:)`): a longer one would overwrite the
+    /// signature's text and the count byte, so it stops here (callers check first; one compare).
     @inline(__always)
     func writeText(signature: Signature, timestamp: Int64) {
+        precondition(Self.holds(timestamp: timestamp), "timestamp \(timestamp) does not fit a node's header buffer")
         buffer.withUnsafeMutablePointerToElements { bytes in
             let target = UnsafeMutableRawPointer(bytes)
             signature.withUnsafeBytes { _ = Base64.write(raw: $0, to: target) }
@@ -150,23 +153,17 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     func withValueTexts<R>(
         _ body: (_ key: UnsafeBufferPointer<UInt8>, _ signature: UnsafeBufferPointer<UInt8>, _ timestamp: UnsafeBufferPointer<UInt8>) -> R
     ) -> R {
+        @inline(__always) func values(_ key: UnsafeBufferPointer<UInt8>, _ bytes: UnsafeMutablePointer<UInt8>) -> R {
+            let count = bytes[Self.timestampCountOffset]
+            return body(
+                key, UnsafeBufferPointer(start: bytes, count: Self.signatureCount),
+                UnsafeBufferPointer(start: bytes + Self.timestampStart(count: count), count: Int(count)))
+        }
         let inPlace = buffer.withUnsafeMutablePointers { head, bytes in
-            head.pointee.key.utf8.withContiguousStorageIfAvailable { key in
-                let count = bytes[Self.timestampCountOffset]
-                return body(
-                    key, UnsafeBufferPointer(start: bytes, count: Self.signatureCount),
-                    UnsafeBufferPointer(start: bytes + Self.timestampStart(count: count), count: Int(count)))
-            }
+            head.pointee.key.utf8.withContiguousStorageIfAvailable { values($0, bytes) }
         }
         if let inPlace { return inPlace }
-        return copiedUTF8(of: key) { key in
-            buffer.withUnsafeMutablePointerToElements { bytes in
-                let count = bytes[Self.timestampCountOffset]
-                return body(
-                    key, UnsafeBufferPointer(start: bytes, count: Self.signatureCount),
-                    UnsafeBufferPointer(start: bytes + Self.timestampStart(count: count), count: Int(count)))
-            }
-        }
+        return copiedUTF8(of: key) { key in buffer.withUnsafeMutablePointerToElements { values(key, $0) } }
     }
 
     /// The byte count of the three values together (the request's size check).

@@ -199,6 +199,8 @@ struct NodeKeyIndex: Sendable {
                 j = (j &+ 1) & mask
             }
         }
+        // The memo of `prepare` repeats what a lookup of the index as it is answers.
+        if preparedHandle >= 0, lookup(preparedKey, hash: hash(preparedKey)) != preparedHandle { return false }
         return occupied == count && 4 * count <= 3 * slots.count
     }
 

@@ -38,27 +38,27 @@ struct PagedArray<Element>: RandomAccessCollection, MutableCollection {
 
     /// A hint that the element at `position` will be read soon: the lines it spans are
     /// requested from memory (the first, the one 64 bytes on for an element larger than a
-    /// line, the last). Changes nothing but timing; a position past the end asks for nothing.
-    /// The page's address is the page array's one word, read where the page list keeps it (a
-    /// copy of the page would be a retain: an atomic write to its header); its elements start
-    /// 32 bytes in (`elementAddress`, checked by `StoreMemoryTests`).
+    /// line, the last). Changes nothing but timing; a position outside `0..<count` asks for
+    /// nothing.
     @inline(__always)
     func prefetch(_ position: Int) {
-        pages.withUnsafeBufferPointer { pages in
-            let page = position &>> Self.pageShift
-            guard position >= 0, page < pages.count, let base = pages.baseAddress else { return }
-            let storage = UnsafeRawPointer(base + page).load(as: UnsafeRawPointer.self)
-            let element = storage + 32 + (position & Self.pageMask) * MemoryLayout<Element>.stride
-            let size = MemoryLayout<Element>.size
-            cprefetch_read(element)
-            if size > 64 { cprefetch_read(element + 64) }
-            if size > 1 { cprefetch_read(element + (size &- 1)) }
-        }
+        guard let element = prefetchAddress(position) else { return }
+        let size = MemoryLayout<Element>.size
+        cprefetch_read(element)
+        if size > 64 { cprefetch_read(element + 64) }
+        if size > 1 { cprefetch_read(element + (size &- 1)) }
     }
 
-    /// The address `prefetch` computes for `position` (for the test).
-    func prefetchAddress(_ position: Int) -> UnsafeRawPointer {
-        pages.withUnsafeBufferPointer { pages in
+    /// Where element `position` lies (nil outside `0..<count`), found without copying its
+    /// page: the page's address is the page array's one word, read where the page list keeps
+    /// it (a copy of the page would be a retain: an atomic write to its header), and its
+    /// elements start 32 bytes in, the header of a native Swift array. That holds for elements
+    /// aligned to at most 16 bytes (every element type the store keeps); `StoreMemoryTests`
+    /// checks it against the page's own answer (`elementAddress`).
+    @inline(__always)
+    func prefetchAddress(_ position: Int) -> UnsafeRawPointer? {
+        guard position >= 0, position < count else { return nil }
+        return pages.withUnsafeBufferPointer { pages in
             let storage = UnsafeRawPointer(pages.baseAddress! + (position &>> Self.pageShift)).load(as: UnsafeRawPointer.self)
             return storage + 32 + (position & Self.pageMask) * MemoryLayout<Element>.stride
         }
