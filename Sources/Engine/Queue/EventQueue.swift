@@ -49,13 +49,18 @@ public struct EventHandle: Hashable, Sendable {
 ///   messages due 10-100 ms ahead. In one heap, or in a heap of the timers, every timer's pop
 ///   sank its hole through six to eight cold levels, and every cancelled timeout surfaced at the
 ///   root and paid a pop too; in the wheel a timer costs a list insertion and a move into the
-///   small `near` heap, and a cancelled one is dropped when its bucket opens, at no sift;
+///   small `near` heap. A cancelled timer in a lane is dropped when its bucket opens, at no
+///   sift; one in the wheel now moves into `near` with the live keys (the drain no longer
+///   reads each key's slot word, a cache miss per key at 10,000 nodes) and is dropped when it
+///   surfaces there: cheap while most cancelled timers are in lanes (request timeouts are),
+///   a push and a pop each when they are not (a delay under about a second, more than four
+///   streams; see part I, "the kernel", in the README);
 /// - limits: 2^40 - 1 events scheduled per queue (a million a second for 12 days of CPU time)
 ///   and 2^24 (16.7 million) events pending at once; both are checked by preconditions;
 /// - a slot's word (its pending event's word) sits in a dense array apart from the payloads,
 ///   so the liveness check of the root (every pop) touches few cache lines;
 /// - cancellation is O(1): it marks the slot free; the stale key is skipped when it surfaces
-///   in `near` or when its bucket opens (lazy deletion), so no search; when stale keys outnumber
+///   in `near` or when its lane's bucket opens (lazy deletion), so no search; when stale keys outnumber
 ///   the live ones they are all dropped at once (O(1) per cancel);
 /// - in the steady state nothing is allocated: every array keeps its capacity (their logical
 ///   sizes are counters), freed slots and list nodes are reused;
@@ -108,7 +113,8 @@ public struct EventQueue<Payload> {
     public let wheelBits: Int
     @usableFromInline let wheelMask: UInt64
     /// Keys of buckets below this are in `near`; of `cursor ..< cursor + wheelSize`, in the
-    /// wheel or (if scheduled when the wheel did not reach them) in `far`; later ones in `far`.
+    /// wheel, a lane or (if scheduled when the wheel did not reach them) in `far`; later ones
+    /// in `far` or a lane.
     @usableFromInline var cursor: UInt64
     @usableFromInline var near: KeyHeap
     @usableFromInline var far: KeyHeap
@@ -344,7 +350,7 @@ public struct EventQueue<Payload> {
         _liveCount &-= 1
         // Every cancel leaves one stale key behind. When stale keys outnumber the live ones,
         // drop them all at once (O(n) after n cancels: O(1) per cancel) rather than letting
-        // them pile up. Not sooner: most stale keys are cancelled timeouts in the wheel, dropped
+        // them pile up. Not sooner: most stale keys are cancelled timeouts in a lane, dropped
         // for free when their bucket opens (at 10,000 nodes about 7,000 of them wait there
         // against 30,000 live keys; at a quarter, the queue compacted every few seconds).
         if near.count &+ far.count &+ wheelCount &+ laneKeyCount &- _liveCount > Swift.max(_liveCount, 1_024) {
@@ -601,7 +607,7 @@ public struct EventQueue<Payload> {
         freeCount &+= 1
     }
 
-    /// Removes every stale key from both heaps and the wheel. (Inlinable so that it is
+    /// Removes every stale key from both heaps, the wheel and the lanes. (Inlinable so that it is
     /// specialised: the generic copy was 0.5 % of `perf` samples at N=10,000.)
     @inlinable mutating func compact() {
         let words = self.words

@@ -43,7 +43,8 @@
 ///   adds a page and copies nothing; a slot's page is `slot >> pageShift`. A payload is
 ///   initialised only while its slot holds a pending or held event (its word is not
 ///   `EventQueue.freeWord`), with no `Optional` around it;
-/// - everything else is plain integers in `RawBuffer`s.
+/// - everything else is plain integers in `RawBuffer`s, and the lanes' keys in `KeyLane`s
+///   (which allocate their own memory; this storage frees it).
 ///
 /// Why one owner for all of it: the queue is a value type and must copy what it shares before
 /// a write. With each array its own copy-on-write `Array`, every write to each of them paid a

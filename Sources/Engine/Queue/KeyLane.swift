@@ -15,8 +15,9 @@
 ///
 /// Invariant: `bucket(key(at: j)) <= bucket(key(at: j + 1))` and `bucket(back) <= backBucket`.
 /// Which keys are in a lane changes only the cost, never the order (see `EventQueue`).
-/// The keys live in memory the lane does not own (`EventQueueStorage` allocates, copies and
-/// frees it); `base[0..<capacity]`, a power of two, the front at `head`.
+/// The lane allocates its keys' memory itself (`init`, `grow`, `copy`) and does not free it
+/// on its own: its owner (`EventQueueStorage`) calls `free()`; `base[0..<capacity]`, a power
+/// of two, the front at `head`.
 @usableFromInline struct KeyLane {
     @usableFromInline typealias Key = UInt128
 
