@@ -110,7 +110,10 @@ import Testing
         // the runner reports the unanswered requests as lost at once.
         let runner = try makeRunner(server: server, channel: nil, seedPath: temporaryPath(), requestTimeout: .minutes(10))
         await runner.start()
-        #expect(await eventually { await runner.agent.isRegistered })
+        // Two retries after backoffs of at most 1 s and 2 s: a few seconds on a quiet machine.
+        // The wait is long because, with both cores saturated by other test processes, this
+        // runner's threads were once starved past 20 s; a pass returns as soon as it registers.
+        #expect(await eventually(seconds: 90) { await runner.agent.isRegistered })
         #expect(await server.failuresInjected == 2)
         let counters = await runner.agent.counters
         #expect(counters.requestTimeouts == 2)
