@@ -40,8 +40,9 @@ struct APIServerHost {
     /// The database connection in use: bumped when it drops, so a reply on the old one is
     /// recognised as lost with it.
     var connection: UInt64 = 1
-    /// Open assignment channels by node id.
-    var channels: [NodeID: ChannelEnd] = [:]
+    /// Open assignment channels by node id (`ChannelTable`: one multiply and usually one slot
+    /// a lookup, where a `Dictionary` hashed the id for every committed assignment).
+    var channels = ChannelTable()
     var isUp = true
 }
 
@@ -277,7 +278,7 @@ extension World {
     /// Closes every channel (the API server restarts, or loses its feed of the store): each
     /// node learns it from its closed connection, one latency later.
     mutating func dropAllChannels() {
-        let ends = apiServer.channels.values.sorted { ($0.actor.index, $0.generation) < ($1.actor.index, $1.generation) }
+        let ends = apiServer.channels.entries.map(\.end).sorted { ($0.actor.index, $0.generation) < ($1.actor.index, $1.generation) }
         apiServer.channels.removeAll()
         for end in ends {
             observer.measures.channelsDropped += 1
@@ -288,10 +289,11 @@ extension World {
     /// Drops the channels a partition cuts: neither side can reach the other, and each learns
     /// it when its keepalive times out (`channelKeepalive` later).
     mutating func dropCutChannels() {
-        let cut = apiServer.channels.filter { _, end in
+        // (`entries` is ordered by node id.)
+        let cut = apiServer.channels.entries.filter { _, end in
             sim.network.isCut(from: apiServerActor, to: end.actor) || sim.network.isCut(from: end.actor, to: apiServerActor)
         }
-        for (id, end) in cut.sorted(by: { $0.key < $1.key }) {
+        for (id, end) in cut {
             apiServer.channels[id] = nil
             observer.measures.channelsDropped += 1
             sim.deliver(from: end.actor, to: end.actor, after: WorldTime.duration(config.channelKeepalive), .channelClosed(generation: end.generation, nil))
@@ -318,7 +320,7 @@ extension World {
         apiServer.limiter = RateLimiter()
         apiServer.connection += 1
         // The process is gone: its sockets close, the nodes see their channels end.
-        let ends = apiServer.channels.values.sorted { ($0.actor.index, $0.generation) < ($1.actor.index, $1.generation) }
+        let ends = apiServer.channels.entries.map(\.end).sorted { ($0.actor.index, $0.generation) < ($1.actor.index, $1.generation) }
         apiServer.channels.removeAll()
         for end in ends {
             observer.measures.channelsDropped += 1
