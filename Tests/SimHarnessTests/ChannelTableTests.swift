@@ -50,4 +50,34 @@ import Testing
             }
         }
     }
+
+    /// What `prefetch` asks for is where each lookup starts: the home slot, from which the probe
+    /// reaches the id's slot in fewer steps than there are entries (one slot on for each entry
+    /// of the run before it), over a table's growth; most ids sit at their home.
+    @Test func prefetchAddressIsWhereTheProbeStarts() {
+        var rng = Xoshiro256StarStar(seed: 5, stream: 11)
+        var table = ChannelTable()
+        var ids: [NodeID] = []
+        for n in 0..<2_000 {
+            let id = NodeID(Identifier.random(using: &rng))
+            ids.append(id)
+            table[id] = ChannelEnd(actor: ActorID(n), generation: UInt64(n))
+            if n % 97 == 0 || n == 1_999 {
+                var atHome = 0
+                for id in ids {
+                    guard let found = table.slotAddress(of: id) else {
+                        Issue.record("an inserted id is missing")
+                        continue
+                    }
+                    // The found slot is `distance` slots on from where the probe starts, around
+                    // the table's end.
+                    let slotsOn = table.probeStart(id).distance(to: found.address) / ChannelTable.slotStride
+                    #expect(found.distance < table.count)
+                    #expect((slotsOn + table.capacity) % table.capacity == found.distance)
+                    if found.distance == 0 { atHome += 1 }
+                }
+                #expect(atHome * 2 > ids.count)
+            }
+        }
+    }
 }

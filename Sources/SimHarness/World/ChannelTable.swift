@@ -1,3 +1,4 @@
+import CPrefetch
 import JobSystem
 
 /// The API server's open assignment channels by node id (`APIServerHost.channels`), looked up
@@ -67,6 +68,35 @@ struct ChannelTable {
             }
         }
     }
+
+    /// Asks for the slot where a lookup of `id` starts (a hint: nothing is read). A slot is
+    /// 40 bytes and may span two lines: both ends are asked for.
+    @inline(__always)
+    func prefetch(_ id: NodeID) {
+        let slot = probeStart(id)
+        cprefetch_read(slot)
+        cprefetch_read(slot + (MemoryLayout<Slot?>.size &- 1))
+    }
+
+    /// Where a lookup of `id` starts reading: its home slot's address (`prefetch` asks for it;
+    /// the test checks it against the slot a lookup finds).
+    @inline(__always)
+    func probeStart(_ id: NodeID) -> UnsafeRawPointer {
+        let i = home(id)
+        return slots.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress! + i) }
+    }
+
+    /// The address of the slot holding `id` and how many slots the probe passed to reach it
+    /// (nil if `id` is absent); for the test.
+    func slotAddress(of id: NodeID) -> (address: UnsafeRawPointer, distance: Int)? {
+        let (i, found) = find(id)
+        guard found else { return nil }
+        return slots.withUnsafeBufferPointer { (UnsafeRawPointer($0.baseAddress! + i), (i &- home(id)) & mask) }
+    }
+
+    /// The table's slot count (a power of two) and a slot's stride; for the test.
+    var capacity: Int { slots.count }
+    static var slotStride: Int { MemoryLayout<Slot?>.stride }
 
     /// Every open channel, ordered by node id.
     var entries: [(id: NodeID, end: ChannelEnd)] {

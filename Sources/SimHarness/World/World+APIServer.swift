@@ -1,3 +1,4 @@
+import CPrefetch
 import Engine
 import JobSystem
 
@@ -102,6 +103,7 @@ extension World {
         case .channelOpen(let generation, let request):
             openChannel(from: from, generation: generation, request)
         case .committedAssignments(let assignments):
+            prefetchPushes(assignments)
             for a in assignments { push(a) }
         case .control(let action):
             apply(action, on: .apiServer)
@@ -259,6 +261,21 @@ extension World {
             return
         }
         sendChannel(to: end.actor, .channelMessage(generation: end.generation, .assigned(a)))
+    }
+
+    /// Asks for the two lines each push of a committed batch reads cold at 10,000 nodes (a
+    /// batch is about a hundred assignments, one event): the node's channel slot, then, once
+    /// the slots are on their way and read, the subscribed node's `channelDeliveredUntil`.
+    /// Pushed one after another, each push waited for its two misses in turn (`perf`: 0.65 %
+    /// of a fleet run's samples on the slot, 0.2 % on the host line); asked for all at once,
+    /// the misses overlap. Hints only: nothing here changes what is sent.
+    func prefetchPushes(_ assignments: [ChunkAssignment]) {
+        for a in assignments { apiServer.channels.prefetch(a.nodeID) }
+        guard let offset = MemoryLayout<NodeHost>.offset(of: \.channelDeliveredUntil) else { return }
+        for a in assignments {
+            guard let end = apiServer.channels[a.nodeID], let i = nodeIndex(ofActor: end.actor) else { continue }
+            nodes.withUnsafeBufferPointer { hosts in cprefetch_read(UnsafeRawPointer(hosts.baseAddress! + i) + offset) }
+        }
     }
 
     /// A message on an open connection: TCP delivers it whole and in order, late by the link's
