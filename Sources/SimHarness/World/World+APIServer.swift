@@ -266,9 +266,9 @@ extension World {
     /// Asks for the two lines each push of a committed batch reads cold at 10,000 nodes (a
     /// batch is about a hundred assignments, one event): the node's channel slot, then, once
     /// the slots are on their way and read, the subscribed node's `channelDeliveredUntil`.
-    /// Pushed one after another, each push waited for its two misses in turn (`perf`: 0.65 %
-    /// of a fleet run's samples on the slot, 0.2 % on the host line); asked for all at once,
-    /// the misses overlap. Hints only: nothing here changes what is sent.
+    /// Pushed one after another, each push waited for its two misses in turn (`perf`: about
+    /// 0.6 % of a fleet run's samples on the slot, 0.3 % on the host line); asked for all at
+    /// once, the misses overlap. Hints only: nothing here changes what is sent.
     func prefetchPushes(_ assignments: [ChunkAssignment]) {
         for a in assignments { apiServer.channels.prefetch(a.nodeID) }
         guard let offset = MemoryLayout<NodeHost>.offset(of: \.channelDeliveredUntil) else { return }
