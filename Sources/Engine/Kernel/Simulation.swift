@@ -175,6 +175,9 @@ public struct Simulation<Payload: TraceablePayload> {
 
     @inlinable public func isPending(_ h: EventHandle) -> Bool { queue.isPending(h) }
 
+    /// Asks the CPU for what cancelling `h` will read (`EventQueue.prefetch`). A hint only.
+    @inlinable public func prefetchEvent(_ h: EventHandle) { queue.prefetch(h) }
+
     /// Sends a message over the simulated network. Returns how many copies are in flight
     /// (0 if lost or cut by a partition, 2 if duplicated).
     @inlinable @discardableResult
