@@ -120,7 +120,7 @@ extension World {
             // for here, while the agent reads the answer, not waited for in the cancel (the
             // slot word's wait was 7 % of `feedNode`'s samples at N = 10,000). The handle is in
             // the host's first lines, which the look-ahead asked for.
-            if let h = nodes[i].timers[.requestTimeout(id)] { sim.prefetchEvent(h) }
+            sim.prefetchEvent(nodes[i].timers.inlineRequestTimeout(id))
             feedNode(i, .response(requestID: id, response), actor: e.actor)
         case .channelMessage(let generation, let message):
             prefetchHostWorkFields(i)
