@@ -9,7 +9,11 @@
 //   it by at most 2^48 * 2 * 2^-53 = 1/16; rounding to an integer by at most 1/2. So q is
 //   within one of floor(r / width), and rem lies in [-width, 2 * width): adding width when it is
 //   negative or subtracting it when it is at least width gives the exact remainder. A final
-//   check of every remainder against [0, width) makes the path decline rather than be wrong.
+//   check of every remainder against [0, width) makes the path decline rather than be wrong:
+//   made once, on the damages' extremes (d = lowest_damage + rem, with lowest_damage + width
+//   <= 2^50, lies in [lowest_damage, lowest_damage + width) exactly when rem, modulo 2^64, lies
+//   in [0, width); the unsigned minimum and maximum are summed anyway), not per vector (a mask
+//   moved to a register and or-ed every eight iterations: 10 % of the loop's time).
 // - damage < 2^50 (the caller's bound): its square is split as d = h * 2^25 + l (h, l < 2^25),
 //   d^2 = h^2 * 2^50 + h*l * 2^26 + l^2, three products below 2^50 each, summed per lane in
 //   64 bits for at most 2^12 iterations a lane before they are carried into 128-bit totals.
@@ -61,7 +65,6 @@ __attribute__((target("avx512f,avx512dq"))) static int tally_avx512(
     const __m512i step = _mm512_set1_epi64(8);
     __m512i index = _mm512_add_epi64(_mm512_set1_epi64((long long)offset), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
     __m512i lowest = _mm512_set1_epi64(-1), highest = zero;
-    __mmask8 bad = 0;
     unsigned __int128 sum = 0, squares = 0;
 
     int64_t vector_end = iterations & ~(int64_t)7;
@@ -82,7 +85,6 @@ __attribute__((target("avx512f,avx512dq"))) static int tally_avx512(
             __m512i rem = _mm512_sub_epi64(r, _mm512_mullo_epi64(q, w));
             rem = _mm512_mask_add_epi64(rem, _mm512_cmplt_epi64_mask(rem, zero), rem, w);
             rem = _mm512_mask_sub_epi64(rem, _mm512_cmpge_epi64_mask(rem, w), rem, w);
-            bad |= _mm512_cmplt_epi64_mask(rem, zero) | _mm512_cmpge_epi64_mask(rem, w);
 
             __m512i d = _mm512_add_epi64(base, rem);
             lane_sum = _mm512_add_epi64(lane_sum, d);
@@ -104,12 +106,12 @@ __attribute__((target("avx512f,avx512dq"))) static int tally_avx512(
             squares += ((unsigned __int128)hh[k] << 50) + ((unsigned __int128)hl[k] << 26) + ll[k];
         }
     }
-    if (bad) return 0;
-
     uint64_t low = UINT64_MAX, high = 0;
     if (vector_end > 0) {
         low = _mm512_reduce_min_epu64(lowest);
         high = _mm512_reduce_max_epu64(highest);
+        // The guard: every remainder in [0, width), checked on the extremes of the damages.
+        if (low < lowest_damage || high - lowest_damage >= width) return 0;
     }
     for (; i < iterations; i++) {
         uint64_t z = (key ^ ((uint64_t)offset + (uint64_t)i)) + 0x9E3779B97F4A7C15ull;

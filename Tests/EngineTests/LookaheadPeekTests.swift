@@ -94,4 +94,43 @@ import Engine
         }
         #expect(answered > 1_000)
     }
+
+    /// `EventQueue.prefetch(_:)` (the hint asked for before a cancel) on live, fired, cancelled
+    /// and `.none` handles, and on a slot past the slab, changes nothing: a queue that is asked
+    /// for every handle before each step pops the same events at the same times, and answers
+    /// `isPending` the same, as its twin that never is.
+    @Test func prefetchingAHandleChangesNothing() {
+        var rng = Xoshiro256StarStar(seed: 17)
+        var plain = EventQueue<Int>(bucketShift: 4, wheelBits: 6)
+        var hinted = EventQueue<Int>(bucketShift: 4, wheelBits: 6)
+        hinted.prefetch(.none)
+        var handles: [EventHandle] = [.none]
+        var now: Int64 = 0
+        for n in 0..<20_000 {
+            for h in handles.suffix(8) { hinted.prefetch(h) }
+            switch rng.next() % 4 {
+            case 0, 1:
+                let at = now + Int64(rng.next() % 3_000)
+                let h = plain.schedule(at: at, n)
+                #expect(hinted.schedule(at: at, n) == h)
+                handles.append(h)
+            case 2:
+                let h = handles[Int(rng.next() % UInt64(handles.count))]
+                #expect(plain.isPending(h) == hinted.isPending(h))
+                #expect(plain.cancel(h) == hinted.cancel(h))
+            default:
+                let a = plain.pop(), b = hinted.pop()
+                #expect(a?.0 == b?.0 && a?.1 == b?.1)
+                if let a { now = a.0 }
+            }
+        }
+        // A handle from a larger queue: its slot lies past this one's slab (declined).
+        var larger = EventQueue<Int>(bucketShift: 4, wheelBits: 6)
+        var far = EventHandle.none
+        for n in 0..<5_000 { far = larger.schedule(at: Int64(n), n) }
+        var small = EventQueue<Int>(bucketShift: 4, wheelBits: 6)
+        _ = small.schedule(at: 1, 1)
+        small.prefetch(far)
+        #expect(small.pop()?.1 == 1 && small.pop() == nil)
+    }
 }

@@ -49,6 +49,12 @@ import Testing
                 }
             }
             #expect(handles[t] == model[t])
+            // The prefetch hint's lookup: request `id`'s timeout when it is the inline entry,
+            // else `.none`, never another timer's handle.
+            for id in UInt64(0)..<6 {
+                let inline = handles.inlineRequestTimeout(id)
+                #expect(inline == .none || inline == model[.requestTimeout(id)])
+            }
             // An emptied overflow gives its block back (its count is read by every lookup
             // that misses the inline entry).
             if handles.overflowCount == 0 { #expect(handles.overflowCapacity == 0) }
@@ -69,6 +75,9 @@ import Testing
         handles[.requestTimeout(2)] = nil
         #expect(handles.overflowCount == 0 && handles.overflowCapacity == 0)
         #expect(handles[.requestTimeout(3)] != nil)
+        // One request out, inline: the hint's lookup finds it, and not a request no longer out.
+        #expect(handles.inlineRequestTimeout(3) == handles[.requestTimeout(3)])
+        #expect(handles.inlineRequestTimeout(2) == .none)
         for id in UInt64(4)...5 { handles[.retry(id)] = sim.setTimer(for: actor, after: .milliseconds(1_000), Payload()) }
         #expect(handles.overflowCount == 2)
         handles[.retry(5)] = nil

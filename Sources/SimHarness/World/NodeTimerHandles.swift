@@ -55,6 +55,14 @@ struct NodeTimerHandles {
         }
     }
 
+    /// Request `id`'s timeout if it is the inline entry (the usual case, the heartbeat's),
+    /// else `.none`: for a prefetch hint (`World.nodeReceive`), which need not search `more`.
+    /// Inlined, it reads two fields of the host in place (the subscript's getter is a call,
+    /// with the handles copied to it).
+    @inline(__always) func inlineRequestTimeout(_ id: UInt64) -> EventHandle {
+        Self.matches(first, false, id) ? first.handle : .none
+    }
+
     /// Forgets the timer and returns its handle, if it was armed.
     mutating func removeValue(forKey timer: NodeTimer) -> EventHandle? {
         let h = self[timer]

@@ -114,7 +114,14 @@ extension World {
     /// World+Lookahead.swift.)
     mutating func nodeReceive(_ i: Int, _ e: WorldDelivery) {
         switch e.payload {
-        case .apiReply(let id, let response): feedNode(i, .response(requestID: id, response), actor: e.actor)
+        case .apiReply(let id, let response):
+            // The answer cancels its request's timeout (`NodeAgent.handle`'s `.cancelTimer`),
+            // armed a round trip earlier and cold by now: its slot word and envelope are asked
+            // for here, while the agent reads the answer, not waited for in the cancel (the
+            // slot word's wait was 7 % of `feedNode`'s samples at N = 10,000). The handle is in
+            // the host's first lines, which the look-ahead asked for.
+            sim.prefetchEvent(nodes[i].timers.inlineRequestTimeout(id))
+            feedNode(i, .response(requestID: id, response), actor: e.actor)
         case .channelMessage(let generation, let message):
             prefetchHostWorkFields(i)
             guard generation == nodes[i].channelGeneration else { return }
@@ -139,13 +146,25 @@ extension World {
     /// on a chunk event only: they hold the agent's work-state fields (`NodeAgent.queue`,
     /// `active`, `finished`, `configs`, ...), whose blocks `NodeAgent.prefetchWorkState` then
     /// asks for. A hint only.
+    ///
+    /// And the node's spec's `slowdown`, which `startCompute` reads when the event starts a
+    /// computation (an assignment, or the next queued chunk after one finishes): the config's
+    /// array of specs is 10,000 entries at N = 10,000, and that load's wait was a tenth of
+    /// `feedNode`'s samples.
     @inline(__always)
     func prefetchHostWorkFields(_ i: Int) {
         nodes.withUnsafeBufferPointer { hosts in
             let host = UnsafeRawPointer(hosts.baseAddress! + i)
             for offset in stride(from: 512, to: MemoryLayout<NodeHost>.size, by: 64) { cprefetch_read(host + offset) }
         }
+        config.nodes.withUnsafeBufferPointer { specs in
+            cprefetch_read(UnsafeRawPointer(specs.baseAddress! + i) + Self.slowdownOffset)
+        }
     }
+
+    /// Where a `NodeSpec`'s `slowdown` lies in it (computed, not a stored global: the compiler
+    /// folds it to a constant, with no lazy-initialisation accessor on the path).
+    @inline(__always) static var slowdownOffset: Int { MemoryLayout<NodeSpec>.offset(of: \NodeSpec.slowdown)! }
 
     /// Hands the input to node `i`'s agent (if it runs) and carries out its effects. Returns how
     /// many held chunks the input made the agent recover (the channel's `subscribed` list), read
