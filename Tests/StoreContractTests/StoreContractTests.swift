@@ -732,6 +732,61 @@ struct StoreContractTests {
         #expect(h.problems.isEmpty)
     }
 
+    /// `completeChunk(_:by:rules:)` decides and writes what `completeChunk(_:rules:)` does,
+    /// whatever the caller's handle says (its own, another node's, none): the same outcomes,
+    /// chunk and job rows as a twin store completing by id, and the same errors in the same
+    /// order (an unknown chunk before an unknown node, a node unknown by id even with a live
+    /// handle). `prepareForClaims` with any handle changes nothing.
+    @Test(arguments: StoreKind.allCases)
+    func completionByCaller(kind: StoreKind) throws {
+        var s = try Self.completionSetup(kind, chunks: 3)
+        var twin = try Self.completionSetup(kind, chunks: 3)
+        _ = try s.h.store.applyAssignments(s.chunks.dropFirst().map { PlannedAssignment(chunkID: $0, nodeID: s.n1) }, guarded: true)
+        _ = try twin.h.store.applyAssignments(
+            twin.chunks.dropFirst().map { PlannedAssignment(chunkID: $0, nodeID: twin.n1) }, guarded: true)
+        let caller = try #require(try s.h.store.nodeCaller(publicKey: F.registration(1).publicKey))
+        let other = try #require(try s.h.store.nodeCaller(publicKey: F.registration(2).publicKey))
+        #expect(caller.id == s.n1)
+        let running = try s.h.store.runningChunks()
+        for hint in [caller, other, NodeCaller(id: s.n1, handle: 1 << 40), NodeCaller(id: s.n1)] {
+            s.h.store.prepareForClaims(of: hint)
+        }
+        #expect(try s.h.store.runningChunks() == running)
+        let r = F.result(iterations: 100)
+        let callers = [caller, NodeCaller(id: s.n1, handle: other.handle), NodeCaller(id: s.n1)]
+        let unknownNode = NodeID(Identifier(high: 7, low: 7)), unknownChunk = ChunkID(Identifier(high: 9, low: 9))
+        #expect(throws: StoreError.chunkNotFound(unknownChunk)) {
+            try s.h.store.completeChunk(
+                Completion(nodeID: unknownNode, chunkID: unknownChunk, attempt: 1, result: r),
+                by: NodeCaller(id: unknownNode, handle: caller.handle), rules: CompletionRules())
+        }
+        #expect(throws: StoreError.nodeNotFound) {
+            try s.h.store.completeChunk(
+                Completion(nodeID: unknownNode, chunkID: s.chunks[0], attempt: 1, result: r),
+                by: NodeCaller(id: unknownNode, handle: caller.handle), rules: CompletionRules())
+        }
+        for (k, by) in callers.enumerated() {
+            let outcome = try s.h.store.completeChunk(
+                Completion(nodeID: s.n1, chunkID: s.chunks[k], attempt: 1, result: r), by: by, rules: CompletionRules())
+            let reference = try twin.h.store.completeChunk(
+                Completion(nodeID: twin.n1, chunkID: twin.chunks[k], attempt: 1, result: r), rules: CompletionRules())
+            #expect(outcome == .accepted(jobID: s.job, jobCompleted: k == 2))
+            #expect(reference == .accepted(jobID: twin.job, jobCompleted: k == 2))
+            let row = try #require(try s.h.store.chunk(s.chunks[k]))
+            let twinRow = try #require(try twin.h.store.chunk(twin.chunks[k]))
+            #expect(row.status == twinRow.status && row.result == twinRow.result && row.attempt == twinRow.attempt)
+            #expect(row.nodeID == s.n1 && twinRow.nodeID == twin.n1)
+            #expect(try s.h.store.runningChunks().count == twin.h.store.runningChunks().count)
+        }
+        #expect(try s.h.store.completeChunk(
+            Completion(nodeID: s.n1, chunkID: s.chunks[0], attempt: 1, result: r), by: caller, rules: CompletionRules())
+            == .duplicate(jobID: s.job))
+        let job = try #require(try s.h.store.job(s.job)), twinJob = try #require(try twin.h.store.job(twin.job))
+        #expect(job.status == .completed && twinJob.status == .completed)
+        #expect(job.result == twinJob.result && job.completedIterations == twinJob.completedIterations)
+        #expect(s.h.problems.isEmpty && twin.h.problems.isEmpty)
+    }
+
     @Test(arguments: StoreKind.allCases, [true, false])
     func reaperOldestClaimFirstAndNotifies(kind: StoreKind, trigger: Bool) throws {
         var h = try StoreHarness.make(kind, trigger: trigger)

@@ -72,6 +72,39 @@ import Testing
         #expect(accepted > 400 && refused > 200)
     }
 
+    /// `hexWord` (eight digits at once) against a per-byte reference (`UInt32(_:radix:)` on each
+    /// byte's character): every byte value at every position among random digits of both
+    /// cases, then random words of digits and near-digits. The same value, or nil for both.
+    @Test func hexWordMatchesTheByteByByteReading() {
+        func reference(_ bytes: [UInt8]) -> UInt32? {
+            var value: UInt32 = 0
+            for b in bytes {
+                guard let d = UInt32(String(Character(Unicode.Scalar(b))), radix: 16) else { return nil }
+                value = value << 4 | d
+            }
+            return value
+        }
+        func word(_ bytes: [UInt8]) -> UInt64 { bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+        let digits = Array("0123456789abcdefABCDEF".utf8)
+        let near = digits + Array("/:@G`g\u{0}\u{7F}".utf8) + [0x80, 0xB0, 0xC1, 0xE6, 0xFF]
+        var rng = SplitMix64(seed: 1_611)
+        var accepted = 0, refused = 0
+        for position in 0..<8 {
+            for byte in 0...255 {
+                var bytes = (0..<8).map { _ in digits[Int(rng.next() % UInt64(digits.count))] }
+                bytes[position] = UInt8(byte)
+                #expect(CanonicalJSONReader.hexWord(word(bytes)) == reference(bytes), "\(bytes)")
+            }
+        }
+        for _ in 0..<20_000 {
+            let bytes = (0..<8).map { _ in rng.next() % 4 == 0 ? near[Int(rng.next() % UInt64(near.count))] : digits[Int(rng.next() % 22)] }
+            let expected = reference(bytes)
+            #expect(CanonicalJSONReader.hexWord(word(bytes)) == expected, "\(bytes)")
+            if expected == nil { refused += 1 } else { accepted += 1 }
+        }
+        #expect(accepted > 1_000 && refused > 1_000)
+    }
+
     @Test func decimalsReadAsTheStringParserReadsThem() {
         let texts = [
             "0", "1", "9", "10", "18446744073709551615", "18446744073709551616",

@@ -36,6 +36,7 @@ extension RequestHandlers {
             }
             node = found
         }
+        store.prepareForClaims(of: node)
         var rules = completionRules
         // An old node served in the migration window presents no attempt: today's guard.
         if servedUnsignedForMigration(request, now: now) { rules.requireClaim = false }
@@ -63,7 +64,7 @@ extension RequestHandlers {
         let outcome: CompletionOutcome
         do {
             outcome = try store.completeChunk(
-                Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), rules: rules)
+                Completion(nodeID: node.id, chunkID: chunkID, attempt: attempt, result: result), by: node, rules: rules)
         } catch {
             throw .store(error)
         }

@@ -12,6 +12,7 @@ extension RequestHandlers {
     ) throws(APIError) -> APIResponse {
         // The caller's id and handle, not its row (a heartbeat needs no more of it).
         let caller = try authenticatedCaller(request, store: &store, now: now)
+        store.prepareForClaims(of: caller)
         let computing = try Self.computingChunks(request)
         let node: NodeHeartbeat
         let renewed: Int

@@ -85,6 +85,15 @@ public protocol JobStore {
     /// completion and completed with its aggregated result on its last, in one transaction.
     /// Throws `.illegalTransition` rather than complete a job whose results do not aggregate.
     mutating func completeChunk(_ completion: Completion, rules: CompletionRules) throws(StoreError) -> CompletionOutcome
+    /// `completeChunk(_:rules:)` reported by the caller as `nodeCaller` found it (its id is
+    /// `completion.nodeID`): a store with handles uses the caller's, checked, instead of looking
+    /// the node up again. A default serves stores without handles.
+    mutating func completeChunk(_ completion: Completion, by caller: NodeCaller, rules: CompletionRules) throws(StoreError) -> CompletionOutcome
+    /// A hint, given as soon as a node request's caller is known, that the request will read or
+    /// change the claims the node holds (a completion, a heartbeat naming its chunks): a store
+    /// may start loading them, so that the wait overlaps reading the request's body. It changes
+    /// no answer and no row; the default does nothing.
+    mutating func prepareForClaims(of caller: NodeCaller)
     /// Remembers a request signature until `expiresAt` (an instant derived from the signed
     /// timestamp, not from a clock); false if it was already remembered (a replay). Entries
     /// past their expiry on the store's clock are forgotten. Bounded in entries: when full, the
@@ -152,6 +161,14 @@ extension JobStore {
     public mutating func renewClaims(_ caller: NodeCaller, chunks: [ChunkID]) throws(StoreError) -> Int {
         try renewClaims(caller.id, chunks: chunks)
     }
+
+    public mutating func completeChunk(
+        _ completion: Completion, by caller: NodeCaller, rules: CompletionRules
+    ) throws(StoreError) -> CompletionOutcome {
+        try completeChunk(completion, rules: rules)
+    }
+
+    public mutating func prepareForClaims(of caller: NodeCaller) {}
 
     /// `reapStaleChunks` with today's rule: every claim older than `claimTimeout`.
     public mutating func reapStaleChunks(claimTimeout: Interval) throws(StoreError) -> [ChunkID] {
