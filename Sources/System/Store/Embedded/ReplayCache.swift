@@ -147,7 +147,7 @@ struct ReplayCache: Sendable {
     /// kept, for `remember` to recognise the same signature) and the lines `remember` will
     /// read are requested from memory: the fingerprint's home slot, and the home slot of the
     /// ring's first entry, which a full cache forgets to make room. At 10,000 nodes the table
-    /// is 2.4 MB and each of the two was a cache miss per request; given as soon as the
+    /// is 4 MiB and each of the two was a cache miss per request; given as soon as the
     /// request's headers are parsed, the loads overlap the signature's verification. Changes
     /// no answer.
     mutating func prepare(_ signature: Signature) {
@@ -156,8 +156,9 @@ struct ReplayCache: Sendable {
         preparedFingerprint = fingerprint
         let base = table.base, size = table.count
         guard size > 0 else { return }
-        // Each probe asks for its home's line and the next: at two thirds' load a lookup of an
-        // absent fingerprint, and the backward shift after a removal, pass about five slots
+        // Each probe asks for its home's line and the next: at two thirds' load (the most a
+        // table under 2 MiB has) a lookup of an absent fingerprint, and the backward shift
+        // after a removal, pass about five slots
         // (`perf` at N = 10,000: most of `remove`'s samples were on the slots after the home's
         // line). The table is 64-byte aligned, so `home + 4` is in the next line.
         let mine = Self.home(fingerprint, size: size)
@@ -234,10 +235,11 @@ struct ReplayCache: Sendable {
     // MARK: Table
 
     /// `slots`, or, for a table on huge pages (from 2 MiB), as many slots as its whole 2 MiB
-    /// pages hold: a table on huge pages takes whole pages of memory where the system gives
-    /// them (the default capacity's 150,000 slots, 2.29 MiB, take two: 4 MiB), so the slots
-    /// that fill them cost no memory and lower the load (100,000 entries in 262,144 slots:
-    /// 0.38 instead of 0.67), which shortens the probes and the backward shift's scan.
+    /// pages hold, so that every slot is on a huge page and the slots that fill the last page
+    /// lower the load: at the default capacity 262,144 slots (4 MiB) instead of 150,000
+    /// (2.29 MiB, the last 0.29 MiB on small pages) for 100,000 entries, a load of 0.38
+    /// instead of 0.67, which shortens the probes and the backward shift's scan. It costs
+    /// the rounding's memory where huge pages are given (under 2 MiB; 1.7 MiB there).
     static func slotsOnWholePages(_ slots: Int) -> Int {
         let stride = MemoryLayout<Fingerprint>.stride, page = HugePageSlots<Fingerprint>.hugePage
         guard slots &* stride >= page else { return slots }
