@@ -431,8 +431,9 @@ import Testing
         #expect(first.count == firstModel.entries.count && second.count == secondModel.entries.count)
     }
 
-    /// At the default capacity the table grows to 150,000 slots (2.4 MB, on huge pages where
-    /// the system gives them): 140,000 signatures, each expiring after the one before, leave
+    /// At the default capacity the table grows to the 262,144 slots that the 150,000 it needs
+    /// at two thirds' load take in whole 2 MiB pages (4 MiB, on huge pages where the system
+    /// gives them): 140,000 signatures, each expiring after the one before, leave
     /// exactly the last 100,000 remembered (the full cache forgets the earliest first), with
     /// prepared and unprepared requests alike, and the floor refuses the forgotten ones.
     @Test func aFullDefaultSizedTableKeepsTheLatest() {
@@ -450,7 +451,8 @@ import Testing
             #expect(accepted)
         }
         #expect(cache.count == capacity)
-        #expect(cache.tableSize == (3 * capacity + 1) / 2)
+        #expect(cache.tableSize == 262_144)
+        #expect(ReplayCache.slotsOnWholePages((3 * capacity + 1) / 2) == 262_144)
         for i in stride(from: 0, to: total, by: 7) {
             #expect(cache.contains(signature(i)) == (i >= total - capacity), "signature \(i)")
         }
@@ -476,6 +478,24 @@ import Testing
             let copy = HugePageSlots(copying: slots)
             #expect(copy.base != slots.base || count == 0)
             #expect((0..<count).allSatisfy { copy.base[$0] == slots.base[$0] })
+        }
+    }
+
+    /// `slotsOnWholePages`: a table under 2 MiB keeps the slots it asked for; from 2 MiB it gets
+    /// every slot of its whole 2 MiB pages (counted here independently: pages of 131,072
+    /// 16-byte slots), never fewer than it asked for, and a table that is already whole pages
+    /// keeps its size.
+    @Test func tablesOnHugePagesFillTheirPages() {
+        let perPage = (2 << 20) / 16
+        for slots in [0, 1, 16, 1_500, perPage - 1, perPage, perPage + 1, 150_000, 2 * perPage, 2 * perPage + 5, 1_000_000] {
+            let filled = ReplayCache.slotsOnWholePages(slots)
+            if slots < perPage {
+                #expect(filled == slots)
+            } else {
+                let pages = (slots + perPage - 1) / perPage
+                #expect(filled == pages * perPage)
+                #expect(filled >= slots && filled - slots < perPage)
+            }
         }
     }
 

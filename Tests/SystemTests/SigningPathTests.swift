@@ -137,10 +137,14 @@ import Testing
     }
 
     /// The registry answers as a dictionary while its table grows through many sizes, with
-    /// prefetches of known, unknown and all-zero keys interleaved (a hint changes no answer).
+    /// prefetches of known, unknown and all-zero keys interleaved (a hint changes no answer),
+    /// given as `prepareToVerify` gives them, from the table's place as published, and also
+    /// from the place of a table since grown and freed (a stale place, as a thread could read
+    /// while another registers: a useless hint, never a fault or a wrong answer).
     @Test func standInSecretsAnswerAsADictionaryWithPrefetches() {
         var rng = SystemTestRNG(state: 53)
         var table = StandInSecrets()
+        var stale = table.lines
         var reference: [PublicKey: Bytes32] = [:]
         var known: [PublicKey] = []
         let zero = PublicKey(storage: Bytes32())
@@ -151,10 +155,14 @@ import Testing
             case 1, 2, 3: key = known.randomElement(using: &rng) ?? zero
             default: key = PublicKey(storage: Bytes32(rng.bytes(count: 32))!)
             }
-            table.prefetch(key)
+            let place = table.lines
+            #expect(place.capacity > 0 && place.capacity.nonzeroBitCount == 1)
+            StandInSecrets.prefetch(key, base: place.base, capacity: place.capacity)
+            StandInSecrets.prefetch(key, base: stale.base, capacity: stale.capacity)
             if rng.next() % 2 == 0 {
                 let secret = Bytes32(rng.bytes(count: 32))!
                 table.set(secret, for: key)
+                if table.lines != place { stale = place }
                 if reference.updateValue(secret, forKey: key) == nil { known.append(key) }
             } else {
                 let found = table.secret(for: key)
@@ -163,6 +171,7 @@ import Testing
         }
         let count = table.count
         #expect(count == reference.count)
+        #expect(stale != table.lines)  // the table grew, so some hints were from a freed place
         for key in known {
             let found = table.secret(for: key)
             #expect(found == reference[key])

@@ -23,8 +23,8 @@ import CPrefetch
 /// home slot touches one line, and `prefetch` can ask for that line, and the next one a probe
 /// may move on to, before the lookup. At N = 10,000 the table is a megabyte and a lookup was a
 /// cache miss on every verified request (`perf`: 1.9 % of the fleet run in `slot(of:)`);
-/// `StandInSignatureScheme.prepareToVerify` prefetches as soon as the verifier has parsed the
-/// key, so the miss overlaps the building of the signed message. Noncopyable: it owns its
+/// `StandInSignatureScheme.prepareToVerify` prefetches (from the table's place as last
+/// published, without the scheme's lock) as soon as the verifier has parsed the key, so the miss overlaps the building of the signed message. Noncopyable: it owns its
 /// memory.
 struct StandInSecrets: ~Copyable {
     private struct Slot {
@@ -71,12 +71,22 @@ struct StandInSecrets: ~Copyable {
         return i
     }
 
-    /// A hint that `key` will be looked up soon: its home slot's line and the next (where a
-    /// probe goes on to) are requested from memory. Changes nothing but timing.
-    func prefetch(_ key: PublicKey) {
-        let i = home(of: key)
-        cprefetch_read(slots + i)
-        cprefetch_read(slots + ((i &+ 1) & (capacity &- 1)))
+    /// Where the table lies: its address and its slots (one 64-byte line each), for `prefetch`
+    /// by a holder that does not hold the table (`StandInSignatureScheme.prepareToVerify`).
+    var lines: (base: UInt, capacity: Int) { (UInt(bitPattern: slots), capacity) }
+
+    /// A hint that `key` will be looked up soon in the table that lay at `lines` (`capacity` a
+    /// power of two; nothing if zero): its home slot's line and the next (where a probe goes
+    /// on to) are requested from memory. Only the addresses are computed and hinted, nothing
+    /// is read, so a table since grown (and freed) costs a useless hint, never a wrong value.
+    /// Changes nothing but timing.
+    static func prefetch(_ key: PublicKey, base: UInt, capacity: Int) {
+        guard base != 0, capacity > 0 else { return }
+        let mask = UInt(bitPattern: capacity &- 1)
+        let i = UInt(truncatingIfNeeded: UInt64(littleEndian: key.storage.lanes.0)) & mask
+        let stride = UInt(MemoryLayout<Slot>.stride)
+        if let line = UnsafeRawPointer(bitPattern: base &+ i &* stride) { cprefetch_read(line) }
+        if let next = UnsafeRawPointer(bitPattern: base &+ ((i &+ 1) & mask) &* stride) { cprefetch_read(next) }
     }
 
     /// The secret registered for `key`, if any.
