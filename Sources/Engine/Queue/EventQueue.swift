@@ -438,21 +438,40 @@ public struct EventQueue<Payload> {
     /// word last touched when the key was scheduled, waited for before the next key (40 % of
     /// `drainBucket`'s samples at 10,000 nodes); the prefetches let those misses overlap, and the
     /// pops that follow find the words and payloads in cache.
+    ///
+    /// In two walks: the first follows the links only (`nodeNext`, four bytes a node, dense)
+    /// and asks for each node's key; the second reads the keys, which are then on their way all
+    /// at once. In one walk each key's load (a node handed out at a scattered place when it was
+    /// scheduled) was waited for in turn: 53 % of `drainBucket`'s samples at 10,000 nodes sat on
+    /// it. The bucket's nodes go back to the free list as one chain, already linked.
     @inlinable mutating func drainBucket(_ i: Int) {
-        var n = heads[i]
-        if n == Self.noNode { return }
+        let first = heads[i]
+        if first == Self.noNode { return }
         heads[i] = Self.noNode
         bitmap[i &>> 6] &= ~(1 &<< UInt64(i & 63))
-        while n != Self.noNode {
-            let k = nodeKeys[Int(n)]
-            let next = nodeNext[Int(n)]
+        // Locals: `pushNear` may grow `near`, never the nodes, but the compiler cannot tell.
+        let keys = nodeKeys
+        let links = nodeNext
+        var last = first
+        var count = 1
+        cprefetch_read(keys + Int(first))
+        while true {
+            let m = links[Int(last)]
+            if m == Self.noNode { break }
+            cprefetch_read(keys + Int(m))
+            last = m
+            count &+= 1
+        }
+        var n = first
+        for _ in 0..<count {
+            let k = keys[Int(n)]
             prefetchSlot(of: k)
             pushNear(k)
-            nodeNext[Int(n)] = nodeFree
-            nodeFree = n
-            wheelCount &-= 1
-            n = next
+            n = links[Int(n)]
         }
+        links[Int(last)] = nodeFree
+        nodeFree = first
+        wheelCount &-= count
     }
 
     /// The time of the next live event, discarding cancelled keys on the way.
