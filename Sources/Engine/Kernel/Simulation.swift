@@ -293,13 +293,6 @@ public struct Simulation<Payload: TraceablePayload> {
         return (ActorID(env.pointee.actor), ActorID(env.pointee.from), env.pointee.kind, env.pointer(to: \.payload)!)
     }
 
-    /// Readies the next event for `peekNext` (`EventQueue.openNextIfNearEmpty`): when the queue's
-    /// near heap is empty, opens its next bucket now rather than at the next `nextHeader`. The
-    /// order of events, the digest and the clock are the same with or without it.
-    @inlinable public mutating func prepareNext() {
-        queue.openNextIfNearEmpty()
-    }
-
     /// Moves the clock forward with no event (e.g. to the horizon at the end of a run).
     public mutating func advance(to t: SimInstant) {
         precondition(t >= now, "time never goes backwards")

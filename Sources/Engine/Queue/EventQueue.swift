@@ -29,9 +29,9 @@ public struct EventHandle: Hashable, Sendable {
 ///   Payloads sit still in pages of slots and never move during sifts;
 /// - time is cut into buckets of `2^bucketShift` time units (about 4 ms by default).
 ///   Below `cursor`, the first bucket not yet opened, keys are in `near`, a 4-ary heap (`KeyHeap`);
-///   keys of the next `wheelSize` buckets wait in a timer wheel, one unordered chain of chunks
-///   of eight keys per bucket (`wheelInsert`); keys beyond the wheel are in `far`, a second
-///   heap. When `near` runs empty, `advance` opens the next bucket that holds anything (found in the wheel's occupancy bitmap,
+///   keys of the next `wheelSize` buckets hang in a timer wheel, one unordered list per bucket
+///   (`wheelInsert`); keys beyond the wheel are in `far`, a second heap. When `near` runs empty,
+///   `advance` opens the next bucket that holds anything (found in the wheel's occupancy bitmap,
 ///   or `far`'s root if earlier): its keys move into `near`, and `cursor` passes it.
 ///   A pop takes `near`'s root. Order: every key in `near` is in a bucket below `cursor`, every
 ///   other key in a bucket at or after it, so `near`'s root is the minimum of all, and `near`
@@ -48,7 +48,7 @@ public struct EventHandle: Hashable, Sendable {
 ///   request timeout per request, cancelled when its answer comes) while most events are
 ///   messages due 10-100 ms ahead. In one heap, or in a heap of the timers, every timer's pop
 ///   sank its hole through six to eight cold levels, and every cancelled timeout surfaced at the
-///   root and paid a pop too; in the wheel a timer costs a chunk append and a move into the
+///   root and paid a pop too; in the wheel a timer costs a list insertion and a move into the
 ///   small `near` heap. A cancelled timer in a lane is dropped when its bucket opens, at no
 ///   sift; one in the wheel now moves into `near` with the live keys (the drain no longer
 ///   reads each key's slot word, a cache miss per key at 10,000 nodes) and is dropped when it
@@ -63,14 +63,14 @@ public struct EventHandle: Hashable, Sendable {
 ///   in `near` or when its lane's bucket opens (lazy deletion), so no search; when stale keys outnumber
 ///   the live ones they are all dropped at once (O(1) per cancel);
 /// - in the steady state nothing is allocated: every array keeps its capacity (their logical
-///   sizes are counters), freed slots and wheel chunks are reused;
+///   sizes are counters), freed slots and list nodes are reused;
 /// - all the memory belongs to one `EventQueueStorage`, made unique (copied if shared) once per
 ///   operation; the queue is a value.
 /// Invariant: a slot's word is its pending event's word, `heldWord` while its event is held
 /// (popped by `holdNext`, payload still in the slot: at most one slot), or `freeWord` while the
 /// slot is free; so a key or a handle is live iff its word equals its slot's, and a slot's
 /// payload is initialised iff its word is not `freeWord`. A wheel bucket's bit is set iff its
-/// chain is non-empty; `wheelCount` is the number of keys in all chains (stale ones included),
+/// list is non-empty; `wheelCount` is the number of keys in all lists (stale ones included),
 /// `laneKeyCount` in all lanes; every key of the wheel, `far` and the lanes is in a bucket at or
 /// after `cursor`, every key of `near` in one before it.
 /// Pop order depends only on the keys' total order (time, seq), never on the layout, the
@@ -85,7 +85,7 @@ public struct EventQueue<Payload> {
     @inlinable static var seqLimit: UInt64 { (1 << (64 - slotBits)) - 1 }
     /// The word of a free slot; no event has it (its sequence number would be `seqLimit`).
     @inlinable static var freeWord: UInt64 { .max }
-    /// The end of a wheel bucket's chain of chunks (and an empty bucket's head).
+    /// The end of a wheel bucket's list.
     @inlinable static var noNode: UInt32 { .max }
 
     /// A heap key: the time (sign bit flipped, so that unsigned order is signed order) in the
@@ -118,21 +118,18 @@ public struct EventQueue<Payload> {
     @usableFromInline var cursor: UInt64
     @usableFromInline var near: KeyHeap
     @usableFromInline var far: KeyHeap
-    /// Per wheel bucket (its number modulo the wheel size): `noNode` if it is empty, else the
-    /// place in `nodeKeys` of its newest key (`chunk << 3 | slot`, see `wheelInsert`).
+    /// Per wheel bucket (its number modulo the wheel size): the first node of its list.
     @usableFromInline var heads: UnsafeMutablePointer<UInt32>
-    /// A bit per wheel bucket: set iff its chain is non-empty.
+    /// A bit per wheel bucket: set iff its list is non-empty.
     @usableFromInline var bitmap: UnsafeMutablePointer<UInt64>
-    /// The wheel's chunks: chunk `c` holds up to `chunkKeys` keys at `nodeKeys[c << 3 ..< c << 3 + 8]`
-    /// (128 bytes, two cache lines) and the next chunk of its bucket at `nodeNext[c]`. Chunks
-    /// below `nodeCount` have been handed out; the free ones are chained from `nodeFree`.
-    /// `nodeCapacity` is in chunks.
+    /// List nodes: a key and the next node. Nodes below `nodeCount` have been handed out; the
+    /// free ones are chained from `nodeFree`.
     @usableFromInline var nodeKeys: UnsafeMutablePointer<UInt128>
     @usableFromInline var nodeNext: UnsafeMutablePointer<UInt32>
     @usableFromInline var nodeCount: Int = 0
     @usableFromInline var nodeCapacity: Int
     @usableFromInline var nodeFree: UInt32 = EventQueue.noNode
-    /// Keys in the wheel's chunks, stale ones included.
+    /// Keys in the wheel's lists, stale ones included.
     @usableFromInline var wheelCount: Int = 0
     /// `EventQueueStorage.laneCount` lanes (the storage's), and the keys in them, stale ones
     /// included.
@@ -197,7 +194,7 @@ public struct EventQueue<Payload> {
         bitmap = storage.bitmap.base
         nodeKeys = storage.nodeKeys.base
         nodeNext = storage.nodeNext.base
-        nodeCapacity = storage.nodeNext.capacity
+        nodeCapacity = storage.nodeKeys.capacity
         freeSlots = storage.freeSlots.base
         freeCapacity = storage.freeSlots.capacity
         lanes = storage.lanes
@@ -259,8 +256,7 @@ public struct EventQueue<Payload> {
     }
 
     @usableFromInline mutating func growNodes() {
-        precondition(nodeCapacity * 2 <= 1 << 28, "EventQueue: more than 2^28 wheel chunks")
-        storage.nodeKeys = storage.nodeKeys.grown(to: nodeCapacity * 2 * Self.chunkKeys)
+        storage.nodeKeys = storage.nodeKeys.grown(to: nodeCapacity * 2)
         storage.nodeNext = storage.nodeNext.grown(to: nodeCapacity * 2)
         nodeKeys = storage.nodeKeys.base
         nodeNext = storage.nodeNext.base
@@ -289,8 +285,6 @@ public struct EventQueue<Payload> {
         if freeCount > 0 {
             freeCount &-= 1
             slot = Int(freeSlots[freeCount])
-            // The next schedule's slot: ask for its lines now (see `prefetchFreeSlot`).
-            if freeCount > 0 { prefetchFreeSlot(Int(freeSlots[freeCount &- 1])) }
         } else {
             slot = appendSlot()
         }
@@ -327,39 +321,19 @@ public struct EventQueue<Payload> {
         near.push(key)
     }
 
-    /// Keys a wheel chunk holds: 8 keys of 16 bytes, two cache lines.
-    @inlinable static var chunkKeys: Int { 8 }
-
-    /// Adds `key` to wheel bucket `i` (a bucket's keys are unordered).
-    ///
-    /// A bucket is a chain of chunks of `chunkKeys` keys, the newest first: only the newest can
-    /// be partly filled, and `heads[i]` is the place of its newest key, so that the next key
-    /// goes right after it (`heads[i] + 1`) unless that chunk is full (the place's low three
-    /// bits all set; `noNode` has them set too), when a new chunk is chained in front.
-    ///
-    /// Why chunks and not a list node per key: opening a bucket walked its list, and at 10,000
-    /// nodes each node (handed out from the free list at a scattered place when its key was
-    /// scheduled, 10-100 ms earlier) was a cache miss whose address was known only from the one
-    /// before: `perf annotate` put over half of `drainBucket`'s samples on that chain. A chunk's
-    /// eight keys sit in two lines, read together, and a bucket of 17 keys is a chain of three.
+    /// Hangs `key` on wheel bucket `i`'s list (at its head: a bucket's keys are unordered).
     @inlinable @inline(__always) mutating func wheelInsert(_ key: Key, bucketIndex i: Int) {
-        var h = heads[i]
-        if h & 7 != 7 {
-            h &+= 1
+        var n = nodeFree
+        if n != Self.noNode {
+            nodeFree = nodeNext[Int(n)]
         } else {
-            var c = nodeFree
-            if c != Self.noNode {
-                nodeFree = nodeNext[Int(c)]
-            } else {
-                if nodeCount == nodeCapacity { growNodes() }
-                c = UInt32(truncatingIfNeeded: nodeCount)
-                nodeCount &+= 1
-            }
-            nodeNext[Int(c)] = h == Self.noNode ? Self.noNode : h &>> 3
-            h = c &<< 3
+            if nodeCount == nodeCapacity { growNodes() }
+            n = UInt32(truncatingIfNeeded: nodeCount)
+            nodeCount &+= 1
         }
-        nodeKeys[Int(h)] = key
-        heads[i] = h
+        nodeKeys[Int(n)] = key
+        nodeNext[Int(n)] = heads[i]
+        heads[i] = n
         bitmap[i &>> 6] |= 1 &<< UInt64(i & 63)
         wheelCount &+= 1
     }
@@ -373,9 +347,6 @@ public struct EventQueue<Payload> {
         words[i] = Self.freeWord
         payloadAddress(i).deinitialize(count: 1)
         release(slot: i)
-        // Its slot is the next one `schedule` fills, and its lines were last touched when the
-        // event was scheduled (seconds ago for a timeout).
-        prefetchFreeSlot(i)
         _liveCount &-= 1
         // Every cancel leaves one stale key behind. When stale keys outnumber the live ones,
         // drop them all at once (O(n) after n cancels: O(1) per cancel) rather than letting
@@ -415,7 +386,7 @@ public struct EventQueue<Payload> {
         }
     }
 
-    /// Opens the next bucket that holds keys (with `near` empty): its wheel chunks and the keys of
+    /// Opens the next bucket that holds keys (with `near` empty): its wheel list and the keys of
     /// `far` and of the lanes' fronts in it move into `near` (live ones only), and `cursor`
     /// passes it. False if no key is left anywhere.
     @inlinable mutating func advance() -> Bool {
@@ -467,60 +438,21 @@ public struct EventQueue<Payload> {
     /// word last touched when the key was scheduled, waited for before the next key (40 % of
     /// `drainBucket`'s samples at 10,000 nodes); the prefetches let those misses overlap, and the
     /// pops that follow find the words and payloads in cache.
-    ///
-    /// In two walks over its chunks (`wheelInsert`): the first follows the links only
-    /// (`nodeNext`, four bytes a chunk) and asks for the two lines of each chunk after the
-    /// first (whose keys the second walk reads at once, both lines together); the second reads
-    /// the keys, which are then on their way all at once. The bucket's chunks go back to the
-    /// free list as one chain, already linked.
     @inlinable mutating func drainBucket(_ i: Int) {
-        let h = heads[i]
-        if h == Self.noNode { return }
+        var n = heads[i]
+        if n == Self.noNode { return }
         heads[i] = Self.noNode
         bitmap[i &>> 6] &= ~(1 &<< UInt64(i & 63))
-        // Locals: `pushNear` may grow `near`, never the chunks, but the compiler cannot tell.
-        let keys = nodeKeys
-        let links = nodeNext
-        let first = h &>> 3
-        var last = first
-        while true {
-            let m = links[Int(last)]
-            if m == Self.noNode { break }
-            let chunk = UnsafeRawPointer(keys + Int(m &<< 3))
-            cprefetch_read(chunk)
-            cprefetch_read(chunk + 64)
-            last = m
+        while n != Self.noNode {
+            let k = nodeKeys[Int(n)]
+            let next = nodeNext[Int(n)]
+            prefetchSlot(of: k)
+            pushNear(k)
+            nodeNext[Int(n)] = nodeFree
+            nodeFree = n
+            wheelCount &-= 1
+            n = next
         }
-        var c = first
-        var n = Int(h & 7) &+ 1
-        var count = 0
-        while true {
-            let base = keys + Int(c &<< 3)
-            for j in 0..<n {
-                let k = base[j]
-                prefetchSlot(of: k)
-                pushNear(k)
-            }
-            count &+= n
-            if c == last { break }
-            c = links[Int(c)]
-            n = Self.chunkKeys
-        }
-        links[Int(last)] = nodeFree
-        nodeFree = first
-        wheelCount &-= count
-    }
-
-    /// Opens the next bucket that holds keys if `near` is empty, so that `peekRoot` sees the next
-    /// event. Moves keys, never changes the order: the rules of the type hold before and after
-    /// (`near`'s keys are before `cursor`, all others at or after it), and `near` orders by
-    /// (time, seq); a key scheduled later before the new `cursor` goes to `near`, where it is
-    /// ordered with them. Why: a dispatcher that looks ahead (`Simulation.peekNext`) found
-    /// nothing for the first event of every bucket, often a lane's timer at a cold node.
-    @inlinable public mutating func openNextIfNearEmpty() {
-        if near.count > 0 { return }
-        makeUnique()
-        _ = advance()
     }
 
     /// The time of the next live event, discarding cancelled keys on the way.
@@ -618,17 +550,6 @@ public struct EventQueue<Payload> {
         if near.count > 0 { prefetchSlot(of: near.top) }
     }
 
-    /// Asks the CPU for free slot `i`'s word and payload lines, which the `schedule` that takes
-    /// it overwrites. Why: at 10,000 nodes the payload's store into a reused slot was 33-40 % of
-    /// `schedule`'s samples; a store to a line not in cache holds up every later store, and
-    /// the slot of a cancelled timer or of an event handled a while ago is cold. A hint only.
-    @inlinable @inline(__always) func prefetchFreeSlot(_ i: Int) {
-        cprefetch_read(words + i)
-        let payload = UnsafeRawPointer(payloadAddress(i))
-        cprefetch_read(payload)
-        cprefetch_read(payload + (MemoryLayout<Payload>.size - 1))
-    }
-
     @inlinable @inline(__always) func prefetchSlot(of key: Key) {
         let i = Int(truncatingIfNeeded: Self.word(of: key) & Self.slotMask)
         cprefetch_read(words + i)
@@ -707,26 +628,22 @@ public struct EventQueue<Payload> {
             while bits != 0 {
                 let i = w << 6 | bits.trailingZeroBitCount
                 bits &= bits &- 1
-                // Rebuild bucket i from its live keys: each chunk, once read, goes back to the
-                // free list, where `wheelInsert` may take it for the new chain.
-                let h = heads[i]
-                heads[i] = Self.noNode
-                var c = h &>> 3
-                var n = Int(h & 7) &+ 1
-                while true {
-                    for j in 0..<n {
-                        let k = nodeKeys[Int(c &<< 3) &+ j]
+                // Rebuild bucket i's list from its live keys.
+                var n = heads[i]
+                var kept = Self.noNode
+                while n != Self.noNode {
+                    let next = nodeNext[Int(n)]
+                    if isStale(nodeKeys[Int(n)]) {
+                        nodeNext[Int(n)] = nodeFree
+                        nodeFree = n
                         wheelCount &-= 1
-                        if !isStale(k) { wheelInsert(k, bucketIndex: i) }
+                    } else {
+                        nodeNext[Int(n)] = kept
+                        kept = n
                     }
-                    let next = nodeNext[Int(c)]
-                    nodeNext[Int(c)] = nodeFree
-                    nodeFree = c
-                    if next == Self.noNode { break }
-                    c = next
-                    n = Self.chunkKeys
+                    n = next
                 }
-                let kept = heads[i]
+                heads[i] = kept
                 if kept == Self.noNode { bitmap[w] &= ~(1 &<< UInt64(i & 63)) }
             }
         }

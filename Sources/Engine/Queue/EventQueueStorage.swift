@@ -5,14 +5,10 @@
     @usableFromInline var base: UnsafeMutablePointer<Element>
     @usableFromInline var capacity: Int
 
-    /// On a cache line's boundary, so that a wheel chunk (128 bytes at a multiple of 128) is
-    /// two lines, not three.
     @usableFromInline init(capacity: Int) {
         precondition(capacity > 0)
         self.capacity = capacity
-        base = UnsafeMutableRawPointer.allocate(
-            byteCount: capacity * MemoryLayout<Element>.stride, alignment: Swift.max(64, MemoryLayout<Element>.alignment)
-        ).bindMemory(to: Element.self, capacity: capacity)
+        base = .allocate(capacity: capacity)
         base.initialize(repeating: 0, count: capacity)
     }
 
@@ -92,8 +88,8 @@
         heads = RawBuffer(capacity: wheelSize)
         heads.base.update(repeating: .max, count: wheelSize)  // every bucket empty
         bitmap = RawBuffer(capacity: wheelSize / 64)
-        nodeKeys = RawBuffer(capacity: 64 * EventQueue<Payload>.chunkKeys)  // 64 wheel chunks
-        nodeNext = RawBuffer(capacity: 64)
+        nodeKeys = RawBuffer(capacity: 256)
+        nodeNext = RawBuffer(capacity: 256)
         freeSlots = RawBuffer(capacity: 256)
         lanes = .allocate(capacity: Self.laneCount)
         for l in 0..<Self.laneCount { (lanes + l).initialize(to: KeyLane(capacity: 256)) }

@@ -151,9 +151,7 @@ public struct World {
         while let header = sim.nextHeader(until: horizon) {
             let event = WorldDelivery(
                 time: header.time, actor: header.actor, from: header.from, kind: header.kind, payload: sim.takePayload())
-            // Prefetches for the probable next event while this one is handled (World+Lookahead.swift),
-            // with the queue's next bucket opened first if it must be, so that there is one to see.
-            sim.prepareNext()
+            // Prefetches for the probable next event while this one is handled (World+Lookahead.swift).
             lookAhead()
             if let recorder = traceRecorder {
                 recorder.record(event, index: sim.eventsDelivered, digest: sim.digest)
