@@ -51,8 +51,11 @@ import Engine
     /// them and lanes for keys `laneDistance` buckets ahead or more, and on the reference,
     /// checking every answer; returns the (seq) order in which events fired, for cross-layout
     /// checks, and the most keys the lanes held at once (so that a test knows they were used).
+    /// At step `copyAt` the queue and the reference are copied; the run goes on with the
+    /// original, and at the end the copy is drained against the reference's copy: a queue is a
+    /// value, whatever its keys' places (heaps, wheel chunks, lanes) when it was copied.
     static func run(
-        seed: UInt64, shift: Int, wheelBits: Int, laneDistance: UInt64 = 256, steps: Int
+        seed: UInt64, shift: Int, wheelBits: Int, laneDistance: UInt64 = 256, steps: Int, copyAt: Int = -1
     ) -> (order: [Int], mostInLanes: Int) {
         var rng = Xoshiro256StarStar(seed: seed)
         var q = EventQueue<Int>(bucketShift: shift, wheelBits: wheelBits, laneDistance: laneDistance)
@@ -61,17 +64,24 @@ import Engine
         var handles: [EventHandle] = []  // by seq, including fired and cancelled ones
         var now: Int64 = 0
         var fired: [Int] = []
-        for _ in 0..<steps {
+        var copy: (queue: EventQueue<Int>, reference: Reference)? = nil
+        for step in 0..<steps {
+            if step == copyAt { copy = (q, ref) }
             let r = rng.nextBelow(1_000)
             if r < 500 {
-                // Schedule: mostly near (messages), some far (timers: at random delays, and two
+                // Schedule: mostly near (messages), some far (timers: at random delays, and five
                 // streams at fixed delays, one with a jitter of a few units, as a fleet's
-                // heartbeats and request timeouts), ties, the past, the far future.
+                // heartbeats and request timeouts, one whose delay drifts down and jumps back,
+                // so that its keys' buckets can fall before its lane's last; five streams for
+                // four lanes), ties, the past, the far future.
                 let kind = rng.nextBelow(100)
                 let time: Int64
                 switch kind {
                 case 0..<45: time = now + Int64(rng.nextBelow(100))
-                case 45..<58: time = now + 1_000 + Int64(rng.nextBelow(20_000))
+                case 45..<51: time = now + 1_000 + Int64(rng.nextBelow(20_000))
+                case 51..<53: time = now + 3_000
+                case 53..<55: time = now + 12_000
+                case 55..<58: time = now + 4_500 - Int64(handles.count % 2_000)
                 case 58..<67: time = now + 9_000
                 case 67..<75: time = now + 6_000 + Int64(rng.nextBelow(3))
                 case 75..<90: time = now + Int64(rng.nextBelow(4)) * 10  // many ties
@@ -157,6 +167,17 @@ import Engine
         #expect(q.pop() == nil)
         #expect(q.isEmpty)
         #expect(q.keysInLanes == 0)
+        if var (queue, reference) = copy {
+            for e in reference.pending {
+                guard let got = queue.pop() else {
+                    Issue.record("the copy is empty before its reference")
+                    break
+                }
+                if got.payload != e.seq || got.time != e.time { Issue.record("copy: \(got), reference \(e.seq)") }
+            }
+            #expect(queue.pop() == nil)
+            #expect(queue.keysInLanes == 0)
+        }
         return (fired, mostInLanes)
     }
 
@@ -192,7 +213,8 @@ import Engine
         ]
         for (shift, bits, lanes) in layouts {
             let (order, mostInLanes) = Self.run(
-                seed: seed, shift: shift, wheelBits: bits, laneDistance: lanes, steps: 60_000)
+                seed: seed, shift: shift, wheelBits: bits, laneDistance: lanes, steps: 60_000,
+                copyAt: 20_000 + Int(seed % 7) * 3_000)
             orders.append(order)
             // Lanes take the two streams wherever the buckets are finer than their delays.
             if lanes == .max || shift >= 10 {
