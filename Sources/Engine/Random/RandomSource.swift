@@ -60,22 +60,7 @@ public struct Xoshiro256StarStar: RandomSource, Sendable {
 /// A stable 64-bit key for a stream name ("network", "faults", "node-17"): FNV-1a over UTF-8.
 /// Never `hashValue`, which is randomised per process.
 public func streamKey(_ name: String) -> UInt64 {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
     // Over the contiguous UTF-8 when the string has it (native strings do): the same bytes,
     // without the view's per-byte iterator (the trace digest folds a name per event).
-    if let fast = name.utf8.withContiguousStorageIfAvailable({ bytes -> UInt64 in
-        var h = h
-        for b in bytes {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01B3
-        }
-        return h
-    }) {
-        return fast
-    }
-    for b in name.utf8 {
-        h ^= UInt64(b)
-        h = h &* 0x0000_0100_0000_01B3
-    }
-    return h
+    name.utf8.withContiguousStorageIfAvailable { fnv1a64($0) } ?? fnv1a64(name.utf8)
 }

@@ -204,9 +204,14 @@ public struct Observer {
         }
     }
 
-    mutating func noteComputationStarted(_ chunk: ChunkID, store: borrowing EmbeddedStore) {
+    /// A node's worker started a chunk. Returns the chunk's ledger handle, which the World
+    /// carries in the `computed` event to `noteComputationFinished`.
+    @discardableResult
+    mutating func noteComputationStarted(_ chunk: ChunkID, store: borrowing EmbeddedStore) -> Int {
         measures.computations += 1
-        if chunks.noteStarted(chunks.handle(chunk, store: store)) { measures.duplicateExecutions += 1 }
+        let h = chunks.handle(chunk, store: store)
+        if chunks.noteStarted(h) { measures.duplicateExecutions += 1 }
+        return h
     }
 
     mutating func noteFault(_ action: ControlAction, on target: Target) {
@@ -228,8 +233,10 @@ public struct Observer {
 
     /// A node's worker finished a chunk: any finish beyond the chunk's first is work the store
     /// did not need (refused as stale, or the same result again), whichever of them it took.
-    mutating func noteComputationFinished(_ chunk: ChunkID, store: borrowing EmbeddedStore) {
-        if chunks.noteFinished(chunks.handle(chunk, store: store)) { measures.wastedComputations += 1 }
+    /// - Parameter ledger: the chunk's handle in `chunks`, as its start found it (a handle
+    ///   never changes: the store's are never reused, and a stray id keeps its own).
+    mutating func noteComputationFinished(ledger: Int) {
+        if chunks.noteFinished(ledger) { measures.wastedComputations += 1 }
     }
 
     mutating func noteStoreError(_ error: StoreError) { measures.storeErrors += 1 }

@@ -87,7 +87,7 @@ extension WorldEvent {
         case .committedAssignments(let list): return "\(list.count) assignments"
         case .cron(let j): return j.rawValue
         case .nodeTimer(let t): return "\(t)"
-        case .computed(let c, let attempt, let r): return "chunk \(c) attempt \(attempt) iterations \(r.iterations)"
+        case .computed(let c, let attempt, _, let r): return "chunk \(c) attempt \(attempt) iterations \(r.iterations)"
         case .portalTimer(let t): return "\(t)"
         case .statement(let id, _, let r, _): return "#\(id) next statement of \(r.method) \(r.path)"
         case .control(let a): return a.description

@@ -133,9 +133,9 @@ extension World {
         case .nodeTimer(let t):
             nodes[i].timers[t] = nil
             feedNode(i, .timer(t), actor: e.actor)
-        case .computed(let chunk, let attempt, let result):
+        case .computed(let chunk, let attempt, let ledger, let result):
             prefetchHostWorkFields(i)
-            if nodes[i].isRunning { observer.noteComputationFinished(chunk, store: store) }
+            if nodes[i].isRunning { observer.noteComputationFinished(ledger: Int(ledger)) }
             feedNode(i, .computeFinished(chunkID: chunk, attempt: attempt, result: result), actor: e.actor)
         case .control(let action): apply(action, on: .node(i))
         default: preconditionFailure("node got \(e.payload.kind)")
@@ -239,7 +239,8 @@ extension World {
 
     mutating func startCompute(_ i: Int, _ order: NodeAgent.ComputeOrder, resumed: Bool = false) {
         let a = order.assignment
-        if !resumed { observer.noteComputationStarted(a.chunkID, store: store) }
+        // The observer's handle of the chunk, for the `computed` event (its finish).
+        let ledger = resumed ? observer.chunks.handle(a.chunkID, store: store) : observer.noteComputationStarted(a.chunkID, store: store)
         guard !nodes[i].hung else {  // a hung worker pool starts nothing until it recovers
             nodes[i].stalled.append(order)
             return
@@ -251,7 +252,7 @@ extension World {
             config.compute, config: order.config, rotation: order.rotation, configKey: streamKey(a.configHash.hex),
             seedOffset: a.seedOffset, iterations: a.iterations)
         else { return }
-        sim.setTimer(for: actor, after: duration, .computed(a.chunkID, attempt: a.attempt, result))
+        sim.setTimer(for: actor, after: duration, .computed(a.chunkID, attempt: a.attempt, ledger: Int32(ledger), result))
     }
 
     /// The node's side of its channel closes (a new open, a close, a crash): the old
