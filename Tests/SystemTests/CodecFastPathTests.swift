@@ -178,6 +178,33 @@ import Testing
         return ChunkResult(tally: DamageTally(fightLengthSeconds: Int(draws.next() % 600) + 1, iterationDamages: damages))
     }
 
+    /// The node writes its heartbeat from its running assignments' ids read in place
+    /// (`RunningChunkIDs`): the body must be the tree's, with the ids in start order, whatever
+    /// the assignments' other fields hold.
+    @Test func heartbeatBodyFromRunningAssignmentsIsTheTreesCanonicalBytes() {
+        var draws = Draws(state: 11)
+        let hashes = ["ab", "0f", "c3"].map { ConfigHash(hex: String(repeating: $0, count: 32))! }
+        for _ in 0..<200 {
+            let ids = (0..<Int(draws.next() % 8)).map { _ in chunkID(&draws) }
+            let running = ids.map {
+                ChunkAssignment(
+                    chunkID: $0, jobID: JobID(Identifier(high: draws.next(), low: draws.next())),
+                    nodeID: NodeID(Identifier(high: draws.next(), low: draws.next())),
+                    attempt: Int(draws.next() % 5) + 1, configHash: hashes[Int(draws.next() % 3)],
+                    iterations: 1_000, seedOffset: Int64(draws.next() % 100_000),
+                    claimedAt: Timestamp(micros: Int64(draws.next() % 1_000_000_000)))
+            }
+            let view = running.withUnsafeBufferPointer { Array(RunningChunkIDs(assignments: $0)) }
+            #expect(view == ids)
+            let body = running.withUnsafeBufferPointer {
+                NodeRequestBody.heartbeat(computing: RunningChunkIDs(assignments: $0), publicKey: nil)
+            }
+            var fields: [String: JSONValue] = [:]
+            if !ids.isEmpty { fields["computing"] = .array(ids.map { .string($0.uuidString) }) }
+            #expect(body == JSONValue.object(fields).canonicalBytes)
+        }
+    }
+
     @Test func heartbeatBodiesAreTheTreesCanonicalBytes() {
         var draws = Draws(state: 5)
         let key = PublicKey(bytes: [UInt8](repeating: 7, count: 32))!

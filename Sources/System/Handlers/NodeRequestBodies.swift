@@ -10,9 +10,9 @@
 /// for every other. So the fast path changes no answer, only its cost.
 public enum NodeRequestBody {
     /// `{computing?: [chunkId], publicKey?}`: `computing` omitted when empty, `publicKey` only
-    /// for old, unsigned nodes. Any collection of ids: the node passes a lazy view of its running
-    /// assignments' ids rather than an array built for each heartbeat (an allocation per
-    /// heartbeat of a busy node).
+    /// for old, unsigned nodes. Any collection of ids: the node passes its running assignments'
+    /// ids read in place (`RunningChunkIDs`) rather than an array built for each heartbeat (an
+    /// allocation per heartbeat of a busy node).
     public static func heartbeat(computing: some Collection<ChunkID>, publicKey: PublicKey?) -> [UInt8] {
         // A signed node computing nothing (most heartbeats): `{}`, one shared array.
         if computing.isEmpty && publicKey == nil { return emptyObject }

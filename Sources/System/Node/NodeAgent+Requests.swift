@@ -22,7 +22,7 @@ extension NodeAgent {
                     publicKey: settings.signsRequests ? nil : publicKey), unixSeconds: unixSeconds)
             }
             let body = settings.signsRequests
-                ? NodeRequestBody.heartbeat(computing: running.lazy.map(\.chunkID), publicKey: nil)
+                ? withRunningChunkIDs { NodeRequestBody.heartbeat(computing: $0, publicKey: nil) }
                 : NodeRequestBody.heartbeat(computing: EmptyCollection(), publicKey: publicKey)
             return signed("POST", "/node-heartbeat", body: body, unixSeconds: unixSeconds)
         case .fetchConfig(let hash):
