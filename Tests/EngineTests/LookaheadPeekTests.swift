@@ -124,7 +124,8 @@ import Engine
                 if let a { now = a.0 }
             }
         }
-        // A handle from a larger queue: its slot lies past this one's slab (declined).
+        // A handle from a larger queue: its slot lies past this one's slab. The hint declines it, which
+        // this cannot observe (a prefetch never faults): it shows only that nothing changes.
         var larger = EventQueue<Int>(bucketShift: 4, wheelBits: 6)
         var far = EventHandle.none
         for n in 0..<5_000 { far = larger.schedule(at: Int64(n), n) }

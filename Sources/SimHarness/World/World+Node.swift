@@ -237,6 +237,16 @@ extension World {
         return agent.counters.heldChunksRecovered - before
     }
 
+    /// The observer's chunk handle as the `computed` event carries it (32 bits, in the case's
+    /// padding). Handles are dense chunk indices: 2^31 chunks would need more than 100 GiB of
+    /// chunk rows before this could fail, so a larger one is a broken invariant, stated here.
+    static func ledgerHandle(_ handle: Int) -> Int32 {
+        guard let small = Int32(exactly: handle) else {
+            preconditionFailure("chunk ledger handle \(handle) does not fit the computed event's 32 bits")
+        }
+        return small
+    }
+
     mutating func startCompute(_ i: Int, _ order: NodeAgent.ComputeOrder, resumed: Bool = false) {
         let a = order.assignment
         // The observer's handle of the chunk, for the `computed` event (its finish).
@@ -252,7 +262,7 @@ extension World {
             config.compute, config: order.config, rotation: order.rotation, configKey: streamKey(a.configHash.hex),
             seedOffset: a.seedOffset, iterations: a.iterations)
         else { return }
-        sim.setTimer(for: actor, after: duration, .computed(a.chunkID, attempt: a.attempt, ledger: Int32(ledger), result))
+        sim.setTimer(for: actor, after: duration, .computed(a.chunkID, attempt: a.attempt, ledger: Self.ledgerHandle(ledger), result))
     }
 
     /// The node's side of its channel closes (a new open, a close, a crash): the old

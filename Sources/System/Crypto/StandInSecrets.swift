@@ -24,8 +24,8 @@ import CPrefetch
 /// may move on to, before the lookup. At N = 10,000 the table is a megabyte and a lookup was a
 /// cache miss on every verified request (`perf`: 1.9 % of the fleet run in `slot(of:)`);
 /// `StandInSignatureScheme.prepareToVerify` prefetches (from the table's place as last
-/// published, without the scheme's lock) as soon as the verifier has parsed the key, so the miss overlaps the building of the signed message. Noncopyable: it owns its
-/// memory.
+/// published, without the scheme's lock) as soon as the verifier has parsed the key, so the
+/// miss overlaps the building of the signed message. Noncopyable: it owns its memory.
 struct StandInSecrets: ~Copyable {
     private struct Slot {
         var key: PublicKey
@@ -59,7 +59,12 @@ struct StandInSecrets: ~Copyable {
 
     /// The slot a lookup of `key` starts at.
     @inline(__always)
-    private func home(of key: PublicKey) -> Int {
+    private func home(of key: PublicKey) -> Int { Self.home(of: key, capacity: capacity) }
+
+    /// The slot a lookup of `key` starts at in a table of `capacity` slots (a power of two):
+    /// one function for the lookup and for `prefetch`'s hint, so the hint cannot drift from it.
+    @inline(__always)
+    static func home(of key: PublicKey, capacity: Int) -> Int {
         Int(truncatingIfNeeded: UInt64(littleEndian: key.storage.lanes.0)) & (capacity &- 1)
     }
 
@@ -83,7 +88,7 @@ struct StandInSecrets: ~Copyable {
     static func prefetch(_ key: PublicKey, base: UInt, capacity: Int) {
         guard base != 0, capacity > 0 else { return }
         let mask = UInt(bitPattern: capacity &- 1)
-        let i = UInt(truncatingIfNeeded: UInt64(littleEndian: key.storage.lanes.0)) & mask
+        let i = UInt(bitPattern: home(of: key, capacity: capacity))
         let stride = UInt(MemoryLayout<Slot>.stride)
         if let line = UnsafeRawPointer(bitPattern: base &+ i &* stride) { cprefetch_read(line) }
         if let next = UnsafeRawPointer(bitPattern: base &+ ((i &+ 1) & mask) &* stride) { cprefetch_read(next) }

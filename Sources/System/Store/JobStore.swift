@@ -87,7 +87,8 @@ public protocol JobStore {
     mutating func completeChunk(_ completion: Completion, rules: CompletionRules) throws(StoreError) -> CompletionOutcome
     /// `completeChunk(_:rules:)` reported by the caller as `nodeCaller` found it (its id is
     /// `completion.nodeID`): a store with handles uses the caller's, checked, instead of looking
-    /// the node up again. A default serves stores without handles.
+    /// the node up again; a caller with another id is ignored (the node looked up by id), never
+    /// a trap. A default serves stores without handles.
     mutating func completeChunk(_ completion: Completion, by caller: NodeCaller, rules: CompletionRules) throws(StoreError) -> CompletionOutcome
     /// A hint, given as soon as a node request's caller is known, that the request will read or
     /// change the claims the node holds (a completion, a heartbeat naming its chunks): a store

@@ -20,13 +20,14 @@ extension EmbeddedStore {
     /// `heartbeat(_:)` checks it; looked up by id when it is not the node's): the lookup of the
     /// reporter by id was a cache miss in the node index on every completion at 10,000 nodes
     /// (two thirds of this function's samples), where the handler has just found the caller.
-    /// The same checks in the same order: the chunk first, then the node.
+    /// The same checks in the same order: the chunk first, then the node. A caller that is not
+    /// the reporting node is ignored (the reporter looked up by id), as the protocol's default
+    /// ignores every caller: the handlers never pass one, and a store must not trap on it.
     public mutating func completeChunk(
         _ completion: Completion, by caller: NodeCaller, rules: CompletionRules
     ) throws(StoreError) -> CompletionOutcome {
-        precondition(caller.id == completion.nodeID, "the caller is the reporting node")
         guard let chunk = chunkHandle(completion.chunkID) else { throw .chunkNotFound(completion.chunkID) }
-        let reporter = try handle(of: caller)
+        let reporter = try handle(of: caller.id == completion.nodeID ? caller : NodeCaller(id: completion.nodeID))
         let row = chunkRow(chunk)
         let job = Int(chunkSlots[chunk].job)
         let mark = nodeID(chunkSlots[chunk].completedBy).map { CompletionMark(nodeID: $0, attempt: Int(chunkSlots[chunk].completedAttempt)) }

@@ -7,8 +7,8 @@ extension EmbeddedStore {
     /// are). Whatever the traffic, at most about 11.6 MB (the ring, its runs and the heap each
     /// grown to the bound, the heap with its doubling). The arrays grow only as far as the
     /// cache actually fills; the ring stops at exactly what this bound needs, the table at the
-    /// whole pages it needs. A fleet of 10,000 nodes signs about 200,000 requests in a window of 300 s, so it
-    /// reaches this bound and forgets early (the earliest-expiring first): the floor then trails
+    /// whole pages it needs. A fleet of 10,000 nodes signs about 200,000 requests in a window
+    /// of 300 s, so it reaches this bound and forgets early (the earliest-expiring first): the floor then trails
     /// the clock by about half the window, which refuses only requests signed that long ago.
     public static let defaultReplayCacheCapacity = 100_000
 

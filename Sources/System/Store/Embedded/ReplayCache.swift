@@ -24,7 +24,9 @@ import CPrefetch
 ///   each candidate's entry elsewhere). The arrays grow only while the cache holds more than it
 ///   ever has, towards the size `capacity` entries need and never past it (no doubling slack),
 ///   except that a table of 2 MiB or more takes every slot of its whole 2 MiB pages
-///   (`slotsOnWholePages`: they are resident anyway where huge pages are given); a request in
+///   (`slotsOnWholePages`: about 1.7 MiB more at the default capacity, resident on every
+///   platform since the table is zero-filled; the lower load shortens probes everywhere, the
+///   whole pages save TLB entries only where huge pages are given); a request in
 ///   steady state allocates nothing and retains nothing. The table lies in `HugePageSlots`:
 ///   from 2 MiB on huge pages, so that its random reads at 10,000 nodes need one TLB entry
 ///   rather than a page walk each. At the default capacity that is 262,144 slots (4 MiB) for
@@ -238,8 +240,9 @@ struct ReplayCache: Sendable {
     /// pages hold, so that every slot is on a huge page and the slots that fill the last page
     /// lower the load: at the default capacity 262,144 slots (4 MiB) instead of 150,000
     /// (2.29 MiB, the last 0.29 MiB on small pages) for 100,000 entries, a load of 0.38
-    /// instead of 0.67, which shortens the probes and the backward shift's scan. It costs
-    /// the rounding's memory where huge pages are given (under 2 MiB; 1.7 MiB there).
+    /// instead of 0.67, which shortens the probes and the backward shift's scan. It costs the
+    /// rounding's memory (under 2 MiB; 1.7 MiB there) on every platform: the slots are
+    /// zero-filled, so resident, with or without huge pages.
     static func slotsOnWholePages(_ slots: Int) -> Int {
         let stride = MemoryLayout<Fingerprint>.stride, page = HugePageSlots<Fingerprint>.hugePage
         guard slots &* stride >= page else { return slots }
