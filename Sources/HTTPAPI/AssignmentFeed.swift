@@ -227,10 +227,13 @@ public final class AssignmentFeed: Service, Sendable {
                 continue
             }
             pause = 100_000
-            // Whatever was assigned while not listening was not forwarded: make every node
-            // resubscribe and read what it holds.
-            closeAll()
+            // Listening from here on. Then, whatever was assigned while not listening was not
+            // forwarded: make every node resubscribe and read what it holds. In this order, a
+            // node whose channel was closed finds the feed listening (and /ready true) when it
+            // comes back; the other order let it see the feed down for a moment (a CI run's
+            // `losingTheFeedsListenClosesChannelsSoNodesResubscribe` did).
             listening.withLock { $0 = true }
+            closeAll()
             logger.info("assignment feed: listening on \(Self.notifyChannel)")
             while !stopping.withLock({ $0 }) {
                 do {
