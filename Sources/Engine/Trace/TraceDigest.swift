@@ -79,12 +79,8 @@ public struct TraceDigest: Sendable, Equatable, CustomStringConvertible {
         if bytes.count >= vectorMinimum && vectorFNV {
             return bytes.withUnsafeBufferPointer { ctracefold_fnv1a(fnvBasis, $0.baseAddress!, $0.count) }
         }
-        return fnv1aLoop(bytes)
+        return fnv1a64(bytes)
     }
-
-    /// FNV-1a 64 of `bytes`, a byte at a time.
-    @inline(__always)
-    static func fnv1aLoop(_ bytes: [UInt8]) -> UInt64 { fnv1a64(bytes) }
 
     static let fnvBasis: UInt64 = 0xCBF2_9CE4_8422_2325
     /// Below this many bytes the loop is faster: the vector path takes about 50 ns for up to 128

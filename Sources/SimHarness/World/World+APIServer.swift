@@ -337,12 +337,7 @@ extension World {
         apiServer.limiter = RateLimiter()
         apiServer.connection += 1
         // The process is gone: its sockets close, the nodes see their channels end.
-        let ends = apiServer.channels.entries.map(\.end).sorted { ($0.actor.index, $0.generation) < ($1.actor.index, $1.generation) }
-        apiServer.channels.removeAll()
-        for end in ends {
-            observer.measures.channelsDropped += 1
-            sendChannel(to: end.actor, .channelClosed(generation: end.generation, nil))
-        }
+        dropAllChannels()
         return true
     }
 
