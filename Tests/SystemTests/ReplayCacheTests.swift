@@ -432,8 +432,8 @@ import Testing
     }
 
     /// At the default capacity the table grows to the 262,144 slots that the 150,000 it needs
-    /// at two thirds' load take in whole 2 MiB pages (4 MiB, on huge pages where the system
-    /// gives them): 140,000 signatures, each expiring after the one before, leave
+    /// at two thirds' load take in a whole 2 MiB page (8-byte slots, on a huge page where the
+    /// system gives them): 140,000 signatures, each expiring after the one before, leave
     /// exactly the last 100,000 remembered (the full cache forgets the earliest first), with
     /// prepared and unprepared requests alike, and the floor refuses the forgotten ones.
     @Test func aFullDefaultSizedTableKeepsTheLatest() {
@@ -481,21 +481,73 @@ import Testing
         }
     }
 
-    /// `slotsOnWholePages`: a table under 2 MiB keeps the slots it asked for; from 2 MiB it gets
-    /// every slot of its whole 2 MiB pages (counted here independently: pages of 131,072
-    /// 16-byte slots), never fewer than it asked for, and a table that is already whole pages
-    /// keeps its size.
+    /// `slotsOnWholePages`: a table under 1 MiB keeps the slots it asked for; from 1 MiB (half
+    /// a 2 MiB page) it gets every slot of its whole 2 MiB pages (counted here independently:
+    /// pages of 262,144 8-byte slots), never fewer than it asked for, and a table that is
+    /// already whole pages keeps its size.
     @Test func tablesOnHugePagesFillTheirPages() {
-        let perPage = (2 << 20) / 16
-        for slots in [0, 1, 16, 1_500, perPage - 1, perPage, perPage + 1, 150_000, 2 * perPage, 2 * perPage + 5, 1_000_000] {
+        #expect(MemoryLayout<ReplayCache.Slot>.stride == 8)
+        let perPage = (2 << 20) / 8
+        for slots in [0, 1, 16, 1_500, perPage / 2 - 1, perPage / 2, perPage - 1, perPage, perPage + 1, 150_000, 2 * perPage, 2 * perPage + 5, 1_000_000] {
             let filled = ReplayCache.slotsOnWholePages(slots)
-            if slots < perPage {
+            if slots < perPage / 2 {
                 #expect(filled == slots)
             } else {
                 let pages = (slots + perPage - 1) / perPage
                 #expect(filled == pages * perPage)
                 #expect(filled >= slots && filled - slots < perPage)
             }
+        }
+    }
+
+    /// The table keeps only a fingerprint's top 32 bits (its tag) and where the whole
+    /// fingerprint lies: signatures whose fingerprints share a tag (found by hashing enough of
+    /// them: about eight pairs among 2^18) are told apart by the whole fingerprint, in the ring
+    /// and in the heap, through removals that shift one past the other: each is remembered on
+    /// its own, its replay refused, the other's never, and each forgotten alone, as the
+    /// reference answers.
+    @Test func sharedTagsAreToldApartByTheWholeFingerprint() {
+        let key = EmbeddedStore.replayCacheKey(seed: 4)
+        let probe = ReplayCache(capacity: 1, key: key)
+        func signature(_ i: Int) -> Signature {
+            var bytes = [UInt8](repeating: 0x5A, count: 64)
+            for b in 0..<4 { bytes[b] = UInt8(truncatingIfNeeded: i >> (8 * b)) }
+            return Signature(bytes: bytes)!
+        }
+        var byTag: [UInt32: Int] = [:]
+        var pairs: [(Int, Int)] = []
+        for i in 0..<(1 << 18) {
+            let tag = probe.fingerprint(of: signature(i)).tag
+            if let j = byTag[tag] { pairs.append((j, i)) } else { byTag[tag] = i }
+        }
+        #expect(pairs.count >= 2)
+        for (a, b) in pairs {
+            #expect(probe.fingerprint(of: signature(a)) != probe.fingerprint(of: signature(b)))
+            // a in the ring, b a straggler, then a third in the ring; the clock forgets them
+            // one by one, and a replay of each is refused while it is remembered.
+            var requests: [Request] = []
+            let late = Int64(2_000), early = Int64(1_000)
+            requests.append(Request(signature: signature(a), expiresAt: late, now: 0))
+            requests.append(Request(signature: signature(b), expiresAt: early, now: 0))
+            requests.append(Request(signature: signature(b), expiresAt: early, now: 10))
+            requests.append(Request(signature: signature(a), expiresAt: late, now: 10))
+            requests.append(Request(signature: signature(a ^ 1), expiresAt: late + 1, now: 20))
+            requests.append(Request(signature: signature(a), expiresAt: late, now: early + 1))  // b expired
+            requests.append(Request(signature: signature(b), expiresAt: late + 5, now: early + 2))  // b again, fresh
+            requests.append(Request(signature: signature(b), expiresAt: late + 5, now: late + 1))  // a expired
+            requests.append(Request(signature: signature(a), expiresAt: late + 9, now: late + 2))
+            for capacity in [1, 2, 3, 50] {
+                Self.agree(seed: 4, capacity: capacity, requests: requests, prepared: capacity % 2 == 0)
+            }
+            // Both in one table at once, then each found and the other not after a removal.
+            var cache = ReplayCache(capacity: 10, key: key)
+            #expect(cache.remember(signature(a), expiresAt: 100, now: 0))
+            #expect(cache.remember(signature(b), expiresAt: 200, now: 0))
+            #expect(cache.contains(signature(a)) && cache.contains(signature(b)))
+            #expect(!cache.remember(signature(b), expiresAt: 200, now: 50))
+            #expect(cache.remember(signature(a ^ 2), expiresAt: 300, now: 150))  // forgets a
+            #expect(!cache.contains(signature(a)) && cache.contains(signature(b)))
+            #expect(cache.isConsistent())
         }
     }
 

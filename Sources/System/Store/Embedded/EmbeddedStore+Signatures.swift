@@ -1,13 +1,13 @@
 /// The replay cache behind signed requests (the structure is `ReplayCache`).
 extension EmbeddedStore {
-    /// 100,000 signatures: about 5.8 MB when full (a table of 4 MiB: the 2.4 MB that 16-byte
-    /// fingerprints at two thirds' load need, rounded up to whole 2 MiB pages, whose every slot
-    /// it uses; 16 bytes per entry for its place in the expiry ring, whose expiries are runs,
-    /// one per signed second; 32 for a heap element instead while it is a straggler, which few
-    /// are). Whatever the traffic, at most about 11.6 MB (the ring, its runs and the heap each
-    /// grown to the bound, the heap with its doubling). The arrays grow only as far as the
-    /// cache actually fills; the ring stops at exactly what this bound needs, the table at the
-    /// whole pages it needs. A fleet of 10,000 nodes signs about 200,000 requests in a window
+    /// 100,000 signatures: about 3.7 MB when full (a table of 2 MiB: the 1.2 MB that 8-byte
+    /// slots at two thirds' load need, rounded up to a whole 2 MiB page, whose every slot it
+    /// uses; 16 bytes per entry for its fingerprint in the expiry ring, whose expiries are runs,
+    /// one per signed second; for a straggler instead 16 in `strays` and 24 for a heap element,
+    /// which few are). Whatever the traffic, at most about 11 MB (the ring, its runs, the heap
+    /// and the strays each grown to the bound, the heap and the strays with their doubling).
+    /// The arrays grow only as far as the cache actually fills; the ring stops at exactly what
+    /// this bound needs, the table at the whole pages it needs. A fleet of 10,000 nodes signs about 200,000 requests in a window
     /// of 300 s, so it reaches this bound and forgets early (the earliest-expiring first): the floor then trails
     /// the clock by about half the window, which refuses only requests signed that long ago.
     public static let defaultReplayCacheCapacity = 100_000

@@ -1,6 +1,6 @@
 /// A fixed number of plain-data slots in one allocation that asks the kernel for 2 MiB pages
-/// when it is at least that large: the replay cache's table (`ReplayCache`), 4 MiB at
-/// 10,000 nodes (as many slots as two whole huge pages hold) and read at two random places
+/// when it is at least that large: the replay cache's table (`ReplayCache`), 2 MiB at
+/// 10,000 nodes (as many slots as one whole huge page holds) and read at two random places
 /// by every signed request.
 ///
 /// Why: at 10,000 nodes the process's working set (about 55 MB) is many times what the
