@@ -115,6 +115,44 @@ struct NodeKeyIndexTests {
         }
     }
 
+    /// The keys' table starts on a cache line and its slots are 32 bytes, so no key straddles
+    /// two lines (two to a line); and since the tables are references copied before a write
+    /// (not `Array`s), a copied index and the original then answer each as its own model, with
+    /// insertions (through growth), re-registrations and removals on either side.
+    @Test func keysLieOnLinesAndCopiesAnswerIndependently() {
+        var rng = SystemTestRNG(state: 31)
+        var first = NodeKeyIndex(key: EmbeddedStore.nodeKeyIndexKey(seed: 31))
+        var firstModel: [PublicKey: Int] = [:]
+        let keys = (0..<3_000).map { _ in Self.key(&rng) }
+        for (handle, key) in keys[..<1_000].enumerated() {
+            first[key] = handle
+            firstModel[key] = handle
+        }
+        let layout = first.keySlotAlignment
+        #expect(layout.address % 64 == 0 && layout.stride == 32)
+        var second = first
+        var secondModel = firstModel
+        for step in 0..<6_000 {
+            let key = keys[Int(rng.next() % UInt64(keys.count))]
+            let value: Int? = rng.next() % 3 == 0 ? nil : step
+            if step % 2 == 0 {
+                first[key] = value
+                firstModel[key] = value
+            } else {
+                second[key] = value
+                secondModel[key] = value
+            }
+            if step % 500 == 0 { #expect(first.isConsistent() && second.isConsistent()) }
+        }
+        for key in keys {
+            #expect(first[key] == firstModel[key])
+            #expect(second[key] == secondModel[key])
+        }
+        #expect(first.count == firstModel.count && second.count == secondModel.count)
+        #expect(first.isConsistent() && second.isConsistent())
+        #expect(first.keySlotAlignment.address % 64 == 0 && second.keySlotAlignment.address % 64 == 0)
+    }
+
     /// The handles of a fleet's worth of keys, then all removed: each removal keeps the others
     /// findable (backward shift), and the table ends empty.
     @Test func removalsKeepTheRestFindable() {
