@@ -1,7 +1,8 @@
 /// A fixed number of plain-data slots in one allocation that asks the kernel for 2 MiB pages
 /// when it is at least that large: the replay cache's table (`ReplayCache`), 2 MiB at
 /// 10,000 nodes (as many slots as one whole huge page holds) and read at two random places
-/// by every signed request.
+/// by every signed request; and the key index's two tables (`NodeKeyIndex`), under 2 MiB at
+/// 10,000 nodes, where what counts is that they start on a cache line.
 ///
 /// Why: at 10,000 nodes the process's working set (about 55 MB) is many times what the
 /// second-level TLB covers in 4 KiB pages, so a random slot of the table usually missed the TLB
@@ -17,8 +18,8 @@
 /// where transparent huge pages are off, or without glibc, the table is the same, on small
 /// pages. It changes nothing but timing.
 ///
-/// A reference type with value semantics by its owner: `ReplayCache` copies it before writing
-/// when it is shared (`isKnownUniquelyReferenced`), as an `Array` would.
+/// A reference type with value semantics by its owners: `ReplayCache` and `NodeKeyIndex` copy
+/// it before writing when it is shared (`isKnownUniquelyReferenced`), as an `Array` would.
 final class HugePageSlots<Slot: BitwiseCopyable>: @unchecked Sendable {
     /// The first slot; `count` slots, all initialised (to zero bytes, then as written).
     let base: UnsafeMutablePointer<Slot>
