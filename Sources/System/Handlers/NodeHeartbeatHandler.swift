@@ -129,7 +129,13 @@ extension RequestHandlers {
                 put(#","renewed":"#)
                 put(renewed)
                 put(#","status":""#)
-                put(statusText)
+                // Each spelling put as its literal (a fixed-size move): `statusText`, chosen at
+                // run time, was a `memmove` call of its length.
+                switch status {
+                case .pending: put("pending")
+                case .online: put("online")
+                case .offline: put("offline")
+                }
                 at[0] = UInt8(ascii: "\"")
                 at[1] = UInt8(ascii: "}")
                 at += 2
