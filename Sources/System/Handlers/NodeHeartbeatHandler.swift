@@ -96,8 +96,11 @@ extension RequestHandlers {
         case .online: statusText = "online"
         case .offline: statusText = "offline"
         }
-        var name = name
-        return name.withUTF8 { name -> [UInt8]? in
+        // The name's bytes where the string keeps them (a small name's copied to the stack by
+        // the string itself): `withUTF8` is `mutating`, and the `var` copy it needed was a
+        // retain and a release of the name around the call. A string without contiguous UTF-8
+        // (none on Linux) answers nil here, and the writer answers.
+        let written = name.utf8.withContiguousStorageIfAvailable { name -> [UInt8]? in
             for byte in name where JCSWriter.needsEscape(byte) { return nil }
             // The fixed parts spelled where they are written: through a tuple of `StaticString`s
             // their lengths were not constants to the compiler and each part cost a `memmove`
@@ -142,6 +145,7 @@ extension RequestHandlers {
                 precondition(at - start == total, "the heartbeat answer's length was computed before writing it")
             }
         }
+        return written ?? nil
     }
 
     /// The optional `computing` list: chunk ids as strings, at most `maxComputingChunks`.
