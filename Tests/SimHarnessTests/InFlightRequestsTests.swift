@@ -16,14 +16,26 @@ import Testing
         var nextID: UInt64 = 1
         func same(_ a: InFlightRequest?, _ b: InFlightRequest?) -> Bool {
             a?.client == b?.client && a?.requestID == b?.requestID && a?.typedWire == b?.typedWire
+                && a?.headerText == b?.headerText && a?.keyText == b?.keyText
         }
+        // Clients at the ends of the actors' range too (a slot is vacant by its client's sign).
+        func client(_ r: UInt64) -> ActorID {
+            switch r >> 58 {
+            case 0: ActorID(Int32(0))
+            case 1: ActorID(Int32.max)
+            default: ActorID(Int(r >> 40 % 64))
+            }
+        }
+        func address(_ r: UInt64) -> UnsafeRawPointer? { r % 3 == 0 ? nil : UnsafeRawPointer(bitPattern: UInt(r | 1)) }
         for step in 0..<50_000 {
             let r = rng.next()
             switch r % 16 {
             case 0..<6:
                 // A request arrives; now and then ids are skipped (handed out elsewhere).
                 nextID += r / 16 % 5 == 0 ? r / 80 % 4 : 0
-                let request = InFlightRequest(client: ActorID(Int(r >> 40 % 64)), requestID: r >> 20, typedWire: r & 1 << 30 != 0)
+                let request = InFlightRequest(
+                    client: client(r), requestID: r >> 20, typedWire: r & 1 << 30 != 0,
+                    headerText: address(r >> 8), keyText: address(r >> 12))
                 table.insert(request, for: nextID)
                 model[nextID] = request
                 nextID += 1

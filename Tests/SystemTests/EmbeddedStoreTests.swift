@@ -209,6 +209,38 @@ struct EmbeddedStoreTests {
         #expect(made.map(\.claimedAt) == [F.t0 + .seconds(30)])
     }
 
+    /// `hasNotifications` (what the API server asks before taking them) says whether
+    /// `takeNotifications()` would answer any, over steps that notify (a new job's pending
+    /// chunks) and steps that do not (heartbeats), with the notifications taken now and then.
+    @Test func hasNotificationsIsWhetherTakeAnswersAny() {
+        var store = EmbeddedStore(seed: 11)
+        var now = F.t0
+        var nodes: [NodeID] = []
+        for n in 1...3 { nodes.append(try! F.onlineNode(&store, UInt8(n), capacity: n)) }
+        var saw = (some: false, none: false)
+        for step in 1...60 {
+            now = now + .seconds(20)
+            switch step % 4 {
+            case 0:
+                _ = try! store.createJob(
+                    F.newJob(config: F.config(step % 3), iterations: 50 + step * 37, chunk: 100), upserting: F.config(step % 3), now: now)
+            case 1:
+                _ = try! store.reclaimChunksOfSilentNodes(silentSince: now - .seconds(1), now: now)
+            default:
+                for node in nodes { _ = try! store.heartbeat(node, now: now) }
+            }
+            var copy = store
+            let taken = copy.takeNotifications()
+            #expect(store.hasNotifications == !taken.isEmpty, "step \(step)")
+            if taken.isEmpty { saw.none = true } else { saw.some = true }
+            if step % 3 == 0 {
+                _ = store.takeNotifications()
+                #expect(!store.hasNotifications, "step \(step)")
+            }
+        }
+        #expect(saw.some && saw.none)
+    }
+
     // MARK: Whole-store properties
 
     /// Random operation sequences keep every derived field consistent, and the same seed

@@ -153,6 +153,44 @@ struct SnapshotIndexTests {
         }
     }
 
+    /// The positions `setNodeSeen` writes back after the sighting order's rebuild (gathered by
+    /// handle, then one pass over the dense table) are each node's live entry: the store's
+    /// consistency check reads every node's entry in the order at its position. Over more
+    /// nodes than a page of the dense table (1,024), enough heartbeats for several compactions
+    /// (each at 4,096 stale entries), and the clock stepped back for merges of late sightings.
+    @Test func positionsRewrittenAfterARebuildAreEachNodesEntry() throws {
+        var rng = SystemTestRNG(state: 41)
+        var store = EmbeddedStore(seed: 3)
+        var now = F.t0
+        var nodes: [NodeID] = []
+        for n in 0..<1_100 {
+            var key = [UInt8](repeating: 0xA5, count: 32)
+            key[0] = UInt8(n & 0xFF)
+            key[1] = UInt8(n >> 8)
+            let registration = NodeRegistration(
+                publicKey: PublicKey(bytes: key)!, claimCode: "R" + String(repeating: "0", count: 5 - String(n).count) + String(n), name: "r\(n)",
+                totalCores: 2, maxParallel: 2, platform: "linux", version: "1.0")
+            let registered = try store.registerNode(registration, now: now)
+            if n % 10 != 0 {  // (a tenth never claimed: never seen, position -1 throughout)
+                _ = try store.claimNode(claimCode: registered.node.claimCode, by: F.user(1), now: now)
+                nodes.append(registered.node.id)
+            }
+        }
+        let rebuildsBefore = store.sightings.rebuilds
+        for step in 0..<16_000 {
+            // Forward, with the clock now and then stepped back behind the newest sighting.
+            now = step % 2_000 == 1_999 ? now - .seconds(30) : now + .milliseconds(Int64(1 + rng.next() % 20))
+            let rebuilds = store.sightings.rebuilds
+            _ = try store.heartbeat(nodes[Int(rng.next() % UInt64(nodes.count))], now: now)
+            if store.sightings.rebuilds != rebuilds || step % 1_000 == 0 {
+                let problems = store.checkConsistency()
+                #expect(problems.isEmpty, "step \(step): \(problems.prefix(3))")
+            }
+        }
+        #expect(store.sightings.rebuilds - rebuildsBefore >= 3)
+        #expect(store.checkConsistency().isEmpty)
+    }
+
     // MARK: Each index against a plain model
 
     @Test func sightingOrderCountsAndFindsTheStalestLikeAScan() {

@@ -77,6 +77,33 @@ struct StoreMemoryTests {
         #expect(copy[model.count - 1] == model[model.count - 1])
     }
 
+    /// `updateAll` (one pass over every element, in place) against the same change made to
+    /// an `Array`, element by element, over several pages and a partly filled last one; a copy
+    /// taken before keeps its values (the pages are copied on write, as through the subscript).
+    @Test func pagedArrayUpdateAllIsAWriteToEachElementInOrder() {
+        var rng = SystemTestRNG(state: 23)
+        for count in [0, 1, 15, PagedArray<UInt64>.pageSize, 3 * PagedArray<UInt64>.pageSize + 17] {
+            var paged = PagedArray<UInt64>()
+            var model: [UInt64] = []
+            for _ in 0..<count {
+                let value = rng.next()
+                paged.append(value)
+                model.append(value)
+            }
+            let copy = paged
+            var visited: [Int] = []
+            let salt = rng.next()
+            paged.updateAll { position, element in
+                visited.append(position)
+                if element % 3 != 0 { element = element &* 31 &+ UInt64(position) ^ salt }
+            }
+            for i in model.indices where model[i] % 3 != 0 { model[i] = model[i] &* 31 &+ UInt64(i) ^ salt }
+            #expect(visited == Array(0..<count), "count \(count)")
+            #expect(Array(paged) == model, "count \(count)")
+            #expect(copy.count == count && (count == 0 || Array(copy) != model || model.allSatisfy { $0 % 3 == 0 }))
+        }
+    }
+
     @Test func pagedArraySlackIsAtMostOnePage() {
         let page = PagedArray<UInt64>.pageSize
         for count in [1, page - 1, page, page + 1, 3 * page, 40 * page + 5] {

@@ -118,6 +118,9 @@ extension World {
     /// NOTIFY delivery: after commit, to every listening session, in commit order; a session
     /// that is gone misses them (PostgreSQL keeps no backlog for absent listeners).
     mutating func publishCommitted() {
+        // Nearly every transaction commits none (a heartbeat): then nothing is taken, noted or
+        // sent (`notePublished` of an empty list notes nothing).
+        guard store.hasNotifications else { return }
         let notes = store.takeNotifications()
         observer.notePublished(notes)
         guard !notes.isEmpty else { return }

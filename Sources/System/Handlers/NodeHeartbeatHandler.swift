@@ -96,8 +96,11 @@ extension RequestHandlers {
         case .online: statusText = "online"
         case .offline: statusText = "offline"
         }
-        var name = name
-        return name.withUTF8 { name -> [UInt8]? in
+        // The name's bytes where the string keeps them (a small name's copied to the stack by
+        // the string itself): `withUTF8` is `mutating`, and the `var` copy it needed was a
+        // retain and a release of the name around the call. A string without contiguous UTF-8
+        // (none on Linux) answers nil here, and the writer answers.
+        let written = name.utf8.withContiguousStorageIfAvailable { name -> [UInt8]? in
             for byte in name where JCSWriter.needsEscape(byte) { return nil }
             // The fixed parts spelled where they are written: through a tuple of `StaticString`s
             // their lengths were not constants to the compiler and each part cost a `memmove`
@@ -129,13 +132,20 @@ extension RequestHandlers {
                 put(#","renewed":"#)
                 put(renewed)
                 put(#","status":""#)
-                put(statusText)
+                // Each spelling put as its literal (a fixed-size move): `statusText`, chosen at
+                // run time, was a `memmove` call of its length.
+                switch status {
+                case .pending: put("pending")
+                case .online: put("online")
+                case .offline: put("offline")
+                }
                 at[0] = UInt8(ascii: "\"")
                 at[1] = UInt8(ascii: "}")
                 at += 2
                 precondition(at - start == total, "the heartbeat answer's length was computed before writing it")
             }
         }
+        return written ?? nil
     }
 
     /// The optional `computing` list: chunk ids as strings, at most `maxComputingChunks`.

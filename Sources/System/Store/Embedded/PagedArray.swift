@@ -69,6 +69,21 @@ struct PagedArray<Element>: RandomAccessCollection, MutableCollection {
         pages[position &>> Self.pageShift].withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress! + (position & Self.pageMask)) }
     }
 
+    /// Calls `body` with each element's position and the element itself, in order, to change
+    /// it in place: one uniqueness check a page, where a write through the subscript checks
+    /// the page list's and the page's at every element. For a pass over the whole table
+    /// (`EmbeddedStore.setNodeSeen` after the sighting order's rebuild), in memory order.
+    mutating func updateAll(_ body: (_ position: Int, _ element: inout Element) -> Void) {
+        var start = 0
+        for p in pages.indices {
+            let count = pages[p].withUnsafeMutableBufferPointer { page -> Int in
+                for i in page.indices { body(start &+ i, &page[i]) }
+                return page.count
+            }
+            start &+= count
+        }
+    }
+
     mutating func append(_ element: Element) {
         let offset = count & Self.pageMask
         if offset == 0 {
