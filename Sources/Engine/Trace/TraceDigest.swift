@@ -35,15 +35,20 @@ public struct TraceDigest: Sendable, Equatable, CustomStringConvertible {
         fold(UInt64(utf8.count))
     }
     /// `fold(s)`, with the words of a string `table` holds taken from the table instead of
-    /// computed from the bytes (`TraceStringTable`): the same two words either way.
-    @inlinable public mutating func fold(_ s: String, known table: TraceStringTable) {
+    /// computed from the bytes (`TraceStringTable`): the same two words either way. Always
+    /// inlined (the bytes' path is a call, `foldBytes`): as its own function it received the
+    /// digest through memory, so each call put a store and a reload (a store-forwarding round
+    /// trip) on the digest's chain, twice an `api` event.
+    @inlinable @inline(__always) public mutating func fold(_ s: String, known table: TraceStringTable) {
         if let e = table.lookup(s) {
             fold(e.key)
             fold(e.count)
         } else {
-            fold(s)
+            foldBytes(s)
         }
     }
+    /// `fold(s)`, kept out of line: the path of a string the table does not hold.
+    @inline(never) @usableFromInline mutating func foldBytes(_ s: String) { fold(s) }
     /// FNV-1a of the bytes, then their count (request and reply bodies). From
     /// `vectorMinimum` bytes on, where the CPU has AVX-512, the FNV-1a comes from
     /// `ctracefold_fnv1a` (the same value without the byte loop's serial chain of 4 cycles a byte:
@@ -68,7 +73,8 @@ public struct TraceDigest: Sendable, Equatable, CustomStringConvertible {
     /// the digest, so an event that folds a body after other words (`WorldEvent.fold`) computes
     /// the body's words first, and the core overlaps that chain with the digest's own chain of
     /// those words instead of running one after the other.
-    @inlinable public mutating func fold(_ words: ByteWords) {
+    /// Always inlined, for the reason `fold(_:known:)` is.
+    @inlinable @inline(__always) public mutating func fold(_ words: ByteWords) {
         fold(words.key)
         fold(words.count)
     }
