@@ -183,6 +183,8 @@ public struct APIHeaders: Sendable, Equatable, RandomAccessCollection, Expressib
     public func withNodeKeyText(_ body: (UnsafeBufferPointer<UInt8>) -> Int) -> Int? {
         switch storage {
         case .nodeSigned(let text):
+            // Read in place while `self` (holding the buffer, which holds the key) is borrowed.
+            if let bytes = text.keyTextInPlace() { return body(bytes) }
             return text.withKeyText(body)
         case .fields:
             guard var value = self[RequestSigning.keyHeader] else { return nil }
