@@ -76,6 +76,55 @@ struct ObserverMemoryTests {
         for k: UInt64 in [1, 2, 3, 4, 5, 6] { #expect(memory.nodeIDs[Int(memory.handle(of: Self.nodeID(k)))] == Self.nodeID(k)) }
     }
 
+    /// The handles by the sorted arrays against a dictionary filled node by node, written from
+    /// the rule (a node's handle is the count of nodes met before it): over seeded snapshots,
+    /// mostly in id order, some shuffled, some with a node listed twice, and single lookups
+    /// between them (a snapshot's stalest node, a chunk's last node).
+    @Test(arguments: [UInt64(1), 2, 3, 4, 5, 6])
+    func theSortedSearchGivesTheHandlesADictionaryWould(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var memory = SnapshotMemory()
+        var reference: [NodeID: Int32] = [:]
+        var referenceIDs: [NodeID] = []
+        func referenceHandle(_ id: NodeID) -> Int32 {
+            if let h = reference[id] { return h }
+            let h = Int32(referenceIDs.count)
+            reference[id] = h
+            referenceIDs.append(id)
+            return h
+        }
+        let universe = UInt64(1 + rng.next() % 300)
+        for _ in 0..<150 {
+            var keys = (0..<Int(rng.next() % 60)).map { _ in rng.next() % universe }
+            switch rng.next() % 6 {
+            case 0: keys.shuffle(using: &rng)
+            case 1: if let k = keys.first { keys.append(k) }
+            default: keys.sort()
+            }
+            let nodes = keys.map { Self.node($0) }
+            #expect(memory.handles(of: nodes) == nodes.map { referenceHandle($0.id) })
+            for _ in 0..<Int(rng.next() % 3) {
+                let id = Self.nodeID(rng.next() % (universe + 5))
+                #expect(memory.handle(of: id) == referenceHandle(id))
+            }
+        }
+        #expect(memory.nodeIDs == referenceIDs)
+        #expect(memory.sortedIDs == referenceIDs.sorted())
+        #expect(memory.sortedHandles == memory.sortedIDs.map { reference[$0]! })
+    }
+
+    /// `lowerBound(_:near:)` from every hint against the first position found by a linear scan.
+    @Test func theSearchFindsTheFirstPositionNotBelowFromAnyHint() {
+        var memory = SnapshotMemory()
+        _ = memory.handles(of: [2, 4, 6, 8, 10, 12, 14].map { Self.node($0) })
+        let n = memory.sortedIDs.count
+        for k: UInt64 in 0...16 {
+            let id = Self.nodeID(k)
+            let expected = memory.sortedIDs.firstIndex { !($0 < id) } ?? n
+            for hint in 0...n { #expect(memory.lowerBound(id, near: hint) == expected) }
+        }
+    }
+
     @Test func aRememberedSnapshotKeepsWhatTheChecksRead() {
         var memory = SnapshotMemory()
         let user = UserID(Identifier(high: 9, low: 9))

@@ -21,6 +21,30 @@ import Testing
         #expect(empty.isEmpty && empty["X-Node-Key"] == nil && empty == APIHeaders())
     }
 
+    /// `withNodeKeyText` hands `body` the bytes of the value the subscript gives for
+    /// `X-Node-Key` (nil when it gives none), for lists under any spelling of the name and for a
+    /// node's signed headers (read from its buffer).
+    @Test func theNodeKeysBytesAreTheSubscriptsValue() {
+        func bytes(_ headers: APIHeaders) -> [UInt8]? {
+            var seen: [UInt8]? = nil
+            let answer = headers.withNodeKeyText { seen = Array($0); return $0.count + 1 }
+            #expect(answer == seen.map { $0.count + 1 })
+            return seen
+        }
+        let key = "MCowBQYDK2VwAyEAx1j0H4mQmJ8xQvM0nG8Kq2Jp6cY="
+        let lists: [APIHeaders] = [
+            ["X-Node-Key": key, "X-Node-Sig": "s"], ["x-node-key": "k"], ["X-NODE-KEY": ""],
+            ["A": "1", "x-Node-Key": "first", "X-Node-Key": "second"], ["X-Node-Sig": "s"], [:],
+            ["X-Node-Keys": "no"],
+        ]
+        for headers in lists {
+            #expect(bytes(headers) == headers[RequestSigning.keyHeader].map { Array($0.utf8) })
+        }
+        let signed = APIHeaders(nodeSigned: NodeSignedHeaderText(key: key))
+        #expect(signed[RequestSigning.keyHeader] == key)
+        #expect(bytes(signed) == Array(key.utf8))
+    }
+
     @Test func onlyASCIILettersFoldCase() {
         // '[' (0x5B) and '{' (0x7B), '@' (0x40) and '`' (0x60) differ by 0x20 but are not letters.
         #expect(!APIHeaders.asciiCaseInsensitiveEqual("a[", "A{"))

@@ -16,9 +16,8 @@ int ctracefold_vector_available(void);
 
 /// The FNV-1a state after `count` bytes at `bytes` starting from `state`:
 /// for each byte b, state = (state ^ b) * 0x100000001B3 (mod 2^64). Only when
-/// The vector path runs only when `ctracefold_vector_available()` (the byte loop otherwise, so
-/// a caller that forgot to ask gets the same value); the caller asks first and runs its own
-/// loop on short strings and other CPUs.
+/// The vector path runs only when `ctracefold_vector_available()` (the byte loop otherwise: the
+/// same value), so a caller need not ask first; `TraceDigest` runs its own loop on short strings.
 uint64_t ctracefold_fnv1a(uint64_t state, const uint8_t *bytes, size_t count);
 
 #endif

@@ -35,20 +35,26 @@ public struct TraceDigest: Sendable, Equatable, CustomStringConvertible {
         fold(UInt64(utf8.count))
     }
     /// `fold(s)`, with the words of a string `table` holds taken from the table instead of
-    /// computed from the bytes (`TraceStringTable`): the same two words either way.
-    @inlinable public mutating func fold(_ s: String, known table: TraceStringTable) {
+    /// computed from the bytes (`TraceStringTable`): the same two words either way. Always
+    /// inlined (the bytes' path is a call, `foldBytes`): as its own function it received the
+    /// digest through memory, so each call put a store and a reload (a store-forwarding round
+    /// trip) on the digest's chain, twice an `api` event.
+    @inlinable @inline(__always) public mutating func fold(_ s: String, known table: TraceStringTable) {
         if let e = table.lookup(s) {
             fold(e.key)
             fold(e.count)
         } else {
-            fold(s)
+            foldBytes(s)
         }
     }
+    /// `fold(s)`, kept out of line: the path of a string the table does not hold.
+    @inline(never) @usableFromInline mutating func foldBytes(_ s: String) { fold(s) }
+
     /// FNV-1a of the bytes, then their count (request and reply bodies). From
     /// `vectorMinimum` bytes on, where the CPU has AVX-512, the FNV-1a comes from
     /// `ctracefold_fnv1a` (the same value without the byte loop's serial chain of 4 cycles a byte:
     /// a heartbeat answer's 111 bytes took about 100 ns, now about 53 ns); below that, or without
-    /// AVX-512 (under valgrind too), from the loop. `TraceDigestTests` compares the two.
+    /// AVX-512 (under valgrind too), from a loop. `TraceDigestTests` compares the two.
     public mutating func fold(_ bytes: [UInt8]) {
         fold(Self.fnv1a(bytes))
         fold(UInt64(bytes.count))
@@ -67,16 +73,20 @@ public struct TraceDigest: Sendable, Equatable, CustomStringConvertible {
     /// `fold(bytes)` for `words = ByteWords(bytes)`. Why apart: the FNV-1a does not depend on
     /// the digest, so an event that folds a body after other words (`WorldEvent.fold`) computes
     /// the body's words first, and the core overlaps that chain with the digest's own chain of
-    /// those words instead of running one after the other.
-    @inlinable public mutating func fold(_ words: ByteWords) {
+    /// those words instead of running one after the other. Always inlined, for the reason
+    /// `fold(_:known:)` is.
+    @inlinable @inline(__always) public mutating func fold(_ words: ByteWords) {
         fold(words.key)
         fold(words.count)
     }
 
-    /// FNV-1a 64 of `bytes`: the vector path or the loop (`fold(_: [UInt8])`).
+    /// FNV-1a 64 of `bytes`: the vector path or the loop (`fold(_: [UInt8])`). From
+    /// `vectorMinimum` bytes on, `ctracefold_fnv1a` chooses (the vector path where the CPU has
+    /// it, its own byte loop elsewhere: the same value); asking the CPU's answer from a lazy
+    /// Swift global here first was a call into `swift_once` for every such body.
     @inline(__always)
     static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
-        if bytes.count >= vectorMinimum && vectorFNV {
+        if bytes.count >= vectorMinimum {
             return bytes.withUnsafeBufferPointer { ctracefold_fnv1a(fnvBasis, $0.baseAddress!, $0.count) }
         }
         return fnv1a64(bytes)
@@ -86,8 +96,6 @@ public struct TraceDigest: Sendable, Equatable, CustomStringConvertible {
     /// Below this many bytes the loop is faster: the vector path takes about 50 ns for up to 128
     /// bytes, the loop about 0.9 ns a byte.
     static let vectorMinimum = 64
-    /// Whether `ctracefold_fnv1a` may run (AVX-512 F, BW, DQ, VL and PCLMULQDQ).
-    static let vectorFNV = ctracefold_vector_available() != 0
 
     /// 16 hex digits, the form printed in run summaries and trace files.
     public var description: String {

@@ -66,10 +66,14 @@ struct KeySpellingIndex {
     @inline(__always)
     mutating func slot(_ key: String, hint: Int) -> Int {
         var key = key
-        return key.withUTF8 { k in
-            if hint >= 0, hint < count, spells(hint, k) { return hint }
-            return slot(spelling: k)
-        }
+        return key.withUTF8 { slot(bytes: $0, hint: hint) }
+    }
+
+    /// `slot(_:hint:)` of the key these UTF-8 bytes spell.
+    @inline(__always)
+    mutating func slot(bytes k: UnsafeBufferPointer<UInt8>, hint: Int) -> Int {
+        if hint >= 0, hint < count, spells(hint, k) { return hint }
+        return slot(spelling: k)
     }
 
     /// Asks for the cache line of `slot`'s cell (nothing for a slot out of range). A hint only:

@@ -11,7 +11,13 @@ extension Observer {
     mutating func noteHonest(_ request: APIRequest, _ response: APIResponse, client: ActorID? = nil) {
         switch request.path {
         case "/node-heartbeat" where response.status == 200:
-            if let key = Self.nodeKey(request) { heartbeatKeys.setTime(heartbeatSlot(key, client: client), now) }
+            // The key's bytes read in place (no copy of its string: `withNodeKeyText`); a
+            // spelling of the name only `nodeKey`'s full lowercasing matches, as a string.
+            if let slot = request.headers.withNodeKeyText({ heartbeatSlot(bytes: $0, client: client) }) {
+                heartbeatKeys.setTime(slot, now)
+            } else if let key = Self.nodeKey(request) {
+                heartbeatKeys.setTime(heartbeatSlot(key, client: client), now)
+            }
         case "/chunk-complete" where response.status == 409:
             honestCompletionsRefused += 1
         default:
@@ -21,15 +27,21 @@ extension Observer {
 
     /// The slot of `key`'s spelling in `heartbeatKeys` (made on first use), tried first at the
     /// slot the client's last accepted heartbeat had.
-    @inline(__always)
     mutating func heartbeatSlot(_ key: String, client: ActorID?) -> Int {
-        guard let client, client.index >= 0 else { return heartbeatKeys.slot(key) }
+        var key = key
+        return key.withUTF8 { heartbeatSlot(bytes: $0, client: client) }
+    }
+
+    /// `heartbeatSlot(_:client:)` of a key spelled by these UTF-8 bytes.
+    @inline(__always)
+    mutating func heartbeatSlot(bytes key: UnsafeBufferPointer<UInt8>, client: ActorID?) -> Int {
+        guard let client, client.index >= 0 else { return heartbeatKeys.slot(bytes: key, hint: -1) }
         let c = Int(client.index)
         if c >= heartbeatSlotByClient.count {
             heartbeatSlotByClient.append(contentsOf: repeatElement(-1, count: c + 1 - heartbeatSlotByClient.count))
         }
         let hint = Int(heartbeatSlotByClient[c])
-        let slot = heartbeatKeys.slot(key, hint: hint)
+        let slot = heartbeatKeys.slot(bytes: key, hint: hint)
         if slot != hint { heartbeatSlotByClient[c] = Int32(truncatingIfNeeded: slot) }
         return slot
     }

@@ -174,6 +174,24 @@ public struct APIHeaders: Sendable, Equatable, RandomAccessCollection, Expressib
         }
     }
 
+    /// `body` of the UTF-8 bytes of the value `self[RequestSigning.keyHeader]` gives, nil
+    /// when that is nil. Why: the observer reads the key of every accepted heartbeat only to
+    /// compare its bytes; the subscript hands out the key's `String` (44 characters, a heap
+    /// object), a retain and a release, two atomic operations a heartbeat on a line that is
+    /// cold at 10,000 nodes. A node's signed headers give the bytes in place
+    /// (`NodeSignedHeaderText.withKeyText`); a list of fields, the subscript's value's bytes.
+    public func withNodeKeyText(_ body: (UnsafeBufferPointer<UInt8>) -> Int) -> Int? {
+        switch storage {
+        case .nodeSigned(let text):
+            // Read in place while `self` (holding the buffer, which holds the key) is borrowed.
+            if let bytes = text.keyTextInPlace() { return body(bytes) }
+            return text.withKeyText(body)
+        case .fields:
+            guard var value = self[RequestSigning.keyHeader] else { return nil }
+            return value.withUTF8(body)
+        }
+    }
+
     /// `body` with the fields as a list, mutable in place (a node's signed headers are turned
     /// into the list first); the result is kept as the list.
     private mutating func withFields<R>(_ body: (inout [Field]) -> R) -> R {

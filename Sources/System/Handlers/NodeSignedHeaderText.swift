@@ -130,6 +130,16 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
         return copiedUTF8(of: key, body)
     }
 
+    /// `X-Node-Key`'s UTF-8 bytes where the key's string keeps them (nil for a string without
+    /// contiguous UTF-8: none on Linux), found without a retain. Valid while this buffer lives:
+    /// the head holds the key's string and never replaces it. For `APIHeaders.withNodeKeyText`,
+    /// whose caller's headers keep the buffer alive; with `withKeyText` and the reader's closure
+    /// as its body, the compiler retained the buffer and the key around the call.
+    @inline(__always)
+    func keyTextInPlace() -> UnsafeBufferPointer<UInt8>? {
+        buffer.withUnsafeMutablePointerToHeader { $0.pointee.key.utf8.withContiguousStorageIfAvailable { $0 } }
+    }
+
     /// `X-Node-Sig`'s value, as UTF-8 bytes read in place.
     @inline(__always)
     public func withSignatureText<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
