@@ -78,10 +78,14 @@ extension EmbeddedStore {
     }
 
     /// `chunk(_:)` for a completion: the chunk looked for among the caller's claims first
-    /// (`chunkHandle(_:heldBy:)`), so the chunk index is not probed. Any caller gives the same
-    /// row as `chunk(_:)`.
+    /// (`chunkHandle(_:heldBy:)`), so the chunk index is not waited on. Any caller gives the
+    /// same row as `chunk(_:)`. The index's line for the id is still asked for (a hint): the
+    /// simulation's observer looks the chunk up by id after the transaction
+    /// (`ChunkLedger.handle`), and without the handler's probe before it that lookup took the
+    /// miss instead (measured: its share went from 0.41 to 0.91 % of the samples).
     public func chunk(_ id: ChunkID, reportedBy caller: NodeCaller) -> ChunkRow? {
-        chunkHandle(id, heldBy: caller).map { chunkRow($0) }
+        chunkIndex.prefetchHome(id.raw)
+        return chunkHandle(id, heldBy: caller).map { chunkRow($0) }
     }
 
     /// The handle of chunk `id`, looked for first in the running list of the node at
