@@ -190,19 +190,17 @@ extension EmbeddedStore {
     public mutating func prepareForClaims(of caller: NodeCaller) {
         let handle = caller.handle
         guard handle >= 0, handle < nodeDense.count, nodeDense[handle].running > 0, handle < nodeRunning.count else { return }
-        // The oldest claim's chunk, the one a completion usually names: its slot and result
-        // (read by the completion's `chunk(_:reportedBy:)` and `completeChunk`), each a miss.
-        // Asked for first: their addresses come from the dense entry, in cache, while the
-        // list's address below waits on `nodeRunning`'s outer array.
-        let first = Int(nodeDense[handle].firstClaim)
-        chunkSlots.prefetch(first)
-        chunkResults.prefetch(first)
         // The list's storage address read as a word: a copy of the list would retain it, a
         // write to the very line asked for (measured: the miss moved here, into `swift_retain`).
         precondition(MemoryLayout<[RunningClaim]>.size == MemoryLayout<UnsafeRawPointer>.size)
         let storage = nodeRunning.withUnsafeBytes { $0.load(fromByteOffset: handle &* 8, as: UnsafeRawPointer.self) }
         cprefetch_read(storage)
         cprefetch_read(storage + 64)
+        // The oldest claim's chunk, the one a completion usually names: its slot and result
+        // (read by the completion's `chunk(_:reportedBy:)` and `completeChunk`), each a miss.
+        let first = Int(nodeDense[handle].firstClaim)
+        chunkSlots.prefetch(first)
+        chunkResults.prefetch(first)
     }
 
     /// `renewClaims`' statement on the node at `nodeHandle`.
