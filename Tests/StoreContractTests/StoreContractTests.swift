@@ -791,6 +791,38 @@ struct StoreContractTests {
         #expect(s.h.problems.isEmpty && twin.h.problems.isEmpty)
     }
 
+    /// `chunk(_:reportedBy:)` answers `chunk(_:)`'s row whatever the caller (the holder's
+    /// handle, another node's, a stale or absent one), for chunks running on either node,
+    /// pending or completed, and nil for an unknown id: the caller's claims are a shortcut to
+    /// the same chunk, never another answer.
+    @Test(arguments: StoreKind.allCases)
+    func chunkReadByReporter(kind: StoreKind) throws {
+        var s = try Self.completionSetup(kind, chunks: 6)
+        _ = try s.h.store.applyAssignments(s.chunks[1...2].map { PlannedAssignment(chunkID: $0, nodeID: s.n1) }, guarded: true)
+        _ = try s.h.store.applyAssignments(s.chunks[3...4].map { PlannedAssignment(chunkID: $0, nodeID: s.n2) }, guarded: true)
+        let n1 = try #require(try s.h.store.nodeCaller(publicKey: F.registration(1).publicKey))
+        let n2 = try #require(try s.h.store.nodeCaller(publicKey: F.registration(2).publicKey))
+        let callers = [
+            n1, n2, NodeCaller(id: s.n1), NodeCaller(id: s.n1, handle: n2.handle), NodeCaller(id: s.n2, handle: 1 << 40),
+            NodeCaller(id: NodeID(Identifier(high: 7, low: 7)), handle: n1.handle),
+        ]
+        func check() throws {
+            for id in s.chunks + [ChunkID(Identifier(high: 9, low: 9))] {
+                let reference = try s.h.store.chunk(id)
+                for caller in callers {
+                    s.h.store.prepareForClaims(of: caller)
+                    #expect(try s.h.store.chunk(id, reportedBy: caller) == reference)
+                }
+            }
+        }
+        try check()
+        _ = try s.h.store.completeChunk(
+            Completion(nodeID: s.n1, chunkID: s.chunks[1], attempt: 1, result: F.result(iterations: 100)), by: n1,
+            rules: CompletionRules())
+        try check()
+        #expect(s.h.problems.isEmpty)
+    }
+
     @Test(arguments: StoreKind.allCases, [true, false])
     func reaperOldestClaimFirstAndNotifies(kind: StoreKind, trigger: Bool) throws {
         var h = try StoreHarness.make(kind, trigger: trigger)

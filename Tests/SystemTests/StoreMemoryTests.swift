@@ -273,7 +273,8 @@ struct StoreMemoryTests {
     /// over seeded sequences of (re)assignments across nodes, releases and completions, it
     /// renews exactly what the rows say: each named chunk running on the node, once per naming
     /// (ids named twice, chunks running elsewhere, pending, completed or unknown are ignored),
-    /// and nothing else, whatever the order of the names.
+    /// and nothing else, whatever the order of the names. Throughout, each node's dense entry
+    /// names its list's oldest claim (`DenseNode.firstClaim`, the completion's prefetch hint).
     @Test func claimRenewalByTheRunningListMatchesTheRows() throws {
         for seed: UInt64 in 1...6 {
             var rng = SystemTestRNG(state: seed)
@@ -333,6 +334,11 @@ struct StoreMemoryTests {
                     #expect(renewedNow ? claim.renewedAt == clock : claim == before[h][k], "seed \(seed) step \(step)")
                 }
                 for other in store.nodeRunning.indices where other != h { #expect(store.nodeRunning[other] == before[other]) }
+                // The dense entry's hint names each list's oldest claim (-1: none), beside its count.
+                for handle in store.nodeRunning.indices {
+                    #expect(store.nodeDense[handle].firstClaim == Int32(store.nodeRunning[handle].first?.chunk ?? -1), "seed \(seed) step \(step)")
+                    #expect(store.nodeDense[handle].running == store.nodeRunning[handle].count)
+                }
             }
             #expect(renewals > 100, "seed \(seed): too few renewals to mean anything")
             #expect(store.checkConsistency().isEmpty)

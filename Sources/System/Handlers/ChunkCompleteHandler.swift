@@ -52,7 +52,7 @@ extension RequestHandlers {
         // Store reads on the hot route call the store directly: `read`'s closure captured the
         // store and copied the whole struct on every request.
         let found: ChunkRow?
-        do { found = try store.chunk(chunkID) } catch { throw .store(error) }
+        do { found = try store.chunk(chunkID, reportedBy: node) } catch { throw .store(error) }
         guard let chunk = found else { throw .store(.chunkNotFound(chunkID)) }
         if replayed {
             return try replayedCompletion(

@@ -44,6 +44,11 @@ public protocol JobStore {
     /// A job's chunks by index.
     func chunks(ofJob job: JobID) throws(StoreError) -> [ChunkRow]
     func chunk(_ id: ChunkID) throws(StoreError) -> ChunkRow?
+    /// `chunk(_:)` as a completion reported by the caller (as `nodeCaller` found it) reads it:
+    /// a store with handles looks for the chunk among the claims the caller holds first (the
+    /// list `prepareForClaims` asked for), then by id. The same row as `chunk(_:)` for any
+    /// caller, another node's or a stale one included. A default serves stores without handles.
+    func chunk(_ id: ChunkID, reportedBy caller: NodeCaller) throws(StoreError) -> ChunkRow?
     func config(_ hash: ConfigHash) throws(StoreError) -> ConfigRow?
     func rotation(_ id: String) throws(StoreError) -> RotationRow?
     /// Inserts the rotation (`created_at = now()`), or replaces its JSON keeping `created_at`.
@@ -170,6 +175,10 @@ extension JobStore {
     }
 
     public mutating func prepareForClaims(of caller: NodeCaller) {}
+
+    public func chunk(_ id: ChunkID, reportedBy caller: NodeCaller) throws(StoreError) -> ChunkRow? {
+        try chunk(id)
+    }
 
     /// `reapStaleChunks` with today's rule: every claim older than `claimTimeout`.
     public mutating func reapStaleChunks(claimTimeout: Interval) throws(StoreError) -> [ChunkID] {

@@ -196,6 +196,11 @@ extension EmbeddedStore {
         let storage = nodeRunning.withUnsafeBytes { $0.load(fromByteOffset: handle &* 8, as: UnsafeRawPointer.self) }
         cprefetch_read(storage)
         cprefetch_read(storage + 64)
+        // The oldest claim's chunk, the one a completion usually names: its slot and result
+        // (read by the completion's `chunk(_:reportedBy:)` and `completeChunk`), each a miss.
+        let first = Int(nodeDense[handle].firstClaim)
+        chunkSlots.prefetch(first)
+        chunkResults.prefetch(first)
     }
 
     /// `renewClaims`' statement on the node at `nodeHandle`.

@@ -43,11 +43,12 @@ extension EmbeddedStore {
     }
 
     /// Sets a node's running count (`nodeRunning[handle].count`, which the caller just changed)
-    /// in its dense fields and moves it in the free-slot index.
+    /// and its oldest claim (`DenseNode.firstClaim`) in its dense fields and moves it in the
+    /// free-slot index.
     mutating func setNodeRunning(_ handle: Int, _ running: Int) {
         let capacity = nodeDense[handle].capacity
         let before = capacity - nodeDense[handle].running
-        nodeDense[handle].running = running
+        nodeDense[handle].setRunning(running, first: nodeRunning[handle].first?.chunk)
         let after = capacity - running
         guard before != after, nodeDense[handle].seenMicros != .min else { return }
         let id = nodeDense[handle].id

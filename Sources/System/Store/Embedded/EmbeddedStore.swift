@@ -363,6 +363,40 @@ struct DenseNode: Sendable, Equatable {
     var name: String
     var ownerDiscordID: String?
     var capacity: Int
-    var running: Int
+    /// The running count, 32-bit (as the chunk handles are) so that `firstClaim` fits in the
+    /// word it had alone: the entry stays 104 bytes.
+    private var running32: Int32
+    /// The chunk handle of the node's oldest claim (its running list's first; -1: none), kept
+    /// with the count (`setNodeRunning`). A hint only: `prepareForClaims` asks for that chunk's
+    /// slot and result from this entry, already in cache, where the chunk a completion names
+    /// is known only after its body is read. Nothing else reads it.
+    private(set) var firstClaim: Int32 = -1
+
+    /// How many chunks run on the node (its running list's count).
+    var running: Int {
+        @inline(__always) get { Int(running32) }
+        set { running32 = Int32(newValue) }
+    }
+
+    init(
+        seenMicros: Int64, id: NodeID, userID: UserID?, status: NodeStatus?, maxParallel: Int, name: String,
+        ownerDiscordID: String?, capacity: Int, running: Int
+    ) {
+        self.seenMicros = seenMicros
+        self.id = id
+        self.userID = userID
+        self.status = status
+        self.maxParallel = maxParallel
+        self.name = name
+        self.ownerDiscordID = ownerDiscordID
+        self.capacity = capacity
+        self.running32 = Int32(running)
+    }
+
+    /// Sets the running count and the oldest claim's chunk (nil: none).
+    mutating func setRunning(_ count: Int, first: Int?) {
+        running32 = Int32(count)
+        firstClaim = first.map { Int32($0) } ?? -1
+    }
 }
 
