@@ -48,16 +48,21 @@ extension NodeAgent {
     /// of flight: `takeInFlightIndex`). The two usual answers are handled through the index;
     /// the rest by the operation's id, as the table may change on the way.
     mutating func answered(at k: Int, _ response: APIResponse, now: Timestamp, _ effects: inout EffectList) {
+        let ok = (200..<300).contains(response.status)
+        // A heartbeat's acknowledgement carries nothing the node reads: a 2xx is `.success`
+        // whatever its body, so it is taken without parsing the body into a tree, and its
+        // operation removed where it is (not looked up again by its id). Asked first, of the
+        // operation in place: the id and a copy of the operation (`key(at:)`,
+        // `self[valueAt:]`, about 120 instructions with the kind's copy and consume) serve
+        // only the other answers.
+        if ok, operations.withValue(at: k, { $0.isHeartbeat }) {
+            operations.remove(at: k)
+            heartbeatTaken()
+            return
+        }
         let opID = operations.key(at: k)
-        if (200..<300).contains(response.status) {
+        if ok {
             switch operations[valueAt: k].kind {
-            case .heartbeat:
-                // A heartbeat's acknowledgement carries nothing the node reads: a 2xx is
-                // `.success` whatever its body, so it is taken without parsing the body into a
-                // tree, and its operation removed where it is (not looked up again by its id).
-                operations.remove(at: k)
-                heartbeatTaken()
-                return
             case .complete(let key, _):
                 // A completion's answer in the server's own layout: its one flag read without
                 // a tree. The claim is forgotten next (the active set, the finished list):
