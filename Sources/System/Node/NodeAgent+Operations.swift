@@ -15,22 +15,27 @@ extension NodeAgent {
         guard let k = operations.index(of: opID) else { return }
         if settings.signsRequests { prefetchKeySpelling() }
         let requestID = makeID()
-        let op = operations.update(at: k) { op in
+        let unixSeconds = now.unixSeconds
+        // The operation changed in place once, and only its kind copied out (for the request):
+        // a copy of the whole operation and a second update copied and destroyed the kind
+        // twice (its outlined copy and consume, about 40 instructions a request).
+        let (kind, signedAt) = operations.update(at: k) { op -> (Operation.Kind, Int64) in
             op.inFlight = requestID
-            return op
+            // Re-signed with a fresh timestamp: at least one second after the previous
+            // attempt's (at most the backoff's worth ahead of the clock, far inside the
+            // signature window).
+            let signedAt = Swift.max(unixSeconds, op.lastSignedSecond &+ 1)
+            op.lastSignedSecond = signedAt
+            return (op.kind, signedAt)
         }
-        switch op.kind {
+        switch kind {
         case .register: counters.registrationsSent += 1
         case .heartbeat: counters.heartbeatsSent += 1
         case .fetchConfig: counters.configFetchesSent += 1
         case .fetchRotation: counters.rotationFetchesSent += 1
         case .complete: counters.completionsSent += 1
         }
-        // Re-signed with a fresh timestamp: at least one second after the previous attempt's
-        // (at most the backoff's worth ahead of the clock, far inside the signature window).
-        let signedAt = Swift.max(now.unixSeconds, op.lastSignedSecond &+ 1)
-        operations.update(at: k) { $0.lastSignedSecond = signedAt }
-        effects.append(.send(requestID: requestID, request(for: op.kind, unixSeconds: signedAt)))
+        effects.append(.send(requestID: requestID, request(for: kind, unixSeconds: signedAt)))
         effects.append(.setTimer(.requestTimeout(requestID), after: settings.requestTimeout))
     }
 
