@@ -262,7 +262,8 @@ import Testing
             if behindAFetch {
                 // The boot's heartbeat answered, a fetch out (index 0), then the next heartbeat.
                 _ = rig.feed(.response(requestID: beat.id, Rig.okRaw("{}")))
-                fetch = try #require(Rig.send(rig.feed(.channel(.assigned(Rig.assignment(1)))), path: "/config-fetch"))
+                let sent = try #require(Rig.send(rig.feed(.channel(.assigned(Rig.assignment(1)))), path: "/config-fetch"))
+                fetch = sent
                 beat = try #require(Rig.send(rig.feed(.timer(.heartbeat)), path: "/node-heartbeat"))
                 #expect(rig.agent.operations.index(of: rig.agent.operations.key(at: 1)) == 1)
                 #expect(rig.agent.operations.withValue(at: 1) { $0.isHeartbeat })
