@@ -30,6 +30,9 @@ import Testing
             case 4:
                 if let i = table.index(of: key) {
                     #expect(table.key(at: i) == key)
+                    // Read in place: the value the copying getter gives.
+                    #expect(table.withValue(at: i) { $0 == model[key]! })
+                    #expect(table.withValue(at: i) { $0 == table[valueAt: i] })
                     let doubled = table.update(at: i) { value -> Int in
                         value += 1
                         return value * 2
@@ -69,6 +72,7 @@ import Testing
         for key in UInt64(10)..<15 where key != inline {
             let i = table.index(of: key)
             #expect(i != nil && table.key(at: i!) == key && table[valueAt: i!] == "v\(key)")
+            #expect(table.withValue(at: i!) { $0 == "v\(key)" })
         }
         #expect(table.overflowCapacity >= 3)
         for key in UInt64(10)..<15 { table[key] = nil }

@@ -247,4 +247,41 @@ import Testing
         }
         #expect(taken > 200 && taken < bodies.count)
     }
+    /// A heartbeat's answer is recognised in place (`IDTable.withValue(at:)`), at the inline
+    /// entry or behind another operation: a 2xx of any body is taken (acknowledged, claim
+    /// proved, operation gone) and anything else fails it, as the plain classification says;
+    /// the other operation is untouched (its config answer still starts the chunk).
+    @Test(arguments: [200, 204, 299, 300, 404, 503])
+    func heartbeatAnswerTakenInPlaceWhereverItsOperationSits(status: Int) throws {
+        for behindAFetch in [false, true] {
+            var rig = Rig(
+                durable: .init(keySeed: Rig.seed, nodeID: Rig.nodeID, claimCode: "ABC123"), cores: 1, maxParallel: 1, signs: true)
+            // The boot's heartbeat: the only operation, the inline entry.
+            var beat = try #require(Rig.send(rig.feed(.boot), path: "/node-heartbeat"))
+            var fetch: (id: UInt64, request: APIRequest)?
+            if behindAFetch {
+                // The boot's heartbeat answered, a fetch out (index 0), then the next heartbeat.
+                _ = rig.feed(.response(requestID: beat.id, Rig.okRaw("{}")))
+                let sent = try #require(Rig.send(rig.feed(.channel(.assigned(Rig.assignment(1)))), path: "/config-fetch"))
+                fetch = sent
+                beat = try #require(Rig.send(rig.feed(.timer(.heartbeat)), path: "/node-heartbeat"))
+                #expect(rig.agent.operations.index(of: rig.agent.operations.key(at: 1)) == 1)
+                #expect(rig.agent.operations.withValue(at: 1) { $0.isHeartbeat })
+                #expect(!rig.agent.operations.withValue(at: 0) { $0.isHeartbeat })
+            }
+            let before = rig.agent.counters
+            let operations = rig.agent.operations.count
+            let answer = rig.feed(.response(requestID: beat.id, Rig.raw(status, "not json")))
+            let taken = (200..<300).contains(status)
+            #expect(rig.agent.counters.heartbeatsAcknowledged == before.heartbeatsAcknowledged + (taken ? 1 : 0))
+            #expect(rig.agent.counters.heartbeatsFailed == before.heartbeatsFailed + (taken ? 0 : 1))
+            #expect(rig.agent.operations.count == operations - 1)
+            if taken { #expect(rig.agent.isClaimed == true) }
+            #expect(Rig.sends(answer).isEmpty && Rig.retryTimer(answer) == nil)
+            if let fetch {
+                let config = rig.feed(.response(requestID: fetch.id, Rig.okRaw(Rig.config.canonicalString)))
+                #expect(Rig.orders(config).count == 1)
+            }
+        }
+    }
 }

@@ -15,22 +15,27 @@ extension NodeAgent {
         guard let k = operations.index(of: opID) else { return }
         if settings.signsRequests { prefetchKeySpelling() }
         let requestID = makeID()
-        let op = operations.update(at: k) { op in
+        let unixSeconds = now.unixSeconds
+        // The operation changed in place once, and only its kind copied out (for the request):
+        // a copy of the whole operation and a second update copied and destroyed the kind
+        // twice (its outlined copy and consume, about 40 instructions a request).
+        let (kind, signedAt) = operations.update(at: k) { op -> (Operation.Kind, Int64) in
             op.inFlight = requestID
-            return op
+            // Re-signed with a fresh timestamp: at least one second after the previous
+            // attempt's (at most the backoff's worth ahead of the clock, far inside the
+            // signature window).
+            let signedAt = Swift.max(unixSeconds, op.lastSignedSecond &+ 1)
+            op.lastSignedSecond = signedAt
+            return (op.kind, signedAt)
         }
-        switch op.kind {
+        switch kind {
         case .register: counters.registrationsSent += 1
         case .heartbeat: counters.heartbeatsSent += 1
         case .fetchConfig: counters.configFetchesSent += 1
         case .fetchRotation: counters.rotationFetchesSent += 1
         case .complete: counters.completionsSent += 1
         }
-        // Re-signed with a fresh timestamp: at least one second after the previous attempt's
-        // (at most the backoff's worth ahead of the clock, far inside the signature window).
-        let signedAt = Swift.max(now.unixSeconds, op.lastSignedSecond &+ 1)
-        operations.update(at: k) { $0.lastSignedSecond = signedAt }
-        effects.append(.send(requestID: requestID, request(for: op.kind, unixSeconds: signedAt)))
+        effects.append(.send(requestID: requestID, request(for: kind, unixSeconds: signedAt)))
         effects.append(.setTimer(.requestTimeout(requestID), after: settings.requestTimeout))
     }
 
@@ -48,16 +53,21 @@ extension NodeAgent {
     /// of flight: `takeInFlightIndex`). The two usual answers are handled through the index;
     /// the rest by the operation's id, as the table may change on the way.
     mutating func answered(at k: Int, _ response: APIResponse, now: Timestamp, _ effects: inout EffectList) {
+        let ok = (200..<300).contains(response.status)
+        // A heartbeat's acknowledgement carries nothing the node reads: a 2xx is `.success`
+        // whatever its body, so it is taken without parsing the body into a tree, and its
+        // operation removed where it is (not looked up again by its id). Asked first, of the
+        // operation in place: the id and a copy of the operation (`key(at:)`,
+        // `self[valueAt:]`, about 120 instructions with the kind's copy and consume) serve
+        // only the other answers.
+        if ok, operations.withValue(at: k, { $0.isHeartbeat }) {
+            operations.remove(at: k)
+            heartbeatTaken()
+            return
+        }
         let opID = operations.key(at: k)
-        if (200..<300).contains(response.status) {
+        if ok {
             switch operations[valueAt: k].kind {
-            case .heartbeat:
-                // A heartbeat's acknowledgement carries nothing the node reads: a 2xx is
-                // `.success` whatever its body, so it is taken without parsing the body into a
-                // tree, and its operation removed where it is (not looked up again by its id).
-                operations.remove(at: k)
-                heartbeatTaken()
-                return
             case .complete(let key, _):
                 // A completion's answer in the server's own layout: its one flag read without
                 // a tree. The claim is forgotten next (the active set, the finished list):

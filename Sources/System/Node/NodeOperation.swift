@@ -34,6 +34,12 @@ struct Operation: Sendable {
     var inFlight: UInt64?
 
     init(_ kind: Kind) { self.kind = kind }
+
+    /// Whether it is a heartbeat (read without binding, so without copying, the kind).
+    var isHeartbeat: Bool {
+        if case .heartbeat = kind { return true }
+        return false
+    }
 }
 
 /// Where the node stands on one config hash.
@@ -160,6 +166,14 @@ struct IDTable<Value: Sendable>: Sendable {
 
     /// The key of the entry at `index`.
     func key(at index: Int) -> UInt64 { index == 0 ? head!.key : rest[index - 1].key }
+
+    /// `body`'s answer about the value at `index(of:)`'s answer, read where it lies. Why not
+    /// `self[valueAt:]`: the getter copies the value out (an `Operation`'s kind through its
+    /// outlined copy and consume, about 60 instructions), to read one field of it.
+    @inline(__always)
+    func withValue<R>(at index: Int, _ body: (borrowing Value) -> R) -> R {
+        index == 0 ? body(head.unsafelyUnwrapped.value) : rest.withUnsafeBufferPointer { body($0[index - 1].value) }
+    }
 
     /// The value at `index(of:)`'s answer (changed in place with `update(at:_:)`).
     subscript(valueAt index: Int) -> Value {
