@@ -417,7 +417,10 @@ public struct RequestSigner: Sendable {
     /// reference, so that the enum is 33 bytes and copying it is a copy and at most a retain,
     /// not the existential's value-witness copy).
     private enum Key: Sendable {
-        case standIn(secret: Bytes32)
+        /// The scheme's registry, whose memo records each signature, unretained: `registry`
+        /// below keeps it alive. (A strong reference here made every copy of the key, two per
+        /// request, a retain and a release.)
+        case standIn(secret: Bytes32, memo: Unmanaged<StandInSignatureScheme.Registry>?)
         case other(OtherSigner)
     }
 
@@ -427,6 +430,8 @@ public struct RequestSigner: Sendable {
     }
 
     private let key: Key
+    /// The stand-in scheme's registry that `key` records signatures in, kept alive here.
+    private let registry: StandInSignatureScheme.Registry?
     /// The signer's public key and its `X-Node-Key` spelling, computed once (the node agent
     /// reads them here rather than keeping copies).
     public let publicKey: PublicKey
@@ -441,16 +446,18 @@ public struct RequestSigner: Sendable {
     /// The signer this was made with (a stand-in signer is rebuilt from its secret).
     public var signer: any Signer {
         switch key {
-        case .standIn(let secret): return StandInSigner(publicKey: publicKey, secret: secret)
+        case .standIn(let secret, _): return StandInSigner(publicKey: publicKey, secret: secret, registry: registry)
         case .other(let other): return other.signer
         }
     }
 
     public init(signer: any Signer, hasher: any SHA256Hashing) {
         if let standIn = signer as? StandInSigner {
-            self.key = .standIn(secret: standIn.secret)
+            self.key = .standIn(secret: standIn.secret, memo: standIn.registry.map { Unmanaged.passUnretained($0) })
+            self.registry = standIn.registry
         } else {
             self.key = .other(OtherSigner(signer))
+            self.registry = nil
         }
         self.hasher = hasher
         self.publicKey = signer.publicKey
@@ -514,9 +521,9 @@ public struct RequestSigner: Sendable {
         // copied the whole enum (an outlined value-witness copy) on every request.
         let signature: Signature
         switch key {
-        case .standIn(let secret):
+        case .standIn(let secret, let memo):
             signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
-                StandInSigner.signature(secret: secret, message: $0)
+                StandInSigner.signature(secret: secret, message: $0, recordingIn: memo)
             }
         case .other(let other):
             signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
