@@ -96,33 +96,45 @@ import Testing
         var memo = StandInSignatureMemo()
         var rng = SystemTestRNG(state: 139)
         let secret = Bytes32(rng.bytes(count: 32))!
-        let message = rng.bytes(count: 96)
+        let otherSecret = Bytes32(rng.bytes(count: 32))!
+        let message = Self.buffer(rng.bytes(count: 96))
+        let copy = Self.buffer(Array(message))
+        defer { message.deallocate(); copy.deallocate() }
         let signature = Signature(bytes: rng.bytes(count: 64))!
-        message.withUnsafeBytes { raw in
-            #expect(!memo.remembers(signature, secret: secret, message: raw))  // nothing allocated yet
-            memo.record(signature, secret: secret, message: raw)
-            #expect(memo.remembers(signature, secret: secret, message: raw))
-            #expect(!memo.remembers(signature, secret: Bytes32(rng.bytes(count: 32))!, message: raw))
-        }
+        let remembered1 = memo.remembers(signature, secret: secret, message: UnsafeRawBufferPointer(message))
+        #expect(!remembered1)  // nothing allocated yet
+        memo.record(signature, secret: secret, message: UnsafeRawBufferPointer(message))
+        let remembered2 = memo.remembers(signature, secret: secret, message: UnsafeRawBufferPointer(message))
+        #expect(remembered2)
+        let remembered3 = memo.remembers(signature, secret: otherSecret, message: UnsafeRawBufferPointer(message))
+        #expect(!remembered3)
         // The same bytes elsewhere are the same message.
-        Array(message).withUnsafeBytes { #expect(memo.remembers(signature, secret: secret, message: $0)) }
+        let remembered4 = memo.remembers(signature, secret: secret, message: UnsafeRawBufferPointer(copy))
+        #expect(remembered4)
         // A signature whose first word lands in the same place replaces the entry.
         var clash = signature.bytes
         clash[63] ^= 1
         let other = Signature(bytes: clash)!
-        message.withUnsafeBytes { raw in
-            memo.record(other, secret: secret, message: raw)
-            #expect(memo.remembers(other, secret: secret, message: raw))
-            #expect(!memo.remembers(signature, secret: secret, message: raw))
-        }
+        memo.record(other, secret: secret, message: UnsafeRawBufferPointer(message))
+        let remembered5 = memo.remembers(other, secret: secret, message: UnsafeRawBufferPointer(message))
+        #expect(remembered5)
+        let remembered6 = memo.remembers(signature, secret: secret, message: UnsafeRawBufferPointer(message))
+        #expect(!remembered6)
         // Messages outside 8...128 bytes are not remembered.
         for count in [0, 7, 129, 300] {
-            let long = rng.bytes(count: count)
-            long.withUnsafeBytes { raw in
-                memo.record(signature, secret: secret, message: raw)
-                #expect(!memo.remembers(signature, secret: secret, message: raw), "count \(count)")
-            }
+            let bytes = Self.buffer(rng.bytes(count: count))
+            defer { bytes.deallocate() }
+            memo.record(signature, secret: secret, message: UnsafeRawBufferPointer(bytes))
+            let remembered7 = memo.remembers(signature, secret: secret, message: UnsafeRawBufferPointer(bytes))
+            #expect(!remembered7, "count \(count)")
         }
+    }
+
+    /// `bytes` in a buffer of their own (deallocated by the caller).
+    static func buffer(_ bytes: [UInt8]) -> UnsafeMutableRawBufferPointer {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+        buffer.copyBytes(from: bytes)
+        return buffer
     }
 
     /// The word-wise copy and compare cover every byte of every length the memo takes: a

@@ -417,10 +417,7 @@ public struct RequestSigner: Sendable {
     /// reference, so that the enum is 33 bytes and copying it is a copy and at most a retain,
     /// not the existential's value-witness copy).
     private enum Key: Sendable {
-        /// The scheme's registry, whose memo records each signature, unretained: `registry`
-        /// below keeps it alive. (A strong reference here made every copy of the key, two per
-        /// request, a retain and a release.)
-        case standIn(secret: Bytes32, memo: Unmanaged<StandInSignatureScheme.Registry>?)
+        case standIn(secret: Bytes32)
         case other(OtherSigner)
     }
 
@@ -430,8 +427,6 @@ public struct RequestSigner: Sendable {
     }
 
     private let key: Key
-    /// The stand-in scheme's registry that `key` records signatures in, kept alive here.
-    private let registry: StandInSignatureScheme.Registry?
     /// The signer's public key and its `X-Node-Key` spelling, computed once (the node agent
     /// reads them here rather than keeping copies).
     public let publicKey: PublicKey
@@ -442,18 +437,23 @@ public struct RequestSigner: Sendable {
     /// `publicKey` in base64 (the `X-Node-Key` value), spelled once: kept by the header buffer
     /// (a second reference here was 16 bytes more per node).
     public var publicKeyBase64: String { headerText.key }
+    /// The stand-in scheme's registry, whose memo records each signature `key` makes
+    /// (`StandInSignatureMemo`). Here rather than in `Key.standIn`, and handed to the record
+    /// unretained: held in the enum, each of the two copies of the key per request retained and
+    /// released it. Last, so that no field a heartbeat reads before it moves.
+    private let registry: StandInSignatureScheme.Registry?
 
     /// The signer this was made with (a stand-in signer is rebuilt from its secret).
     public var signer: any Signer {
         switch key {
-        case .standIn(let secret, _): return StandInSigner(publicKey: publicKey, secret: secret, registry: registry)
+        case .standIn(let secret): return StandInSigner(publicKey: publicKey, secret: secret, registry: registry)
         case .other(let other): return other.signer
         }
     }
 
     public init(signer: any Signer, hasher: any SHA256Hashing) {
         if let standIn = signer as? StandInSigner {
-            self.key = .standIn(secret: standIn.secret, memo: standIn.registry.map { Unmanaged.passUnretained($0) })
+            self.key = .standIn(secret: standIn.secret)
             self.registry = standIn.registry
         } else {
             self.key = .other(OtherSigner(signer))
@@ -521,7 +521,8 @@ public struct RequestSigner: Sendable {
         // copied the whole enum (an outlined value-witness copy) on every request.
         let signature: Signature
         switch key {
-        case .standIn(let secret, let memo):
+        case .standIn(let secret):
+            let memo = registry.map { Unmanaged.passUnretained($0) }
             signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
                 StandInSigner.signature(secret: secret, message: $0, recordingIn: memo)
             }

@@ -20,11 +20,14 @@
 /// pure function's memo.
 ///
 /// Direct-mapped by the signature's first word (a stand-in signature's bytes are spread
-/// uniformly by its last mix): `capacity` entries of 256 bytes, 4 cache lines each, allocated on
-/// the first record (a scheme that only verifies, or signs with Ed25519, allocates nothing).
-/// A request is verified within a few hundred events of its signing, while a few tens of
-/// other requests are signed (`capacity` is sized for that: see the README's part K). A missed
-/// entry costs one compare of the signature's first word. Noncopyable: it owns its memory.
+/// uniformly by its last mix): `capacity` entries of 256 bytes, 4 cache lines each (128 KiB),
+/// allocated on the first record (a scheme that only verifies, or signs with Ed25519, allocates
+/// nothing). A request is verified within a few hundred events of its signing, while a few
+/// tens of other requests are signed: in the heartbeat-heavy fleet run 98.5 % of the
+/// verifications find their entry (99.2 % with 1,024 entries). A missed entry costs the
+/// compare of the signature (64 bytes) before the computation. Recording costs the signer the
+/// lock and about 150 instructions; a verification answered here saves about 430 and the
+/// signature's chain of dependent multiplies. Noncopyable: it owns its memory.
 struct StandInSignatureMemo: ~Copyable {
     /// Entries (a power of two).
     static let capacity = 512
