@@ -232,9 +232,10 @@ public struct Ed25519Signer: Signer {
 /// key this instance never issued does not verify. Anyone holding the instance can forge, which
 /// is fine for a closed simulation and the reason this must never face a real network.
 public struct StandInSignatureScheme: SignatureScheme {
-    /// Public key → secret (`StandInSecrets`: no hashing of the key). A Mutex rather than
-    /// actor isolation because `verify` is synchronous; in the single-threaded simulation it is
-    /// never contended.
+    /// Public key → secret (`StandInSecrets`: no hashing of the key), and the memo of the
+    /// signatures this scheme's signers made. A Mutex rather than actor isolation because
+    /// `verify` and signing are synchronous; in the single-threaded simulation it is never
+    /// contended.
     final class Registry: Sendable {
         /// The secrets and the memo of signatures made (`StandInSignatureMemo`) behind one lock,
         /// so that a verification looks up both in one critical section.

@@ -26,7 +26,7 @@
 /// tens of other requests are signed: in the heartbeat-heavy fleet run 98.5 % of the
 /// verifications find their entry (99.2 % with 1,024 entries). A missed entry costs the
 /// compare of the signature (64 bytes) before the computation. Recording costs the signer the
-/// lock and about 150 instructions; a verification answered here saves about 430 and the
+/// lock and about 185 instructions; a verification answered here saves about 430 and the
 /// signature's chain of dependent multiplies. Noncopyable: it owns its memory.
 struct StandInSignatureMemo: ~Copyable {
     /// Entries (a power of two).
