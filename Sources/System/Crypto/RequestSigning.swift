@@ -437,11 +437,16 @@ public struct RequestSigner: Sendable {
     /// `publicKey` in base64 (the `X-Node-Key` value), spelled once: kept by the header buffer
     /// (a second reference here was 16 bytes more per node).
     public var publicKeyBase64: String { headerText.key }
+    /// The stand-in scheme's registry, whose memo records each signature `key` makes
+    /// (`StandInSignatureMemo`). Here rather than in `Key.standIn`, and handed to the record
+    /// unretained: held in the enum, each of the two copies of the key per request retained and
+    /// released it. Last, so that no field a heartbeat reads before it moves.
+    private let registry: StandInSignatureScheme.Registry?
 
     /// The signer this was made with (a stand-in signer is rebuilt from its secret).
     public var signer: any Signer {
         switch key {
-        case .standIn(let secret): return StandInSigner(publicKey: publicKey, secret: secret)
+        case .standIn(let secret): return StandInSigner(publicKey: publicKey, secret: secret, registry: registry)
         case .other(let other): return other.signer
         }
     }
@@ -449,8 +454,10 @@ public struct RequestSigner: Sendable {
     public init(signer: any Signer, hasher: any SHA256Hashing) {
         if let standIn = signer as? StandInSigner {
             self.key = .standIn(secret: standIn.secret)
+            self.registry = standIn.registry
         } else {
             self.key = .other(OtherSigner(signer))
+            self.registry = nil
         }
         self.hasher = hasher
         self.publicKey = signer.publicKey
@@ -515,8 +522,9 @@ public struct RequestSigner: Sendable {
         let signature: Signature
         switch key {
         case .standIn(let secret):
+            let memo = registry.map { Unmanaged.passUnretained($0) }
             signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {
-                StandInSigner.signature(secret: secret, message: $0)
+                StandInSigner.signature(secret: secret, message: $0, recordingIn: memo)
             }
         case .other(let other):
             signature = RequestSigning.withMessage(timestamp: unixSeconds, method: method, path: path, bodyDigest: bodyDigest) {

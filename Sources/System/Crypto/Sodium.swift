@@ -232,11 +232,14 @@ public struct Ed25519Signer: Signer {
 /// key this instance never issued does not verify. Anyone holding the instance can forge, which
 /// is fine for a closed simulation and the reason this must never face a real network.
 public struct StandInSignatureScheme: SignatureScheme {
-    /// Public key → secret (`StandInSecrets`: no hashing of the key). A Mutex rather than
-    /// actor isolation because `verify` is synchronous; in the single-threaded simulation it is
-    /// never contended.
-    private final class Registry: Sendable {
-        let secrets = Mutex(StandInSecrets())
+    /// Public key → secret (`StandInSecrets`: no hashing of the key), and the memo of the
+    /// signatures this scheme's signers made. A Mutex rather than actor isolation because
+    /// `verify` and signing are synchronous; in the single-threaded simulation it is never
+    /// contended.
+    final class Registry: Sendable {
+        /// The secrets and the memo of signatures made (`StandInSignatureMemo`) behind one lock,
+        /// so that a verification looks up both in one critical section.
+        let state = Mutex(State())
         /// Where the table lies (`StandInSecrets.lines`), published by every `makeSigner` under
         /// the lock, so that `prepareToVerify` prefetches without taking it. Relaxed: a value
         /// read while another thread registers may be the old table's (even freed memory) or
@@ -247,6 +250,12 @@ public struct StandInSignatureScheme: SignatureScheme {
         let linesCapacity = Atomic<Int>(0)
     }
 
+    /// What `Registry` guards.
+    struct State: ~Copyable {
+        var secrets = StandInSecrets()
+        var memo = StandInSignatureMemo()
+    }
+
     private let registry = Registry()
 
     public init() {}
@@ -255,13 +264,13 @@ public struct StandInSignatureScheme: SignatureScheme {
         precondition(seed.count == 32, "stand-in seed must be 32 bytes")
         let secret = Bytes32(sodiumSHA256(Array("standin-sk".utf8), seed))!
         let publicKey = PublicKey(bytes: sodiumSHA256(Array("pk".utf8), seed))!
-        registry.secrets.withLock { secrets in
-            secrets.set(secret, for: publicKey)
-            let lines = secrets.lines
+        registry.state.withLock { state in
+            state.secrets.set(secret, for: publicKey)
+            let lines = state.secrets.lines
             registry.linesBase.store(lines.base, ordering: .relaxed)
             registry.linesCapacity.store(lines.capacity, ordering: .relaxed)
         }
-        return StandInSigner(publicKey: publicKey, secret: secret)
+        return StandInSigner(publicKey: publicKey, secret: secret, registry: registry)
     }
 
     public func verify(_ signature: Signature, message: [UInt8], publicKey: PublicKey) -> Bool {
@@ -279,8 +288,19 @@ public struct StandInSignatureScheme: SignatureScheme {
             capacity: registry.linesCapacity.load(ordering: .relaxed))
     }
 
+    /// The registry's secret for `publicKey`, then the signature over it: remembered when one of
+    /// this scheme's signers has just made it for the same secret and message
+    /// (`StandInSignatureMemo`: the same answer as the computation), computed otherwise.
     public func verify(_ signature: Signature, raw message: UnsafeRawBufferPointer, publicKey: PublicKey) -> Bool {
-        guard let secret = registry.secrets.withLock({ $0.secret(for: publicKey) }) else { return false }
+        // The message passed as its place (plain integers: a buffer pointer is not `Sendable`):
+        // it is only read under the lock, before `verify` returns.
+        let place = StandInSignatureMemo.Place(message)
+        let (found, remembered) = registry.state.withLock { state -> (Bytes32?, Bool) in
+            guard let secret = state.secrets.secret(for: publicKey) else { return (nil, false) }
+            return (secret, state.memo.remembers(signature, secret: secret, message: place.bytes))
+        }
+        guard let secret = found else { return false }
+        if remembered { return true }
         return StandInSigner.signature(secret: secret, message: message) == signature
     }
 }
@@ -289,6 +309,32 @@ public struct StandInSignatureScheme: SignatureScheme {
 struct StandInSigner: Signer {
     let publicKey: PublicKey
     let secret: Bytes32
+    /// The scheme that made this signer, whose memo each signature is recorded in (so that its
+    /// verifier need not compute it again); `nil` for a signer made from a bare secret.
+    let registry: StandInSignatureScheme.Registry?
+
+    init(publicKey: PublicKey, secret: Bytes32, registry: StandInSignatureScheme.Registry? = nil) {
+        self.publicKey = publicKey
+        self.secret = secret
+        self.registry = registry
+    }
+
+    /// The signature of `message`, recorded in the scheme's memo (`StandInSignatureMemo`).
+    @inline(__always)
+    static func signature(secret: Bytes32, message: UnsafeRawBufferPointer, recordingIn registry: StandInSignatureScheme.Registry?) -> Signature {
+        signature(secret: secret, message: message, recordingIn: registry.map { Unmanaged.passUnretained($0) })
+    }
+
+    /// `signature(secret:message:recordingIn:)` with the registry unretained (the caller keeps
+    /// it alive: `RequestSigner`).
+    @inline(__always)
+    static func signature(secret: Bytes32, message: UnsafeRawBufferPointer, recordingIn memo: Unmanaged<StandInSignatureScheme.Registry>?) -> Signature {
+        let signature = signature(secret: secret, message: message)
+        // The message passed as its place: it is only read under the lock, before this returns.
+        let place = StandInSignatureMemo.Place(message)
+        memo?._withUnsafeGuaranteedRef { $0.state.withLock { $0.memo.record(signature, secret: secret, message: place.bytes) } }
+        return signature
+    }
 
     /// A keyed 512-bit mix of the message (64-bit multiply–xorshift rounds over its 8-byte
     /// words, two chained lanes seeded from the secret, then eight SplitMix64 outputs): every
@@ -350,10 +396,10 @@ struct StandInSigner: Signer {
     private static func mix(_ x: UInt64) -> UInt64 { SplitMix64.finalize(x) }
 
     func sign(_ message: [UInt8]) -> Signature {
-        message.withUnsafeBytes { Self.signature(secret: secret, message: $0) }
+        message.withUnsafeBytes { sign(raw: $0) }
     }
 
     func sign(raw message: UnsafeRawBufferPointer) -> Signature {
-        Self.signature(secret: secret, message: message)
+        Self.signature(secret: secret, message: message, recordingIn: registry)
     }
 }

@@ -13,7 +13,7 @@ extension NodeAgent {
     /// Sends the operation's request (again) and arms its timeout.
     mutating func send(_ opID: UInt64, now: Timestamp, _ effects: inout EffectList) {
         guard let k = operations.index(of: opID) else { return }
-        if settings.signsRequests { prefetchKeySpelling() }
+        if settings.signsRequests { prefetchRequestState() }
         let requestID = makeID()
         let unixSeconds = now.unixSeconds
         // The operation changed in place once, and only its kind copied out (for the request):
