@@ -8,8 +8,7 @@ extension EventQueue {
     /// most likely belongs to) and whose last bucket is not after `b`; else, if one of the last
     /// two keys that found no lane was at about the same distance (a stream, not a lone timer,
     /// which would hold a lane until it fires; two, for two streams set in turn, as a node's
-    /// request timeout and next heartbeat are), an empty lane, which takes `d` as its distance,
-    /// or failing that a sparse one (`sparseLane`), which the stream takes over.
+    /// request timeout and next heartbeat are), an empty lane, which takes `d` as its distance.
     /// (A guess about cost only: the order does not depend on it.)
     ///
     /// A lane found after another that holds fewer keys changes places with it (`swapLanes`),
@@ -31,37 +30,12 @@ extension EventQueue {
                 return l
             }
         }
-        if Self.isNear(d, unlanedDistances.0) || Self.isNear(d, unlanedDistances.1) {
-            let l = empty >= 0 ? empty : sparseLane(notAfter: b)
-            if l >= 0 {
-                lanes[l].distance = d
-                return l
-            }
+        if empty >= 0 && (Self.isNear(d, unlanedDistances.0) || Self.isNear(d, unlanedDistances.1)) {
+            lanes[empty].distance = d
+            return empty
         }
         unlanedDistances = (d, unlanedDistances.0)
         return -1
-    }
-
-    /// A lane a stream with no lane may take over although it holds keys: the one with the
-    /// fewest, if they are at most an eighth of the busiest lane's and its last bucket is not
-    /// after `b` (so that the stream's keys can follow them); -1 if none.
-    ///
-    /// Why: a lane is given back only when it is empty, and a sparse periodic timer (one every
-    /// minute, set a minute ahead) never leaves its lane empty. At 10,000 nodes three such
-    /// timers held three of the four lanes after the fleet's start, and the heartbeats (670,000
-    /// keys, 15 s ahead) went to the wheel, whose drain waited on a cache miss per key (3.8 % of
-    /// the run's `perf` samples). The eighth keeps two busy streams from taking a lane from
-    /// each other in turn. The sparse timer's keys stay where they are, in order; its next ones
-    /// go to the wheel.
-    @inlinable mutating func sparseLane(notAfter b: UInt64) -> Int {
-        var fewest = -1
-        var busiest = 0
-        for l in 0..<EventQueueStorage<Payload>.laneCount {
-            let n = lanes[l].count
-            busiest = Swift.max(busiest, n)
-            if lanes[l].backBucket <= b && (fewest < 0 || n < lanes[fewest].count) { fewest = l }
-        }
-        return fewest >= 0 && lanes[fewest].count &* 8 <= busiest ? fewest : -1
     }
 
     /// Exchanges lanes `i` and `j` and their fronts (which lane holds a stream is not part of
