@@ -62,7 +62,6 @@ extension EventQueue {
         }
         lane.pointee.append(key, bucket: b)
         laneKeyCount &+= 1
-        outsideNext = Swift.min(outsideNext, b)
     }
 
     /// Moves the keys of bucket `target` at the fronts of the lanes due then into `near` (live

@@ -28,18 +28,14 @@ public struct EventHandle: Hashable, Sendable {
 ///   words compares the sequence numbers: the order is (time, seq), one 128-bit comparison.
 ///   Payloads sit still in pages of slots and never move during sifts;
 /// - time is cut into buckets of `2^bucketShift` time units (about 4 ms by default).
-///   Keys of buckets below `cursor` + `nearSpan` (256 buckets, 1.07 s, by default: every
-///   message, 10-100 ms ahead) go straight into `near`, a 4-ary heap (`KeyHeap`); later keys of
-///   the next `wheelSize` buckets hang in a timer wheel, one unordered list per bucket
-///   (`wheelInsert`), or join a lane (below); keys beyond the wheel are in `far`, a second heap.
-///   Every key outside `near` is in a bucket at or after `cursor`, and at or after `outsideNext`
-///   (a lower bound kept on every insert, exact after each opening). A pop takes `near`'s root
-///   if its bucket is before `outsideNext`: then it is the minimum of all. Otherwise (or when
-///   `near` is empty) `advance` opens the earliest bucket outside `near` (the wheel's
-///   `wheelNext`, `far`'s root or a lane's front): its keys move into `near`, and `cursor`
-///   passes it. A pop also moves `cursor` past its own bucket (every key outside `near` is
-///   later), so that `cursor` follows the clock. `near` orders exactly by (time, seq). Where a
-///   key waits changes only the cost, never the order;
+///   Below `cursor`, the first bucket not yet opened, keys are in `near`, a 4-ary heap (`KeyHeap`);
+///   keys of the next `wheelSize` buckets hang in a timer wheel, one unordered list per bucket
+///   (`wheelInsert`); keys beyond the wheel are in `far`, a second heap. When `near` runs empty,
+///   `advance` opens the next bucket that holds anything (found in the wheel's occupancy bitmap,
+///   or `far`'s root if earlier): its keys move into `near`, and `cursor` passes it.
+///   A pop takes `near`'s root. Order: every key in `near` is in a bucket below `cursor`, every
+///   other key in a bucket at or after it, so `near`'s root is the minimum of all, and `near`
+///   orders exactly by (time, seq). Where a key waits changes only the cost, never the order;
 /// - lanes (`KeyLane`): a key at least `laneDistance` buckets ahead of `cursor` whose bucket is
 ///   not before the last one appended to a lane of about its distance (a stream of timers set
 ///   at one delay: heartbeats, request timeouts) is appended to that lane instead of the wheel.
@@ -48,12 +44,6 @@ public struct EventHandle: Hashable, Sendable {
 ///   `far`, and moves the keys of the opened bucket from the lanes' fronts into `near` like the
 ///   wheel's. Which keys go to a lane (`laneFor`) is a guess about cost only: any key may go to
 ///   any structure that keeps these rules, and the order is the same;
-/// - why messages skip the wheel (`nearSpan`): the messages pending at once are few (about 220
-///   at 10,000 nodes: the event rate times a latency), so their keys fit in a few kilobytes of
-///   `near`, always in cache. In the wheel each one hung on a list node that its bucket's drain
-///   found from the node before it, a chain of cache misses (`drainBucket`, 3.9 % of a fleet
-///   run's `perf` samples at N = 10,000, nearly all on those loads); a heap of a few hundred
-///   keys costs two more levels of sift a pop instead;
 /// - why the wheel: a fleet's queue is mostly timers 10-15 s ahead (a heartbeat per node, a
 ///   request timeout per request, cancelled when its answer comes) while most events are
 ///   messages due 10-100 ms ahead. In one heap, or in a heap of the timers, every timer's pop
@@ -82,8 +72,7 @@ public struct EventHandle: Hashable, Sendable {
 /// payload is initialised iff its word is not `freeWord`. A wheel bucket's bit is set iff its
 /// list is non-empty; `wheelCount` is the number of keys in all lists (stale ones included),
 /// `laneKeyCount` in all lanes; every key of the wheel, `far` and the lanes is in a bucket at or
-/// after `cursor` and at or after `outsideNext`, every key of the wheel at or after `wheelNext`
-/// (`near`'s keys may be in any bucket).
+/// after `cursor`, every key of `near` in one before it.
 /// Pop order depends only on the keys' total order (time, seq), never on the layout, the
 /// bucket width or the wheel size (`QueueModelTests` checks several against a sorted
 /// reference). `simharness bench engine` and `bench fleet` measure this structure under the
@@ -123,20 +112,10 @@ public struct EventQueue<Payload> {
     /// The wheel has `2^wheelBits` buckets.
     public let wheelBits: Int
     @usableFromInline let wheelMask: UInt64
-    /// Keys of buckets below this are in `near`; of `cursor ..< cursor + nearSpan` too when
-    /// scheduled; later ones of `cursor ..< cursor + wheelSize`, in the wheel, a lane or (if
-    /// scheduled when the wheel did not reach them) in `far`; later ones in `far` or a lane.
+    /// Keys of buckets below this are in `near`; of `cursor ..< cursor + wheelSize`, in the
+    /// wheel, a lane or (if scheduled when the wheel did not reach them) in `far`; later ones
+    /// in `far` or a lane.
     @usableFromInline var cursor: UInt64
-    /// Keys scheduled fewer buckets than this after `cursor` go straight into `near` (0: only
-    /// those before `cursor`; `UInt64.max`: all).
-    public let nearSpan: UInt64
-    /// No key outside `near` is in a bucket before this (`UInt64.max` when none may be): a
-    /// lower bound, lowered by every insert outside `near`, exact after each opening. `near`'s
-    /// root is the next event iff its bucket is before it.
-    @usableFromInline var outsideNext: UInt64 = .max
-    /// No key of the wheel is in a bucket before this (`UInt64.max` when the wheel is empty):
-    /// lowered by every wheel insert, found again in the bitmap when its bucket opens.
-    @usableFromInline var wheelNext: UInt64 = .max
     @usableFromInline var near: KeyHeap
     @usableFromInline var far: KeyHeap
     /// Per wheel bucket (its number modulo the wheel size): the first node of its list.
@@ -189,21 +168,20 @@ public struct EventQueue<Payload> {
 
     /// A queue with buckets of `2^bucketShift` time units (the simulation's units are
     /// nanoseconds: 4.19 ms by default), a wheel of `2^wheelBits` buckets (34.4 s by
-    /// default: a fleet's heartbeat and timeout timers fit in it), keys fewer than `nearSpan`
-    /// buckets ahead straight in `near` (256 by default, 1.07 s: messages, whose latencies
-    /// vary), and lanes for keys at least `laneDistance` buckets ahead (256 by default: timers).
-    /// Any values give the same order; they only move cost between the heaps, the wheel and
-    /// the lanes. (Measured with callgrind on `bench fleet`: 4 ms buckets beat 1 ms ones, which
-    /// opened a bucket for nearly every event of a 1,000-node fleet, at N=1,000 and on the
+    /// default: a fleet's heartbeat and timeout timers fit in it), and lanes for keys at least
+    /// `laneDistance` buckets ahead (256 by default, 1.07 s: timers, not messages, whose
+    /// latencies vary and whose wheel nodes are still in cache when they open). Any values give
+    /// the same order; they only move cost between the heaps, the wheel and the lanes.
+    /// (Measured with callgrind on `bench fleet`: 4 ms buckets beat 1 ms ones, which opened a
+    /// bucket for nearly every event of a 1,000-node fleet, at N=1,000 and on the
     /// heartbeat-heavy run alike.)
-    public init(bucketShift: Int = 22, wheelBits: Int = 13, laneDistance: UInt64 = 256, nearSpan: UInt64 = 256) {
+    public init(bucketShift: Int = 22, wheelBits: Int = 13, laneDistance: UInt64 = 256) {
         precondition((1...62).contains(bucketShift), "EventQueue: bucket shift outside 1...62")
         precondition((6...24).contains(wheelBits), "EventQueue: wheel bits outside 6...24")
         self.bucketShift = UInt64(bucketShift)
         self.wheelBits = wheelBits
         wheelMask = (1 << UInt64(wheelBits)) - 1
         self.laneDistance = laneDistance
-        self.nearSpan = nearSpan
         // Time 0's bucket: earlier times are in `near` from the start.
         cursor = (UInt64(1) << 63) >> UInt64(bucketShift)
         let storage = EventQueueStorage<Payload>(wheelSize: 1 << wheelBits)
@@ -317,11 +295,11 @@ public struct EventQueue<Payload> {
         _liveCount &+= 1
         let key = Self.key(time: time, word: word)
         let b = bucket(of: key)
-        let d = b &- cursor
-        if b < cursor || d < nearSpan {
+        if b < cursor {
             pushNear(key)
             return EventHandle(word: word)
         }
+        let d = b &- cursor
         if d >= laneDistance {
             let l = laneFor(bucket: b, distance: d)
             if l >= 0 {
@@ -331,12 +309,10 @@ public struct EventQueue<Payload> {
         }
         if d <= wheelMask {
             wheelInsert(key, bucketIndex: Int(truncatingIfNeeded: b & wheelMask))
-            wheelNext = Swift.min(wheelNext, b)
         } else {
             if far.count == far.capacity { growHeap(near: false) }
             far.push(key)
         }
-        outsideNext = Swift.min(outsideNext, b)
         return EventHandle(word: word)
     }
 
@@ -396,49 +372,34 @@ public struct EventQueue<Payload> {
     }
 
     /// The smallest live key (left at `near`'s root), discarding the cancelled keys found on
-    /// the way and opening buckets while `near` is empty or its root is not before
-    /// `outsideNext`; nil when no event is pending. Moves `cursor` past the key's bucket.
+    /// the way and opening buckets while `near` is empty; nil when no event is pending.
     @inlinable @inline(__always)
     mutating func head() -> Key? {
         while true {
             if near.count > 0 {
                 let a = near.top
-                let b = bucket(of: a)
-                if b < outsideNext {
-                    if isLive(a) {
-                        // Every key outside `near` is in `outsideNext` or later, so after `b`.
-                        if b >= cursor { cursor = b &+ 1 }
-                        return a
-                    }
-                    near.popTop()
-                    continue
-                }
+                if isLive(a) { return a }
+                near.popTop()
+                continue
             }
-            if !advance() {
-                if near.count == 0 { return nil }
-            }
+            if !advance() { return nil }
         }
     }
 
-    /// Opens the earliest bucket that holds keys outside `near`: its wheel list and the keys of
-    /// `far` and of the lanes' fronts in it move into `near` (live ones only), `cursor` passes
-    /// it, and `outsideNext` is found again. False (and `outsideNext` the maximum) if no key is
-    /// left outside `near`.
+    /// Opens the next bucket that holds keys (with `near` empty): its wheel list and the keys of
+    /// `far` and of the lanes' fronts in it move into `near` (live ones only), and `cursor`
+    /// passes it. False if no key is left anywhere.
     @inlinable mutating func advance() -> Bool {
         while far.count > 0 && !isLive(far.top) { far.popTop() }
         // No bucket is `UInt64.max` (a bucket is a 64-bit time shifted right at least once).
-        var target = Swift.min(wheelNext, laneNext)
+        var target = UInt64.max
+        if wheelCount > 0 { target = cursor &+ Self.nextOccupiedDistance(bitmap, from: cursor, mask: wheelMask) }
         if far.count > 0 { target = Swift.min(target, bucket(of: far.top)) }
-        if target == .max {
-            outsideNext = .max
-            return false
-        }
+        target = Swift.min(target, laneNext)
+        if target == .max { return false }
         // The keys of `far`, of the wheel and of the lanes are never before `cursor`, so
-        // target >= cursor; and every key of the wheel is at or after `wheelNext`.
-        if target == wheelNext {
-            drainBucket(Int(truncatingIfNeeded: target & wheelMask))
-            wheelNext = findWheelNext(from: target &+ 1)
-        }
+        // target >= cursor.
+        if target &- cursor <= wheelMask { drainBucket(Int(truncatingIfNeeded: target & wheelMask)) }
         while far.count > 0 {
             let k = far.top
             if bucket(of: k) != target { break }
@@ -447,16 +408,7 @@ public struct EventQueue<Payload> {
         }
         if laneNext == target { drainLanes(target) }
         cursor = target &+ 1
-        var next = Swift.min(wheelNext, laneNext)
-        if far.count > 0 { next = Swift.min(next, bucket(of: far.top)) }
-        outsideNext = next
         return true
-    }
-
-    /// The first occupied wheel bucket at or after `start` (`UInt64.max` if the wheel is
-    /// empty); every wheel key is in `start ..< start + wheelSize`.
-    @inlinable mutating func findWheelNext(from start: UInt64) -> UInt64 {
-        wheelCount > 0 ? start &+ Self.nextOccupiedDistance(bitmap, from: start, mask: wheelMask) : .max
     }
 
     /// How many buckets after `cursor` the first non-empty wheel bucket is (one must be).
@@ -629,7 +581,7 @@ public struct EventQueue<Payload> {
     @inlinable @inline(__always) public func peekRoot() -> UnsafePointer<Payload>? {
         guard near.count > 0 else { return nil }
         let key = near.top
-        guard bucket(of: key) < outsideNext, isLive(key) else { return nil }
+        guard isLive(key) else { return nil }
         return UnsafePointer(payloadAddress(Int(truncatingIfNeeded: Self.word(of: key) & Self.slotMask)))
     }
 
@@ -709,7 +661,5 @@ public struct EventQueue<Payload> {
                 if kept == Self.noNode { bitmap[w] &= ~(1 &<< UInt64(i & 63)) }
             }
         }
-        wheelNext = findWheelNext(from: cursor)
-        outsideNext = Swift.min(outsideNext, Swift.min(wheelNext, laneNext))
     }
 }
