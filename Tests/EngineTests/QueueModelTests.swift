@@ -167,7 +167,8 @@ import Engine
         #expect(q.pop() == nil)
         #expect(q.isEmpty)
         #expect(q.keysInLanes == 0)
-        if var (queue, reference) = copy {
+        if let (copiedQueue, reference) = copy {
+            var queue = copiedQueue
             for e in reference.pending {
                 guard let got = queue.pop() else {
                     Issue.record("the copy is empty before its reference")

@@ -19,7 +19,9 @@ extension EmbeddedStore: StoreInspection {
     /// Total chunks ever created.
     public var chunkTotal: Int { chunkSlots.count }
 
-    public func jobCount(_ status: JobStatus) -> Int { jobStatusCounts[status.ordinal] }
+    /// Inlinable: `World.run` asks it after every store event when a run stops at a job count,
+    /// and the call copied the whole store value (856 bytes) onto the stack first.
+    @inlinable public func jobCount(_ status: JobStatus) -> Int { jobStatusCounts[status.ordinal] }
     public func chunkCount(_ status: ChunkStatus) -> Int { chunkStatusCounts[status.ordinal] }
     public func nodeCount(_ status: NodeStatus) -> Int { nodeStatusCounts[status.ordinal] }
 

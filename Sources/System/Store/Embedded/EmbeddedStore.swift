@@ -121,7 +121,7 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
     var replayCache: ReplayCache
 
     // MARK: Counts by status (indexed by `allCases` position)
-    var jobStatusCounts = [0, 0, 0]
+    @usableFromInline var jobStatusCounts = [0, 0, 0]
     var chunkStatusCounts = [0, 0, 0]
     var nodeStatusCounts = [0, 0, 0]
 
@@ -253,7 +253,7 @@ public struct EmbeddedStore: JobStore, StoreNotifications, StoreChangeFeed, Pend
 // A status's position in `allCases` (the counts' index), as a switch: searching `allCases`
 // built the array on every status change. `StoreMemoryTests` checks them against `allCases`.
 extension JobStatus {
-    var ordinal: Int {
+    @inlinable var ordinal: Int {
         switch self {
         case .pending: 0
         case .running: 1
