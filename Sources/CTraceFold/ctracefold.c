@@ -211,7 +211,7 @@ static uint64_t fnv1a_avx512(uint64_t h, const uint8_t *p, size_t n) {
 }
 
 uint64_t ctracefold_fnv1a(uint64_t state, const uint8_t *bytes, size_t count) {
-    // The caller checks first; a caller that did not still gets the right value, not a fault.
+    // Callers need not ask first: without the vector unit the byte loop gives the same value.
     if (ctracefold_vector_available() != 1) return fnv1a_loop(state, bytes, count);
     return fnv1a_avx512(state, bytes, count);
 }

@@ -40,9 +40,13 @@ import Testing
         for headers in lists {
             #expect(bytes(headers) == headers[RequestSigning.keyHeader].map { Array($0.utf8) })
         }
-        let signed = APIHeaders(nodeSigned: NodeSignedHeaderText(key: key))
-        #expect(signed[RequestSigning.keyHeader] == key)
-        #expect(bytes(signed) == Array(key.utf8))
+        // A node's signed headers, with keys around the small-string size (15 bytes), whose
+        // bytes a String keeps in its own value rather than in storage the buffer holds.
+        for signedKey in [key, "", "k", String(repeating: "a", count: 15), String(repeating: "b", count: 16)] {
+            let signed = APIHeaders(nodeSigned: NodeSignedHeaderText(key: signedKey))
+            #expect(signed[RequestSigning.keyHeader] == signedKey)
+            #expect(bytes(signed) == Array(signedKey.utf8), "key of \(signedKey.utf8.count) bytes")
+        }
     }
 
     @Test func onlyASCIILettersFoldCase() {

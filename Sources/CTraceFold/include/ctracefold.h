@@ -15,7 +15,7 @@
 int ctracefold_vector_available(void);
 
 /// The FNV-1a state after `count` bytes at `bytes` starting from `state`:
-/// for each byte b, state = (state ^ b) * 0x100000001B3 (mod 2^64). Only when
+/// for each byte b, state = (state ^ b) * 0x100000001B3 (mod 2^64).
 /// The vector path runs only when `ctracefold_vector_available()` (the byte loop otherwise: the
 /// same value), so a caller need not ask first; `TraceDigest` runs its own loop on short strings.
 uint64_t ctracefold_fnv1a(uint64_t state, const uint8_t *bytes, size_t count);

@@ -135,10 +135,21 @@ public struct NodeSignedHeaderText: @unchecked Sendable {
     /// the head holds the key's string and never replaces it. For `APIHeaders.withNodeKeyText`,
     /// whose caller's headers keep the buffer alive; with `withKeyText` and the reader's closure
     /// as its body, the compiler retained the buffer and the key around the call.
+    ///
+    /// Nil for a key of `smallStringCapacity` bytes or fewer: such a string keeps its bytes in
+    /// its own value, which `withContiguousStorageIfAvailable` copies to the stack for the call,
+    /// so the pointer would not outlive it (a node's key, base64 of 32 bytes, is 44 bytes; the
+    /// callers then take `withKeyText`).
     @inline(__always)
     func keyTextInPlace() -> UnsafeBufferPointer<UInt8>? {
-        buffer.withUnsafeMutablePointerToHeader { $0.pointee.key.utf8.withContiguousStorageIfAvailable { $0 } }
+        buffer.withUnsafeMutablePointerToHeader { head in
+            head.pointee.key.utf8.count > Self.smallStringCapacity
+                ? head.pointee.key.utf8.withContiguousStorageIfAvailable { $0 } : nil
+        }
     }
+
+    /// The most UTF-8 bytes a Swift small string holds inline (on 64-bit platforms).
+    static let smallStringCapacity = 15
 
     /// `X-Node-Sig`'s value, as UTF-8 bytes read in place.
     @inline(__always)

@@ -172,7 +172,9 @@ struct IDTable<Value: Sendable>: Sendable {
     /// outlined copy and consume, about 60 instructions), to read one field of it.
     @inline(__always)
     func withValue<R>(at index: Int, _ body: (borrowing Value) -> R) -> R {
-        index == 0 ? body(head.unsafelyUnwrapped.value) : rest.withUnsafeBufferPointer { body($0[index - 1].value) }
+        if index == 0 { return body(head!.value) }
+        precondition(index > 0 && index - 1 < rest.count, "IDTable index out of range")
+        return rest.withUnsafeBufferPointer { body($0[index - 1].value) }
     }
 
     /// The value at `index(of:)`'s answer (changed in place with `update(at:_:)`).

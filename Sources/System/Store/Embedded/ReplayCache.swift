@@ -56,8 +56,8 @@ import CPrefetch
 ///   grind signatures that collide in the table.
 /// - **Deterministic.** The key comes from the seed, not from the process, so the layout (and
 ///   the instruction count of a run) is the same on every run; and nothing iterates the table
-///   but its own rebuilding (when it grows, and when the ring grows and re-lays its entries): answers depend only on the signatures, their expiries, the clock and
-///   the capacity.
+///   but its own rebuilding (when it grows, and when the ring grows and re-lays its entries):
+///   answers depend only on the signatures, their expiries, the clock and the capacity.
 ///
 /// The answers are those of `EmbeddedStore.rememberSignature` (documented there), which the
 /// earlier forms (a dictionary and a heap; whole signatures in a SipHash table and a heap) gave:
