@@ -145,7 +145,7 @@ import Testing
             let source = rng.bytes(count: count)
             var target = [UInt8](repeating: 0xA5, count: count + 16)
             source.withUnsafeBytes { s in
-                target.withUnsafeMutableBytes { t in StandInSignatureMemo.copyWords(from: s.baseAddress!, count: count, to: t.baseAddress! + 8) }
+                target.withUnsafeMutableBytes { t in RequestSigning.copyWords(from: s.baseAddress!, count: count, to: t.baseAddress! + 8) }
             }
             #expect(Array(target[8..<(8 + count)]) == source)
             #expect(target[..<8].allSatisfy { $0 == 0xA5 } && target[(8 + count)...].allSatisfy { $0 == 0xA5 })

@@ -182,17 +182,25 @@ extension RequestSigning {
     static func copyPath(_ path: UnsafeBufferPointer<UInt8>, to target: UnsafeMutablePointer<UInt8>) {
         guard let source = path.baseAddress else { return }
         let count = path.count
-        let from = UnsafeRawPointer(source), to = UnsafeMutableRawPointer(target)
         if count >= 8 {
-            var i = 0
-            while i &+ 8 < count {
-                to.storeBytes(of: from.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
-                i &+= 8
-            }
-            to.storeBytes(of: from.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self), toByteOffset: count &- 8, as: UInt64.self)
+            copyWords(from: UnsafeRawPointer(source), count: count, to: UnsafeMutableRawPointer(target))
         } else {
             for i in 0..<count { target[i] = source[i] }
         }
+    }
+
+    /// Copies `count` (8 or more) bytes eight at a time, the last word read and written where
+    /// the bytes end (overlapping the one before): no call to `memmove`. Shared by `copyPath`
+    /// and the stand-in signature memo (`StandInSignatureMemo.record`).
+    @inline(__always)
+    static func copyWords(from source: UnsafeRawPointer, count: Int, to target: UnsafeMutableRawPointer) {
+        var i = 0
+        while i &+ 8 < count {
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+            i &+= 8
+        }
+        target.storeBytes(
+            of: source.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self), toByteOffset: count &- 8, as: UInt64.self)
     }
 }
 

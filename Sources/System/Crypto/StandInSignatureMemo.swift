@@ -84,7 +84,7 @@ struct StandInSignatureMemo: ~Copyable {
         entry.storeBytes(of: signature.storage, as: Bytes64.self)
         entry.storeBytes(of: secret, toByteOffset: Self.secretOffset, as: Bytes32.self)
         entry.storeBytes(of: count, toByteOffset: Self.countOffset, as: Int.self)
-        Self.copyWords(from: source, count: count, to: entry + Self.messageOffset)
+        RequestSigning.copyWords(from: source, count: count, to: entry + Self.messageOffset)
     }
 
     /// Whether an entry says that `signature` is the stand-in signature of `message` under
@@ -100,21 +100,8 @@ struct StandInSignatureMemo: ~Copyable {
         return Self.sameWords(source, entry + Self.messageOffset, count: count)
     }
 
-    /// Copies `count` (8 or more) bytes a word at a time, the last word where the bytes end
-    /// (overlapping the one before): no call to `memcpy`.
-    @inline(__always)
-    static func copyWords(from source: UnsafeRawPointer, count: Int, to target: UnsafeMutableRawPointer) {
-        var i = 0
-        while i &+ 8 < count {
-            target.storeBytes(of: source.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
-            i &+= 8
-        }
-        target.storeBytes(
-            of: source.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self), toByteOffset: count &- 8, as: UInt64.self)
-    }
-
-    /// Whether the `count` (8 or more) bytes at `a` and `b` are the same, compared as `copyWords`
-    /// copies them: every byte is in at least one compared word.
+    /// Whether the `count` (8 or more) bytes at `a` and `b` are the same, compared as
+    /// `RequestSigning.copyWords` copies them: every byte is in at least one compared word.
     @inline(__always)
     static func sameWords(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
         var difference: UInt64 = 0
