@@ -1,14 +1,15 @@
 import Testing
 import Engine
 
-/// The wheel's blocks of seven keys (`EventQueue.wheelInsert`, `drainBucket`, `compact`) against
-/// a plain sorted array: buckets holding 0 to 40 keys (one block, a full one, one key past it,
-/// several), cancels enough to force a compaction that rewrites every chain in place, keys added
-/// to the compacted chains afterwards, and a copy of the queue taken in between. No lanes, so
-/// every key ahead of the cursor waits in the wheel.
+/// The wheel's buckets (`EventQueue.wheelInsert`, `drainBucket`, `compact`) against a plain
+/// sorted array: buckets holding 0 to 40 keys, cancels enough to force a compaction that
+/// rebuilds every bucket, keys added to the compacted buckets afterwards, and a copy of the
+/// queue taken in between. No lanes, so every key ahead of the cursor waits in the wheel.
+/// (Written for a wheel of blocks of seven keys, tried and reverted: README part L, kernel;
+/// it holds for any bucket layout.)
 @Suite struct QueueWheelBlockTests {
     @Test(arguments: [UInt64(21), 22, 23])
-    func blocksKeepEveryKeyThroughCompactionAndCopy(seed: UInt64) {
+    func bucketsKeepEveryKeyThroughCompactionAndCopy(seed: UInt64) {
         var rng = Xoshiro256StarStar(seed: seed)
         // Buckets of 16 time units, a wheel of 256 buckets (4,096 units), no lanes.
         var q = EventQueue<Int>(bucketShift: 4, wheelBits: 8, laneDistance: .max)

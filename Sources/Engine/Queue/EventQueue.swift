@@ -29,9 +29,8 @@ public struct EventHandle: Hashable, Sendable {
 ///   Payloads sit still in pages of slots and never move during sifts;
 /// - time is cut into buckets of `2^bucketShift` time units (about 4 ms by default).
 ///   Below `cursor`, the first bucket not yet opened, keys are in `near`, a 4-ary heap (`KeyHeap`);
-///   keys of the next `wheelSize` buckets hang in a timer wheel, one unordered chain of
-///   blocks of seven keys per bucket (`wheelInsert`); keys beyond the wheel are in `far`, a
-///   second heap. When `near` runs empty,
+///   keys of the next `wheelSize` buckets hang in a timer wheel, one unordered list per bucket
+///   (`wheelInsert`); keys beyond the wheel are in `far`, a second heap. When `near` runs empty,
 ///   `advance` opens the next bucket that holds anything (found in the wheel's occupancy bitmap,
 ///   or `far`'s root if earlier): its keys move into `near`, and `cursor` passes it.
 ///   A pop takes `near`'s root. Order: every key in `near` is in a bucket below `cursor`, every
@@ -49,7 +48,7 @@ public struct EventHandle: Hashable, Sendable {
 ///   request timeout per request, cancelled when its answer comes) while most events are
 ///   messages due 10-100 ms ahead. In one heap, or in a heap of the timers, every timer's pop
 ///   sank its hole through six to eight cold levels, and every cancelled timeout surfaced at the
-///   root and paid a pop too; in the wheel a timer costs a block insertion and a move into the
+///   root and paid a pop too; in the wheel a timer costs a list insertion and a move into the
 ///   small `near` heap. A cancelled timer in a lane is dropped when its bucket opens, at no
 ///   sift; one in the wheel now moves into `near` with the live keys (the drain no longer
 ///   reads each key's slot word, a cache miss per key at 10,000 nodes) and is dropped when it
@@ -64,14 +63,14 @@ public struct EventHandle: Hashable, Sendable {
 ///   in `near` or when its lane's bucket opens (lazy deletion), so no search; when stale keys outnumber
 ///   the live ones they are all dropped at once (O(1) per cancel);
 /// - in the steady state nothing is allocated: every array keeps its capacity (their logical
-///   sizes are counters), freed slots and blocks are reused;
+///   sizes are counters), freed slots and list nodes are reused;
 /// - all the memory belongs to one `EventQueueStorage`, made unique (copied if shared) once per
 ///   operation; the queue is a value.
 /// Invariant: a slot's word is its pending event's word, `heldWord` while its event is held
 /// (popped by `holdNext`, payload still in the slot: at most one slot), or `freeWord` while the
 /// slot is free; so a key or a handle is live iff its word equals its slot's, and a slot's
 /// payload is initialised iff its word is not `freeWord`. A wheel bucket's bit is set iff its
-/// chain is non-empty; `wheelCount` is the number of keys in all blocks (stale ones included),
+/// list is non-empty; `wheelCount` is the number of keys in all lists (stale ones included),
 /// `laneKeyCount` in all lanes; every key of the wheel, `far` and the lanes is in a bucket at or
 /// after `cursor`, every key of `near` in one before it.
 /// Pop order depends only on the keys' total order (time, seq), never on the layout, the
@@ -86,16 +85,8 @@ public struct EventQueue<Payload> {
     @inlinable static var seqLimit: UInt64 { (1 << (64 - slotBits)) - 1 }
     /// The word of a free slot; no event has it (its sequence number would be `seqLimit`).
     @inlinable static var freeWord: UInt64 { .max }
-    /// No block: the end of a wheel bucket's chain of blocks, or of the free blocks.
+    /// The end of a wheel bucket's list.
     @inlinable static var noNode: UInt32 { .max }
-    /// Keys per wheel block. A block is eight 128-bit words (128 bytes, two cache lines on a
-    /// 128-byte boundary): its header, then up to seven keys. The header holds the next block
-    /// of its chain (low 32 bits) and that block's number of keys (the next 32); the first
-    /// block's number is in `heads`, beside it: so adding a key to a bucket reads only `heads`
-    /// and writes into the block, with no wait on the block's line (a bucket's newest block is
-    /// often cold at 10,000 nodes: reading its count was 40 % of `schedule`'s samples).
-    @inlinable static var blockKeys: Int { 7 }
-    @inlinable static var blockShift: Int { 3 }
 
     /// A heap key: the time (sign bit flipped, so that unsigned order is signed order) in the
     /// high half, the event's word in the low half. `(time, seq)` order is the unsigned order
@@ -127,20 +118,18 @@ public struct EventQueue<Payload> {
     @usableFromInline var cursor: UInt64
     @usableFromInline var near: KeyHeap
     @usableFromInline var far: KeyHeap
-    /// Per wheel bucket (its number modulo the wheel size): the newest block of its chain, the
-    /// one a key joins while it has room (`wheelInsert`), in the low 32 bits (`noNode`: none),
-    /// and its number of keys in the high 32.
-    @usableFromInline var heads: UnsafeMutablePointer<UInt64>
-    /// A bit per wheel bucket: set iff its chain is non-empty.
+    /// Per wheel bucket (its number modulo the wheel size): the first node of its list.
+    @usableFromInline var heads: UnsafeMutablePointer<UInt32>
+    /// A bit per wheel bucket: set iff its list is non-empty.
     @usableFromInline var bitmap: UnsafeMutablePointer<UInt64>
-    /// The wheel's blocks (see `blockKeys`), block `n` at `blocks + n << blockShift`. Blocks
-    /// below `blockCount` have been handed out; the free ones are chained from `blockFree`
-    /// through their headers.
-    @usableFromInline var blocks: UnsafeMutablePointer<UInt128>
-    @usableFromInline var blockCount: Int = 0
-    @usableFromInline var blockCapacity: Int
-    @usableFromInline var blockFree: UInt32 = EventQueue.noNode
-    /// Keys in the wheel's blocks, stale ones included.
+    /// List nodes: a key and the next node. Nodes below `nodeCount` have been handed out; the
+    /// free ones are chained from `nodeFree`.
+    @usableFromInline var nodeKeys: UnsafeMutablePointer<UInt128>
+    @usableFromInline var nodeNext: UnsafeMutablePointer<UInt32>
+    @usableFromInline var nodeCount: Int = 0
+    @usableFromInline var nodeCapacity: Int
+    @usableFromInline var nodeFree: UInt32 = EventQueue.noNode
+    /// Keys in the wheel's lists, stale ones included.
     @usableFromInline var wheelCount: Int = 0
     /// `EventQueueStorage.laneCount` lanes (the storage's), and the keys in them, stale ones
     /// included.
@@ -203,8 +192,9 @@ public struct EventQueue<Payload> {
         far = KeyHeap(storage.far)
         heads = storage.heads.base
         bitmap = storage.bitmap.base
-        blocks = storage.blocks.base
-        blockCapacity = storage.blocks.capacity >> Self.blockShift
+        nodeKeys = storage.nodeKeys.base
+        nodeNext = storage.nodeNext.base
+        nodeCapacity = storage.nodeKeys.capacity
         freeSlots = storage.freeSlots.base
         freeCapacity = storage.freeSlots.capacity
         lanes = storage.lanes
@@ -229,7 +219,8 @@ public struct EventQueue<Payload> {
         far.base = storage.far.base
         heads = storage.heads.base
         bitmap = storage.bitmap.base
-        blocks = storage.blocks.base
+        nodeKeys = storage.nodeKeys.base
+        nodeNext = storage.nodeNext.base
         freeSlots = storage.freeSlots.base
         lanes = storage.lanes
         laneFronts = storage.laneFronts.base
@@ -264,10 +255,12 @@ public struct EventQueue<Payload> {
         }
     }
 
-    @usableFromInline mutating func growBlocks() {
-        storage.blocks = storage.blocks.grown(to: storage.blocks.capacity * 2)
-        blocks = storage.blocks.base
-        blockCapacity *= 2
+    @usableFromInline mutating func growNodes() {
+        storage.nodeKeys = storage.nodeKeys.grown(to: nodeCapacity * 2)
+        storage.nodeNext = storage.nodeNext.grown(to: nodeCapacity * 2)
+        nodeKeys = storage.nodeKeys.base
+        nodeNext = storage.nodeNext.base
+        nodeCapacity *= 2
     }
 
     @usableFromInline mutating func growFreeSlots() {
@@ -328,59 +321,21 @@ public struct EventQueue<Payload> {
         near.push(key)
     }
 
-    /// Adds `key` to wheel bucket `i`: into its newest block if that has room, else into a new
-    /// block that becomes the chain's first (a bucket's keys are unordered).
-    ///
-    /// Why blocks of seven and not a list node per key: opening a bucket walked its list, and
-    /// at 10,000 nodes each node was a cache miss whose address was known only from the one
-    /// before (a third of `drainBucket`'s samples waited on it). A bucket's keys now sit seven
-    /// to two lines, and the drain asks for the next block while it reads the current one.
-    /// Adding a key reads only `heads` (the first block's count is there, see `blockKeys`):
-    /// the store into a cold block does not hold up what follows, as a load would.
+    /// Hangs `key` on wheel bucket `i`'s list (at its head: a bucket's keys are unordered).
     @inlinable @inline(__always) mutating func wheelInsert(_ key: Key, bucketIndex i: Int) {
-        let h = heads[i]
-        let first = UInt32(truncatingIfNeeded: h)
-        let c = Int(truncatingIfNeeded: h &>> 32)
-        wheelCount &+= 1
-        if first != Self.noNode && c < Self.blockKeys {
-            blocks[(Int(first) &<< Self.blockShift) &+ 1 &+ c] = key
-            heads[i] = h &+ (1 &<< 32)
-            return
-        }
-        var n = blockFree
+        var n = nodeFree
         if n != Self.noNode {
-            blockFree = UInt32(truncatingIfNeeded: blocks[Int(n) &<< Self.blockShift])
+            nodeFree = nodeNext[Int(n)]
         } else {
-            if blockCount == blockCapacity { growBlocks() }
-            n = UInt32(truncatingIfNeeded: blockCount)
-            blockCount &+= 1
+            if nodeCount == nodeCapacity { growNodes() }
+            n = UInt32(truncatingIfNeeded: nodeCount)
+            nodeCount &+= 1
         }
-        // The new block's header: the old first block and its count, as they were in `heads`.
-        let block = blocks + (Int(n) &<< Self.blockShift)
-        block[0] = UInt128(h)
-        block[1] = key
-        heads[i] = 1 &<< 32 | UInt64(n)
+        nodeKeys[Int(n)] = key
+        nodeNext[Int(n)] = heads[i]
+        heads[i] = n
         bitmap[i &>> 6] |= 1 &<< UInt64(i & 63)
-    }
-
-    /// Records that block `n` of bucket `i`'s chain holds `count` keys: in the header of the
-    /// block `before` it, or in `heads` when it is the first (`before` nil). Keeps the next
-    /// block recorded where it is.
-    @inlinable mutating func setCount(_ count: Int, of n: UInt32, after before: UnsafeMutablePointer<UInt128>?, bucket i: Int) {
-        let word = UInt64(truncatingIfNeeded: count) &<< 32 | UInt64(n)
-        if let before { before[0] = UInt128(word) } else { heads[i] = word }
-    }
-
-    /// Puts the blocks of the chain that starts at `first` on the free chain.
-    @inlinable mutating func freeBlocks(from first: UInt32) {
-        var n = first
-        while n != Self.noNode {
-            let block = blocks + (Int(n) &<< Self.blockShift)
-            let next = UInt32(truncatingIfNeeded: block[0])
-            block[0] = UInt128(UInt64(blockFree))
-            blockFree = n
-            n = next
-        }
+        wheelCount &+= 1
     }
 
     /// Cancels a scheduled event. Returns false if it had already fired or been cancelled.
@@ -431,7 +386,7 @@ public struct EventQueue<Payload> {
         }
     }
 
-    /// Opens the next bucket that holds keys (with `near` empty): its wheel blocks and the keys of
+    /// Opens the next bucket that holds keys (with `near` empty): its wheel list and the keys of
     /// `far` and of the lanes' fronts in it move into `near` (live ones only), and `cursor`
     /// passes it. False if no key is left anywhere.
     @inlinable mutating func advance() -> Bool {
@@ -473,8 +428,8 @@ public struct EventQueue<Payload> {
         return UInt64(truncatingIfNeeded: slot &- start) & wheelMask
     }
 
-    /// Moves wheel bucket `i`'s keys into `near` and frees its blocks, asking the CPU for each
-    /// key's slot word and payload on the way, and for the next block while it reads one.
+    /// Moves wheel bucket `i`'s keys into `near` and frees its nodes, asking the CPU for each
+    /// key's slot word and payload on the way.
     ///
     /// Without a liveness check: a stale key is dropped when it reaches `near`'s root (`head`),
     /// as one cancelled after its bucket opened always was. The wheel's keys are nearly all live:
@@ -484,33 +439,19 @@ public struct EventQueue<Payload> {
     /// `drainBucket`'s samples at 10,000 nodes); the prefetches let those misses overlap, and the
     /// pops that follow find the words and payloads in cache.
     @inlinable mutating func drainBucket(_ i: Int) {
-        let h = heads[i]
-        var n = UInt32(truncatingIfNeeded: h)
+        var n = heads[i]
         if n == Self.noNode { return }
-        var c = Int(truncatingIfNeeded: h &>> 32)
-        heads[i] = UInt64(Self.noNode)
+        heads[i] = Self.noNode
         bitmap[i &>> 6] &= ~(1 &<< UInt64(i & 63))
         while n != Self.noNode {
-            let block = blocks + (Int(n) &<< Self.blockShift)
-            let header = UInt64(truncatingIfNeeded: block[0])
-            let next = UInt32(truncatingIfNeeded: header)
-            if next != Self.noNode {
-                let after = UnsafeRawPointer(blocks + (Int(next) &<< Self.blockShift))
-                cprefetch_read(after)
-                cprefetch_read(after + 64)
-            }
-            var j = 1
-            while j <= c {
-                let k = block[j]
-                prefetchSlot(of: k)
-                pushNear(k)
-                j &+= 1
-            }
-            wheelCount &-= c
-            block[0] = UInt128(UInt64(blockFree))
-            blockFree = n
+            let k = nodeKeys[Int(n)]
+            let next = nodeNext[Int(n)]
+            prefetchSlot(of: k)
+            pushNear(k)
+            nodeNext[Int(n)] = nodeFree
+            nodeFree = n
+            wheelCount &-= 1
             n = next
-            c = Int(truncatingIfNeeded: header &>> 32)
         }
     }
 
@@ -701,55 +642,23 @@ public struct EventQueue<Payload> {
             while bits != 0 {
                 let i = w << 6 | bits.trailingZeroBitCount
                 bits &= bits &- 1
-                // Keep bucket i's live keys in its own chain: they are written back along it
-                // from its first block, seven to a block, never ahead of the key being read
-                // (a block before the one read is full), and the blocks left over are freed.
-                // Each block's count goes where its reader looks: `heads` for the first, the
-                // header of the block before it for the others.
-                let h = heads[i]
-                let head = UInt32(truncatingIfNeeded: h)
-                var write = head
-                var written = 0
-                var before: UnsafeMutablePointer<UInt128>? = nil  // the block before `write`
-                var read = head
-                var c = Int(truncatingIfNeeded: h &>> 32)
-                while read != Self.noNode {
-                    let block = blocks + (Int(read) &<< Self.blockShift)
-                    let header = UInt64(truncatingIfNeeded: block[0])
-                    var j = 1
-                    while j <= c {
-                        let k = block[j]
-                        j &+= 1
-                        if isStale(k) {
-                            wheelCount &-= 1
-                            continue
-                        }
-                        if written == Self.blockKeys {
-                            // `write` is full: its count where its reader looks; the next block
-                            // of the chain takes over.
-                            let full = blocks + (Int(write) &<< Self.blockShift)
-                            setCount(Self.blockKeys, of: write, after: before, bucket: i)
-                            before = full
-                            write = UInt32(truncatingIfNeeded: full[0])
-                            written = 0
-                        }
-                        blocks[(Int(write) &<< Self.blockShift) &+ 1 &+ written] = k
-                        written &+= 1
+                // Rebuild bucket i's list from its live keys.
+                var n = heads[i]
+                var kept = Self.noNode
+                while n != Self.noNode {
+                    let next = nodeNext[Int(n)]
+                    if isStale(nodeKeys[Int(n)]) {
+                        nodeNext[Int(n)] = nodeFree
+                        nodeFree = n
+                        wheelCount &-= 1
+                    } else {
+                        nodeNext[Int(n)] = kept
+                        kept = n
                     }
-                    read = UInt32(truncatingIfNeeded: header)
-                    c = Int(truncatingIfNeeded: header &>> 32)
+                    n = next
                 }
-                if written == 0 {
-                    freeBlocks(from: head)
-                    heads[i] = UInt64(Self.noNode)
-                    bitmap[w] &= ~(1 &<< UInt64(i & 63))
-                } else {
-                    setCount(written, of: write, after: before, bucket: i)
-                    let last = blocks + (Int(write) &<< Self.blockShift)
-                    let rest = UInt32(truncatingIfNeeded: last[0])
-                    last[0] = UInt128(UInt64(Self.noNode))
-                    freeBlocks(from: rest)
-                }
+                heads[i] = kept
+                if kept == Self.noNode { bitmap[w] &= ~(1 &<< UInt64(i & 63)) }
             }
         }
     }

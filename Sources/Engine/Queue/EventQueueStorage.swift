@@ -5,13 +5,10 @@
     @usableFromInline var base: UnsafeMutablePointer<Element>
     @usableFromInline var capacity: Int
 
-    /// Zeroed room for `capacity` elements, on a 128-byte boundary (so that the wheel's
-    /// 128-byte blocks each fill exactly two cache lines, the pair the CPU fetches together).
     @usableFromInline init(capacity: Int) {
         precondition(capacity > 0)
         self.capacity = capacity
-        base = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Element>.stride, alignment: 128)
-            .bindMemory(to: Element.self, capacity: capacity)
+        base = .allocate(capacity: capacity)
         base.initialize(repeating: 0, count: capacity)
     }
 
@@ -35,8 +32,8 @@
 }
 
 /// The memory behind an `EventQueue`: per slot, the pending event's word and its payload; the
-/// two heaps' keys; the timer wheel's buckets, occupancy bitmap and blocks of keys; the lanes;
-/// the free slots.
+/// two heaps' keys; the timer wheel's buckets, occupancy bitmap and list nodes; the lanes; the
+/// free slots.
 ///
 /// Laid out for the queue's hot reads:
 /// - the words are one dense array of 8-byte values. Every key that reaches the near heap's
@@ -69,10 +66,10 @@
 
     @usableFromInline var near: RawBuffer<UInt128>
     @usableFromInline var far: RawBuffer<UInt128>
-    @usableFromInline var heads: RawBuffer<UInt64>
+    @usableFromInline var heads: RawBuffer<UInt32>
     @usableFromInline var bitmap: RawBuffer<UInt64>
-    /// The wheel's blocks (`EventQueue.blockKeys` keys and a header each, 128 bytes).
-    @usableFromInline var blocks: RawBuffer<UInt128>
+    @usableFromInline var nodeKeys: RawBuffer<UInt128>
+    @usableFromInline var nodeNext: RawBuffer<UInt32>
     @usableFromInline var freeSlots: RawBuffer<UInt32>
     /// `lanes[0..<laneCount]`, each with its own ring of keys.
     @usableFromInline var lanes: UnsafeMutablePointer<KeyLane>
@@ -89,9 +86,10 @@
         near = RawBuffer(capacity: 256)
         far = RawBuffer(capacity: 256)
         heads = RawBuffer(capacity: wheelSize)
-        heads.base.update(repeating: UInt64(UInt32.max), count: wheelSize)  // every bucket empty
+        heads.base.update(repeating: .max, count: wheelSize)  // every bucket empty
         bitmap = RawBuffer(capacity: wheelSize / 64)
-        blocks = RawBuffer(capacity: 64 * 8)
+        nodeKeys = RawBuffer(capacity: 256)
+        nodeNext = RawBuffer(capacity: 256)
         freeSlots = RawBuffer(capacity: 256)
         lanes = .allocate(capacity: Self.laneCount)
         for l in 0..<Self.laneCount { (lanes + l).initialize(to: KeyLane(capacity: 256)) }
@@ -118,7 +116,8 @@
         far = other.far.copy()
         heads = other.heads.copy()
         bitmap = other.bitmap.copy()
-        blocks = other.blocks.copy()
+        nodeKeys = other.nodeKeys.copy()
+        nodeNext = other.nodeNext.copy()
         freeSlots = other.freeSlots.copy()
         lanes = .allocate(capacity: Self.laneCount)
         for l in 0..<Self.laneCount { (lanes + l).initialize(to: other.lanes[l].copy()) }
@@ -136,7 +135,8 @@
         far.free()
         heads.free()
         bitmap.free()
-        blocks.free()
+        nodeKeys.free()
+        nodeNext.free()
         freeSlots.free()
         for l in 0..<Self.laneCount { lanes[l].free() }
         lanes.deallocate()

@@ -4,8 +4,7 @@
 ///
 /// Why: such a stream arrives already in bucket order (the delay is constant and time only
 /// moves forward), so it needs no sorting until its bucket opens. In the timer wheel each of
-/// its keys hung on a list node handed out from a free list, at a scattered place (the
-/// wheel keeps blocks of seven keys now, `EventQueue.wheelInsert`); 10-15 s
+/// its keys hung on a list node handed out from a free list, at a scattered place; 10-15 s
 /// later, at 10,000 nodes, opening its bucket waited on two cache misses per key (the node, then
 /// the key's slot word: `perf annotate` put 80 % of `drainBucket`'s samples on those two loads),
 /// one after the other, because the next node's place was known only from the current one. In a
